@@ -1,0 +1,122 @@
+/* Capped growable buffer. */
+#include "buf.h"
+#include "err.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+void jf_buf_init(jf_buf *b, size_t cap)
+{
+    b->data = NULL;
+    b->len = 0;
+    b->alloc = 0;
+    b->cap = cap;
+}
+
+static int buf_reserve(jf_buf *b, size_t extra)
+{
+    size_t need, na;
+    char *p;
+
+    if (extra > b->cap || b->len > b->cap - extra)
+        return JF_ERR_TOO_LARGE;
+    need = b->len + extra + 1;
+    if (need <= b->alloc)
+        return 0;
+    na = b->alloc ? b->alloc : 256;
+    while (na < need)
+        na *= 2;
+    if (na > b->cap + 1)
+        na = b->cap + 1;
+    p = realloc(b->data, na);
+    if (p == NULL)
+        return JF_ERR_NOMEM;
+    b->data = p;
+    b->alloc = na;
+    return 0;
+}
+
+int jf_buf_append(jf_buf *b, const void *p, size_t n)
+{
+    int rc = buf_reserve(b, n);
+
+    if (rc != 0)
+        return rc;
+    if (n > 0)
+        memcpy(b->data + b->len, p, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return 0;
+}
+
+int jf_buf_puts(jf_buf *b, const char *s)
+{
+    return jf_buf_append(b, s, strlen(s));
+}
+
+int jf_buf_printf(jf_buf *b, const char *fmt, ...)
+{
+    va_list ap;
+    int n, rc;
+
+    va_start(ap, fmt);
+    n = vsnprintf(NULL, 0, fmt, ap);
+    va_end(ap);
+    if (n < 0)
+        return JF_ERR_INVALID;
+    rc = buf_reserve(b, (size_t)n);
+    if (rc != 0)
+        return rc;
+    va_start(ap, fmt);
+    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+    va_end(ap);
+    b->len += (size_t)n;
+    return 0;
+}
+
+int jf_buf_json_str(jf_buf *b, const char *s)
+{
+    static const char hex[] = "0123456789abcdef";
+    const unsigned char *p;
+    int rc;
+
+    if (s == NULL)
+        return jf_buf_append(b, "null", 4);
+    rc = jf_buf_append(b, "\"", 1);
+    for (p = (const unsigned char *)s; rc == 0 && *p; p++) {
+        char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        switch (*p) {
+        case '"': rc = jf_buf_append(b, "\\\"", 2); break;
+        case '\\': rc = jf_buf_append(b, "\\\\", 2); break;
+        case '\n': rc = jf_buf_append(b, "\\n", 2); break;
+        case '\r': rc = jf_buf_append(b, "\\r", 2); break;
+        case '\t': rc = jf_buf_append(b, "\\t", 2); break;
+        default:
+            if (*p < 0x20) {
+                esc[4] = hex[*p >> 4];
+                esc[5] = hex[*p & 15];
+                rc = jf_buf_append(b, esc, 6);
+            } else {
+                rc = jf_buf_append(b, p, 1);
+            }
+        }
+    }
+    if (rc == 0)
+        rc = jf_buf_append(b, "\"", 1);
+    return rc;
+}
+
+void jf_buf_reset(jf_buf *b)
+{
+    b->len = 0;
+    if (b->data)
+        b->data[0] = '\0';
+}
+
+void jf_buf_free(jf_buf *b)
+{
+    free(b->data);
+    jf_buf_init(b, b->cap);
+}

@@ -1,0 +1,184 @@
+/* Configuration table: every setting is one row here, nowhere else. */
+#include "config.h"
+#include "buf.h"
+#include "err.h"
+#include "log.h"
+
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum cfg_type { CFG_STR, CFG_INT, CFG_SECRET, CFG_HEXKEY32 };
+
+struct cfg_row {
+    const char *env;
+    enum cfg_type type;
+    const char *def; /* NULL: required */
+    long min, max;   /* CFG_INT bounds; CFG_STR/CFG_SECRET length bounds */
+    size_t off;      /* offset of the field in jf_config */
+    size_t size;     /* size of the field (strings) */
+    const char *doc;
+};
+
+#define F(field) offsetof(jf_config, field), sizeof(((jf_config *)0)->field)
+
+static const struct cfg_row cfg_rows[] = {
+    {"JF_LISTEN", CFG_STR, "127.0.0.1:8080", 1, 127, F(listen), "address:port to listen on"},
+    {"JF_DB_URL", CFG_STR, "dbname=jingfang", 1, 511, F(db_url), "libpq connection string"},
+    {"JF_DB_POOL_SIZE", CFG_INT, "8", 1, 256, F(db_pool_size), "database connections"},
+    {"JF_DB_ACQUIRE_TIMEOUT_MS", CFG_INT, "2000", 10, 60000, F(db_acquire_timeout_ms),
+     "wait for a free connection before 503"},
+    {"JF_THREADS", CFG_INT, "128", 4, 4096, F(threads), "HTTP worker threads"},
+    {"JF_KEEPALIVE_MS", CFG_INT, "10000", 0, 600000, F(keepalive_ms), "keep-alive timeout"},
+    {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, F(request_timeout_ms),
+     "socket read/write timeout"},
+    {"JF_BODY_MAX_BYTES", CFG_INT, "1048576", 1024, 64L * 1024 * 1024, F(body_max_bytes),
+     "largest request body accepted"},
+    {"JF_JWT_SECRET", CFG_SECRET, NULL, 32, 511, F(jwt_secret), "HS256 secret, >= 32 bytes"},
+    {"JF_JWT_ISSUER", CFG_STR, "jingfang", 1, 63, F(jwt_issuer), "token issuer (iss)"},
+    {"JF_JWT_AUDIENCE", CFG_STR, "jingfang-api", 1, 63, F(jwt_audience), "token audience (aud)"},
+    {"JF_ACCESS_TTL_S", CFG_INT, "900", 60, 3600, F(access_ttl_s), "access token lifetime"},
+    {"JF_REFRESH_TTL_S", CFG_INT, "1209600", 600, 90L * 86400, F(refresh_ttl_s),
+     "refresh token lifetime"},
+    {"JF_PBKDF2_ITERATIONS", CFG_INT, "210000", 210000, 10000000, F(pbkdf2_iterations),
+     "PBKDF2-HMAC-SHA256 iterations for new password hashes"},
+    {"JF_LOGIN_MAX_FAILURES", CFG_INT, "5", 1, 100, F(login_max_failures),
+     "failed logins before back-off starts"},
+    {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
+    {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
+};
+
+#undef F
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, char *err,
+                     size_t errlen)
+{
+    char *field = (char *)cfg + r->off;
+    size_t len = strlen(v);
+
+    switch (r->type) {
+    case CFG_STR:
+    case CFG_SECRET:
+        if ((long)len < r->min || (long)len > r->max || len >= r->size) {
+            snprintf(err, errlen, "%s must be %ld to %ld bytes long", r->env, r->min, r->max);
+            return JF_ERR_INVALID;
+        }
+        memcpy(field, v, len + 1);
+        if (r->type == CFG_SECRET)
+            cfg->jwt_secret_len = len;
+        return 0;
+    case CFG_INT: {
+        char *end = NULL;
+        long n;
+        errno = 0;
+        n = strtol(v, &end, 10);
+        if (errno != 0 || end == v || *end != '\0' || n < r->min || n > r->max) {
+            snprintf(err, errlen, "%s must be a whole number from %ld to %ld", r->env, r->min,
+                     r->max);
+            return JF_ERR_INVALID;
+        }
+        *(long *)(void *)field = n;
+        return 0;
+    }
+    case CFG_HEXKEY32: {
+        unsigned char *key = (unsigned char *)field;
+        if (len != 64)
+            goto badhex;
+        for (size_t i = 0; i < 32; i++) {
+            int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
+            if (hi < 0 || lo < 0)
+                goto badhex;
+            key[i] = (unsigned char)(hi << 4 | lo);
+        }
+        return 0;
+    badhex:
+        snprintf(err, errlen, "%s must be 64 hex digits (32 bytes)", r->env);
+        return JF_ERR_INVALID;
+    }
+    }
+    return JF_ERR_INVALID;
+}
+
+int jf_config_load_from(jf_config *cfg, const char *(*get)(const char *name), char *err,
+                        size_t errlen)
+{
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; i < sizeof(cfg_rows) / sizeof(cfg_rows[0]); i++) {
+        const struct cfg_row *r = &cfg_rows[i];
+        const char *v = get(r->env);
+        int rc;
+
+        if (v == NULL || *v == '\0')
+            v = r->def;
+        if (v == NULL) {
+            snprintf(err, errlen, "%s is required (%s)", r->env, r->doc);
+            return JF_ERR_INVALID;
+        }
+        rc = cfg_apply(cfg, r, v, err, errlen);
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}
+
+static const char *env_get(const char *name)
+{
+    return getenv(name);
+}
+
+int jf_config_load(jf_config *cfg, char *err, size_t errlen)
+{
+    return jf_config_load_from(cfg, env_get, err, errlen);
+}
+
+void jf_config_log(const jf_config *cfg)
+{
+    jf_buf b;
+    char ts[40];
+    int rc;
+
+    jf_log_timestamp(ts, sizeof(ts));
+    jf_buf_init(&b, 8192);
+    rc = jf_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"config\",\"values\":{",
+                       ts);
+    for (size_t i = 0; rc == 0 && i < sizeof(cfg_rows) / sizeof(cfg_rows[0]); i++) {
+        const struct cfg_row *r = &cfg_rows[i];
+        const char *field = (const char *)cfg + r->off;
+
+        rc = jf_buf_printf(&b, "%s\"%s\":", i ? "," : "", r->env);
+        if (rc != 0)
+            break;
+        switch (r->type) {
+        case CFG_STR:
+            /* A libpq URL may carry a password: log only what precedes it. */
+            if (strcmp(r->env, "JF_DB_URL") == 0 &&
+                (strstr(field, "password") != NULL || strchr(field, '@') != NULL))
+                rc = jf_buf_puts(&b, "\"(redacted: contains a password)\"");
+            else
+                rc = jf_buf_json_str(&b, field);
+            break;
+        case CFG_INT:
+            rc = jf_buf_printf(&b, "%ld", *(const long *)(const void *)field);
+            break;
+        case CFG_SECRET:
+        case CFG_HEXKEY32:
+            rc = jf_buf_puts(&b, "\"(redacted)\"");
+            break;
+        }
+    }
+    if (rc == 0 && jf_buf_puts(&b, "}}") == 0)
+        jf_log_line(b.data, b.len);
+    jf_buf_free(&b);
+}

@@ -1,0 +1,38 @@
+/* Service configuration: one table of rows (name, type, default, bounds,
+ * environment variable, field), read and validated once at start. */
+#ifndef JF_CONFIG_H
+#define JF_CONFIG_H
+
+#include <stddef.h>
+
+typedef struct jf_config {
+    char listen[128];           /* JF_LISTEN: host:port civetweb binds */
+    char db_url[512];           /* JF_DB_URL: libpq conninfo */
+    long db_pool_size;          /* JF_DB_POOL_SIZE */
+    long db_acquire_timeout_ms; /* JF_DB_ACQUIRE_TIMEOUT_MS: then 503 */
+    long threads;               /* JF_THREADS: civetweb worker threads */
+    long keepalive_ms;          /* JF_KEEPALIVE_MS */
+    long request_timeout_ms;    /* JF_REQUEST_TIMEOUT_MS */
+    long body_max_bytes;        /* JF_BODY_MAX_BYTES: 413 past it */
+    char jwt_secret[512];       /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
+    size_t jwt_secret_len;
+    char jwt_issuer[64];        /* JF_JWT_ISSUER */
+    char jwt_audience[64];      /* JF_JWT_AUDIENCE */
+    long access_ttl_s;          /* JF_ACCESS_TTL_S */
+    long refresh_ttl_s;         /* JF_REFRESH_TTL_S */
+    long pbkdf2_iterations;     /* JF_PBKDF2_ITERATIONS */
+    long login_max_failures;    /* JF_LOGIN_MAX_FAILURES: then back off */
+    unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
+    unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
+} jf_config;
+
+/* Fill cfg from the environment (getenv) and validate every row. On error
+ * writes a one-line reason into err and returns JF_ERR_INVALID. */
+int jf_config_load(jf_config *cfg, char *err, size_t errlen);
+/* Same, but looking values up through get(name) — for tests. */
+int jf_config_load_from(jf_config *cfg, const char *(*get)(const char *name), char *err,
+                        size_t errlen);
+/* Log the effective values once, secrets redacted. */
+void jf_config_log(const jf_config *cfg);
+
+#endif
