@@ -1,0 +1,28 @@
+/* The append-only audit trail (个人信息保护法): one call records who did
+ * what to which target, when, from where and in which request. */
+#ifndef JF_AUDIT_H
+#define JF_AUDIT_H
+
+#include "../db/pool.h"
+#include "../http/request.h"
+
+typedef struct jf_audit_entry {
+    const char *action;      /* "auth.login", "user.update", "patient.read" … */
+    const char *target_type; /* "user", "patient" …, or NULL */
+    const char *target_id;   /* or NULL */
+    long long org_unit_id;   /* the target's unit, 0 when none */
+    const char *detail_json; /* a JSON object text, or NULL */
+    /* The actor. When user_id is 0 and the request is authenticated, the
+     * token's bearer is recorded; for a failed login, username alone. */
+    long long user_id;
+    const char *username;
+    const char *role;
+} jf_audit_entry;
+
+/* Register the audit statements (once at start). */
+int jf_audit_init(void);
+/* Insert one audit row on conn (inside the caller's transaction when one is
+ * open, so the record and the change commit together). */
+int jf_audit_record(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e);
+
+#endif

@@ -1,0 +1,303 @@
+/* Bounded libpq pool with lazy per-connection prepared statements. */
+#include "pool.h"
+#include "../core/err.h"
+#include "../core/log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+struct jf_db_conn {
+    PGconn *pg;
+    bool in_use;
+    bool in_tx;
+    unsigned char prepared[JF_DB_MAX_STMTS];
+};
+
+struct jf_db_pool {
+    pthread_mutex_t lock;
+    pthread_cond_t freed;
+    char *conninfo;
+    int size;
+    int in_use;
+    int timeout_ms;
+    jf_db_conn *conns;
+};
+
+static jf_stmt *stmts[JF_DB_MAX_STMTS];
+static int nstmts;
+
+int jf_db_stmt_register(jf_stmt *stmt)
+{
+    for (int i = 0; i < nstmts; i++)
+        if (stmts[i] == stmt)
+            return 0;
+    if (nstmts == JF_DB_MAX_STMTS)
+        return JF_ERR_TOO_LARGE;
+    stmt->id = nstmts;
+    stmts[nstmts++] = stmt;
+    return 0;
+}
+
+int jf_db_stmt_register_all(jf_stmt *const *list, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (jf_db_stmt_register(list[i]) != 0)
+            return JF_ERR_TOO_LARGE;
+    return 0;
+}
+
+int jf_db_pool_create(jf_db_pool **out, const char *conninfo, int size, int acquire_timeout_ms)
+{
+    jf_db_pool *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return JF_ERR_NOMEM;
+    p->conns = calloc((size_t)size, sizeof(*p->conns));
+    p->conninfo = strdup(conninfo);
+    if (p->conns == NULL || p->conninfo == NULL) {
+        free(p->conns);
+        free(p->conninfo);
+        free(p);
+        return JF_ERR_NOMEM;
+    }
+    pthread_mutex_init(&p->lock, NULL);
+    pthread_cond_init(&p->freed, NULL);
+    p->size = size;
+    p->timeout_ms = acquire_timeout_ms;
+    *out = p;
+    return 0;
+}
+
+void jf_db_pool_destroy(jf_db_pool *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->size; i++)
+        if (p->conns[i].pg)
+            PQfinish(p->conns[i].pg);
+    pthread_mutex_destroy(&p->lock);
+    pthread_cond_destroy(&p->freed);
+    free(p->conns);
+    free(p->conninfo);
+    free(p);
+}
+
+/* (Re)open the connection; prepared flags are forgotten with the session. */
+static int conn_open(jf_db_pool *p, jf_db_conn *c)
+{
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        return 0;
+    if (c->pg != NULL)
+        PQfinish(c->pg);
+    memset(c->prepared, 0, sizeof(c->prepared));
+    c->in_tx = false;
+    c->pg = PQconnectdb(p->conninfo);
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        jf_log_error("db_connect", "cannot connect to PostgreSQL: %s", PQerrorMessage(c->pg));
+        PQfinish(c->pg);
+        c->pg = NULL;
+        return JF_ERR_UNAVAILABLE;
+    }
+    /* Times are shown and computed in China Standard Time. */
+    PQclear(PQexec(c->pg, "SET TIME ZONE 'Asia/Shanghai'"));
+    return 0;
+}
+
+int jf_db_pool_acquire(jf_db_pool *p, jf_db_conn **out)
+{
+    struct timespec deadline;
+    jf_db_conn *c = NULL;
+    int rc = 0;
+
+    clock_gettime(CLOCK_REALTIME, &deadline);
+    deadline.tv_sec += p->timeout_ms / 1000;
+    deadline.tv_nsec += (long)(p->timeout_ms % 1000) * 1000000L;
+    if (deadline.tv_nsec >= 1000000000L) {
+        deadline.tv_sec++;
+        deadline.tv_nsec -= 1000000000L;
+    }
+    pthread_mutex_lock(&p->lock);
+    while (p->in_use == p->size) {
+        if (pthread_cond_timedwait(&p->freed, &p->lock, &deadline) == ETIMEDOUT &&
+            p->in_use == p->size) {
+            pthread_mutex_unlock(&p->lock);
+            return JF_ERR_UNAVAILABLE;
+        }
+    }
+    /* Prefer a connection that is already open. */
+    for (int i = 0; i < p->size; i++) {
+        if (!p->conns[i].in_use && (c == NULL || (c->pg == NULL && p->conns[i].pg != NULL)))
+            c = &p->conns[i];
+    }
+    c->in_use = true;
+    p->in_use++;
+    pthread_mutex_unlock(&p->lock);
+
+    rc = conn_open(p, c);
+    if (rc != 0) {
+        jf_db_pool_release(p, c);
+        return rc;
+    }
+    *out = c;
+    return 0;
+}
+
+void jf_db_pool_release(jf_db_pool *p, jf_db_conn *c)
+{
+    if (c->in_tx)
+        jf_db_rollback(c);
+    pthread_mutex_lock(&p->lock);
+    c->in_use = false;
+    p->in_use--;
+    pthread_cond_signal(&p->freed);
+    pthread_mutex_unlock(&p->lock);
+}
+
+int jf_db_pool_in_use(jf_db_pool *p)
+{
+    int n;
+
+    pthread_mutex_lock(&p->lock);
+    n = p->in_use;
+    pthread_mutex_unlock(&p->lock);
+    return n;
+}
+
+int jf_db_pool_size(jf_db_pool *p)
+{
+    return p->size;
+}
+
+/* Reset a broken session in place: its prepared statements are gone too. */
+static bool conn_reset(jf_db_conn *c)
+{
+    jf_log_warn("db_reconnect", "connection lost; reconnecting");
+    PQreset(c->pg);
+    memset(c->prepared, 0, sizeof(c->prepared));
+    c->in_tx = false;
+    if (PQstatus(c->pg) != CONNECTION_OK)
+        return false;
+    PQclear(PQexec(c->pg, "SET TIME ZONE 'Asia/Shanghai'"));
+    return true;
+}
+
+static bool result_ok(const PGresult *r)
+{
+    ExecStatusType st = r ? PQresultStatus(r) : PGRES_FATAL_ERROR;
+
+    return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
+}
+
+/* One attempt: prepare if needed, then execute. */
+static PGresult *exec_once(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
+                           const char *const *params)
+{
+    if (s == NULL)
+        return PQexecParams(c->pg, sql, n, NULL, params, NULL, NULL, 0);
+    if (!c->prepared[s->id]) {
+        PGresult *r = PQprepare(c->pg, s->name, s->sql, 0, NULL);
+        if (!result_ok(r))
+            return r;
+        PQclear(r);
+        c->prepared[s->id] = 1;
+    }
+    return PQexecPrepared(c->pg, s->name, n, params, NULL, NULL, 0);
+}
+
+static int exec_common(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
+                       const char *const *params, PGresult **res)
+{
+    PGresult *r = exec_once(c, s, sql, n, params);
+
+    if (!result_ok(r) && PQstatus(c->pg) == CONNECTION_BAD && !c->in_tx) {
+        /* The server went away between requests: reconnect and try once
+         * more. Not inside a transaction, whose earlier work is lost. */
+        PQclear(r);
+        r = conn_reset(c) ? exec_once(c, s, sql, n, params) : NULL;
+    }
+    if (result_ok(r)) {
+        *res = r;
+        return 0;
+    }
+    if (PQstatus(c->pg) == CONNECTION_BAD) {
+        PQclear(r);
+        *res = NULL;
+        return JF_ERR_UNAVAILABLE;
+    }
+    *res = r;
+    return JF_ERR_DB;
+}
+
+int jf_db_exec(jf_db_conn *c, const jf_stmt *s, int n, const char *const *params, PGresult **res)
+{
+    return exec_common(c, s, NULL, n, params, res);
+}
+
+int jf_db_exec_sql(jf_db_conn *c, const char *sql, int n, const char *const *params,
+                   PGresult **res)
+{
+    return exec_common(c, NULL, sql, n, params, res);
+}
+
+static int simple(jf_db_conn *c, const char *sql)
+{
+    PGresult *r = PQexec(c->pg, sql);
+    int rc = result_ok(r) ? 0 : (PQstatus(c->pg) == CONNECTION_BAD ? JF_ERR_UNAVAILABLE : JF_ERR_DB);
+
+    PQclear(r);
+    return rc;
+}
+
+int jf_db_begin(jf_db_conn *c)
+{
+    int rc = simple(c, "BEGIN");
+
+    if (rc == JF_ERR_UNAVAILABLE && conn_reset(c))
+        rc = simple(c, "BEGIN");
+    c->in_tx = rc == 0;
+    return rc;
+}
+
+int jf_db_commit(jf_db_conn *c)
+{
+    int rc = simple(c, "COMMIT");
+
+    c->in_tx = false;
+    return rc;
+}
+
+void jf_db_rollback(jf_db_conn *c)
+{
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+        simple(c, "ROLLBACK");
+    c->in_tx = false;
+}
+
+const char *jf_db_sqlstate(const PGresult *r)
+{
+    const char *s = r ? PQresultErrorField(r, PG_DIAG_SQLSTATE) : NULL;
+
+    return s ? s : "";
+}
+
+PGconn *jf_db_pg(jf_db_conn *c)
+{
+    return c->pg;
+}
+
+bool jf_db_ping(jf_db_pool *p)
+{
+    jf_db_conn *c;
+    PGresult *r = NULL;
+    bool ok;
+
+    if (jf_db_pool_acquire(p, &c) != 0)
+        return false;
+    ok = jf_db_exec_sql(c, "SELECT 1", 0, NULL, &r) == 0;
+    PQclear(r);
+    jf_db_pool_release(p, c);
+    return ok;
+}

@@ -1,0 +1,175 @@
+/* jingfang-migrate DIR: apply the numbered migrations in DIR (NNNN_name.sql)
+ * in order, each in its own transaction, recording name and SHA-256. An
+ * applied migration whose file changed since is refused, loudly: migrations
+ * are never edited after they land; a new one fixes an old one.
+ * Connection from JF_DB_URL (libpq conninfo), default "dbname=jingfang". */
+#include "../core/crypto.h"
+
+#include <dirent.h>
+#include <libpq-fe.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_MIGRATIONS 1000
+#define MAX_FILE (8u * 1024 * 1024)
+
+static int cmp(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+static char *slurp(const char *path, size_t *len)
+{
+    FILE *f = fopen(path, "rb");
+    char *buf = NULL;
+    long n;
+
+    if (f == NULL)
+        return NULL;
+    if (fseek(f, 0, SEEK_END) == 0 && (n = ftell(f)) >= 0 && (size_t)n <= MAX_FILE &&
+        fseek(f, 0, SEEK_SET) == 0) {
+        buf = malloc((size_t)n + 1);
+        if (buf != NULL && fread(buf, 1, (size_t)n, f) == (size_t)n) {
+            buf[n] = '\0';
+            *len = (size_t)n;
+        } else {
+            free(buf);
+            buf = NULL;
+        }
+    }
+    fclose(f);
+    return buf;
+}
+
+static int ok(PGconn *pg, PGresult *r, const char *what)
+{
+    ExecStatusType st = PQresultStatus(r);
+
+    if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK)
+        return 1;
+    fprintf(stderr, "jingfang-migrate: %s: %s", what, PQerrorMessage(pg));
+    return 0;
+}
+
+/* Run one command; 1 when it succeeded. */
+static int run(PGconn *pg, const char *sql, const char *what)
+{
+    PGresult *r = PQexec(pg, sql);
+    int good = ok(pg, r, what);
+
+    PQclear(r);
+    return good;
+}
+
+static int is_migration(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 9 && strspn(name, "0123456789") == 4 && name[4] == '_' &&
+           strcmp(name + n - 4, ".sql") == 0;
+}
+
+int main(int argc, char **argv)
+{
+    const char *dir = argc > 1 ? argv[1] : "db/migrations";
+    const char *url = getenv("JF_DB_URL");
+    char *names[MAX_MIGRATIONS];
+    int n = 0, rc = 1, applied = 0;
+    struct dirent *de;
+    PGconn *pg;
+    DIR *d;
+
+    pg = PQconnectdb(url && *url ? url : "dbname=jingfang");
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "jingfang-migrate: cannot connect: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return 1;
+    }
+    d = opendir(dir);
+    if (d == NULL) {
+        fprintf(stderr, "jingfang-migrate: cannot open %s\n", dir);
+        PQfinish(pg);
+        return 1;
+    }
+    while ((de = readdir(d)) != NULL && n < MAX_MIGRATIONS)
+        if (is_migration(de->d_name))
+            names[n++] = strdup(de->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(names[0]), cmp);
+
+    PQclear(PQexec(pg, "SET client_min_messages = warning"));
+    /* One migrator at a time, even with several replicas starting at once. */
+    if (!run(pg, "SELECT pg_advisory_lock(7263)", "lock") ||
+        !run(pg,
+             "CREATE TABLE IF NOT EXISTS schema_migrations ("
+             " version text PRIMARY KEY, sha256 text NOT NULL,"
+             " applied_at timestamptz NOT NULL DEFAULT now())",
+             "create schema_migrations"))
+        goto out;
+
+    for (int i = 0; i < n; i++) {
+        unsigned char h[JF_SHA256_LEN];
+        char hex[2 * JF_SHA256_LEN + 1], path[4096];
+        size_t len = 0;
+        char *sql;
+        PGresult *r;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        sql = slurp(path, &len);
+        if (sql == NULL) {
+            fprintf(stderr, "jingfang-migrate: cannot read %s\n", path);
+            goto out;
+        }
+        jf_crypto_sha256(sql, len, h);
+        jf_crypto_hex(h, sizeof(h), hex);
+        const char *p[] = {names[i]};
+        r = PQexecParams(pg, "SELECT sha256 FROM schema_migrations WHERE version = $1", 1, NULL,
+                         p, NULL, NULL, 0);
+        if (!ok(pg, r, "read schema_migrations")) {
+            PQclear(r);
+            free(sql);
+            goto out;
+        }
+        if (PQntuples(r) == 1) {
+            int same = strcmp(PQgetvalue(r, 0, 0), hex) == 0;
+            PQclear(r);
+            free(sql);
+            if (!same) {
+                fprintf(stderr,
+                        "jingfang-migrate: %s was edited after it was applied (checksum "
+                        "differs). Applied migrations must never change: restore the file "
+                        "and add a new migration instead.\n",
+                        names[i]);
+                goto out;
+            }
+            continue;
+        }
+        PQclear(r);
+        /* The whole file and its record commit together or not at all. */
+        int good = run(pg, "BEGIN", "begin") && run(pg, sql, names[i]);
+        if (good) {
+            const char *ip[] = {names[i], hex};
+            r = PQexecParams(pg, "INSERT INTO schema_migrations (version, sha256) VALUES ($1, $2)",
+                             2, NULL, ip, NULL, NULL, 0);
+            good = ok(pg, r, "record migration");
+            PQclear(r);
+        }
+        free(sql);
+        if (!good) {
+            PQclear(PQexec(pg, "ROLLBACK"));
+            goto out;
+        }
+        if (!run(pg, "COMMIT", "commit"))
+            goto out;
+        printf("applied %s\n", names[i]);
+        applied++;
+    }
+    printf("migrations: %d applied, %d already in place\n", applied, n - applied);
+    rc = 0;
+out:
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    PQfinish(pg);
+    return rc;
+}

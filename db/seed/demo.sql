@@ -1,0 +1,219 @@
+-- Demo data: 潜江市 → 泰丰街道 (villages, grids, agencies, users) and a second
+-- street office, 园林街道, for cross-township access checks.
+--
+-- Usage: psql -v ON_ERROR_STOP=1 -v demo_hash="$HASH" -f db/seed/demo.sql
+-- Every demo user gets the password hash passed in :demo_hash. Running the
+-- script again changes nothing: existing rows (by code, by unit and name, by
+-- username) are kept as they are. Ids are always looked up, never assumed.
+
+\if :{?demo_hash}
+\else
+\echo 'demo.sql: pass the demo users'' password hash with -v demo_hash=...'
+SELECT 1 / 0 AS demo_hash_missing;
+\endif
+
+BEGIN;
+
+-- ---------------------------------------------------------------------------
+-- Org units: county → township/street → village/community → grid.
+-- Populations are resident (常住) populations.
+-- ---------------------------------------------------------------------------
+
+CREATE TEMP TABLE seed_org_units (
+    ord integer GENERATED ALWAYS AS IDENTITY,
+    parent_code text,
+    level       text NOT NULL,
+    code        text NOT NULL,
+    name        text NOT NULL,
+    population  integer
+) ON COMMIT DROP;
+
+INSERT INTO seed_org_units (parent_code, level, code, name, population) VALUES
+    (NULL,           'county',   '429005',          '潜江市',           886500),
+
+    ('429005',       'township', '429005003',       '泰丰街道',          45270),
+    ('429005003',    'village',  '429005003001',    '梅苑社区',          12480),
+    ('429005003',    'village',  '429005003002',    '曹禹社区',          10260),
+    ('429005003',    'village',  '429005003003',    '章华社区',          10930),
+    ('429005003',    'village',  '429005003004',    '潜阳村',             6215),
+    ('429005003',    'village',  '429005003005',    '汉城村',             5385),
+    ('429005003001', 'grid',     '429005003001G01', '梅苑社区第一网格',    4210),
+    ('429005003001', 'grid',     '429005003001G02', '梅苑社区第二网格',    4050),
+    ('429005003001', 'grid',     '429005003001G03', '梅苑社区第三网格',    4220),
+    ('429005003002', 'grid',     '429005003002G01', '曹禹社区第一网格',    5310),
+    ('429005003002', 'grid',     '429005003002G02', '曹禹社区第二网格',    4950),
+    ('429005003003', 'grid',     '429005003003G01', '章华社区第一网格',    5620),
+    ('429005003003', 'grid',     '429005003003G02', '章华社区第二网格',    5310),
+    ('429005003004', 'grid',     '429005003004G01', '潜阳村第一网格',      3180),
+    ('429005003004', 'grid',     '429005003004G02', '潜阳村第二网格',      3035),
+    ('429005003005', 'grid',     '429005003005G01', '汉城村第一网格',      2760),
+    ('429005003005', 'grid',     '429005003005G02', '汉城村第二网格',      2625),
+
+    ('429005',       'township', '429005001',       '园林街道',          18650),
+    ('429005001',    'village',  '429005001001',    '红梅社区',           9820),
+    ('429005001',    'village',  '429005001002',    '城南社区',           8830),
+    ('429005001001', 'grid',     '429005001001G01', '红梅社区第一网格',    9820),
+    ('429005001002', 'grid',     '429005001002G01', '城南社区第一网格',    8830);
+
+-- One statement per level, so that each level's parents already exist.
+INSERT INTO org_units (parent_id, level, code, name, population)
+SELECT NULL, s.level, s.code, s.name, s.population
+  FROM seed_org_units s
+ WHERE s.level = 'county'
+ ORDER BY s.ord
+ON CONFLICT (code) DO NOTHING;
+
+INSERT INTO org_units (parent_id, level, code, name, population)
+SELECT p.id, s.level, s.code, s.name, s.population
+  FROM seed_org_units s JOIN org_units p ON p.code = s.parent_code
+ WHERE s.level = 'township'
+ ORDER BY s.ord
+ON CONFLICT (code) DO NOTHING;
+
+INSERT INTO org_units (parent_id, level, code, name, population)
+SELECT p.id, s.level, s.code, s.name, s.population
+  FROM seed_org_units s JOIN org_units p ON p.code = s.parent_code
+ WHERE s.level = 'village'
+ ORDER BY s.ord
+ON CONFLICT (code) DO NOTHING;
+
+INSERT INTO org_units (parent_id, level, code, name, population)
+SELECT p.id, s.level, s.code, s.name, s.population
+  FROM seed_org_units s JOIN org_units p ON p.code = s.parent_code
+ WHERE s.level = 'grid'
+ ORDER BY s.ord
+ON CONFLICT (code) DO NOTHING;
+
+-- ---------------------------------------------------------------------------
+-- Agencies (部门), keyed by the code of their org unit and their name.
+-- ---------------------------------------------------------------------------
+
+CREATE TEMP TABLE seed_agencies (
+    ord integer GENERATED ALWAYS AS IDENTITY,
+    unit_code text NOT NULL,
+    kind      text NOT NULL,
+    name      text NOT NULL
+) ON COMMIT DROP;
+
+INSERT INTO seed_agencies (unit_code, kind, name) VALUES
+    ('429005',       'mental_health_centre', '潜江市精神卫生中心'),
+
+    ('429005003',    'health_office',        '泰丰街道卫健办'),
+    ('429005003',    'stability_office',     '泰丰街道综治中心'),
+    ('429005003',    'police_station',       '泰丰派出所'),
+    ('429005003',    'clinic',               '泰丰街道社区卫生服务中心'),
+    ('429005003',    'civil_affairs',        '泰丰街道民政办'),
+    ('429005003',    'disabled_federation',  '泰丰街道残联'),
+    ('429005003',    'medical_insurance',    '泰丰街道医保办'),
+    ('429005003',    'justice_office',       '泰丰司法所'),
+    ('429005003',    'finance_office',       '泰丰街道财政所'),
+    ('429005003001', 'village_committee',    '梅苑社区居委会'),
+    ('429005003002', 'village_committee',    '曹禹社区居委会'),
+    ('429005003003', 'village_committee',    '章华社区居委会'),
+    ('429005003004', 'village_committee',    '潜阳村村委会'),
+    ('429005003005', 'village_committee',    '汉城村村委会'),
+
+    ('429005001',    'police_station',       '园林派出所'),
+    ('429005001',    'clinic',               '园林街道社区卫生服务中心'),
+    ('429005001001', 'village_committee',    '红梅社区居委会'),
+    ('429005001002', 'village_committee',    '城南社区居委会');
+
+INSERT INTO agencies (kind, name, org_unit_id)
+SELECT s.kind, s.name, o.id
+  FROM seed_agencies s JOIN org_units o ON o.code = s.unit_code
+ ORDER BY s.ord
+ON CONFLICT (org_unit_id, name) DO NOTHING;
+
+-- ---------------------------------------------------------------------------
+-- Users. Phone numbers are placeholders in the 138 0000 xxxx range.
+-- ---------------------------------------------------------------------------
+
+CREATE TEMP TABLE seed_users (
+    ord integer GENERATED ALWAYS AS IDENTITY,
+    username          text NOT NULL,
+    display_name      text NOT NULL,
+    role              text NOT NULL,
+    unit_code         text NOT NULL,
+    agency_unit_code  text,
+    agency_name       text,
+    phone             text
+) ON COMMIT DROP;
+
+INSERT INTO seed_users (username, display_name, role, unit_code, agency_unit_code, agency_name, phone) VALUES
+    ('admin',       '系统管理员',       'admin',         '429005',          NULL,           NULL,                       '13800000001'),
+    ('tf.admin',    '泰丰街道管理员',   'admin',         '429005003',       NULL,           NULL,                       '13800000002'),
+    ('tf.official', '李建国',           'official',      '429005003',       '429005003',    '泰丰街道卫健办',           '13800000003'),
+    ('tf.doctor',   '王秀兰',           'doctor',        '429005003',       '429005003',    '泰丰街道社区卫生服务中心', '13800000004'),
+    ('tf.doctor2',  '陈丽娟',           'doctor',        '429005003001',    '429005003',    '泰丰街道社区卫生服务中心', '13800000005'),
+    ('tf.police',   '张伟',             'police',        '429005003',       '429005003',    '泰丰派出所',               '13800000006'),
+    ('tf.civil',    '刘芳',             'civil_affairs', '429005003',       '429005003',    '泰丰街道民政办',           '13800000007'),
+    ('tf.grid1',    '杨红梅',           'grid_worker',   '429005003001G01', '429005003001', '梅苑社区居委会',           '13800000008'),
+    ('tf.grid2',    '黄志强',           'grid_worker',   '429005003004G01', '429005003004', '潜阳村村委会',             '13800000009'),
+    ('tf.cadre',    '周德明',           'official',      '429005003001',    '429005003001', '梅苑社区居委会',           '13800000010'),
+    ('yl.admin',    '园林街道管理员',   'admin',         '429005001',       NULL,           NULL,                       '13800000011'),
+    ('yl.doctor',   '赵敏',             'doctor',        '429005001',       '429005001',    '园林街道社区卫生服务中心', '13800000012'),
+    ('svc.police',  '泰丰派出所接口',   'service',       '429005',          '429005003',    '泰丰派出所',               NULL);
+
+INSERT INTO users (username, display_name, role, org_unit_id, agency_id, phone, password_hash)
+SELECT s.username, s.display_name, s.role, o.id, a.id, s.phone, :'demo_hash'
+  FROM seed_users s
+  JOIN org_units o ON o.code = s.unit_code
+  LEFT JOIN org_units au ON au.code = s.agency_unit_code
+  LEFT JOIN agencies a ON a.org_unit_id = au.id AND a.name = s.agency_name
+ ORDER BY s.ord
+ON CONFLICT (username) DO NOTHING;
+
+-- ---------------------------------------------------------------------------
+-- Everything listed above must now exist (a missing parent or agency would
+-- otherwise drop rows silently from the joins).
+-- ---------------------------------------------------------------------------
+
+DO $$
+DECLARE
+    missing text;
+BEGIN
+    SELECT string_agg(s.code, ', ') INTO missing
+      FROM seed_org_units s
+      LEFT JOIN org_units p ON p.code = s.parent_code
+      LEFT JOIN org_units o ON o.code = s.code
+     WHERE o.id IS NULL
+        OR (s.parent_code IS NOT NULL AND o.parent_id IS DISTINCT FROM p.id);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'demo seed: org units missing or misplaced: %', missing;
+    END IF;
+
+    SELECT string_agg(s.name, ', ') INTO missing
+      FROM seed_agencies s
+      JOIN org_units o ON o.code = s.unit_code
+      LEFT JOIN agencies a ON a.org_unit_id = o.id AND a.name = s.name
+     WHERE a.id IS NULL;
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'demo seed: agencies missing: %', missing;
+    END IF;
+
+    SELECT string_agg(s.username, ', ') INTO missing
+      FROM seed_users s
+      LEFT JOIN users u ON u.username = s.username
+     WHERE u.id IS NULL OR (s.agency_name IS NOT NULL AND u.agency_id IS NULL);
+    IF missing IS NOT NULL THEN
+        RAISE EXCEPTION 'demo seed: users missing or without agency: %', missing;
+    END IF;
+END $$;
+
+COMMIT;
+
+-- Demo logins (all share the demo password):
+--   username     role           unit
+--   admin        admin          潜江市
+--   tf.admin     admin          泰丰街道
+--   tf.official  official       泰丰街道 (泰丰街道卫健办)
+--   tf.doctor    doctor         泰丰街道 (泰丰街道社区卫生服务中心)
+--   tf.doctor2   doctor         梅苑社区 (泰丰街道社区卫生服务中心)
+--   tf.police    police         泰丰街道 (泰丰派出所)
+--   tf.civil     civil_affairs  泰丰街道 (泰丰街道民政办)
+--   tf.grid1     grid_worker    梅苑社区第一网格 (梅苑社区居委会)
+--   tf.grid2     grid_worker    潜阳村第一网格 (潜阳村村委会)
+--   tf.cadre     official       梅苑社区 (梅苑社区居委会)
+--   yl.admin     admin          园林街道
+--   yl.doctor    doctor         园林街道 (园林街道社区卫生服务中心)
+--   svc.police   service        潜江市 (泰丰派出所; client credentials to come)
