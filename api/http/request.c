@@ -1,0 +1,186 @@
+/* Reading from a request: parameters, headers, the JSON body. */
+#include "request.h"
+#include "response.h"
+#include "../core/err.h"
+
+#include <civetweb.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+const char *jf_req_param(const jf_req *req, int i)
+{
+    return i >= 0 && i < req->npath_params ? req->path_params[i] : NULL;
+}
+
+long long jf_req_param_id(const jf_req *req, int i)
+{
+    const char *s = jf_req_param(req, i);
+    char *end = NULL;
+    long long v;
+
+    if (s == NULL || *s < '1' || *s > '9' || strlen(s) > 18)
+        return 0;
+    errno = 0;
+    v = strtoll(s, &end, 10);
+    return errno == 0 && *end == '\0' ? v : 0;
+}
+
+const char *jf_req_query(const jf_req *req, const char *name)
+{
+    for (int i = 0; i < req->nquery; i++)
+        if (strcmp(req->qkeys[i], name) == 0)
+            return req->qvals[i];
+    return NULL;
+}
+
+const char *jf_req_header(const jf_req *req, const char *name)
+{
+    return mg_get_header(req->conn, name);
+}
+
+const char *jf_req_remote(const jf_req *req)
+{
+    return req->ri->remote_addr;
+}
+
+static int hexdig(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    c |= 0x20;
+    return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Percent-decode s[0..n) into the arena; '+' is a space. NULL on a bad
+ * escape, an embedded NUL or a value over the cap. */
+static char *url_decode(jf_arena *a, const char *s, size_t n)
+{
+    char *out, *o;
+
+    if (n > JF_QUERY_VALUE_MAX * 3)
+        return NULL;
+    out = o = jf_arena_alloc(a, n + 1);
+    if (out == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        if (s[i] == '%') {
+            int hi, lo;
+            if (i + 2 >= n)
+                return NULL;
+            hi = hexdig((unsigned char)s[i + 1]);
+            lo = hexdig((unsigned char)s[i + 2]);
+            if (hi < 0 || lo < 0 || (hi == 0 && lo == 0))
+                return NULL;
+            *o++ = (char)(hi << 4 | lo);
+            i += 2;
+        } else {
+            *o++ = s[i] == '+' ? ' ' : s[i];
+        }
+    }
+    *o = '\0';
+    return (size_t)(o - out) <= JF_QUERY_VALUE_MAX ? out : NULL;
+}
+
+int jf_req_parse_query(jf_req *req, const char *qs)
+{
+    const char *p = qs;
+
+    req->nquery = 0;
+    while (p != NULL && *p) {
+        const char *amp = strchr(p, '&'), *end = amp ? amp : p + strlen(p);
+        const char *eq = memchr(p, '=', (size_t)(end - p));
+        char *k, *v;
+
+        if (end > p) {
+            if (req->nquery == JF_MAX_QUERY_PARAMS) {
+                jf_resp_problem(req, 400, "validation", "Too many query parameters", NULL,
+                                "query", "at most 32 query parameters are accepted");
+                return JF_ERR_TOO_LARGE;
+            }
+            k = url_decode(&req->arena, p, (size_t)((eq ? eq : end) - p));
+            v = eq ? url_decode(&req->arena, eq + 1, (size_t)(end - eq - 1))
+                   : jf_arena_strdup(&req->arena, "");
+            if (k == NULL || v == NULL) {
+                jf_resp_problem(req, 400, "validation", "Malformed query string", NULL, "query",
+                                "a query parameter is badly encoded or too long");
+                return JF_ERR_INVALID;
+            }
+            req->qkeys[req->nquery] = k;
+            req->qvals[req->nquery] = v;
+            req->nquery++;
+        }
+        p = amp ? amp + 1 : NULL;
+    }
+    return 0;
+}
+
+static bool is_json_type(const char *ct)
+{
+    size_t n = strlen("application/json");
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, "application/json", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+int jf_req_read_json(jf_req *req)
+{
+    const long long cap = req->app->cfg.body_max_bytes;
+    const long long declared = req->ri->content_length;
+    json_error_t jerr;
+    jf_buf body;
+    char chunk[4096];
+    int rc = 0, n;
+
+    if (!is_json_type(jf_req_header(req, "Content-Type"))) {
+        jf_resp_problem(req, 415, "unsupported-media-type", "Unsupported media type",
+                        "the body must be application/json", "Content-Type",
+                        "must be application/json");
+        return JF_ERR_INVALID;
+    }
+    if (declared > cap) {
+        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
+                        "the body is larger than the server accepts", "body", "too large");
+        return JF_ERR_TOO_LARGE;
+    }
+    /* content_length is -1 for chunked bodies: read until mg_read says 0. */
+    jf_buf_init(&body, (size_t)cap);
+    while ((n = mg_read(req->conn, chunk, sizeof(chunk))) > 0) {
+        rc = jf_buf_append(&body, chunk, (size_t)n);
+        if (rc != 0)
+            break;
+    }
+    if (rc == JF_ERR_TOO_LARGE) {
+        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
+                        "the body is larger than the server accepts", "body", "too large");
+        goto out;
+    }
+    if (rc != 0 || n < 0) {
+        rc = rc ? rc : JF_ERR_IO;
+        jf_resp_problem(req, 400, "malformed-body", "Malformed body",
+                        "the body could not be read", "body", "could not be read");
+        goto out;
+    }
+    req->body = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
+    if (req->body == NULL) {
+        char *msg = jf_arena_printf(&req->arena, "invalid JSON at line %d column %d: %s",
+                                    jerr.line, jerr.column, jerr.text);
+        jf_resp_problem(req, 400, "malformed-json", "Malformed JSON", msg, "body",
+                        "is not valid JSON");
+        rc = JF_ERR_INVALID;
+        goto out;
+    }
+    if (!json_is_object(req->body)) {
+        jf_resp_problem(req, 400, "malformed-json", "Malformed JSON",
+                        "the body must be a JSON object", "body", "must be a JSON object");
+        rc = JF_ERR_INVALID;
+    }
+out:
+    jf_buf_free(&body);
+    return rc;
+}

@@ -1,0 +1,79 @@
+/* The request context every handler receives, and how to read from it:
+ * path parameters, query parameters and the JSON body, each under a cap.
+ *
+ * Ownership: every string a jf_req_* call returns is borrowed from the
+ * request (its arena or civetweb's buffers) and lives until the response is
+ * sent. The parsed body is owned by the request and freed with it. */
+#ifndef JF_REQUEST_H
+#define JF_REQUEST_H
+
+#include <jansson.h>
+#include <stdbool.h>
+#include <time.h>
+
+#include "../auth/token.h"
+#include "../core/arena.h"
+#include "../core/buf.h"
+#include "../core/config.h"
+#include "../db/pool.h"
+
+#define JF_MAX_PATH_PARAMS 4
+#define JF_MAX_QUERY_PARAMS 32
+#define JF_QUERY_VALUE_MAX 1024
+#define JF_REQUEST_ID_MAX 64
+
+struct mg_connection;
+struct mg_request_info;
+struct jf_route;
+
+/* Process-wide state shared (read-only after start) by every request. */
+typedef struct jf_app {
+    jf_config cfg;
+    jf_db_pool *pool;
+} jf_app;
+
+typedef struct jf_req {
+    jf_app *app;
+    struct mg_connection *conn;
+    const struct mg_request_info *ri;
+    jf_arena arena;
+    const struct jf_route *route;
+    char request_id[JF_REQUEST_ID_MAX + 1];
+    const char *method;
+    const char *path;
+    const char *path_params[JF_MAX_PATH_PARAMS];
+    int npath_params;
+    const char *qkeys[JF_MAX_QUERY_PARAMS];
+    const char *qvals[JF_MAX_QUERY_PARAMS];
+    int nquery;
+    bool authenticated;
+    jf_claims claims;
+    json_t *body;
+    jf_buf resp_headers; /* extra header lines for the response */
+    int status;          /* 0 until a response was sent */
+    size_t resp_bytes;
+    struct timespec started;
+} jf_req;
+
+/* Path parameter i (0-based, in pattern order). */
+const char *jf_req_param(const jf_req *req, int i);
+/* Path parameter i as a positive 64-bit id; 0 when it is not one. */
+long long jf_req_param_id(const jf_req *req, int i);
+/* The (decoded) query parameter name, or NULL. */
+const char *jf_req_query(const jf_req *req, const char *name);
+/* A request header, or NULL. */
+const char *jf_req_header(const jf_req *req, const char *name);
+/* The caller's address as civetweb saw it (X-Forwarded-For is not trusted). */
+const char *jf_req_remote(const jf_req *req);
+
+/* Read and parse the JSON object body under the configured cap.
+ * 0 with req->body set; otherwise the problem response (413 too large,
+ * 415 not application/json, 400 malformed or not an object) has been sent
+ * and a negative jf_err is returned: the handler just returns. */
+int jf_req_read_json(jf_req *req);
+
+/* Internal to the server: parse the query string into the context.
+ * Returns 0, or JF_ERR_TOO_LARGE / JF_ERR_INVALID with the problem sent. */
+int jf_req_parse_query(jf_req *req, const char *qs);
+
+#endif

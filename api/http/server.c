@@ -1,0 +1,204 @@
+/* civetweb glue and the per-request pipeline. */
+#include "server.h"
+#include "metrics.h"
+#include "response.h"
+#include "router.h"
+#include "../auth/scope.h"
+#include "../auth/token.h"
+#include "../core/crypto.h"
+#include "../core/err.h"
+#include "../core/log.h"
+
+#include <civetweb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#define REQUEST_ARENA_CAP (16u * 1024 * 1024)
+#define RESP_HEADERS_CAP 4096
+
+struct jf_server {
+    struct mg_context *ctx;
+};
+
+static double elapsed_s(const struct timespec *t0)
+{
+    struct timespec t1;
+
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    return (double)(t1.tv_sec - t0->tv_sec) + (double)(t1.tv_nsec - t0->tv_nsec) / 1e9;
+}
+
+/* Keep a caller's (or nginx's) request id when it is short and plain;
+ * otherwise make one. */
+static void set_request_id(jf_req *req)
+{
+    const char *h = jf_req_header(req, "X-Request-Id");
+    unsigned char raw[12];
+    size_t n = h ? strlen(h) : 0;
+
+    if (n > 0 && n <= JF_REQUEST_ID_MAX && strspn(h, "abcdefghijklmnopqrstuvwxyz"
+                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                                                     "0123456789-_.") == n) {
+        memcpy(req->request_id, h, n + 1);
+        return;
+    }
+    if (jf_crypto_random(raw, sizeof(raw)) != 0)
+        memset(raw, 0, sizeof(raw));
+    jf_crypto_hex(raw, sizeof(raw), req->request_id);
+}
+
+static int authenticate(jf_req *req)
+{
+    const char *h = jf_req_header(req, "Authorization");
+    const char *why = "missing bearer token";
+
+    if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
+        if (jf_token_verify(&req->app->cfg, h + 7, time(NULL), &req->claims, &why) == 0) {
+            req->authenticated = true;
+            return 0;
+        }
+    }
+    jf_resp_header(req, "WWW-Authenticate", "Bearer realm=\"jingfang\"");
+    jf_resp_problem(req, 401, "unauthorized", "Unauthorized", why, "Authorization", why);
+    return JF_ERR_AUTH;
+}
+
+static void access_log(const jf_req *req, const char *route, double secs)
+{
+    jf_buf b;
+    char ts[40];
+
+    /* The query string is left out on purpose: it may carry ID numbers. */
+    jf_log_timestamp(ts, sizeof(ts));
+    jf_buf_init(&b, 4096);
+    if (jf_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"access\","
+                          "\"request_id\":\"%s\",\"method\":",
+                      ts, req->request_id) == 0 &&
+        jf_buf_json_str(&b, req->method) == 0 && jf_buf_puts(&b, ",\"path\":") == 0 &&
+        jf_buf_json_str(&b, req->path) == 0 && jf_buf_puts(&b, ",\"route\":") == 0 &&
+        jf_buf_json_str(&b, route) == 0 &&
+        jf_buf_printf(&b, ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu,\"user_id\":%lld,"
+                          "\"remote\":\"%s\"}",
+                      req->status, secs * 1000.0, req->resp_bytes,
+                      req->authenticated ? req->claims.user_id : 0, req->ri->remote_addr) == 0)
+        jf_log_line(b.data, b.len);
+    jf_buf_free(&b);
+}
+
+static void dispatch(jf_req *req)
+{
+    const jf_route *route;
+    bool path_known = false;
+    int rc;
+
+    route = jf_router_match(req->method, req->path, req, &path_known);
+    if (route == NULL) {
+        if (path_known)
+            jf_resp_problem(req, 405, "method-not-allowed", "Method not allowed",
+                            "this path does not accept that method", NULL, NULL);
+        else
+            jf_resp_not_found(req);
+        return;
+    }
+    req->route = route;
+    if (jf_req_parse_query(req, req->ri->query_string) != 0)
+        return;
+    if ((route->flags & JF_ROUTE_AUTH) && authenticate(req) != 0)
+        return;
+    if (route->cap != 0 && !jf_role_has(jf_role_parse(req->claims.role), (jf_cap)route->cap)) {
+        jf_resp_forbidden(req, "your role may not do this");
+        return;
+    }
+    rc = route->fn(req);
+    if (req->status == 0) {
+        if (rc == JF_ERR_UNAVAILABLE)
+            jf_resp_unavailable(req);
+        else
+            jf_resp_internal(req);
+    }
+    if (rc != 0 && rc != JF_ERR_INVALID && req->status >= 500)
+        jf_log_error("request_failed", "request %s %s failed: %s", req->method,
+                     route->pattern, jf_err_str(rc));
+}
+
+static int on_request(struct mg_connection *conn)
+{
+    jf_req req;
+    const jf_route *route;
+
+    memset(&req, 0, sizeof(req));
+    clock_gettime(CLOCK_MONOTONIC, &req.started);
+    req.conn = conn;
+    req.ri = mg_get_request_info(conn);
+    req.app = req.ri->user_data;
+    req.method = req.ri->request_method;
+    req.path = req.ri->local_uri ? req.ri->local_uri : "";
+    jf_arena_init(&req.arena, REQUEST_ARENA_CAP);
+    jf_buf_init(&req.resp_headers, RESP_HEADERS_CAP);
+    set_request_id(&req);
+
+    dispatch(&req);
+
+    route = req.route;
+    double secs = elapsed_s(&req.started);
+    jf_metrics_observe(route ? jf_router_index(route) : JF_MAX_ROUTES, req.status, secs);
+    access_log(&req, route ? route->pattern : "unmatched", secs);
+
+    json_decref(req.body);
+    jf_buf_free(&req.resp_headers);
+    jf_arena_free(&req.arena);
+    /* 1: handled. A status code here would make civetweb close the
+     * connection after a 401, which keep-alive clients do not need. */
+    return 1;
+}
+
+static int on_log(const struct mg_connection *conn, const char *message)
+{
+    jf_log_warn("civetweb", "%s", message);
+    return 1;
+}
+
+int jf_server_start(jf_app *app, jf_server **out)
+{
+    struct mg_callbacks cb;
+    char threads[16], keepalive[16], timeout[16];
+    jf_server *srv;
+    const char *options[] = {
+        "listening_ports", app->cfg.listen,
+        "num_threads", threads,
+        "enable_keep_alive", "yes",
+        "keep_alive_timeout_ms", keepalive,
+        "request_timeout_ms", timeout,
+        "tcp_nodelay", "1",
+        "max_request_size", "16384",
+        "enable_directory_listing", "no",
+        NULL,
+    };
+
+    snprintf(threads, sizeof(threads), "%ld", app->cfg.threads);
+    snprintf(keepalive, sizeof(keepalive), "%ld", app->cfg.keepalive_ms);
+    snprintf(timeout, sizeof(timeout), "%ld", app->cfg.request_timeout_ms);
+    memset(&cb, 0, sizeof(cb));
+    cb.begin_request = on_request;
+    cb.log_message = on_log;
+    srv = calloc(1, sizeof(*srv));
+    if (srv == NULL)
+        return JF_ERR_NOMEM;
+    srv->ctx = mg_start(&cb, app, options);
+    if (srv->ctx == NULL) {
+        free(srv);
+        return JF_ERR_IO;
+    }
+    *out = srv;
+    return 0;
+}
+
+void jf_server_stop(jf_server *srv)
+{
+    if (srv == NULL)
+        return;
+    mg_stop(srv->ctx);
+    free(srv);
+}

@@ -1,0 +1,50 @@
+/* Field-by-field validation of a JSON body or query: every bad field is
+ * collected, then answered at once as a 400 problem naming each field. */
+#ifndef JF_VALIDATE_H
+#define JF_VALIDATE_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "request.h"
+
+typedef struct jf_errors {
+    json_t *list; /* array of {field, message}, created on first error */
+} jf_errors;
+
+void jf_errors_add(jf_errors *e, const char *field, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+bool jf_errors_any(const jf_errors *e);
+/* Send 400 with every collected error and free them. Returns a negative jf_err. */
+int jf_errors_respond(jf_req *req, jf_errors *e);
+void jf_errors_free(jf_errors *e);
+
+/* Refuse any body field not in allowed (a NULL-terminated list). */
+void jf_body_only(const jf_req *req, jf_errors *e, const char *const *allowed);
+/* Is field present in the body (null included)? */
+bool jf_body_has(const jf_req *req, const char *field);
+/* Is field present and JSON null? */
+bool jf_body_null(const jf_req *req, const char *field);
+/* A string field of minc..maxc characters (code points), without control
+ * characters. Returns it (borrowed from the body), or NULL when absent
+ * (an error if required) or bad (an error). */
+const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool required,
+                        size_t minc, size_t maxc);
+/* An integer field in [min, max]. 1 and *out set; 0 absent (error if
+ * required); -1 bad (error added). */
+int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required,
+                long long min, long long max, long long *out);
+/* A boolean field: same returns as jf_body_int. */
+int jf_body_bool(const jf_req *req, jf_errors *e, const char *field, bool required, bool *out);
+/* Is s one of the codes in allowed (NULL-terminated)? */
+bool jf_in_set(const char *s, const char *const *allowed);
+/* Number of UTF-8 code points in s. */
+size_t jf_utf8_len(const char *s);
+
+/* Query helpers. limit: 1..200 (default 50); count: true/false. */
+int jf_query_limit(const jf_req *req, jf_errors *e, int *limit);
+bool jf_query_bool(const jf_req *req, jf_errors *e, const char *name);
+/* A positive id in the query, 0 when absent, -1 (error added) when bad. */
+long long jf_query_id(const jf_req *req, jf_errors *e, const char *name);
+
+#endif

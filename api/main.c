@@ -1,0 +1,111 @@
+/* jingfang-api: the stateless HTTP service. Subcommands for operators:
+ *   jingfang-api                 serve (configuration from JF_* variables)
+ *   jingfang-api hash-password   read a password on stdin, print its hash
+ *   jingfang-api routes          print every registered "METHOD /path" */
+#include "auth/password.h"
+#include "core/config.h"
+#include "core/err.h"
+#include "core/log.h"
+#include "db/pool.h"
+#include "http/router.h"
+#include "http/server.h"
+#include "resources/resources.h"
+
+#include <civetweb.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static int cmd_hash_password(void)
+{
+    char line[JF_PASSWORD_MAX_LEN + 2], out[JF_PASSWORD_HASH_MAX];
+    const char *it = getenv("JF_PBKDF2_ITERATIONS");
+    unsigned iterations = it ? (unsigned)strtoul(it, NULL, 10) : 210000;
+    size_t n;
+
+    if (iterations < 210000)
+        iterations = 210000;
+    if (fgets(line, sizeof(line), stdin) == NULL)
+        return 2;
+    n = strcspn(line, "\r\n");
+    line[n] = '\0';
+    if (n < JF_PASSWORD_MIN_LEN) {
+        fprintf(stderr, "password must be at least %d characters\n", JF_PASSWORD_MIN_LEN);
+        return 2;
+    }
+    if (jf_password_hash(line, iterations, out, sizeof(out)) != 0)
+        return 1;
+    puts(out);
+    return 0;
+}
+
+static int cmd_routes(void)
+{
+    for (size_t i = 0; i < jf_router_count(); i++)
+        printf("%s %s\n", jf_router_at(i)->method, jf_router_at(i)->pattern);
+    return 0;
+}
+
+static int serve(void)
+{
+    static jf_app app;
+    jf_server *srv = NULL;
+    char err[256];
+    sigset_t set;
+    int sig = 0, rc;
+
+    rc = jf_config_load(&app.cfg, err, sizeof(err));
+    if (rc != 0) {
+        jf_log_error("config", "refusing to start: %s", err);
+        return 1;
+    }
+    jf_config_log(&app.cfg);
+    rc = jf_db_pool_create(&app.pool, app.cfg.db_url, (int)app.cfg.db_pool_size,
+                           (int)app.cfg.db_acquire_timeout_ms);
+    if (rc != 0)
+        return 1;
+
+    /* Block the stop signals before civetweb starts its threads, so they
+     * inherit the mask and only this thread receives them. */
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    mg_init_library(0);
+    rc = jf_server_start(&app, &srv);
+    if (rc != 0) {
+        jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
+        jf_db_pool_destroy(app.pool);
+        mg_exit_library();
+        return 1;
+    }
+    jf_log_info("started", "listening on %s with %ld threads and %ld database connections",
+                app.cfg.listen, app.cfg.threads, app.cfg.db_pool_size);
+    sigwait(&set, &sig);
+    jf_log_info("stopping", "signal %d: finishing requests in flight", sig);
+    jf_server_stop(srv);
+    jf_db_pool_destroy(app.pool);
+    mg_exit_library();
+    jf_log_info("stopped", "bye");
+    return 0;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc > 1 && strcmp(argv[1], "hash-password") == 0)
+        return cmd_hash_password();
+    if (jf_resources_init() != 0) {
+        fprintf(stderr, "route or statement table overflow\n");
+        return 1;
+    }
+    if (argc > 1 && strcmp(argv[1], "routes") == 0)
+        return cmd_routes();
+    if (argc > 1) {
+        fprintf(stderr, "usage: %s [hash-password | routes]\n", argv[0]);
+        return 2;
+    }
+    return serve();
+}

@@ -1,0 +1,119 @@
+/* Shared handler helpers. */
+#include "common.h"
+#include "../core/crypto.h"
+#include "../core/err.h"
+#include "../core/log.h"
+#include "../http/response.h"
+#include "../http/router.h"
+#include "../http/validate.h"
+
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+
+int jf_res_acquire(jf_req *req, jf_db_conn **conn)
+{
+    int rc = jf_db_pool_acquire(req->app->pool, conn);
+
+    if (rc != 0)
+        jf_resp_unavailable(req);
+    return rc;
+}
+
+int jf_res_db_error(jf_req *req, int rc, PGresult *res)
+{
+    if (rc == JF_ERR_UNAVAILABLE) {
+        jf_resp_unavailable(req);
+    } else {
+        jf_log_error("db_error", "%s %s: SQLSTATE %s: %s", req->method,
+                     req->route ? req->route->pattern : req->path, jf_db_sqlstate(res),
+                     res ? PQresultErrorMessage(res) : "no result");
+        jf_resp_internal(req);
+    }
+    return rc;
+}
+
+int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
+                    const char *const *params, int status)
+{
+    PGresult *res = NULL;
+    int rc = jf_db_exec(conn, stmt, n, params, &res);
+
+    if (rc != 0)
+        jf_res_db_error(req, rc, res);
+    else if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+        jf_resp_not_found(req);
+    else
+        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0),
+                               (size_t)PQgetlength(res, 0, 0));
+    PQclear(res);
+    return rc;
+}
+
+const char *jf_res_id(jf_req *req, long long id)
+{
+    return jf_arena_printf(&req->arena, "%lld", id);
+}
+
+int jf_res_if_match(jf_req *req, long long *version)
+{
+    const char *h = jf_req_header(req, "If-Match");
+    char *end = NULL;
+
+    if (h == NULL) {
+        jf_resp_problem(req, 428, "precondition-required", "Precondition required",
+                        "send If-Match with the version you read (its ETag)", "If-Match",
+                        "is required");
+        return JF_ERR_INVALID;
+    }
+    if (strncmp(h, "W/", 2) == 0)
+        h += 2;
+    if (*h == '"')
+        h++;
+    errno = 0;
+    *version = strtoll(h, &end, 10);
+    if (errno != 0 || end == h || *version < 1 || (*end != '"' && *end != '\0') ||
+        (*end == '"' && end[1] != '\0')) {
+        jf_resp_problem(req, 400, "validation", "Validation failed", "If-Match is malformed",
+                        "If-Match", "must be the ETag of the resource, e.g. \"3\"");
+        return JF_ERR_INVALID;
+    }
+    return 0;
+}
+
+void jf_res_etag(jf_req *req, const char *version)
+{
+    jf_resp_header(req, "ETag", jf_arena_printf(&req->arena, "\"%s\"", version));
+}
+
+const char *jf_res_cursor_encode(jf_req *req, long long last_id)
+{
+    char plain[32], *out = jf_arena_alloc(&req->arena, 48);
+    int n = snprintf(plain, sizeof(plain), "k1:%lld", last_id);
+
+    if (out == NULL || jf_crypto_b64url_encode((unsigned char *)plain, (size_t)n, out, 48) < 0)
+        return NULL;
+    return out;
+}
+
+int jf_res_cursor_decode(jf_req *req, jf_errors *e, long long *after)
+{
+    const char *s = jf_req_query(req, "cursor");
+    unsigned char plain[32];
+    char *end = NULL;
+    int n;
+
+    *after = 0;
+    if (s == NULL)
+        return 0;
+    n = jf_crypto_b64url_decode(s, strlen(s), plain, sizeof(plain) - 1);
+    if (n > 3 && memcmp(plain, "k1:", 3) == 0) {
+        plain[n] = '\0';
+        errno = 0;
+        *after = strtoll((char *)plain + 3, &end, 10);
+        if (errno == 0 && *end == '\0' && *after > 0)
+            return 0;
+    }
+    jf_errors_add(e, "cursor", "is not a cursor this server issued");
+    return -1;
+}

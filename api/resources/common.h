@@ -1,0 +1,31 @@
+/* Helpers shared by the resource handlers: borrowing a connection with the
+ * right answer when none is free, and sending PostgreSQL-built JSON. */
+#ifndef JF_RES_COMMON_H
+#define JF_RES_COMMON_H
+
+#include "../db/pool.h"
+#include "../http/request.h"
+#include "../http/validate.h"
+
+/* Borrow a connection; on failure 503 has been sent. */
+int jf_res_acquire(jf_req *req, jf_db_conn **conn);
+/* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
+ * (logged with its SQLSTATE, never shown to the client). Returns rc. */
+int jf_res_db_error(jf_req *req, int rc, PGresult *res);
+/* Run stmt and send column 0 of its single row as JSON with status;
+ * 404 when there is no row. */
+int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
+                    const char *const *params, int status);
+/* Format a 64-bit id into the request arena. */
+const char *jf_res_id(jf_req *req, long long id);
+/* Parse an If-Match header ("3" or W/"3") into *version; on failure the
+ * problem (428 missing, 400 malformed) has been sent. */
+int jf_res_if_match(jf_req *req, long long *version);
+/* Set ETag: "<version>" on the response. */
+void jf_res_etag(jf_req *req, const char *version);
+/* Keyset cursor: an opaque token for the last id of a page, and back. */
+const char *jf_res_cursor_encode(jf_req *req, long long last_id);
+/* 0 when absent (*after = 0); -1 with an error added when malformed. */
+int jf_res_cursor_decode(jf_req *req, jf_errors *e, long long *after);
+
+#endif

@@ -1,0 +1,16 @@
+/* Start-up registration of every resource, in one place. */
+#include "resources.h"
+#include "../audit/audit.h"
+
+int jf_resources_init(void)
+{
+    int (*const inits[])(void) = {jf_audit_init, jf_res_ops_init, jf_res_auth_init,
+                                  jf_res_users_init, jf_res_org_units_init};
+
+    for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
+        int rc = inits[i]();
+        if (rc != 0)
+            return rc;
+    }
+    return 0;
+}

@@ -1,0 +1,13 @@
+/* Every resource module registers its routes and statements once at start. */
+#ifndef JF_RESOURCES_H
+#define JF_RESOURCES_H
+
+int jf_res_ops_init(void);
+int jf_res_auth_init(void);
+int jf_res_users_init(void);
+int jf_res_org_units_init(void);
+
+/* All of the above, in order. */
+int jf_resources_init(void);
+
+#endif
