@@ -1,0 +1,285 @@
+/* libcurl + libpq helpers for the HTTP-level suites. */
+#include "client.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <unistd.h>
+
+struct sink {
+    char *p;
+    size_t n;
+};
+
+static size_t sink_write(char *data, size_t size, size_t nmemb, void *ud)
+{
+    struct sink *s = ud;
+    size_t len = size * nmemb;
+    char *np = realloc(s->p, s->n + len + 1);
+
+    if (np == NULL)
+        return 0;
+    memcpy(np + s->n, data, len);
+    s->n += len;
+    np[s->n] = '\0';
+    s->p = np;
+    return len;
+}
+
+struct src {
+    const char *p;
+    size_t left;
+};
+
+static size_t src_read(char *buf, size_t size, size_t nmemb, void *ud)
+{
+    struct src *s = ud;
+    size_t n = size * nmemb < s->left ? size * nmemb : s->left;
+
+    memcpy(buf, s->p, n);
+    s->p += n;
+    s->left -= n;
+    return n;
+}
+
+static const char *base_url(void)
+{
+    const char *u = getenv("JF_TEST_URL");
+
+    if (u == NULL) {
+        fprintf(stderr, "JF_TEST_URL is not set: run through scripts/test\n");
+        exit(1);
+    }
+    return u;
+}
+
+/* Every request of the suites goes through here. */
+static http_res *perform(const char *method, const char *path, const char *token,
+                         const char *ctype, const char *body, size_t len, int chunked,
+                         const char *headers)
+{
+    CURL *c = curl_easy_init();
+    struct curl_slist *h = NULL;
+    struct sink b = {0}, hd = {0};
+    struct src s = {body, len};
+    char url[2048], line[8192];
+    http_res *r = calloc(1, sizeof(*r));
+    CURLcode cc;
+
+    assert_non_null(c);
+    snprintf(url, sizeof(url), "%s%s", base_url(), path);
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_CUSTOMREQUEST, method);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
+    curl_easy_setopt(c, CURLOPT_HEADERDATA, &hd);
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (token != NULL) {
+        snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
+        h = curl_slist_append(h, line);
+    }
+    if (ctype != NULL) {
+        snprintf(line, sizeof(line), "Content-Type: %s", ctype);
+        h = curl_slist_append(h, line);
+    }
+    h = curl_slist_append(h, "Expect:");
+    if (body != NULL) {
+        curl_easy_setopt(c, CURLOPT_UPLOAD, 1L);
+        curl_easy_setopt(c, CURLOPT_READFUNCTION, src_read);
+        curl_easy_setopt(c, CURLOPT_READDATA, &s);
+        if (chunked)
+            h = curl_slist_append(h, "Transfer-Encoding: chunked");
+        else
+            curl_easy_setopt(c, CURLOPT_INFILESIZE_LARGE, (curl_off_t)len);
+    }
+    for (const char *p = headers; p != NULL && *p;) {
+        size_t n = strcspn(p, "\r\n");
+        if (n > 0 && n < sizeof(line)) {
+            memcpy(line, p, n);
+            line[n] = '\0';
+            h = curl_slist_append(h, line);
+        }
+        p += n;
+        p += strspn(p, "\r\n");
+    }
+    curl_easy_setopt(c, CURLOPT_HTTPHEADER, h);
+    cc = curl_easy_perform(c);
+    if (cc != CURLE_OK)
+        fail_msg("%s %s: %s", method, path, curl_easy_strerror(cc));
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &r->status);
+    r->body = b.p ? b.p : strdup("");
+    r->headers = hd.p ? hd.p : strdup("");
+    r->json = json_loads(r->body, 0, NULL);
+    curl_slist_free_all(h);
+    curl_easy_cleanup(c);
+    return r;
+}
+
+http_res *http_raw(const char *method, const char *path, const char *token, const char *ctype,
+                   const char *body, size_t len, int chunked)
+{
+    return perform(method, path, token, ctype, body, len, chunked, NULL);
+}
+
+http_res *http_do(const char *method, const char *path, const char *token, const char *body,
+                  const char *headers)
+{
+    return perform(method, path, token, body ? "application/json" : NULL, body,
+                   body ? strlen(body) : 0, 0, headers);
+}
+
+void http_free(http_res *r)
+{
+    if (r == NULL)
+        return;
+    json_decref(r->json);
+    free(r->body);
+    free(r->headers);
+    free(r);
+}
+
+const char *http_header(const http_res *r, const char *name)
+{
+    static __thread char value[1024];
+    size_t nl = strlen(name);
+    const char *p = r->headers;
+
+    while (p && *p) {
+        if (strncasecmp(p, name, nl) == 0 && p[nl] == ':') {
+            const char *v = p + nl + 1;
+            size_t n;
+            while (*v == ' ')
+                v++;
+            n = strcspn(v, "\r\n");
+            if (n >= sizeof(value))
+                n = sizeof(value) - 1;
+            memcpy(value, v, n);
+            value[n] = '\0';
+            return value;
+        }
+        p = strchr(p, '\n');
+        if (p)
+            p++;
+    }
+    return NULL;
+}
+
+const char *http_str(const http_res *r, const char *field)
+{
+    return json_string_value(json_object_get(r->json, field));
+}
+
+void http_assert_problem(const http_res *r, long status, const char *field)
+{
+    const char *ct = http_header(r, "Content-Type");
+    json_t *errors;
+    size_t i;
+    json_t *e;
+    int found = 0;
+
+    if (r->status != status)
+        fail_msg("expected status %ld, got %ld: %s", status, r->status, r->body);
+    assert_non_null(ct);
+    assert_string_equal(ct, "application/problem+json");
+    assert_non_null(r->json);
+    assert_non_null(http_str(r, "type"));
+    assert_non_null(http_str(r, "title"));
+    assert_int_equal(json_integer_value(json_object_get(r->json, "status")), status);
+    assert_non_null(http_str(r, "request_id"));
+    errors = json_object_get(r->json, "errors");
+    assert_true(json_is_array(errors));
+    if (field == NULL)
+        return;
+    json_array_foreach(errors, i, e)
+    {
+        const char *f = json_string_value(json_object_get(e, "field"));
+        if (f && strcmp(f, field) == 0)
+            found = 1;
+    }
+    if (!found)
+        fail_msg("problem does not name field '%s': %s", field, r->body);
+}
+
+const char *test_demo_password(void)
+{
+    const char *p = getenv("JF_DEMO_PASSWORD");
+
+    return p ? p : "Jingfang@2026";
+}
+
+const char *test_unique(void)
+{
+    static char buf[32];
+
+    if (buf[0] == '\0')
+        snprintf(buf, sizeof(buf), "%ld%d", (long)time(NULL) % 100000, (int)getpid() % 1000);
+    return buf;
+}
+
+char *http_login(const char *username, const char *password)
+{
+    char body[512];
+    http_res *r;
+    char *token;
+
+    snprintf(body, sizeof(body), "{\"username\":\"%s\",\"password\":\"%s\"}", username,
+             password ? password : test_demo_password());
+    r = http_do("POST", "/api/v1/auth/login", NULL, body, NULL);
+    if (r->status != 200)
+        fail_msg("login %s: %ld %s", username, r->status, r->body);
+    token = strdup(http_str(r, "access_token"));
+    http_free(r);
+    return token;
+}
+
+static PGconn *db(void)
+{
+    static PGconn *pg;
+
+    if (pg == NULL) {
+        pg = PQconnectdb(getenv("JF_TEST_DB") ? getenv("JF_TEST_DB") : "");
+        if (PQstatus(pg) != CONNECTION_OK) {
+            fprintf(stderr, "JF_TEST_DB: %s", PQerrorMessage(pg));
+            exit(1);
+        }
+    }
+    return pg;
+}
+
+char *db_scalar(const char *sql, int n, const char *const *params)
+{
+    PGresult *r = PQexecParams(db(), sql, n, NULL, params, NULL, NULL, 0);
+    char *v = NULL;
+
+    if (PQresultStatus(r) != PGRES_TUPLES_OK)
+        fail_msg("SQL failed: %s: %s", sql, PQerrorMessage(db()));
+    if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
+        v = strdup(PQgetvalue(r, 0, 0));
+    PQclear(r);
+    return v;
+}
+
+long db_count(const char *sql, int n, const char *const *params)
+{
+    char *v = db_scalar(sql, n, params);
+    long c = v ? strtol(v, NULL, 10) : -1;
+
+    free(v);
+    return c;
+}
+
+int db_try(const char *sql)
+{
+    PGresult *r = PQexec(db(), sql);
+    ExecStatusType st = PQresultStatus(r);
+
+    PQclear(r);
+    return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}

@@ -1,0 +1,220 @@
+/* HTTP suite: the server core — operations endpoints, routing answers,
+ * problem+json shapes, body cap and media type, request ids, the contract
+ * covering every route, and recovery after PostgreSQL restarts. */
+#include "client.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+static void healthz_and_readyz(void **state)
+{
+    http_res *r = http_do("GET", "/healthz", NULL, NULL, NULL);
+
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_str(r, "status"), "ok");
+    assert_non_null(http_header(r, "X-Request-Id"));
+    http_free(r);
+    r = http_do("GET", "/readyz", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_str(r, "database"), "ok");
+    http_free(r);
+}
+
+static void metrics_prometheus_text(void **state)
+{
+    http_res *r = http_do("GET", "/healthz", NULL, NULL, NULL);
+
+    http_free(r);
+    r = http_do("GET", "/metrics", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_non_null(strstr(http_header(r, "Content-Type"), "text/plain"));
+    assert_non_null(strstr(r->body, "# TYPE jingfang_http_requests_total counter"));
+    assert_non_null(strstr(r->body, "jingfang_http_requests_total{method=\"GET\","
+                                    "route=\"/healthz\",status=\"200\"}"));
+    assert_non_null(strstr(r->body, "jingfang_http_request_duration_seconds_bucket{method=\"GET\","
+                                    "route=\"/healthz\",le=\"+Inf\"}"));
+    assert_non_null(strstr(r->body, "jingfang_db_pool_connections_in_use "));
+    assert_non_null(strstr(r->body, "jingfang_db_pool_connections_max 8"));
+    http_free(r);
+}
+
+static void request_id_echoed_or_made(void **state)
+{
+    http_res *r = http_do("GET", "/healthz", NULL, NULL, "X-Request-Id: abc-123_x.y");
+
+    assert_string_equal(http_header(r, "X-Request-Id"), "abc-123_x.y");
+    http_free(r);
+    /* Not plain: replaced by a fresh one, never reflected. */
+    r = http_do("GET", "/healthz", NULL, NULL, "X-Request-Id: <script>");
+    assert_non_null(http_header(r, "X-Request-Id"));
+    assert_string_not_equal(http_header(r, "X-Request-Id"), "<script>");
+    assert_int_equal(strlen(http_header(r, "X-Request-Id")), 24);
+    http_free(r);
+}
+
+static void unknown_route_and_method(void **state)
+{
+    http_res *r = http_do("GET", "/api/v1/nothing-here", NULL, NULL, NULL);
+
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("DELETE", "/healthz", NULL, NULL, NULL);
+    http_assert_problem(r, 405, NULL);
+    http_free(r);
+    r = http_do("GET", "/api/v1/me/", NULL, NULL, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+}
+
+static void malformed_json_is_400(void **state)
+{
+    static const char *bad[] = {"{", "[1,2]", "\"str\"", "{\"username\":}", "nul",
+                                "{\"a\":1,\"a\":2}", ""};
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        http_res *r = http_raw("POST", "/api/v1/auth/login", NULL, "application/json", bad[i],
+                               strlen(bad[i]), 0);
+        http_assert_problem(r, 400, "body");
+        http_free(r);
+    }
+}
+
+static void wrong_media_type_is_415(void **state)
+{
+    const char *body = "{\"username\":\"admin\",\"password\":\"x\"}";
+    http_res *r = http_raw("POST", "/api/v1/auth/login", NULL, "text/plain", body,
+                           strlen(body), 0);
+
+    http_assert_problem(r, 415, "Content-Type");
+    http_free(r);
+    r = http_raw("POST", "/api/v1/auth/login", NULL, NULL, body, strlen(body), 0);
+    http_assert_problem(r, 415, "Content-Type");
+    http_free(r);
+}
+
+static void body_over_cap_is_413(void **state)
+{
+    size_t n = 1024 * 1024 + 10;
+    char *big = malloc(n + 1);
+    http_res *r;
+
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    r = http_raw("POST", "/api/v1/auth/login", NULL, "application/json", big, n, 0);
+    http_assert_problem(r, 413, "body");
+    http_free(r);
+    /* Chunked: no Content-Length, the cap applies while reading. */
+    r = http_raw("POST", "/api/v1/auth/login", NULL, "application/json", big, n, 1);
+    http_assert_problem(r, 413, "body");
+    http_free(r);
+    free(big);
+    /* And a chunked body under the cap is read whole. */
+    const char *ok = "{\"username\":\"nobody-here\",\"password\":\"wrong\"}";
+    r = http_raw("POST", "/api/v1/auth/login", NULL, "application/json", ok, strlen(ok), 1);
+    assert_int_equal(r->status, 401);
+    http_free(r);
+}
+
+static void bad_query_strings(void **state)
+{
+    char *token = http_login("admin", NULL);
+    http_res *r = http_do("GET", "/api/v1/users?limit=%zz", token, NULL, NULL);
+
+    http_assert_problem(r, 400, "query");
+    http_free(r);
+    r = http_do("GET", "/api/v1/users?limit=%00", token, NULL, NULL);
+    http_assert_problem(r, 400, "query");
+    http_free(r);
+    char path[2048] = "/api/v1/users?";
+    for (int i = 0; i < 40; i++)
+        snprintf(path + strlen(path), sizeof(path) - strlen(path), "a%d=1&", i);
+    r = http_do("GET", path, token, NULL, NULL);
+    http_assert_problem(r, 400, "query");
+    http_free(r);
+    free(token);
+}
+
+/* Every route the server registers is in the contract, with its method. */
+static void contract_covers_every_route(void **state)
+{
+    const char *bin = getenv("JF_TEST_API_BIN");
+    http_res *r = http_do("GET", "/openapi.json", NULL, NULL, NULL);
+    json_t *paths;
+    char cmd[4096], method[16], path[512], lower[16];
+    FILE *f;
+    int n = 0;
+
+    assert_int_equal(r->status, 200);
+    assert_non_null(r->json);
+    assert_string_equal(json_string_value(json_object_get(r->json, "openapi")), "3.1.0");
+    paths = json_object_get(r->json, "paths");
+    assert_non_null(paths);
+    assert_non_null(bin);
+    snprintf(cmd, sizeof(cmd), "%s routes", bin);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    while (fscanf(f, "%15s %511s", method, path) == 2) {
+        json_t *item = json_object_get(paths, path);
+        size_t i;
+        for (i = 0; method[i] && i < sizeof(lower) - 1; i++)
+            lower[i] = (char)(method[i] | 0x20);
+        lower[i] = '\0';
+        if (item == NULL || json_object_get(item, lower) == NULL)
+            fail_msg("route %s %s is not in openapi.yaml", method, path);
+        n++;
+    }
+    pclose(f);
+    assert_true(n >= 15);
+    http_free(r);
+}
+
+/* The pool mends itself: after PostgreSQL restarts, requests work again
+ * without restarting the service. */
+static void survives_database_restart(void **state)
+{
+    const char *restart = getenv("JF_TEST_PG_RESTART");
+    char *token = http_login("tf.official", NULL);
+    http_res *r;
+
+    assert_non_null(restart);
+    r = http_do("GET", "/api/v1/org-units", token, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    assert_int_equal(system(restart), 0);
+    /* The first request on each stale connection reconnects and retries. */
+    for (int i = 0; i < 20; i++) {
+        r = http_do("GET", "/api/v1/org-units", token, NULL, NULL);
+        if (r->status != 200)
+            fail_msg("request %d after restart: %ld %s", i, r->status, r->body);
+        http_free(r);
+    }
+    r = http_do("GET", "/readyz", NULL, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(token);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(healthz_and_readyz),
+        cmocka_unit_test(metrics_prometheus_text),
+        cmocka_unit_test(request_id_echoed_or_made),
+        cmocka_unit_test(unknown_route_and_method),
+        cmocka_unit_test(malformed_json_is_400),
+        cmocka_unit_test(wrong_media_type_is_415),
+        cmocka_unit_test(body_over_cap_is_413),
+        cmocka_unit_test(bad_query_strings),
+        cmocka_unit_test(contract_covers_every_route),
+        cmocka_unit_test(survives_database_restart),
+    };
+
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}

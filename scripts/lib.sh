@@ -1,0 +1,108 @@
+# Shared shell functions of scripts/dev and scripts/test. Source it; do not run it.
+# shellcheck shell=bash
+
+JF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+PG_BIN=/usr/lib/postgresql/15/bin
+JF_DEBS="build-essential cmake pkg-config libcivetweb-dev libpq-dev libjansson-dev libjwt-dev
+ libssl-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev postgresql-15 postgresql-contrib curl
+ wrk nodejs npm"
+
+say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+# Install the Debian packages that are missing (as root, or through sudo).
+jf_install_deps() {
+    local missing=() p
+    for p in $JF_DEBS; do
+        [ "$p" = nodejs ] && command -v node >/dev/null && continue
+        [ "$p" = npm ] && command -v npm >/dev/null && continue
+        dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
+    done
+    [ ${#missing[@]} -eq 0 ] && return 0
+    say "installing: ${missing[*]}"
+    local SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO=sudo
+    $SUDO apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
+# jf_build DIR [cmake options…]: configure and build every C target.
+jf_build() {
+    local dir=$1; shift
+    cmake -S "$JF_ROOT" -B "$dir" "$@" >/dev/null
+    cmake --build "$dir" -j "$(nproc)" >/dev/null || cmake --build "$dir" -j 1
+}
+
+# Run a command as the unprivileged owner of the cluster when we are root
+# (PostgreSQL refuses to run as root).
+as_pg() {
+    if [ "$(id -u)" -eq 0 ]; then
+        runuser -u postgres -- "$@"
+    else
+        "$@"
+    fi
+}
+
+# jf_pg_start DATADIR PORT: create the cluster on first use, start it if it
+# is not running. The socket lives in DATADIR/run; only loopback listens.
+jf_pg_start() {
+    local data=$1 port=$2
+    if [ ! -s "$data/PG_VERSION" ]; then
+        mkdir -p "$data"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$data"
+        as_pg "$PG_BIN/initdb" -D "$data" -U postgres --auth=trust -E UTF8 --locale=C.UTF-8 >/dev/null
+        mkdir -p "$data/run"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$data/run"
+        cat >>"$data/postgresql.conf" <<CONF
+listen_addresses = '127.0.0.1'
+port = $port
+unix_socket_directories = '$data/run'
+max_connections = 200
+shared_buffers = 256MB
+fsync = on
+timezone = 'Asia/Shanghai'
+CONF
+    fi
+    if ! as_pg "$PG_BIN/pg_ctl" -D "$data" status >/dev/null 2>&1; then
+        as_pg "$PG_BIN/pg_ctl" -D "$data" -l "$data/server.log" -w -t 60 start >/dev/null ||
+            { tail -20 "$data/server.log" >&2; die "PostgreSQL did not start"; }
+    fi
+}
+
+jf_pg_stop() {
+    as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
+}
+
+# jf_pg_url DATADIR PORT [DB]: a libpq conninfo string for the cluster.
+jf_pg_url() {
+    printf 'host=%s port=%s dbname=%s user=postgres' "$1/run" "$2" "${3:-jingfang}"
+}
+
+# jf_db_prepare BUILD DATADIR PORT: create the database if needed, migrate,
+# load the demo data (idempotent).
+jf_db_prepare() {
+    local build=$1 data=$2 port=$3 url hash
+    url=$(jf_pg_url "$data" "$port" postgres)
+    psql "$url" -tAc "SELECT 1 FROM pg_database WHERE datname = 'jingfang'" | grep -q 1 ||
+        psql "$url" -qc "CREATE DATABASE jingfang" >/dev/null
+    url=$(jf_pg_url "$data" "$port")
+    JF_DB_URL=$url "$build/api/jingfang-migrate" "$JF_ROOT/db/migrations" >&2
+    hash=$(printf '%s\n' "$JF_DEMO_PASSWORD" | "$build/api/jingfang-api" hash-password)
+    psql "$url" -q -v ON_ERROR_STOP=1 -v demo_hash="$hash" -f "$JF_ROOT/db/seed/demo.sql" >/dev/null
+}
+
+# 32 random bytes as 64 hex digits.
+jf_random_hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
+
+# Wait until URL answers (the server is up), for at most 30 s.
+jf_wait_http() {
+    local i
+    for i in $(seq 1 300); do
+        curl -fsS -o /dev/null "$1" 2>/dev/null && return 0
+        sleep 0.1
+    done
+    return 1
+}
+
+# The demo password of every demo login (a demo, not a secret).
+JF_DEMO_PASSWORD=${JF_DEMO_PASSWORD:-Jingfang@2026}

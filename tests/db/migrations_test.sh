@@ -1,0 +1,38 @@
+#!/usr/bin/env bash
+# Migrations: applied in order, recorded with a checksum, idempotent, each
+# atomic — and an applied migration edited later is refused by name.
+set -euo pipefail
+: "${JF_TEST_DB:?run through scripts/test}" "${JF_TEST_MIGRATE_BIN:?}"
+ROOT=$(cd "$(dirname "$0")/../.." && pwd)
+DB=jf_migrate_test_$$
+WORK=$(mktemp -d)
+admin_url=${JF_TEST_DB/dbname=jingfang/dbname=postgres}
+url=${JF_TEST_DB/dbname=jingfang/dbname=$DB}
+trap 'psql "$admin_url" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
+fail() { echo "FAIL: $*" >&2; exit 1; }
+
+psql "$admin_url" -qc "CREATE DATABASE $DB" >/dev/null
+cp "$ROOT"/db/migrations/*.sql "$WORK/"
+n=$(ls "$WORK"/*.sql | wc -l)
+
+JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK" >/dev/null || fail "first apply"
+[ "$(psql "$url" -tAc 'SELECT count(*) FROM schema_migrations')" = "$n" ] || fail "not all recorded"
+[ "$(psql "$url" -tAc "SELECT count(*) FROM schema_migrations WHERE sha256 ~ '^[0-9a-f]{64}\$'")" = "$n" ] ||
+    fail "checksums missing"
+out=$(JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK") || fail "second apply"
+grep -q "0 applied" <<<"$out" || fail "second apply was not a no-op: $out"
+
+# An edited, already-applied migration is refused, naming the file.
+first=$(ls "$WORK"/*.sql | head -1)
+echo "-- edited" >>"$first"
+if err=$(JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK" 2>&1); then fail "edited migration accepted"; fi
+grep -q "$(basename "$first") was edited" <<<"$err" || fail "message does not name the file: $err"
+
+# A failing new migration leaves nothing behind (one transaction each).
+cp "$ROOT"/db/migrations/*.sql "$WORK/"
+printf 'CREATE TABLE half_done (id int);\nSELECT 1/0;\n' >"$WORK/9999_broken.sql"
+if JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK" >/dev/null 2>&1; then fail "broken migration accepted"; fi
+[ "$(psql "$url" -tAc "SELECT to_regclass('half_done') IS NULL")" = "t" ] || fail "half-applied migration"
+[ "$(psql "$url" -tAc "SELECT count(*) FROM schema_migrations WHERE version = '9999_broken.sql'")" = "0" ] ||
+    fail "broken migration recorded"
+echo "migrations: 5 checks passed"
