@@ -106,18 +106,17 @@ static void hash_hex_of(const char *token, char hash_hex[2 * JF_SHA256_LEN + 1])
     jf_crypto_hex(h, sizeof(h), hash_hex);
 }
 
-/* Store a new refresh token (in family, or a new family when NULL) and send
- * the token pair for the user in row r. Returns the new token's id in
- * *new_id for rotation. */
+/* Store a new refresh token (in family, or a new family when NULL) and write
+ * the token pair for the user in row r into out — sent by the caller only
+ * after its transaction committed. The new token's id goes to new_id. */
 static int issue_pair(jf_req *req, jf_db_conn *conn, const PGresult *r, const char *family,
-                      char *new_id, size_t new_id_len)
+                      char *new_id, size_t new_id_len, jf_buf *out)
 {
     const jf_config *cfg = &req->app->cfg;
     char token[64], hash[2 * JF_SHA256_LEN + 1], ttl[24];
     char *access = NULL;
     PGresult *res = NULL;
     jf_claims c;
-    jf_buf out;
     int rc;
 
     claims_from_row(r, &c);
@@ -134,16 +133,12 @@ static int issue_pair(jf_req *req, jf_db_conn *conn, const PGresult *r, const ch
     rc = jf_token_issue(cfg, &c, time(NULL), &access);
     if (rc != 0)
         return rc;
-    jf_buf_init(&out, 64 * 1024);
-    rc = jf_buf_printf(&out,
+    rc = jf_buf_printf(out,
                        "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%ld,"
                        "\"refresh_token\":\"%s\",\"refresh_expires_in\":%ld,\"user\":%s}",
                        access, cfg->access_ttl_s, token, cfg->refresh_ttl_s,
                        PQgetvalue(r, 0, U_DOC));
     free(access);
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
     return rc;
 }
 
@@ -161,9 +156,11 @@ static int login(jf_req *req)
     PGresult *user = NULL, *res = NULL;
     const char *username, *password;
     char *key, maxf[16], new_id[24];
+    jf_buf pair;
     bool ok;
     int rc;
 
+    jf_buf_init(&pair, 64 * 1024);
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
@@ -235,13 +232,16 @@ static int login(jf_req *req)
     }
     if (rc != 0)
         goto dberr;
-    rc = issue_pair(req, conn, user, NULL, new_id, sizeof(new_id));
+    rc = issue_pair(req, conn, user, NULL, new_id, sizeof(new_id), &pair);
     if (rc == 0)
         rc = jf_db_commit(conn);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, pair.data, pair.len);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
 out:
+    jf_buf_free(&pair);
     PQclear(res);
     PQclear(user);
     if (conn != NULL)
@@ -275,6 +275,7 @@ static int refresh(jf_req *req)
     char hash[2 * JF_SHA256_LEN + 1], new_id[24];
     jf_db_conn *conn = NULL;
     PGresult *tok = NULL, *user = NULL, *res = NULL;
+    jf_buf pair;
     int rc;
 
     if (token == NULL)
@@ -282,6 +283,7 @@ static int refresh(jf_req *req)
     hash_hex_of(token, hash);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
+    jf_buf_init(&pair, 64 * 1024);
     rc = jf_db_begin(conn);
     if (rc != 0)
         goto dberr;
@@ -327,7 +329,8 @@ static int refresh(jf_req *req)
         unauthorized(req, "account disabled");
         goto out;
     }
-    rc = issue_pair(req, conn, user, PQgetvalue(tok, 0, R_FAMILY), new_id, sizeof(new_id));
+    rc = issue_pair(req, conn, user, PQgetvalue(tok, 0, R_FAMILY), new_id, sizeof(new_id),
+                    &pair);
     if (rc != 0)
         goto out;
     const char *rp[] = {PQgetvalue(tok, 0, R_ID), new_id};
@@ -336,10 +339,12 @@ static int refresh(jf_req *req)
         rc = jf_db_commit(conn);
     if (rc != 0)
         goto dberr;
+    rc = jf_resp_json_text(req, 200, pair.data, pair.len);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
 out:
+    jf_buf_free(&pair);
     PQclear(res);
     PQclear(tok);
     PQclear(user);
