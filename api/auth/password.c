@@ -52,7 +52,9 @@ int jf_password_verify(const char *password, const char *stored)
     slen = jf_crypto_b64url_decode(dollar1 + 1, (size_t)(dollar2 - dollar1 - 1), salt,
                                    sizeof(salt));
     dlen = jf_crypto_b64url_decode(dollar2 + 1, strlen(dollar2 + 1), want, sizeof(want));
-    if (slen <= 0 || dlen <= 0)
+    /* Exactly our salt and hash sizes: a shortened stored hash must not
+     * turn into a shorter comparison. */
+    if (slen != SALT_LEN || dlen != DK_LEN)
         return 0;
     if (jf_crypto_pbkdf2(password, strlen(password), salt, (size_t)slen, (unsigned)iter, got,
                          (size_t)dlen) != 0)

@@ -108,6 +108,8 @@ int jf_token_verify(const jf_config *cfg, const char *token, time_t now, jf_clai
     v = jwt_get_grant(jwt, "sub");
     if (v == NULL)
         goto out;
+    if (*v < '1' || *v > '9' || strlen(v) > 18)
+        goto out;
     c->user_id = strtoll(v, &end, 10);
     if (*end != '\0' || c->user_id <= 0)
         goto out;

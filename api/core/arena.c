@@ -61,7 +61,7 @@ char *jf_arena_strndup(jf_arena *a, const char *s, size_t n)
 {
     char *p;
 
-    if (s == NULL)
+    if (s == NULL || n == SIZE_MAX)
         return NULL;
     p = jf_arena_alloc(a, n + 1);
     if (p == NULL)

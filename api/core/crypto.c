@@ -95,6 +95,8 @@ int jf_crypto_open(const unsigned char key[32], const void *aad, size_t aadlen,
         goto out;
     rc = 0;
 out:
+    if (rc != 0)
+        OPENSSL_cleanse(out, n); /* never leave unverified plaintext behind */
     EVP_CIPHER_CTX_free(ctx);
     return rc;
 }

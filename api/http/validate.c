@@ -104,8 +104,9 @@ const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool
         jf_errors_add(e, field, "must not contain NUL characters");
         return NULL;
     }
-    for (const char *p = s; *p; p++) {
-        if ((unsigned char)*p < 0x20) {
+    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        /* C0 controls, DEL, and the C1 controls U+0080..U+009F (C2 80..9F). */
+        if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
             jf_errors_add(e, field, "must not contain control characters");
             return NULL;
         }

@@ -30,8 +30,8 @@ bool jf_body_null(const jf_req *req, const char *field);
  * (an error if required) or bad (an error). */
 const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool required,
                         size_t minc, size_t maxc);
-/* An integer field in [min, max]. 1 and *out set; 0 absent (error if
- * required); -1 bad (error added). */
+/* An integer field in [min, max]. 1 and *out set; 0 absent and optional;
+ * -1 bad, or absent and required (an error was added either way). */
 int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required,
                 long long min, long long max, long long *out);
 /* A boolean field: same returns as jf_body_int. */

@@ -58,7 +58,9 @@ static void test_json_str(void **state)
         {"a\\b", "\"a\\\\b\""},
         {"\n\r\t", "\"\\n\\r\\t\""},
         {"\x01", "\"\\u0001\""},
-        {"a\x1f" "b", "\"a\\u001fb\""},
+        {"a\x1f"
+         "b",
+         "\"a\\u001fb\""},
         {"\b\f", "\"\\u0008\\u000c\""},
         {"\x7f", "\"\x7f\""},
         {"/", "\"/\""},
@@ -86,8 +88,8 @@ static void test_cap(void **state)
     enum { APPEND, PUTS, PRINTF, JSON };
     static const struct {
         int how;
-        const char *fits;  /* written second, reaches the cap exactly */
-        const char *over;  /* written instead, one byte past the cap */
+        const char *fits; /* written second, reaches the cap exactly */
+        const char *over; /* written instead, one byte past the cap */
     } rows[] = {
         {APPEND, "6789", "67890"},
         {PUTS, "6789", "67890"},
@@ -104,10 +106,18 @@ static void test_cap(void **state)
             jf_buf_init(&b, 10);
             assert_int_equal(jf_buf_puts(&b, "012345"), 0);
             switch (rows[i].how) {
-            case APPEND: rc = jf_buf_append(&b, s, strlen(s)); break;
-            case PUTS: rc = jf_buf_puts(&b, s); break;
-            case PRINTF: rc = jf_buf_printf(&b, "%s", s); break;
-            case JSON: rc = jf_buf_json_str(&b, s); break;
+            case APPEND:
+                rc = jf_buf_append(&b, s, strlen(s));
+                break;
+            case PUTS:
+                rc = jf_buf_puts(&b, s);
+                break;
+            case PRINTF:
+                rc = jf_buf_printf(&b, "%s", s);
+                break;
+            case JSON:
+                rc = jf_buf_json_str(&b, s);
+                break;
             }
             if (!past) {
                 if (rc != 0 || b.len != 10)
