@@ -3,19 +3,24 @@
 
 #include <string.h>
 
+#define READER (JF_CAP_ORG_READ | JF_CAP_PATIENT_READ)
+
 static const struct {
     const char *name;
     unsigned caps;
 } roles[] = {
     [JF_ROLE_NONE] = {"", 0},
-    [JF_ROLE_ADMIN] = {"admin", JF_CAP_USERS_ADMIN | JF_CAP_ORG_READ | JF_CAP_AUDIT_READ |
-                                    JF_CAP_WRITE},
-    [JF_ROLE_OFFICIAL] = {"official", JF_CAP_ORG_READ},
-    [JF_ROLE_DOCTOR] = {"doctor", JF_CAP_ORG_READ | JF_CAP_WRITE},
-    [JF_ROLE_POLICE] = {"police", JF_CAP_ORG_READ | JF_CAP_WRITE},
-    [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", JF_CAP_ORG_READ | JF_CAP_WRITE},
-    [JF_ROLE_GRID_WORKER] = {"grid_worker", JF_CAP_ORG_READ | JF_CAP_WRITE},
-    [JF_ROLE_SERVICE] = {"service", JF_CAP_ORG_READ | JF_CAP_WRITE},
+    [JF_ROLE_ADMIN] = {"admin", READER | JF_CAP_USERS_ADMIN | JF_CAP_AUDIT_READ | JF_CAP_WRITE |
+                                    JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
+                                    JF_CAP_GUARDIAN_WRITE},
+    [JF_ROLE_OFFICIAL] = {"official", READER},
+    [JF_ROLE_DOCTOR] = {"doctor", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER |
+                                      JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE},
+    [JF_ROLE_POLICE] = {"police", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT},
+    [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE},
+    [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
+                                                JF_CAP_GUARDIAN_WRITE},
+    [JF_ROLE_SERVICE] = {"service", READER | JF_CAP_WRITE},
 };
 
 #define NROLES (sizeof(roles) / sizeof(roles[0]))

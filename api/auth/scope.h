@@ -25,6 +25,10 @@ typedef enum jf_cap {
     JF_CAP_ORG_READ = 1u << 1,    /* read org units and agencies */
     JF_CAP_AUDIT_READ = 1u << 2,  /* read the audit log */
     JF_CAP_WRITE = 1u << 3,       /* change records at all (officials only read) */
+    JF_CAP_PATIENT_READ = 1u << 4,     /* read patient records (through a role view) */
+    JF_CAP_PATIENT_REGISTER = 1u << 5, /* register, edit, diagnose, change status */
+    JF_CAP_PATIENT_REPORT = 1u << 6,   /* report a suspected person (疑似) */
+    JF_CAP_GUARDIAN_WRITE = 1u << 7,   /* add, change or end guardians */
 } jf_cap;
 
 typedef enum jf_access { JF_ACCESS_READ, JF_ACCESS_WRITE } jf_access;

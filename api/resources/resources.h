@@ -6,6 +6,9 @@ int jf_res_ops_init(void);
 int jf_res_auth_init(void);
 int jf_res_users_init(void);
 int jf_res_org_units_init(void);
+int jf_res_patients_init(void);
+int jf_res_patient_flow_init(void);
+int jf_res_guardians_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

@@ -1,0 +1,550 @@
+/* Guardians (监护人) of a patient — primary, assistant, or a social guardian
+ * appointed by the village committee or civil affairs — and the worklist of
+ * patients who lack a capable one. Ended, never deleted. */
+#include "common.h"
+#include "patients.h"
+#include "resources.h"
+#include "../audit/audit.h"
+#include "../core/err.h"
+#include "../core/pii.h"
+#include "../domain/mask.h"
+#include "../http/response.h"
+#include "../http/router.h"
+
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define GUARDIAN_JSON                                                                          \
+    "json_build_object('id', g.id, 'patient_id', g.patient_id, 'kind', g.kind, 'name', g.name," \
+    " 'relation', g.relation, 'phone', CASE WHEN $2 THEN g.phone ELSE g.phone_masked END,"     \
+    " 'capacity', g.capacity, 'has_agreement', g.agreement_signed_on IS NOT NULL,"             \
+    " 'active', g.active)::jsonb || CASE WHEN $3 THEN jsonb_build_object("                      \
+    " 'id_number_masked', g.id_masked, 'address', g.address,"                                  \
+    " 'agreement_signed_on', g.agreement_signed_on,"                                           \
+    " 'responsibility_notice_on', g.responsibility_notice_on, 'agency_id', g.agency_id,"       \
+    " 'agency_name', a.name, 'ended_on', g.ended_on, 'version', g.version,"                    \
+    " 'created_at', g.created_at, 'updated_at', g.updated_at) ELSE '{}' END"
+
+static jf_stmt guardians_list = {
+    "guardians_list",
+    "SELECT (" GUARDIAN_JSON ")::text, g.id_cipher FROM guardians g"
+    " LEFT JOIN agencies a ON a.id = g.agency_id WHERE g.patient_id = $1"
+    " ORDER BY g.active DESC, g.kind, g.id",
+    0,
+};
+static jf_stmt guardian_one = {
+    "guardian_one",
+    "SELECT (" GUARDIAN_JSON ")::text, g.id_cipher, g.version FROM guardians g"
+    " LEFT JOIN agencies a ON a.id = g.agency_id WHERE g.id = $1 AND g.patient_id = $4",
+    0,
+};
+static jf_stmt guardian_head = {
+    "guardian_head",
+    "SELECT version, active, kind FROM guardians WHERE id = $1 AND patient_id = $2", 0};
+static jf_stmt guardian_insert = {
+    "guardian_insert",
+    "INSERT INTO guardians (patient_id, kind, name, relation, id_cipher, id_index, id_masked,"
+    " phone, phone_masked, address, capacity, agreement_signed_on, responsibility_notice_on,"
+    " agency_id) VALUES ($1, $2, $3, $4, $5::bytea, $6::bytea, $7, $8, $9, $10, $11, $12::date,"
+    " $13::date, $14) RETURNING id",
+    0,
+};
+static jf_stmt guardian_update = {
+    "guardian_update",
+    "UPDATE guardians SET kind = coalesce($3, kind), name = coalesce($4, name),"
+    " relation = coalesce($5, relation),"
+    " phone = CASE WHEN $6::bool THEN $7 ELSE phone END,"
+    " phone_masked = CASE WHEN $6::bool THEN $8 ELSE phone_masked END,"
+    " address = CASE WHEN $9::bool THEN $10 ELSE address END,"
+    " capacity = coalesce($11, capacity),"
+    " agreement_signed_on = CASE WHEN $12::bool THEN $13::date ELSE agreement_signed_on END,"
+    " responsibility_notice_on = CASE WHEN $14::bool THEN $15::date"
+    "  ELSE responsibility_notice_on END,"
+    " active = CASE WHEN $16::bool THEN false ELSE active END,"
+    " ended_on = CASE WHEN $16::bool THEN current_date ELSE ended_on END,"
+    " version = version + 1, updated_at = now()"
+    " WHERE id = $1 AND version = $2 RETURNING id",
+    0,
+};
+static jf_stmt appointing_agency = {
+    "guardian_agency",
+    "SELECT a.kind, o.path FROM agencies a JOIN org_units o ON o.id = a.org_unit_id"
+    " WHERE a.id = $1",
+    0,
+};
+/* Patients on the register lacking an active guardian of adequate capacity. */
+static jf_stmt gaps = {
+    "guardian_gaps",
+    "SELECT p.id, p.org_path, json_build_object('patient_id', p.id, 'name', p.name,"
+    " 'status', p.status, 'org_unit_id', p.org_unit_id, 'org_unit_name', o.name,"
+    " 'risk_level', CASE WHEN $5 THEN p.risk_level END, 'colour', CASE WHEN $5 THEN p.colour END,"
+    " 'gap', CASE WHEN g.n = 0 THEN 'no_guardian' ELSE 'no_capable_guardian' END,"
+    " 'guardians', g.n)::text"
+    " FROM patients p JOIN org_units o ON o.id = p.org_unit_id"
+    " CROSS JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE capacity = 'adequate')"
+    "  AS capable FROM guardians WHERE patient_id = p.id AND active) g"
+    " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
+    " AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    " AND g.capable = 0 ORDER BY p.org_path, p.id LIMIT $6",
+    0,
+};
+
+static const char *const kinds[] = {"primary", "assistant", "social", NULL};
+static const char *const relations[] = {"spouse",         "parent",  "child", "sibling",
+                                        "grandparent",    "other_relative",
+                                        "village_committee", "civil_affairs", "other", NULL};
+static const char *const capacities[] = {"adequate", "weak", "none", NULL};
+
+static const char *tf(bool b)
+{
+    return b ? "true" : "false";
+}
+
+static const char *enum_field(jf_req *req, jf_errors *e, const char *f, bool required,
+                              const char *const *codes)
+{
+    const char *s = jf_body_str(req, e, f, required, 1, 32);
+
+    if (s != NULL && !jf_in_set(s, codes)) {
+        jf_errors_add(e, f, "is not one of the allowed codes");
+        return NULL;
+    }
+    return s;
+}
+
+static const char *date_field(jf_req *req, jf_errors *e, const char *f)
+{
+    const char *s = jf_body_str(req, e, f, false, 10, 10);
+    jf_date d;
+
+    if (s != NULL && (jf_date_parse(s, &d) != 0 || d > jf_date_today())) {
+        jf_errors_add(e, f, "must be a real date YYYY-MM-DD, not in the future");
+        return NULL;
+    }
+    return s;
+}
+
+static bool phone_ok(const char *s)
+{
+    return strspn(s, "0123456789+-") == strlen(s);
+}
+
+/* Append guardian rows (json text, cipher) as a JSON array to out. */
+static int append_guardians(jf_req *req, jf_buf *out, PGresult *res, jf_patient_view v)
+{
+    int rc = jf_buf_puts(out, "[");
+
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        if (i > 0)
+            rc = jf_buf_puts(out, ",");
+        if (rc == 0)
+            rc = jf_res_patient_append(req, out, PQgetvalue(res, i, 0),
+                                       (size_t)PQgetlength(res, i, 0),
+                                       PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), v);
+    }
+    return rc ? rc : jf_buf_puts(out, "]");
+}
+
+static int list(jf_req *req)
+{
+    jf_patient_view v = jf_res_view(req);
+    jf_patient_row row;
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    jf_buf out;
+    int rc;
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 20);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        goto out;
+    /* The ID number of a guardian is shown only with the detailed view. */
+    v.id_full = v.id_full && v.guardian_detail;
+    const char *p[] = {row.id, tf(v.phone_full), tf(v.guardian_detail)};
+    rc = jf_db_exec(conn, &guardians_list, 3, p, &res);
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "patient.guardians", .target_type = "patient",
+                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        goto out;
+    }
+    rc = jf_buf_puts(&out, "{\"items\":");
+    rc = rc ? rc : append_guardians(req, &out, res, v);
+    rc = rc ? rc : jf_buf_puts(&out, "}");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+out:
+    jf_buf_free(&out);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* Answer with one guardian (after commit). */
+static int send_guardian(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
+                         int status)
+{
+    jf_patient_view v = jf_res_view(req);
+    PGresult *res = NULL;
+    jf_buf out;
+    int rc;
+
+    v.id_full = v.id_full && v.guardian_detail;
+    const char *p[] = {gid, tf(v.phone_full), tf(v.guardian_detail), pid};
+    rc = jf_db_exec(conn, &guardian_one, 4, p, &res);
+    if (rc != 0 || PQntuples(res) == 0) {
+        jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
+        PQclear(res);
+        return rc ? rc : JF_ERR_DB;
+    }
+    jf_buf_init(&out, 64 * 1024);
+    rc = jf_res_patient_append(req, &out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+                               PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
+    if (rc == 0) {
+        jf_res_etag(req, PQgetvalue(res, 0, 2));
+        if (status == 201)
+            jf_resp_header(req, "Location",
+                           jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", pid,
+                                           gid));
+        rc = jf_resp_json_text(req, status, out.data, out.len);
+    }
+    jf_buf_free(&out);
+    PQclear(res);
+    return rc;
+}
+
+/* A social guardian is appointed by a village committee or civil affairs
+ * serving the patient's area. */
+static int check_appointing(jf_req *req, jf_db_conn *conn, jf_errors *e, long long agency,
+                            const char *patient_path)
+{
+    PGresult *res = NULL;
+    const char *p[] = {jf_res_id(req, agency)};
+    int rc = jf_db_exec(conn, &appointing_agency, 1, p, &res);
+
+    if (rc == 0) {
+        if (PQntuples(res) == 0 || !jf_scope_contains(PQgetvalue(res, 0, 1), patient_path))
+            jf_errors_add(e, "agency_id", "no such agency serving the patient's area");
+        else if (strcmp(PQgetvalue(res, 0, 0), "village_committee") != 0 &&
+                 strcmp(PQgetvalue(res, 0, 0), "civil_affairs") != 0)
+            jf_errors_add(e, "agency_id",
+                          "a social guardian is appointed by the village committee or civil "
+                          "affairs");
+    }
+    PQclear(res);
+    return rc;
+}
+
+static int create(jf_req *req)
+{
+    static const char *const allowed[] = {"kind",     "name",      "relation",
+                                          "id_number", "phone",    "address",
+                                          "capacity", "agreement_signed_on",
+                                          "responsibility_notice_on", "agency_id", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    const char *kind, *name, *relation, *phone, *address, *capacity, *signed_on, *notice_on;
+    char phone_masked[24];
+    long long agency = 0;
+    int has_id;
+    jf_idcard id;
+    jf_pii_id pii;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    kind = enum_field(req, &e, "kind", true, kinds);
+    name = jf_body_str(req, &e, "name", true, 1, 32);
+    relation = enum_field(req, &e, "relation", true, relations);
+    capacity = enum_field(req, &e, "capacity", true, capacities);
+    phone = jf_body_str(req, &e, "phone", false, 5, 20);
+    address = jf_body_str(req, &e, "address", false, 1, 128);
+    signed_on = date_field(req, &e, "agreement_signed_on");
+    notice_on = date_field(req, &e, "responsibility_notice_on");
+    jf_body_int(req, &e, "agency_id", false, 1, INT64_MAX, &agency);
+    if (phone != NULL && !phone_ok(phone))
+        jf_errors_add(&e, "phone", "must be 5-20 digits, '+' or '-'");
+    if (kind != NULL && strcmp(kind, "social") == 0 && agency == 0)
+        jf_errors_add(&e, "agency_id", "is required for a social guardian");
+    if (kind != NULL && strcmp(kind, "social") != 0 && jf_body_has(req, "agency_id"))
+        jf_errors_add(&e, "agency_id", "only applies to a social guardian");
+    has_id = jf_res_read_id_number(req, &e, false, NULL, &id);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if (has_id == 1 && jf_pii_protect(&req->app->cfg, id.number, &pii) != 0)
+        return JF_ERR_CRYPTO;
+    jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED ||
+        row.status == JF_PS_RULED_OUT) {
+        rc = jf_resp_problem(req, 409, "record-closed", "Record closed",
+                             "the patient's record is closed", NULL, NULL);
+        goto out;
+    }
+    if (agency > 0 && (rc = check_appointing(req, conn, &e, agency, row.org_path)) != 0)
+        goto dberr;
+    if (jf_errors_any(&e)) {
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    rc = jf_db_begin(conn);
+    const char *p[] = {row.id,
+                       kind,
+                       name,
+                       relation,
+                       has_id == 1 ? pii.cipher : NULL,
+                       has_id == 1 ? pii.index : NULL,
+                       has_id == 1 ? pii.masked : NULL,
+                       phone,
+                       phone ? phone_masked : NULL,
+                       address,
+                       capacity,
+                       signed_on,
+                       notice_on,
+                       agency > 0 ? jf_res_id(req, agency) : NULL};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &guardian_insert, 14, p, &res);
+    if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
+        rc = jf_resp_problem(req, 409, "conflict", "Primary guardian exists",
+                             "the patient already has an active primary guardian; end it or "
+                             "add an assistant",
+                             "kind", "a primary guardian is already active");
+        goto out;
+    }
+    if (rc != 0)
+        goto dberr;
+    const char *gid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    jf_audit_entry a = {.action = "guardian.create", .target_type = "patient",
+                        .target_id = row.id, .org_unit_id = row.org_unit_id,
+                        .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", gid)};
+    rc = jf_audit_record(conn, req, &a);
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0)
+        goto dberr;
+    rc = send_guardian(req, conn, row.id, gid, 201);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static int patch(jf_req *req)
+{
+    static const char *const allowed[] = {"kind",     "name",     "relation",
+                                          "phone",    "address",  "capacity",
+                                          "agreement_signed_on", "responsibility_notice_on",
+                                          "active",   NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    long long want, gid = jf_req_param_id(req, 1);
+    const char *kind, *name, *relation, *phone, *address, *capacity, *signed_on, *notice_on;
+    char phone_masked[24];
+    bool active = true;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if (gid == 0)
+        return jf_resp_not_found(req);
+    if ((rc = jf_res_if_match(req, &want)) != 0)
+        return rc;
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    kind = enum_field(req, &e, "kind", false, kinds);
+    name = jf_body_str(req, &e, "name", false, 1, 32);
+    relation = enum_field(req, &e, "relation", false, relations);
+    capacity = enum_field(req, &e, "capacity", false, capacities);
+    phone = jf_body_str(req, &e, "phone", false, 5, 20);
+    address = jf_body_str(req, &e, "address", false, 1, 128);
+    signed_on = date_field(req, &e, "agreement_signed_on");
+    notice_on = date_field(req, &e, "responsibility_notice_on");
+    jf_body_bool(req, &e, "active", false, &active);
+    if (phone != NULL && !phone_ok(phone))
+        jf_errors_add(&e, "phone", "must be 5-20 digits, '+' or '-'");
+    if (jf_body_has(req, "active") && active)
+        jf_errors_add(&e, "active", "a guardian is ended with false; add a new one instead");
+    if (kind != NULL && strcmp(kind, "social") == 0)
+        jf_errors_add(&e, "kind", "a social guardian is appointed as a new guardian");
+    for (const char *const *f = (const char *const[]){"kind", "name", "relation", "capacity",
+                                                       "active", NULL};
+         *f; f++)
+        if (jf_body_null(req, *f))
+            jf_errors_add(&e, *f, "cannot be cleared");
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    const char *hp[] = {jf_req_param(req, 1), row.id};
+    rc = jf_db_exec(conn, &guardian_head, 2, hp, &res);
+    if (rc != 0)
+        goto dberr;
+    if (PQntuples(res) == 0) {
+        rc = jf_resp_not_found(req);
+        goto out;
+    }
+    if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) != want) {
+        jf_res_etag(req, PQgetvalue(res, 0, 0));
+        rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
+                             "the guardian changed since you read it; reload and retry",
+                             "If-Match", "does not match the current version");
+        goto out;
+    }
+    if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
+        rc = jf_resp_problem(req, 409, "record-closed", "Guardian ended",
+                             "an ended guardian is kept as history and not changed", NULL, NULL);
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    rc = jf_db_begin(conn);
+    const char *p[] = {jf_req_param(req, 1),
+                       jf_res_id(req, want),
+                       kind,
+                       name,
+                       relation,
+                       tf(jf_body_has(req, "phone")),
+                       phone,
+                       phone ? phone_masked : NULL,
+                       tf(jf_body_has(req, "address")),
+                       address,
+                       capacity,
+                       tf(jf_body_has(req, "agreement_signed_on")),
+                       signed_on,
+                       tf(jf_body_has(req, "responsibility_notice_on")),
+                       notice_on,
+                       tf(jf_body_has(req, "active") && !active)};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &guardian_update, 16, p, &res);
+    if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
+        rc = jf_resp_problem(req, 409, "conflict", "Primary guardian exists",
+                             "the patient already has an active primary guardian", "kind",
+                             "a primary guardian is already active");
+        goto out;
+    }
+    if (rc == 0 && PQntuples(res) == 0) {
+        rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
+                             "the guardian changed since you read it; reload and retry",
+                             "If-Match", "does not match the current version");
+        goto out;
+    }
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "guardian.update", .target_type = "patient",
+                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+                            .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}",
+                                                           jf_req_param(req, 1))};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0)
+        goto dberr;
+    rc = send_guardian(req, conn, row.id, jf_req_param(req, 1), 200);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* GET /worklists/guardian-gaps: who needs a (social) guardian appointed. */
+static int guardian_gaps(jf_req *req)
+{
+    jf_errors e = {0};
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    long long after_id = 0;
+    const char *after_path = "", *scope = req->claims.org_path;
+    char *upper;
+    int limit, rc;
+    jf_buf out;
+
+    jf_query_limit(req, &e, &limit);
+    if (jf_req_query(req, "cursor") != NULL) {
+        /* The cursor is the last patient id; its path is looked up. */
+        jf_res_cursor_decode(req, &e, &after_id);
+    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    upper = jf_arena_strdup(&req->arena, scope);
+    upper[strlen(upper) - 1] = '0';
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if (after_id > 0) {
+        const char *cp[] = {jf_res_id(req, after_id)};
+        rc = jf_db_exec_sql(conn, "SELECT org_path FROM patients WHERE id = $1", 1, cp, &res);
+        if (rc == 0 && PQntuples(res) == 1)
+            after_path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        res = NULL;
+    }
+    const char *p[] = {scope, upper, after_path, jf_res_id(req, after_id),
+                       tf(jf_res_view(req).risk), jf_res_id(req, limit + 1)};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &gaps, 6, p, &res);
+    jf_db_pool_release(req->app->pool, conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        PQclear(res);
+        return rc;
+    }
+    jf_buf_init(&out, 8u << 20);
+    rc = jf_buf_puts(&out, "{\"items\":[");
+    for (int i = 0; rc == 0 && i < PQntuples(res) && i < limit; i++)
+        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
+    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
+    rc = rc ? rc : jf_buf_json_str(&out, PQntuples(res) > limit
+                                             ? jf_res_cursor_encode(
+                                                   req, strtoll(PQgetvalue(res, limit - 1, 0),
+                                                                NULL, 10))
+                                             : NULL);
+    rc = rc ? rc : jf_buf_puts(&out, "}");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    jf_buf_free(&out);
+    PQclear(res);
+    return rc;
+}
+
+static const jf_route routes[] = {
+    {"GET", "/api/v1/patients/{id}/guardians", list, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"POST", "/api/v1/patients/{id}/guardians", create, JF_ROUTE_AUTH, JF_CAP_GUARDIAN_WRITE},
+    {"PATCH", "/api/v1/patients/{id}/guardians/{guardian_id}", patch, JF_ROUTE_AUTH,
+     JF_CAP_GUARDIAN_WRITE},
+    {"GET", "/api/v1/worklists/guardian-gaps", guardian_gaps, JF_ROUTE_AUTH,
+     JF_CAP_PATIENT_READ},
+};
+
+int jf_res_guardians_init(void)
+{
+    jf_stmt *const s[] = {&guardians_list,  &guardian_one,      &guardian_head,
+                          &guardian_insert, &guardian_update,   &appointing_agency,
+                          &gaps};
+
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+        return JF_ERR_TOO_LARGE;
+    return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}

@@ -1,0 +1,122 @@
+/* Idempotency keys: reserve, replay, or refuse. */
+#include "idempotency.h"
+#include "common.h"
+#include "../core/crypto.h"
+#include "../core/err.h"
+#include "../http/response.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define KEY_MAX 128
+
+static jf_stmt idem_reserve = {
+    "idem_reserve",
+    "INSERT INTO idempotency_keys (user_id, key, method, path, request_hash)"
+    " VALUES ($1, $2, $3, $4, decode($5, 'hex')) ON CONFLICT DO NOTHING RETURNING 1",
+    0,
+};
+static jf_stmt idem_get = {
+    "idem_get",
+    "SELECT encode(request_hash, 'hex'), status, location, response, method, path"
+    " FROM idempotency_keys WHERE user_id = $1 AND key = $2",
+    0,
+};
+static jf_stmt idem_store = {
+    "idem_store",
+    "UPDATE idempotency_keys SET status = $3, location = $4, response = $5"
+    " WHERE user_id = $1 AND key = $2",
+    0,
+};
+
+int jf_idem_init(void)
+{
+    jf_stmt *const s[] = {&idem_reserve, &idem_get, &idem_store};
+
+    return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
+}
+
+/* SHA-256 of method, path and the body in a canonical form (sorted keys),
+ * so whitespace or key order does not make a retry look different. */
+static void request_hash(const jf_req *req, char hex[2 * JF_SHA256_LEN + 1])
+{
+    unsigned char h[JF_SHA256_LEN];
+    char *body = req->body ? json_dumps(req->body, JSON_COMPACT | JSON_SORT_KEYS) : NULL;
+    jf_buf b;
+
+    jf_buf_init(&b, 1u << 26);
+    if (jf_buf_printf(&b, "%s %s\n%s", req->method, req->path, body ? body : "") != 0)
+        jf_buf_reset(&b);
+    jf_crypto_sha256(b.data ? b.data : "", b.len, h);
+    jf_crypto_hex(h, sizeof(h), hex);
+    jf_buf_free(&b);
+    free(body);
+}
+
+int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
+{
+    const char *key = jf_req_header(req, "Idempotency-Key");
+    char hash[2 * JF_SHA256_LEN + 1];
+    PGresult *res = NULL;
+    int rc;
+
+    st->active = false;
+    st->key = NULL;
+    if (key == NULL)
+        return JF_IDEM_NEW;
+    if (*key == '\0' || strlen(key) > KEY_MAX) {
+        jf_resp_problem(req, 400, "validation", "Validation failed", "Idempotency-Key is invalid",
+                        "Idempotency-Key", "must be 1 to 128 characters");
+        return JF_IDEM_DONE;
+    }
+    request_hash(req, hash);
+    const char *uid = jf_res_id(req, req->claims.user_id);
+    const char *p[] = {uid, key, req->method, req->path, hash};
+    rc = jf_db_exec(conn, &idem_reserve, 5, p, &res);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        PQclear(res);
+        return JF_IDEM_DONE;
+    }
+    if (PQntuples(res) == 1) {
+        PQclear(res);
+        st->active = true;
+        st->key = key;
+        return JF_IDEM_NEW;
+    }
+    PQclear(res);
+    /* Seen before (and committed: the insert waited for it). */
+    rc = jf_db_exec(conn, &idem_get, 2, p, &res);
+    if (rc != 0 || PQntuples(res) == 0) {
+        jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
+    } else if (strcmp(PQgetvalue(res, 0, 0), hash) != 0 || PQgetisnull(res, 0, 1)) {
+        jf_resp_problem(req, 422, "idempotency-key-reused", "Idempotency key reused",
+                        "this key was used for a different request", "Idempotency-Key",
+                        "was already used with another request");
+    } else {
+        if (!PQgetisnull(res, 0, 2))
+            jf_resp_header(req, "Location", PQgetvalue(res, 0, 2));
+        jf_resp_header(req, "Idempotent-Replayed", "true");
+        jf_resp_json_text(req, (int)strtol(PQgetvalue(res, 0, 1), NULL, 10),
+                          PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+    }
+    PQclear(res);
+    return JF_IDEM_DONE;
+}
+
+int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
+                   const char *location, const char *body)
+{
+    PGresult *res = NULL;
+    char code[8];
+    int rc;
+
+    if (!st->active)
+        return 0;
+    snprintf(code, sizeof(code), "%d", status);
+    const char *p[] = {jf_res_id(req, req->claims.user_id), st->key, code, location, body};
+    rc = jf_db_exec(conn, &idem_store, 5, p, &res);
+    PQclear(res);
+    return rc;
+}
