@@ -1,0 +1,76 @@
+#!/usr/bin/env bash
+# Benchmark of the patient read path (a benchmark, not a test: it asserts
+# nothing about time). On one throwaway database with 100,000 generated
+# patients (10,000 of them in one village) it measures, in the same run:
+#   1. pgbench -S -M prepared (32 clients): the database's own ceiling;
+#   2. wrk, 32 connections: GET /api/v1/patients/{id} with auth, scope,
+#      role view, ID decryption and an audit row per read;
+#   3. wrk, 32 connections: the first page (50) of the 10,000-patient village;
+# and prints requests/s, p99 and the ratio API ÷ pgbench.
+# Usage: tests/bench/patients_bench.sh [seconds per run, default 15]
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+SECS=${1:-15}
+N=${JF_BENCH_PATIENTS:-100000}
+jf_install_deps
+say "building release (build/)"
+jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
+BIN=$JF_ROOT/build/api
+TMP=$(mktemp -d /tmp/jf-bench.XXXXXX)
+chmod 755 "$TMP"
+PGPORT=$((40000 + RANDOM % 10000))
+APIPORT=$((30000 + RANDOM % 10000))
+API_PID=""
+cleanup() {
+    [ -n "$API_PID" ] && kill -TERM "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
+    jf_pg_stop "$TMP/pg"
+    rm -rf "$TMP"
+}
+trap cleanup EXIT
+
+jf_pg_start "$TMP/pg" "$PGPORT"
+jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
+export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
+export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+say "generating $N patients (10,000 in 梅苑社区)"
+"$BIN/jingfang-gen" --patients "$N" --hot-village 429005003001 --hot-count 10000
+psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
+say "pgbench -i (scale 10) in the same database"
+pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
+
+export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
+"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+API_PID=$!
+jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
+TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"tf.doctor\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$TOKEN" ] || die "login failed"
+read -r LO HI < <(psql "$JF_DB_URL" -tA -F' ' -c \
+    "SELECT min(id), max(id) FROM patients WHERE starts_with(org_path, (SELECT path FROM org_units WHERE code = '429005003'))")
+VILLAGE=$(psql "$JF_DB_URL" -tAc "SELECT id FROM org_units WHERE code = '429005003001'")
+
+say "pgbench -S -M prepared -c 32 -j 2 -T $SECS"
+pgbench -S -M prepared -c 32 -j 2 -T "$SECS" -n "$JF_DB_URL" >"$TMP/pgbench.txt" 2>&1
+TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgbench.txt" | tail -1)
+
+say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
+wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
+    "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
+say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($SECS s)"
+wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/auth_get.lua" \
+    "http://$JF_LISTEN" -- "/api/v1/patients?org_unit_id=$VILLAGE&limit=50" "$TOKEN" >"$TMP/list.txt"
+
+rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
+p99() { sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$1"; }
+errs() { sed -n 's/^non-2xx-or-3xx: *\([0-9]*\).*/\1/p' "$1"; }
+GET_RPS=$(rps "$TMP/get.txt")
+LIST_RPS=$(rps "$TMP/list.txt")
+echo
+echo "patients: $N   machine: $(nproc) cores   duration: ${SECS}s each   (same run, same database)"
+printf '%-44s %12s %10s %8s\n' "measure" "per second" "p99" "errors"
+printf '%-44s %12s %10s %8s\n' "pgbench -S -M prepared (32 clients)" "$TPS" "-" "-"
+printf '%-44s %12s %10s %8s\n' "GET /api/v1/patients/{id} (32 conns)" "$GET_RPS" "$(p99 "$TMP/get.txt")" "$(errs "$TMP/get.txt")"
+printf '%-44s %12s %10s %8s\n' "village list page, 10,000 patients (32)" "$LIST_RPS" "$(p99 "$TMP/list.txt")" "$(errs "$TMP/list.txt")"
+awk -v a="$GET_RPS" -v b="$TPS" 'BEGIN { printf "ratio GET patient / pgbench -S: %.2f (target >= 0.5)\n", a / b }'
