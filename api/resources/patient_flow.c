@@ -140,11 +140,13 @@ static int change_status(jf_req *req)
         jf_errors_add(&e, "status", "is not a status code");
     if (cause != NULL && !jf_in_set(cause, death_causes))
         jf_errors_add(&e, "death_cause", "is not one of the allowed codes");
-    if (to == JF_PS_DECEASED && cause == NULL && !jf_body_has(req, "death_cause"))
+    if (to == JF_PS_DECEASED && cause == NULL &&
+        (!jf_body_has(req, "death_cause") || jf_body_null(req, "death_cause")))
         jf_errors_add(&e, "death_cause", "is required when the patient died");
-    if (to != JF_PS_DECEASED && jf_body_has(req, "death_cause"))
+    if (to != JF_PS_DECEASED && to != JF_PS_NONE && jf_body_has(req, "death_cause"))
         jf_errors_add(&e, "death_cause", "only applies when the patient died");
-    if (to == JF_PS_DEREGISTERED && reason == NULL && !jf_body_has(req, "reason"))
+    if (to == JF_PS_DEREGISTERED && reason == NULL &&
+        (!jf_body_has(req, "reason") || jf_body_null(req, "reason")))
         jf_errors_add(&e, "reason", "is required to deregister (销案)");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -283,10 +285,11 @@ static int report_suspected(jf_req *req)
     if (rc != 0)
         goto dberr;
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    /* The note stays on the record (clinical view only), not in the
+     * timeline, which every role with access may read. */
     rc = jf_res_patient_event(req, conn, &(jf_patient_event){.patient_id = pid,
                                                               .kind = "reported",
-                                                              .to_status = "suspected",
-                                                              .reason = note});
+                                                              .to_status = "suspected"});
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.report", .target_type = "patient",
                             .target_id = pid, .org_unit_id = unit};
@@ -439,6 +442,11 @@ static int rule_out(jf_req *req)
     const char *p[] = {row.id, "ruled_out", "suspected"};
     if (rc == 0)
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
+    if (rc == 0 && PQntuples(res) == 0) {
+        rc = jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
+                             "the record changed while you were editing; reload", NULL, NULL);
+        goto out;
+    }
     if (rc == 0)
         rc = jf_res_patient_event(req, conn, &(jf_patient_event){
                                                  .patient_id = row.id, .kind = "ruled_out",

@@ -174,14 +174,14 @@ static int create(jf_req *req)
         return JF_ERR_NOMEM;
     jf_res_read_id_number(req, &e, true, &v, &id);
     jf_body_int(req, &e, "org_unit_id", true, 1, INT64_MAX, &unit);
-    if (jf_pf_get(&v, "name") == NULL && !jf_body_has(req, "name"))
-        jf_errors_add(&e, "name", "is required");
-    if (jf_pf_get(&v, "diagnosis") == NULL && !jf_body_has(req, "diagnosis"))
-        jf_errors_add(&e, "diagnosis", "is required (suspected persons are reported instead)");
-    else if (jf_body_null(req, "diagnosis"))
-        jf_errors_add(&e, "diagnosis", "is required");
-    if (jf_pf_get(&v, "diagnosis_date") == NULL && !jf_body_has(req, "diagnosis_date"))
-        jf_errors_add(&e, "diagnosis_date", "is required");
+    /* Required: absent or null is an error; a bad value already has one. */
+    for (const char *const *f = (const char *const[]){"name", "diagnosis", "diagnosis_date", NULL};
+         *f; f++)
+        if (jf_pf_get(&v, *f) == NULL && (!jf_body_has(req, *f) || jf_body_null(req, *f)))
+            jf_errors_add(&e, *f, "is required%s",
+                          strcmp(*f, "diagnosis") == 0
+                              ? " (a suspected person is reported at /suspected-reports)"
+                              : "");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     jf_idcard_birth_iso(&id, birth_iso);
@@ -324,8 +324,8 @@ static int get(jf_req *req)
 }
 
 static const char *const patch_extra[] = {"id_number", "org_unit_id", NULL};
-/* Fields a PATCH may not clear. */
-static const char *const not_nullable[] = {"name",     "diagnosis", "diagnosis_date", "gender",
+/* Fields a PATCH may not clear (id_number and org_unit_id included). */
+static const char *const not_nullable[] = {"id_number", "org_unit_id", "name",     "diagnosis", "diagnosis_date", "gender",
                                            "birth_date", "dibao",   "tekun",          "lives_alone",
                                            "can_drive", "family_history", "migrant", "vagrant",
                                            "economic_status", NULL};

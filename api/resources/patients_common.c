@@ -193,8 +193,10 @@ int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pva
     jf_idcard_result r;
     char iso[11];
 
-    if (s == NULL)
-        return jf_body_has(req, "id_number") || required ? -1 : 0;
+    if (s == NULL) /* absent or null: 0 unless required; bad: jf_body_str said why */
+        return required || (jf_body_has(req, "id_number") && !jf_body_null(req, "id_number"))
+                   ? -1
+                   : 0;
     r = jf_idcard_parse(s, jf_date_ymd_int(jf_date_today()), id);
     if (r != JF_IDCARD_OK) {
         jf_errors_add(e, "id_number", "%s", jf_idcard_result_str(r));
