@@ -1,0 +1,185 @@
+/* Unit: follow-up classification, due dates and 失访 — one row per branch of
+ * DOMAIN.md, including its worked examples. */
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <string.h>
+
+#include "../../../domain/followup.h"
+
+#define GOOD {JF_L3_GOOD, JF_L3_GOOD, JF_L3_GOOD, JF_L3_GOOD, JF_L3_GOOD}
+#define ONE_POOR {JF_L3_GOOD, JF_L3_POOR, JF_L3_GOOD, JF_L3_GOOD, JF_L3_GOOD}
+#define WORK_NA {JF_L3_GOOD, JF_L3_FAIR, JF_L3_NA, JF_L3_FAIR, JF_L3_GOOD}
+
+static void classification_table(void **state)
+{
+    static const struct {
+        const char *why;
+        jf_visit_form f;
+        jf_visit_class want;
+    } rows[] = {
+        {"all clear", {0, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false}, JF_CLASS_STABLE},
+        {"fair social function, work n/a", {0, 0, false, JF_INSIGHT_COMPLETE, WORK_NA, false, false},
+         JF_CLASS_STABLE},
+        {"risk 3", {3, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false}, JF_CLASS_UNSTABLE},
+        {"risk 4", {4, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false}, JF_CLASS_UNSTABLE},
+        {"risk 5", {5, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false}, JF_CLASS_UNSTABLE},
+        {"insight absent", {0, 0, false, JF_INSIGHT_ABSENT, GOOD, false, false}, JF_CLASS_UNSTABLE},
+        {"serious adverse reaction", {0, 0, false, JF_INSIGHT_COMPLETE, GOOD, true, false},
+         JF_CLASS_UNSTABLE},
+        {"serious physical illness", {0, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, true},
+         JF_CLASS_UNSTABLE},
+        {"obvious psychotic symptoms", {0, 2, true, JF_INSIGHT_COMPLETE, GOOD, false, false},
+         JF_CLASS_UNSTABLE},
+        {"risk 1", {1, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false},
+         JF_CLASS_BASICALLY_STABLE},
+        {"risk 2", {2, 0, false, JF_INSIGHT_COMPLETE, GOOD, false, false},
+         JF_CLASS_BASICALLY_STABLE},
+        {"symptoms left", {0, 1, false, JF_INSIGHT_COMPLETE, GOOD, false, false},
+         JF_CLASS_BASICALLY_STABLE},
+        {"partial insight", {0, 0, false, JF_INSIGHT_PARTIAL, GOOD, false, false},
+         JF_CLASS_BASICALLY_STABLE},
+        {"one poor social function", {0, 0, false, JF_INSIGHT_COMPLETE, ONE_POOR, false, false},
+         JF_CLASS_BASICALLY_STABLE},
+        {"risk 2 and insight absent: unstable wins",
+         {2, 0, false, JF_INSIGHT_ABSENT, GOOD, false, false}, JF_CLASS_UNSTABLE},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        jf_visit_class got = jf_followup_classify(&rows[i].f);
+        if (got != rows[i].want)
+            fail_msg("%s: expected %s, got %s", rows[i].why, jf_visit_class_name(rows[i].want),
+                     jf_visit_class_name(got));
+    }
+}
+
+static jf_date D(const char *s)
+{
+    jf_date d = JF_DATE_NONE;
+
+    if (s != NULL)
+        assert_int_equal(jf_date_parse(s, &d), 0);
+    return d;
+}
+
+#define ST JF_CLASS_STABLE
+#define BS JF_CLASS_BASICALLY_STABLE
+#define US JF_CLASS_UNSTABLE
+#define NO JF_CLASS_NONE
+
+static void due_table(void **state)
+{
+    static const struct {
+        const char *why;
+        const char *last, *registered, *discharged;
+        jf_visit_class last_class, prev_class;
+        bool in_hospital;
+        int cap;
+        bool tier_joint;
+        const char *want;
+        bool want_joint;
+    } rows[] = {
+        /* The worked examples of DOMAIN.md. */
+        {"example 1: stable, green", "2026-03-01", "2020-01-01", NULL, ST, NO, false, 3, false,
+         "2026-06-01", false},
+        {"example 2: unstable after stable, red", "2026-03-01", "2020-01-01", NULL, US, ST, false,
+         1, true, "2026-03-15", true},
+        {"example 3: basically stable after stable, yellow", "2026-03-01", "2020-01-01", NULL, BS,
+         ST, false, 3, false, "2026-03-15", false},
+        {"example 4: basically stable again, yellow", "2026-03-15", "2020-01-01", NULL, BS, BS,
+         false, 3, false, "2026-04-15", false},
+        {"example 5: stable, red by a recent incident", "2026-03-15", "2020-01-01", NULL, ST, BS,
+         false, 1, true, "2026-04-15", true},
+        {"example 6: discharged", NULL, "2020-01-01", "2026-05-10", NO, NO, false, 3, false,
+         "2026-05-17", false},
+        /* The other branches. */
+        {"unstable is joint even in a non-joint tier", "2026-03-01", "2020-01-01", NULL, US, NO,
+         false, 3, false, "2026-03-15", true},
+        {"basically stable after unstable: 2 weeks", "2026-03-01", "2020-01-01", NULL, BS, US,
+         false, 3, false, "2026-03-15", false},
+        {"basically stable, first visit ever: 2 weeks", "2026-03-01", "2020-01-01", NULL, BS, NO,
+         false, 3, false, "2026-03-15", false},
+        {"stable, orange tier caps at 1 month", "2026-01-31", "2020-01-01", NULL, ST, ST, false,
+         1, false, "2026-02-28", false},
+        {"stable, a bad cap still never exceeds 3 months", "2026-03-01", "2020-01-01", NULL, ST,
+         ST, false, 9, false, "2026-06-01", false},
+        {"in hospital: nothing is due", "2026-03-01", "2020-01-01", NULL, US, ST, true, 1, true,
+         NULL, false},
+        {"discharged after the last visit: 7 days", "2026-03-01", "2020-01-01", "2026-04-02", ST,
+         ST, false, 3, false, "2026-04-09", false},
+        {"discharged before the last visit: the visit rules", "2026-03-01", "2020-01-01",
+         "2026-02-01", ST, NO, false, 3, false, "2026-06-01", false},
+        {"newly registered, never reached: 14 days", NULL, "2026-03-01", NULL, NO, NO, false, 3,
+         false, "2026-03-15", false},
+        {"new in a joint tier", NULL, "2026-03-01", NULL, NO, NO, false, 1, true, "2026-03-15",
+         true},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        jf_due_input in = {
+            .last_reached = D(rows[i].last),
+            .last_class = rows[i].last_class,
+            .prev_class = rows[i].prev_class,
+            .registered_on = D(rows[i].registered),
+            .in_hospital = rows[i].in_hospital,
+            .discharged_on = D(rows[i].discharged),
+            .tier_cap_months = rows[i].cap,
+            .tier_joint = rows[i].tier_joint,
+        };
+        jf_due got = jf_followup_next_due(&in);
+        char s[11] = "none";
+
+        if (got.date != JF_DATE_NONE)
+            jf_date_format(got.date, s);
+        if (strcmp(s, rows[i].want ? rows[i].want : "none") != 0 ||
+            got.joint != rows[i].want_joint)
+            fail_msg("%s: expected %s%s, got %s%s (%s)", rows[i].why,
+                     rows[i].want ? rows[i].want : "none", rows[i].want_joint ? " joint" : "", s,
+                     got.joint ? " joint" : "", got.rule);
+    }
+}
+
+static void never_more_than_three_months_apart(void **state)
+{
+    /* Whatever the class and tier, the next visit is at most 3 months on. */
+    jf_date start = D("2026-01-01");
+
+    for (jf_date d = start; d < start + 400; d += 7)
+        for (int c = ST; c <= US; c++)
+            for (int cap = 0; cap <= 4; cap++) {
+                jf_due_input in = {d, (jf_visit_class)c, ST, start, false, JF_DATE_NONE, cap,
+                                   false};
+                jf_due got = jf_followup_next_due(&in);
+                assert_true(got.date > d);
+                assert_true(got.date <= jf_date_add_months(d, 3));
+            }
+}
+
+static void lost_after_three_misses(void **state)
+{
+    assert_false(jf_followup_lost(0));
+    assert_false(jf_followup_lost(2));
+    assert_true(jf_followup_lost(3));
+    assert_true(jf_followup_lost(4));
+}
+
+static void class_names_round_trip(void **state)
+{
+    for (int c = ST; c <= US; c++)
+        assert_int_equal(jf_visit_class_parse(jf_visit_class_name((jf_visit_class)c)), c);
+    assert_int_equal(jf_visit_class_parse("calm"), JF_CLASS_NONE);
+    assert_int_equal(jf_visit_class_parse(NULL), JF_CLASS_NONE);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(classification_table),
+        cmocka_unit_test(due_table),
+        cmocka_unit_test(never_more_than_three_months_apart),
+        cmocka_unit_test(lost_after_three_misses),
+        cmocka_unit_test(class_names_round_trip),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
