@@ -25,10 +25,60 @@ static jf_stmt idem_get = {
 };
 static jf_stmt idem_store = {
     "idem_store",
-    "UPDATE idempotency_keys SET status = $3, location = $4, response = $5"
+    "UPDATE idempotency_keys SET status = $3, location = $4, response = $5::bytea"
     " WHERE user_id = $1 AND key = $2",
     0,
 };
+
+#define IDEM_AAD "idempotent-response"
+
+/* The stored response is sealed like an ID number: it may contain one. */
+static char *seal_response(jf_req *req, const char *body)
+{
+    size_t n = strlen(body);
+    unsigned char *ct = jf_arena_alloc(&req->arena, n + JF_GCM_IV_LEN + JF_GCM_TAG_LEN);
+    char *hex = jf_arena_alloc(&req->arena, 2 * (n + JF_GCM_IV_LEN + JF_GCM_TAG_LEN) + 3);
+
+    if (ct == NULL || hex == NULL ||
+        jf_crypto_seal(req->app->cfg.id_enc_key, IDEM_AAD, strlen(IDEM_AAD), body, n, ct) != 0)
+        return NULL;
+    hex[0] = '\\';
+    hex[1] = 'x';
+    jf_crypto_hex(ct, n + JF_GCM_IV_LEN + JF_GCM_TAG_LEN, hex + 2);
+    return hex;
+}
+
+static int hexval(int c)
+{
+    return c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/* Open a stored response (bytea text "\\x…"); NULL when it does not verify. */
+static char *open_response(jf_req *req, const char *hex)
+{
+    size_t hn = strlen(hex), n;
+    unsigned char *ct;
+    char *plain;
+
+    if (hn < 2 + 2 * (JF_GCM_IV_LEN + JF_GCM_TAG_LEN) || hex[0] != '\\' || (hn - 2) % 2 != 0)
+        return NULL;
+    n = (hn - 2) / 2;
+    ct = jf_arena_alloc(&req->arena, n);
+    plain = jf_arena_alloc(&req->arena, n + 1);
+    if (ct == NULL || plain == NULL)
+        return NULL;
+    for (size_t i = 0; i < n; i++) {
+        int hi = hexval(hex[2 + 2 * i]), lo = hexval(hex[3 + 2 * i]);
+        if (hi < 0 || lo < 0)
+            return NULL;
+        ct[i] = (unsigned char)(hi << 4 | lo);
+    }
+    if (jf_crypto_open(req->app->cfg.id_enc_key, IDEM_AAD, strlen(IDEM_AAD), ct, n,
+                       (unsigned char *)plain) != 0)
+        return NULL;
+    plain[n - JF_GCM_IV_LEN - JF_GCM_TAG_LEN] = '\0';
+    return plain;
+}
 
 int jf_idem_init(void)
 {
@@ -95,11 +145,16 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
                         "this key was used for a different request", "Idempotency-Key",
                         "was already used with another request");
     } else {
-        if (!PQgetisnull(res, 0, 2))
-            jf_resp_header(req, "Location", PQgetvalue(res, 0, 2));
-        jf_resp_header(req, "Idempotent-Replayed", "true");
-        jf_resp_json_text(req, (int)strtol(PQgetvalue(res, 0, 1), NULL, 10),
-                          PQgetvalue(res, 0, 3), (size_t)PQgetlength(res, 0, 3));
+        const char *body = open_response(req, PQgetvalue(res, 0, 3));
+        if (body == NULL) {
+            jf_res_db_error(req, JF_ERR_CRYPTO, res);
+        } else {
+            if (!PQgetisnull(res, 0, 2))
+                jf_resp_header(req, "Location", PQgetvalue(res, 0, 2));
+            jf_resp_header(req, "Idempotent-Replayed", "true");
+            jf_resp_json_text(req, (int)strtol(PQgetvalue(res, 0, 1), NULL, 10), body,
+                              strlen(body));
+        }
     }
     PQclear(res);
     return JF_IDEM_DONE;
@@ -112,10 +167,15 @@ int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
     char code[8];
     int rc;
 
+    char *sealed;
+
     if (!st->active)
         return 0;
+    sealed = seal_response(req, body);
+    if (sealed == NULL)
+        return JF_ERR_CRYPTO;
     snprintf(code, sizeof(code), "%d", status);
-    const char *p[] = {jf_res_id(req, req->claims.user_id), st->key, code, location, body};
+    const char *p[] = {jf_res_id(req, req->claims.user_id), st->key, code, location, sealed};
     rc = jf_db_exec(conn, &idem_store, 5, p, &res);
     PQclear(res);
     return rc;

@@ -55,6 +55,15 @@ static jf_stmt patient_count = {
     0,
 };
 static jf_stmt unit_path = {"patient_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
+/* The stored values the cross-field date rules read, in jf_pfields names. */
+static const char *const dated_fields[] = {"onset_date", "diagnosis_date", "consent",
+                                           "consent_date", "birth_date", NULL};
+static jf_stmt patient_dates = {
+    "patient_dates",
+    "SELECT onset_date, diagnosis_date, consent, consent_date, birth_date FROM patients"
+    " WHERE id = $1",
+    0,
+};
 
 /* Fixed leading parameters of the generated statements. */
 enum { INS_STATUS = 1, INS_UNIT, INS_CIPHER, INS_INDEX, INS_MASKED, INS_PHONE_MASKED,
@@ -363,14 +372,51 @@ static int patch(jf_req *req)
                       "follows from the ID number: change id_number instead");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    jf_pf_check_dates(&v, JF_DATE_NONE, &e);
-    if (jf_errors_any(&e))
-        return jf_errors_respond(req, &e);
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    {
+        /* The date rules hold between the change and what is stored: an
+         * onset date must not pass the stored diagnosis date, and so on. */
+        jf_pvalues merged = v;
+        jf_date birth = JF_DATE_NONE;
+        const char *dp[] = {row.id};
+
+        merged.val = jf_arena_alloc(&req->arena, jf_npfields * sizeof(*merged.val));
+        merged.date = jf_arena_alloc(&req->arena, jf_npfields * sizeof(*merged.date));
+        if (merged.val == NULL || merged.date == NULL) {
+            rc = JF_ERR_NOMEM;
+            goto out;
+        }
+        memcpy(merged.val, v.val, jf_npfields * sizeof(*merged.val));
+        memcpy(merged.date, v.date, jf_npfields * sizeof(*merged.date));
+        rc = jf_db_exec(conn, &patient_dates, 1, dp, &res);
+        if (rc != 0)
+            goto dberr;
+        for (int k = 0; dated_fields[k] != NULL; k++) {
+            int i = jf_pf_index(dated_fields[k]);
+            if (v.present[i] || PQgetisnull(res, 0, k))
+                continue;
+            merged.val[i] = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, k));
+            if (jf_pfields[i].type == JF_PF_DATE)
+                jf_date_parse(merged.val[i], &merged.date[i]);
+        }
+        if (has_id == 1) {
+            char iso[11];
+            jf_idcard_birth_iso(&id, iso);
+            jf_date_parse(iso, &birth);
+        } else {
+            birth = merged.date[jf_pf_index("birth_date")];
+        }
+        jf_pf_check_dates(&merged, birth, &e);
+        if (merged.date[jf_pf_index("consent_date")] != JF_DATE_NONE &&
+            merged.val[jf_pf_index("consent")] == NULL && !jf_errors_any(&e))
+            jf_errors_add(&e, "consent", "cannot be cleared while a consent date is recorded");
+        PQclear(res);
+        res = NULL;
+    }
     if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED) {
         rc = jf_resp_problem(req, 409, "record-closed", "Record closed",
                              "a deceased or deregistered patient's record is closed", NULL, NULL);
@@ -678,8 +724,8 @@ static const jf_route routes[] = {
 
 int jf_res_patients_init(void)
 {
-    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read,
-                          &patient_list,   &patient_count,  &unit_path};
+    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read, &patient_list,
+                          &patient_count,  &unit_path,      &patient_dates};
     int rc = build_statements();
 
     if (rc == 0)

@@ -144,7 +144,7 @@ CREATE TABLE idempotency_keys (
     request_hash  bytea NOT NULL,
     status        integer,
     location      text,
-    response      text,
+    response      bytea,   -- AES-256-GCM: a response may carry an ID number
     created_at    timestamptz NOT NULL DEFAULT now(),
     PRIMARY KEY (user_id, key)
 );
