@@ -61,6 +61,8 @@ static int serve(void)
         return 1;
     }
     jf_config_log(&app.cfg);
+    if (app.cfg.test_clock)
+        jf_log_warn("config", "JF_TEST_CLOCK=1: clients may set the date; tests only");
     rc = jf_db_pool_create(&app.pool, app.cfg.db_url, (int)app.cfg.db_pool_size,
                            (int)app.cfg.db_acquire_timeout_ms);
     if (rc != 0)

@@ -45,6 +45,8 @@ static const struct cfg_row cfg_rows[] = {
      "PBKDF2-HMAC-SHA256 iterations for new password hashes"},
     {"JF_LOGIN_MAX_FAILURES", CFG_INT, "5", 1, 100, F(login_max_failures),
      "failed logins before back-off starts"},
+    {"JF_TEST_CLOCK", CFG_INT, "0", 0, 1, F(test_clock),
+     "1: honour X-Test-Date (tests only; never in production)"},
     {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
     {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
 };

@@ -22,6 +22,7 @@ typedef struct jf_config {
     long refresh_ttl_s;         /* JF_REFRESH_TTL_S */
     long pbkdf2_iterations;     /* JF_PBKDF2_ITERATIONS */
     long login_max_failures;    /* JF_LOGIN_MAX_FAILURES: then back off */
+    long test_clock;            /* JF_TEST_CLOCK: 1 lets X-Test-Date set "today" (tests only) */
     unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
     unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
 } jf_config;

@@ -5,7 +5,8 @@
 #include <string.h>
 #include <time.h>
 
-static jf_date today_override = JF_DATE_NONE;
+/* Per thread, so a test clock set for one request never leaks into another. */
+static _Thread_local jf_date today_override = JF_DATE_NONE;
 
 static bool leap(int y)
 {

@@ -24,7 +24,7 @@ void jf_date_format(jf_date t, char out[11]);
 jf_date jf_date_add_months(jf_date t, int n);
 /* Today in China Standard Time (UTC+8), unless overridden. */
 jf_date jf_date_today(void);
-/* Override today for tests (JF_DATE_NONE: back to the clock). */
+/* Override today on this thread, for tests (JF_DATE_NONE: back to the clock). */
 void jf_date_set_today(jf_date t);
 /* yyyymmdd of a date (for jf_idcard_parse). */
 int jf_date_ymd_int(jf_date t);

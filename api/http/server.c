@@ -8,6 +8,7 @@
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../core/log.h"
+#include "../domain/date.h"
 
 #include <civetweb.h>
 #include <stdio.h>
@@ -87,6 +88,24 @@ static void access_log(const jf_req *req, const char *route, double secs)
     jf_buf_free(&b);
 }
 
+/* Tests play a patient's history through time: with JF_TEST_CLOCK=1 the
+ * X-Test-Date header sets "today" for this request only. */
+static int apply_test_clock(jf_req *req)
+{
+    const char *h;
+    jf_date d;
+
+    if (!req->app->cfg.test_clock || (h = jf_req_header(req, "X-Test-Date")) == NULL)
+        return 0;
+    if (jf_date_parse(h, &d) != 0) {
+        jf_resp_problem(req, 400, "validation", "Validation failed", "X-Test-Date is malformed",
+                        "X-Test-Date", "must be YYYY-MM-DD");
+        return -1;
+    }
+    jf_date_set_today(d);
+    return 0;
+}
+
 static void dispatch(jf_req *req)
 {
     const jf_route *route;
@@ -103,7 +122,7 @@ static void dispatch(jf_req *req)
         return;
     }
     req->route = route;
-    if (jf_req_parse_query(req, req->ri->query_string) != 0)
+    if (jf_req_parse_query(req, req->ri->query_string) != 0 || apply_test_clock(req) != 0)
         return;
     if ((route->flags & JF_ROUTE_AUTH) && authenticate(req) != 0)
         return;
@@ -140,6 +159,7 @@ static int on_request(struct mg_connection *conn)
     set_request_id(&req);
 
     dispatch(&req);
+    jf_date_set_today(JF_DATE_NONE);
 
     route = req.route;
     double secs = elapsed_s(&req.started);
