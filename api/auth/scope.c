@@ -12,14 +12,18 @@ static const struct {
     [JF_ROLE_NONE] = {"", 0},
     [JF_ROLE_ADMIN] = {"admin", READER | JF_CAP_USERS_ADMIN | JF_CAP_AUDIT_READ | JF_CAP_WRITE |
                                     JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
-                                    JF_CAP_GUARDIAN_WRITE},
-    [JF_ROLE_OFFICIAL] = {"official", READER},
+                                    JF_CAP_GUARDIAN_WRITE | JF_CAP_CONFIG_WRITE},
+    [JF_ROLE_OFFICIAL] = {"official", READER | JF_CAP_CLINICAL_READ},
     [JF_ROLE_DOCTOR] = {"doctor", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER |
-                                      JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE},
-    [JF_ROLE_POLICE] = {"police", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT},
+                                      JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE |
+                                      JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
+                                      JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE},
+    [JF_ROLE_POLICE] = {"police", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
+                                      JF_CAP_INCIDENT_WRITE},
     [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE},
     [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
-                                                JF_CAP_GUARDIAN_WRITE},
+                                                JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ |
+                                                JF_CAP_FOLLOWUP_WRITE},
     [JF_ROLE_SERVICE] = {"service", READER | JF_CAP_WRITE},
 };
 

@@ -29,6 +29,11 @@ typedef enum jf_cap {
     JF_CAP_PATIENT_REGISTER = 1u << 5, /* register, edit, diagnose, change status */
     JF_CAP_PATIENT_REPORT = 1u << 6,   /* report a suspected person (疑似) */
     JF_CAP_GUARDIAN_WRITE = 1u << 7,   /* add, change or end guardians */
+    JF_CAP_CLINICAL_READ = 1u << 8,    /* follow-up forms, assessments, medication */
+    JF_CAP_FOLLOWUP_WRITE = 1u << 9,   /* record a follow-up visit (the national form) */
+    JF_CAP_CLINICAL_WRITE = 1u << 10,  /* assessments, admissions, prescriptions */
+    JF_CAP_INCIDENT_WRITE = 1u << 11,  /* report an incident (肇事肇祸) */
+    JF_CAP_CONFIG_WRITE = 1u << 12,    /* edit tier thresholds and settings */
 } jf_cap;
 
 typedef enum jf_access { JF_ACCESS_READ, JF_ACCESS_WRITE } jf_access;

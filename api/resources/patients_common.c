@@ -221,7 +221,8 @@ int jf_res_patient_event(jf_req *req, jf_db_conn *conn, const jf_patient_event *
     jf_date_format(jf_date_today(), today);
     const char *p[] = {ev->patient_id,  ev->kind,   ev->date ? ev->date : today,
                        ev->from_status, ev->to_status, ev->reason, ev->death_cause,
-                       ev->detail_json, jf_res_id(req, req->claims.user_id)};
+                       ev->detail_json,
+                       req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL};
     rc = jf_db_exec(conn, &patient_event, 9, p, &res);
     PQclear(res);
     return rc;

@@ -9,6 +9,8 @@ int jf_res_org_units_init(void);
 int jf_res_patients_init(void);
 int jf_res_patient_flow_init(void);
 int jf_res_guardians_init(void);
+int jf_res_followups_init(void);
+int jf_res_worklists_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

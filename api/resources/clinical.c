@@ -1,0 +1,271 @@
+/* Recomputing a patient's derived clinical state. */
+#include "clinical.h"
+#include "common.h"
+#include "patients.h"
+#include "../core/buf.h"
+#include "../core/err.h"
+#include "../domain/date.h"
+#include "../domain/followup.h"
+#include "../domain/tier.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Everything the rules read, in one round trip. $2 is today. The current
+ * risk level is the latest assessment of the highest tier within the last
+ * year (else the latest of all): a city assessment outranks a community
+ * one, but not for ever. */
+static jf_stmt facts = {
+    "clinical_facts",
+    "SELECT p.status,"
+    " coalesce(p.registered_on, p.diagnosis_date, p.created_at::date),"
+    " p.lives_alone, p.family_history, p.tekun, p.can_drive, p.migrant, p.vagrant, p.ever_lost,"
+    " (SELECT level FROM risk_assessments r WHERE r.patient_id = p.id ORDER BY"
+    "   (r.assessed_on > $2::date - 365) DESC, array_position(ARRAY['community','township',"
+    "   'city'], r.tier) DESC, r.assessed_on DESC, r.id DESC LIMIT 1),"
+    " (SELECT max(level) FROM risk_assessments r WHERE r.patient_id = p.id),"
+    " lr.visit_date, lr.class, lr.prev_class, lr.compliance,"
+    " (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND NOT f.reached"
+    "   AND (lr.visit_date IS NULL OR (f.visit_date, f.id) > (lr.visit_date, lr.id))),"
+    " coalesce((SELECT NOT f.reached AND f.unreached_reason = 'refused' FROM follow_ups f"
+    "   WHERE f.patient_id = p.id ORDER BY f.visit_date DESC, f.id DESC LIMIT 1), false),"
+    " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id),"
+    " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id"
+    "   AND i.occurred_on > ($2::date - make_interval(months => $3::int))::date),"
+    " EXISTS (SELECT 1 FROM guardians g WHERE g.patient_id = p.id AND g.active"
+    "   AND g.capacity = 'adequate'),"
+    " EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id"
+    "   AND h.discharged_on IS NULL),"
+    " (SELECT max(discharged_on) FROM hospitalisations h WHERE h.patient_id = p.id),"
+    " (SELECT count(*) FROM hospitalisations h WHERE h.patient_id = p.id"
+    "   AND h.admitted_on > $2::date - 365),"
+    " EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id AND h.involuntary),"
+    " (SELECT max(checked_on) FROM health_checks c WHERE c.patient_id = p.id)"
+    " FROM patients p LEFT JOIN LATERAL (SELECT f.id, f.visit_date, f.class, f.compliance,"
+    "   (SELECT f2.class FROM follow_ups f2 WHERE f2.patient_id = p.id AND f2.reached"
+    "    AND (f2.visit_date, f2.id) < (f.visit_date, f.id)"
+    "    ORDER BY f2.visit_date DESC, f2.id DESC LIMIT 1) AS prev_class"
+    "   FROM follow_ups f WHERE f.patient_id = p.id AND f.reached"
+    "   ORDER BY f.visit_date DESC, f.id DESC LIMIT 1) lr ON true"
+    " WHERE p.id = $1",
+    0,
+};
+enum { F_STATUS, F_REGISTERED, F_ALONE, F_FAMILY, F_TEKUN, F_DRIVE, F_MIGRANT, F_VAGRANT,
+       F_EVER_LOST, F_RISK, F_MAX_RISK, F_LAST_DATE, F_LAST_CLASS, F_PREV_CLASS, F_COMPLIANCE,
+       F_MISSES, F_REFUSED, F_INCIDENTS, F_INCIDENTS_RECENT, F_GUARDIAN, F_IN_HOSPITAL,
+       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK };
+
+static jf_stmt config = {
+    "clinical_config",
+    "SELECT 'tier', colour, interval_months, joint FROM tier_config"
+    " UNION ALL SELECT 'setting', key, value, false FROM clinical_settings",
+    0,
+};
+static jf_stmt store = {
+    "clinical_store",
+    "UPDATE patients SET status = $2, risk_level = $3::smallint, colour = $4,"
+    " key_flags = $5::jsonb, colour_reasons = $6::jsonb, last_reached_on = $7::date,"
+    " last_class = $8, misses = $9::int, ever_lost = $10::bool, next_due = $11::date,"
+    " next_due_joint = $12::bool, due_rule = $13, health_check_due = $14::date,"
+    " registered_on = coalesce(registered_on, $15::date) WHERE id = $1",
+    0,
+};
+
+int jf_clinical_init(void)
+{
+    jf_stmt *const s[] = {&facts, &config, &store};
+
+    return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
+}
+
+static bool t(const PGresult *r, int col)
+{
+    return strcmp(PQgetvalue(r, 0, col), "t") == 0;
+}
+
+static long n(const PGresult *r, int col, long dflt)
+{
+    return PQgetisnull(r, 0, col) ? dflt : strtol(PQgetvalue(r, 0, col), NULL, 10);
+}
+
+static jf_date d(const PGresult *r, int col)
+{
+    jf_date v = JF_DATE_NONE;
+
+    if (!PQgetisnull(r, 0, col))
+        jf_date_parse(PQgetvalue(r, 0, col), &v);
+    return v;
+}
+
+/* The tier configuration as stored. */
+static int load_config(jf_db_conn *conn, jf_tier_config *cfg, int *incident_months)
+{
+    PGresult *res = NULL;
+    int rc = jf_db_exec(conn, &config, 0, NULL, &res);
+
+    *cfg = jf_tier_config_default();
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        const char *kind = PQgetvalue(res, i, 0), *key = PQgetvalue(res, i, 1);
+        int v = (int)strtol(PQgetvalue(res, i, 2), NULL, 10);
+        if (strcmp(kind, "tier") == 0) {
+            jf_colour c = jf_colour_parse(key);
+            if ((int)c >= 0) {
+                cfg->interval_months[c] = v;
+                cfg->joint[c] = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+            }
+        } else if (strcmp(key, "red_min_risk") == 0) {
+            cfg->red_min_risk = v;
+        } else if (strcmp(key, "incident_months") == 0) {
+            cfg->incident_months = v;
+        } else if (strcmp(key, "relapse_count") == 0) {
+            cfg->relapse_count = v;
+        }
+    }
+    *incident_months = cfg->incident_months;
+    PQclear(res);
+    return rc;
+}
+
+static int json_names(jf_buf *b, const char *const *names, int count)
+{
+    int rc = jf_buf_puts(b, "[");
+
+    for (int i = 0; rc == 0 && i < count; i++)
+        rc = (i ? jf_buf_puts(b, ",") : 0) || jf_buf_json_str(b, names[i]);
+    return rc ? rc : jf_buf_puts(b, "]");
+}
+
+int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
+{
+    jf_tier_config cfg;
+    jf_patient_facts pf;
+    jf_tier_result tier;
+    jf_due_input din;
+    jf_due due;
+    jf_pstatus status, before;
+    PGresult *res = NULL;
+    char today_s[11], months[8], due_s[11], check_s[11], last_s[11], reg_s[11], misses_s[12];
+    char risk_s[8];
+    const char *flag_names[JF_FLAG_COUNT];
+    int nflags = 0, incident_months, rc;
+    jf_date today = jf_date_today(), last_check;
+    jf_buf flags, reasons;
+
+    rc = load_config(conn, &cfg, &incident_months);
+    if (rc != 0)
+        return rc;
+    jf_date_format(today, today_s);
+    snprintf(months, sizeof(months), "%d", incident_months);
+    const char *p[] = {patient_id, today_s, months};
+    rc = jf_db_exec(conn, &facts, 3, p, &res);
+    if (rc != 0 || PQntuples(res) == 0) {
+        PQclear(res);
+        return rc ? rc : JF_ERR_NOT_FOUND;
+    }
+    status = before = jf_pstatus_parse(PQgetvalue(res, 0, F_STATUS));
+    memset(&pf, 0, sizeof(pf));
+    pf.risk_level = (int)n(res, F_RISK, -1);
+    pf.max_risk_ever = (int)n(res, F_MAX_RISK, -1);
+    pf.last_class = jf_visit_class_parse(PQgetvalue(res, 0, F_LAST_CLASS));
+    pf.ever_lost = t(res, F_EVER_LOST);
+    pf.incidents_total = (int)n(res, F_INCIDENTS, 0);
+    pf.incidents_recent = (int)n(res, F_INCIDENTS_RECENT, 0);
+    pf.capable_guardian = t(res, F_GUARDIAN);
+    pf.poor_compliance = !PQgetisnull(res, 0, F_COMPLIANCE) &&
+                         (strcmp(PQgetvalue(res, 0, F_COMPLIANCE), "intermittent") == 0 ||
+                          strcmp(PQgetvalue(res, 0, F_COMPLIANCE), "none") == 0);
+    pf.relapses_recent = (int)n(res, F_RELAPSES, 0);
+    pf.refuses_follow_up = t(res, F_REFUSED);
+    pf.lives_alone = t(res, F_ALONE);
+    pf.family_history = t(res, F_FAMILY);
+    pf.extreme_poverty = t(res, F_TEKUN);
+    pf.can_drive = t(res, F_DRIVE);
+    pf.forced_admission = t(res, F_FORCED);
+    pf.migrant = t(res, F_MIGRANT);
+    pf.vagrant = t(res, F_VAGRANT);
+
+    /* Status moves that follow from the visits. */
+    long misses = n(res, F_MISSES, 0);
+    jf_date last = d(res, F_LAST_DATE);
+    if (jf_followup_lost((int)misses) &&
+        (status == JF_PS_REGISTERED || status == JF_PS_IN_CARE))
+        status = JF_PS_LOST;
+    else if (misses == 0 && last != JF_DATE_NONE &&
+             (status == JF_PS_REGISTERED || status == JF_PS_LOST))
+        status = JF_PS_IN_CARE; /* reached: in care, or found again */
+    pf.lost = status == JF_PS_LOST;
+    pf.ever_lost = pf.ever_lost || pf.lost;
+
+    jf_tier_compute(&pf, &cfg, &tier);
+    memset(&din, 0, sizeof(din));
+    din.last_reached = last;
+    din.last_class = pf.last_class;
+    din.prev_class = jf_visit_class_parse(PQgetvalue(res, 0, F_PREV_CLASS));
+    din.registered_on = d(res, F_REGISTERED);
+    din.in_hospital = t(res, F_IN_HOSPITAL);
+    din.discharged_on = d(res, F_DISCHARGED);
+    din.tier_cap_months = cfg.interval_months[tier.colour];
+    din.tier_joint = cfg.joint[tier.colour];
+    due = jf_followup_next_due(&din);
+    /* Closed or not-yet-diagnosed records are not due for anything. */
+    if (!jf_pstatus_registered(status) || status == JF_PS_MOVED_OUT) {
+        due.date = JF_DATE_NONE;
+        due.rule = "not_managed";
+    }
+    last_check = d(res, F_LAST_CHECK);
+    last_check = jf_date_add_months(last_check != JF_DATE_NONE ? last_check : din.registered_on,
+                                    12);
+    for (int i = 0; i < JF_FLAG_COUNT; i++)
+        if (tier.flags & (1u << i))
+            flag_names[nflags++] = jf_flag_name((jf_flag)i);
+    jf_buf_init(&flags, 4096);
+    jf_buf_init(&reasons, 4096);
+    rc = json_names(&flags, flag_names, nflags);
+    if (rc == 0)
+        rc = json_names(&reasons, tier.colour_reasons, tier.ncolour_reasons);
+    if (due.date != JF_DATE_NONE)
+        jf_date_format(due.date, due_s);
+    jf_date_format(last_check, check_s);
+    if (last != JF_DATE_NONE)
+        jf_date_format(last, last_s);
+    jf_date_format(din.registered_on, reg_s);
+    snprintf(misses_s, sizeof(misses_s), "%ld", misses);
+    snprintf(risk_s, sizeof(risk_s), "%d", pf.risk_level);
+    {
+        const char *sp[] = {patient_id,
+                            jf_pstatus_name(status),
+                            pf.risk_level >= 0 ? risk_s : NULL,
+                            jf_pstatus_registered(status) ? jf_colour_name(tier.colour) : NULL,
+                            flags.data,
+                            reasons.data,
+                            last != JF_DATE_NONE ? last_s : NULL,
+                            pf.last_class != JF_CLASS_NONE ? jf_visit_class_name(pf.last_class)
+                                                           : NULL,
+                            misses_s,
+                            pf.ever_lost ? "true" : "false",
+                            due.date != JF_DATE_NONE ? due_s : NULL,
+                            due.joint ? "true" : "false",
+                            due.rule,
+                            jf_pstatus_registered(status) ? check_s : NULL,
+                            reg_s};
+        PGresult *sres = NULL;
+        if (rc == 0)
+            rc = jf_db_exec(conn, &store, 15, sp, &sres);
+        PQclear(sres);
+    }
+    if (rc == 0 && status != before)
+        rc = jf_res_patient_event(
+            req, conn,
+            &(jf_patient_event){.patient_id = patient_id, .kind = "status", .date = today_s,
+                                .from_status = jf_pstatus_name(before),
+                                .to_status = jf_pstatus_name(status),
+                                .reason = status == JF_PS_LOST
+                                              ? "three consecutive follow-ups did not reach the "
+                                                "patient"
+                                              : "a follow-up reached the patient"});
+    jf_buf_free(&flags);
+    jf_buf_free(&reasons);
+    PQclear(res);
+    return rc;
+}

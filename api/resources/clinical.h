@@ -1,0 +1,18 @@
+/* The derived clinical state of a patient — current risk level, key flags,
+ * colour tier, last reached visit, misses, 失访, next due date, health-check
+ * due — recomputed from the records by the pure rules of api/domain after
+ * every change that can move it, inside the writer's transaction. */
+#ifndef JF_CLINICAL_H
+#define JF_CLINICAL_H
+
+#include "../db/pool.h"
+#include "../http/request.h"
+
+int jf_clinical_init(void);
+/* Recompute and store patient_id's derived state as of today (the test
+ * clock included). May change the status: three misses make the patient
+ * lost; a reached visit brings a lost or merely registered patient into
+ * care. Returns 0 or a jf_db_exec error (not answered). */
+int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id);
+
+#endif
