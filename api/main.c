@@ -1,7 +1,9 @@
 /* jingfang-api: the stateless HTTP service. Subcommands for operators:
  *   jingfang-api                 serve (configuration from JF_* variables)
  *   jingfang-api hash-password   read a password on stdin, print its hash
- *   jingfang-api routes          print every registered "METHOD /path" */
+ *   jingfang-api routes          print every registered "METHOD /path"
+ *   jingfang-api recompute [CODE] recompute the derived clinical state of every
+ *                                patient on the register (under org unit CODE) */
 #include "auth/password.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -9,6 +11,7 @@
 #include "db/pool.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "resources/clinical.h"
 #include "resources/resources.h"
 
 #include <civetweb.h>
@@ -45,6 +48,23 @@ static int cmd_routes(void)
     for (size_t i = 0; i < jf_router_count(); i++)
         printf("%s %s\n", jf_router_at(i)->method, jf_router_at(i)->pattern);
     return 0;
+}
+
+static int cmd_recompute(const char *code)
+{
+    static jf_app app;
+    char err[256];
+    int rc;
+
+    if (jf_config_load(&app.cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "jingfang-api: %s\n", err);
+        return 1;
+    }
+    if (jf_db_pool_create(&app.pool, app.cfg.db_url, 1, 10000) != 0)
+        return 1;
+    rc = jf_clinical_recompute_all(&app, code);
+    jf_db_pool_destroy(app.pool);
+    return rc == 0 ? 0 : 1;
 }
 
 static int serve(void)
@@ -105,8 +125,10 @@ int main(int argc, char **argv)
     }
     if (argc > 1 && strcmp(argv[1], "routes") == 0)
         return cmd_routes();
+    if (argc > 1 && strcmp(argv[1], "recompute") == 0)
+        return cmd_recompute(argc > 2 ? argv[2] : NULL);
     if (argc > 1) {
-        fprintf(stderr, "usage: %s [hash-password | routes]\n", argv[0]);
+        fprintf(stderr, "usage: %s [hash-password | routes | recompute [CODE]]\n", argv[0]);
         return 2;
     }
     return serve();

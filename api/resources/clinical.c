@@ -72,9 +72,17 @@ static jf_stmt store = {
     0,
 };
 
+static jf_stmt register_ids = {
+    "clinical_register_ids",
+    "SELECT id FROM patients WHERE status IN ('registered', 'in_care', 'hospitalised', 'lost',"
+    " 'moved_out') AND ($1::text IS NULL OR starts_with(org_path,"
+    " (SELECT path FROM org_units WHERE code = $1))) ORDER BY id",
+    0,
+};
+
 int jf_clinical_init(void)
 {
-    jf_stmt *const s[] = {&facts, &config, &store};
+    jf_stmt *const s[] = {&facts, &config, &store, &register_ids};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -267,5 +275,40 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     jf_buf_free(&flags);
     jf_buf_free(&reasons);
     PQclear(res);
+    return rc;
+}
+
+int jf_clinical_recompute_all(jf_app *app, const char *unit_code)
+{
+    jf_db_conn *conn;
+    PGresult *ids = NULL;
+    jf_req req;
+    int rc, n, done = 0;
+
+    memset(&req, 0, sizeof(req));
+    req.app = app; /* no caller: events are recorded without a user */
+    jf_arena_init(&req.arena, 1u << 20);
+    rc = jf_db_pool_acquire(app->pool, &conn);
+    if (rc != 0)
+        return rc;
+    const char *p[] = {unit_code};
+    rc = jf_db_exec(conn, &register_ids, 1, p, &ids);
+    n = rc == 0 ? PQntuples(ids) : 0;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        rc = jf_db_begin(conn);
+        if (rc == 0)
+            rc = jf_clinical_recompute(&req, conn, PQgetvalue(ids, i, 0));
+        if (rc == 0)
+            rc = jf_db_commit(conn);
+        else
+            jf_db_rollback(conn);
+        done += rc == 0;
+        if (done % 1000 == 0 || i + 1 == n)
+            fprintf(stderr, "\rrecomputed %d of %d patients", done, n);
+        jf_arena_free(&req.arena);
+    }
+    fprintf(stderr, "\n");
+    PQclear(ids);
+    jf_db_pool_release(app->pool, conn);
     return rc;
 }

@@ -15,4 +15,9 @@ int jf_clinical_init(void);
  * care. Returns 0 or a jf_db_exec error (not answered). */
 int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id);
 
+/* Recompute every patient on the register (optionally only those under
+ * the org unit with code unit_code): for demo and imported data, and after
+ * the tier configuration changed. Prints progress; 0 or a jf_err. */
+int jf_clinical_recompute_all(jf_app *app, const char *unit_code);
+
 #endif
