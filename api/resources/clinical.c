@@ -19,15 +19,20 @@
 static jf_stmt facts = {
     "clinical_facts",
     "SELECT p.status,"
-    " coalesce(p.registered_on, p.diagnosis_date, p.created_at::date),"
+    " coalesce(p.registered_on, p.created_at::date),"
     " p.lives_alone, p.family_history, p.tekun, p.can_drive, p.migrant, p.vagrant, p.ever_lost,"
     " (SELECT level FROM risk_assessments r WHERE r.patient_id = p.id ORDER BY"
     "   (r.assessed_on > $2::date - 365) DESC, array_position(ARRAY['community','township',"
     "   'city'], r.tier) DESC, r.assessed_on DESC, r.id DESC LIMIT 1),"
     " (SELECT max(level) FROM risk_assessments r WHERE r.patient_id = p.id),"
     " lr.visit_date, lr.class, lr.prev_class, lr.compliance,"
+    /* Misses since the last reached visit, and since the patient was last
+     * brought back into care (found again after being lost). */
     " (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND NOT f.reached"
-    "   AND (lr.visit_date IS NULL OR (f.visit_date, f.id) > (lr.visit_date, lr.id))),"
+    "   AND (lr.visit_date IS NULL OR (f.visit_date, f.id) > (lr.visit_date, lr.id))"
+    "   AND f.created_at > coalesce((SELECT max(e.created_at) FROM patient_events e"
+    "    WHERE e.patient_id = p.id AND e.kind = 'status' AND e.to_status = 'in_care'),"
+    "    '-infinity')),"
     " coalesce((SELECT NOT f.reached AND f.unreached_reason = 'refused' FROM follow_ups f"
     "   WHERE f.patient_id = p.id ORDER BY f.visit_date DESC, f.id DESC LIMIT 1), false),"
     " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id),"
@@ -193,15 +198,13 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     pf.migrant = t(res, F_MIGRANT);
     pf.vagrant = t(res, F_VAGRANT);
 
-    /* Status moves that follow from the visits. */
+    /* Three consecutive misses make the patient lost. (Being reached again
+     * is recorded by the follow-up itself, which brings the patient back.) */
     long misses = n(res, F_MISSES, 0);
     jf_date last = d(res, F_LAST_DATE);
     if (jf_followup_lost((int)misses) &&
         (status == JF_PS_REGISTERED || status == JF_PS_IN_CARE))
         status = JF_PS_LOST;
-    else if (misses == 0 && last != JF_DATE_NONE &&
-             (status == JF_PS_REGISTERED || status == JF_PS_LOST))
-        status = JF_PS_IN_CARE; /* reached: in care, or found again */
     pf.lost = status == JF_PS_LOST;
     pf.ever_lost = pf.ever_lost || pf.lost;
 
@@ -268,10 +271,8 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
             &(jf_patient_event){.patient_id = patient_id, .kind = "status", .date = today_s,
                                 .from_status = jf_pstatus_name(before),
                                 .to_status = jf_pstatus_name(status),
-                                .reason = status == JF_PS_LOST
-                                              ? "three consecutive follow-ups did not reach the "
-                                                "patient"
-                                              : "a follow-up reached the patient"});
+                                .reason = "three consecutive follow-ups did not reach the "
+                                          "patient"});
     jf_buf_free(&flags);
     jf_buf_free(&reasons);
     PQclear(res);

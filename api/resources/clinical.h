@@ -11,8 +11,8 @@
 int jf_clinical_init(void);
 /* Recompute and store patient_id's derived state as of today (the test
  * clock included). May change the status: three misses make the patient
- * lost; a reached visit brings a lost or merely registered patient into
- * care. Returns 0 or a jf_db_exec error (not answered). */
+ * lost (counting from the last reached visit and from the last return to
+ * care). Returns 0 or a jf_db_exec error (not answered). */
 int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id);
 
 /* Recompute every patient on the register (optionally only those under

@@ -84,6 +84,12 @@ static jf_stmt set_deceased = {
     " WHERE id = $1",
     0,
 };
+static jf_stmt set_status = {
+    "followup_set_status",
+    "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
+    " WHERE id = $1 AND status = $3",
+    0,
+};
 static jf_stmt ra_insert = {
     "risk_assessment_insert",
     "INSERT INTO risk_assessments (patient_id, assessed_on, level, tier, basis, follow_up_id,"
@@ -527,6 +533,23 @@ static int create_followup(jf_req *req)
         PQclear(res);
         res = NULL;
     }
+    if (rc == 0 && reached && !died &&
+        (row.status == JF_PS_REGISTERED || row.status == JF_PS_LOST)) {
+        /* Reached: a registered patient is now in care; a lost one is found. */
+        const char *p[] = {row.id, "in_care", jf_pstatus_name(row.status)};
+        rc = jf_db_exec(conn, &set_status, 3, p, &res);
+        PQclear(res);
+        res = NULL;
+        if (rc == 0)
+            rc = jf_res_patient_event(req, conn, &(jf_patient_event){
+                                                     .patient_id = row.id, .kind = "status",
+                                                     .date = visit_date,
+                                                     .from_status = jf_pstatus_name(row.status),
+                                                     .to_status = "in_care",
+                                                     .reason = row.status == JF_PS_LOST
+                                                                   ? "found again at a follow-up"
+                                                                   : "first follow-up"});
+    }
     if (rc == 0 && died) {
         const char *p[] = {row.id};
         rc = jf_db_exec(conn, &set_deceased, 1, p, &res);
@@ -744,8 +767,8 @@ static const jf_route routes[] = {
 
 int jf_res_followups_init(void)
 {
-    jf_stmt *const s[] = {&fu_insert,    &fu_set_due, &fu_one,   &fu_list,
-                          &set_deceased, &ra_insert,  &ra_list,  &patient_state};
+    jf_stmt *const s[] = {&fu_insert, &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
+                          &set_status, &ra_insert,  &ra_list, &patient_state};
     int rc = jf_clinical_init();
 
     if (rc == 0)

@@ -1,6 +1,7 @@
 /* Guardians (监护人) of a patient — primary, assistant, or a social guardian
  * appointed by the village committee or civil affairs — and the worklist of
  * patients who lack a capable one. Ended, never deleted. */
+#include "clinical.h"
 #include "common.h"
 #include "patients.h"
 #include "resources.h"
@@ -327,6 +328,9 @@ static int create(jf_req *req)
     if (rc != 0)
         goto dberr;
     const char *gid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    rc = jf_clinical_recompute(req, conn, row.id); /* weak_guardian may clear */
+    if (rc != 0)
+        goto dberr;
     jf_audit_entry a = {.action = "guardian.create", .target_type = "patient",
                         .target_id = row.id, .org_unit_id = row.org_unit_id,
                         .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", gid)};
@@ -449,6 +453,8 @@ static int patch(jf_req *req)
                              "If-Match", "does not match the current version");
         goto out;
     }
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
         jf_audit_entry a = {.action = "guardian.update", .target_type = "patient",
                             .target_id = row.id, .org_unit_id = row.org_unit_id,

@@ -1,6 +1,7 @@
 /* The patient's life cycle: suspected persons reported by grid workers,
  * diagnosed or ruled out by doctors; dated status changes (death with its
  * cause, deregistration with its reason); the timeline; the audit trail. */
+#include "clinical.h"
 #include "common.h"
 #include "idempotency.h"
 #include "patients.h"
@@ -36,7 +37,8 @@ static jf_stmt diagnose = {
     " diagnosis_date = $4::date, onset_date = coalesce($5::date, onset_date),"
     " id_cipher = coalesce($6::bytea, id_cipher), id_index = coalesce($7::bytea, id_index),"
     " id_masked = coalesce($8, id_masked), gender = coalesce($9, gender),"
-    " birth_date = coalesce($10::date, birth_date), version = version + 1, updated_at = now()"
+    " birth_date = coalesce($10::date, birth_date), registered_on = $11::date,"
+    " version = version + 1, updated_at = now()"
     " WHERE id = $1 AND status = 'suspected' RETURNING id",
     0,
 };
@@ -177,6 +179,8 @@ static int change_status(jf_req *req)
                                                  .from_status = jf_pstatus_name(row.status),
                                                  .to_status = status, .reason = reason,
                                                  .death_cause = cause});
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
         char detail[96];
         snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}",
@@ -316,7 +320,7 @@ static int confirm_diagnosis(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     const char *diagnosis, *hospital, *ddate, *onset;
-    char iso[11];
+    char iso[11], today[11];
     int has_id;
     jf_idcard id;
     jf_pii_id pii;
@@ -346,6 +350,7 @@ static int confirm_diagnosis(jf_req *req)
             return JF_ERR_CRYPTO;
     }
 
+    jf_date_format(jf_date_today(), today);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
@@ -371,9 +376,10 @@ static int confirm_diagnosis(jf_req *req)
                        has_id == 1 ? pii.index : NULL,
                        has_id == 1 ? pii.masked : NULL,
                        has_id == 1 ? (id.male ? "male" : "female") : NULL,
-                       has_id == 1 ? iso : NULL};
+                       has_id == 1 ? iso : NULL,
+                       today};
     if (rc == 0)
-        rc = jf_db_exec(conn, &diagnose, 10, p, &res);
+        rc = jf_db_exec(conn, &diagnose, 11, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         jf_db_rollback(conn);
         rc = jf_res_patient_duplicate(req, conn, pii.index);
@@ -393,6 +399,8 @@ static int confirm_diagnosis(jf_req *req)
                                                  .to_status = "registered",
                                                  .detail_json = detail});
     }
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.diagnose", .target_type = "patient",
                             .target_id = row.id, .org_unit_id = row.org_unit_id};

@@ -1,6 +1,7 @@
 /* Patients (一人一档): register, read, update, list — each through the
  * caller's scope and role view, every read and write audited. */
 #include "patients.h"
+#include "clinical.h"
 #include "common.h"
 #include "idempotency.h"
 #include "patient_fields.h"
@@ -67,7 +68,7 @@ static jf_stmt patient_dates = {
 
 /* Fixed leading parameters of the generated statements. */
 enum { INS_STATUS = 1, INS_UNIT, INS_CIPHER, INS_INDEX, INS_MASKED, INS_PHONE_MASKED,
-       INS_REPORTED_BY, INS_FIRST_FIELD };
+       INS_REPORTED_BY, INS_REGISTERED_ON, INS_FIRST_FIELD };
 enum { UPD_ID = 1, UPD_VERSION, UPD_SET_ID, UPD_CIPHER, UPD_INDEX, UPD_MASKED, UPD_UNIT,
        UPD_SET_PHONE, UPD_PHONE_MASKED, UPD_FIRST_FIELD };
 
@@ -88,10 +89,10 @@ static int build_statements(void)
 
     jf_buf_init(&b, sizeof(update_sql) - 1);
     rc = jf_buf_puts(&b, "INSERT INTO patients (status, org_unit_id, id_cipher, id_index,"
-                         " id_masked, phone_masked, reported_by");
+                         " id_masked, phone_masked, reported_by, registered_on");
     for (size_t i = 0; rc == 0 && i < jf_npfields; i++)
         rc = jf_buf_printf(&b, ", %s", jf_pfields[i].name);
-    rc = rc ? rc : jf_buf_puts(&b, ") VALUES ($1, $2, $3, $4, $5, $6, $7");
+    rc = rc ? rc : jf_buf_puts(&b, ") VALUES ($1, $2, $3, $4, $5, $6, $7, $8::date");
     for (size_t i = 0; rc == 0 && i < jf_npfields; i++)
         rc = jf_buf_printf(&b, ", $%zu::%s", INS_FIRST_FIELD + i, sql_type(jf_pfields[i].type));
     rc = rc ? rc : jf_buf_puts(&b, ") RETURNING id");
@@ -170,7 +171,7 @@ static int create(jf_req *req)
     jf_idem idem;
     long long unit = 0;
     const char *unit_path_s = NULL, *pid = NULL;
-    char phone_masked[24], birth_iso[11];
+    char phone_masked[24], birth_iso[11], today[11];
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     jf_buf out;
@@ -209,6 +210,7 @@ static int create(jf_req *req)
         return JF_ERR_CRYPTO;
     jf_mask_phone(jf_pf_get(&v, "phone"), phone_masked, sizeof(phone_masked));
 
+    jf_date_format(jf_date_today(), today);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
@@ -234,6 +236,7 @@ static int create(jf_req *req)
         p[INS_MASKED - 1] = pii.masked;
         p[INS_PHONE_MASKED - 1] = jf_pf_get(&v, "phone") ? phone_masked : NULL;
         p[INS_REPORTED_BY - 1] = NULL;
+        p[INS_REGISTERED_ON - 1] = today;
         for (size_t i = 0; i < jf_npfields; i++)
             p[INS_FIRST_FIELD - 1 + i] = v.val[i];
         rc = jf_db_exec(conn, &patient_insert, (int)(INS_FIRST_FIELD - 1 + jf_npfields), p, &res);
@@ -254,7 +257,8 @@ static int create(jf_req *req)
                                             .to_status = "registered"});
     if (rc != 0)
         goto dberr;
-    {
+    rc = jf_clinical_recompute(req, conn, pid);
+    if (rc == 0) {
         jf_audit_entry a = {.action = "patient.create", .target_type = "patient",
                             .target_id = pid, .org_unit_id = unit};
         rc = jf_audit_record(conn, req, &a);
@@ -514,6 +518,8 @@ static int patch(jf_req *req)
             rc = jf_res_patient_event(req, conn, &(jf_patient_event){
                                                      .patient_id = row.id, .kind = "updated",
                                                      .detail_json = d.data});
+        if (rc == 0) /* lives alone, can drive, 特困 …: flags and colour may move */
+            rc = jf_clinical_recompute(req, conn, row.id);
         jf_buf_free(&d);
     }
     if (rc == 0)

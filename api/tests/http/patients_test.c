@@ -1169,6 +1169,8 @@ static void list_filters_pages_and_audit(void **state)
     set_sql(b, "status = 'in_care', risk_level = 1, colour = 'yellow'");
     set_sql(c, "risk_level = 3, colour = 'red', key_flags = '[\"risk_3_plus\"]'");
     set_sql(d, "status = 'in_care', risk_level = 0, colour = 'green'");
+    /* A new patient gets a colour when registered; give e one no case asks for. */
+    set_sql(e, "colour = 'orange'");
 
     q = fmt("name=%s", qp);
     ids = list_ids(doctor, q);
