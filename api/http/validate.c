@@ -2,6 +2,7 @@
 #include "validate.h"
 #include "response.h"
 #include "../core/err.h"
+#include "../domain/date.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -114,6 +115,36 @@ const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool
     n = jf_utf8_len(s);
     if (n < minc || n > maxc) {
         jf_errors_add(e, field, "must be %zu to %zu characters long", minc, maxc);
+        return NULL;
+    }
+    return s;
+}
+
+const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, bool required,
+                         const char *const *codes)
+{
+    const char *s = jf_body_str(req, e, field, required, 1, 64);
+
+    if (s != NULL && !jf_in_set(s, codes)) {
+        jf_errors_add(e, field, "is not one of the allowed codes");
+        return NULL;
+    }
+    return s;
+}
+
+const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required)
+{
+    const char *s = jf_body_str(req, e, field, required, 10, 10);
+    jf_date d;
+
+    if (s == NULL)
+        return NULL;
+    if (jf_date_parse(s, &d) != 0) {
+        jf_errors_add(e, field, "must be a real date YYYY-MM-DD");
+        return NULL;
+    }
+    if (d > jf_date_today()) {
+        jf_errors_add(e, field, "must not be in the future");
         return NULL;
     }
     return s;

@@ -36,6 +36,13 @@ int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool require
                 long long min, long long max, long long *out);
 /* A boolean field: same returns as jf_body_int. */
 int jf_body_bool(const jf_req *req, jf_errors *e, const char *field, bool required, bool *out);
+/* A string field that must be one of codes (NULL-terminated). Returns it,
+ * or NULL when absent (an error if required) or not a code (an error). */
+const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, bool required,
+                         const char *const *codes);
+/* A "YYYY-MM-DD" field: a real date, not after today (jf_date_today, so the
+ * test clock applies). Returns it, or NULL when absent or bad (as above). */
+const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required);
 /* Is s one of the codes in allowed (NULL-terminated)? */
 bool jf_in_set(const char *s, const char *const *allowed);
 /* Number of UTF-8 code points in s. */

@@ -50,6 +50,11 @@ int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
     return rc;
 }
 
+const char *jf_res_tf(bool b)
+{
+    return b ? "true" : "false";
+}
+
 const char *jf_res_id(jf_req *req, long long id)
 {
     return jf_arena_printf(&req->arena, "%lld", id);

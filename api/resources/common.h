@@ -16,6 +16,8 @@ int jf_res_db_error(jf_req *req, int rc, PGresult *res);
  * 404 when there is no row. */
 int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
                     const char *const *params, int status);
+/* "true" or "false", as a text parameter. */
+const char *jf_res_tf(bool b);
 /* Format a 64-bit id into the request arena. */
 const char *jf_res_id(jf_req *req, long long id);
 /* Parse an If-Match header ("3" or W/"3") into *version; on failure the

@@ -145,35 +145,6 @@ static const char *const social_keys[] = {"personal_care", "housework", "work", 
                                           "social_contact", NULL};
 static const char *const tiers[] = {"community", "township", "city", NULL};
 
-static const char *tf(bool b)
-{
-    return b ? "true" : "false";
-}
-
-static const char *code(jf_req *req, jf_errors *e, const char *f, bool required,
-                        const char *const *codes)
-{
-    const char *s = jf_body_str(req, e, f, required, 1, 32);
-
-    if (s != NULL && !jf_in_set(s, codes)) {
-        jf_errors_add(e, f, "is not one of the allowed codes");
-        return NULL;
-    }
-    return s;
-}
-
-static const char *date_field(jf_req *req, jf_errors *e, const char *f, bool required)
-{
-    const char *s = jf_body_str(req, e, f, required, 10, 10);
-    jf_date d;
-
-    if (s != NULL && (jf_date_parse(s, &d) != 0 || d > jf_date_today())) {
-        jf_errors_add(e, f, "must be a real date YYYY-MM-DD, not in the future");
-        return NULL;
-    }
-    return s;
-}
-
 /* An array of codes as a PostgreSQL text[] literal ("{a,b}"), or NULL. */
 static const char *code_array(jf_req *req, jf_errors *e, const char *f, const char *const *codes,
                               int *count)
@@ -334,26 +305,26 @@ static int create_followup(jf_req *req)
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    const char *visit_date = date_field(req, &e, "visit_date", true);
-    const char *mode = code(req, &e, "mode", true, modes);
-    const char *informant = code(req, &e, "informant", false, informants);
+    const char *visit_date = jf_body_date(req, &e, "visit_date", true);
+    const char *mode = jf_body_code(req, &e, "mode", true, modes);
+    const char *informant = jf_body_code(req, &e, "informant", false, informants);
     jf_body_bool(req, &e, "reached", true, &reached);
     jf_body_bool(req, &e, "died", false, &died);
-    const char *unreached = code(req, &e, "unreached_reason", false, unreached_reasons);
-    const char *death_date = date_field(req, &e, "death_date", false);
-    const char *death_cause = code(req, &e, "death_cause", false, death_causes);
+    const char *unreached = jf_body_code(req, &e, "unreached_reason", false, unreached_reasons);
+    const char *death_date = jf_body_date(req, &e, "death_date", false);
+    const char *death_cause = jf_body_code(req, &e, "death_cause", false, death_causes);
     jf_body_int(req, &e, "risk_level", false, 0, 5, &risk);
     const char *symptoms = code_array(req, &e, "symptoms", symptom_codes, &nsym);
-    const char *insight = code(req, &e, "insight", false, insights);
-    const char *sleep = code(req, &e, "sleep", false, gfp);
-    const char *diet = code(req, &e, "diet", false, gfp);
-    const char *lock_up = code(req, &e, "lock_up", false, lock_ups);
-    const char *hospitalisation = code(req, &e, "hospitalisation", false, hosp);
-    const char *discharged_on = date_field(req, &e, "discharged_on", false);
+    const char *insight = jf_body_code(req, &e, "insight", false, insights);
+    const char *sleep = jf_body_code(req, &e, "sleep", false, gfp);
+    const char *diet = jf_body_code(req, &e, "diet", false, gfp);
+    const char *lock_up = jf_body_code(req, &e, "lock_up", false, lock_ups);
+    const char *hospitalisation = jf_body_code(req, &e, "hospitalisation", false, hosp);
+    const char *discharged_on = jf_body_date(req, &e, "discharged_on", false);
     const char *lab = jf_body_str(req, &e, "lab_tests", false, 1, 500);
-    const char *compliance = code(req, &e, "compliance", false, compliances);
-    const char *adverse_s = code(req, &e, "adverse_reaction", false, adverse);
-    const char *effect = code(req, &e, "treatment_effect", false, effects);
+    const char *compliance = jf_body_code(req, &e, "compliance", false, compliances);
+    const char *adverse_s = jf_body_code(req, &e, "adverse_reaction", false, adverse);
+    const char *effect = jf_body_code(req, &e, "treatment_effect", false, effects);
     const char *ref_reason = jf_body_str(req, &e, "referral_reason", false, 1, 200);
     const char *ref_to = jf_body_str(req, &e, "referral_to", false, 1, 100);
     const char *meds = medications(req, &e);
@@ -362,14 +333,14 @@ static int create_followup(jf_req *req)
     const char *joint_with = code_array(req, &e, "joint_with", joint_codes, &njoint);
     const char *note = jf_body_str(req, &e, "note", false, 1, 1000);
     const char *dacts = acts(req, &e);
-    const char *adv_serious = jf_body_bool(req, &e, "adverse_serious", false, &b) == 1 ? tf(b)
+    const char *adv_serious = jf_body_bool(req, &e, "adverse_serious", false, &b) == 1 ? jf_res_tf(b)
                                                                                         : NULL;
     const char *phys_serious =
-        jf_body_bool(req, &e, "physical_illness_serious", false, &b) == 1 ? tf(b) : NULL;
-    const char *psychotic = jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? tf(b)
+        jf_body_bool(req, &e, "physical_illness_serious", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    const char *psychotic = jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b)
                                                                                        : NULL;
-    const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? tf(b) : NULL;
-    const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? tf(b) : NULL;
+    const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
     json_t *sf = json_object_get(req->body, "social_function");
     if (sf != NULL && !json_is_null(sf)) {
         const char *k;
@@ -478,9 +449,9 @@ static int create_followup(jf_req *req)
                            visit_date,
                            mode,
                            informant,
-                           tf(reached),
+                           jf_res_tf(reached),
                            unreached,
-                           tf(died),
+                           jf_res_tf(died),
                            death_date,
                            death_cause,
                            risk >= 0 ? risk_s : NULL,
@@ -700,8 +671,8 @@ static int create_assessment(jf_req *req)
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    const char *on = date_field(req, &e, "assessed_on", true);
-    const char *tier = code(req, &e, "tier", true, tiers);
+    const char *on = jf_body_date(req, &e, "assessed_on", true);
+    const char *tier = jf_body_code(req, &e, "tier", true, tiers);
     const char *basis = jf_body_str(req, &e, "basis", false, 1, 1000);
     jf_body_int(req, &e, "level", true, 0, 5, &level);
     if (jf_errors_any(&e))

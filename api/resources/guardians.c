@@ -98,35 +98,6 @@ static const char *const relations[] = {"spouse",         "parent",  "child", "s
                                         "village_committee", "civil_affairs", "other", NULL};
 static const char *const capacities[] = {"adequate", "weak", "none", NULL};
 
-static const char *tf(bool b)
-{
-    return b ? "true" : "false";
-}
-
-static const char *enum_field(jf_req *req, jf_errors *e, const char *f, bool required,
-                              const char *const *codes)
-{
-    const char *s = jf_body_str(req, e, f, required, 1, 32);
-
-    if (s != NULL && !jf_in_set(s, codes)) {
-        jf_errors_add(e, f, "is not one of the allowed codes");
-        return NULL;
-    }
-    return s;
-}
-
-static const char *date_field(jf_req *req, jf_errors *e, const char *f)
-{
-    const char *s = jf_body_str(req, e, f, false, 10, 10);
-    jf_date d;
-
-    if (s != NULL && (jf_date_parse(s, &d) != 0 || d > jf_date_today())) {
-        jf_errors_add(e, f, "must be a real date YYYY-MM-DD, not in the future");
-        return NULL;
-    }
-    return s;
-}
-
 static bool phone_ok(const char *s)
 {
     return strspn(s, "0123456789+-") == strlen(s);
@@ -164,7 +135,7 @@ static int list(jf_req *req)
         goto out;
     /* The ID number of a guardian is shown only with the detailed view. */
     v.id_full = v.id_full && v.guardian_detail;
-    const char *p[] = {row.id, tf(v.phone_full), tf(v.guardian_detail)};
+    const char *p[] = {row.id, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail)};
     rc = jf_db_exec(conn, &guardians_list, 3, p, &res);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.guardians", .target_type = "patient",
@@ -197,7 +168,7 @@ static int send_guardian(jf_req *req, jf_db_conn *conn, const char *pid, const c
     int rc;
 
     v.id_full = v.id_full && v.guardian_detail;
-    const char *p[] = {gid, tf(v.phone_full), tf(v.guardian_detail), pid};
+    const char *p[] = {gid, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail), pid};
     rc = jf_db_exec(conn, &guardian_one, 4, p, &res);
     if (rc != 0 || PQntuples(res) == 0) {
         jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
@@ -263,14 +234,14 @@ static int create(jf_req *req)
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    kind = enum_field(req, &e, "kind", true, kinds);
+    kind = jf_body_code(req, &e, "kind", true, kinds);
     name = jf_body_str(req, &e, "name", true, 1, 32);
-    relation = enum_field(req, &e, "relation", true, relations);
-    capacity = enum_field(req, &e, "capacity", true, capacities);
+    relation = jf_body_code(req, &e, "relation", true, relations);
+    capacity = jf_body_code(req, &e, "capacity", true, capacities);
     phone = jf_body_str(req, &e, "phone", false, 5, 20);
     address = jf_body_str(req, &e, "address", false, 1, 128);
-    signed_on = date_field(req, &e, "agreement_signed_on");
-    notice_on = date_field(req, &e, "responsibility_notice_on");
+    signed_on = jf_body_date(req, &e, "agreement_signed_on", false);
+    notice_on = jf_body_date(req, &e, "responsibility_notice_on", false);
     jf_body_int(req, &e, "agency_id", false, 1, INT64_MAX, &agency);
     if (phone != NULL && !phone_ok(phone))
         jf_errors_add(&e, "phone", "must be 5-20 digits, '+' or '-'");
@@ -372,14 +343,14 @@ static int patch(jf_req *req)
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    kind = enum_field(req, &e, "kind", false, kinds);
+    kind = jf_body_code(req, &e, "kind", false, kinds);
     name = jf_body_str(req, &e, "name", false, 1, 32);
-    relation = enum_field(req, &e, "relation", false, relations);
-    capacity = enum_field(req, &e, "capacity", false, capacities);
+    relation = jf_body_code(req, &e, "relation", false, relations);
+    capacity = jf_body_code(req, &e, "capacity", false, capacities);
     phone = jf_body_str(req, &e, "phone", false, 5, 20);
     address = jf_body_str(req, &e, "address", false, 1, 128);
-    signed_on = date_field(req, &e, "agreement_signed_on");
-    notice_on = date_field(req, &e, "responsibility_notice_on");
+    signed_on = jf_body_date(req, &e, "agreement_signed_on", false);
+    notice_on = jf_body_date(req, &e, "responsibility_notice_on", false);
     jf_body_bool(req, &e, "active", false, &active);
     if (phone != NULL && !phone_ok(phone))
         jf_errors_add(&e, "phone", "must be 5-20 digits, '+' or '-'");
@@ -428,17 +399,17 @@ static int patch(jf_req *req)
                        kind,
                        name,
                        relation,
-                       tf(jf_body_has(req, "phone")),
+                       jf_res_tf(jf_body_has(req, "phone")),
                        phone,
                        phone ? phone_masked : NULL,
-                       tf(jf_body_has(req, "address")),
+                       jf_res_tf(jf_body_has(req, "address")),
                        address,
                        capacity,
-                       tf(jf_body_has(req, "agreement_signed_on")),
+                       jf_res_tf(jf_body_has(req, "agreement_signed_on")),
                        signed_on,
-                       tf(jf_body_has(req, "responsibility_notice_on")),
+                       jf_res_tf(jf_body_has(req, "responsibility_notice_on")),
                        notice_on,
-                       tf(jf_body_has(req, "active") && !active)};
+                       jf_res_tf(jf_body_has(req, "active") && !active)};
     if (rc == 0)
         rc = jf_db_exec(conn, &guardian_update, 16, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
@@ -508,7 +479,7 @@ static int guardian_gaps(jf_req *req)
         res = NULL;
     }
     const char *p[] = {scope, upper, after_path, jf_res_id(req, after_id),
-                       tf(jf_res_view(req).risk), jf_res_id(req, limit + 1)};
+                       jf_res_tf(jf_res_view(req).risk), jf_res_id(req, limit + 1)};
     if (rc == 0)
         rc = jf_db_exec(conn, &gaps, 6, p, &res);
     jf_db_pool_release(req->app->pool, conn);

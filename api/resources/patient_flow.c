@@ -72,25 +72,6 @@ static const char *const diagnoses[] = {"schizophrenia",     "schizoaffective",
                                         "epilepsy_psychosis", "intellectual_disability_psychosis",
                                         "other_harm",         NULL};
 
-/* A date field: required or not, real, not in the future. */
-static const char *body_date(jf_req *req, jf_errors *e, const char *field, bool required)
-{
-    const char *s = jf_body_str(req, e, field, required, 10, 10);
-    jf_date d;
-
-    if (s == NULL)
-        return NULL;
-    if (jf_date_parse(s, &d) != 0) {
-        jf_errors_add(e, field, "must be a real date YYYY-MM-DD");
-        return NULL;
-    }
-    if (d > jf_date_today()) {
-        jf_errors_add(e, field, "must not be in the future");
-        return NULL;
-    }
-    return s;
-}
-
 /* Commit, then answer with the patient's current document. */
 static int commit_and_send(jf_req *req, jf_db_conn *conn, const char *id, int status,
                            const jf_idem *idem)
@@ -134,7 +115,7 @@ static int change_status(jf_req *req)
         return rc;
     jf_body_only(req, &e, allowed);
     status = jf_body_str(req, &e, "status", true, 1, 32);
-    date = body_date(req, &e, "date", true);
+    date = jf_body_date(req, &e, "date", true);
     reason = jf_body_str(req, &e, "reason", false, 1, 500);
     cause = jf_body_str(req, &e, "death_cause", false, 1, 32);
     to = jf_pstatus_parse(status);
@@ -226,7 +207,7 @@ static int report_suspected(jf_req *req)
     jf_body_only(req, &e, allowed);
     name = jf_body_str(req, &e, "name", true, 1, 32);
     gender = jf_body_str(req, &e, "gender", false, 1, 8);
-    birth = body_date(req, &e, "birth_date", false);
+    birth = jf_body_date(req, &e, "birth_date", false);
     phone = jf_body_str(req, &e, "phone", false, 5, 20);
     address = jf_body_str(req, &e, "address", true, 1, 128);
     note = jf_body_str(req, &e, "report_note", true, 1, 500);
@@ -334,8 +315,8 @@ static int confirm_diagnosis(jf_req *req)
     jf_body_only(req, &e, allowed);
     diagnosis = jf_body_str(req, &e, "diagnosis", true, 1, 64);
     hospital = jf_body_str(req, &e, "diagnosing_hospital", true, 1, 64);
-    ddate = body_date(req, &e, "diagnosis_date", true);
-    onset = body_date(req, &e, "onset_date", false);
+    ddate = jf_body_date(req, &e, "diagnosis_date", true);
+    onset = jf_body_date(req, &e, "onset_date", false);
     if (diagnosis != NULL && !jf_in_set(diagnosis, diagnoses))
         jf_errors_add(&e, "diagnosis", "is not one of the diagnoses in scope");
     if (ddate && onset && jf_date_parse(ddate, &dd) == 0 && jf_date_parse(onset, &od) == 0 &&
@@ -433,7 +414,7 @@ static int rule_out(jf_req *req)
         return rc;
     jf_body_only(req, &e, allowed);
     reason = jf_body_str(req, &e, "reason", true, 1, 500);
-    date = body_date(req, &e, "date", false);
+    date = jf_body_date(req, &e, "date", false);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)

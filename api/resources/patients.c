@@ -121,11 +121,6 @@ out:
     return rc ? rc : (insert_sql[0] ? 0 : JF_ERR_TOO_LARGE);
 }
 
-static const char *tf(bool b)
-{
-    return b ? "true" : "false";
-}
-
 /* Send the caller's view of patient id with its ETag (after commit). */
 static int send_patient(jf_req *req, jf_db_conn *conn, const char *id, int status)
 {
@@ -301,10 +296,10 @@ static int get(jf_req *req)
         return rc;
     const char *p[] = {jf_req_param(req, 0),
                        req->claims.org_path,
-                       tf(v.clinical),
-                       tf(v.economic),
-                       tf(v.risk),
-                       tf(v.phone_full),
+                       jf_res_tf(v.clinical),
+                       jf_res_tf(v.economic),
+                       jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full),
                        jf_res_id(req, req->claims.user_id),
                        req->claims.username,
                        req->claims.role,
@@ -459,15 +454,15 @@ static int patch(jf_req *req)
         const char *p[UPD_FIRST_FIELD - 1 + 2 * 32];
         p[UPD_ID - 1] = row.id;
         p[UPD_VERSION - 1] = jf_res_id(req, want);
-        p[UPD_SET_ID - 1] = tf(has_id == 1);
+        p[UPD_SET_ID - 1] = jf_res_tf(has_id == 1);
         p[UPD_CIPHER - 1] = has_id == 1 ? pii.cipher : NULL;
         p[UPD_INDEX - 1] = has_id == 1 ? pii.index : NULL;
         p[UPD_MASKED - 1] = has_id == 1 ? pii.masked : NULL;
         p[UPD_UNIT - 1] = unit > 0 ? jf_res_id(req, unit) : NULL;
-        p[UPD_SET_PHONE - 1] = tf(v.present[jf_pf_index("phone")]);
+        p[UPD_SET_PHONE - 1] = jf_res_tf(v.present[jf_pf_index("phone")]);
         p[UPD_PHONE_MASKED - 1] = jf_pf_get(&v, "phone") ? phone_masked : NULL;
         for (size_t i = 0; i < jf_npfields; i++) {
-            p[UPD_FIRST_FIELD - 1 + 2 * i] = tf(v.present[i]);
+            p[UPD_FIRST_FIELD - 1 + 2 * i] = jf_res_tf(v.present[i]);
             p[UPD_FIRST_FIELD + 2 * i] = v.val[i];
         }
         rc = jf_db_exec(conn, &patient_update, (int)(UPD_FIRST_FIELD - 1 + 2 * jf_npfields), p,
@@ -668,8 +663,8 @@ static int list(jf_req *req)
      * replaced by '0'): '/' is the byte just below '0'. */
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {scope,     upper,     tf(v.clinical), tf(v.economic), tf(v.risk),
-                       tf(v.phone_full), after_path, after_id, status, risk, colour, flag,
+    const char *p[] = {scope,     upper,     jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full), after_path, after_id, status, risk, colour, flag,
                        diagnosis, name, idnum ? index_hex : NULL, jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &patient_list, 16, p, &res);
     if (rc == 0 && count)

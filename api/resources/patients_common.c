@@ -102,18 +102,13 @@ int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
     return jf_buf_printf(out, ",\"id_number\":\"%s\"}", id18);
 }
 
-static const char *tf(bool b)
-{
-    return b ? "true" : "false";
-}
-
 int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out,
                        char version[16])
 {
     jf_patient_view v = jf_res_view(req);
     PGresult *res = NULL;
     int rc;
-    const char *p[] = {id, tf(v.clinical), tf(v.economic), tf(v.risk), tf(v.phone_full)};
+    const char *p[] = {id, jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk), jf_res_tf(v.phone_full)};
 
     rc = jf_db_exec(conn, &patient_doc, 5, p, &res);
     if (rc == 0 && PQntuples(res) == 0)

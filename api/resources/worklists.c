@@ -41,11 +41,6 @@ static jf_stmt worklist = {
 };
 static jf_stmt unit_path = {"worklist_unit", "SELECT path FROM org_units WHERE id = $1", 0};
 
-static const char *tf(bool b)
-{
-    return b ? "true" : "false";
-}
-
 /* The cursor: "w1:<rank>|<date>|<id>". */
 static const char *encode_cursor(jf_req *req, const char *rank, const char *date, const char *id)
 {
@@ -134,8 +129,8 @@ static int run(jf_req *req, const char *kind)
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
     const char *p[] = {scope, upper, today, kind, doctor > 0 ? jf_res_id(req, doctor) : NULL,
-                       rank,  cdate, cid,   jf_res_id(req, limit + 1), tf(v.risk),
-                       tf(v.phone_full), jf_res_id(req, within)};
+                       rank,  cdate, cid,   jf_res_id(req, limit + 1), jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full), jf_res_id(req, within)};
     if (rc == 0)
         rc = jf_db_exec(conn, &worklist, 12, p, &res);
     jf_db_pool_release(req->app->pool, conn);

@@ -1,0 +1,666 @@
+/* Episodes beside the follow-ups: hospital stays (住院, 强制送医) and their
+ * discharge, incidents (肇事肇祸), annual health checks (年度体检) and reports
+ * that a patient's whereabouts are unknown (去向不明). A write that moves the
+ * patient's status does so with a dated status event; every write
+ * recomputes the derived clinical state (colour, flags, next due,
+ * health-check due) and is audited in the same transaction. */
+#include "clinical.h"
+#include "common.h"
+#include "patients.h"
+#include "resources.h"
+#include "../audit/audit.h"
+#include "../core/err.h"
+#include "../domain/date.h"
+#include "../http/response.h"
+#include "../http/router.h"
+
+#include <stdio.h>
+#include <string.h>
+
+#define ADMISSION_JSON                                                                             \
+    "json_build_object('id', h.id, 'patient_id', h.patient_id, 'admitted_on', h.admitted_on,"      \
+    " 'hospital', h.hospital, 'involuntary', h.involuntary, 'reason', h.reason,"                   \
+    " 'discharged_on', h.discharged_on, 'discharge_note', h.discharge_note,"                       \
+    " 'open', h.discharged_on IS NULL, 'user_id', h.user_id,"                                      \
+    " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = h.user_id),"                   \
+    " 'created_at', h.created_at)"
+#define INCIDENT_JSON                                                                              \
+    "json_build_object('id', i.id, 'patient_id', i.patient_id, 'occurred_on', i.occurred_on,"      \
+    " 'place', i.place, 'kind', i.kind, 'injured', i.injured, 'dead', i.dead,"                     \
+    " 'police_case_no', i.police_case_no, 'description', i.description, 'user_id', i.user_id,"     \
+    " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = i.user_id),"                   \
+    " 'created_at', i.created_at)"
+#define CHECK_JSON                                                                                 \
+    "json_build_object('id', c.id, 'patient_id', c.patient_id, 'checked_on', c.checked_on,"        \
+    " 'items', c.items, 'note', c.note, 'user_id', c.user_id,"                                     \
+    " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = c.user_id),"                   \
+    " 'created_at', c.created_at)"
+
+/* The open stay (if any) and the last discharge of patient $1. */
+static jf_stmt adm_state = {
+    "admission_state",
+    "SELECT (SELECT id || '|' || admitted_on FROM hospitalisations WHERE patient_id = $1"
+    " AND discharged_on IS NULL), (SELECT max(discharged_on) FROM hospitalisations"
+    " WHERE patient_id = $1)",
+    0,
+};
+static jf_stmt adm_insert = {
+    "admission_insert",
+    "INSERT INTO hospitalisations AS h (patient_id, admitted_on, hospital, involuntary, reason,"
+    " user_id) VALUES ($1, $2::date, $3, $4::bool, $5, $6) RETURNING h.id, " ADMISSION_JSON
+    "::text",
+    0,
+};
+static jf_stmt adm_lock = {
+    "admission_lock",
+    "SELECT admitted_on, discharged_on, hospital FROM hospitalisations"
+    " WHERE id = $2 AND patient_id = $1 FOR UPDATE",
+    0,
+};
+static jf_stmt adm_discharge = {
+    "admission_discharge",
+    "UPDATE hospitalisations h SET discharged_on = $3::date, discharge_note = $4"
+    " WHERE h.id = $2 AND h.patient_id = $1 AND h.discharged_on IS NULL"
+    " RETURNING " ADMISSION_JSON "::text",
+    0,
+};
+static jf_stmt adm_list = {
+    "admission_list",
+    "SELECT coalesce(json_agg(" ADMISSION_JSON " ORDER BY h.admitted_on DESC, h.id DESC),"
+    " '[]')::text FROM hospitalisations h WHERE h.patient_id = $1",
+    0,
+};
+static jf_stmt inc_insert = {
+    "incident_insert",
+    "INSERT INTO incidents AS i (patient_id, occurred_on, place, kind, injured, dead,"
+    " police_case_no, description, user_id) VALUES ($1, $2::date, $3, $4, $5::int, $6::int,"
+    " $7, $8, $9) RETURNING i.id, " INCIDENT_JSON "::text",
+    0,
+};
+static jf_stmt inc_list = {
+    "incident_list",
+    "SELECT coalesce(json_agg(" INCIDENT_JSON " ORDER BY i.occurred_on DESC, i.id DESC),"
+    " '[]')::text FROM incidents i WHERE i.patient_id = $1",
+    0,
+};
+static jf_stmt check_insert = {
+    "health_check_insert",
+    "INSERT INTO health_checks AS c (patient_id, checked_on, items, note, user_id)"
+    " VALUES ($1, $2::date, coalesce($3::text[], '{}'), $4, $5) RETURNING c.id, " CHECK_JSON
+    "::text",
+    0,
+};
+static jf_stmt check_list = {
+    "health_check_list",
+    "SELECT coalesce(json_agg(" CHECK_JSON " ORDER BY c.checked_on DESC, c.id DESC),"
+    " '[]')::text FROM health_checks c WHERE c.patient_id = $1",
+    0,
+};
+/* Only from the status the caller saw: a concurrent change is a conflict. */
+static jf_stmt set_status = {
+    "episode_set_status",
+    "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
+    " WHERE id = $1 AND status = $3 RETURNING id",
+    0,
+};
+static jf_stmt state = {
+    "episode_clinical_state",
+    "SELECT json_build_object('risk_level', risk_level, 'colour', colour, 'key_flags',"
+    " key_flags, 'colour_reasons', colour_reasons, 'status', status, 'ever_lost', ever_lost,"
+    " 'next_due', next_due, 'next_due_joint', next_due_joint, 'due_rule', due_rule,"
+    " 'last_reached_on', last_reached_on, 'last_class', last_class, 'misses', misses,"
+    " 'health_check_due', health_check_due)::text FROM patients WHERE id = $1",
+    0,
+};
+
+static const char *const incident_kinds[] = {"mild_trouble", "trouble", "disaster", NULL};
+static const char *const check_items[] = {
+    "blood_routine", "liver_function", "ecg",   "blood_glucose",
+    "blood_lipids",  "physical_exam",  "other", NULL};
+
+/* items: distinct codes of check_items, as a text[] literal (arena), or NULL. */
+static const char *items_field(jf_req *req, jf_errors *e)
+{
+    json_t *a = json_object_get(req->body, "items"), *v;
+    size_t i;
+    jf_buf b;
+    char *out;
+
+    if (a == NULL || json_is_null(a))
+        return NULL;
+    if (!json_is_array(a) || json_array_size(a) > 7) {
+        jf_errors_add(e, "items", "must be an array of at most 7 item codes");
+        return NULL;
+    }
+    jf_buf_init(&b, 256);
+    jf_buf_puts(&b, "{");
+    json_array_foreach(a, i, v)
+    {
+        const char *s = json_string_value(v);
+        bool repeated = false;
+        for (size_t j = 0; s != NULL && j < i; j++)
+            repeated = repeated || strcmp(s, json_string_value(json_array_get(a, j))) == 0;
+        if (s == NULL || !jf_in_set(s, check_items) || repeated) {
+            jf_errors_add(e, "items", "item %zu is not an item code, or is repeated", i);
+            jf_buf_free(&b);
+            return NULL;
+        }
+        jf_buf_printf(&b, "%s%s", i ? "," : "", s);
+    }
+    jf_buf_puts(&b, "}");
+    out = jf_arena_strdup(&req->arena, b.data);
+    jf_buf_free(&b);
+    return out;
+}
+
+static int refuse(jf_req *req, const char *title, const char *why)
+{
+    return jf_resp_problem(req, 409, "transition-refused", title, why, "status", why);
+}
+
+/* Move the patient from the status it was loaded with to `to`, with a dated
+ * status event. 0, JF_ERR_CONFLICT (409 sent: it changed meanwhile) or a
+ * jf_db_exec error (not answered). */
+static int move_status(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, jf_pstatus to,
+                       const char *date, const char *reason, const char *detail)
+{
+    PGresult *res = NULL;
+    const char *p[] = {row->id, jf_pstatus_name(to), jf_pstatus_name(row->status)};
+    int rc = jf_db_exec(conn, &set_status, 3, p, &res);
+
+    if (rc == 0 && PQntuples(res) == 0) {
+        jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
+                        "the patient's status changed while you were editing; reload", NULL, NULL);
+        rc = JF_ERR_CONFLICT;
+    }
+    PQclear(res);
+    if (rc == 0)
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = row->id,
+                                                      .kind = "status",
+                                                      .date = date,
+                                                      .from_status = jf_pstatus_name(row->status),
+                                                      .to_status = jf_pstatus_name(to),
+                                                      .reason = reason,
+                                                      .detail_json = detail});
+    return rc;
+}
+
+/* Audit action on the patient with detail, inside the open transaction. */
+static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
+                 const char *detail)
+{
+    jf_audit_entry a = {.action = action,
+                        .target_type = "patient",
+                        .target_id = row->id,
+                        .org_unit_id = row->org_unit_id,
+                        .detail_json = detail};
+
+    return jf_audit_record(conn, req, &a);
+}
+
+/* Insert one record (stmt returns its id and JSON) for the loaded patient,
+ * recompute the derived state when asked, audit {"<key>": id} as action,
+ * commit and answer 201 with the record. Answers every failure itself. */
+static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                         const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                         const char *key, bool recompute)
+{
+    PGresult *res = NULL;
+    const char *id = NULL;
+    jf_buf out;
+    int rc = jf_db_begin(conn);
+
+    jf_buf_init(&out, 1u << 16);
+    if (rc == 0)
+        rc = jf_db_exec(conn, stmt, n, p, &res);
+    if (rc == 0) {
+        id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+        rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    }
+    if (rc == 0 && recompute)
+        rc = jf_clinical_recompute(req, conn, row->id);
+    if (rc == 0)
+        rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 201, out.data, out.len);
+    else
+        jf_res_db_error(req, rc, res);
+    jf_buf_free(&out);
+    PQclear(res);
+    return rc;
+}
+
+/* GET a list of the patient's records as {"items": [...]}; the read is
+ * audited, naming the list. */
+static int list_records(jf_req *req, const jf_stmt *stmt, const char *what)
+{
+    jf_patient_row row;
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    jf_buf out;
+    int rc;
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 16u << 20);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        goto out;
+    const char *p[] = {row.id};
+    rc = jf_db_exec(conn, stmt, 1, p, &res);
+    if (rc == 0)
+        rc = audit(req, conn, &row, "patient.clinical_read",
+                   jf_arena_printf(&req->arena, "{\"list\":\"%s\"}", what));
+    if (rc == 0)
+        rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    else
+        jf_res_db_error(req, rc, res);
+out:
+    jf_buf_free(&out);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* Why a patient in status s cannot be admitted (NULL: they can). A lost
+ * patient may be: being admitted is how many are found again. */
+static const char *admit_refusal(jf_pstatus s)
+{
+    switch (s) {
+    case JF_PS_REGISTERED:
+    case JF_PS_IN_CARE:
+    case JF_PS_LOST:
+        return NULL;
+    case JF_PS_HOSPITALISED:
+        return "the patient is already in hospital";
+    case JF_PS_MOVED_OUT:
+        return "the patient moved out: the receiving unit records the admission once it "
+               "accepts the transfer";
+    case JF_PS_DECEASED:
+        return "the patient is deceased";
+    default:
+        return "only a patient on the register (在册) is admitted";
+    }
+}
+
+/* POST /patients/{id}/admissions {admitted_on, hospital, involuntary, reason?} */
+static int admit(jf_req *req)
+{
+    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    bool involuntary = false;
+    const char *why, *aid = NULL;
+    jf_buf out;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "admitted_on", true);
+    const char *hospital = jf_body_str(req, &e, "hospital", true, 1, 100);
+    const char *reason = jf_body_str(req, &e, "reason", false, 1, 500);
+    jf_body_bool(req, &e, "involuntary", true, &involuntary);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 16);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    why = admit_refusal(row.status);
+    if (why != NULL) {
+        rc = refuse(req, "No admission for this record", why);
+        goto out;
+    }
+    rc = jf_db_begin(conn);
+    const char *sp[] = {row.id};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &adm_state, 1, sp, &res);
+    if (rc != 0)
+        goto dberr;
+    if (!PQgetisnull(res, 0, 0)) {
+        const char *open = PQgetvalue(res, 0, 0), *bar = strchr(open, '|');
+        rc = jf_resp_problem(req, 409, "transition-refused", "Already admitted",
+                             jf_arena_printf(&req->arena,
+                                             "admission %.*s has been open since %s: discharge "
+                                             "it first",
+                                             (int)(bar ? bar - open : 0), open, bar ? bar + 1 : ""),
+                             "admitted_on", "the patient is already in hospital");
+        goto out;
+    }
+    if (!PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), on) > 0) {
+        jf_errors_add(&e, "admitted_on", "must not be before the last discharge (%s)",
+                      PQgetvalue(res, 0, 1));
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    {
+        const char *p[] = {row.id,   on,
+                           hospital, jf_res_tf(involuntary),
+                           reason,   jf_res_id(req, req->claims.user_id)};
+        rc = jf_db_exec(conn, &adm_insert, 6, p, &res);
+    }
+    if (rc == 0) {
+        aid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+        rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    } else if (strcmp(jf_db_sqlstate(res), "23505") == 0) {
+        /* hospitalisations_one_open: another admission landed meanwhile */
+        rc = jf_resp_problem(req, 409, "transition-refused", "Already admitted",
+                             "another admission was recorded meanwhile; reload", "admitted_on",
+                             "the patient is already in hospital");
+        goto out;
+    }
+    if (rc != 0)
+        goto dberr;
+    rc = move_status(req, conn, &row, JF_PS_HOSPITALISED, on,
+                     involuntary ? "admitted involuntarily (强制送医)" : "admitted to hospital",
+                     jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
+    if (rc == JF_ERR_CONFLICT)
+        goto out;
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0)
+        rc = audit(req, conn, &row, "admission.create",
+                   jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"involuntary\":%s}", aid,
+                                   jf_res_tf(involuntary)));
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0)
+        goto dberr;
+    rc = jf_resp_json_text(req, 201, out.data, out.len);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    jf_buf_free(&out);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* POST /patients/{id}/admissions/{admission_id}/discharge {discharged_on, discharge_note?} */
+static int discharge(jf_req *req)
+{
+    static const char *const allowed[] = {"discharged_on", "discharge_note", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    jf_buf out;
+    int rc;
+
+    if (jf_req_param_id(req, 1) == 0)
+        return jf_resp_not_found(req);
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "discharged_on", true);
+    const char *note = jf_body_str(req, &e, "discharge_note", false, 1, 500);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 16);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    rc = jf_db_begin(conn);
+    const char *p[] = {row.id, jf_req_param(req, 1), on, note};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &adm_lock, 2, p, &res);
+    if (rc != 0)
+        goto dberr;
+    if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
+        rc = jf_resp_problem(
+            req, 409, "transition-refused", "No discharge without an admission",
+            PQntuples(res) == 0
+                ? "this patient has no such admission"
+                : jf_arena_printf(&req->arena, "this admission ended on %s", PQgetvalue(res, 0, 1)),
+            "admission_id", "is not an open admission of this patient");
+        goto out;
+    }
+    if (strcmp(on, PQgetvalue(res, 0, 0)) < 0) {
+        jf_errors_add(&e, "discharged_on", "must not be before admitted_on (%s)",
+                      PQgetvalue(res, 0, 0));
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    const char *hospital = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
+    PQclear(res);
+    rc = jf_db_exec(conn, &adm_discharge, 4, p, &res);
+    if (rc == 0)
+        rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0 && row.status == JF_PS_HOSPITALISED) {
+        rc = move_status(req, conn, &row, JF_PS_IN_CARE, on,
+                         jf_arena_printf(&req->arena, "discharged from %s", hospital),
+                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", p[1]));
+        if (rc == JF_ERR_CONFLICT)
+            goto out;
+    }
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0)
+        rc = audit(req, conn, &row, "admission.discharge",
+                   jf_arena_printf(&req->arena, "{\"admission_id\":%s}", p[1]));
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0)
+        goto dberr;
+    rc = jf_resp_json_text(req, 200, out.data, out.len);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    jf_buf_free(&out);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static int list_admissions(jf_req *req)
+{
+    return list_records(req, &adm_list, "admissions");
+}
+
+/* POST /patients/{id}/incidents {occurred_on, place, kind, injured, dead,
+ * police_case_no?, description?} — by doctors and police. */
+static int create_incident(jf_req *req)
+{
+    static const char *const allowed[] = {"occurred_on", "place",          "kind",        "injured",
+                                          "dead",        "police_case_no", "description", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_db_conn *conn = NULL;
+    long long injured = 0, dead = 0;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "occurred_on", true);
+    const char *place = jf_body_str(req, &e, "place", true, 1, 200);
+    const char *kind = jf_body_code(req, &e, "kind", true, incident_kinds);
+    const char *case_no = jf_body_str(req, &e, "police_case_no", false, 1, 64);
+    const char *description = jf_body_str(req, &e, "description", false, 1, 2000);
+    jf_body_int(req, &e, "injured", true, 0, 9999, &injured);
+    jf_body_int(req, &e, "dead", true, 0, 9999, &dead);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    if (row.status == JF_PS_RULED_OUT) {
+        rc = refuse(req, "No incident for this record",
+                    "the person was ruled out: report them again if needed");
+        goto out;
+    }
+    const char *p[] = {row.id,
+                       on,
+                       place,
+                       kind,
+                       jf_res_id(req, injured),
+                       jf_res_id(req, dead),
+                       case_no,
+                       description,
+                       jf_res_id(req, req->claims.user_id)};
+    /* A suspected person has no derived state until diagnosed. */
+    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id",
+                       row.status != JF_PS_SUSPECTED);
+out:
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static int list_incidents(jf_req *req)
+{
+    return list_records(req, &inc_list, "incidents");
+}
+
+/* POST /patients/{id}/health-checks {checked_on, items?, note?} */
+static int create_check(jf_req *req)
+{
+    static const char *const allowed[] = {"checked_on", "items", "note", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_db_conn *conn = NULL;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "checked_on", true);
+    const char *items = items_field(req, &e);
+    const char *note = jf_body_str(req, &e, "note", false, 1, 1000);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    if (!jf_pstatus_registered(row.status)) {
+        rc = refuse(req, "Not on the register",
+                    "only a patient on the register (在册) has annual health checks");
+        goto out;
+    }
+    const char *p[] = {row.id, on, items, note, jf_res_id(req, req->claims.user_id)};
+    rc = record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
+                       "health_check_id", true);
+out:
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static int list_checks(jf_req *req)
+{
+    return list_records(req, &check_list, "health_checks");
+}
+
+/* POST /patients/{id}/whereabouts-unknown {reported_on, note?}: anyone who
+ * reports or treats (grid workers, police, doctors) may say a patient
+ * cannot be found; the patient becomes lost (失访) at once. */
+static int whereabouts_unknown(jf_req *req)
+{
+    static const char *const allowed[] = {"reported_on", "note", NULL};
+    jf_role role = jf_role_parse(req->claims.role);
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    jf_buf out;
+    int rc;
+
+    if (!jf_role_has(role, JF_CAP_PATIENT_REPORT) && !jf_role_has(role, JF_CAP_CLINICAL_WRITE))
+        return jf_resp_forbidden(req, "your role may not do this");
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "reported_on", true);
+    const char *note = jf_body_str(req, &e, "note", false, 1, 400);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 16);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    if (row.status == JF_PS_LOST) {
+        rc = refuse(req, "Already lost", "the patient is already recorded as lost (失访)");
+        goto out;
+    }
+    if (!jf_pstatus_allowed(row.status, JF_PS_LOST)) {
+        rc = refuse(req, "Status change refused",
+                    row.status == JF_PS_HOSPITALISED
+                        ? "the patient is in hospital: record the discharge first"
+                        : jf_pstatus_refusal(row.status, JF_PS_LOST));
+        goto out;
+    }
+    rc = jf_db_begin(conn);
+    if (rc == 0)
+        rc = move_status(
+            req, conn, &row, JF_PS_LOST, on,
+            note ? jf_arena_printf(&req->arena, "whereabouts unknown (去向不明): %s", note)
+                 : "whereabouts unknown (去向不明)",
+            "{\"whereabouts_unknown\":true}");
+    if (rc == JF_ERR_CONFLICT)
+        goto out;
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0)
+        rc = audit(req, conn, &row, "patient.whereabouts_unknown",
+                   jf_arena_printf(&req->arena, "{\"reported_on\":\"%s\"}", on));
+    const char *p[] = {row.id};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &state, 1, p, &res);
+    if (rc == 0)
+        rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        goto out;
+    }
+    rc = jf_resp_json_text(req, 200, out.data, out.len);
+out:
+    jf_buf_free(&out);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static const jf_route routes[] = {
+    {"GET", "/api/v1/patients/{id}/admissions", list_admissions, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_READ},
+    {"POST", "/api/v1/patients/{id}/admissions", admit, JF_ROUTE_AUTH, JF_CAP_CLINICAL_WRITE},
+    {"POST", "/api/v1/patients/{id}/admissions/{admission_id}/discharge", discharge, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_WRITE},
+    {"GET", "/api/v1/patients/{id}/incidents", list_incidents, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"POST", "/api/v1/patients/{id}/incidents", create_incident, JF_ROUTE_AUTH,
+     JF_CAP_INCIDENT_WRITE},
+    {"GET", "/api/v1/patients/{id}/health-checks", list_checks, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_READ},
+    {"POST", "/api/v1/patients/{id}/health-checks", create_check, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_WRITE},
+    /* Two capabilities qualify; the handler checks them. */
+    {"POST", "/api/v1/patients/{id}/whereabouts-unknown", whereabouts_unknown, JF_ROUTE_AUTH,
+     JF_CAP_PATIENT_READ},
+};
+
+int jf_res_episodes_init(void)
+{
+    jf_stmt *const s[] = {&adm_state,  &adm_insert, &adm_lock, &adm_discharge,
+                          &adm_list,   &inc_insert, &inc_list, &check_insert,
+                          &check_list, &set_status, &state};
+
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+        return JF_ERR_TOO_LARGE;
+    return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}
