@@ -10,11 +10,9 @@
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
-#include <stdio.h>
 #include <string.h>
 
 #define ADMISSION_JSON                                                                             \
@@ -200,11 +198,11 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
 }
 
 /* Insert one record (stmt returns its id and JSON) for the loaded patient,
- * recompute the derived state when asked, audit {"<key>": id} as action,
+ * recompute the derived state, audit {"<key>": id} as action,
  * commit and answer 201 with the record. Answers every failure itself. */
 static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                          const jf_stmt *stmt, int n, const char *const *p, const char *action,
-                         const char *key, bool recompute)
+                         const char *key)
 {
     PGresult *res = NULL;
     const char *id = NULL;
@@ -218,7 +216,7 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
         id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     }
-    if (rc == 0 && recompute)
+    if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row->id);
     if (rc == 0)
         rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
@@ -362,7 +360,8 @@ static int admit(jf_req *req)
     if (rc != 0)
         goto dberr;
     rc = move_status(req, conn, &row, JF_PS_HOSPITALISED, on,
-                     involuntary ? "admitted involuntarily (强制送医)" : "admitted to hospital",
+                     jf_arena_printf(&req->arena, "admitted to %s%s", hospital,
+                                     involuntary ? " involuntarily (强制送医)" : ""),
                      jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
     if (rc == JF_ERR_CONFLICT)
         goto out;
@@ -512,9 +511,7 @@ static int create_incident(jf_req *req)
                        case_no,
                        description,
                        jf_res_id(req, req->claims.user_id)};
-    /* A suspected person has no derived state until diagnosed. */
-    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id",
-                       row.status != JF_PS_SUSPECTED);
+    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id");
 out:
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -553,7 +550,7 @@ static int create_check(jf_req *req)
     }
     const char *p[] = {row.id, on, items, note, jf_res_id(req, req->claims.user_id)};
     rc = record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
-                       "health_check_id", true);
+                       "health_check_id");
 out:
     jf_db_pool_release(req->app->pool, conn);
     return rc;

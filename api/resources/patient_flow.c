@@ -139,6 +139,12 @@ static int change_status(jf_req *req)
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
     why = jf_pstatus_refusal(row.status, to);
+    /* Hospital stays are admissions with dates and a hospital: the status
+     * follows them, never the other way round. */
+    if (why == NULL && to == JF_PS_HOSPITALISED)
+        why = "record an admission (POST …/admissions) to put a patient in hospital";
+    if (why == NULL && row.status == JF_PS_HOSPITALISED && to == JF_PS_IN_CARE)
+        why = "record the discharge (POST …/admissions/{id}/discharge)";
     if (why != NULL) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Status change refused", why,
                              "status", why);

@@ -80,7 +80,8 @@ static void only_keys(jf_errors *e, json_t *o, const char *prefix, const char *c
 /* Validate the body into a new object of the canonical shape (owned). */
 static json_t *read_config(const jf_req *req, jf_errors *e)
 {
-    static const char *const top[] = {"tiers", "settings", NULL};
+    /* updated_at is read-only, accepted so that a document read can be sent back. */
+    static const char *const top[] = {"tiers", "settings", "updated_at", NULL};
     static const char *const tier_keys[] = {"interval_months", "joint", NULL};
     const char *setting_names[NSETTINGS + 1];
     json_t *tiers = json_object_get(req->body, "tiers");

@@ -93,7 +93,7 @@ CREATE TABLE follow_ups (
     created_at                timestamptz NOT NULL DEFAULT now(),
     -- A reached visit is classified; an unreached one says why and is not.
     CHECK (reached = (class IS NOT NULL) OR died),
-    CHECK (reached OR unreached_reason IS NOT NULL),
+    CHECK (reached OR died OR unreached_reason IS NOT NULL),
     CHECK (class IS NOT DISTINCT FROM computed_class OR class_override_reason IS NOT NULL),
     CHECK (NOT died OR (death_date IS NOT NULL AND death_cause IS NOT NULL))
 );

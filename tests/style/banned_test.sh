@@ -4,7 +4,7 @@
 # checked replacement (snprintf, jf_buf, strtol).
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
-hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol)[[:space:]]*\(' \
+hits=$(grep -rnE '\b(strcpy|strcat|sprintf|vsprintf|gets|atoi|atol)\(' \
     --include='*.c' --include='*.h' "$ROOT/api" || true)
 if [ -n "$hits" ]; then
     echo "banned functions used:" >&2

@@ -6,10 +6,13 @@
 #include <setjmp.h>
 #include <cmocka.h>
 #include <curl/curl.h>
+#include <openssl/evp.h>
+#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 #include <unistd.h>
 
 struct sink {
@@ -282,4 +285,103 @@ int db_try(const char *sql)
 
     PQclear(r);
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* ---- fixtures shared by the suites --------------------------------------- */
+
+char *test_fmt(const char *f, ...)
+{
+    va_list ap;
+    char *s = NULL;
+
+    va_start(ap, f);
+    if (vasprintf(&s, f, ap) < 0)
+        s = NULL;
+    va_end(ap);
+    assert_non_null(s);
+    return s;
+}
+
+char test_check_char(const char *d17)
+{
+    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
+    int s = 0;
+
+    for (int i = 0; i < 17; i++)
+        s += (d17[i] - '0') * w[i];
+    return "10X98765432"[s % 11];
+}
+
+int test_id_registered(const char *id18)
+{
+    const char *key = getenv("JF_ID_INDEX_KEY");
+    unsigned char k[32], mac[32];
+    unsigned ml = 0;
+    char hex[65];
+    const char *p[1] = {hex};
+
+    if (key == NULL || strlen(key) != 64)
+        return 0;
+    for (int i = 0; i < 32; i++) {
+        unsigned v = 0;
+        sscanf(key + 2 * i, "%2x", &v);
+        k[i] = (unsigned char)v;
+    }
+    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
+    for (int i = 0; i < 32; i++)
+        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
+    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
+}
+
+void test_new_id(char out[19], int male, int salt)
+{
+    static unsigned counter;
+    unsigned long u = strtoul(test_unique(), NULL, 10);
+
+    for (;;) {
+        unsigned long n = (u % 20000) * 1000 + salt * 300 + counter++;
+        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
+        unsigned seq = (unsigned)(n % 1000);
+        struct tm tm;
+        char d17[64];
+
+        if (male >= 0 && (int)(seq % 2) != male)
+            continue;
+        gmtime_r(&t, &tm);
+        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
+                 tm.tm_mday, seq);
+        memcpy(out, d17, 17);
+        out[17] = test_check_char(out);
+        out[18] = '\0';
+        if (!test_id_registered(out))
+            return;
+    }
+}
+
+char *test_unit_id(const char *code)
+{
+    const char *p[] = {code};
+    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
+
+    assert_non_null(id);
+    return id;
+}
+
+char *test_agency_id(const char *name)
+{
+    const char *p[] = {name};
+    char *id = db_scalar("SELECT id FROM agencies WHERE name = $1", 1, p);
+
+    assert_non_null(id);
+    return id;
+}
+
+long long test_jint(const json_t *o, const char *k)
+{
+    return (long long)json_integer_value(json_object_get(o, k));
+}
+
+const char *test_jstr(const json_t *o, const char *k)
+{
+    return json_string_value(json_object_get(o, k));
 }

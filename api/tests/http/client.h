@@ -45,4 +45,23 @@ long db_count(const char *sql, int n, const char *const *params);
 /* Run sql and return 1 if it succeeded, 0 if the database refused it. */
 int db_try(const char *sql);
 
+/* Fixtures shared by the suites. */
+/* printf into a fresh string (free it); aborts the test on failure. */
+char *test_fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
+/* GB 11643 check character of the first 17 digits. */
+char test_check_char(const char *d17);
+/* A valid 18-digit ID number of 潜江市 (429005), unique per run and per
+ * suite (salt 0..30 keeps suites apart), not yet on the register.
+ * male: 1 odd sequence, 0 even, -1 either. */
+void test_new_id(char out[19], int male, int salt);
+/* Is this ID number on the register? (Its blind index, when
+ * JF_ID_INDEX_KEY is known to the test; else 0.) */
+int test_id_registered(const char *id18);
+/* The id (text, malloc'd) of the org unit with code / the agency named. */
+char *test_unit_id(const char *code);
+char *test_agency_id(const char *name);
+/* Integer and string members of a JSON object. */
+long long test_jint(const json_t *o, const char *k);
+const char *test_jstr(const json_t *o, const char *k);
+
 #endif

@@ -26,110 +26,6 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    assert_non_null(s);
-    return s;
-}
-
-/* GB 11643 check character of the first 17 digits. */
-static char check_char(const char *d17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int s = 0;
-
-    for (int i = 0; i < 17; i++)
-        s += (d17[i] - '0') * w[i];
-    return "10X98765432"[s % 11];
-}
-
-/* Is this ID number already on the register? (Through the blind index
- * when the test knows its key; otherwise the generator alone must do.) */
-static int id_taken(const char *id18)
-{
-    const char *key = getenv("JF_ID_INDEX_KEY");
-    unsigned char k[32], mac[32];
-    unsigned ml = 0;
-    char hex[65];
-    const char *p[1] = {hex};
-
-    if (key == NULL || strlen(key) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(key + 2 * i, "%2x", &v);
-        k[i] = (unsigned char)v;
-    }
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
-}
-
-/* A valid 18-digit ID of 潜江市 (429005), unique per run: the birth date
- * and sequence follow from test_unique(), this suite and a counter.
- * male: 1 odd sequence, 0 even, -1 either. */
-static void new_id(char out[19], int male)
-{
-    static unsigned counter;
-    unsigned long u = strtoul(test_unique(), NULL, 10);
-
-    for (;;) {
-        unsigned long n = (u % 20000) * 1000 + SUITE_SALT * 300 + counter++;
-        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
-        unsigned seq = (unsigned)(n % 1000);
-        struct tm tm;
-        char d17[64];
-
-        if (male >= 0 && (int)(seq % 2) != male)
-            continue;
-        gmtime_r(&t, &tm);
-        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, seq);
-        memcpy(out, d17, 17);
-        out[17] = check_char(out);
-        out[18] = '\0';
-        if (!id_taken(out))
-            return;
-    }
-}
-
-static char *unit_id(const char *code)
-{
-    const char *p[] = {code};
-    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
-}
-
-static char *agency_id(const char *name)
-{
-    const char *p[] = {name};
-    char *id = db_scalar("SELECT id FROM agencies WHERE name = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 /* Register a patient as the doctor in unit; returns its id. */
 static long long create_patient(const char *name, const char *unit)
 {
@@ -137,12 +33,12 @@ static long long create_patient(const char *name, const char *unit)
     http_res *r;
     long long pid;
 
-    new_id(id, -1);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, unit);
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, unit);
     r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
     if (r->status != 201)
         fail_msg("create %s: %ld %s", name, r->status, r->body);
-    pid = jint(r->json, "id");
+    pid = test_jint(r->json, "id");
     http_free(r);
     free(body);
     return pid;
@@ -150,7 +46,7 @@ static long long create_patient(const char *name, const char *unit)
 
 static char *gpath(long long pid)
 {
-    return fmt("/api/v1/patients/%lld/guardians", pid);
+    return test_fmt("/api/v1/patients/%lld/guardians", pid);
 }
 
 static long guardians_of(long long pid)
@@ -171,7 +67,7 @@ static long long add_guardian(const char *token, long long pid, const char *body
 
     if (r->status != 201)
         fail_msg("add guardian %s: %ld %s", body, r->status, r->body);
-    gid = jint(r->json, "id");
+    gid = test_jint(r->json, "id");
     http_free(r);
     free(path);
     return gid;
@@ -201,12 +97,12 @@ static int setup(void **state)
     grid1 = http_login("tf.grid1", NULL);
     grid2 = http_login("tf.grid2", NULL);
     yl_doctor = http_login("yl.doctor", NULL);
-    g01 = unit_id("429005003001G01");
-    qy_g01 = unit_id("429005003004G01");
-    meiyuan_committee = agency_id("梅苑社区居委会");
-    qianyang_committee = agency_id("潜阳村村委会");
-    tf_police_station = agency_id("泰丰派出所");
-    tf_civil_affairs = agency_id("泰丰街道民政办");
+    g01 = test_unit_id("429005003001G01");
+    qy_g01 = test_unit_id("429005003004G01");
+    meiyuan_committee = test_agency_id("梅苑社区居委会");
+    qianyang_committee = test_agency_id("潜阳村村委会");
+    tf_police_station = test_agency_id("泰丰派出所");
+    tf_civil_affairs = test_agency_id("泰丰街道民政办");
     for (const char *d = test_unique(); *d; d++) {
         size_t n = strlen(cn_unique);
         snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
@@ -241,34 +137,34 @@ static int teardown(void **state)
 
 static void primary_assistant_and_social_guardians(void **state)
 {
-    char *name = fmt("监护%s甲", cn_unique), *path, *loc, gid_id[19], *body;
+    char *name = test_fmt("监护%s甲", cn_unique), *path, *loc, gid_id[19], *body;
     long long pid = create_patient(name, g01), gid;
     http_res *r;
     long before;
 
     path = gpath(pid);
-    new_id(gid_id, 1);
-    body = fmt("{\"kind\":\"primary\",\"name\":\"王建国\",\"relation\":\"parent\","
+    test_new_id(gid_id, 1, SUITE_SALT);
+    body = test_fmt("{\"kind\":\"primary\",\"name\":\"王建国\",\"relation\":\"parent\","
                "\"id_number\":\"%s\",\"phone\":\"13911112222\",\"address\":\"梅苑路9号\","
                "\"capacity\":\"adequate\",\"agreement_signed_on\":\"2024-01-10\","
                "\"responsibility_notice_on\":\"2024-01-11\"}",
                gid_id);
     r = http_do("POST", path, doctor, body, NULL);
     assert_int_equal(r->status, 201);
-    gid = jint(r->json, "id");
+    gid = test_jint(r->json, "id");
     assert_true(gid > 0);
-    loc = fmt("%s/%lld", path, gid);
+    loc = test_fmt("%s/%lld", path, gid);
     assert_string_equal(http_header(r, "Location"), loc);
     assert_string_equal(http_header(r, "ETag"), "\"1\"");
-    assert_string_equal(jstr(r->json, "kind"), "primary");
-    assert_string_equal(jstr(r->json, "relation"), "parent");
-    assert_string_equal(jstr(r->json, "capacity"), "adequate");
+    assert_string_equal(test_jstr(r->json, "kind"), "primary");
+    assert_string_equal(test_jstr(r->json, "relation"), "parent");
+    assert_string_equal(test_jstr(r->json, "capacity"), "adequate");
     assert_true(json_is_true(json_object_get(r->json, "active")));
     assert_true(json_is_true(json_object_get(r->json, "has_agreement")));
-    assert_string_equal(jstr(r->json, "agreement_signed_on"), "2024-01-10");
-    assert_string_equal(jstr(r->json, "responsibility_notice_on"), "2024-01-11");
-    assert_string_equal(jstr(r->json, "address"), "梅苑路9号");
-    assert_int_equal(jint(r->json, "patient_id"), pid);
+    assert_string_equal(test_jstr(r->json, "agreement_signed_on"), "2024-01-10");
+    assert_string_equal(test_jstr(r->json, "responsibility_notice_on"), "2024-01-11");
+    assert_string_equal(test_jstr(r->json, "address"), "梅苑路9号");
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
     http_free(r);
     {
         char idtxt[32];
@@ -314,10 +210,10 @@ static void primary_assistant_and_social_guardians(void **state)
     };
     for (size_t i = 0; i < sizeof(social) / sizeof(social[0]); i++) {
         char *b = social[i].agency
-                      ? fmt("{\"kind\":\"social\",\"name\":\"社区干部\",\"relation\":"
+                      ? test_fmt("{\"kind\":\"social\",\"name\":\"社区干部\",\"relation\":"
                             "\"village_committee\",\"capacity\":\"adequate\",\"agency_id\":%s}",
                             social[i].agency)
-                      : fmt("{\"kind\":\"social\",\"name\":\"社区干部\",\"relation\":"
+                      : test_fmt("{\"kind\":\"social\",\"name\":\"社区干部\",\"relation\":"
                             "\"village_committee\",\"capacity\":\"adequate\"}");
         r = http_do("POST", path, doctor, b, NULL);
         http_assert_problem(r, social[i].status, "agency_id");
@@ -326,7 +222,7 @@ static void primary_assistant_and_social_guardians(void **state)
     }
     /* An agency on a relative: only social guardians have one. */
     {
-        char *b = fmt("{\"kind\":\"assistant\",\"name\":\"王姐\",\"relation\":\"sibling\","
+        char *b = test_fmt("{\"kind\":\"assistant\",\"name\":\"王姐\",\"relation\":\"sibling\","
                       "\"capacity\":\"adequate\",\"agency_id\":%s}",
                       meiyuan_committee);
         r = http_do("POST", path, doctor, b, NULL);
@@ -336,17 +232,17 @@ static void primary_assistant_and_social_guardians(void **state)
     }
     assert_int_equal(guardians_of(pid), before);
     {
-        char *b = fmt("{\"kind\":\"social\",\"name\":\"周德明\",\"relation\":"
+        char *b = test_fmt("{\"kind\":\"social\",\"name\":\"周德明\",\"relation\":"
                       "\"village_committee\",\"capacity\":\"adequate\",\"agency_id\":%s}",
                       meiyuan_committee);
         r = http_do("POST", path, doctor, b, NULL);
         assert_int_equal(r->status, 201);
-        assert_string_equal(jstr(r->json, "kind"), "social");
-        assert_int_equal(jint(r->json, "agency_id"), strtoll(meiyuan_committee, NULL, 10));
-        assert_string_equal(jstr(r->json, "agency_name"), "梅苑社区居委会");
+        assert_string_equal(test_jstr(r->json, "kind"), "social");
+        assert_int_equal(test_jint(r->json, "agency_id"), strtoll(meiyuan_committee, NULL, 10));
+        assert_string_equal(test_jstr(r->json, "agency_name"), "梅苑社区居委会");
         http_free(r);
         free(b);
-        b = fmt("{\"kind\":\"social\",\"name\":\"刘芳\",\"relation\":\"civil_affairs\","
+        b = test_fmt("{\"kind\":\"social\",\"name\":\"刘芳\",\"relation\":\"civil_affairs\","
                 "\"capacity\":\"adequate\",\"agency_id\":%s}",
                 tf_civil_affairs);
         r = http_do("POST", path, civil, b, NULL);
@@ -372,7 +268,7 @@ static void primary_assistant_and_social_guardians(void **state)
 
 static void bad_guardians_write_nothing(void **state)
 {
-    char *name = fmt("监护%s乙", cn_unique), *path, id[19], *bad_check;
+    char *name = test_fmt("监护%s乙", cn_unique), *path, id[19], *bad_check;
     long long pid = create_patient(name, g01);
     json_t *base;
     long before, total = db_count("SELECT count(*) FROM guardians", 0, NULL);
@@ -403,8 +299,8 @@ static void bad_guardians_write_nothing(void **state)
     };
     size_t n = sizeof(cases) / sizeof(cases[0]);
 
-    new_id(id, 1);
-    bad_check = fmt("\"%s\"", id);
+    test_new_id(id, 1, SUITE_SALT);
+    bad_check = test_fmt("\"%s\"", id);
     bad_check[18] = bad_check[18] == '0' ? '1' : '0';
     cases[n - 1].value = bad_check;
     cases[n - 1].field = "id_number";
@@ -452,7 +348,7 @@ static void bad_guardians_write_nothing(void **state)
 
 static void guardian_roles_and_areas(void **state)
 {
-    char *name = fmt("监护%s丙", cn_unique), *path;
+    char *name = test_fmt("监护%s丙", cn_unique), *path;
     long long pid = create_patient(name, g01);
     const char *body = "{\"kind\":\"assistant\",\"name\":\"赵某\",\"relation\":\"sibling\","
                        "\"capacity\":\"adequate\"}";
@@ -508,13 +404,13 @@ static void each_role_reads_its_guardian_view(void **state)
                                           "capacity", "has_agreement", NULL};
     static const char *const detail[] = {"address", "agreement_signed_on",
                                          "responsibility_notice_on", "id_number_masked", NULL};
-    char *name = fmt("监护%s丁", cn_unique), *path, gid_id[19], *body;
+    char *name = test_fmt("监护%s丁", cn_unique), *path, gid_id[19], *body;
     long long pid = create_patient(name, g01);
     http_res *r;
     json_t *g;
 
-    new_id(gid_id, 0);
-    body = fmt("{\"kind\":\"primary\",\"name\":\"钱母\",\"relation\":\"parent\","
+    test_new_id(gid_id, 0, SUITE_SALT);
+    body = test_fmt("{\"kind\":\"primary\",\"name\":\"钱母\",\"relation\":\"parent\","
                "\"id_number\":\"%s\",\"phone\":\"13944445555\",\"address\":\"梅苑路12号\","
                "\"capacity\":\"adequate\",\"agreement_signed_on\":\"2024-02-01\"}",
                gid_id);
@@ -528,10 +424,10 @@ static void each_role_reads_its_guardian_view(void **state)
     g = json_array_get(json_object_get(r->json, "items"), 0);
     keys_present(g, contact, 1, "doctor");
     keys_present(g, detail, 1, "doctor");
-    assert_string_equal(jstr(g, "agreement_signed_on"), "2024-02-01");
-    assert_string_equal(jstr(g, "address"), "梅苑路12号");
-    assert_string_equal(jstr(g, "phone"), "13944445555");
-    assert_string_equal(jstr(g, "id_number"), gid_id);
+    assert_string_equal(test_jstr(g, "agreement_signed_on"), "2024-02-01");
+    assert_string_equal(test_jstr(g, "address"), "梅苑路12号");
+    assert_string_equal(test_jstr(g, "phone"), "13944445555");
+    assert_string_equal(test_jstr(g, "id_number"), gid_id);
     assert_true(json_is_true(json_object_get(g, "has_agreement")));
     http_free(r);
 
@@ -545,10 +441,10 @@ static void each_role_reads_its_guardian_view(void **state)
     assert_null(json_object_get(g, "id_number"));
     assert_null(json_object_get(g, "agency_id"));
     assert_null(json_object_get(g, "ended_on"));
-    assert_string_equal(jstr(g, "name"), "钱母");
-    assert_string_equal(jstr(g, "relation"), "parent");
-    assert_string_equal(jstr(g, "phone"), "13944445555");
-    assert_string_equal(jstr(g, "capacity"), "adequate");
+    assert_string_equal(test_jstr(g, "name"), "钱母");
+    assert_string_equal(test_jstr(g, "relation"), "parent");
+    assert_string_equal(test_jstr(g, "phone"), "13944445555");
+    assert_string_equal(test_jstr(g, "capacity"), "adequate");
     assert_true(json_is_true(json_object_get(g, "has_agreement")));
     assert_null(strstr(r->body, "梅苑路12号"));
     assert_null(strstr(r->body, "2024-02-01"));
@@ -560,7 +456,7 @@ static void each_role_reads_its_guardian_view(void **state)
     assert_int_equal(r->status, 200);
     g = json_array_get(json_object_get(r->json, "items"), 0);
     keys_present(g, detail, 1, "official");
-    assert_string_equal(jstr(g, "phone"), "139****5555");
+    assert_string_equal(test_jstr(g, "phone"), "139****5555");
     assert_null(json_object_get(g, "id_number"));
     assert_null(strstr(r->body, gid_id));
     http_free(r);
@@ -584,7 +480,7 @@ static void each_role_reads_its_guardian_view(void **state)
 
 static void patch_and_end_guardians(void **state)
 {
-    char *name = fmt("监护%s戊", cn_unique), *base, *pp, *ap, idtxt[32];
+    char *name = test_fmt("监护%s戊", cn_unique), *base, *pp, *ap, idtxt[32];
     long long pid = create_patient(name, g01), primary, assistant;
     http_res *r;
 
@@ -595,8 +491,8 @@ static void patch_and_end_guardians(void **state)
                              "{\"kind\":\"assistant\",\"name\":\"孙兄\",\"relation\":"
                              "\"sibling\",\"capacity\":\"adequate\"}");
     base = gpath(pid);
-    pp = fmt("%s/%lld", base, primary);
-    ap = fmt("%s/%lld", base, assistant);
+    pp = test_fmt("%s/%lld", base, primary);
+    ap = test_fmt("%s/%lld", base, assistant);
 
     r = http_do("PATCH", pp, doctor, "{\"capacity\":\"weak\"}", NULL);
     http_assert_problem(r, 428, "If-Match");
@@ -610,11 +506,11 @@ static void patch_and_end_guardians(void **state)
                 "If-Match: \"1\"");
     assert_int_equal(r->status, 200);
     assert_string_equal(http_header(r, "ETag"), "\"2\"");
-    assert_int_equal(jint(r->json, "version"), 2);
-    assert_string_equal(jstr(r->json, "capacity"), "weak");
-    assert_string_equal(jstr(r->json, "phone"), "13966667777");
-    assert_string_equal(jstr(r->json, "agreement_signed_on"), "2024-03-01");
-    assert_string_equal(jstr(r->json, "name"), "孙父");
+    assert_int_equal(test_jint(r->json, "version"), 2);
+    assert_string_equal(test_jstr(r->json, "capacity"), "weak");
+    assert_string_equal(test_jstr(r->json, "phone"), "13966667777");
+    assert_string_equal(test_jstr(r->json, "agreement_signed_on"), "2024-03-01");
+    assert_string_equal(test_jstr(r->json, "name"), "孙父");
     http_free(r);
     snprintf(idtxt, sizeof(idtxt), "%lld", primary);
     {
@@ -661,7 +557,7 @@ static void patch_and_end_guardians(void **state)
     /* A guardian of another patient under this patient's path: 404. */
     {
         long long other = create_patient("监护他人", g01);
-        char *op = fmt("/api/v1/patients/%lld/guardians/%lld", other, primary);
+        char *op = test_fmt("/api/v1/patients/%lld/guardians/%lld", other, primary);
         r = http_do("PATCH", op, doctor, "{\"capacity\":\"none\"}", "If-Match: \"2\"");
         http_assert_problem(r, 404, NULL);
         http_free(r);
@@ -677,7 +573,7 @@ static void patch_and_end_guardians(void **state)
     r = http_do("PATCH", pp, doctor, "{\"active\":false}", "If-Match: \"2\"");
     assert_int_equal(r->status, 200);
     assert_true(json_is_false(json_object_get(r->json, "active")));
-    assert_non_null(jstr(r->json, "ended_on"));
+    assert_non_null(test_jstr(r->json, "ended_on"));
     http_free(r);
     {
         const char *p[] = {idtxt};
@@ -695,7 +591,7 @@ static void patch_and_end_guardians(void **state)
     /* Now the assistant may become the primary guardian. */
     r = http_do("PATCH", ap, doctor, "{\"kind\":\"primary\"}", "If-Match: \"1\"");
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "kind"), "primary");
+    assert_string_equal(test_jstr(r->json, "kind"), "primary");
     http_free(r);
     /* The ended guardian is history: listed after the active ones, not in
      * the patient's summary. */
@@ -704,13 +600,13 @@ static void patch_and_end_guardians(void **state)
     {
         json_t *items = json_object_get(r->json, "items");
         assert_int_equal(json_array_size(items), 2);
-        assert_int_equal(jint(json_array_get(items, 0), "id"), assistant);
-        assert_int_equal(jint(json_array_get(items, 1), "id"), primary);
+        assert_int_equal(test_jint(json_array_get(items, 0), "id"), assistant);
+        assert_int_equal(test_jint(json_array_get(items, 1), "id"), primary);
         assert_true(json_is_false(json_object_get(json_array_get(items, 1), "active")));
     }
     http_free(r);
     {
-        char *path = fmt("/api/v1/patients/%lld", pid);
+        char *path = test_fmt("/api/v1/patients/%lld", pid);
         r = http_do("GET", path, doctor, NULL, NULL);
         assert_int_equal(r->status, 200);
         assert_int_equal(json_array_size(json_object_get(r->json, "guardians")), 1);
@@ -730,7 +626,7 @@ static void patch_and_end_guardians(void **state)
 static json_t *gaps(const char *token, int limit, json_t **order)
 {
     json_t *byid = json_object();
-    char *path = fmt("/api/v1/worklists/guardian-gaps?limit=%d", limit);
+    char *path = test_fmt("/api/v1/worklists/guardian-gaps?limit=%d", limit);
 
     *order = json_array();
     for (;;) {
@@ -746,19 +642,19 @@ static json_t *gaps(const char *token, int limit, json_t **order)
         json_array_foreach(items, i, it)
         {
             char key[32];
-            snprintf(key, sizeof(key), "%lld", jint(it, "patient_id"));
+            snprintf(key, sizeof(key), "%lld", test_jint(it, "patient_id"));
             if (json_object_get(byid, key) != NULL)
                 fail_msg("patient %s listed twice", key);
             json_object_set(byid, key, it);
-            json_array_append_new(*order, json_integer(jint(it, "patient_id")));
+            json_array_append_new(*order, json_integer(test_jint(it, "patient_id")));
         }
-        next = jstr(r->json, "next_cursor");
+        next = test_jstr(r->json, "next_cursor");
         free(path);
         if (next == NULL) {
             http_free(r);
             break;
         }
-        path = fmt("/api/v1/worklists/guardian-gaps?limit=%d&cursor=%s", limit, next);
+        path = test_fmt("/api/v1/worklists/guardian-gaps?limit=%d&cursor=%s", limit, next);
         http_free(r);
     }
     return byid;
@@ -774,9 +670,9 @@ static json_t *gap_of(json_t *byid, long long pid)
 
 static void guardian_gaps_worklist(void **state)
 {
-    char *n1 = fmt("缺监护%s甲", cn_unique), *n2 = fmt("缺监护%s乙", cn_unique),
-         *n3 = fmt("缺监护%s丙", cn_unique), *n4 = fmt("缺监护%s丁", cn_unique),
-         *n5 = fmt("缺监护%s戊", cn_unique);
+    char *n1 = test_fmt("缺监护%s甲", cn_unique), *n2 = test_fmt("缺监护%s乙", cn_unique),
+         *n3 = test_fmt("缺监护%s丙", cn_unique), *n4 = test_fmt("缺监护%s丁", cn_unique),
+         *n5 = test_fmt("缺监护%s戊", cn_unique);
     long long none = create_patient(n1, g01), weak = create_patient(n2, g01),
               fixed = create_patient(n3, g01), elsewhere = create_patient(n4, qy_g01), suspected,
               capable;
@@ -790,12 +686,12 @@ static void guardian_gaps_worklist(void **state)
                  "{\"kind\":\"primary\",\"name\":\"无能力\",\"relation\":\"parent\","
                  "\"capacity\":\"none\"}");
     {
-        char *body = fmt("{\"name\":\"%s\",\"address\":\"梅苑路1号\",\"report_note\":\"疑似\","
+        char *body = test_fmt("{\"name\":\"%s\",\"address\":\"梅苑路1号\",\"report_note\":\"疑似\","
                          "\"org_unit_id\":%s}",
                          n5, g01);
         r = http_do("POST", "/api/v1/suspected-reports", grid1, body, NULL);
         assert_int_equal(r->status, 201);
-        suspected = jint(r->json, "id");
+        suspected = test_jint(r->json, "id");
         http_free(r);
         free(body);
     }
@@ -803,14 +699,14 @@ static void guardian_gaps_worklist(void **state)
     all = gaps(doctor, 200, &order);
     it = gap_of(all, none);
     assert_non_null(it);
-    assert_string_equal(jstr(it, "gap"), "no_guardian");
-    assert_int_equal(jint(it, "guardians"), 0);
-    assert_string_equal(jstr(it, "name"), n1);
-    assert_string_equal(jstr(it, "status"), "registered");
+    assert_string_equal(test_jstr(it, "gap"), "no_guardian");
+    assert_int_equal(test_jint(it, "guardians"), 0);
+    assert_string_equal(test_jstr(it, "name"), n1);
+    assert_string_equal(test_jstr(it, "status"), "registered");
     it = gap_of(all, weak);
     assert_non_null(it);
-    assert_string_equal(jstr(it, "gap"), "no_capable_guardian");
-    assert_int_equal(jint(it, "guardians"), 1);
+    assert_string_equal(test_jstr(it, "gap"), "no_capable_guardian");
+    assert_int_equal(test_jint(it, "guardians"), 1);
     assert_non_null(gap_of(all, fixed));
     assert_non_null(gap_of(all, elsewhere));
     assert_null(gap_of(all, suspected));
@@ -827,7 +723,7 @@ static void guardian_gaps_worklist(void **state)
     json_decref(all);
     json_decref(order);
     {
-        char *p = fmt("/api/v1/patients/%lld/guardians/%lld", fixed, capable);
+        char *p = test_fmt("/api/v1/patients/%lld/guardians/%lld", fixed, capable);
         r = http_do("PATCH", p, doctor, "{\"active\":false}", "If-Match: \"1\"");
         assert_int_equal(r->status, 200);
         http_free(r);
@@ -836,7 +732,7 @@ static void guardian_gaps_worklist(void **state)
     all = gaps(doctor, 200, &order);
     it = gap_of(all, fixed);
     assert_non_null(it);
-    assert_string_equal(jstr(it, "gap"), "no_capable_guardian");
+    assert_string_equal(test_jstr(it, "gap"), "no_capable_guardian");
     json_decref(all);
     json_decref(order);
 
@@ -847,9 +743,9 @@ static void guardian_gaps_worklist(void **state)
         json_t *v;
         json_object_foreach(all, key, v)
         {
-            if (jint(v, "org_unit_id") != strtoll(g01, NULL, 10))
+            if (test_jint(v, "org_unit_id") != strtoll(g01, NULL, 10))
                 fail_msg("grid worker's worklist shows patient %s of unit %lld", key,
-                         jint(v, "org_unit_id"));
+                         test_jint(v, "org_unit_id"));
         }
     }
     assert_non_null(gap_of(all, none));

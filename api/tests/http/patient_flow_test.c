@@ -25,101 +25,6 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    assert_non_null(s);
-    return s;
-}
-
-/* GB 11643 check character of the first 17 digits. */
-static char check_char(const char *d17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int s = 0;
-
-    for (int i = 0; i < 17; i++)
-        s += (d17[i] - '0') * w[i];
-    return "10X98765432"[s % 11];
-}
-
-/* Is this ID number already on the register? (Through the blind index
- * when the test knows its key; otherwise the generator alone must do.) */
-static int id_taken(const char *id18)
-{
-    const char *key = getenv("JF_ID_INDEX_KEY");
-    unsigned char k[32], mac[32];
-    unsigned ml = 0;
-    char hex[65];
-    const char *p[1] = {hex};
-
-    if (key == NULL || strlen(key) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(key + 2 * i, "%2x", &v);
-        k[i] = (unsigned char)v;
-    }
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
-}
-
-/* A valid 18-digit ID of 潜江市 (429005), unique per run: the birth date
- * and sequence follow from test_unique(), this suite and a counter.
- * male: 1 odd sequence, 0 even, -1 either. */
-static void new_id(char out[19], int male)
-{
-    static unsigned counter;
-    unsigned long u = strtoul(test_unique(), NULL, 10);
-
-    for (;;) {
-        unsigned long n = (u % 20000) * 1000 + SUITE_SALT * 300 + counter++;
-        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
-        unsigned seq = (unsigned)(n % 1000);
-        struct tm tm;
-        char d17[64];
-
-        if (male >= 0 && (int)(seq % 2) != male)
-            continue;
-        gmtime_r(&t, &tm);
-        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, seq);
-        memcpy(out, d17, 17);
-        out[17] = check_char(out);
-        out[18] = '\0';
-        if (!id_taken(out))
-            return;
-    }
-}
-
-static char *unit_id(const char *code)
-{
-    const char *p[] = {code};
-    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
 static long patients_total(void)
 {
     return db_count("SELECT count(*) FROM patients", 0, NULL);
@@ -127,7 +32,7 @@ static long patients_total(void)
 
 static char *ppath(long long id)
 {
-    return fmt("/api/v1/patients/%lld", id);
+    return test_fmt("/api/v1/patients/%lld", id);
 }
 
 /* Register a patient as the doctor; returns its id. */
@@ -135,13 +40,13 @@ static long long create_patient(const char *name, const char *id18, const char *
                                 const char *extra)
 {
     char *body =
-        fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
+        test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
     http_res *r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
     long long id;
 
     if (r->status != 201)
         fail_msg("create %s: %ld %s", name, r->status, r->body);
-    id = jint(r->json, "id");
+    id = test_jint(r->json, "id");
     http_free(r);
     free(body);
     return id;
@@ -150,7 +55,7 @@ static long long create_patient(const char *name, const char *id18, const char *
 /* Report a suspected person in grid 1 as its grid worker; returns the id. */
 static long long report(const char *name, const char *extra)
 {
-    char *body = fmt("{\"name\":\"%s\",\"address\":\"梅苑路3号\",\"report_note\":"
+    char *body = test_fmt("{\"name\":\"%s\",\"address\":\"梅苑路3号\",\"report_note\":"
                      "\"夜间喊叫，砸坏邻居门窗\",\"org_unit_id\":%s%s}",
                      name, g01, extra);
     http_res *r = http_do("POST", "/api/v1/suspected-reports", grid1, body, NULL);
@@ -158,7 +63,7 @@ static long long report(const char *name, const char *extra)
 
     if (r->status != 201)
         fail_msg("report %s: %ld %s", name, r->status, r->body);
-    id = jint(r->json, "id");
+    id = test_jint(r->json, "id");
     http_free(r);
     free(body);
     return id;
@@ -195,7 +100,7 @@ static long events_of(long long pid)
 
 static http_res *post(const char *token, long long pid, const char *what, const char *body)
 {
-    char *path = fmt("/api/v1/patients/%lld/%s", pid, what);
+    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
     http_res *r = http_do("POST", path, token, body, NULL);
 
     free(path);
@@ -217,9 +122,9 @@ static int setup(void **state)
     yl_doctor = http_login("yl.doctor", NULL);
     tf_admin = http_login("tf.admin", NULL);
     yl_admin = http_login("yl.admin", NULL);
-    g01 = unit_id("429005003001G01");
-    g02 = unit_id("429005003001G02");
-    village = unit_id("429005003001");
+    g01 = test_unit_id("429005003001G01");
+    g02 = test_unit_id("429005003001G02");
+    village = test_unit_id("429005003001");
     for (const char *d = test_unique(); *d; d++) {
         size_t n = strlen(cn_unique);
         snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
@@ -243,23 +148,23 @@ static int teardown(void **state)
 
 static void grid_worker_reports_a_suspected_person(void **state)
 {
-    char *name = fmt("疑似%s甲", cn_unique), *body, *path, idtxt[32];
+    char *name = test_fmt("疑似%s甲", cn_unique), *body, *path, idtxt[32];
     http_res *r;
     long long pid;
 
-    body = fmt("{\"name\":\"%s\",\"gender\":\"male\",\"phone\":\"13700001111\",\"address\":"
+    body = test_fmt("{\"name\":\"%s\",\"gender\":\"male\",\"phone\":\"13700001111\",\"address\":"
                "\"梅苑路3号\",\"report_note\":\"夜间喊叫，砸坏邻居门窗\",\"org_unit_id\":%s}",
                name, g01);
     r = http_do("POST", "/api/v1/suspected-reports", grid1, body, NULL);
     assert_int_equal(r->status, 201);
-    pid = jint(r->json, "id");
+    pid = test_jint(r->json, "id");
     assert_true(pid > 0);
     path = ppath(pid);
     assert_string_equal(http_header(r, "Location"), path);
     assert_string_equal(http_header(r, "ETag"), "\"1\"");
-    assert_string_equal(jstr(r->json, "status"), "suspected");
-    assert_string_equal(jstr(r->json, "name"), name);
-    assert_string_equal(jstr(r->json, "gender"), "male");
+    assert_string_equal(test_jstr(r->json, "status"), "suspected");
+    assert_string_equal(test_jstr(r->json, "name"), name);
+    assert_string_equal(test_jstr(r->json, "gender"), "male");
     assert_null(json_object_get(r->json, "diagnosis"));
     http_free(r);
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
@@ -285,24 +190,24 @@ static void grid_worker_reports_a_suspected_person(void **state)
     r = http_do("GET", path, doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_true(json_is_null(json_object_get(r->json, "diagnosis")));
-    assert_string_equal(jstr(r->json, "report_note"), "夜间喊叫，砸坏邻居门窗");
+    assert_string_equal(test_jstr(r->json, "report_note"), "夜间喊叫，砸坏邻居门窗");
     http_free(r);
     /* A report with an ID number takes gender and birth date from it. */
     {
         char id[19], birth[11];
         long long pid2;
-        char *n2 = fmt("疑似%s乙", cn_unique), *extra;
-        new_id(id, 0);
-        extra = fmt(",\"id_number\":\"%s\"", id);
+        char *n2 = test_fmt("疑似%s乙", cn_unique), *extra;
+        test_new_id(id, 0, SUITE_SALT);
+        extra = test_fmt(",\"id_number\":\"%s\"", id);
         pid2 = report(n2, extra);
         free(path);
         path = ppath(pid2);
         r = http_do("GET", path, doctor, NULL, NULL);
         assert_int_equal(r->status, 200);
-        assert_string_equal(jstr(r->json, "gender"), "female");
+        assert_string_equal(test_jstr(r->json, "gender"), "female");
         snprintf(birth, sizeof(birth), "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
-        assert_string_equal(jstr(r->json, "birth_date"), birth);
-        assert_string_equal(jstr(r->json, "id_number"), id);
+        assert_string_equal(test_jstr(r->json, "birth_date"), birth);
+        assert_string_equal(test_jstr(r->json, "id_number"), id);
         http_free(r);
         free(extra);
         free(n2);
@@ -318,7 +223,7 @@ static void bad_reports_write_nothing(void **state)
     json_t *base;
     long before = patients_total();
     long events = db_count("SELECT count(*) FROM patient_events", 0, NULL);
-    char *sibling = unit_id("429005003001G02");
+    char *sibling = test_unit_id("429005003001G02");
     struct {
         const char *key, *value, *field; /* value NULL: key removed */
     } cases[] = {
@@ -341,8 +246,8 @@ static void bad_reports_write_nothing(void **state)
     };
     size_t n = sizeof(cases) / sizeof(cases[0]);
 
-    new_id(id, 1);
-    bad_check = fmt("\"%s\"", id);
+    test_new_id(id, 1, SUITE_SALT);
+    bad_check = test_fmt("\"%s\"", id);
     bad_check[18] = bad_check[18] == '0' ? '1' : '0'; /* the check character */
     cases[13].value = bad_check;
     cases[13].field = "id_number";
@@ -373,7 +278,7 @@ static void bad_reports_write_nothing(void **state)
     /* The ID number disagreeing with the gender reported. */
     {
         char *text =
-            fmt("{\"name\":\"坏报告\",\"address\":\"梅苑路3号\",\"report_note\":\"自言自语\","
+            test_fmt("{\"name\":\"坏报告\",\"address\":\"梅苑路3号\",\"report_note\":\"自言自语\","
                 "\"org_unit_id\":%s,\"id_number\":\"%s\",\"gender\":\"female\"}",
                 g01, id);
         http_res *r = http_do("POST", "/api/v1/suspected-reports", grid1, text, NULL);
@@ -401,11 +306,11 @@ static void bad_reports_write_nothing(void **state)
 
 static void report_retry_is_idempotent(void **state)
 {
-    char *name = fmt("疑似%s丙", cn_unique), *key = fmt("Idempotency-Key: sr-%s", test_unique());
-    char *body = fmt("{\"name\":\"%s\",\"address\":\"梅苑路5号\",\"report_note\":\"独自外走\","
+    char *name = test_fmt("疑似%s丙", cn_unique), *key = test_fmt("Idempotency-Key: sr-%s", test_unique());
+    char *body = test_fmt("{\"name\":\"%s\",\"address\":\"梅苑路5号\",\"report_note\":\"独自外走\","
                      "\"org_unit_id\":%s}",
                      name, g01);
-    char *other = fmt("{\"name\":\"%s\",\"address\":\"梅苑路6号\",\"report_note\":\"独自外走\","
+    char *other = test_fmt("{\"name\":\"%s\",\"address\":\"梅苑路6号\",\"report_note\":\"独自外走\","
                       "\"org_unit_id\":%s}",
                       name, g01);
     const char *p[] = {name};
@@ -443,11 +348,11 @@ static void report_retry_is_idempotent(void **state)
 
 static void doctor_diagnoses_a_suspected_person(void **state)
 {
-    char *name = fmt("确诊%s丁", cn_unique), id[19], *good, *path;
+    char *name = test_fmt("确诊%s丁", cn_unique), id[19], *good, *path;
     long long pid = report(name, "");
     http_res *r;
 
-    new_id(id, 1);
+    test_new_id(id, 1, SUITE_SALT);
     path = ppath(pid);
     /* No ID number on the record, none given: 400 id_number. */
     r = post(doctor, pid, "diagnosis",
@@ -484,7 +389,7 @@ static void doctor_diagnoses_a_suspected_person(void **state)
         for (size_t i = 0; i < sizeof(fmts) / sizeof(fmts[0]); i++) {
 #pragma GCC diagnostic push
 #pragma GCC diagnostic ignored "-Wformat-nonliteral"
-            char *b = fmt(fmts[i][0], id);
+            char *b = test_fmt(fmts[i][0], id);
 #pragma GCC diagnostic pop
             r = post(doctor, pid, "diagnosis", b);
             http_assert_problem(r, 400, fmts[i][1]);
@@ -496,11 +401,11 @@ static void doctor_diagnoses_a_suspected_person(void **state)
     {
         char taken[19], *b, *other_path;
         long long other;
-        char *on = fmt("确诊%s他", cn_unique);
-        new_id(taken, -1);
+        char *on = test_fmt("确诊%s他", cn_unique);
+        test_new_id(taken, -1, SUITE_SALT);
         other = create_patient(on, taken, g02, DIAG);
         other_path = ppath(other);
-        b = fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"市精卫中心\","
+        b = test_fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"市精卫中心\","
                 "\"diagnosis_date\":\"2024-03-01\",\"id_number\":\"%s\"}",
                 taken);
         r = post(doctor, pid, "diagnosis", b);
@@ -511,7 +416,7 @@ static void doctor_diagnoses_a_suspected_person(void **state)
         free(other_path);
         free(on);
     }
-    good = fmt("{\"diagnosis\":\"schizophrenia\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+    good = test_fmt("{\"diagnosis\":\"schizophrenia\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
                "\"diagnosis_date\":\"2024-03-01\",\"onset_date\":\"2023-11-01\",\"id_number\":"
                "\"%s\"}",
                id);
@@ -531,19 +436,19 @@ static void doctor_diagnoses_a_suspected_person(void **state)
 
     r = post(doctor, pid, "diagnosis", good);
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "status"), "registered");
-    assert_string_equal(jstr(r->json, "diagnosis"), "schizophrenia");
-    assert_string_equal(jstr(r->json, "diagnosis_date"), "2024-03-01");
-    assert_string_equal(jstr(r->json, "onset_date"), "2023-11-01");
-    assert_string_equal(jstr(r->json, "id_number"), id);
-    assert_string_equal(jstr(r->json, "gender"), "male");
+    assert_string_equal(test_jstr(r->json, "status"), "registered");
+    assert_string_equal(test_jstr(r->json, "diagnosis"), "schizophrenia");
+    assert_string_equal(test_jstr(r->json, "diagnosis_date"), "2024-03-01");
+    assert_string_equal(test_jstr(r->json, "onset_date"), "2023-11-01");
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "gender"), "male");
     assert_string_equal(http_header(r, "ETag"), "\"2\"");
     http_free(r);
     assert_state(pid, "registered", 2);
 
     /* The timeline: reported, then diagnosed. */
     {
-        char *ep = fmt("%s/events", path);
+        char *ep = test_fmt("%s/events", path);
         json_t *items, *e0, *e1;
         r = http_do("GET", ep, doctor, NULL, NULL);
         assert_int_equal(r->status, 200);
@@ -551,14 +456,14 @@ static void doctor_diagnoses_a_suspected_person(void **state)
         assert_int_equal(json_array_size(items), 2);
         e0 = json_array_get(items, 0);
         e1 = json_array_get(items, 1);
-        assert_string_equal(jstr(e0, "kind"), "reported");
-        assert_string_equal(jstr(e0, "to_status"), "suspected");
-        assert_string_equal(jstr(e1, "kind"), "diagnosed");
-        assert_string_equal(jstr(e1, "from_status"), "suspected");
-        assert_string_equal(jstr(e1, "to_status"), "registered");
-        assert_string_equal(jstr(e1, "event_date"), "2024-03-01");
-        assert_string_equal(jstr(json_object_get(e1, "detail"), "diagnosis"), "schizophrenia");
-        assert_true(jint(e0, "id") < jint(e1, "id"));
+        assert_string_equal(test_jstr(e0, "kind"), "reported");
+        assert_string_equal(test_jstr(e0, "to_status"), "suspected");
+        assert_string_equal(test_jstr(e1, "kind"), "diagnosed");
+        assert_string_equal(test_jstr(e1, "from_status"), "suspected");
+        assert_string_equal(test_jstr(e1, "to_status"), "registered");
+        assert_string_equal(test_jstr(e1, "event_date"), "2024-03-01");
+        assert_string_equal(test_jstr(json_object_get(e1, "detail"), "diagnosis"), "schizophrenia");
+        assert_true(test_jint(e0, "id") < test_jint(e1, "id"));
         http_free(r);
         free(ep);
     }
@@ -578,11 +483,11 @@ static void doctor_diagnoses_a_suspected_person(void **state)
 
 static void ruled_out_person_cannot_be_diagnosed(void **state)
 {
-    char *name = fmt("排除%s戊", cn_unique), id[19], *good;
+    char *name = test_fmt("排除%s戊", cn_unique), id[19], *good;
     long long pid = report(name, "");
     http_res *r;
 
-    new_id(id, 0);
+    test_new_id(id, 0, SUITE_SALT);
     r = post(doctor, pid, "rule-out", "{\"date\":\"2024-03-02\"}");
     http_assert_problem(r, 400, "reason");
     http_free(r);
@@ -592,7 +497,7 @@ static void ruled_out_person_cannot_be_diagnosed(void **state)
     assert_state(pid, "suspected", 1);
     r = post(doctor, pid, "rule-out", "{\"reason\":\"经诊断无精神障碍\",\"date\":\"2024-03-02\"}");
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "status"), "ruled_out");
+    assert_string_equal(test_jstr(r->json, "status"), "ruled_out");
     http_free(r);
     assert_state(pid, "ruled_out", 2);
     {
@@ -606,7 +511,7 @@ static void ruled_out_person_cannot_be_diagnosed(void **state)
                                   1, p),
                          1);
     }
-    good = fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+    good = test_fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
                "\"diagnosis_date\":\"2024-03-05\",\"id_number\":\"%s\"}",
                id);
     r = post(doctor, pid, "diagnosis", good);
@@ -627,14 +532,14 @@ static void ruled_out_person_cannot_be_diagnosed(void **state)
 
 static void status_changes_are_dated_events(void **state)
 {
-    char *name = fmt("状态%s己", cn_unique), id[19], *path, *ep;
+    char *name = test_fmt("状态%s己", cn_unique), id[19], *path, *ep;
     long long pid;
     http_res *r;
     int failures = 0;
 
     long long doctor_id = db_count("SELECT id FROM users WHERE username = 'tf.doctor'", 0, NULL);
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     pid = create_patient(name, id, g01, DIAG);
     path = ppath(pid);
 
@@ -646,11 +551,11 @@ static void status_changes_are_dated_events(void **state)
     };
     for (int i = 0; i < 3; i++) {
         char *b =
-            fmt("{\"status\":\"%s\",\"date\":\"%s\"%s}", steps[i][0], steps[i][1], steps[i][2]);
+            test_fmt("{\"status\":\"%s\",\"date\":\"%s\"%s}", steps[i][0], steps[i][1], steps[i][2]);
         r = post(doctor, pid, "status", b);
         assert_int_equal(r->status, 200);
-        assert_string_equal(jstr(r->json, "status"), steps[i][0]);
-        assert_int_equal(jint(r->json, "version"), i + 2);
+        assert_string_equal(test_jstr(r->json, "status"), steps[i][0]);
+        assert_int_equal(test_jint(r->json, "version"), i + 2);
         http_free(r);
         free(b);
     }
@@ -718,7 +623,7 @@ static void status_changes_are_dated_events(void **state)
     r = post(doctor, pid, "status",
              "{\"status\":\"deceased\",\"date\":\"2024-07-01\",\"death_cause\":\"suicide\"}");
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "status"), "deceased");
+    assert_string_equal(test_jstr(r->json, "status"), "deceased");
     http_free(r);
     static const char *const after[] = {
         "{\"status\":\"in_care\",\"date\":\"2024-07-02\"}",
@@ -729,7 +634,7 @@ static void status_changes_are_dated_events(void **state)
         const char *detail;
         r = post(doctor, pid, "status", after[i]);
         http_assert_problem(r, 409, "status");
-        detail = jstr(r->json, "detail");
+        detail = test_jstr(r->json, "detail");
         assert_non_null(detail);
         if (i < 2) /* the reason names the closed record */
             assert_non_null(strstr(detail, "deceased"));
@@ -743,7 +648,7 @@ static void status_changes_are_dated_events(void **state)
     assert_state(pid, "deceased", 5);
 
     /* Every change is on the timeline, in order, with its date. */
-    ep = fmt("%s/events", path);
+    ep = test_fmt("%s/events", path);
     r = http_do("GET", ep, doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
     {
@@ -760,24 +665,24 @@ static void status_changes_are_dated_events(void **state)
         assert_int_equal(json_array_size(items), 5);
         for (size_t i = 0; i < 5; i++) {
             json_t *e = json_array_get(items, i);
-            assert_string_equal(jstr(e, "kind"), want[i][0]);
-            assert_string_equal(jstr(e, "event_date"), want[i][1]);
+            assert_string_equal(test_jstr(e, "kind"), want[i][0]);
+            assert_string_equal(test_jstr(e, "event_date"), want[i][1]);
             if (want[i][2])
-                assert_string_equal(jstr(e, "from_status"), want[i][2]);
+                assert_string_equal(test_jstr(e, "from_status"), want[i][2]);
             else
                 assert_true(json_is_null(json_object_get(e, "from_status")));
-            assert_string_equal(jstr(e, "to_status"), want[i][3]);
+            assert_string_equal(test_jstr(e, "to_status"), want[i][3]);
             if (want[i][4])
-                assert_string_equal(jstr(e, "death_cause"), want[i][4]);
+                assert_string_equal(test_jstr(e, "death_cause"), want[i][4]);
             else
                 assert_true(json_is_null(json_object_get(e, "death_cause")));
             if (want[i][5])
-                assert_string_equal(jstr(e, "reason"), want[i][5]);
+                assert_string_equal(test_jstr(e, "reason"), want[i][5]);
             else
                 assert_true(json_is_null(json_object_get(e, "reason")));
-            assert_true(jint(e, "id") > last);
-            last = jint(e, "id");
-            assert_int_equal(jint(e, "user_id"), doctor_id);
+            assert_true(test_jint(e, "id") > last);
+            last = test_jint(e, "id");
+            assert_int_equal(test_jint(e, "user_id"), doctor_id);
         }
     }
     http_free(r);
@@ -790,17 +695,17 @@ static void status_changes_are_dated_events(void **state)
 
 static void deregistration_keeps_its_reason(void **state)
 {
-    char *name = fmt("销案%s庚", cn_unique), id[19], idtxt[32];
+    char *name = test_fmt("销案%s庚", cn_unique), id[19], idtxt[32];
     long long pid;
     http_res *r;
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     pid = create_patient(name, id, g02, DIAG);
     r = post(
         doctor, pid, "status",
         "{\"status\":\"deregistered\",\"date\":\"2024-08-01\",\"reason\":\"迁往外省，已核实\"}");
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "status"), "deregistered");
+    assert_string_equal(test_jstr(r->json, "status"), "deregistered");
     http_free(r);
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
     {
@@ -826,7 +731,7 @@ static void deregistration_keeps_its_reason(void **state)
 
 static void suspected_person_changes_status_only_by_diagnosis(void **state)
 {
-    char *name = fmt("疑似%s辛", cn_unique);
+    char *name = test_fmt("疑似%s辛", cn_unique);
     long long pid = report(name, "");
     http_res *r;
 
@@ -845,20 +750,20 @@ static void suspected_person_changes_status_only_by_diagnosis(void **state)
 
 static void events_by_role(void **state)
 {
-    char *name = fmt("时间线%s壬", cn_unique), id[19], *good, *ep;
+    char *name = test_fmt("时间线%s壬", cn_unique), id[19], *good, *ep;
     long long pid = report(name, "");
     http_res *r;
     json_t *items, *e;
     size_t i;
 
-    new_id(id, -1);
-    good = fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+    test_new_id(id, -1, SUITE_SALT);
+    good = test_fmt("{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
                "\"diagnosis_date\":\"2024-03-01\",\"id_number\":\"%s\"}",
                id);
     r = post(doctor, pid, "diagnosis", good);
     assert_int_equal(r->status, 200);
     http_free(r);
-    ep = fmt("/api/v1/patients/%lld/events", pid);
+    ep = test_fmt("/api/v1/patients/%lld/events", pid);
 
     /* Police see the dated steps but no clinical detail. */
     r = http_do("GET", ep, police, NULL, NULL);
@@ -867,8 +772,8 @@ static void events_by_role(void **state)
     assert_int_equal(json_array_size(items), 2);
     json_array_foreach(items, i, e)
     {
-        assert_non_null(jstr(e, "kind"));
-        assert_non_null(jstr(e, "event_date"));
+        assert_non_null(test_jstr(e, "kind"));
+        assert_non_null(test_jstr(e, "event_date"));
         assert_true(json_object_get(e, "detail") == NULL ||
                     json_is_null(json_object_get(e, "detail")));
     }
@@ -898,13 +803,13 @@ static void events_by_role(void **state)
  * clinical view must not read it through the timeline either. */
 static void events_hide_the_report_note_without_clinical_view(void **state)
 {
-    char *name = fmt("报告%s癸", cn_unique), *ep;
+    char *name = test_fmt("报告%s癸", cn_unique), *ep;
     long long pid = report(name, "");
     const char *tokens[] = {police, civil, grid1};
     const char *who[] = {"police", "civil affairs", "grid worker"};
     int failures = 0;
 
-    ep = fmt("/api/v1/patients/%lld/events", pid);
+    ep = test_fmt("/api/v1/patients/%lld/events", pid);
     for (size_t i = 0; i < 3; i++) {
         http_res *r = http_do("GET", ep, tokens[i], NULL, NULL);
         assert_int_equal(r->status, 200);
@@ -934,13 +839,13 @@ static void events_hide_the_report_note_without_clinical_view(void **state)
 
 static void audit_trail_for_admins(void **state)
 {
-    char *name = fmt("审计%s子", cn_unique), id[19], *path, *ap, *lq, idtxt[32];
+    char *name = test_fmt("审计%s子", cn_unique), id[19], *path, *ap, *lq, idtxt[32];
     long long pid, last = 0;
     long want, seen = 0;
     http_res *r;
     int saw_create = 0, saw_read = 0, saw_status = 0, saw_list = 0;
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     pid = create_patient(name, id, g01, DIAG);
     path = ppath(pid);
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
@@ -954,7 +859,7 @@ static void audit_trail_for_admins(void **state)
     r = post(doctor, pid, "status", "{\"status\":\"in_care\",\"date\":\"2024-04-01\"}");
     assert_int_equal(r->status, 200);
     http_free(r);
-    lq = fmt("/api/v1/patients?id_number=%s", id);
+    lq = test_fmt("/api/v1/patients?id_number=%s", id);
     r = http_do("GET", lq, doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
@@ -971,7 +876,7 @@ static void audit_trail_for_admins(void **state)
     assert_true(want >= 7);
 
     /* Walk the pages, newest first. */
-    ap = fmt("%s/audit?limit=2", path);
+    ap = test_fmt("%s/audit?limit=2", path);
     for (;;) {
         json_t *items, *it;
         const char *next;
@@ -984,11 +889,11 @@ static void audit_trail_for_admins(void **state)
         assert_true(json_array_size(items) <= 2);
         json_array_foreach(items, i, it)
         {
-            const char *act = jstr(it, "action");
-            long long aid = jint(it, "id");
+            const char *act = test_jstr(it, "action");
+            long long aid = test_jint(it, "id");
             assert_non_null(act);
-            assert_non_null(jstr(it, "at"));
-            assert_non_null(jstr(it, "username"));
+            assert_non_null(test_jstr(it, "at"));
+            assert_non_null(test_jstr(it, "username"));
             if (last != 0 && aid >= last)
                 fail_msg("audit rows not newest first: %lld after %lld", aid, last);
             last = aid;
@@ -997,16 +902,16 @@ static void audit_trail_for_admins(void **state)
             saw_status += strcmp(act, "patient.status") == 0;
             saw_list += strcmp(act, "patient.list") == 0;
             if (strcmp(act, "patient.status") == 0)
-                assert_string_equal(jstr(it, "username"), "tf.doctor");
+                assert_string_equal(test_jstr(it, "username"), "tf.doctor");
             seen++;
         }
-        next = jstr(r->json, "next_cursor");
+        next = test_jstr(r->json, "next_cursor");
         free(ap);
         if (next == NULL) {
             http_free(r);
             break;
         }
-        ap = fmt("%s/audit?limit=2&cursor=%s", path, next);
+        ap = test_fmt("%s/audit?limit=2&cursor=%s", path, next);
         http_free(r);
     }
     assert_int_equal(seen, want);
@@ -1015,18 +920,18 @@ static void audit_trail_for_admins(void **state)
     assert_int_equal(saw_status, 1);
     assert_int_equal(saw_list, 1);
     /* The newest row is the denied read. */
-    ap = fmt("%s/audit?limit=1", path);
+    ap = test_fmt("%s/audit?limit=1", path);
     r = http_do("GET", ap, tf_admin, NULL, NULL);
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(json_array_get(json_object_get(r->json, "items"), 0), "action"),
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0), "action"),
                         "patient.read_denied");
-    assert_string_equal(jstr(json_array_get(json_object_get(r->json, "items"), 0), "username"),
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0), "username"),
                         "yl.doctor");
     http_free(r);
     free(ap);
 
     /* Only admins read it, and only in their area. */
-    ap = fmt("%s/audit", path);
+    ap = test_fmt("%s/audit", path);
     r = http_do("GET", ap, doctor, NULL, NULL);
     http_assert_problem(r, 403, NULL);
     http_free(r);
@@ -1042,7 +947,7 @@ static void audit_trail_for_admins(void **state)
         const char *bad[][2] = {
             {"limit=0", "limit"}, {"limit=x", "limit"}, {"cursor=!!!", "cursor"}};
         for (size_t i = 0; i < 3; i++) {
-            ap = fmt("%s/audit?%s", path, bad[i][0]);
+            ap = test_fmt("%s/audit?%s", path, bad[i][0]);
             r = http_do("GET", ap, tf_admin, NULL, NULL);
             http_assert_problem(r, 400, bad[i][1]);
             http_free(r);

@@ -26,82 +26,6 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    assert_non_null(s);
-    return s;
-}
-
-/* GB 11643 check character of the first 17 digits. */
-static char check_char(const char *d17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int s = 0;
-
-    for (int i = 0; i < 17; i++)
-        s += (d17[i] - '0') * w[i];
-    return "10X98765432"[s % 11];
-}
-
-/* Is this ID number already on the register? (Through the blind index
- * when the test knows its key; otherwise the generator alone must do.) */
-static int id_taken(const char *id18)
-{
-    const char *key = getenv("JF_ID_INDEX_KEY");
-    unsigned char k[32], mac[32];
-    unsigned ml = 0;
-    char hex[65];
-    const char *p[1] = {hex};
-
-    if (key == NULL || strlen(key) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(key + 2 * i, "%2x", &v);
-        k[i] = (unsigned char)v;
-    }
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
-}
-
-/* A valid 18-digit ID of 潜江市 (429005), unique per run: the birth date
- * and sequence follow from test_unique(), this suite and a counter.
- * male: 1 odd sequence, 0 even, -1 either. */
-static void new_id(char out[19], int male)
-{
-    static unsigned counter;
-    unsigned long u = strtoul(test_unique(), NULL, 10);
-
-    for (;;) {
-        unsigned long n = (u % 20000) * 1000 + SUITE_SALT * 300 + counter++;
-        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
-        unsigned seq = (unsigned)(n % 1000);
-        struct tm tm;
-        char d17[64];
-
-        if (male >= 0 && (int)(seq % 2) != male)
-            continue;
-        gmtime_r(&t, &tm);
-        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, seq);
-        memcpy(out, d17, 17);
-        out[17] = check_char(out);
-        out[18] = '\0';
-        if (!id_taken(out))
-            return;
-    }
-}
-
 /* The 15-digit form: area + yymmdd + sequence. */
 static void to15(const char *id18, char out[16])
 {
@@ -111,34 +35,15 @@ static void to15(const char *id18, char out[16])
 /* 17 digits made into 18 with their check character. */
 static char *with_check(const char *d17)
 {
-    char *s = fmt("%s?", d17);
+    char *s = test_fmt("%s?", d17);
 
-    s[17] = check_char(s);
+    s[17] = test_check_char(s);
     return s;
-}
-
-static char *unit_id(const char *code)
-{
-    const char *p[] = {code};
-    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
 }
 
 static long patients_total(void)
 {
     return db_count("SELECT count(*) FROM patients", 0, NULL);
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
 }
 
 /* Register a patient as token; extra is more JSON members (must hold the
@@ -147,13 +52,13 @@ static long long create_patient(const char *token, const char *name, const char 
                                 const char *unit, const char *extra)
 {
     char *body =
-        fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
+        test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
     http_res *r = http_do("POST", "/api/v1/patients", token, body, NULL);
     long long id;
 
     if (r->status != 201)
         fail_msg("create %s: %ld %s", name, r->status, r->body);
-    id = jint(r->json, "id");
+    id = test_jint(r->json, "id");
     assert_true(id > 0);
     http_free(r);
     free(body);
@@ -162,7 +67,7 @@ static long long create_patient(const char *token, const char *name, const char 
 
 static void set_sql(long long pid, const char *assignments)
 {
-    char *sql = fmt("UPDATE patients SET %s WHERE id = %lld", assignments, pid);
+    char *sql = test_fmt("UPDATE patients SET %s WHERE id = %lld", assignments, pid);
 
     assert_true(db_try(sql));
     free(sql);
@@ -170,7 +75,7 @@ static void set_sql(long long pid, const char *assignments)
 
 static char *ppath(long long id)
 {
-    return fmt("/api/v1/patients/%lld", id);
+    return test_fmt("/api/v1/patients/%lld", id);
 }
 
 /* Percent-encode a query value. */
@@ -222,12 +127,12 @@ static int setup(void **state)
     grid1 = http_login("tf.grid1", NULL);
     grid2 = http_login("tf.grid2", NULL);
     yl_doctor = http_login("yl.doctor", NULL);
-    g01 = unit_id("429005003001G01");
-    g02 = unit_id("429005003001G02");
-    village = unit_id("429005003001");
-    township = unit_id("429005003");
-    qy_g01 = unit_id("429005003004G01");
-    yl_grid = unit_id("429005001001G01");
+    g01 = test_unit_id("429005003001G01");
+    g02 = test_unit_id("429005003001G02");
+    village = test_unit_id("429005003001");
+    township = test_unit_id("429005003");
+    qy_g01 = test_unit_id("429005003004G01");
+    yl_grid = test_unit_id("429005001001G01");
     for (const char *d = test_unique(); *d; d++) {
         size_t n = strlen(cn_unique);
         snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
@@ -251,45 +156,45 @@ static int teardown(void **state)
 
 static void create_derives_identity_and_encrypts_id(void **state)
 {
-    char id[19], masked[19], *name = fmt("登记%s甲", cn_unique), *path, idtxt[32];
+    char id[19], masked[19], *name = test_fmt("登记%s甲", cn_unique), *path, idtxt[32];
     char *body = NULL;
     http_res *r;
     long long pid;
 
-    new_id(id, 1);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s,"
+    test_new_id(id, 1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s,"
                "\"phone\":\"13812345678\"" DIAG "}",
                name, id, g01);
     r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
     assert_int_equal(r->status, 201);
-    pid = jint(r->json, "id");
+    pid = test_jint(r->json, "id");
     assert_true(pid > 0);
     path = ppath(pid);
     assert_string_equal(http_header(r, "Location"), path);
     assert_string_equal(http_header(r, "ETag"), "\"1\"");
-    assert_string_equal(jstr(r->json, "status"), "registered");
-    assert_string_equal(jstr(r->json, "name"), name);
-    assert_int_equal(jint(r->json, "org_unit_id"), strtoll(g01, NULL, 10));
+    assert_string_equal(test_jstr(r->json, "status"), "registered");
+    assert_string_equal(test_jstr(r->json, "name"), name);
+    assert_int_equal(test_jint(r->json, "org_unit_id"), strtoll(g01, NULL, 10));
     /* Gender and birth date follow from the ID (odd sequence: male). */
-    assert_string_equal(jstr(r->json, "gender"), "male");
+    assert_string_equal(test_jstr(r->json, "gender"), "male");
     {
         char birth[11];
         snprintf(birth, sizeof(birth), "%.4s-%.2s-%.2s", id + 6, id + 10, id + 12);
-        assert_string_equal(jstr(r->json, "birth_date"), birth);
+        assert_string_equal(test_jstr(r->json, "birth_date"), birth);
     }
     /* The doctor sees the whole number and the masked form. */
-    assert_string_equal(jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
     snprintf(masked, sizeof(masked), "%.6s********%.4s", id, id + 14);
-    assert_string_equal(jstr(r->json, "id_number_masked"), masked);
-    assert_string_equal(jstr(r->json, "phone"), "13812345678");
-    assert_int_equal(jint(r->json, "version"), 1);
+    assert_string_equal(test_jstr(r->json, "id_number_masked"), masked);
+    assert_string_equal(test_jstr(r->json, "phone"), "13812345678");
+    assert_int_equal(test_jint(r->json, "version"), 1);
     http_free(r);
 
     /* At rest: ciphertext, not the number; a 32-byte blind index, the
      * keyed HMAC of the number (what the generator above probes). */
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
     if (getenv("JF_ID_INDEX_KEY") != NULL)
-        assert_true(id_taken(id));
+        assert_true(test_id_registered(id));
     {
         const char *p[] = {idtxt, id};
         assert_int_equal(db_count("SELECT count(*) FROM patients WHERE id = $1"
@@ -318,26 +223,26 @@ static void create_derives_identity_and_encrypts_id(void **state)
 
 static void fifteen_digit_id_is_stored_as_eighteen(void **state)
 {
-    char id[19], id15[16], *name = fmt("旧证%s乙", cn_unique), *path;
+    char id[19], id15[16], *name = test_fmt("旧证%s乙", cn_unique), *path;
     char *body;
     http_res *r;
     long long pid;
 
-    new_id(id, 0);
+    test_new_id(id, 0, SUITE_SALT);
     to15(id, id15);
     body =
-        fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id15, g01);
+        test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id15, g01);
     r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
     assert_int_equal(r->status, 201);
-    pid = jint(r->json, "id");
-    assert_string_equal(jstr(r->json, "id_number"), id);
-    assert_string_equal(jstr(r->json, "gender"), "female");
+    pid = test_jint(r->json, "id");
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "gender"), "female");
     http_free(r);
     path = ppath(pid);
     r = http_do("GET", path, doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
-    assert_string_equal(jstr(r->json, "id_number"), id);
-    assert_int_equal((int)strlen(jstr(r->json, "id_number_masked")), 18);
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
+    assert_int_equal((int)strlen(test_jstr(r->json, "id_number_masked")), 18);
     http_free(r);
     free(path);
     free(body);
@@ -349,12 +254,12 @@ static void bad_id_numbers_write_nothing(void **state)
     char good_m[19], good_f[19], d17[18];
     char *wrong_check, *feb30 = with_check("42900519850230123"),
                        *future = with_check("42900520990101123");
-    char *letters = fmt("42900519850101AB3X");
+    char *letters = test_fmt("42900519850101AB3X");
     long before = patients_total();
 
-    new_id(good_m, 1);
-    new_id(good_f, 0);
-    wrong_check = fmt("%s", good_m);
+    test_new_id(good_m, 1, SUITE_SALT);
+    test_new_id(good_f, 0, SUITE_SALT);
+    wrong_check = test_fmt("%s", good_m);
     wrong_check[17] = wrong_check[17] == '0' ? '1' : '0';
     snprintf(d17, sizeof(d17), "%.17s", good_m);
     struct {
@@ -372,7 +277,7 @@ static void bad_id_numbers_write_nothing(void **state)
     };
 
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        char *body = fmt("{\"name\":\"坏证\",\"id_number\":\"%s\",\"org_unit_id\":%s%s" DIAG "}",
+        char *body = test_fmt("{\"name\":\"坏证\",\"id_number\":\"%s\",\"org_unit_id\":%s%s" DIAG "}",
                          cases[i].id, g01, cases[i].extra);
         http_res *r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
         http_assert_problem(r, 400, cases[i].field);
@@ -381,7 +286,7 @@ static void bad_id_numbers_write_nothing(void **state)
     }
     /* A number where a string belongs. */
     {
-        char *body = fmt(
+        char *body = test_fmt(
             "{\"name\":\"坏证\",\"id_number\":429005198501011234,\"org_unit_id\":%s" DIAG "}", g01);
         http_res *r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
         http_assert_problem(r, 400, "id_number");
@@ -397,12 +302,12 @@ static void bad_id_numbers_write_nothing(void **state)
 
 static void duplicate_id_is_409_revealing_only_inside_the_area(void **state)
 {
-    char id[19], id15[16], *name = fmt("重号%s丙", cn_unique), *path, *body, *yl_body;
+    char id[19], id15[16], *name = test_fmt("重号%s丙", cn_unique), *path, *body, *yl_body;
     http_res *r;
     long long pid;
     long before;
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     to15(id, id15);
     pid = create_patient(doctor, name, id, g01, DIAG);
     path = ppath(pid);
@@ -411,7 +316,7 @@ static void duplicate_id_is_409_revealing_only_inside_the_area(void **state)
     /* The same person again, in either form: 409 pointing at the record. */
     const char *forms[] = {id, id15};
     for (size_t i = 0; i < 2; i++) {
-        body = fmt("{\"name\":\"另一人\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}",
+        body = test_fmt("{\"name\":\"另一人\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}",
                    forms[i], g02);
         r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
         http_assert_problem(r, 409, "id_number");
@@ -423,9 +328,9 @@ static void duplicate_id_is_409_revealing_only_inside_the_area(void **state)
     /* 园林's doctor cannot register in 泰丰 at all ... */
     {
         char other[19];
-        new_id(other, -1);
+        test_new_id(other, -1, SUITE_SALT);
         body =
-            fmt("{\"name\":\"越界\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", other, g01);
+            test_fmt("{\"name\":\"越界\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", other, g01);
         r = http_do("POST", "/api/v1/patients", yl_doctor, body, NULL);
         http_assert_problem(r, 400, "org_unit_id");
         http_free(r);
@@ -434,7 +339,7 @@ static void duplicate_id_is_409_revealing_only_inside_the_area(void **state)
     /* ... and registering the same person in 园林 is refused without
      * revealing where the record is. */
     yl_body =
-        fmt("{\"name\":\"园林某\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id, yl_grid);
+        test_fmt("{\"name\":\"园林某\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id, yl_grid);
     r = http_do("POST", "/api/v1/patients", yl_doctor, yl_body, NULL);
     http_assert_problem(r, 409, "id_number");
     assert_null(http_header(r, "Location"));
@@ -505,7 +410,7 @@ static void create_bad_fields_write_nothing(void **state)
         {"org_unit_id", "999999999", "org_unit_id"},
     };
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     base = json_pack("{s:s,s:s,s:I,s:s,s:s}", "name", "坏字段", "id_number", id, "org_unit_id",
                      (json_int_t)strtoll(g01, NULL, 10), "diagnosis", "schizophrenia",
                      "diagnosis_date", "2020-01-15");
@@ -556,8 +461,8 @@ static void only_registering_roles_may_create(void **state)
     const char *tokens[] = {grid1, police, civil, official};
     long before = patients_total();
 
-    new_id(id, -1);
-    body = fmt("{\"name\":\"无权\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id, g01);
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"无权\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id, g01);
     for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
         http_res *r = http_do("POST", "/api/v1/patients", tokens[i], body, NULL);
         http_assert_problem(r, 403, NULL);
@@ -575,15 +480,15 @@ static void only_registering_roles_may_create(void **state)
 
 static void idempotent_retry_replays_the_first_answer(void **state)
 {
-    char id[19], *name = fmt("重试%s丁", cn_unique),
-                 *key = fmt("Idempotency-Key: pt-%s-1", test_unique());
+    char id[19], *name = test_fmt("重试%s丁", cn_unique),
+                 *key = test_fmt("Idempotency-Key: pt-%s-1", test_unique());
     char *body, *other;
     http_res *r1, *r2, *r3;
     const char *p[] = {name};
 
-    new_id(id, -1);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, g01);
-    other = fmt(
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, g01);
+    other = test_fmt(
         "{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s,\"phone\":\"13900000000\"" DIAG
         "}",
         name, id, g01);
@@ -613,8 +518,8 @@ static void idempotent_retry_replays_the_first_answer(void **state)
         memcpy(longkey, "Idempotency-Key: ", 17);
         memset(longkey + 17, 'k', 129);
         longkey[17 + 129] = '\0';
-        new_id(id2, -1);
-        b2 = fmt("{\"name\":\"长键\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id2, g01);
+        test_new_id(id2, -1, SUITE_SALT);
+        b2 = test_fmt("{\"name\":\"长键\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", id2, g01);
         r4 = http_do("POST", "/api/v1/patients", doctor, b2, longkey);
         http_assert_problem(r4, 400, "Idempotency-Key");
         http_free(r4);
@@ -634,14 +539,14 @@ static void idempotent_retry_replays_the_first_answer(void **state)
  * must not end up in plain text at rest, as it is in patients. */
 static void idempotency_store_keeps_no_plain_id_number(void **state)
 {
-    char id[19], *name = fmt("留存%s戊", cn_unique),
-                 *key = fmt("Idempotency-Key: pt-%s-2", test_unique());
+    char id[19], *name = test_fmt("留存%s戊", cn_unique),
+                 *key = test_fmt("Idempotency-Key: pt-%s-2", test_unique());
     char *body;
     http_res *r;
     const char *p[] = {id};
 
-    new_id(id, -1);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, g01);
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, g01);
     r = http_do("POST", "/api/v1/patients", doctor, body, key);
     assert_int_equal(r->status, 201);
     http_free(r);
@@ -678,14 +583,14 @@ static void keys_present(const http_res *r, const char *const *keys, int present
 
 static void each_agency_sees_its_view(void **state)
 {
-    char id[19], masked[19], *name = fmt("视图%s己", cn_unique), *path, *extra, *gbody, *gpath;
+    char id[19], masked[19], *name = test_fmt("视图%s己", cn_unique), *path, *extra, *gbody, *gpath;
     http_res *r;
     long long pid;
     char idtxt[32];
 
-    new_id(id, 1);
+    test_new_id(id, 1, SUITE_SALT);
     snprintf(masked, sizeof(masked), "%.6s********%.4s", id, id + 14);
-    extra = fmt(",\"phone\":\"13812345678\",\"address\":\"梅苑路8号\",\"hukou_area_code\":"
+    extra = test_fmt(",\"phone\":\"13812345678\",\"address\":\"梅苑路8号\",\"hukou_area_code\":"
                 "\"429005003\",\"employment\":\"farmer\",\"economic_status\":\"poor\","
                 "\"dibao\":true,\"tekun\":true,\"can_drive\":true,\"lives_alone\":true,"
                 "\"family_history\":true,\"consent\":\"agreed\",\"consent_date\":\"2020-02-01\","
@@ -695,8 +600,8 @@ static void each_agency_sees_its_view(void **state)
     pid = create_patient(doctor, name, id, g01, extra);
     path = ppath(pid);
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
-    gpath = fmt("%s/guardians", path);
-    gbody = fmt("{\"kind\":\"primary\",\"name\":\"视图父\",\"relation\":\"parent\","
+    gpath = test_fmt("%s/guardians", path);
+    gbody = test_fmt("{\"kind\":\"primary\",\"name\":\"视图父\",\"relation\":\"parent\","
                 "\"phone\":\"13900001111\",\"capacity\":\"adequate\",\"address\":\"梅苑路8号\","
                 "\"agreement_signed_on\":\"2024-01-01\"}");
     r = http_do("POST", gpath, doctor, gbody, NULL);
@@ -712,22 +617,22 @@ static void each_agency_sees_its_view(void **state)
     keys_present(r, clinical_keys, 1, "doctor");
     keys_present(r, economic_keys, 1, "doctor");
     keys_present(r, risk_keys, 1, "doctor");
-    assert_string_equal(jstr(r->json, "id_number"), id);
-    assert_string_equal(jstr(r->json, "id_number_masked"), masked);
-    assert_string_equal(jstr(r->json, "phone"), "13812345678");
-    assert_string_equal(jstr(r->json, "diagnosis"), "bipolar");
-    assert_string_equal(jstr(r->json, "diagnosing_hospital"), "潜江市精神卫生中心");
-    assert_string_equal(jstr(r->json, "onset_date"), "2019-06-01");
-    assert_string_equal(jstr(r->json, "consent"), "agreed");
-    assert_string_equal(jstr(r->json, "report_note"), "夜间喊叫");
-    assert_string_equal(jstr(r->json, "employment"), "farmer");
-    assert_string_equal(jstr(r->json, "economic_status"), "poor");
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "id_number_masked"), masked);
+    assert_string_equal(test_jstr(r->json, "phone"), "13812345678");
+    assert_string_equal(test_jstr(r->json, "diagnosis"), "bipolar");
+    assert_string_equal(test_jstr(r->json, "diagnosing_hospital"), "潜江市精神卫生中心");
+    assert_string_equal(test_jstr(r->json, "onset_date"), "2019-06-01");
+    assert_string_equal(test_jstr(r->json, "consent"), "agreed");
+    assert_string_equal(test_jstr(r->json, "report_note"), "夜间喊叫");
+    assert_string_equal(test_jstr(r->json, "employment"), "farmer");
+    assert_string_equal(test_jstr(r->json, "economic_status"), "poor");
     assert_true(json_is_true(json_object_get(r->json, "dibao")));
     assert_true(json_is_true(json_object_get(r->json, "tekun")));
-    assert_int_equal(jint(r->json, "risk_level"), 3);
-    assert_string_equal(jstr(r->json, "colour"), "red");
+    assert_int_equal(test_jint(r->json, "risk_level"), 3);
+    assert_string_equal(test_jstr(r->json, "colour"), "red");
     assert_true(json_is_true(json_object_get(r->json, "can_drive")));
-    assert_string_equal(jstr(r->json, "hukou_area_code"), "429005003");
+    assert_string_equal(test_jstr(r->json, "hukou_area_code"), "429005003");
     assert_audited("patient.read", pid, "tf.doctor", r);
     http_free(r);
 
@@ -739,17 +644,17 @@ static void each_agency_sees_its_view(void **state)
     keys_present(r, risk_keys, 1, "police");
     keys_present(r, clinical_keys, 0, "police");
     keys_present(r, economic_keys, 0, "police");
-    assert_string_equal(jstr(r->json, "id_number"), id);
-    assert_string_equal(jstr(r->json, "phone"), "13812345678");
-    assert_int_equal(jint(r->json, "risk_level"), 3);
-    assert_string_equal(jstr(r->json, "colour"), "red");
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "phone"), "13812345678");
+    assert_int_equal(test_jint(r->json, "risk_level"), 3);
+    assert_string_equal(test_jstr(r->json, "colour"), "red");
     assert_true(json_is_array(json_object_get(r->json, "key_flags")));
     {
         json_t *g = json_array_get(json_object_get(r->json, "guardians"), 0);
         assert_non_null(g);
-        assert_string_equal(jstr(g, "name"), "视图父");
-        assert_string_equal(jstr(g, "relation"), "parent");
-        assert_string_equal(jstr(g, "phone"), "13900001111");
+        assert_string_equal(test_jstr(g, "name"), "视图父");
+        assert_string_equal(test_jstr(g, "relation"), "parent");
+        assert_string_equal(test_jstr(g, "phone"), "13900001111");
     }
     assert_null(strstr(r->body, "夜间喊叫"));
     assert_null(strstr(r->body, "bipolar"));
@@ -763,7 +668,7 @@ static void each_agency_sees_its_view(void **state)
     keys_present(r, economic_keys, 1, "civil affairs");
     keys_present(r, clinical_keys, 0, "civil affairs");
     keys_present(r, risk_keys, 0, "civil affairs");
-    assert_string_equal(jstr(r->json, "id_number"), id);
+    assert_string_equal(test_jstr(r->json, "id_number"), id);
     assert_true(json_is_true(json_object_get(r->json, "dibao")));
     assert_null(strstr(r->body, "bipolar"));
     assert_audited("patient.read", pid, "tf.civil", r);
@@ -778,8 +683,8 @@ static void each_agency_sees_its_view(void **state)
     keys_present(r, economic_keys, 0, "grid worker");
     assert_null(json_object_get(r->json, "id_number"));
     assert_null(strstr(r->body, id));
-    assert_string_equal(jstr(r->json, "id_number_masked"), masked);
-    assert_string_equal(jstr(r->json, "phone"), "13812345678");
+    assert_string_equal(test_jstr(r->json, "id_number_masked"), masked);
+    assert_string_equal(test_jstr(r->json, "phone"), "13812345678");
     assert_audited("patient.read", pid, "tf.grid1", r);
     http_free(r);
 
@@ -790,7 +695,7 @@ static void each_agency_sees_its_view(void **state)
     keys_present(r, clinical_keys, 1, "official");
     assert_null(json_object_get(r->json, "id_number"));
     assert_null(strstr(r->body, id));
-    assert_string_equal(jstr(r->json, "phone"), "138****5678");
+    assert_string_equal(test_jstr(r->json, "phone"), "138****5678");
     assert_null(strstr(r->body, "13812345678"));
     assert_null(strstr(r->body, "13900001111"));
     assert_audited("patient.read", pid, "tf.official", r);
@@ -843,12 +748,12 @@ static long long version_of(long long pid)
 
 static void patch_with_if_match(void **state)
 {
-    char id[19], other_id[19], *name = fmt("修改%s庚", cn_unique), *path, idtxt[32];
+    char id[19], other_id[19], *name = test_fmt("修改%s庚", cn_unique), *path, idtxt[32];
     http_res *r;
     long long pid, other;
 
-    new_id(id, 1);
-    new_id(other_id, 0);
+    test_new_id(id, 1, SUITE_SALT);
+    test_new_id(other_id, 0, SUITE_SALT);
     pid = create_patient(doctor, name, id, g01, ",\"phone\":\"13811112222\"" DIAG);
     other = create_patient(doctor, "修改他人", other_id, g01, DIAG);
     path = ppath(pid);
@@ -865,11 +770,11 @@ static void patch_with_if_match(void **state)
     r = http_do("PATCH", path, doctor, "{\"phone\":\"13922223333\",\"employment\":\"farmer\"}",
                 "If-Match: \"1\"");
     assert_int_equal(r->status, 200);
-    assert_int_equal(jint(r->json, "version"), 2);
+    assert_int_equal(test_jint(r->json, "version"), 2);
     assert_string_equal(http_header(r, "ETag"), "\"2\"");
-    assert_string_equal(jstr(r->json, "phone"), "13922223333");
-    assert_string_equal(jstr(r->json, "employment"), "farmer");
-    assert_string_equal(jstr(r->json, "name"), name); /* untouched */
+    assert_string_equal(test_jstr(r->json, "phone"), "13922223333");
+    assert_string_equal(test_jstr(r->json, "employment"), "farmer");
+    assert_string_equal(test_jstr(r->json, "name"), name); /* untouched */
     http_free(r);
     {
         const char *p[] = {idtxt};
@@ -889,7 +794,7 @@ static void patch_with_if_match(void **state)
                          1);
     }
     r = http_do("GET", path, official, NULL, NULL);
-    assert_string_equal(jstr(r->json, "phone"), "139****3333");
+    assert_string_equal(test_jstr(r->json, "phone"), "139****3333");
     http_free(r);
     /* The old version is stale now. */
     r = http_do("PATCH", path, doctor, "{\"ethnicity\":\"汉\"}", "If-Match: \"1\"");
@@ -921,12 +826,12 @@ static void patch_with_if_match(void **state)
         http_free(r);
     }
     {
-        char *b = fmt("{\"org_unit_id\":%s}", yl_grid);
+        char *b = test_fmt("{\"org_unit_id\":%s}", yl_grid);
         r = http_do("PATCH", path, doctor, b, "If-Match: \"2\"");
         http_assert_problem(r, 400, "org_unit_id");
         http_free(r);
         free(b);
-        b = fmt("{\"org_unit_id\":%s}", township);
+        b = test_fmt("{\"org_unit_id\":%s}", township);
         r = http_do("PATCH", path, doctor, b, "If-Match: \"2\"");
         http_assert_problem(r, 400, "org_unit_id");
         http_free(r);
@@ -934,7 +839,7 @@ static void patch_with_if_match(void **state)
     }
     /* Another person's ID number: 409 pointing at that record. */
     {
-        char *b = fmt("{\"id_number\":\"%s\"}", other_id), *opath = ppath(other);
+        char *b = test_fmt("{\"id_number\":\"%s\"}", other_id), *opath = ppath(other);
         r = http_do("PATCH", path, doctor, b, "If-Match: \"2\"");
         http_assert_problem(r, 409, "id_number");
         assert_string_equal(http_header(r, "Location"), opath);
@@ -958,12 +863,12 @@ static void patch_with_if_match(void **state)
 
     /* Moving to another grid in the doctor's area. */
     {
-        char *b = fmt("{\"org_unit_id\":%s}", g02);
+        char *b = test_fmt("{\"org_unit_id\":%s}", g02);
         const char *p[] = {idtxt, g02};
         r = http_do("PATCH", path, doctor, b, "If-Match: \"2\"");
         assert_int_equal(r->status, 200);
-        assert_int_equal(jint(r->json, "org_unit_id"), strtoll(g02, NULL, 10));
-        assert_int_equal(jint(r->json, "version"), 3);
+        assert_int_equal(test_jint(r->json, "org_unit_id"), strtoll(g02, NULL, 10));
+        assert_int_equal(test_jint(r->json, "version"), 3);
         http_free(r);
         free(b);
         assert_int_equal(db_count("SELECT count(*) FROM patients p JOIN org_units o ON"
@@ -974,12 +879,12 @@ static void patch_with_if_match(void **state)
     /* A new ID number brings its own gender and birth date. */
     {
         char nid[19], *b;
-        new_id(nid, 0);
-        b = fmt("{\"id_number\":\"%s\"}", nid);
+        test_new_id(nid, 0, SUITE_SALT);
+        b = test_fmt("{\"id_number\":\"%s\"}", nid);
         r = http_do("PATCH", path, doctor, b, "If-Match: \"3\"");
         assert_int_equal(r->status, 200);
-        assert_string_equal(jstr(r->json, "id_number"), nid);
-        assert_string_equal(jstr(r->json, "gender"), "female");
+        assert_string_equal(test_jstr(r->json, "id_number"), nid);
+        assert_string_equal(test_jstr(r->json, "gender"), "female");
         http_free(r);
         free(b);
     }
@@ -991,11 +896,11 @@ static void patch_with_if_match(void **state)
  * body of one PATCH. */
 static void patch_cross_field_rules_use_the_stored_record(void **state)
 {
-    char id[19], *path, *name = fmt("跨字段%s辛", cn_unique);
+    char id[19], *path, *name = test_fmt("跨字段%s辛", cn_unique);
     http_res *r;
     long long pid;
 
-    new_id(id, -1);
+    test_new_id(id, -1, SUITE_SALT);
     pid = create_patient(doctor, name, id, g01,
                          ",\"consent\":\"agreed\",\"onset_date\":\"2019-01-01\"" DIAG);
     path = ppath(pid);
@@ -1028,8 +933,8 @@ static void patch_cross_field_rules_use_the_stored_record(void **state)
     {
         char id2[19];
         long long pid2;
-        char *path2, *name2 = fmt("跨字段%s壬", cn_unique);
-        new_id(id2, -1);
+        char *path2, *name2 = test_fmt("跨字段%s壬", cn_unique);
+        test_new_id(id2, -1, SUITE_SALT);
         pid2 = create_patient(doctor, name2, id2, g01,
                               ",\"consent\":\"agreed\",\"consent_date\":\"2020-01-20\"" DIAG);
         path2 = ppath(pid2);
@@ -1058,7 +963,7 @@ static json_t *walk(const char *token, const char *query, long *total,
                     void (*check)(const json_t *item))
 {
     json_t *ids = json_array();
-    char *path = fmt("/api/v1/patients?%s", query);
+    char *path = test_fmt("/api/v1/patients?%s", query);
     int first = 1;
 
     *total = -1;
@@ -1071,22 +976,22 @@ static json_t *walk(const char *token, const char *query, long *total,
         if (r->status != 200)
             fail_msg("GET %s: %ld %s", path, r->status, r->body);
         if (first && json_object_get(r->json, "total") != NULL)
-            *total = (long)jint(r->json, "total");
+            *total = (long)test_jint(r->json, "total");
         items = json_object_get(r->json, "items");
         assert_true(json_is_array(items));
         json_array_foreach(items, i, it)
         {
             if (check)
                 check(it);
-            json_array_append_new(ids, json_integer(jint(it, "id")));
+            json_array_append_new(ids, json_integer(test_jint(it, "id")));
         }
-        next = jstr(r->json, "next_cursor");
+        next = test_jstr(r->json, "next_cursor");
         free(path);
         if (next == NULL) {
             http_free(r);
             break;
         }
-        path = fmt("/api/v1/patients?%s&cursor=%s", query, next);
+        path = test_fmt("/api/v1/patients?%s&cursor=%s", query, next);
         first = 0;
         http_free(r);
     }
@@ -1124,42 +1029,42 @@ static json_t *list_ids(const char *token, const char *query)
 
 static void only_grid1(const json_t *item)
 {
-    if (jint(item, "org_unit_id") != strtoll(g01, NULL, 10))
-        fail_msg("grid worker's list shows patient %lld of unit %lld", jint(item, "id"),
-                 jint(item, "org_unit_id"));
+    if (test_jint(item, "org_unit_id") != strtoll(g01, NULL, 10))
+        fail_msg("grid worker's list shows patient %lld of unit %lld", test_jint(item, "id"),
+                 test_jint(item, "org_unit_id"));
     assert_null(json_object_get(item, "diagnosis"));
     assert_null(json_object_get(item, "id_number"));
 }
 
 static void list_filters_pages_and_audit(void **state)
 {
-    char *prefix = fmt("列%s", cn_unique), *qp = qenc(prefix), *q;
+    char *prefix = test_fmt("列%s", cn_unique), *qp = qenc(prefix), *q;
     char ida[19], idb[19], idc[19], idd[19], ide[19], id15[16];
     long long a, b, c, d, e;
     json_t *ids;
     long total;
 
-    new_id(ida, -1);
-    new_id(idb, -1);
-    new_id(idc, -1);
-    new_id(idd, -1);
-    new_id(ide, -1);
+    test_new_id(ida, -1, SUITE_SALT);
+    test_new_id(idb, -1, SUITE_SALT);
+    test_new_id(idc, -1, SUITE_SALT);
+    test_new_id(idd, -1, SUITE_SALT);
+    test_new_id(ide, -1, SUITE_SALT);
     {
-        char *n = fmt("%s甲", prefix);
+        char *n = test_fmt("%s甲", prefix);
         a = create_patient(doctor, n, ida, g01, DIAG);
         free(n);
-        n = fmt("%s乙", prefix);
+        n = test_fmt("%s乙", prefix);
         b = create_patient(doctor, n, idb, g01,
                            ",\"diagnosis\":\"bipolar\",\"diagnosis_date\":\"2021-01-01\"");
         free(n);
-        n = fmt("%s丙", prefix);
+        n = test_fmt("%s丙", prefix);
         c = create_patient(doctor, n, idc, g02, DIAG);
         free(n);
-        n = fmt("%s丁", prefix);
+        n = test_fmt("%s丁", prefix);
         d = create_patient(doctor, n, idd, qy_g01,
                            ",\"diagnosis\":\"bipolar\",\"diagnosis_date\":\"2021-01-01\"");
         free(n);
-        n = fmt("%s戊", prefix);
+        n = test_fmt("%s戊", prefix);
         e = create_patient(doctor, n, ide, g01,
                            ",\"diagnosis\":\"paranoid_psychosis\",\"diagnosis_date\":"
                            "\"2021-01-01\"");
@@ -1172,7 +1077,7 @@ static void list_filters_pages_and_audit(void **state)
     /* A new patient gets a colour when registered; give e one no case asks for. */
     set_sql(e, "colour = 'orange'");
 
-    q = fmt("name=%s", qp);
+    q = test_fmt("name=%s", qp);
     ids = list_ids(doctor, q);
     assert_ids(ids, "name prefix", 5, a, b, c, d, e);
     json_decref(ids);
@@ -1195,7 +1100,7 @@ static void list_filters_pages_and_audit(void **state)
         {"status=registered&colour=red", 2, a, c, 0, 0},
     };
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-        q = fmt("name=%s&%s", qp, cases[i].filter);
+        q = test_fmt("name=%s&%s", qp, cases[i].filter);
         ids = list_ids(doctor, q);
         assert_ids(ids, cases[i].filter, cases[i].n, cases[i].x, cases[i].y, cases[i].z,
                    cases[i].w);
@@ -1204,8 +1109,8 @@ static void list_filters_pages_and_audit(void **state)
     }
     /* The whole Chinese name narrows to one. */
     {
-        char *n = fmt("%s丙", prefix), *nq = qenc(n);
-        q = fmt("name=%s", nq);
+        char *n = test_fmt("%s丙", prefix), *nq = qenc(n);
+        q = test_fmt("name=%s", nq);
         ids = list_ids(doctor, q);
         assert_ids(ids, "full name", 1, c);
         json_decref(ids);
@@ -1215,30 +1120,30 @@ static void list_filters_pages_and_audit(void **state)
     }
     /* Exact ID number, 18 or 15 digits, without other filters. */
     to15(ida, id15);
-    q = fmt("id_number=%s", ida);
+    q = test_fmt("id_number=%s", ida);
     ids = list_ids(doctor, q);
     assert_ids(ids, "id_number 18", 1, a);
     json_decref(ids);
     free(q);
-    q = fmt("id_number=%s", id15);
+    q = test_fmt("id_number=%s", id15);
     ids = list_ids(doctor, q);
     assert_ids(ids, "id_number 15", 1, a);
     json_decref(ids);
     free(q);
     /* An org unit narrows the subtree: the village holds its grids. */
-    q = fmt("name=%s&org_unit_id=%s", qp, village);
+    q = test_fmt("name=%s&org_unit_id=%s", qp, village);
     ids = list_ids(doctor, q);
     assert_ids(ids, "village", 4, a, b, c, e);
     json_decref(ids);
     free(q);
-    q = fmt("name=%s&org_unit_id=%s", qp, g02);
+    q = test_fmt("name=%s&org_unit_id=%s", qp, g02);
     ids = list_ids(doctor, q);
     assert_ids(ids, "grid", 1, c);
     json_decref(ids);
     free(q);
 
     /* Keyset pages of two walk every row exactly once. */
-    q = fmt("name=%s&limit=2&count=true", qp);
+    q = test_fmt("name=%s&limit=2&count=true", qp);
     ids = walk(doctor, q, &total, NULL);
     assert_int_equal(total, 5);
     assert_ids(ids, "pages of 2", 5, a, b, c, d, e);
@@ -1252,7 +1157,7 @@ static void list_filters_pages_and_audit(void **state)
                              1, p);
         size_t i, k;
         json_t *v, *w;
-        q = fmt("org_unit_id=%s&limit=2&count=true", village);
+        q = test_fmt("org_unit_id=%s&limit=2&count=true", village);
         ids = walk(doctor, q, &total, NULL);
         assert_int_equal(total, want);
         assert_int_equal((long)json_array_size(ids), want);
@@ -1280,7 +1185,7 @@ static void list_filters_pages_and_audit(void **state)
 
     /* One audit row names the records a page showed. */
     {
-        char *path = fmt("/api/v1/patients?name=%s&limit=2", qp), rid[80];
+        char *path = test_fmt("/api/v1/patients?name=%s&limit=2", qp), rid[80];
         http_res *r = http_do("GET", path, doctor, NULL, NULL);
         json_t *items = json_object_get(r->json, "items");
         char *want;
@@ -1289,8 +1194,8 @@ static void list_filters_pages_and_audit(void **state)
         assert_int_equal(r->status, 200);
         assert_int_equal(json_array_size(items), 2);
         snprintf(rid, sizeof(rid), "%s", http_header(r, "X-Request-Id"));
-        want = fmt("[%lld,%lld]", jint(json_array_get(items, 0), "id"),
-                   jint(json_array_get(items, 1), "id"));
+        want = test_fmt("[%lld,%lld]", test_jint(json_array_get(items, 0), "id"),
+                   test_jint(json_array_get(items, 1), "id"));
         p[1] = want;
         assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action = 'patient.list'"
                                   " AND request_id = $1 AND username = 'tf.doctor'",
@@ -1311,9 +1216,9 @@ static void list_filters_pages_and_audit(void **state)
 
 static void list_bad_queries_and_view_filters(void **state)
 {
-    char *outside = fmt("/api/v1/patients?org_unit_id=%s", yl_grid);
+    char *outside = test_fmt("/api/v1/patients?org_unit_id=%s", yl_grid);
     char *n33 = qenc("一二三四五六七八九十一二三四五六七八九十一二三四五六七八九十一二三");
-    char *long_name = fmt("/api/v1/patients?name=%s", n33);
+    char *long_name = test_fmt("/api/v1/patients?name=%s", n33);
 
     const char *bad[][2] = {
         {"/api/v1/patients?limit=0", "limit"},
