@@ -46,7 +46,8 @@ static jf_stmt facts = {
     " (SELECT count(*) FROM hospitalisations h WHERE h.patient_id = p.id"
     "   AND h.admitted_on > $2::date - 365),"
     " EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id AND h.involuntary),"
-    " (SELECT max(checked_on) FROM health_checks c WHERE c.patient_id = p.id)"
+    " (SELECT max(checked_on) FROM health_checks c WHERE c.patient_id = p.id),"
+    " p.next_due, p.next_due_joint, p.due_rule"
     " FROM patients p LEFT JOIN LATERAL (SELECT f.id, f.visit_date, f.class, f.compliance,"
     "   (SELECT f2.class FROM follow_ups f2 WHERE f2.patient_id = p.id AND f2.reached"
     "    AND (f2.visit_date, f2.id) < (f.visit_date, f.id)"
@@ -59,7 +60,7 @@ static jf_stmt facts = {
 enum { F_STATUS, F_REGISTERED, F_ALONE, F_FAMILY, F_TEKUN, F_DRIVE, F_MIGRANT, F_VAGRANT,
        F_EVER_LOST, F_RISK, F_MAX_RISK, F_LAST_DATE, F_LAST_CLASS, F_PREV_CLASS, F_COMPLIANCE,
        F_MISSES, F_REFUSED, F_INCIDENTS, F_INCIDENTS_RECENT, F_GUARDIAN, F_IN_HOSPITAL,
-       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK };
+       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK, F_DUE, F_DUE_JOINT, F_DUE_RULE };
 
 static jf_stmt config = {
     "clinical_config",
@@ -219,6 +220,13 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     din.tier_cap_months = cfg.interval_months[tier.colour];
     din.tier_joint = cfg.joint[tier.colour];
     due = jf_followup_next_due(&din);
+    /* An unreached visit does not move the due date: the patient stays due
+     * (or overdue), even when the misses turn the colour red. */
+    if (misses > 0 && !din.in_hospital && !PQgetisnull(res, 0, F_DUE)) {
+        due.date = d(res, F_DUE);
+        due.joint = t(res, F_DUE_JOINT) || due.joint;
+        due.rule = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, F_DUE_RULE));
+    }
     /* Closed or not-yet-diagnosed records are not due for anything. */
     if (!jf_pstatus_registered(status) || status == JF_PS_MOVED_OUT) {
         due.date = JF_DATE_NONE;

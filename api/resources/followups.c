@@ -649,6 +649,9 @@ static int get_followup(jf_req *req)
 
 static int clinical_state(jf_req *req)
 {
+    /* Risk, colour and flags: only for roles whose view shows risk. */
+    if (!jf_res_view(req).risk)
+        return jf_resp_forbidden(req, "your role does not see risk levels");
     return patient_read(req, &patient_state, "%s", 0, NULL, NULL);
 }
 

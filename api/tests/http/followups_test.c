@@ -170,12 +170,12 @@ static void add_guardian(long long pid, const char *on)
  * a null in over removes that field. */
 static char *form(const char *date, const char *over)
 {
-    json_t *b = json_pack("{s:s,s:s,s:s,s:b,s:i,s:[],s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},s:s}",
-                          "visit_date", date, "mode", "home", "informant", "patient", "reached", 1,
-                          "risk_level", 0, "symptoms", "insight", "complete", "sleep", "good",
-                          "diet", "fair", "social_function", "personal_care", "good",
-                          "housework", "fair", "work", "na", "learning", "good",
-                          "social_contact", "fair", "compliance", "regular");
+    json_t *b =
+        json_pack("{s:s,s:s,s:s,s:b,s:i,s:[],s:s,s:s,s:s,s:{s:s,s:s,s:s,s:s,s:s},s:s}",
+                  "visit_date", date, "mode", "home", "informant", "patient", "reached", 1,
+                  "risk_level", 0, "symptoms", "insight", "complete", "sleep", "good", "diet",
+                  "fair", "social_function", "personal_care", "good", "housework", "fair", "work",
+                  "na", "learning", "good", "social_contact", "fair", "compliance", "regular");
     char *text;
 
     assert_non_null(b);
@@ -235,9 +235,10 @@ static http_res *assess(const char *token, long long pid, const char *date, cons
     return r;
 }
 
-static http_res *get(const char *token, const char *date, const char *f, long long pid)
+/* GET /api/v1/patients/{pid}{what}. */
+static http_res *get(const char *token, const char *date, const char *what, long long pid)
 {
-    char *path = fmt(f, pid);
+    char *path = fmt("/api/v1/patients/%lld%s", pid, what);
     http_res *r = call(date, "GET", path, token, NULL);
 
     free(path);
@@ -247,7 +248,7 @@ static http_res *get(const char *token, const char *date, const char *f, long lo
 /* GET clinical-state as the doctor. */
 static http_res *state(long long pid)
 {
-    http_res *r = get(doctor, NULL, "/api/v1/patients/%lld/clinical-state", pid);
+    http_res *r = get(doctor, NULL, "/clinical-state", pid);
 
     if (r->status != 200)
         fail_msg("clinical-state %lld: %ld %s", pid, r->status, r->body);
@@ -317,8 +318,8 @@ static int list_has(const json_t *o, const char *k, const char *want)
 
 /* The derived state: colour, its reasons, the key flags, the due date,
  * whether that visit must be joint, and the rule that set it. */
-static void expect_state(long long pid, const char *colour, const char *reasons,
-                         const char *flags, const char *next_due, int joint, const char *rule)
+static void expect_state(long long pid, const char *colour, const char *reasons, const char *flags,
+                         const char *next_due, int joint, const char *rule)
 {
     http_res *r = state(pid);
 
@@ -335,7 +336,7 @@ static void expect_state(long long pid, const char *colour, const char *reasons,
 
 static char *patient_status(long long pid)
 {
-    http_res *r = get(doctor, NULL, "/api/v1/patients/%lld", pid);
+    http_res *r = get(doctor, NULL, "", pid);
     char *s;
 
     assert_int_equal(r->status, 200);
@@ -369,7 +370,7 @@ static long count_where(const char *table, long long pid)
 /* A status event of the patient to to_status, or NULL (a new reference). */
 static json_t *status_event(long long pid, const char *to_status)
 {
-    http_res *r = get(doctor, NULL, "/api/v1/patients/%lld/events", pid);
+    http_res *r = get(doctor, NULL, "/events", pid);
     json_t *items, *e, *found = NULL;
     size_t i;
 
@@ -398,9 +399,9 @@ static json_t *worklist(const char *token, const char *date, const char *kind, c
     int pages = 0;
 
     for (;;) {
-        char *path = fmt("/api/v1/worklists/%s?limit=%d%s%s%s%s", kind, limit,
-                         query && *query ? "&" : "", query ? query : "",
-                         cursor ? "&cursor=" : "", cursor ? cursor : "");
+        char *path =
+            fmt("/api/v1/worklists/%s?limit=%d%s%s%s%s", kind, limit, query && *query ? "&" : "",
+                query ? query : "", cursor ? "&cursor=" : "", cursor ? cursor : "");
         http_res *r = call(date, "GET", path, token, NULL);
         json_t *items, *it, *next;
         size_t i;
@@ -485,8 +486,8 @@ static int setup(void **state_)
 
 static int teardown(void **state_)
 {
-    char **all[] = {&doctor, &police, &civil,   &official, &grid1,  &grid2,
-                    &yl_doctor, &g01, &g02, &village, &qy_g01, &yl_grid};
+    char **all[] = {&doctor,    &police, &civil, &official, &grid1,  &grid2,
+                    &yl_doctor, &g01,    &g02,   &village,  &qy_g01, &yl_grid};
 
     (void)state_;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -627,14 +628,16 @@ static void example_stable_on_red_incident_patient(void **state_)
     r = call("2026-02-01", "POST", path, doctor,
              "{\"occurred_on\":\"2025-09-20\",\"place\":\"梅苑路口\",\"kind\":\"trouble\","
              "\"injured\":0,\"dead\":0}");
-    if (r->status != 201) {
-        /* No incidents route yet: write the row, then recompute through an
-         * assessment. */
+    if (r->status == 404) {
+        /* No incidents route in this build: write the row, then recompute
+         * through an assessment. */
         char *sql = fmt("INSERT INTO incidents (patient_id, occurred_on, place, kind) VALUES"
                         " (%lld, '2025-09-20', '梅苑路口', 'trouble')",
                         pid);
         assert_true(db_try(sql));
         free(sql);
+    } else if (r->status != 201) {
+        fail_msg("incident: %ld %s", r->status, r->body);
     }
     http_free(r);
     free(path);
@@ -646,10 +649,11 @@ static void example_stable_on_red_incident_patient(void **state_)
     expect_list(r, r->json, "key_flags", "incident_history");
     http_free(r);
 
-    r = visit(pid, "2026-03-01", form("2026-03-01", "{\"social_function\":{\"personal_care\":"
-                                                    "\"poor\",\"housework\":\"fair\",\"work\":"
-                                                    "\"na\",\"learning\":\"fair\","
-                                                    "\"social_contact\":\"fair\"}}"));
+    r = visit(pid, "2026-03-01",
+              form("2026-03-01", "{\"social_function\":{\"personal_care\":"
+                                 "\"poor\",\"housework\":\"fair\",\"work\":"
+                                 "\"na\",\"learning\":\"fair\","
+                                 "\"social_contact\":\"fair\"}}"));
     expect_str(r, r->json, "computed_class", "basically_stable");
     expect_str(r, r->json, "next_due", "2026-03-15");
     expect_bool(r, r->json, "next_due_joint", 1); /* red: every visit joint */
@@ -668,33 +672,57 @@ static void example_stable_on_red_incident_patient(void **state_)
  * a visit after the discharge schedules from the visit again. */
 static void example_discharge_due_in_7_days(void **state_)
 {
-    long long pid = create_patient("院", g01, "2026-01-10", "2025-12-01");
-    char *sql;
+    long long pid = create_patient("院", g01, "2026-01-10", "2025-12-01"), aid;
+    char *path = fmt("/api/v1/patients/%lld/admissions", pid), *sql;
     http_res *r;
 
     (void)state_;
     add_guardian(pid, "2026-01-10");
     http_free(visit(pid, "2026-02-01", form("2026-02-01", NULL)));
     expect_state(pid, "green", "", "", "2026-05-01", 0, "stable_3m");
-    sql = fmt("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
-              " VALUES (%lld, '2026-04-20', '潜江市精神卫生中心', false)",
-              pid);
-    assert_true(db_try(sql));
-    free(sql);
-    r = assess(doctor, pid, "2026-04-21",
-               "{\"assessed_on\":\"2026-04-21\",\"level\":0,\"tier\":\"community\"}");
-    assert_int_equal(r->status, 201);
-    expect_str(r, r->json, "next_due", NULL);
-    expect_str(r, r->json, "due_rule", "in_hospital");
-    http_free(r);
-    sql = fmt("UPDATE hospitalisations SET discharged_on = '2026-05-10' WHERE patient_id = %lld",
-              pid);
-    assert_true(db_try(sql));
-    free(sql);
-    r = assess(doctor, pid, "2026-05-11",
-               "{\"assessed_on\":\"2026-05-11\",\"level\":0,\"tier\":\"community\"}");
-    assert_int_equal(r->status, 201);
-    http_free(r);
+    r = call("2026-04-20", "POST", path, doctor,
+             "{\"admitted_on\":\"2026-04-20\",\"hospital\":\"潜江市精神卫生中心\","
+             "\"involuntary\":false}");
+    if (r->status == 404) {
+        /* No admissions route in this build: write the rows, recompute
+         * through assessments. */
+        http_free(r);
+        sql = fmt("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
+                  " VALUES (%lld, '2026-04-20', '潜江市精神卫生中心', false)",
+                  pid);
+        assert_true(db_try(sql));
+        free(sql);
+        r = assess(doctor, pid, "2026-04-21",
+                   "{\"assessed_on\":\"2026-04-21\",\"level\":0,\"tier\":\"community\"}");
+        assert_int_equal(r->status, 201);
+        http_free(r);
+        expect_state(pid, "green", "", "", NULL, 0, "in_hospital");
+        sql = fmt("UPDATE hospitalisations SET discharged_on = '2026-05-10' WHERE"
+                  " patient_id = %lld",
+                  pid);
+        assert_true(db_try(sql));
+        free(sql);
+        r = assess(doctor, pid, "2026-05-11",
+                   "{\"assessed_on\":\"2026-05-11\",\"level\":0,\"tier\":\"community\"}");
+        assert_int_equal(r->status, 201);
+        http_free(r);
+    } else {
+        if (r->status != 201)
+            fail_msg("admission: %ld %s", r->status, r->body);
+        aid = jint(r->json, "id");
+        assert_true(aid > 0);
+        http_free(r);
+        expect_state(pid, "green", "", "", NULL, 0, "in_hospital");
+        expect_status(pid, "hospitalised");
+        free(path);
+        path = fmt("/api/v1/patients/%lld/admissions/%lld/discharge", pid, aid);
+        r = call("2026-05-10", "POST", path, doctor, "{\"discharged_on\":\"2026-05-10\"}");
+        if (r->status != 200)
+            fail_msg("discharge: %ld %s", r->status, r->body);
+        http_free(r);
+        expect_status(pid, "in_care");
+    }
+    free(path);
     expect_state(pid, "green", "", "", "2026-05-17", 0, "discharge_7d");
     r = visit(pid, "2026-05-14", form("2026-05-14", NULL));
     expect_str(r, r->json, "next_due", "2026-08-14");
@@ -862,7 +890,7 @@ static void three_misses_make_the_patient_lost(void **state_)
     long long pid = create_patient("失", g01, "2025-12-01", "2025-11-01");
     json_t *ev, *lost;
     http_res *r, *s;
-    char *ids;
+    char *due_third, *due_lost;
 
     (void)state_;
     add_guardian(pid, "2025-12-01");
@@ -895,13 +923,13 @@ static void three_misses_make_the_patient_lost(void **state_)
 
     /* The third: lost, with a dated status event and its reason. */
     r = visit(pid, "2026-04-28", missed("2026-04-28", "missing"));
-    expect_str(r, r->json, "next_due", "2026-04-10");
+    due_third = strdup(jstr(r->json, "next_due") ? jstr(r->json, "next_due") : "null");
     http_free(r);
     expect_status(pid, "lost");
     s = state(pid);
     expect_str(s, s->json, "status", "lost");
     expect_int(s, s->json, "misses", 3);
-    expect_str(s, s->json, "next_due", "2026-04-10");
+    due_lost = strdup(jstr(s->json, "next_due") ? jstr(s->json, "next_due") : "null");
     expect_str(s, s->json, "colour", "red");
     assert_true(list_has(s->json, "colour_reasons", "lost"));
     assert_true(list_has(s->json, "key_flags", "ever_lost"));
@@ -954,9 +982,7 @@ static void three_misses_make_the_patient_lost(void **state_)
                          1);
     }
     lost = worklist(doctor, "2026-05-05", "lost", NULL, 200);
-    ids = ids_of(lost);
     assert_null(find_item(lost, pid));
-    free(ids);
     json_decref(lost);
 
     /* Misses start again from zero: two more do not make it lost. */
@@ -967,23 +993,34 @@ static void three_misses_make_the_patient_lost(void **state_)
     expect_int(s, s->json, "misses", 2);
     expect_str(s, s->json, "next_due", "2026-08-05");
     http_free(s);
+
+    /* The third miss did not move the due date either (checked last, so
+     * that everything above is checked in any case). */
+    if (strcmp(due_third, "2026-04-10") != 0 || strcmp(due_lost, "2026-04-10") != 0)
+        fail_msg("the third unreached visit moved the due date from 2026-04-10 to %s (visit)"
+                 " / %s (patient)",
+                 due_third, due_lost);
+    free(due_third);
+    free(due_lost);
 }
 
 /* ---- death at a visit --------------------------------------------------- */
 
-static void death_at_a_visit_closes_the_record(void **state_)
+/* A death learnt at a visit (the family tells) closes the record, whether
+ * the form marks the visit as reached or not. */
+static void death_flow(const char *tag, int reached)
 {
-    long long pid = create_patient("亡", g01, "2026-01-05", "2025-12-01");
+    long long pid = create_patient(tag, g01, "2026-01-05", "2025-12-01");
     json_t *ev;
     http_res *r, *s;
     long fus;
 
-    (void)state_;
     http_free(visit(pid, "2026-01-20", form("2026-01-20", NULL)));
     r = visit(pid, "2026-02-10",
               fmt("{\"visit_date\":\"2026-02-10\",\"mode\":\"home\",\"informant\":\"family\","
-                  "\"reached\":false,\"died\":true,\"death_date\":\"2026-02-08\","
-                  "\"death_cause\":\"suicide\",\"note\":\"家属告知\"}"));
+                  "\"reached\":%s,\"died\":true,\"death_date\":\"2026-02-08\","
+                  "\"death_cause\":\"suicide\",\"note\":\"家属告知\"}",
+                  reached ? "true" : "false"));
     expect_bool(r, r->json, "died", 1);
     expect_str(r, r->json, "death_date", "2026-02-08");
     expect_str(r, r->json, "death_cause", "suicide");
@@ -1024,25 +1061,18 @@ static void death_at_a_visit_closes_the_record(void **state_)
     expect_status(pid, "deceased");
 }
 
-/* A death may also be learnt at a visit that reached the family. */
-static void death_reported_at_a_reached_visit(void **state_)
+static void death_at_a_visit_that_reached_the_family(void **state_)
 {
-    long long pid = create_patient("故", g02, "2026-01-05", "2025-12-01");
-    json_t *ev;
-    http_res *r;
-
     (void)state_;
-    r = visit(pid, "2026-02-10",
-              fmt("{\"visit_date\":\"2026-02-10\",\"mode\":\"home\",\"informant\":\"family\","
-                  "\"reached\":true,\"died\":true,\"death_date\":\"2026-02-01\","
-                  "\"death_cause\":\"illness\"}"));
-    expect_bool(r, r->json, "died", 1);
-    http_free(r);
-    expect_status(pid, "deceased");
-    ev = status_event(pid, "deceased");
-    assert_non_null(ev);
-    assert_string_equal(jstr(ev, "death_cause"), "illness");
-    json_decref(ev);
+    death_flow("亡", 1);
+}
+
+/* The same news on a form marked not reached: the server asks for no
+ * unreached reason when the patient died, so the form is complete. */
+static void death_at_a_visit_that_reached_nobody(void **state_)
+{
+    (void)state_;
+    death_flow("殁", 0);
 }
 
 /* ---- worklists -------------------------------------------------------------- */
@@ -1112,7 +1142,6 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
             assert_string_equal(jstr(it, "due"), exp[i].due);
             assert_int_equal(jint(it, "days_overdue"), exp[i].days);
             assert_int_equal(json_is_true(json_object_get(it, "joint")), exp[i].joint);
-            assert_string_equal(jstr(it, "doctor_id") ? "" : "", "");
             assert_int_equal(jint(it, "doctor_id"), strtoll(doc_id, NULL, 10));
         }
     }
@@ -1258,8 +1287,8 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     {
         const json_t *it;
         size_t i;
-        json_array_foreach(items, i, it) assert_int_equal(jint(it, "org_unit_id"),
-                                                          strtoll(g01, NULL, 10));
+        json_array_foreach(items, i, it)
+            assert_int_equal(jint(it, "org_unit_id"), strtoll(g01, NULL, 10));
         assert_non_null(find_item(items, red));
         assert_null(find_item(items, y2));
         assert_null(find_item(items, green));
@@ -1314,13 +1343,20 @@ static void worklists_bad_queries(void **state_)
     static const struct {
         const char *query, *field;
     } cases[] = {
-        {"within_days=-1", "within_days"},  {"within_days=367", "within_days"},
-        {"within_days=abc", "within_days"}, {"within_days=", "within_days"},
-        {"within_days=7x", "within_days"},  {"limit=0", "limit"},
-        {"limit=201", "limit"},             {"limit=abc", "limit"},
-        {"cursor=garbage", "cursor"},       {"cursor=dzE6OTl8MjAyNi0wMS0wMXwx", "cursor"},
-        {"doctor_id=abc", "doctor_id"},     {"doctor_id=-4", "doctor_id"},
-        {"org_unit_id=abc", "org_unit_id"}, {"org_unit_id=0", "org_unit_id"},
+        {"within_days=-1", "within_days"},
+        {"within_days=367", "within_days"},
+        {"within_days=abc", "within_days"},
+        {"within_days=", "within_days"},
+        {"within_days=7x", "within_days"},
+        {"limit=0", "limit"},
+        {"limit=201", "limit"},
+        {"limit=abc", "limit"},
+        {"cursor=garbage", "cursor"},
+        {"cursor=dzE6OTl8MjAyNi0wMS0wMXwx", "cursor"},
+        {"doctor_id=abc", "doctor_id"},
+        {"doctor_id=-4", "doctor_id"},
+        {"org_unit_id=abc", "org_unit_id"},
+        {"org_unit_id=0", "org_unit_id"},
     };
     const char *kinds[] = {"due", "overdue", "lost", "health-checks"};
 
@@ -1403,7 +1439,7 @@ static void risk_assessment_tiers_and_the_current_level(void **state_)
     http_free(r);
 
     /* Listed newest first, with who assessed. */
-    r = get(doctor, NULL, "/api/v1/patients/%lld/risk-assessments", pid);
+    r = get(doctor, NULL, "/risk-assessments", pid);
     assert_int_equal(r->status, 200);
     items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 6);
@@ -1490,8 +1526,7 @@ static void risk_assessment_bad_inputs_and_access(void **state_)
     }
     assert_int_equal(count_where("risk_assessments", pid), before);
     {
-        const char *paths[] = {"/api/v1/patients/%lld/follow-ups",
-                               "/api/v1/patients/%lld/risk-assessments"};
+        const char *paths[] = {"/follow-ups", "/risk-assessments"};
         for (size_t i = 0; i < 2; i++) {
             r = get(police, NULL, paths[i], pid);
             http_assert_problem(r, 403, NULL);
@@ -1509,18 +1544,22 @@ static void risk_assessment_bad_inputs_and_access(void **state_)
     }
     /* clinical-state asks only to read the patient: police see their risk
      * and colour. */
-    r = get(police, NULL, "/api/v1/patients/%lld/clinical-state", pid);
+    r = get(police, NULL, "/clinical-state", pid);
     assert_int_equal(r->status, 200);
     assert_non_null(json_object_get(r->json, "risk_level"));
     assert_non_null(jstr(r->json, "colour"));
     assert_non_null(jstr(r->json, "next_due"));
     http_free(r);
-    r = get(yl_doctor, NULL, "/api/v1/patients/%lld/clinical-state", pid);
+    r = get(yl_doctor, NULL, "/clinical-state", pid);
     http_assert_problem(r, 404, NULL);
     http_free(r);
     /* Civil affairs do not see risk (their view hides it, as on the
      * worklists): refused, or shown without risk, colour or class. */
-    r = get(civil, NULL, "/api/v1/patients/%lld/clinical-state", pid);
+    r = assess(doctor, pid, "2026-02-01",
+               "{\"assessed_on\":\"2026-02-01\",\"level\":3,\"tier\":\"township\"}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    r = get(civil, NULL, "/clinical-state", pid);
     if (r->status == 200) {
         const char *hidden[] = {"risk_level", "colour", "colour_reasons", "last_class"};
         for (size_t i = 0; i < 4; i++) {
@@ -1601,13 +1640,11 @@ static void bad_followup_forms_write_nothing(void **state_)
         {"{\"dangerous_acts\":{\"self_harm\":\"2\"}}", "dangerous_acts"},
         {"{\"dangerous_acts\":[\"trouble\"]}", "dangerous_acts"},
         {"{\"discharged_on\":\"2026-02-01\"}", "discharged_on"},
-        {"{\"hospitalisation\":\"discharged\",\"discharged_on\":\"2026-03-05\"}",
-         "discharged_on"},
+        {"{\"hospitalisation\":\"discharged\",\"discharged_on\":\"2026-03-05\"}", "discharged_on"},
         {"{\"unreached_reason\":\"out_for_work\"}", "unreached_reason"},
         {"{\"died\":true,\"death_cause\":\"illness\"}", "death_date"},
         {"{\"died\":true,\"death_date\":\"2026-02-20\"}", "death_cause"},
-        {"{\"died\":true,\"death_date\":\"2026-03-05\",\"death_cause\":\"illness\"}",
-         "death_date"},
+        {"{\"died\":true,\"death_date\":\"2026-03-05\",\"death_cause\":\"illness\"}", "death_date"},
         {"{\"died\":true,\"death_date\":\"2026-02-20\",\"death_cause\":\"old_age\"}",
          "death_cause"},
         {"{\"death_date\":\"2026-02-20\"}", "death_date"},
@@ -1748,7 +1785,7 @@ static void followup_access_by_role_and_status(void **state_)
     r = post_fu(grid1, other, "2026-02-01", body);
     http_assert_problem(r, 404, NULL);
     http_free(r);
-    r = get(grid1, NULL, "/api/v1/patients/%lld/follow-ups", other);
+    r = get(grid1, NULL, "/follow-ups", other);
     http_assert_problem(r, 404, NULL);
     http_free(r);
     /* Roles without the follow-up capability; another township. */
@@ -1813,7 +1850,7 @@ static void followups_read_back_and_page(void **state_)
         ids[i] = jint(r->json, "id");
         if (i == 2) {
             /* The one recorded reads back the same. */
-            one = get(official, NULL, "/api/v1/patients/%lld/follow-ups", pid);
+            one = get(official, NULL, "/follow-ups", pid);
             assert_int_equal(one->status, 200);
             http_free(one);
             path = fmt("/api/v1/patients/%lld/follow-ups/%lld", pid, ids[i]);
@@ -1891,8 +1928,8 @@ int main(void)
         cmocka_unit_test(classification_from_the_form),
         cmocka_unit_test(class_override_keeps_both_and_the_reason),
         cmocka_unit_test(three_misses_make_the_patient_lost),
-        cmocka_unit_test(death_at_a_visit_closes_the_record),
-        cmocka_unit_test(death_reported_at_a_reached_visit),
+        cmocka_unit_test(death_at_a_visit_that_reached_the_family),
+        cmocka_unit_test(death_at_a_visit_that_reached_nobody),
         cmocka_unit_test(worklists_due_overdue_order_pages_and_filters),
         cmocka_unit_test(worklists_bad_queries),
         cmocka_unit_test(risk_assessment_tiers_and_the_current_level),

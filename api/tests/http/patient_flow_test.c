@@ -543,10 +543,11 @@ static void status_changes_are_dated_events(void **state)
     pid = create_patient(name, id, g01, DIAG);
     path = ppath(pid);
 
-    /* registered → in care → hospitalised → in care. */
+    /* registered → in care → lost → found again. (Hospital stays are
+     * admissions, not status changes: see the refused list below.) */
     const char *steps[][3] = {
         {"in_care", "2024-04-01", ""},
-        {"hospitalised", "2024-05-01", ",\"reason\":\"病情加重，送市精神卫生中心\""},
+        {"lost", "2024-05-01", ",\"reason\":\"外出后去向不明\""},
         {"in_care", "2024-06-01", ""},
     };
     for (int i = 0; i < 3; i++) {
@@ -598,6 +599,7 @@ static void status_changes_are_dated_events(void **state)
     static const char *const refused[] = {
         "{\"status\":\"in_care\",\"date\":\"2024-07-01\"}", /* already */
         "{\"status\":\"registered\",\"date\":\"2024-07-01\"}",
+        "{\"status\":\"hospitalised\",\"date\":\"2024-07-01\"}", /* admissions do that */
         "{\"status\":\"suspected\",\"date\":\"2024-07-01\"}",
         "{\"status\":\"ruled_out\",\"date\":\"2024-07-01\"}",
     };
@@ -657,8 +659,8 @@ static void status_changes_are_dated_events(void **state)
             /* kind, date, from, to, cause, reason */
             {"created", "2020-01-15", NULL, "registered", NULL, NULL},
             {"status", "2024-04-01", "registered", "in_care", NULL, NULL},
-            {"status", "2024-05-01", "in_care", "hospitalised", NULL, "病情加重，送市精神卫生中心"},
-            {"status", "2024-06-01", "hospitalised", "in_care", NULL, NULL},
+            {"status", "2024-05-01", "in_care", "lost", NULL, "外出后去向不明"},
+            {"status", "2024-06-01", "lost", "in_care", NULL, NULL},
             {"status", "2024-07-01", "in_care", "deceased", "suicide", NULL},
         };
         long long last = 0;
