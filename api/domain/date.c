@@ -103,6 +103,11 @@ void jf_date_set_today(jf_date t)
     today_override = t;
 }
 
+bool jf_date_overridden(void)
+{
+    return today_override != JF_DATE_NONE;
+}
+
 int jf_date_ymd_int(jf_date t)
 {
     int y, m, d;

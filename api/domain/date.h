@@ -26,6 +26,8 @@ jf_date jf_date_add_months(jf_date t, int n);
 jf_date jf_date_today(void);
 /* Override today on this thread, for tests (JF_DATE_NONE: back to the clock). */
 void jf_date_set_today(jf_date t);
+/* Is today overridden on this thread (a test clock)? */
+bool jf_date_overridden(void);
 /* yyyymmdd of a date (for jf_idcard_parse). */
 int jf_date_ymd_int(jf_date t);
 

@@ -1,6 +1,7 @@
 /* Recomputing a patient's derived clinical state. */
 #include "clinical.h"
 #include "common.h"
+#include "notify.h"
 #include "patients.h"
 #include "../core/buf.h"
 #include "../core/err.h"
@@ -47,7 +48,7 @@ static jf_stmt facts = {
     "   AND h.admitted_on > $2::date - 365),"
     " EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id AND h.involuntary),"
     " (SELECT max(checked_on) FROM health_checks c WHERE c.patient_id = p.id),"
-    " p.next_due, p.next_due_joint, p.due_rule"
+    " p.next_due, p.next_due_joint, p.due_rule, p.risk_level, p.last_class"
     " FROM patients p LEFT JOIN LATERAL (SELECT f.id, f.visit_date, f.class, f.compliance,"
     "   (SELECT f2.class FROM follow_ups f2 WHERE f2.patient_id = p.id AND f2.reached"
     "    AND (f2.visit_date, f2.id) < (f.visit_date, f.id)"
@@ -60,7 +61,8 @@ static jf_stmt facts = {
 enum { F_STATUS, F_REGISTERED, F_ALONE, F_FAMILY, F_TEKUN, F_DRIVE, F_MIGRANT, F_VAGRANT,
        F_EVER_LOST, F_RISK, F_MAX_RISK, F_LAST_DATE, F_LAST_CLASS, F_PREV_CLASS, F_COMPLIANCE,
        F_MISSES, F_REFUSED, F_INCIDENTS, F_INCIDENTS_RECENT, F_GUARDIAN, F_IN_HOSPITAL,
-       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK, F_DUE, F_DUE_JOINT, F_DUE_RULE };
+       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK, F_DUE, F_DUE_JOINT, F_DUE_RULE,
+       F_STORED_RISK, F_STORED_CLASS };
 
 static jf_stmt config = {
     "clinical_config",
@@ -89,8 +91,9 @@ static jf_stmt register_ids = {
 int jf_clinical_init(void)
 {
     jf_stmt *const s[] = {&facts, &config, &store, &register_ids};
+    int rc = jf_notify_init();
 
-    return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
+    return rc ? rc : jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
 
 static bool t(const PGresult *r, int col)
@@ -273,6 +276,17 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
             rc = jf_db_exec(conn, &store, 15, sp, &sres);
         PQclear(sres);
     }
+    /* Moving into danger notifies the police station, 综治中心 and clinic;
+     * becoming lost notifies the police station, grid and village. */
+    if (rc == 0 && pf.risk_level >= cfg.red_min_risk &&
+        n(res, F_STORED_RISK, -1) < cfg.red_min_risk)
+        rc = jf_notify(req, conn, "risk_high", patient_id,
+                       jf_arena_printf(&req->arena, "{\"risk_level\":%d}", pf.risk_level), NULL);
+    if (rc == 0 && pf.last_class == JF_CLASS_UNSTABLE &&
+        jf_visit_class_parse(PQgetvalue(res, 0, F_STORED_CLASS)) != JF_CLASS_UNSTABLE)
+        rc = jf_notify(req, conn, "unstable", patient_id, "{\"class\":\"unstable\"}", NULL);
+    if (rc == 0 && status == JF_PS_LOST && before != JF_PS_LOST)
+        rc = jf_notify(req, conn, "lost", patient_id, "{\"reason\":\"three_misses\"}", NULL);
     if (rc == 0 && status != before)
         rc = jf_res_patient_event(
             req, conn,

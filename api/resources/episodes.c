@@ -6,6 +6,7 @@
  * health-check due) and is audited in the same transaction. */
 #include "clinical.h"
 #include "common.h"
+#include "notify.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -198,11 +199,12 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
 }
 
 /* Insert one record (stmt returns its id and JSON) for the loaded patient,
- * recompute the derived state, audit {"<key>": id} as action,
- * commit and answer 201 with the record. Answers every failure itself. */
+ * recompute the derived state, raise notify_kind (when not NULL) with the
+ * record as detail, audit {"<key>": id} as action, commit and answer 201
+ * with the record. Answers every failure itself. */
 static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                          const jf_stmt *stmt, int n, const char *const *p, const char *action,
-                         const char *key)
+                         const char *key, const char *notify_kind)
 {
     PGresult *res = NULL;
     const char *id = NULL;
@@ -218,6 +220,8 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row->id);
+    if (rc == 0 && notify_kind != NULL)
+        rc = jf_notify(req, conn, notify_kind, row->id, out.data, NULL);
     if (rc == 0)
         rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
     if (rc == 0)
@@ -511,7 +515,8 @@ static int create_incident(jf_req *req)
                        case_no,
                        description,
                        jf_res_id(req, req->claims.user_id)};
-    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id");
+    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id",
+                       "incident");
 out:
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -550,7 +555,7 @@ static int create_check(jf_req *req)
     }
     const char *p[] = {row.id, on, items, note, jf_res_id(req, req->claims.user_id)};
     rc = record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
-                       "health_check_id");
+                       "health_check_id", NULL);
 out:
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -611,6 +616,8 @@ static int whereabouts_unknown(jf_req *req)
         goto out;
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0)
+        rc = jf_notify(req, conn, "lost", row.id, "{\"reason\":\"whereabouts_unknown\"}", NULL);
     if (rc == 0)
         rc = audit(req, conn, &row, "patient.whereabouts_unknown",
                    jf_arena_printf(&req->arena, "{\"reported_on\":\"%s\"}", on));

@@ -3,6 +3,7 @@
  * cause, deregistration with its reason); the timeline; the audit trail. */
 #include "clinical.h"
 #include "common.h"
+#include "notify.h"
 #include "idempotency.h"
 #include "patients.h"
 #include "resources.h"
@@ -281,6 +282,9 @@ static int report_suspected(jf_req *req)
     rc = jf_res_patient_event(req, conn, &(jf_patient_event){.patient_id = pid,
                                                               .kind = "reported",
                                                               .to_status = "suspected"});
+    /* The clinic and the mental-health centre must arrange a diagnosis. */
+    if (rc == 0)
+        rc = jf_notify(req, conn, "suspected_reported", pid, NULL, NULL);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.report", .target_type = "patient",
                             .target_id = pid, .org_unit_id = unit};

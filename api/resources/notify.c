@@ -1,0 +1,41 @@
+/* Raising notifications inside the writer's transaction. */
+#include "notify.h"
+#include "common.h"
+#include "../domain/date.h"
+
+#include <stdio.h>
+
+static jf_stmt notify_stmt = {
+    "notify",
+    "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz)", 0};
+
+int jf_notify_init(void)
+{
+    return jf_db_stmt_register(&notify_stmt);
+}
+
+int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
+              const char *detail_json, const char *dedup_key)
+{
+    char now[32];
+    PGresult *res = NULL;
+    int rc;
+
+    /* Under a test clock the notification is raised at noon of that day,
+     * so deadlines and escalation can be tested through time. */
+    if (jf_date_overridden()) {
+        char day[11];
+        jf_date_format(jf_date_today(), day);
+        snprintf(now, sizeof(now), "%s 12:00:00+08", day);
+    }
+    const char *p[] = {kind,
+                       patient_id,
+                       detail_json,
+                       req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL,
+                       req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL,
+                       dedup_key,
+                       jf_date_overridden() ? now : NULL};
+    rc = jf_db_exec(conn, &notify_stmt, 7, p, &res);
+    PQclear(res);
+    return rc;
+}

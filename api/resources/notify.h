@@ -1,0 +1,19 @@
+/* Raising an inter-agency notification (通报) from a write path: in the
+ * same transaction as the change, so the change and its notification
+ * commit together or not at all. Recipients, deadline and the outbox row
+ * for external systems are decided by the notify() SQL function
+ * (db/migrations/0008_notifications.sql). */
+#ifndef JF_NOTIFY_H
+#define JF_NOTIFY_H
+
+#include "../db/pool.h"
+#include "../http/request.h"
+
+int jf_notify_init(void);
+/* Raise kind for patient_id with a JSON detail (may be NULL) and an
+ * optional dedup key. The caller's agency and user are the sender. Returns
+ * 0 or the jf_db_exec error (not answered). */
+int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
+              const char *detail_json, const char *dedup_key);
+
+#endif
