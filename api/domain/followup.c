@@ -56,8 +56,9 @@ jf_due jf_followup_next_due(const jf_due_input *in)
     if (in->discharged_on != JF_DATE_NONE &&
         (in->last_reached == JF_DATE_NONE || in->discharged_on >= in->last_reached))
         return due(in->discharged_on + 7, joint, "discharge_7d");
-    /* Newly registered or accepted by transfer, never reached: 14 days. */
-    if (in->last_reached == JF_DATE_NONE)
+    /* Newly registered, or accepted by transfer, and not reached since:
+     * within 14 days (the receiving side must visit within two weeks). */
+    if (in->last_reached == JF_DATE_NONE || in->last_reached < in->registered_on)
         return due(in->registered_on + 14, joint, "new_14d");
 
     switch (in->last_class) {

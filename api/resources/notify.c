@@ -7,7 +7,8 @@
 
 static jf_stmt notify_stmt = {
     "notify",
-    "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz)", 0};
+    "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz, $8)",
+    0};
 
 int jf_notify_init(void)
 {
@@ -16,6 +17,12 @@ int jf_notify_init(void)
 
 int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
               const char *detail_json, const char *dedup_key)
+{
+    return jf_notify_at(req, conn, kind, patient_id, detail_json, dedup_key, NULL);
+}
+
+int jf_notify_at(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
+                 const char *detail_json, const char *dedup_key, const char *org_path)
 {
     char now[32];
     PGresult *res = NULL;
@@ -34,8 +41,9 @@ int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patie
                        req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL,
                        req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL,
                        dedup_key,
-                       jf_date_overridden() ? now : NULL};
-    rc = jf_db_exec(conn, &notify_stmt, 7, p, &res);
+                       jf_date_overridden() ? now : NULL,
+                       org_path};
+    rc = jf_db_exec(conn, &notify_stmt, 8, p, &res);
     PQclear(res);
     return rc;
 }

@@ -16,4 +16,9 @@ int jf_notify_init(void);
 int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
               const char *detail_json, const char *dedup_key);
 
+/* The same, with the recipients found in the area at org_path (the
+ * receiving side of a transfer) instead of the patient's. */
+int jf_notify_at(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
+                 const char *detail_json, const char *dedup_key, const char *org_path);
+
 #endif

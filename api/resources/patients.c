@@ -281,6 +281,35 @@ out:
     return rc;
 }
 
+/* The receiving side of a pending transfer reads the record through the
+ * shared loader (which knows about transfers), audited as a read. */
+static int read_incoming(jf_req *req, jf_db_conn *conn)
+{
+    jf_patient_row row;
+    char version[16];
+    jf_buf out;
+    int rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row);
+
+    if (rc != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 20);
+    rc = jf_res_patient_doc(req, conn, row.id, &out, version);
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "patient.read", .target_type = "patient",
+                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+                            .detail_json = "{\"via\":\"incoming_transfer\"}"};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+    } else {
+        jf_res_etag(req, version);
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    }
+    jf_buf_free(&out);
+    return rc;
+}
+
 static int get(jf_req *req)
 {
     jf_patient_view v = jf_res_view(req);
@@ -306,8 +335,8 @@ static int get(jf_req *req)
                        jf_req_remote(req),
                        req->request_id};
     rc = jf_db_exec(conn, &patient_read, 11, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
+        jf_db_pool_release(req->app->pool, conn);
         jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
@@ -317,8 +346,11 @@ static int get(jf_req *req)
     if (PQntuples(res) == 0 ||
         jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_READ) != JF_SCOPE_OK) {
         PQclear(res);
-        return jf_resp_not_found(req);
+        rc = read_incoming(req, conn);
+        jf_db_pool_release(req->app->pool, conn);
+        return rc;
     }
+    jf_db_pool_release(req->app->pool, conn);
     jf_buf_init(&out, 1u << 20);
     rc = jf_res_patient_append(req, &out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1),
                                PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), v);

@@ -110,11 +110,12 @@ CREATE INDEX deliveries_due ON deliveries (next_attempt_at) WHERE state = 'pendi
 -- each listed kind whose unit contains the patient's (the township police
 -- station, the village committee …), and for 'grid' the grid workers of the
 -- patient's grid. The event goes to the outbox with a delivery for every
--- active endpoint of a recipient agency. Returns the id, or NULL when
--- dedup_key was already raised.
+-- active endpoint of a recipient agency. p_path, when given, resolves the
+-- recipients in another area (the receiving side of a transfer). Returns the
+-- id, or NULL when dedup_key was already raised.
 CREATE FUNCTION notify(p_kind text, p_patient bigint, p_summary text, p_detail jsonb,
                        p_sender_agency bigint, p_sender_user bigint, p_dedup text,
-                       p_now timestamptz)
+                       p_now timestamptz, p_path text DEFAULT NULL)
 RETURNS bigint
 LANGUAGE plpgsql AS $$
 DECLARE
@@ -142,13 +143,13 @@ BEGIN
     INSERT INTO notification_recipients (notification_id, agency_id)
     SELECT DISTINCT ON (a.kind) nid, a.id
       FROM agencies a JOIN org_units o ON o.id = a.org_unit_id
-     WHERE a.kind = ANY (k.recipients) AND starts_with(pt.org_path, o.path)
+     WHERE a.kind = ANY (k.recipients) AND starts_with(coalesce(p_path, pt.org_path), o.path)
      ORDER BY a.kind, length(o.path) DESC, a.id;
     IF 'grid' = ANY (k.recipients) THEN
         INSERT INTO notification_recipients (notification_id, user_id)
         SELECT nid, u.id FROM users u JOIN org_units o ON o.id = u.org_unit_id
          WHERE u.role = 'grid_worker' AND u.active AND o.level = 'grid'
-           AND starts_with(pt.org_path, o.path);
+           AND starts_with(coalesce(p_path, pt.org_path), o.path);
     END IF;
     INSERT INTO outbox (topic, payload)
     VALUES ('notification.' || p_kind,

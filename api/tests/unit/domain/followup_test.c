@@ -114,6 +114,8 @@ static void due_table(void **state)
          false, "2026-03-15", false},
         {"new in a joint tier", NULL, "2026-03-01", NULL, NO, NO, false, 1, true, "2026-03-15",
          true},
+        {"accepted by transfer after the last visit: 14 days", "2026-01-10", "2026-03-01", NULL,
+         ST, ST, false, 3, false, "2026-03-15", false},
     };
 
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
