@@ -9,7 +9,7 @@ int jf_resources_init(void)
                                   jf_res_patient_flow_init, jf_res_guardians_init,
                                   jf_res_followups_init, jf_res_worklists_init,
                                   jf_res_notifications_init, jf_res_webhooks_init,
-                                  jf_res_transfers_init,
+                                  jf_res_transfers_init, jf_res_exports_init,
                                   jf_res_episodes_init, jf_res_medication_init,
                                   jf_res_settings_init};
 

@@ -14,6 +14,7 @@ int jf_res_worklists_init(void);
 int jf_res_notifications_init(void);
 int jf_res_webhooks_init(void);
 int jf_res_transfers_init(void);
+int jf_res_exports_init(void);
 int jf_res_episodes_init(void);
 int jf_res_medication_init(void);
 int jf_res_settings_init(void);

@@ -1,0 +1,237 @@
+/* Periodic information exchange (定期信息交换): the patients of an agency's
+ * area changed in a month, a quarter or a date range, as NDJSON or CSV
+ * (UTF-8 with a BOM, as Excel opens it), each record cut to what the
+ * receiving agency may see: the police station gets the police view, civil
+ * affairs theirs, the clinic and the mental-health centre the clinical one. */
+#include "common.h"
+#include "patients.h"
+#include "resources.h"
+#include "../audit/audit.h"
+#include "../core/err.h"
+#include "../http/response.h"
+#include "../http/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define EXPORT_MAX_BYTES (64u * 1024 * 1024)
+
+static jf_stmt agency = {
+    "export_agency",
+    "SELECT a.kind, o.path, a.name FROM agencies a JOIN org_units o ON o.id = a.org_unit_id"
+    " WHERE a.id = $1",
+    0,
+};
+static jf_stmt rows = {
+    "export_rows",
+    "SELECT p.id, api_patient_doc(p, $3, $4, $5, $6)::text, p.id_cipher FROM patients p"
+    " WHERE p.org_path >= $1 AND p.org_path < $2 AND p.updated_at >= $7::date"
+    " AND p.updated_at < $8::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
+    " ORDER BY p.org_path, p.id",
+    0,
+};
+
+/* The view an agency of this kind receives. */
+static jf_patient_view view_for_agency(const char *kind)
+{
+    if (strcmp(kind, "police_station") == 0 || strcmp(kind, "stability_office") == 0)
+        return jf_view_for_role(JF_ROLE_POLICE);
+    if (strcmp(kind, "civil_affairs") == 0 || strcmp(kind, "disabled_federation") == 0 ||
+        strcmp(kind, "medical_insurance") == 0)
+        return jf_view_for_role(JF_ROLE_CIVIL_AFFAIRS);
+    if (strcmp(kind, "clinic") == 0 || strcmp(kind, "mental_health_centre") == 0 ||
+        strcmp(kind, "health_office") == 0)
+        return jf_view_for_role(JF_ROLE_DOCTOR);
+    return jf_view_for_role(JF_ROLE_GRID_WORKER); /* identity, risk, masked ID */
+}
+
+/* "2026-10" or "2026-Q3" → [from, to]; 0 or -1. */
+static int period_range(const char *s, jf_date *from, jf_date *to)
+{
+    int y, m, q;
+    char tail;
+
+    if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4 &&
+        jf_date_valid(y, 1, 1)) {
+        *from = jf_date_from_ymd(y, 3 * q - 2, 1);
+        *to = jf_date_add_months(*from, 3) - 1;
+        return 0;
+    }
+    if (strlen(s) == 7 && sscanf(s, "%4d-%2d%c", &y, &m, &tail) == 2 && jf_date_valid(y, m, 1)) {
+        *from = jf_date_from_ymd(y, m, 1);
+        *to = jf_date_add_months(*from, 1) - 1;
+        return 0;
+    }
+    return -1;
+}
+
+/* One CSV cell: quoted when needed, quotes doubled. */
+static int csv_cell(jf_buf *b, const json_t *v, bool last)
+{
+    char num[32];
+    const char *s = "";
+    int rc = 0;
+
+    if (json_is_string(v))
+        s = json_string_value(v);
+    else if (json_is_integer(v))
+        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)), s = num;
+    else if (json_is_true(v))
+        s = "true";
+    else if (json_is_false(v))
+        s = "false";
+    if (strpbrk(s, ",\"\r\n") != NULL) {
+        rc = jf_buf_puts(b, "\"");
+        for (const char *p = s; rc == 0 && *p; p++)
+            rc = *p == '"' ? jf_buf_puts(b, "\"\"") : jf_buf_append(b, p, 1);
+        rc = rc ? rc : jf_buf_puts(b, "\"");
+    } else {
+        rc = jf_buf_puts(b, s);
+    }
+    return rc ? rc : jf_buf_puts(b, last ? "\r\n" : ",");
+}
+
+static const char *const csv_columns[] = {
+    "id", "name", "gender", "birth_date", "id_number", "id_number_masked", "phone", "address",
+    "org_unit_name", "status", "risk_level", "colour", "diagnosis", "economic_status",
+    "guardian_name", "guardian_phone", NULL};
+
+static int csv_row(jf_buf *b, const char *doc)
+{
+    json_t *j = json_loads(doc, 0, NULL), *g;
+    int rc = 0;
+
+    if (j == NULL)
+        return JF_ERR_INVALID;
+    g = json_array_get(json_object_get(j, "guardians"), 0);
+    for (int i = 0; rc == 0 && csv_columns[i]; i++) {
+        const json_t *v = strncmp(csv_columns[i], "guardian_", 9) == 0
+                              ? json_object_get(g, csv_columns[i] + 9)
+                              : json_object_get(j, csv_columns[i]);
+        rc = csv_cell(b, v, csv_columns[i + 1] == NULL);
+    }
+    json_decref(j);
+    return rc;
+}
+
+static int export_patients(jf_req *req)
+{
+    jf_errors e = {0};
+    long long agency_id = jf_query_id(req, &e, "agency_id");
+    const char *format = jf_req_query(req, "format"), *period = jf_req_query(req, "period");
+    const char *from_s = jf_req_query(req, "from"), *to_s = jf_req_query(req, "to");
+    char from_txt[11], to_txt[11], *upper;
+    jf_date from = JF_DATE_NONE, to = JF_DATE_NONE;
+    jf_patient_view v;
+    jf_db_conn *conn;
+    PGresult *ag = NULL, *res = NULL;
+    bool csv;
+    jf_buf out;
+    int rc, n = 0;
+
+    if (agency_id == 0)
+        jf_errors_add(&e, "agency_id", "is required: the receiving agency");
+    if (format == NULL)
+        format = "ndjson";
+    csv = strcmp(format, "csv") == 0;
+    if (!csv && strcmp(format, "ndjson") != 0)
+        jf_errors_add(&e, "format", "must be ndjson or csv");
+    if (period != NULL) {
+        if (period_range(period, &from, &to) != 0)
+            jf_errors_add(&e, "period", "must be a month YYYY-MM or a quarter YYYY-Qn");
+    } else if (from_s == NULL || to_s == NULL || jf_date_parse(from_s, &from) != 0 ||
+               jf_date_parse(to_s, &to) != 0 || to < from || to - from > 366) {
+        jf_errors_add(&e, period == NULL && from_s == NULL ? "period" : "from",
+                      "give period, or from and to (YYYY-MM-DD, at most a year apart)");
+    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    jf_date_format(from, from_txt);
+    jf_date_format(to, to_txt);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, EXPORT_MAX_BYTES);
+    const char *ap[] = {jf_res_id(req, agency_id)};
+    rc = jf_db_exec(conn, &agency, 1, ap, &ag);
+    if (rc != 0)
+        goto dberr;
+    /* Officials and admins export for agencies in their area; a service
+     * account only for its own agency. */
+    if (PQntuples(ag) == 0 ||
+        (jf_role_parse(req->claims.role) == JF_ROLE_SERVICE
+             ? req->claims.agency_id != agency_id
+             : !jf_scope_contains(req->claims.org_path, PQgetvalue(ag, 0, 1)))) {
+        jf_errors_add(&e, "agency_id", "no such agency in your area");
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    v = view_for_agency(PQgetvalue(ag, 0, 0));
+    upper = jf_arena_strdup(&req->arena, PQgetvalue(ag, 0, 1));
+    upper[strlen(upper) - 1] = '0';
+    const char *p[] = {PQgetvalue(ag, 0, 1), upper, jf_res_tf(v.clinical), jf_res_tf(v.economic),
+                       jf_res_tf(v.risk), jf_res_tf(v.phone_full), from_txt, to_txt};
+    rc = jf_db_exec(conn, &rows, 8, p, &res);
+    if (rc != 0)
+        goto dberr;
+    n = PQntuples(res);
+    if (csv) {
+        rc = jf_buf_puts(&out, "\xEF\xBB\xBF"); /* BOM: Excel reads UTF-8 */
+        for (int i = 0; rc == 0 && csv_columns[i]; i++)
+            rc = jf_buf_printf(&out, "%s%s", csv_columns[i], csv_columns[i + 1] ? "," : "\r\n");
+    }
+    for (int i = 0; rc == 0 && i < n; i++) {
+        jf_buf doc;
+        jf_buf_init(&doc, 1u << 20);
+        rc = jf_res_patient_append(req, &doc, PQgetvalue(res, i, 1),
+                                   (size_t)PQgetlength(res, i, 1),
+                                   PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), v);
+        if (rc == 0)
+            rc = csv ? csv_row(&out, doc.data)
+                     : (jf_buf_append(&out, doc.data, doc.len) || jf_buf_puts(&out, "\n"));
+        jf_buf_free(&doc);
+    }
+    if (rc == JF_ERR_TOO_LARGE) {
+        rc = jf_resp_problem(req, 413, "payload-too-large", "Export too large",
+                             "narrow the period or the agency's area", "period", "too large");
+        goto out;
+    }
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "export.patients", .target_type = "agency",
+                            .target_id = jf_res_id(req, agency_id),
+                            .detail_json = jf_arena_printf(&req->arena,
+                                                           "{\"from\":\"%s\",\"to\":\"%s\","
+                                                           "\"format\":\"%s\",\"records\":%d}",
+                                                           from_txt, to_txt, format, n)};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc != 0)
+        goto dberr;
+    jf_resp_header(req, "Content-Disposition",
+                   jf_arena_printf(&req->arena, "attachment; filename=\"patients-%lld-%s-%s.%s\"",
+                                   agency_id, from_txt, to_txt, format));
+    rc = jf_resp_send(req, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
+                      out.data ? out.data : "", out.len);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    jf_buf_free(&out);
+    PQclear(ag);
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static const jf_route routes[] = {
+    {"GET", "/api/v1/exports/patients", export_patients, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+};
+
+int jf_res_exports_init(void)
+{
+    jf_stmt *const s[] = {&agency, &rows};
+
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+        return JF_ERR_TOO_LARGE;
+    return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}
