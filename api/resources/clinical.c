@@ -15,8 +15,9 @@
 
 /* Everything the rules read, in one round trip. $2 is today. The current
  * risk level is the latest assessment of the highest tier within the last
- * year (else the latest of all): a city assessment outranks a community
- * one, but not for ever. */
+ * year; older ones count only when there is none that recent (then again
+ * highest tier first): a city assessment outranks a community one, but not
+ * for ever. */
 static jf_stmt facts = {
     "clinical_facts",
     "SELECT p.status,"
