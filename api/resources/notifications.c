@@ -93,10 +93,13 @@ static jf_stmt mine_stmt = {
 };
 static jf_stmt summary_stmt = {
     "notifications_summary",
+    /* Notifications, not recipient rows: a grid worker who is also the
+     * village committee's member counts one notice once. */
     "SELECT json_build_object("
-    " 'unread', count(*) FILTER (WHERE r.read_at IS NULL),"
-    " 'unacknowledged', count(*) FILTER (WHERE r.acknowledged_at IS NULL),"
-    " 'overdue', count(*) FILTER (WHERE r.acknowledged_at IS NULL AND n.deadline_at < $3),"
+    " 'unread', count(DISTINCT n.id) FILTER (WHERE r.read_at IS NULL),"
+    " 'unacknowledged', count(DISTINCT n.id) FILTER (WHERE r.acknowledged_at IS NULL),"
+    " 'overdue', count(DISTINCT n.id) FILTER (WHERE r.acknowledged_at IS NULL"
+    "  AND n.deadline_at < $3),"
     " 'escalated', (SELECT count(*) FROM notifications e WHERE e.escalated_at IS NOT NULL"
     "  AND $4::bool AND starts_with(e.org_path, $5) AND EXISTS (SELECT 1 FROM"
     "  notification_recipients x WHERE x.notification_id = e.id AND x.acknowledged_at IS NULL))"
@@ -259,8 +262,19 @@ static int ack(jf_req *req)
     if (strcmp(PQgetvalue(res, 0, 1), "0") == 0) {
         /* Not addressed to me: a supervisor sees it but must not answer for
          * the agencies; anyone else does not see it at all. */
-        rc = supervises(req) ? jf_resp_forbidden(req, "only a recipient acknowledges it")
-                             : jf_resp_not_found(req);
+        PQclear(res);
+        res = NULL;
+        const char *vp[] = {jf_res_id(req, req->claims.agency_id),
+                            jf_res_id(req, req->claims.user_id),
+                            jf_res_tf(supervises(req)),
+                            req->claims.org_path,
+                            now_text(req),
+                            jf_req_param(req, 0)};
+        rc = jf_db_exec(conn, &one_stmt, 6, vp, &res);
+        if (rc != 0)
+            goto dberr;
+        rc = PQntuples(res) > 0 ? jf_resp_forbidden(req, "only a recipient acknowledges it")
+                                : jf_resp_not_found(req);
         goto out;
     }
     if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {

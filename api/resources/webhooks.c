@@ -168,9 +168,11 @@ out:
  * service account for its own agency. */
 static bool may_see(const jf_req *req, const PGresult *r)
 {
-    if (jf_role_has(jf_role_parse(req->claims.role), JF_CAP_CONFIG_WRITE))
+    jf_role role = jf_role_parse(req->claims.role);
+
+    if (jf_role_has(role, JF_CAP_CONFIG_WRITE))
         return jf_scope_contains(req->claims.org_path, PQgetvalue(r, 0, 1));
-    return req->claims.agency_id > 0 &&
+    return role == JF_ROLE_SERVICE && req->claims.agency_id > 0 &&
            strtoll(PQgetvalue(r, 0, 2), NULL, 10) == req->claims.agency_id;
 }
 
@@ -200,13 +202,14 @@ static int list(jf_req *req)
 {
     jf_db_conn *conn;
     int rc;
-    bool admin = jf_role_has(jf_role_parse(req->claims.role), JF_CAP_CONFIG_WRITE);
+    jf_role role = jf_role_parse(req->claims.role);
+    bool admin = jf_role_has(role, JF_CAP_CONFIG_WRITE);
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     /* A service account sees its agency's endpoints only. */
     const char *p[] = {admin ? req->claims.org_path : "/none/",
-                       jf_res_id(req, req->claims.agency_id)};
+                       jf_res_id(req, role == JF_ROLE_SERVICE ? req->claims.agency_id : 0)};
     PGresult *res = NULL;
     rc = jf_db_exec(conn, &list_ep, 2, p, &res);
     jf_db_pool_release(req->app->pool, conn);

@@ -77,7 +77,7 @@ CREATE INDEX notification_recipients_inbox_user ON notification_recipients (user
 CREATE TABLE webhook_endpoints (
     id             bigserial PRIMARY KEY,
     agency_id      bigint NOT NULL REFERENCES agencies(id),
-    url            text NOT NULL CHECK (url ~ '^https?://[^ ]{3,500}$'),
+    url            text NOT NULL CHECK (url ~ '^https?://[^ ]{3,}$' AND length(url) <= 508),
     secret_cipher  bytea NOT NULL,           -- AES-256-GCM of the signing secret
     active         boolean NOT NULL DEFAULT true,
     created_at     timestamptz NOT NULL DEFAULT now()
