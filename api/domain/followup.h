@@ -39,8 +39,8 @@ typedef struct jf_due_input {
     jf_date last_reached;         /* date of the last visit that reached the patient, or NONE */
     jf_visit_class last_class;    /* its classification */
     jf_visit_class prev_class;    /* the reached visit before it (NONE if none) */
-    jf_date registered_on;        /* registration, or acceptance by transfer (a later
-                                     acceptance restarts the 14-day rule) */
+    jf_date registered_on;        /* registration */
+    jf_date accepted_on;          /* the last acceptance by transfer, or NONE */
     bool in_hospital;             /* nothing is due while in hospital */
     jf_date discharged_on;        /* last discharge, or NONE */
     int tier_cap_months;          /* the colour tier's longest interval (1..3) */

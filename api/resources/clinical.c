@@ -49,7 +49,9 @@ static jf_stmt facts = {
     "   AND h.admitted_on > $2::date - 365),"
     " EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id AND h.involuntary),"
     " (SELECT max(checked_on) FROM health_checks c WHERE c.patient_id = p.id),"
-    " p.next_due, p.next_due_joint, p.due_rule, p.risk_level, p.last_class"
+    " p.next_due, p.next_due_joint, p.due_rule, p.risk_level, p.last_class,"
+    " (SELECT max(decided_on) FROM transfers t WHERE t.patient_id = p.id"
+    "   AND t.state = 'accepted')"
     " FROM patients p LEFT JOIN LATERAL (SELECT f.id, f.visit_date, f.class, f.compliance,"
     "   (SELECT f2.class FROM follow_ups f2 WHERE f2.patient_id = p.id AND f2.reached"
     "    AND (f2.visit_date, f2.id) < (f.visit_date, f.id)"
@@ -63,7 +65,7 @@ enum { F_STATUS, F_REGISTERED, F_ALONE, F_FAMILY, F_TEKUN, F_DRIVE, F_MIGRANT, F
        F_EVER_LOST, F_RISK, F_MAX_RISK, F_LAST_DATE, F_LAST_CLASS, F_PREV_CLASS, F_COMPLIANCE,
        F_MISSES, F_REFUSED, F_INCIDENTS, F_INCIDENTS_RECENT, F_GUARDIAN, F_IN_HOSPITAL,
        F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK, F_DUE, F_DUE_JOINT, F_DUE_RULE,
-       F_STORED_RISK, F_STORED_CLASS };
+       F_STORED_RISK, F_STORED_CLASS, F_ACCEPTED };
 
 static jf_stmt config = {
     "clinical_config",
@@ -219,6 +221,7 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     din.last_class = pf.last_class;
     din.prev_class = jf_visit_class_parse(PQgetvalue(res, 0, F_PREV_CLASS));
     din.registered_on = d(res, F_REGISTERED);
+    din.accepted_on = d(res, F_ACCEPTED);
     din.in_hospital = t(res, F_IN_HOSPITAL);
     din.discharged_on = d(res, F_DISCHARGED);
     din.tier_cap_months = cfg.interval_months[tier.colour];

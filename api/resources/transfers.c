@@ -279,7 +279,7 @@ static int decide_transfer(jf_req *req, const char *verb)
         /* Accepted: the record moves and restarts its 14-day clock there.
          * Returned or cancelled: the patient stays, back in care. */
         const char *mp[] = {pid, "in_care", accepting ? PQgetvalue(t, 0, T_TO_UNIT) : NULL,
-                            accepting ? date : NULL};
+                            NULL};
         if (rc == 0)
             rc = jf_db_exec(conn, &move_patient, 4, mp, &res);
     }

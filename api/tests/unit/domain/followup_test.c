@@ -114,12 +114,13 @@ static void due_table(void **state)
          false, "2026-03-15", false},
         {"new in a joint tier", NULL, "2026-03-01", NULL, NO, NO, false, 1, true, "2026-03-15",
          true},
-        {"accepted by transfer after the last visit: 14 days", "2026-01-10", "2026-03-01", NULL,
-         ST, ST, false, 3, false, "2026-03-15", false},
+        {"a history older than registration keeps the visit rules", "2026-01-10", "2026-03-01",
+         NULL, ST, ST, false, 3, false, "2026-04-10", false},
     };
 
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         jf_due_input in = {
+            .accepted_on = JF_DATE_NONE,
             .last_reached = D(rows[i].last),
             .last_class = rows[i].last_class,
             .prev_class = rows[i].prev_class,
@@ -142,6 +143,21 @@ static void due_table(void **state)
     }
 }
 
+static void transfer_acceptance_restarts_two_weeks(void **state)
+{
+    jf_due_input in = {.last_reached = D("2026-01-10"), .last_class = ST, .prev_class = ST,
+                       .registered_on = D("2020-01-01"), .accepted_on = D("2026-03-01"),
+                       .discharged_on = JF_DATE_NONE, .tier_cap_months = 3};
+    jf_due got = jf_followup_next_due(&in);
+
+    assert_int_equal(got.date, D("2026-03-15"));
+    assert_string_equal(got.rule, "transfer_14d");
+    /* Visited after acceptance: the ordinary rules again. */
+    in.last_reached = D("2026-03-10");
+    got = jf_followup_next_due(&in);
+    assert_int_equal(got.date, D("2026-06-10"));
+}
+
 static void never_more_than_three_months_apart(void **state)
 {
     /* Whatever the class and tier, the next visit is at most 3 months on. */
@@ -150,8 +166,10 @@ static void never_more_than_three_months_apart(void **state)
     for (jf_date d = start; d < start + 400; d += 7)
         for (int c = ST; c <= US; c++)
             for (int cap = 0; cap <= 4; cap++) {
-                jf_due_input in = {d, (jf_visit_class)c, ST, start, false, JF_DATE_NONE, cap,
-                                   false};
+                jf_due_input in = {.last_reached = d, .last_class = (jf_visit_class)c,
+                                   .prev_class = ST, .registered_on = start,
+                                   .accepted_on = JF_DATE_NONE, .discharged_on = JF_DATE_NONE,
+                                   .tier_cap_months = cap};
                 jf_due got = jf_followup_next_due(&in);
                 assert_true(got.date > d);
                 assert_true(got.date <= jf_date_add_months(d, 3));
@@ -179,6 +197,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(classification_table),
         cmocka_unit_test(due_table),
+        cmocka_unit_test(transfer_acceptance_restarts_two_weeks),
         cmocka_unit_test(never_more_than_three_months_apart),
         cmocka_unit_test(lost_after_three_misses),
         cmocka_unit_test(class_names_round_trip),
