@@ -1,8 +1,8 @@
 # syntax=docker/dockerfile:1
 #
-# jingfang (精防) API image: jingfang-api, jingfang-migrate and the SQL
-# migrations. Built in two stages so that the runtime image carries neither a
-# compiler nor headers.
+# jingfang (精防) image: jingfang-api, jingfang-worker, jingfang-migrate and
+# the SQL migrations. Built in two stages so that the runtime image carries
+# neither a compiler nor headers.
 #
 #   docker build -t jingfang-api:local .
 
@@ -53,13 +53,14 @@ RUN groupadd --system jingfang \
  && useradd --system --gid jingfang --no-create-home \
         --home-dir /nonexistent --shell /usr/sbin/nologin jingfang
 
-# jingfang-worker joins this line when the notifications work brings it.
-COPY --from=build /src/build/api/jingfang-api /src/build/api/jingfang-migrate /usr/local/bin/
+COPY --from=build /src/build/api/jingfang-api /src/build/api/jingfang-worker \
+                  /src/build/api/jingfang-migrate /usr/local/bin/
 COPY --from=build /src/db/ /opt/jingfang/db/
 
 # Fail the image build, not the first start, when a shared library the
 # binaries link against is missing from the list above.
-RUN for bin in /usr/local/bin/jingfang-api /usr/local/bin/jingfang-migrate; do \
+RUN for bin in /usr/local/bin/jingfang-api /usr/local/bin/jingfang-worker \
+               /usr/local/bin/jingfang-migrate; do \
         if ldd "$bin" | grep -F 'not found'; then \
             echo "missing shared library for $bin" >&2; exit 1; \
         fi; \

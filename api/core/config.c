@@ -47,6 +47,12 @@ static const struct cfg_row cfg_rows[] = {
      "failed logins before back-off starts"},
     {"JF_TEST_CLOCK", CFG_INT, "0", 0, 1, F(test_clock),
      "1: honour X-Test-Date (tests only; never in production)"},
+    {"JF_WORKER_INTERVAL_MS", CFG_INT, "2000", 100, 3600000, F(worker_interval_ms),
+     "jingfang-worker: pause between passes"},
+    {"JF_WEBHOOK_MAX_ATTEMPTS", CFG_INT, "8", 1, 50, F(webhook_max_attempts),
+     "webhook attempts before a delivery is dead"},
+    {"JF_WEBHOOK_TIMEOUT_MS", CFG_INT, "5000", 100, 60000, F(webhook_timeout_ms),
+     "timeout of one webhook POST"},
     {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
     {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
 };

@@ -56,13 +56,14 @@ jf_due jf_followup_next_due(const jf_due_input *in)
     if (in->discharged_on != JF_DATE_NONE &&
         (in->last_reached == JF_DATE_NONE || in->discharged_on >= in->last_reached))
         return due(in->discharged_on + 7, joint, "discharge_7d");
+    /* Accepted by transfer and not reached since: the receiving side must
+     * visit within two weeks of accepting. */
+    if (in->accepted_on != JF_DATE_NONE &&
+        (in->last_reached == JF_DATE_NONE || in->last_reached < in->accepted_on))
+        return due(in->accepted_on + 14, joint, "transfer_14d");
     /* Newly registered and never reached: within 14 days. */
     if (in->last_reached == JF_DATE_NONE)
         return due(in->registered_on + 14, joint, "new_14d");
-    /* Accepted by transfer and not reached since: the receiving side must
-     * visit within two weeks. */
-    if (in->accepted_on != JF_DATE_NONE && in->last_reached < in->accepted_on)
-        return due(in->accepted_on + 14, joint, "transfer_14d");
 
     switch (in->last_class) {
     case JF_CLASS_UNSTABLE:

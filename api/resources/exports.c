@@ -46,24 +46,27 @@ static jf_patient_view view_for_agency(const char *kind)
     return jf_view_for_role(JF_ROLE_GRID_WORKER); /* identity, risk, masked ID */
 }
 
-/* "2026-10" or "2026-Q3" → [from, to]; 0 or -1. */
+/* "2026-10" or "2026-Q3" → [from, to]; 0 or -1. Exactly those shapes. */
 static int period_range(const char *s, jf_date *from, jf_date *to)
 {
-    int y, m, q;
-    char tail;
+    int y, m;
 
-    if (sscanf(s, "%4d-Q%1d%c", &y, &q, &tail) == 2 && q >= 1 && q <= 4 &&
-        jf_date_valid(y, 1, 1)) {
-        *from = jf_date_from_ymd(y, 3 * q - 2, 1);
+    if (strlen(s) != 7 || strspn(s, "0123456789") != 4 || s[4] != '-')
+        return -1;
+    y = (s[0] - '0') * 1000 + (s[1] - '0') * 100 + (s[2] - '0') * 10 + (s[3] - '0');
+    if (s[5] == 'Q' && s[6] >= '1' && s[6] <= '4' && jf_date_valid(y, 1, 1)) {
+        *from = jf_date_from_ymd(y, 3 * (s[6] - '0') - 2, 1);
         *to = jf_date_add_months(*from, 3) - 1;
         return 0;
     }
-    if (strlen(s) == 7 && sscanf(s, "%4d-%2d%c", &y, &m, &tail) == 2 && jf_date_valid(y, m, 1)) {
-        *from = jf_date_from_ymd(y, m, 1);
-        *to = jf_date_add_months(*from, 1) - 1;
-        return 0;
-    }
-    return -1;
+    if (strspn(s + 5, "0123456789") != 2)
+        return -1;
+    m = (s[5] - '0') * 10 + (s[6] - '0');
+    if (!jf_date_valid(y, m, 1))
+        return -1;
+    *from = jf_date_from_ymd(y, m, 1);
+    *to = jf_date_add_months(*from, 1) - 1;
+    return 0;
 }
 
 /* One CSV cell: quoted when needed, quotes doubled. */
@@ -140,13 +143,26 @@ static int export_patients(jf_req *req)
     if (period != NULL) {
         if (period_range(period, &from, &to) != 0)
             jf_errors_add(&e, "period", "must be a month YYYY-MM or a quarter YYYY-Qn");
-    } else if (from_s == NULL || to_s == NULL || jf_date_parse(from_s, &from) != 0 ||
-               jf_date_parse(to_s, &to) != 0 || to < from || to - from > 366) {
-        jf_errors_add(&e, period == NULL && from_s == NULL ? "period" : "from",
-                      "give period, or from and to (YYYY-MM-DD, at most a year apart)");
+    } else if (from_s == NULL && to_s == NULL) {
+        jf_errors_add(&e, "period", "give period, or from and to");
+    } else {
+        if (from_s == NULL || jf_date_parse(from_s, &from) != 0)
+            jf_errors_add(&e, "from", "must be a date YYYY-MM-DD");
+        if (to_s == NULL || jf_date_parse(to_s, &to) != 0)
+            jf_errors_add(&e, "to", "must be a date YYYY-MM-DD");
+        else if (from != JF_DATE_NONE && (to < from || to - from > 366))
+            jf_errors_add(&e, "to", "must be on or after from, at most a year later");
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
+    /* Exports are handed over by officials and admins, or fetched by the
+     * agency's own system; a doctor or a police officer does not export
+     * another agency's view. */
+    {
+        jf_role r = jf_role_parse(req->claims.role);
+        if (r != JF_ROLE_OFFICIAL && r != JF_ROLE_ADMIN && r != JF_ROLE_SERVICE)
+            return jf_resp_forbidden(req, "exports are for officials, admins and agency systems");
+    }
     jf_date_format(from, from_txt);
     jf_date_format(to, to_txt);
     if ((rc = jf_res_acquire(req, &conn)) != 0)

@@ -167,6 +167,18 @@ static int change_status(jf_req *req)
                                                  .from_status = jf_pstatus_name(row.status),
                                                  .to_status = status, .reason = reason,
                                                  .death_cause = cause});
+    if (rc == 0 && row.status == JF_PS_MOVED_OUT) {
+        /* Leaving moved_out otherwise than by a decision ends the transfer. */
+        PGresult *c = NULL;
+        const char *cp[] = {row.id, date, jf_res_id(req, req->claims.user_id),
+                            jf_pstatus_name(to)};
+        rc = jf_db_exec_sql(conn,
+                            "UPDATE transfers SET state = 'cancelled', decided_on = $2::date,"
+                            " decided_by = $3, decision_note = 'status changed to ' || $4"
+                            " WHERE patient_id = $1 AND state = 'pending'",
+                            4, cp, &c);
+        PQclear(c);
+    }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {

@@ -261,6 +261,29 @@ static int decide_transfer(jf_req *req, const char *verb)
                              "the transfer is no longer pending", "state", "is not pending");
         goto out;
     }
+    if (strcmp(PQgetvalue(t, 0, T_PSTATUS), "moved_out") != 0) {
+        rc = jf_resp_problem(req, 409, "transition-refused", "Patient changed",
+                             "the patient is no longer moving out", "status",
+                             "is not moved_out");
+        goto out;
+    }
+    {
+        /* A decision cannot precede the move. */
+        jf_date moved, when;
+        PGresult *m = NULL;
+        const char *mp[] = {jf_req_param(req, 0)};
+        rc = jf_db_exec_sql(conn, "SELECT moved_on FROM transfers WHERE id = $1", 1, mp, &m);
+        if (rc == 0 && jf_date_parse(PQgetvalue(m, 0, 0), &moved) == 0 &&
+            jf_date_parse(date, &when) == 0 && when < moved)
+            jf_errors_add(&e, "date", "must not be before the move (moved_on)");
+        PQclear(m);
+        if (rc != 0)
+            goto dberr;
+        if (jf_errors_any(&e)) {
+            rc = jf_errors_respond(req, &e);
+            goto out;
+        }
+    }
     pid = PQgetvalue(t, 0, T_PATIENT);
     state = accepting ? "accepted" : cancelling ? "cancelled" : "returned";
     rc = jf_db_begin(conn);

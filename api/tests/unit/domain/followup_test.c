@@ -152,6 +152,10 @@ static void transfer_acceptance_restarts_two_weeks(void **state)
 
     assert_int_equal(got.date, D("2026-03-15"));
     assert_string_equal(got.rule, "transfer_14d");
+    /* Never visited, accepted after registration: two weeks from acceptance. */
+    in.last_reached = JF_DATE_NONE;
+    got = jf_followup_next_due(&in);
+    assert_int_equal(got.date, D("2026-03-15"));
     /* Visited after acceptance: the ordinary rules again. */
     in.last_reached = D("2026-03-10");
     got = jf_followup_next_due(&in);

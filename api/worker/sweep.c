@@ -1,0 +1,170 @@
+/* Escalation and overdue sweeps: idempotent SQL passes raising and escalating notifications. */
+#include "sweep.h"
+#include "../core/err.h"
+#include "../core/log.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* Cases raised per statement, so that a first run over a large register is
+ * many short transactions rather than one long one. */
+#define SWEEP_BATCH 500
+/* Statements per sweep and pass: the rest waits for the next pass. */
+#define SWEEP_MAX_ROUNDS 200
+
+/* $1 now. Every notification whose deadline passed with a recipient that has
+ * not acknowledged goes to the township whose path prefixes the patient's.
+ * escalated_at IS NULL makes it once only, also between racing workers (the
+ * second waits for the first's row lock, then sees it escalated). */
+static jf_stmt escalate = {
+    "worker_escalate",
+    "UPDATE notifications n SET escalated_at = coalesce($1::timestamptz, now()),"
+    " escalated_unit_id = (SELECT o.id FROM org_units o WHERE o.level = 'township'"
+    "  AND starts_with(n.org_path, o.path) ORDER BY length(o.path) DESC LIMIT 1)"
+    " WHERE n.escalated_at IS NULL AND n.deadline_at < coalesce($1::timestamptz, now())"
+    " AND EXISTS (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"
+    "  AND r.acknowledged_at IS NULL)",
+    0,
+};
+
+/* $1 now, $2 tolerance days, $3 batch. A patient on the register (在册) whose
+ * next follow-up was due more than the tolerance ago. In hospital there is
+ * no due date (next_due is NULL), so no notification. The NOT EXISTS keeps
+ * notify() from being called for cases already raised; its ON CONFLICT on
+ * the dedup key settles races with another worker. Returns (candidates,
+ * raised). */
+static jf_stmt followups = {
+    "worker_sweep_followups",
+    "WITH c AS (SELECT p.id, p.next_due,"
+    "  'followup_overdue:' || p.id || ':' || to_char(p.next_due, 'YYYY-MM-DD') AS dedup"
+    "  FROM patients p"
+    "  WHERE p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    "  AND p.next_due < coalesce($1::timestamptz, now())::date - $2::int"
+    "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
+    "   'followup_overdue:' || p.id || ':' || to_char(p.next_due, 'YYYY-MM-DD'))"
+    "  ORDER BY p.id LIMIT $3::int),"
+    " r AS (SELECT notify('followup_overdue', c.id, NULL,"
+    "  jsonb_build_object('next_due', c.next_due), NULL, NULL, c.dedup,"
+    "  coalesce($1::timestamptz, now())) AS nid FROM c)"
+    " SELECT count(*), count(nid) FROM r",
+    0,
+};
+
+/* $1 now, $2 batch. The condition of the 取药超期 worklist
+ * (resources/medication.c): on the register and out of hospital, on a
+ * prescription active today, and the latest pick-up's supply ran out more
+ * than clinical_settings.pickup_tolerance_days ago. Keyed by the date the
+ * supply ran out, so a later pick-up that runs out again raises anew. */
+static jf_stmt pickups = {
+    "worker_sweep_pickups",
+    "WITH s AS (SELECT coalesce((SELECT value FROM clinical_settings"
+    "   WHERE key = 'pickup_tolerance_days'), 7) AS tol,"
+    "  coalesce($1::timestamptz, now())::date AS today),"
+    " c AS (SELECT p.id, lp.id AS pickup_id, lp.picked_on + lp.days_supplied AS expected_by,"
+    "  s.today - (lp.picked_on + lp.days_supplied) AS days_late,"
+    "  'pickup_overdue:' || p.id || ':' || to_char(lp.picked_on + lp.days_supplied,"
+    "   'YYYY-MM-DD') AS dedup"
+    "  FROM s, patients p JOIN LATERAL (SELECT m.* FROM medication_pickups m"
+    "   WHERE m.patient_id = p.id ORDER BY m.picked_on DESC, m.id DESC LIMIT 1) lp ON true"
+    "  WHERE p.status IN ('registered', 'in_care', 'lost', 'moved_out')"
+    "  AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
+    "   AND r.started_on <= s.today AND (r.ended_on IS NULL OR r.ended_on > s.today))"
+    "  AND lp.picked_on + lp.days_supplied + s.tol < s.today"
+    "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
+    "   'pickup_overdue:' || p.id || ':' || to_char(lp.picked_on + lp.days_supplied,"
+    "   'YYYY-MM-DD'))"
+    "  ORDER BY p.id LIMIT $2::int),"
+    " r AS (SELECT notify('pickup_overdue', c.id, NULL, jsonb_build_object("
+    "  'expected_by', c.expected_by, 'days_late', c.days_late, 'last_pickup_id', c.pickup_id),"
+    "  NULL, NULL, c.dedup, coalesce($1::timestamptz, now())) AS nid FROM c)"
+    " SELECT count(*), count(nid) FROM r",
+    0,
+};
+
+int jf_sweep_init(void)
+{
+    jf_stmt *const s[] = {&escalate, &followups, &pickups};
+
+    return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
+}
+
+static int sweep_escalate(jf_db_conn *conn, const char *now, long *count)
+{
+    const char *p[] = {now};
+    PGresult *res = NULL;
+    int rc = jf_db_exec(conn, &escalate, 1, p, &res);
+
+    if (rc == 0)
+        *count += strtol(PQcmdTuples(res), NULL, 10);
+    else
+        jf_log_error("sweep", "escalation failed: %s %s", jf_err_str(rc),
+                     res ? PQresultErrorMessage(res) : "");
+    PQclear(res);
+    return rc;
+}
+
+/* Run a raising statement (params end with the batch size) until a round
+ * finds fewer candidates than a batch. */
+static int sweep_raise(jf_db_conn *conn, const jf_stmt *stmt, int n, const char *const *p,
+                       long *count)
+{
+    PGresult *res = NULL;
+    long candidates = SWEEP_BATCH;
+    int rc = 0;
+
+    for (int round = 0; rc == 0 && candidates == SWEEP_BATCH && round < SWEEP_MAX_ROUNDS; round++) {
+        rc = jf_db_exec(conn, stmt, n, p, &res);
+        if (rc != 0) {
+            jf_log_error("sweep", "%s failed: %s %s", stmt->name, jf_err_str(rc),
+                         res ? PQresultErrorMessage(res) : "");
+            break;
+        }
+        candidates = strtol(PQgetvalue(res, 0, 0), NULL, 10);
+        *count += strtol(PQgetvalue(res, 0, 1), NULL, 10);
+        PQclear(res);
+        res = NULL;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* One JSON line per pass of the sweeps, with what each did. */
+static void log_counts(const jf_sweep_counts *c, int rc)
+{
+    char ts[40], line[512];
+    int n;
+
+    jf_log_timestamp(ts, sizeof(ts));
+    n = snprintf(line, sizeof(line),
+                 "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"sweep\",\"escalated\":%ld,"
+                 "\"followup_overdue\":%ld,\"pickup_overdue\":%ld,\"complete\":%s}",
+                 ts, rc == 0 ? "info" : "error", c->escalated, c->followup_overdue,
+                 c->pickup_overdue, rc == 0 ? "true" : "false");
+    if (n > 0 && (size_t)n < sizeof(line))
+        jf_log_line(line, (size_t)n);
+}
+
+int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts)
+{
+    char batch[16], tolerance[16];
+    const char *fp[3], *pp[2];
+    int rc;
+
+    snprintf(batch, sizeof(batch), "%d", SWEEP_BATCH);
+    snprintf(tolerance, sizeof(tolerance), "%d", JF_SWEEP_FOLLOWUP_TOLERANCE_DAYS);
+    fp[0] = now;
+    fp[1] = tolerance;
+    fp[2] = batch;
+    pp[0] = now;
+    pp[1] = batch;
+    memset(counts, 0, sizeof(*counts));
+    /* Escalate first: what the sweeps raise now has a deadline ahead. */
+    rc = sweep_escalate(conn, now, &counts->escalated);
+    if (rc == 0)
+        rc = sweep_raise(conn, &followups, 3, fp, &counts->followup_overdue);
+    if (rc == 0)
+        rc = sweep_raise(conn, &pickups, 2, pp, &counts->pickup_overdue);
+    log_counts(counts, rc);
+    return rc;
+}

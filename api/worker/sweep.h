@@ -1,0 +1,34 @@
+/* The worker's scheduled rules over dates and deadlines, each an idempotent
+ * SQL pass that any number of workers may run at the same time:
+ * - escalation: a notification past its deadline that some recipient has
+ *   not acknowledged is escalated, once, to the township containing the
+ *   patient's unit (DOMAIN.md, "Inter-agency notifications");
+ * - follow-ups overdue past a tolerance raise 'followup_overdue', and
+ *   medication pick-ups overdue raise 'pickup_overdue' — once per case:
+ *   the dedup key names the patient and the date that was missed, so a
+ *   case raises again only when a new due date is missed. */
+#ifndef JF_SWEEP_H
+#define JF_SWEEP_H
+
+#include "../db/pool.h"
+
+/* Days a follow-up may be overdue before it is notified. There is no
+ * clinical setting for it yet; the overdue worklist shows every overdue
+ * patient from the first day, and a notification to other agencies is for
+ * the cases that a week of the ordinary routine has not resolved. */
+#define JF_SWEEP_FOLLOWUP_TOLERANCE_DAYS 7
+
+typedef struct jf_sweep_counts {
+    long escalated;
+    long followup_overdue;
+    long pickup_overdue;
+} jf_sweep_counts;
+
+/* Register the statements (single-threaded start-up). 0 or JF_ERR_TOO_LARGE. */
+int jf_sweep_init(void);
+/* Run every sweep as of now (text timestamptz; NULL: the database's now()),
+ * each in its own short statements, and log the counts. 0 or a negative
+ * jf_err; counts holds what was done up to a failure. */
+int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts);
+
+#endif
