@@ -3,9 +3,12 @@
  * that a patient's whereabouts are unknown (去向不明). A write that moves the
  * patient's status does so with a dated status event; every write
  * recomputes the derived clinical state (colour, flags, next due,
- * health-check due) and is audited in the same transaction. */
+ * health-check due) and is audited in the same transaction. The cores of
+ * admission, discharge and incident are shared with the incoming calls of
+ * external systems (episodes.h, integrations.c). */
 #include "clinical.h"
 #include "common.h"
+#include "episodes.h"
 #include "notify.h"
 #include "patients.h"
 #include "resources.h"
@@ -56,6 +59,9 @@ static jf_stmt adm_lock = {
     " WHERE id = $2 AND patient_id = $1 FOR UPDATE",
     0,
 };
+static jf_stmt adm_open = {
+    "admission_open",
+    "SELECT id FROM hospitalisations WHERE patient_id = $1 AND discharged_on IS NULL", 0};
 static jf_stmt adm_discharge = {
     "admission_discharge",
     "UPDATE hospitalisations h SET discharged_on = $3::date, discharge_note = $4"
@@ -112,7 +118,7 @@ static jf_stmt state = {
     0,
 };
 
-static const char *const incident_kinds[] = {"mild_trouble", "trouble", "disaster", NULL};
+const char *const jf_incident_kinds[] = {"mild_trouble", "trouble", "disaster", NULL};
 static const char *const check_items[] = {
     "blood_routine", "liver_function", "ecg",   "blood_glucose",
     "blood_lipids",  "physical_exam",  "other", NULL};
@@ -198,40 +204,59 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
     return jf_audit_record(conn, req, &a);
 }
 
-/* Insert one record (stmt returns its id and JSON) for the loaded patient,
- * recompute the derived state, raise notify_kind (when not NULL) with the
- * record as detail, audit {"<key>": id} as action, commit and answer 201
- * with the record. Answers every failure itself. */
-static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
-                         const jf_stmt *stmt, int n, const char *const *p, const char *action,
-                         const char *key, const char *notify_kind)
+/* Insert one record (stmt returns its id and JSON) for the loaded patient
+ * inside the open transaction, recompute the derived state, raise
+ * notify_kind (when not NULL) with the record as detail and audit
+ * {"<key>": id} as action; the record goes to out (empty on entry).
+ * Returns 0, or a negative jf_err with the failure answered. */
+static int record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                        const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                        const char *key, const char *notify_kind, jf_buf *out)
 {
     PGresult *res = NULL;
     const char *id = NULL;
-    jf_buf out;
-    int rc = jf_db_begin(conn);
+    int rc = jf_db_exec(conn, stmt, n, p, &res);
 
-    jf_buf_init(&out, 1u << 16);
-    if (rc == 0)
-        rc = jf_db_exec(conn, stmt, n, p, &res);
     if (rc == 0) {
         id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+        rc = jf_buf_append(out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row->id);
     if (rc == 0 && notify_kind != NULL)
-        rc = jf_notify(req, conn, notify_kind, row->id, out.data, NULL);
+        rc = jf_notify(req, conn, notify_kind, row->id, out->data, NULL);
     if (rc == 0)
         rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
-    if (rc == 0)
-        rc = jf_db_commit(conn);
+    if (rc != 0)
+        jf_res_db_error(req, rc, res);
+    PQclear(res);
+    return rc;
+}
+
+/* record_write in a transaction of its own, committed, answered 201 with the
+ * record. Answers every failure itself. */
+static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                         const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                         const char *key, const char *notify_kind)
+{
+    jf_buf out;
+    int rc = jf_db_begin(conn);
+
+    jf_buf_init(&out, 1u << 16);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+        goto out;
+    }
+    rc = record_write(req, conn, row, stmt, n, p, action, key, notify_kind, &out);
+    if (rc != 0)
+        goto out;
+    rc = jf_db_commit(conn);
     if (rc == 0)
         rc = jf_resp_json_text(req, 201, out.data, out.len);
     else
-        jf_res_db_error(req, rc, res);
+        jf_res_db_error(req, rc, NULL);
+out:
     jf_buf_free(&out);
-    PQclear(res);
     return rc;
 }
 
@@ -289,55 +314,35 @@ static const char *admit_refusal(jf_pstatus s)
     }
 }
 
-/* POST /patients/{id}/admissions {admitted_on, hospital, involuntary, reason?} */
-static int admit(jf_req *req)
+int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                     const jf_admission *a, jf_buf *out)
 {
-    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
     jf_errors e = {0};
-    jf_patient_row row;
-    jf_db_conn *conn = NULL;
     PGresult *res = NULL;
-    bool involuntary = false;
     const char *why, *aid = NULL;
-    jf_buf out;
     int rc;
 
-    if ((rc = jf_req_read_json(req)) != 0)
-        return rc;
-    jf_body_only(req, &e, allowed);
-    const char *on = jf_body_date(req, &e, "admitted_on", true);
-    const char *hospital = jf_body_str(req, &e, "hospital", true, 1, 100);
-    const char *reason = jf_body_str(req, &e, "reason", false, 1, 500);
-    jf_body_bool(req, &e, "involuntary", true, &involuntary);
-    if (jf_errors_any(&e))
-        return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    why = admit_refusal(row.status);
+    why = admit_refusal(row->status);
     if (why != NULL) {
-        rc = refuse(req, "No admission for this record", why);
-        goto out;
+        refuse(req, "No admission for this record", why);
+        return JF_ERR_CONFLICT;
     }
-    rc = jf_db_begin(conn);
-    const char *sp[] = {row.id};
-    if (rc == 0)
-        rc = jf_db_exec(conn, &adm_state, 1, sp, &res);
+    const char *sp[] = {row->id};
+    rc = jf_db_exec(conn, &adm_state, 1, sp, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (!PQgetisnull(res, 0, 0)) {
         const char *open = PQgetvalue(res, 0, 0), *bar = strchr(open, '|');
-        rc = jf_resp_problem(req, 409, "transition-refused", "Already admitted",
-                             jf_arena_printf(&req->arena,
-                                             "admission %.*s has been open since %s: discharge "
-                                             "it first",
-                                             (int)(bar ? bar - open : 0), open, bar ? bar + 1 : ""),
-                             "admitted_on", "the patient is already in hospital");
+        jf_resp_problem(req, 409, "transition-refused", "Already admitted",
+                        jf_arena_printf(&req->arena,
+                                        "admission %.*s has been open since %s: discharge "
+                                        "it first",
+                                        (int)(bar ? bar - open : 0), open, bar ? bar + 1 : ""),
+                        "admitted_on", "the patient is already in hospital");
+        rc = JF_ERR_CONFLICT;
         goto out;
     }
-    if (!PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), on) > 0) {
+    if (!PQgetisnull(res, 0, 1) && strcmp(PQgetvalue(res, 0, 1), a->admitted_on) > 0) {
         jf_errors_add(&e, "admitted_on", "must not be before the last discharge (%s)",
                       PQgetvalue(res, 0, 1));
         rc = jf_errors_respond(req, &e);
@@ -346,47 +351,146 @@ static int admit(jf_req *req)
     PQclear(res);
     res = NULL;
     {
-        const char *p[] = {row.id,   on,
-                           hospital, jf_res_tf(involuntary),
-                           reason,   jf_res_id(req, req->claims.user_id)};
+        const char *p[] = {row->id,     a->admitted_on,
+                           a->hospital, jf_res_tf(a->involuntary),
+                           a->reason,   jf_res_id(req, req->claims.user_id)};
         rc = jf_db_exec(conn, &adm_insert, 6, p, &res);
     }
     if (rc == 0) {
         aid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+        rc = jf_buf_append(out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     } else if (strcmp(jf_db_sqlstate(res), "23505") == 0) {
         /* hospitalisations_one_open: another admission landed meanwhile */
-        rc = jf_resp_problem(req, 409, "transition-refused", "Already admitted",
-                             "another admission was recorded meanwhile; reload", "admitted_on",
-                             "the patient is already in hospital");
+        jf_resp_problem(req, 409, "transition-refused", "Already admitted",
+                        "another admission was recorded meanwhile; reload", "admitted_on",
+                        "the patient is already in hospital");
+        rc = JF_ERR_CONFLICT;
         goto out;
     }
-    if (rc != 0)
-        goto dberr;
-    rc = move_status(req, conn, &row, JF_PS_HOSPITALISED, on,
-                     jf_arena_printf(&req->arena, "admitted to %s%s", hospital,
-                                     involuntary ? " involuntarily (强制送医)" : ""),
-                     jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
-    if (rc == JF_ERR_CONFLICT)
-        goto out;
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = move_status(req, conn, row, JF_PS_HOSPITALISED, a->admitted_on,
+                         jf_arena_printf(&req->arena, "admitted to %s%s", a->hospital,
+                                         a->involuntary ? " involuntarily (强制送医)" : ""),
+                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
     if (rc == 0)
-        rc = audit(req, conn, &row, "admission.create",
+        rc = jf_clinical_recompute(req, conn, row->id);
+    if (rc == 0)
+        rc = audit(req, conn, row, "admission.create",
                    jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"involuntary\":%s}", aid,
-                                   jf_res_tf(involuntary)));
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
+                                   jf_res_tf(a->involuntary)));
+out:
+    if (rc != 0 && req->status == 0)
+        jf_res_db_error(req, rc, res);
+    PQclear(res);
+    return rc;
+}
+
+/* POST /patients/{id}/admissions {admitted_on, hospital, involuntary, reason?} */
+static int admit(jf_req *req)
+{
+    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_admission a = {0};
+    jf_db_conn *conn = NULL;
+    jf_buf out;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    a.admitted_on = jf_body_date(req, &e, "admitted_on", true);
+    a.hospital = jf_body_str(req, &e, "hospital", true, 1, 100);
+    a.reason = jf_body_str(req, &e, "reason", false, 1, 500);
+    jf_body_bool(req, &e, "involuntary", true, &a.involuntary);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 16);
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    rc = jf_db_begin(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+        goto out;
+    }
+    if ((rc = jf_episode_admit(req, conn, &row, &a, &out)) != 0)
+        goto out;
+    rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+        goto out;
+    }
     rc = jf_resp_json_text(req, 201, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&out);
-    PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                         const char *admission_id, const char *on, const char *note, jf_buf *out)
+{
+    jf_errors e = {0};
+    PGresult *res = NULL;
+    const char *hospital;
+    int rc;
+
+    if (admission_id == NULL) {
+        const char *op[] = {row->id};
+        rc = jf_db_exec(conn, &adm_open, 1, op, &res);
+        if (rc != 0)
+            goto out;
+        if (PQntuples(res) == 0) {
+            jf_resp_problem(req, 409, "transition-refused", "No discharge without an admission",
+                            "this patient has no open admission", "discharged_on",
+                            "the patient is not in hospital");
+            rc = JF_ERR_CONFLICT;
+            goto out;
+        }
+        admission_id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+        PQclear(res);
+        res = NULL;
+    }
+    const char *p[] = {row->id, admission_id, on, note};
+    rc = jf_db_exec(conn, &adm_lock, 2, p, &res);
+    if (rc != 0)
+        goto out;
+    if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
+        jf_resp_problem(
+            req, 409, "transition-refused", "No discharge without an admission",
+            PQntuples(res) == 0
+                ? "this patient has no such admission"
+                : jf_arena_printf(&req->arena, "this admission ended on %s", PQgetvalue(res, 0, 1)),
+            "admission_id", "is not an open admission of this patient");
+        rc = JF_ERR_CONFLICT;
+        goto out;
+    }
+    if (strcmp(on, PQgetvalue(res, 0, 0)) < 0) {
+        jf_errors_add(&e, "discharged_on", "must not be before admitted_on (%s)",
+                      PQgetvalue(res, 0, 0));
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    hospital = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
+    PQclear(res);
+    rc = jf_db_exec(conn, &adm_discharge, 4, p, &res);
+    if (rc == 0)
+        rc = jf_buf_append(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0 && row->status == JF_PS_HOSPITALISED)
+        rc = move_status(req, conn, row, JF_PS_IN_CARE, on,
+                         jf_arena_printf(&req->arena, "discharged from %s", hospital),
+                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, row->id);
+    if (rc == 0)
+        rc = audit(req, conn, row, "admission.discharge",
+                   jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
+out:
+    if (rc != 0 && req->status == 0)
+        jf_res_db_error(req, rc, res);
+    PQclear(res);
     return rc;
 }
 
@@ -397,7 +501,6 @@ static int discharge(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_db_conn *conn = NULL;
-    PGresult *res = NULL;
     jf_buf out;
     int rc;
 
@@ -416,54 +519,20 @@ static int discharge(jf_req *req)
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
     rc = jf_db_begin(conn);
-    const char *p[] = {row.id, jf_req_param(req, 1), on, note};
-    if (rc == 0)
-        rc = jf_db_exec(conn, &adm_lock, 2, p, &res);
-    if (rc != 0)
-        goto dberr;
-    if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
-        rc = jf_resp_problem(
-            req, 409, "transition-refused", "No discharge without an admission",
-            PQntuples(res) == 0
-                ? "this patient has no such admission"
-                : jf_arena_printf(&req->arena, "this admission ended on %s", PQgetvalue(res, 0, 1)),
-            "admission_id", "is not an open admission of this patient");
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    if (strcmp(on, PQgetvalue(res, 0, 0)) < 0) {
-        jf_errors_add(&e, "discharged_on", "must not be before admitted_on (%s)",
-                      PQgetvalue(res, 0, 0));
-        rc = jf_errors_respond(req, &e);
+    if ((rc = jf_episode_discharge(req, conn, &row, jf_req_param(req, 1), on, note, &out)) != 0)
+        goto out;
+    rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    const char *hospital = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
-    PQclear(res);
-    rc = jf_db_exec(conn, &adm_discharge, 4, p, &res);
-    if (rc == 0)
-        rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    if (rc == 0 && row.status == JF_PS_HOSPITALISED) {
-        rc = move_status(req, conn, &row, JF_PS_IN_CARE, on,
-                         jf_arena_printf(&req->arena, "discharged from %s", hospital),
-                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", p[1]));
-        if (rc == JF_ERR_CONFLICT)
-            goto out;
-    }
-    if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
-    if (rc == 0)
-        rc = audit(req, conn, &row, "admission.discharge",
-                   jf_arena_printf(&req->arena, "{\"admission_id\":%s}", p[1]));
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
     rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&out);
-    PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
@@ -471,6 +540,27 @@ out:
 static int list_admissions(jf_req *req)
 {
     return list_records(req, &adm_list, "admissions");
+}
+
+int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                        const jf_incident *in, jf_buf *out)
+{
+    if (row->status == JF_PS_RULED_OUT) {
+        refuse(req, "No incident for this record",
+               "the person was ruled out: report them again if needed");
+        return JF_ERR_CONFLICT;
+    }
+    const char *p[] = {row->id,
+                       in->occurred_on,
+                       in->place,
+                       in->kind,
+                       jf_res_id(req, in->injured),
+                       jf_res_id(req, in->dead),
+                       in->police_case_no,
+                       in->description,
+                       jf_res_id(req, req->claims.user_id)};
+    return record_write(req, conn, row, &inc_insert, 9, p, "incident.create", "incident_id",
+                        "incident", out);
 }
 
 /* POST /patients/{id}/incidents {occurred_on, place, kind, injured, dead,
@@ -481,49 +571,52 @@ static int create_incident(jf_req *req)
                                           "dead",        "police_case_no", "description", NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_incident in = {0};
     jf_db_conn *conn = NULL;
-    long long injured = 0, dead = 0;
+    jf_buf out;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    const char *on = jf_body_date(req, &e, "occurred_on", true);
-    const char *place = jf_body_str(req, &e, "place", true, 1, 200);
-    const char *kind = jf_body_code(req, &e, "kind", true, incident_kinds);
-    const char *case_no = jf_body_str(req, &e, "police_case_no", false, 1, 64);
-    const char *description = jf_body_str(req, &e, "description", false, 1, 2000);
-    jf_body_int(req, &e, "injured", true, 0, 9999, &injured);
-    jf_body_int(req, &e, "dead", true, 0, 9999, &dead);
+    in.occurred_on = jf_body_date(req, &e, "occurred_on", true);
+    in.place = jf_body_str(req, &e, "place", true, 1, 200);
+    in.kind = jf_body_code(req, &e, "kind", true, jf_incident_kinds);
+    in.police_case_no = jf_body_str(req, &e, "police_case_no", false, 1, 64);
+    in.description = jf_body_str(req, &e, "description", false, 1, 2000);
+    jf_body_int(req, &e, "injured", true, 0, 9999, &in.injured);
+    jf_body_int(req, &e, "dead", true, 0, 9999, &in.dead);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
+    jf_buf_init(&out, 1u << 16);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
-    if (row.status == JF_PS_RULED_OUT) {
-        rc = refuse(req, "No incident for this record",
-                    "the person was ruled out: report them again if needed");
+    rc = jf_db_begin(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    const char *p[] = {row.id,
-                       on,
-                       place,
-                       kind,
-                       jf_res_id(req, injured),
-                       jf_res_id(req, dead),
-                       case_no,
-                       description,
-                       jf_res_id(req, req->claims.user_id)};
-    rc = record_insert(req, conn, &row, &inc_insert, 9, p, "incident.create", "incident_id",
-                       "incident");
+    if ((rc = jf_episode_incident(req, conn, &row, &in, &out)) != 0)
+        goto out;
+    rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+        goto out;
+    }
+    rc = jf_resp_json_text(req, 201, out.data, out.len);
 out:
+    jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
 static int list_incidents(jf_req *req)
 {
+    /* Incidents are part of the risk picture: roles that see risk only. */
+    if (!jf_res_view(req).risk)
+        return jf_resp_forbidden(req, "your role does not see risk information");
     return list_records(req, &inc_list, "incidents");
 }
 
@@ -660,9 +753,9 @@ static const jf_route routes[] = {
 
 int jf_res_episodes_init(void)
 {
-    jf_stmt *const s[] = {&adm_state,  &adm_insert, &adm_lock, &adm_discharge,
-                          &adm_list,   &inc_insert, &inc_list, &check_insert,
-                          &check_list, &set_status, &state};
+    jf_stmt *const s[] = {&adm_state,     &adm_insert, &adm_lock,   &adm_open,
+                          &adm_discharge, &adm_list,   &inc_insert, &inc_list,
+                          &check_insert,  &check_list, &set_status, &state};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -11,7 +11,8 @@ int jf_resources_init(void)
                                   jf_res_notifications_init, jf_res_webhooks_init,
                                   jf_res_transfers_init, jf_res_exports_init,
                                   jf_res_episodes_init, jf_res_medication_init,
-                                  jf_res_settings_init};
+                                  jf_res_settings_init, jf_res_service_auth_init,
+                                  jf_res_integrations_init};
 
     for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
         int rc = inits[i]();

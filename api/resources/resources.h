@@ -18,6 +18,8 @@ int jf_res_exports_init(void);
 int jf_res_episodes_init(void);
 int jf_res_medication_init(void);
 int jf_res_settings_init(void);
+int jf_res_service_auth_init(void);
+int jf_res_integrations_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

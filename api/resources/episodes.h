@@ -1,0 +1,45 @@
+/* The cores of the episode writes (admission, discharge, incident), shared by
+ * the patient routes of episodes.c and the incoming integrations of external
+ * systems (integrations.c), so that both have the same effects.
+ *
+ * Contract of every core: call it inside the caller's open transaction with
+ * the patient loaded and in the caller's scope. It checks the patient's
+ * state, writes the record, moves the status with a dated event, recomputes
+ * the derived clinical state, raises the notifications and audits the
+ * write. 0 with the record's JSON appended to out: the caller commits and
+ * answers. Otherwise the answer (409, 400, or 5xx for a database error) has
+ * been sent and a negative jf_err is returned: the caller rolls back. */
+#ifndef JF_RES_EPISODES_H
+#define JF_RES_EPISODES_H
+
+#include <stdbool.h>
+
+#include "patients.h"
+
+/* What an admission records; reason may be NULL. */
+typedef struct jf_admission {
+    const char *admitted_on, *hospital, *reason;
+    bool involuntary;
+} jf_admission;
+
+/* An incident (肇事肇祸); police_case_no and description may be NULL. */
+typedef struct jf_incident {
+    const char *occurred_on, *place, *kind, *police_case_no, *description;
+    long long injured, dead;
+} jf_incident;
+
+/* The incident kinds (轻度滋事/肇事/肇祸), NULL-terminated. */
+extern const char *const jf_incident_kinds[];
+
+/* Admit the patient (hospitalised from admitted_on). */
+int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                     const jf_admission *a, jf_buf *out);
+/* Discharge admission_id, or the patient's open admission when NULL. */
+int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                         const char *admission_id, const char *discharged_on, const char *note,
+                         jf_buf *out);
+/* Record an incident; every agency is notified. */
+int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                        const jf_incident *in, jf_buf *out);
+
+#endif

@@ -1,0 +1,1070 @@
+/* HTTP suite: service accounts of external systems — client credentials made,
+ * listed, rotated and disabled by admins in their area, exchanged for a token
+ * (and every way that fails: wrong secret, unknown or disabled client, the old
+ * secret after rotation, back-off) — and the incoming calls of a hospital
+ * (diagnosis, admission, discharge) and a police station (incident, key-person
+ * list): their effects on the patient, refusals for people and for the other
+ * kind of system, patients outside the region, idempotent retries, and bad
+ * input naming its field with nothing written. */
+#include "client.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUITE_SALT 9 /* keeps this suite's ID numbers apart from the others' */
+#define DIAG ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-15\""
+
+/* A client made through the admin API, and a token from it. */
+typedef struct client {
+    long long id, user_id;
+    char *client_id, *secret, *token;
+} client;
+
+static char *root_admin, *tf_admin, *yl_admin, *doctor, *yl_doctor, *grid1, *police;
+static char *tf_unit, *yl_unit, *g01, *yl_g01;
+static client hosp, pol, yl_pol, civil;
+static int serial;
+
+/* ---- helpers ---------------------------------------------------------- */
+
+/* A user of role service in unit for agency (NULL: none), made by admin. */
+static long long service_user(const char *admin, const char *unit, const char *agency)
+{
+    char *name = test_fmt("svc%d.%s", serial++, test_unique());
+    char *body =
+        test_fmt("{\"username\":\"%s\",\"display_name\":\"接口%d\","
+                 "\"password\":\"Correct-horse-1\",\"role\":\"service\","
+                 "\"org_unit_id\":%s%s%s}",
+                 name, serial, unit, agency ? ",\"agency_id\":" : "", agency ? agency : "");
+    http_res *r = http_do("POST", "/api/v1/users", admin, body, NULL);
+    long long id;
+
+    if (r->status != 201)
+        fail_msg("service user %s: %ld %s", name, r->status, r->body);
+    id = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    free(name);
+    return id;
+}
+
+/* Credentials for user_id, made by admin; expects 201. */
+static void make_client(client *c, const char *admin, long long user_id)
+{
+    char *body = test_fmt("{\"user_id\":%lld}", user_id);
+    http_res *r = http_do("POST", "/api/v1/service-clients", admin, body, NULL);
+
+    if (r->status != 201)
+        fail_msg("client for %lld: %ld %s", user_id, r->status, r->body);
+    c->id = test_jint(r->json, "id");
+    c->user_id = user_id;
+    c->client_id = strdup(http_str(r, "client_id"));
+    c->secret = strdup(http_str(r, "client_secret"));
+    c->token = NULL;
+    http_free(r);
+    free(body);
+}
+
+/* POST /auth/token with these credentials. */
+static http_res *exchange(const char *client_id, const char *secret)
+{
+    char *body = test_fmt("{\"grant_type\":\"client_credentials\",\"client_id\":\"%s\","
+                          "\"client_secret\":\"%s\"}",
+                          client_id, secret);
+    http_res *r = http_do("POST", "/api/v1/auth/token", NULL, body, NULL);
+
+    free(body);
+    return r;
+}
+
+/* A token for c (expects 200). */
+static char *token_of(const client *c)
+{
+    http_res *r = exchange(c->client_id, c->secret);
+    char *t;
+
+    if (r->status != 200)
+        fail_msg("token for %s: %ld %s", c->client_id, r->status, r->body);
+    t = strdup(http_str(r, "access_token"));
+    http_free(r);
+    return t;
+}
+
+static void client_free(client *c)
+{
+    free(c->client_id);
+    free(c->secret);
+    free(c->token);
+    memset(c, 0, sizeof(*c));
+}
+
+/* POST /api/v1/integrations/<what> as token; headers may be NULL. */
+static http_res *call(const char *token, const char *what, const char *body, const char *headers)
+{
+    char *path = test_fmt("/api/v1/integrations/%s", what);
+    http_res *r = http_do("POST", path, token, body, headers);
+
+    free(path);
+    return r;
+}
+
+/* The same, expecting status; returns the response. */
+static http_res *expect(long status, const char *token, const char *what, const char *body,
+                        const char *headers)
+{
+    http_res *r = call(token, what, body, headers);
+
+    if (r->status != status)
+        fail_msg("%s: expected %ld, got %ld %s", what, status, r->status, r->body);
+    return r;
+}
+
+/* The same, expecting a problem with status naming field (NULL: any). */
+static void refused(long status, const char *field, const char *token, const char *what,
+                    const char *body, const char *headers)
+{
+    http_res *r = call(token, what, body, headers);
+
+    if (r->status != status)
+        fail_msg("%s: expected %ld, got %ld %s", what, status, r->status, r->body);
+    http_assert_problem(r, status, field);
+    http_free(r);
+}
+
+/* Register a patient as the doctor (of unit, as token); its ID number into id. */
+static long long create_patient(const char *token, const char *unit, char id[19])
+{
+    char *body;
+    http_res *r;
+    long long pid;
+
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"接口%d\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}",
+                    serial++, id, unit);
+    r = http_do("POST", "/api/v1/patients", token, body, NULL);
+    if (r->status != 201)
+        fail_msg("create patient: %ld %s", r->status, r->body);
+    pid = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    return pid;
+}
+
+/* Report a suspected person with an ID number in grid 1 as its grid worker. */
+static long long report_suspected(char id[19])
+{
+    char *body;
+    http_res *r;
+    long long pid;
+
+    test_new_id(id, -1, SUITE_SALT);
+    body = test_fmt("{\"name\":\"疑似%d\",\"id_number\":\"%s\",\"address\":\"梅苑路3号\","
+                    "\"report_note\":\"夜间喊叫\",\"org_unit_id\":%s}",
+                    serial++, id, g01);
+    r = http_do("POST", "/api/v1/suspected-reports", grid1, body, NULL);
+    if (r->status != 201)
+        fail_msg("report: %ld %s", r->status, r->body);
+    pid = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    return pid;
+}
+
+/* Rows of table (optionally "table WHERE …") held by patient pid. */
+static long count_of(const char *table, long long pid)
+{
+    char idtxt[32], *sql = test_fmt("SELECT count(*) FROM (SELECT * FROM %s) t"
+                                    " WHERE patient_id = $1",
+                                    table);
+    const char *p[] = {idtxt};
+    long n;
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    n = db_count(sql, 1, p);
+    free(sql);
+    return n;
+}
+
+/* A column of the patient row, as text (free it). */
+static char *patient_col(long long pid, const char *col)
+{
+    char idtxt[32], *sql = test_fmt("SELECT %s::text FROM patients WHERE id = $1", col);
+    const char *p[] = {idtxt};
+    char *v;
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    v = db_scalar(sql, 1, p);
+    free(sql);
+    return v;
+}
+
+static void assert_col(long long pid, const char *col, const char *want)
+{
+    char *got = patient_col(pid, col);
+
+    if (want == NULL ? got != NULL : got == NULL || strcmp(got, want) != 0)
+        fail_msg("patient %lld: %s is %s, expected %s", pid, col, got ? got : "NULL",
+                 want ? want : "NULL");
+    free(got);
+}
+
+static long audits(const char *action, long long pid)
+{
+    char idtxt[32];
+    const char *p[] = {action, idtxt};
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    return db_count("SELECT count(*) FROM audit_log WHERE action = $1 AND target_id = $2", 2, p);
+}
+
+/* One bad variant of a valid body: key set to value (JSON text), or
+ * removed when value is NULL; the answer must be 400 naming field. */
+typedef struct bad_case {
+    const char *key, *value, *field;
+} bad_case;
+
+/* Post every bad variant of base to what; each is 400 naming its field and
+ * leaves count_of(table) and the patient's version unchanged. */
+static void bad_inputs(const char *token, long long pid, const char *what, const char *base,
+                       const bad_case *cases, size_t n, const char *table, const char *date)
+{
+    long before = count_of(table, pid);
+    char *version = patient_col(pid, "version"), *hdr = test_fmt("X-Test-Date: %s", date);
+
+    for (size_t i = 0; i < n; i++) {
+        json_t *b = json_loads(base, 0, NULL);
+        char *body;
+        http_res *r;
+
+        assert_non_null(b);
+        if (cases[i].value == NULL) {
+            json_object_del(b, cases[i].key);
+        } else {
+            json_t *v = json_loads(cases[i].value, JSON_DECODE_ANY, NULL);
+            assert_non_null(v);
+            json_object_set_new(b, cases[i].key, v);
+        }
+        body = json_dumps(b, JSON_COMPACT);
+        r = call(token, what, body, hdr);
+        if (r->status != 400)
+            fail_msg("%s with %s=%s: expected 400, got %ld %s", what, cases[i].key,
+                     cases[i].value ? cases[i].value : "(absent)", r->status, r->body);
+        http_assert_problem(r, 400, cases[i].field);
+        http_free(r);
+        free(body);
+        json_decref(b);
+        assert_int_equal(count_of(table, pid), before);
+        assert_col(pid, "version", version);
+    }
+    free(version);
+    free(hdr);
+}
+
+/* The patient's clinical state as the doctor sees it, today being date. */
+static http_res *clinical_state(long long pid, const char *date)
+{
+    char *path = test_fmt("/api/v1/patients/%lld/clinical-state", pid);
+    char *hdr = test_fmt("X-Test-Date: %s", date);
+    http_res *r = http_do("GET", path, doctor, NULL, hdr);
+
+    assert_int_equal(r->status, 200);
+    free(path);
+    free(hdr);
+    return r;
+}
+
+/* ---- setup ---------------------------------------------------------------- */
+
+static int setup(void **state)
+{
+    char *agency;
+
+    root_admin = http_login("admin", NULL);
+    tf_admin = http_login("tf.admin", NULL);
+    yl_admin = http_login("yl.admin", NULL);
+    doctor = http_login("tf.doctor", NULL);
+    yl_doctor = http_login("yl.doctor", NULL);
+    grid1 = http_login("tf.grid1", NULL);
+    police = http_login("tf.police", NULL);
+    tf_unit = test_unit_id("429005003");
+    yl_unit = test_unit_id("429005001");
+    g01 = test_unit_id("429005003001G01");
+    yl_g01 = test_unit_id("429005001001G01");
+
+    agency = test_agency_id("泰丰街道社区卫生服务中心");
+    make_client(&hosp, tf_admin, service_user(tf_admin, tf_unit, agency));
+    free(agency);
+    agency = test_agency_id("泰丰派出所");
+    make_client(&pol, tf_admin, service_user(tf_admin, tf_unit, agency));
+    free(agency);
+    agency = test_agency_id("园林派出所");
+    make_client(&yl_pol, yl_admin, service_user(yl_admin, yl_unit, agency));
+    free(agency);
+    agency = test_agency_id("泰丰街道民政办");
+    make_client(&civil, tf_admin, service_user(tf_admin, tf_unit, agency));
+    free(agency);
+    hosp.token = token_of(&hosp);
+    pol.token = token_of(&pol);
+    yl_pol.token = token_of(&yl_pol);
+    civil.token = token_of(&civil);
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    char **all[] = {&root_admin, &tf_admin, &yl_admin, &doctor, &yl_doctor, &grid1,
+                    &police,     &tf_unit,  &yl_unit,  &g01,    &yl_g01};
+
+    for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
+        free(*all[i]);
+        *all[i] = NULL;
+    }
+    client_free(&hosp);
+    client_free(&pol);
+    client_free(&yl_pol);
+    client_free(&civil);
+    return 0;
+}
+
+/* ---- administration of clients -------------------------------------------- */
+
+static void admins_manage_clients(void **state)
+{
+    char *agency = test_agency_id("潜江市精神卫生中心"), *body, *path, ifm[64];
+    long long user = service_user(tf_admin, tf_unit, agency), bare, yl_user, id;
+    long before = db_count("SELECT count(*) FROM service_clients", 0, NULL);
+    const char *p[1];
+    char idtxt[32];
+    http_res *r;
+
+    /* Bad requests write nothing. */
+    bare = service_user(tf_admin, tf_unit, NULL);
+    yl_user = service_user(yl_admin, yl_unit, NULL);
+    {
+        char *doc_id = db_scalar("SELECT id FROM users WHERE username = 'tf.doctor'", 0, NULL);
+        const char *bodies[][2] = {
+            {"{}", "user_id"},
+            {"{\"user_id\":\"1\"}", "user_id"},
+            {"{\"user_id\":0}", "user_id"},
+            {"{\"user_id\":999999999}", "user_id"},
+            {NULL, "user_id"}, /* a doctor */
+            {NULL, "user_id"}, /* a service user without an agency */
+            {NULL, "user_id"}, /* a service user of 园林 */
+            {NULL, "secret"},  /* an unknown field */
+        };
+        char *made[4] = {test_fmt("{\"user_id\":%s}", doc_id), test_fmt("{\"user_id\":%lld}", bare),
+                         test_fmt("{\"user_id\":%lld}", yl_user),
+                         test_fmt("{\"user_id\":%lld,\"secret\":\"x\"}", user)};
+        for (size_t i = 0; i < sizeof(bodies) / sizeof(bodies[0]); i++) {
+            r = http_do("POST", "/api/v1/service-clients", tf_admin,
+                        bodies[i][0] ? bodies[i][0] : made[i - 4], NULL);
+            http_assert_problem(r, 400, bodies[i][1]);
+            http_free(r);
+        }
+        for (int i = 0; i < 4; i++)
+            free(made[i]);
+        free(doc_id);
+    }
+    assert_int_equal(db_count("SELECT count(*) FROM service_clients", 0, NULL), before);
+    /* People other than admins may not. */
+    body = test_fmt("{\"user_id\":%lld}", user);
+    r = http_do("POST", "/api/v1/service-clients", doctor, body, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("GET", "/api/v1/service-clients", police, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+
+    /* Made: the secret is shown once and stored only as a PBKDF2 hash. */
+    r = http_do("POST", "/api/v1/service-clients", tf_admin, body, NULL);
+    assert_int_equal(r->status, 201);
+    id = test_jint(r->json, "id");
+    assert_true(id > 0);
+    assert_int_equal(test_jint(r->json, "user_id"), user);
+    assert_true(strncmp(http_str(r, "client_id"), "jfc_", 4) == 0);
+    assert_int_equal(strlen(http_str(r, "client_secret")), 43);
+    assert_string_equal(http_str(r, "system"), "hospital");
+    assert_string_equal(http_str(r, "agency_kind"), "mental_health_centre");
+    assert_true(json_is_true(json_object_get(r->json, "active")));
+    assert_null(json_object_get(r->json, "secret_hash"));
+    assert_string_equal(http_header(r, "ETag"), "\"1\"");
+    assert_string_equal(http_header(r, "Cache-Control"), "no-store");
+    path = test_fmt("/api/v1/service-clients/%lld", id);
+    assert_string_equal(http_header(r, "Location"), path);
+    snprintf(idtxt, sizeof(idtxt), "%lld", id);
+    p[0] = idtxt;
+    {
+        char *hash = db_scalar("SELECT secret_hash FROM service_clients WHERE id = $1", 1, p);
+        assert_true(strncmp(hash, "pbkdf2-sha256$", 14) == 0);
+        assert_null(strstr(hash, http_str(r, "client_secret")));
+        free(hash);
+    }
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                              " 'service_client.create' AND target_id = $1",
+                              1, p),
+                     1);
+    /* One client per service user. */
+    r = http_do("POST", "/api/v1/service-clients", tf_admin, body, NULL);
+    http_assert_problem(r, 409, "user_id");
+    assert_string_equal(http_header(r, "Location"), path);
+    http_free(r);
+
+    /* Read and list: the secret never again; 园林's admin sees none of 泰丰's. */
+    r = http_do("GET", path, tf_admin, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_null(json_object_get(r->json, "client_secret"));
+    assert_null(json_object_get(r->json, "secret_hash"));
+    http_free(r);
+    r = http_do("GET", path, yl_admin, NULL, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    {
+        int seen_tf = 0, seen_yl = 0, pages = 0;
+        char *next = NULL;
+        do {
+            char *q = next ? test_fmt("/api/v1/service-clients?limit=2&cursor=%s", next)
+                           : strdup("/api/v1/service-clients?limit=2");
+            size_t i;
+            json_t *it;
+            r = http_do("GET", q, tf_admin, NULL, NULL);
+            assert_int_equal(r->status, 200);
+            assert_true(json_array_size(json_object_get(r->json, "items")) <= 2);
+            json_array_foreach(json_object_get(r->json, "items"), i, it)
+            {
+                assert_null(json_object_get(it, "client_secret"));
+                seen_tf += test_jint(it, "id") == id;
+                seen_yl += test_jint(it, "id") == yl_pol.id;
+            }
+            free(next);
+            next = json_is_string(json_object_get(r->json, "next_cursor"))
+                       ? strdup(http_str(r, "next_cursor"))
+                       : NULL;
+            http_free(r);
+            free(q);
+            assert_true(++pages < 1000);
+        } while (next != NULL);
+        assert_int_equal(seen_tf, 1);
+        assert_int_equal(seen_yl, 0);
+    }
+    r = http_do("GET", "/api/v1/service-clients?limit=200", root_admin, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_true(json_array_size(json_object_get(r->json, "items")) >= 2);
+    http_free(r);
+
+    /* PATCH takes If-Match, and only the active flag. */
+    r = http_do("PATCH", path, tf_admin, "{\"active\":false}", NULL);
+    http_assert_problem(r, 428, "If-Match");
+    http_free(r);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":false}", "If-Match: \"7\"");
+    http_assert_problem(r, 412, "If-Match");
+    http_free(r);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":\"no\"}", "If-Match: \"1\"");
+    http_assert_problem(r, 400, "active");
+    http_free(r);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":false,\"client_id\":\"x\"}",
+                "If-Match: \"1\"");
+    http_assert_problem(r, 400, "client_id");
+    http_free(r);
+    r = http_do("PATCH", path, yl_admin, "{\"active\":false}", "If-Match: \"1\"");
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":false}", "If-Match: \"1\"");
+    assert_int_equal(r->status, 200);
+    assert_true(json_is_false(json_object_get(r->json, "active")));
+    assert_string_equal(http_header(r, "ETag"), "\"2\"");
+    http_free(r);
+    snprintf(ifm, sizeof(ifm), "If-Match: \"2\"");
+    r = http_do("PATCH", path, tf_admin, "{\"active\":true}", ifm);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                              " 'service_client.update' AND target_id = $1",
+                              1, p),
+                     2);
+    free(path);
+    free(body);
+    free(agency);
+}
+
+/* ---- the token exchange --------------------------------------------------- */
+
+static void token_exchange_and_its_attacks(void **state)
+{
+    char *agency = test_agency_id("泰丰街道社区卫生服务中心"), *path, *hdr, *old_secret, *t;
+    client c;
+    const char *p[2];
+    char idtxt[32];
+    http_res *r;
+
+    make_client(&c, tf_admin, service_user(tf_admin, tf_unit, agency));
+    snprintf(idtxt, sizeof(idtxt), "%lld", c.id);
+    p[0] = idtxt;
+
+    /* A token: no refresh token, not cached; the bearer is the service user. */
+    r = exchange(c.client_id, c.secret);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_str(r, "token_type"), "Bearer");
+    assert_true(test_jint(r->json, "expires_in") > 0);
+    assert_null(json_object_get(r->json, "refresh_token"));
+    assert_string_equal(http_header(r, "Cache-Control"), "no-store");
+    t = strdup(http_str(r, "access_token"));
+    http_free(r);
+    r = http_do("GET", "/api/v1/me", t, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_str(r, "role"), "service");
+    assert_int_equal(test_jint(r->json, "id"), c.user_id);
+    http_free(r);
+    free(t);
+    assert_int_equal(db_count("SELECT count(*) FROM service_clients WHERE id = $1"
+                              " AND last_used_at IS NOT NULL",
+                              1, p),
+                     1);
+    assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action = 'auth.token'"
+                              " AND target_id = $1 AND role = 'service'",
+                              1, p),
+                     1);
+
+    /* Wrong secret, unknown client: 401, audited. */
+    r = exchange(c.client_id, "not-the-secret-at-all");
+    http_assert_problem(r, 401, NULL);
+    http_free(r);
+    {
+        char *key = test_fmt("client:%s", c.client_id);
+        p[1] = key;
+        assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                                  " 'auth.token_failed' AND target_id = $1 AND username = $2"
+                                  " AND detail->>'reason' = 'wrong_secret'",
+                                  2, p),
+                         1);
+        free(key);
+    }
+    r = exchange("jfc_nosuchclient0000", c.secret);
+    http_assert_problem(r, 401, NULL);
+    http_free(r);
+    /* Bad requests. */
+    r = http_do("POST", "/api/v1/auth/token", NULL,
+                "{\"grant_type\":\"password\",\"client_id\":\"a\",\"client_secret\":\"b\"}", NULL);
+    http_assert_problem(r, 400, "grant_type");
+    http_free(r);
+    r = http_do("POST", "/api/v1/auth/token", NULL,
+                "{\"grant_type\":\"client_credentials\",\"client_id\":\"a\"}", NULL);
+    http_assert_problem(r, 400, "client_secret");
+    http_free(r);
+    r = http_raw("POST", "/api/v1/auth/token", NULL, "application/x-www-form-urlencoded",
+                 "grant_type=client_credentials", 29, 0);
+    assert_int_equal(r->status, 415);
+    http_free(r);
+
+    /* Disabled: no token, and tokens already issued stop working. */
+    t = token_of(&c);
+    path = test_fmt("/api/v1/service-clients/%lld", c.id);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":false}", "If-Match: \"1\"");
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    r = exchange(c.client_id, c.secret);
+    http_assert_problem(r, 401, NULL);
+    http_free(r);
+    refused(401, NULL, t, "hospital/admissions", "{}", NULL);
+    r = http_do("PATCH", path, tf_admin, "{\"active\":true}", "If-Match: \"2\"");
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(t);
+    free(token_of(&c));
+
+    /* Rotated: the old secret stops working, the new one works. */
+    hdr = test_fmt("%s/rotate", path);
+    r = http_do("POST", hdr, yl_admin, NULL, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("POST", hdr, doctor, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("POST", hdr, tf_admin, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_str(r, "client_id"), c.client_id);
+    assert_int_equal(strlen(http_str(r, "client_secret")), 43);
+    assert_string_not_equal(http_str(r, "client_secret"), c.secret);
+    assert_non_null(http_str(r, "secret_rotated_at"));
+    old_secret = c.secret;
+    c.secret = strdup(http_str(r, "client_secret"));
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                              " 'service_client.rotate' AND target_id = $1",
+                              1, p),
+                     1);
+    r = exchange(c.client_id, old_secret);
+    http_assert_problem(r, 401, NULL);
+    http_free(r);
+    free(token_of(&c));
+
+    /* Back-off as for logins: the fifth failure locks, even the right secret waits. */
+    for (int i = 0; i < 4; i++) {
+        r = exchange(c.client_id, old_secret);
+        http_assert_problem(r, 401, NULL);
+        http_free(r);
+    }
+    free(token_of(&c)); /* success before the fifth failure clears the count */
+    for (int i = 0; i < 5; i++) {
+        r = exchange(c.client_id, old_secret);
+        assert_int_equal(r->status, 401);
+        http_free(r);
+    }
+    r = exchange(c.client_id, c.secret);
+    http_assert_problem(r, 429, NULL);
+    assert_non_null(http_header(r, "Retry-After"));
+    sleep((unsigned)strtoul(http_header(r, "Retry-After"), NULL, 10) + 1);
+    http_free(r);
+    free(token_of(&c)); /* and success clears the count */
+    r = exchange(c.client_id, old_secret);
+    http_assert_problem(r, 401, NULL);
+    http_free(r);
+
+    /* A client whose user is no longer a service user gets nothing. */
+    {
+        char *upath = test_fmt("/api/v1/users/%lld", c.user_id);
+        r = http_do("PATCH", upath, tf_admin, "{\"role\":\"doctor\"}", "If-Match: \"1\"");
+        assert_int_equal(r->status, 200);
+        http_free(r);
+        r = exchange(c.client_id, c.secret);
+        http_assert_problem(r, 401, NULL);
+        http_free(r);
+        free(upath);
+    }
+    free(old_secret);
+    free(hdr);
+    free(path);
+    free(agency);
+    client_free(&c);
+}
+
+/* ---- who may call what ---------------------------------------------------- */
+
+static void only_the_right_system_calls(void **state)
+{
+    static const char *const hospital[] = {"hospital/diagnoses", "hospital/admissions",
+                                           "hospital/discharges"};
+    static const char *const police_routes[] = {"police/incidents", "police/key-persons"};
+    const char *people[] = {doctor, police, tf_admin, root_admin, grid1};
+    char id[19], *body, *svc;
+    long long pid = create_patient(doctor, g01, id);
+
+    body = test_fmt("{\"id_number\":\"%s\",\"admitted_on\":\"2026-03-20\",\"hospital\":\"市医院\","
+                    "\"involuntary\":false}",
+                    id);
+    /* People: 403, whatever their role. */
+    for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++) {
+        for (size_t j = 0; j < 3; j++)
+            refused(403, NULL, people[i], hospital[j], body, NULL);
+        for (size_t j = 0; j < 2; j++)
+            refused(403, NULL, people[i], police_routes[j], body, NULL);
+    }
+    /* A police system on hospital routes, a hospital on police routes, and a
+     * system of another agency kind on both. */
+    for (size_t j = 0; j < 3; j++) {
+        refused(403, NULL, pol.token, hospital[j], body, NULL);
+        refused(403, NULL, civil.token, hospital[j], body, NULL);
+    }
+    for (size_t j = 0; j < 2; j++) {
+        refused(403, NULL, hosp.token, police_routes[j], body, NULL);
+        refused(403, NULL, civil.token, police_routes[j], body, NULL);
+    }
+    /* A service user that logs in with a password has no client: 403. */
+    svc = http_login("svc.police", NULL);
+    refused(403, NULL, svc, "police/incidents", body, NULL);
+    free(svc);
+    /* No token at all. */
+    refused(401, NULL, NULL, "hospital/admissions", body, NULL);
+    assert_int_equal(count_of("hospitalisations", pid), 0);
+    assert_col(pid, "status", "registered");
+    free(body);
+}
+
+/* ---- the hospital's calls -------------------------------------------------- */
+
+static void hospital_diagnosis(void **state)
+{
+    static const bad_case bad[] = {
+        {"id_number", NULL, "id_number"},
+        {"id_number", "\"429005199001011230\"", "id_number"}, /* bad check character */
+        {"id_number", "12", "id_number"},
+        {"diagnosis", NULL, "diagnosis"},
+        {"diagnosis", "\"depression\"", "diagnosis"},
+        {"diagnosing_hospital", NULL, "diagnosing_hospital"},
+        {"diagnosing_hospital", "\"\"", "diagnosing_hospital"},
+        {"diagnosis_date", NULL, "diagnosis_date"},
+        {"diagnosis_date", "\"2026-05-02\"", "diagnosis_date"}, /* after today */
+        {"onset_date", "\"2026-04-20\"", "onset_date"},         /* after the diagnosis */
+        {"ward", "\"3\"", "ward"},
+    };
+    char id[19], other[19], *body, *hdr;
+    long long pid = report_suspected(id), registered = create_patient(doctor, g01, other);
+    long events;
+    http_res *r, *r2;
+
+    body = test_fmt("{\"id_number\":\"%s\",\"diagnosis\":\"bipolar\","
+                    "\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                    "\"diagnosis_date\":\"2026-04-15\",\"onset_date\":\"2026-03-01\"}",
+                    id);
+    bad_inputs(hosp.token, pid, "hospital/diagnoses", body, bad, sizeof(bad) / sizeof(bad[0]),
+               "patient_events", "2026-05-01");
+    assert_col(pid, "status", "suspected");
+
+    /* Unknown ID number: 404 naming it, the probe audited. */
+    {
+        char unknown[19], *b2;
+        long probes = db_count("SELECT count(*) FROM audit_log WHERE action ="
+                               " 'integration.patient_not_found'",
+                               0, NULL);
+        test_new_id(unknown, -1, SUITE_SALT);
+        b2 = test_fmt("{\"id_number\":\"%s\",\"diagnosis\":\"bipolar\","
+                      "\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                      "\"diagnosis_date\":\"2026-04-15\"}",
+                      unknown);
+        refused(404, "id_number", hosp.token, "hospital/diagnoses", b2, "X-Test-Date: 2026-05-01");
+        assert_true(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                             " 'integration.patient_not_found'",
+                             0, NULL) > probes);
+        free(b2);
+    }
+
+    /* Confirmed: registered, with the dated event; a retry replays. */
+    events = count_of("patient_events", pid);
+    hdr = test_fmt("X-Test-Date: 2026-05-01\r\nIdempotency-Key: dx-%s", test_unique());
+    r = expect(200, hosp.token, "hospital/diagnoses", body, hdr);
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
+    assert_string_equal(test_jstr(r->json, "status"), "registered");
+    assert_string_equal(test_jstr(r->json, "diagnosis"), "bipolar");
+    assert_string_equal(test_jstr(r->json, "registered_on"), "2026-05-01");
+    assert_col(pid, "status", "registered");
+    assert_col(pid, "diagnosis", "bipolar");
+    assert_col(pid, "diagnosing_hospital", "潜江市精神卫生中心");
+    assert_col(pid, "diagnosis_date", "2026-04-15");
+    assert_col(pid, "onset_date", "2026-03-01");
+    assert_int_equal(count_of("patient_events WHERE kind = 'diagnosed' AND event_date ="
+                              " '2026-04-15' AND to_status = 'registered'",
+                              pid),
+                     1);
+    assert_int_equal(count_of("patient_events", pid), events + 1);
+    assert_int_equal(audits("patient.diagnose", pid), 1);
+    r2 = expect(200, hosp.token, "hospital/diagnoses", body, hdr);
+    assert_string_equal(r2->body, r->body);
+    assert_string_equal(http_header(r2, "Idempotent-Replayed"), "true");
+    http_free(r2);
+    http_free(r);
+    assert_int_equal(count_of("patient_events", pid), events + 1);
+    assert_int_equal(audits("patient.diagnose", pid), 1);
+    {
+        /* The same key with another request is refused. */
+        char *b3 = test_fmt("{\"id_number\":\"%s\",\"diagnosis\":\"schizophrenia\","
+                            "\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                            "\"diagnosis_date\":\"2026-04-15\"}",
+                            id);
+        refused(422, "Idempotency-Key", hosp.token, "hospital/diagnoses", b3, hdr);
+        free(b3);
+    }
+    /* Newly registered: a visit due within 14 days. */
+    r = clinical_state(pid, "2026-05-01");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-05-15");
+    http_free(r);
+
+    /* Registered already: 409, nothing recorded. */
+    refused(409, "id_number", hosp.token, "hospital/diagnoses", body, "X-Test-Date: 2026-05-01");
+    assert_col(pid, "diagnosis", "bipolar");
+    {
+        char *b4 = test_fmt("{\"id_number\":\"%s\",\"diagnosis\":\"bipolar\","
+                            "\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                            "\"diagnosis_date\":\"2026-04-15\"}",
+                            other);
+        events = count_of("patient_events", registered);
+        r = call(hosp.token, "hospital/diagnoses", b4, "X-Test-Date: 2026-05-01");
+        http_assert_problem(r, 409, "id_number");
+        assert_string_equal(http_str(r, "title"), "Already registered");
+        http_free(r);
+        assert_col(registered, "diagnosis", "schizophrenia");
+        assert_int_equal(count_of("patient_events", registered), events);
+        free(b4);
+    }
+    free(hdr);
+    free(body);
+}
+
+static void hospital_admission_and_discharge(void **state)
+{
+    static const bad_case bad[] = {
+        {"id_number", NULL, "id_number"},
+        {"admitted_on", NULL, "admitted_on"},
+        {"admitted_on", "\"2026-04-02\"", "admitted_on"}, /* after today */
+        {"hospital", NULL, "hospital"},
+        {"hospital", "\"\"", "hospital"},
+        {"involuntary", NULL, "involuntary"},
+        {"involuntary", "\"yes\"", "involuntary"},
+        {"reason", "\"\"", "reason"},
+        {"admission_id", "1", "admission_id"},
+    };
+    char id[19], other[19], *body, *dbody, *hdr;
+    long long pid = create_patient(doctor, g01, id), never = create_patient(doctor, g01, other);
+    char svc_user[32];
+    const char *p[2];
+    http_res *r, *r2;
+
+    body = test_fmt("{\"id_number\":\"%s\",\"admitted_on\":\"2026-03-20\","
+                    "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":true,"
+                    "\"reason\":\"持刀威胁家人\"}",
+                    id);
+    bad_inputs(hosp.token, pid, "hospital/admissions", body, bad, sizeof(bad) / sizeof(bad[0]),
+               "hospitalisations", "2026-04-01");
+    assert_col(pid, "status", "registered");
+
+    /* Admitted: hospitalised, nothing due; a retry replays the first answer. */
+    hdr = test_fmt("X-Test-Date: 2026-04-01\r\nIdempotency-Key: adm-%s", test_unique());
+    r = expect(201, hosp.token, "hospital/admissions", body, hdr);
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
+    assert_string_equal(test_jstr(r->json, "admitted_on"), "2026-03-20");
+    assert_true(json_is_true(json_object_get(r->json, "involuntary")));
+    assert_true(json_is_true(json_object_get(r->json, "open")));
+    assert_int_equal(test_jint(r->json, "user_id"), hosp.user_id);
+    r2 = expect(201, hosp.token, "hospital/admissions", body, hdr);
+    assert_string_equal(r2->body, r->body);
+    assert_string_equal(http_header(r2, "Idempotent-Replayed"), "true");
+    http_free(r2);
+    http_free(r);
+    assert_int_equal(count_of("hospitalisations", pid), 1);
+    assert_col(pid, "status", "hospitalised");
+    assert_int_equal(audits("admission.create", pid), 1);
+    snprintf(svc_user, sizeof(svc_user), "%lld", hosp.user_id);
+    {
+        char idtxt[32];
+        snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+        p[0] = idtxt;
+        p[1] = svc_user;
+        assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                                  " 'admission.create' AND target_id = $1 AND user_id = $2"
+                                  " AND role = 'service'",
+                                  2, p),
+                         1);
+        assert_int_equal(db_count("SELECT count(*) FROM patient_events WHERE patient_id = $1"
+                                  " AND kind = 'status' AND to_status = 'hospitalised'"
+                                  " AND event_date = '2026-03-20' AND user_id = $2",
+                                  2, p),
+                         1);
+    }
+    r = clinical_state(pid, "2026-04-01");
+    assert_string_equal(test_jstr(r->json, "status"), "hospitalised");
+    assert_true(json_is_null(json_object_get(r->json, "next_due")));
+    http_free(r);
+    /* Without the key, a second admission is refused. */
+    refused(409, NULL, hosp.token, "hospital/admissions", body, "X-Test-Date: 2026-04-01");
+    assert_int_equal(count_of("hospitalisations", pid), 1);
+
+    /* Discharged: bad input changes nothing; then in care, due within 7 days. */
+    dbody = test_fmt("{\"id_number\":\"%s\",\"discharged_on\":\"2026-04-10\","
+                     "\"discharge_note\":\"症状缓解\"}",
+                     id);
+    {
+        static const bad_case dbad[] = {
+            {"discharged_on", NULL, "discharged_on"},
+            {"discharged_on", "\"2026-04-13\"", "discharged_on"}, /* after today */
+            {"discharged_on", "\"2026-03-19\"", "discharged_on"}, /* before admitted_on */
+            {"discharge_note", "\"\"", "discharge_note"},
+            {"id_number", "\"4290051\"", "id_number"},
+        };
+        bad_inputs(hosp.token, pid, "hospital/discharges", dbody, dbad,
+                   sizeof(dbad) / sizeof(dbad[0]), "hospitalisations WHERE discharged_on IS NULL",
+                   "2026-04-12");
+    }
+    assert_col(pid, "status", "hospitalised");
+    refused(403, NULL, pol.token, "hospital/discharges", dbody, "X-Test-Date: 2026-04-12");
+    free(hdr);
+    hdr = test_fmt("X-Test-Date: 2026-04-12\r\nIdempotency-Key: dis-%s", test_unique());
+    r = expect(200, hosp.token, "hospital/discharges", dbody, hdr);
+    assert_string_equal(test_jstr(r->json, "discharged_on"), "2026-04-10");
+    assert_string_equal(test_jstr(r->json, "discharge_note"), "症状缓解");
+    assert_true(json_is_false(json_object_get(r->json, "open")));
+    r2 = expect(200, hosp.token, "hospital/discharges", dbody, hdr);
+    assert_string_equal(r2->body, r->body);
+    http_free(r2);
+    http_free(r);
+    assert_col(pid, "status", "in_care");
+    assert_int_equal(audits("admission.discharge", pid), 1);
+    r = clinical_state(pid, "2026-04-12");
+    assert_string_equal(test_jstr(r->json, "status"), "in_care");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-04-17");
+    assert_string_equal(test_jstr(r->json, "due_rule"), "discharge_7d");
+    http_free(r);
+    /* No open admission: 409. */
+    refused(409, NULL, hosp.token, "hospital/discharges", dbody, "X-Test-Date: 2026-04-12");
+    free(dbody);
+    dbody = test_fmt("{\"id_number\":\"%s\",\"discharged_on\":\"2026-04-10\"}", other);
+    refused(409, NULL, hosp.token, "hospital/discharges", dbody, "X-Test-Date: 2026-04-12");
+    assert_int_equal(count_of("hospitalisations", never), 0);
+    assert_col(never, "status", "registered");
+    free(dbody);
+    free(hdr);
+    free(body);
+}
+
+/* ---- the police's calls ---------------------------------------------------- */
+
+static void police_incident(void **state)
+{
+    static const bad_case bad[] = {
+        {"id_number", NULL, "id_number"},
+        {"occurred_on", NULL, "occurred_on"},
+        {"occurred_on", "\"2026-02-04\"", "occurred_on"}, /* after today */
+        {"place", NULL, "place"},
+        {"kind", NULL, "kind"},
+        {"kind", "\"fight\"", "kind"},
+        {"injured", NULL, "injured"},
+        {"injured", "-1", "injured"},
+        {"dead", "1.5", "dead"},
+        {"police_case_no", NULL, "police_case_no"},
+        {"police_case_no", "\"\"", "police_case_no"},
+        {"description", "7", "description"},
+        {"weapon", "\"knife\"", "weapon"},
+    };
+    char id[19], *body, *hdr, *tf_police_agency = test_agency_id("泰丰派出所");
+    long long pid = create_patient(doctor, g01, id), iid;
+    long notes;
+    const char *p[3];
+    char idtxt[32], uid[32];
+    http_res *r, *r2;
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    snprintf(uid, sizeof(uid), "%lld", pol.user_id);
+    body = test_fmt("{\"id_number\":\"%s\",\"occurred_on\":\"2026-02-01\","
+                    "\"place\":\"梅苑路菜市场\",\"kind\":\"trouble\",\"injured\":1,\"dead\":0,"
+                    "\"police_case_no\":\"潜公(泰)立字[2026]0001号\"}",
+                    id);
+    bad_inputs(pol.token, pid, "police/incidents", body, bad, sizeof(bad) / sizeof(bad[0]),
+               "incidents", "2026-02-03");
+    notes = count_of("notifications WHERE kind = 'incident'", pid);
+
+    /* A station of 园林 does not find a 泰丰 patient. */
+    refused(404, "id_number", yl_pol.token, "police/incidents", body, "X-Test-Date: 2026-02-03");
+    assert_int_equal(count_of("incidents", pid), 0);
+
+    hdr = test_fmt("X-Test-Date: 2026-02-03\r\nIdempotency-Key: inc-%s", test_unique());
+    r = expect(201, pol.token, "police/incidents", body, hdr);
+    iid = test_jint(r->json, "id");
+    assert_true(iid > 0);
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
+    assert_string_equal(test_jstr(r->json, "kind"), "trouble");
+    assert_string_equal(test_jstr(r->json, "police_case_no"), "潜公(泰)立字[2026]0001号");
+    assert_int_equal(test_jint(r->json, "user_id"), pol.user_id);
+    r2 = expect(201, pol.token, "police/incidents", body, hdr);
+    assert_string_equal(r2->body, r->body);
+    http_free(r2);
+    http_free(r);
+    assert_int_equal(count_of("incidents", pid), 1);
+    assert_int_equal(audits("incident.create", pid), 1);
+    /* Every agency is told, by the sending station. */
+    assert_int_equal(count_of("notifications WHERE kind = 'incident'", pid), notes + 1);
+    p[0] = idtxt;
+    p[1] = tf_police_agency;
+    p[2] = uid;
+    assert_int_equal(db_count("SELECT count(*) FROM notifications WHERE patient_id = $1"
+                              " AND kind = 'incident' AND sender_agency_id = $2"
+                              " AND sender_user_id = $3",
+                              3, p),
+                     1);
+    /* Red for a year: the doctor sees it. */
+    r = clinical_state(pid, "2026-02-03");
+    assert_string_equal(test_jstr(r->json, "colour"), "red");
+    http_free(r);
+    free(hdr);
+    free(body);
+    free(tf_police_agency);
+}
+
+static void police_key_person_list(void **state)
+{
+    static const bad_case bad[] = {
+        {"id_number", NULL, "id_number"},
+        {"listed", NULL, "listed"},
+        {"listed", "\"yes\"", "listed"},
+        {"list_date", NULL, "list_date"},
+        {"list_date", "\"2026-03-32\"", "list_date"},
+        {"list_date", "\"2026-03-02\"", "list_date"}, /* after today */
+        {"note", "\"\"", "note"},
+        {"level", "1", "level"},
+    };
+    char id[19], yl_id[19], *body, *hdr;
+    long long pid = create_patient(doctor, g01, id),
+              yl_pid = create_patient(yl_doctor, yl_g01, yl_id);
+    long events;
+    http_res *r, *r2;
+
+    body = test_fmt("{\"id_number\":\"%s\",\"listed\":true,\"list_date\":\"2026-02-20\","
+                    "\"note\":\"辖区重点人员\"}",
+                    id);
+    bad_inputs(pol.token, pid, "police/key-persons", body, bad, sizeof(bad) / sizeof(bad[0]),
+               "patient_events", "2026-03-01");
+    assert_col(pid, "police_key_person", NULL);
+    refused(403, NULL, hosp.token, "police/key-persons", body, "X-Test-Date: 2026-03-01");
+
+    events = count_of("patient_events", pid);
+    hdr = test_fmt("X-Test-Date: 2026-03-01\r\nIdempotency-Key: kp-%s", test_unique());
+    r = expect(200, pol.token, "police/key-persons", body, hdr);
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
+    assert_true(json_is_true(json_object_get(r->json, "police_key_person")));
+    assert_string_equal(test_jstr(r->json, "police_key_person_on"), "2026-02-20");
+    r2 = expect(200, pol.token, "police/key-persons", body, hdr);
+    assert_string_equal(r2->body, r->body);
+    http_free(r2);
+    http_free(r);
+    assert_col(pid, "police_key_person", "true");
+    assert_col(pid, "police_key_person_on", "2026-02-20");
+    assert_int_equal(count_of("patient_events", pid), events + 1);
+    assert_int_equal(count_of("patient_events WHERE kind = 'updated' AND event_date ="
+                              " '2026-02-20' AND reason LIKE '%公安重点人员%'",
+                              pid),
+                     1);
+    assert_int_equal(audits("patient.police_key_person", pid), 1);
+
+    /* An older report does not override a newer one. */
+    bad_inputs(pol.token, pid, "police/key-persons", body,
+               (const bad_case[]){{"list_date", "\"2026-02-19\"", "list_date"}}, 1,
+               "patient_events", "2026-03-01");
+    assert_col(pid, "police_key_person_on", "2026-02-20");
+    /* Taken off the list later. */
+    free(body);
+    body = test_fmt("{\"id_number\":\"%s\",\"listed\":false,\"list_date\":\"2026-03-01\"}", id);
+    r = expect(200, pol.token, "police/key-persons", body, "X-Test-Date: 2026-03-01");
+    assert_true(json_is_false(json_object_get(r->json, "police_key_person")));
+    http_free(r);
+    assert_col(pid, "police_key_person", "false");
+    assert_col(pid, "police_key_person_on", "2026-03-01");
+    assert_int_equal(audits("patient.police_key_person", pid), 2);
+
+    /* Outside the station's region: 404; 园林's station finds its own. */
+    free(body);
+    body = test_fmt("{\"id_number\":\"%s\",\"listed\":true,\"list_date\":\"2026-02-20\"}", yl_id);
+    refused(404, "id_number", pol.token, "police/key-persons", body, "X-Test-Date: 2026-03-01");
+    assert_col(yl_pid, "police_key_person", NULL);
+    http_free(expect(200, yl_pol.token, "police/key-persons", body, "X-Test-Date: 2026-03-01"));
+    assert_col(yl_pid, "police_key_person", "true");
+    free(hdr);
+    free(body);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(admins_manage_clients),
+        cmocka_unit_test(token_exchange_and_its_attacks),
+        cmocka_unit_test(only_the_right_system_calls),
+        cmocka_unit_test(hospital_diagnosis),
+        cmocka_unit_test(hospital_admission_and_discharge),
+        cmocka_unit_test(police_incident),
+        cmocka_unit_test(police_key_person_list),
+    };
+
+    return cmocka_run_group_tests(tests, setup, teardown);
+}
