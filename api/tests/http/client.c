@@ -385,3 +385,69 @@ const char *test_jstr(const json_t *o, const char *k)
 {
     return json_string_value(json_object_get(o, k));
 }
+
+const char *test_cn_unique(void)
+{
+    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
+    static char buf[64];
+
+    if (buf[0] == '\0') {
+        for (const char *d = test_unique(); *d; d++) {
+            size_t n = strlen(buf);
+            snprintf(buf + n, sizeof(buf) - n, "%s", cn[*d - '0']);
+        }
+    }
+    return buf;
+}
+
+http_res *test_call_h(const char *date, const char *method, const char *path, const char *token,
+                      const char *body, const char *more)
+{
+    char *hdr = NULL;
+    http_res *r;
+
+    if (date != NULL && more != NULL)
+        hdr = test_fmt("X-Test-Date: %s\r\n%s", date, more);
+    else if (date != NULL)
+        hdr = test_fmt("X-Test-Date: %s", date);
+    else if (more != NULL)
+        hdr = test_fmt("%s", more);
+    r = http_do(method, path, token, body, hdr);
+    free(hdr);
+    return r;
+}
+
+http_res *test_call(const char *date, const char *method, const char *path, const char *token,
+                    const char *body)
+{
+    return test_call_h(date, method, path, token, body, NULL);
+}
+
+long long test_create_patient(const char *token, const char *date, const char *name,
+                              const char *id18, const char *unit, const char *extra)
+{
+    char *body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18,
+                          unit, extra ? extra : "");
+    http_res *r = test_call(date, "POST", "/api/v1/patients", token, body);
+    long long pid;
+
+    if (r->status != 201)
+        fail_msg("create %s: %ld %s", name, r->status, r->body);
+    pid = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    return pid;
+}
+
+void test_stable_visit(const char *token, long long pid, const char *date)
+{
+    char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);
+    char *body = test_fmt(TEST_STABLE_VISIT, date);
+    http_res *r = test_call(date, "POST", path, token, body);
+
+    if (r->status != 201)
+        fail_msg("follow-up %s: expected 201, got %ld %s", date, r->status, r->body);
+    http_free(r);
+    free(body);
+    free(path);
+}

@@ -63,5 +63,32 @@ char *test_agency_id(const char *name);
 /* Integer and string members of a JSON object. */
 long long test_jint(const json_t *o, const char *k);
 const char *test_jstr(const json_t *o, const char *k);
+/* test_unique() spelt in Chinese numerals (a static buffer), for names,
+ * which take no ASCII digits. */
+const char *test_cn_unique(void);
+/* method path as token with "today" set to date (NULL: the real today)
+ * through X-Test-Date, and optional further header lines more (NULL: none).
+ * Free with http_free. */
+http_res *test_call_h(const char *date, const char *method, const char *path, const char *token,
+                      const char *body, const char *more);
+/* test_call_h without further headers. */
+http_res *test_call(const char *date, const char *method, const char *path, const char *token,
+                    const char *body);
+/* Register a patient as token on date (NULL: the real today):
+ * {"name","id_number","org_unit_id":unit} followed by extra JSON members
+ * (",\"k\":v…", must hold the diagnosis; NULL: none). Fails the test unless
+ * 201; returns the new id. */
+long long test_create_patient(const char *token, const char *date, const char *name,
+                              const char *id18, const char *unit, const char *extra);
+/* Body of a visit on date that reached a stable patient (printf format
+ * with one %s, the visit date). */
+#define TEST_STABLE_VISIT                                                                          \
+    "{\"visit_date\":\"%s\",\"mode\":\"home\",\"reached\":true,\"risk_level\":0,"                  \
+    "\"insight\":\"complete\",\"compliance\":\"regular\",\"social_function\":{"                    \
+    "\"personal_care\":\"good\",\"housework\":\"good\",\"work\":\"good\",\"learning\":"            \
+    "\"good\",\"social_contact\":\"good\"}}"
+/* POST that stable reached visit on date to patient pid as token, with
+ * "today" being date; fails the test unless 201. */
+void test_stable_visit(const char *token, long long pid, const char *date);
 
 #endif

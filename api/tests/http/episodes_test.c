@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,103 +23,8 @@ static char *config_before; /* the tier configuration as found, restored at the 
 static char cn_unique[64];  /* test_unique() in Chinese numerals */
 
 #define DIAG ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-15\""
-/* A visit that reached a stable patient. */
-#define STABLE_VISIT                                                                               \
-    "{\"visit_date\":\"%s\",\"mode\":\"home\",\"reached\":true,\"risk_level\":0,"                  \
-    "\"insight\":\"complete\",\"compliance\":\"regular\",\"social_function\":{"                    \
-    "\"personal_care\":\"good\",\"housework\":\"good\",\"work\":\"good\",\"learning\":"            \
-    "\"good\",\"social_contact\":\"good\"}}"
 
 /* ---- helpers ---------------------------------------------------------- */
-
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    assert_non_null(s);
-    return s;
-}
-
-/* GB 11643 check character of the first 17 digits. */
-static char check_char(const char *d17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int s = 0;
-
-    for (int i = 0; i < 17; i++)
-        s += (d17[i] - '0') * w[i];
-    return "10X98765432"[s % 11];
-}
-
-/* Is this ID number already on the register (through the blind index)? */
-static int id_taken(const char *id18)
-{
-    const char *key = getenv("JF_ID_INDEX_KEY");
-    unsigned char k[32], mac[32];
-    unsigned ml = 0;
-    char hex[65];
-    const char *p[1] = {hex};
-
-    if (key == NULL || strlen(key) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(key + 2 * i, "%2x", &v);
-        k[i] = (unsigned char)v;
-    }
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
-}
-
-/* A valid 18-digit ID of 潜江市 (429005), unique per run. */
-static void new_id(char out[19])
-{
-    static unsigned counter;
-    unsigned long u = strtoul(test_unique(), NULL, 10);
-
-    for (;;) {
-        unsigned long n = (u % 20000) * 1000 + SUITE_SALT * 100 + counter++;
-        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
-        struct tm tm;
-        char d17[64];
-
-        gmtime_r(&t, &tm);
-        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, (unsigned)(n % 1000));
-        memcpy(out, d17, 17);
-        out[17] = check_char(out);
-        out[18] = '\0';
-        if (!id_taken(out))
-            return;
-    }
-}
-
-static char *unit_id(const char *code)
-{
-    const char *p[] = {code};
-    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
 
 /* Does the JSON array a hold the string s? */
 static int has(const json_t *a, const char *s)
@@ -140,19 +43,11 @@ static int has(const json_t *a, const char *s)
 /* Register a patient as the doctor in unit (default grid 1); returns its id. */
 static long long create_patient(const char *tag, const char *unit)
 {
-    char id[19], *body, *name = fmt("病程%s%s", cn_unique, tag);
-    http_res *r;
+    char id[19], *name = test_fmt("病程%s%s", cn_unique, tag);
     long long pid;
 
-    new_id(id);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id,
-               unit ? unit : g01);
-    r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    pid = jint(r->json, "id");
-    http_free(r);
-    free(body);
+    test_new_id(id, -1, SUITE_SALT);
+    pid = test_create_patient(doctor, NULL, name, id, unit ? unit : g01, DIAG);
     free(name);
     return pid;
 }
@@ -161,8 +56,8 @@ static long long create_patient(const char *tag, const char *unit)
 static http_res *call(const char *method, const char *token, long long pid, const char *what,
                       const char *body, const char *date)
 {
-    char *path = fmt("/api/v1/patients/%lld/%s", pid, what);
-    char *hdr = date ? fmt("X-Test-Date: %s", date) : NULL;
+    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
+    char *hdr = date ? test_fmt("X-Test-Date: %s", date) : NULL;
     http_res *r = http_do(method, path, token, body, hdr);
 
     free(path);
@@ -196,10 +91,7 @@ static void refused(long status, const char *field, const char *method, const ch
 /* A stable reached visit on date (today being date). */
 static void visit(long long pid, const char *date)
 {
-    char *body = fmt(STABLE_VISIT, date);
-
-    http_free(expect(201, "POST", doctor, pid, "follow-ups", body, date));
-    free(body);
+    test_stable_visit(doctor, pid, date);
 }
 
 /* The patient's clinical state as of date; free with http_free. */
@@ -212,7 +104,7 @@ static http_res *clinical_state(long long pid, const char *date)
 static long count_of(const char *table, long long pid)
 {
     char idtxt[32],
-        *sql = fmt("SELECT count(*) FROM (SELECT * FROM %s) t WHERE patient_id = $1", table);
+        *sql = test_fmt("SELECT count(*) FROM (SELECT * FROM %s) t WHERE patient_id = $1", table);
     const char *p[] = {idtxt};
     long n;
 
@@ -294,13 +186,13 @@ static json_t *walk(const char *token, const char *list, const char *query, cons
                     const char *key)
 {
     json_t *all = json_array();
-    char *next = NULL, *hdr = fmt("X-Test-Date: %s", date);
+    char *next = NULL, *hdr = test_fmt("X-Test-Date: %s", date);
     long long last = -1;
     int pages = 0;
 
     do {
-        char *path = next ? fmt("/api/v1/worklists/%s?limit=50%s&cursor=%s", list, query, next)
-                          : fmt("/api/v1/worklists/%s?limit=50%s", list, query);
+        char *path = next ? test_fmt("/api/v1/worklists/%s?limit=50%s&cursor=%s", list, query, next)
+                          : test_fmt("/api/v1/worklists/%s?limit=50%s", list, query);
         http_res *r = http_do("GET", path, token, NULL, hdr);
         json_t *items, *it;
         size_t i;
@@ -311,7 +203,7 @@ static json_t *walk(const char *token, const char *list, const char *query, cons
         json_array_foreach(items, i, it)
         {
             if (key != NULL) {
-                long long k = jint(it, key);
+                long long k = test_jint(it, key);
                 if (last >= 0 && k > last)
                     fail_msg("%s: not sorted by %s (%lld after %lld)", list, key, k, last);
                 last = k;
@@ -320,7 +212,7 @@ static json_t *walk(const char *token, const char *list, const char *query, cons
         }
         free(next);
         next = json_is_string(json_object_get(r->json, "next_cursor"))
-                   ? strdup(jstr(r->json, "next_cursor"))
+                   ? strdup(test_jstr(r->json, "next_cursor"))
                    : NULL;
         http_free(r);
         free(path);
@@ -338,7 +230,7 @@ static json_t *item_of(json_t *items, long long pid)
 
     json_array_foreach(items, i, it)
     {
-        if (jint(it, "patient_id") == pid)
+        if (test_jint(it, "patient_id") == pid)
             return it;
     }
     return NULL;
@@ -348,7 +240,6 @@ static json_t *item_of(json_t *items, long long pid)
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
     http_res *r;
 
     doctor = http_login("tf.doctor", NULL);
@@ -358,13 +249,10 @@ static int setup(void **state)
     yl_doctor = http_login("yl.doctor", NULL);
     tf_admin = http_login("tf.admin", NULL);
     root_admin = http_login("admin", NULL);
-    g01 = unit_id("429005003001G01");
-    g02 = unit_id("429005003001G02");
-    yl_unit = unit_id("429005001");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    g01 = test_unit_id("429005003001G01");
+    g02 = test_unit_id("429005003001G02");
+    yl_unit = test_unit_id("429005001");
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     r = http_do("GET", "/api/v1/config/clinical", doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
     json_object_del(r->json, "updated_at");
@@ -430,11 +318,11 @@ static void admission_and_discharge(void **state)
     assert_int_equal(count_of("hospitalisations", pid), 0);
 
     r = expect(201, "POST", doctor, pid, "admissions", body, "2026-04-01");
-    aid = jint(r->json, "id");
+    aid = test_jint(r->json, "id");
     assert_true(aid > 0);
-    assert_int_equal(jint(r->json, "patient_id"), pid);
-    assert_string_equal(jstr(r->json, "admitted_on"), "2026-03-20");
-    assert_string_equal(jstr(r->json, "hospital"), "潜江市精神卫生中心");
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
+    assert_string_equal(test_jstr(r->json, "admitted_on"), "2026-03-20");
+    assert_string_equal(test_jstr(r->json, "hospital"), "潜江市精神卫生中心");
     assert_true(json_is_true(json_object_get(r->json, "involuntary")));
     assert_true(json_is_true(json_object_get(r->json, "open")));
     assert_true(json_is_null(json_object_get(r->json, "discharged_on")));
@@ -453,9 +341,9 @@ static void admission_and_discharge(void **state)
     }
     /* Nothing is due in hospital; 强制送医 is a key-patient flag. */
     r = clinical_state(pid, "2026-04-01");
-    assert_string_equal(jstr(r->json, "status"), "hospitalised");
+    assert_string_equal(test_jstr(r->json, "status"), "hospitalised");
     assert_true(json_is_null(json_object_get(r->json, "next_due")));
-    assert_string_equal(jstr(r->json, "due_rule"), "in_hospital");
+    assert_string_equal(test_jstr(r->json, "due_rule"), "in_hospital");
     assert_true(has(json_object_get(r->json, "key_flags"), "forced_admission"));
     http_free(r);
 
@@ -468,7 +356,7 @@ static void admission_and_discharge(void **state)
     assert_status(pid, "hospitalised");
 
     /* Discharge: bad dates are 400 and change nothing. */
-    path = fmt("admissions/%lld/discharge", aid);
+    path = test_fmt("admissions/%lld/discharge", aid);
     {
         static const bad_case dbad[] = {
             {"discharged_on", "\"2026-03-19\"", "discharged_on"}, /* before admitted_on */
@@ -491,14 +379,14 @@ static void admission_and_discharge(void **state)
     r = expect(201, "POST", doctor, other, "admissions",
                "{\"admitted_on\":\"2026-03-25\",\"hospital\":\"市中心医院\",\"involuntary\":false}",
                "2026-04-01");
-    other_aid = jint(r->json, "id");
+    other_aid = test_jint(r->json, "id");
     http_free(r);
     {
-        char *wrong = fmt("admissions/%lld/discharge", other_aid);
+        char *wrong = test_fmt("admissions/%lld/discharge", other_aid);
         refused(409, NULL, "POST", doctor, pid, wrong, "{\"discharged_on\":\"2026-04-10\"}",
                 "2026-04-12");
         free(wrong);
-        wrong = fmt("admissions/%lld/discharge", other_aid + 1000000);
+        wrong = test_fmt("admissions/%lld/discharge", other_aid + 1000000);
         refused(409, NULL, "POST", doctor, pid, wrong, "{\"discharged_on\":\"2026-04-10\"}",
                 "2026-04-12");
         free(wrong);
@@ -508,15 +396,15 @@ static void admission_and_discharge(void **state)
     /* Discharged: back in care, a visit due within 7 days. */
     r = expect(200, "POST", doctor, pid, path,
                "{\"discharged_on\":\"2026-04-10\",\"discharge_note\":\"症状缓解\"}", "2026-04-12");
-    assert_string_equal(jstr(r->json, "discharged_on"), "2026-04-10");
-    assert_string_equal(jstr(r->json, "discharge_note"), "症状缓解");
+    assert_string_equal(test_jstr(r->json, "discharged_on"), "2026-04-10");
+    assert_string_equal(test_jstr(r->json, "discharge_note"), "症状缓解");
     assert_true(json_is_false(json_object_get(r->json, "open")));
     http_free(r);
     assert_int_equal(audits("admission.discharge", pid), 1);
     r = clinical_state(pid, "2026-04-12");
-    assert_string_equal(jstr(r->json, "status"), "in_care");
-    assert_string_equal(jstr(r->json, "next_due"), "2026-04-17");
-    assert_string_equal(jstr(r->json, "due_rule"), "discharge_7d");
+    assert_string_equal(test_jstr(r->json, "status"), "in_care");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-04-17");
+    assert_string_equal(test_jstr(r->json, "due_rule"), "discharge_7d");
     http_free(r);
 
     /* No discharge without an (open) admission. */
@@ -529,7 +417,7 @@ static void admission_and_discharge(void **state)
     /* The list, newest first; police may not read it. */
     r = expect(200, "GET", doctor, pid, "admissions", NULL, "2026-04-12");
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
-    assert_int_equal(jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), aid);
+    assert_int_equal(test_jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), aid);
     http_free(r);
     refused(403, NULL, "GET", police, pid, "admissions", NULL, NULL);
     refused(404, NULL, "GET", yl_doctor, pid, "admissions", NULL, NULL);
@@ -544,9 +432,9 @@ static void admission_and_discharge(void **state)
      * (yellow for the 强制送医 flag: at most 3 months). */
     visit(pid, "2026-04-15");
     r = clinical_state(pid, "2026-04-15");
-    assert_string_equal(jstr(r->json, "status"), "in_care");
-    assert_string_equal(jstr(r->json, "last_reached_on"), "2026-04-15");
-    assert_string_equal(jstr(r->json, "next_due"), "2026-07-15");
+    assert_string_equal(test_jstr(r->json, "status"), "in_care");
+    assert_string_equal(test_jstr(r->json, "last_reached_on"), "2026-04-15");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-07-15");
     http_free(r);
     free(path);
 }
@@ -587,18 +475,18 @@ static void incidents_make_red_for_a_year(void **state)
 
     /* The police station reports it. */
     r = expect(201, "POST", police, pid, "incidents", body, "2026-02-03");
-    iid = jint(r->json, "id");
+    iid = test_jint(r->json, "id");
     assert_true(iid > 0);
-    assert_string_equal(jstr(r->json, "kind"), "trouble");
-    assert_string_equal(jstr(r->json, "occurred_on"), "2026-02-01");
-    assert_int_equal(jint(r->json, "injured"), 1);
-    assert_int_equal(jint(r->json, "dead"), 0);
-    assert_string_equal(jstr(r->json, "police_case_no"), "泰公(刑)字2026-017");
+    assert_string_equal(test_jstr(r->json, "kind"), "trouble");
+    assert_string_equal(test_jstr(r->json, "occurred_on"), "2026-02-01");
+    assert_int_equal(test_jint(r->json, "injured"), 1);
+    assert_int_equal(test_jint(r->json, "dead"), 0);
+    assert_string_equal(test_jstr(r->json, "police_case_no"), "泰公(刑)字2026-017");
     http_free(r);
     assert_int_equal(audits("incident.create", pid), 1);
 
     r = clinical_state(pid, "2026-02-03");
-    assert_string_equal(jstr(r->json, "colour"), "red");
+    assert_string_equal(test_jstr(r->json, "colour"), "red");
     assert_true(has(json_object_get(r->json, "colour_reasons"), "recent_incident"));
     assert_true(has(json_object_get(r->json, "key_flags"), "incident_history"));
     http_free(r);
@@ -606,7 +494,7 @@ static void incidents_make_red_for_a_year(void **state)
     /* Police and doctors read them; the grid worker of the patient's grid too. */
     r = expect(200, "GET", police, pid, "incidents", NULL, NULL);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
-    assert_int_equal(jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), iid);
+    assert_int_equal(test_jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), iid);
     http_free(r);
     http_free(expect(200, "GET", doctor, pid, "incidents", NULL, NULL));
     http_free(expect(200, "GET", grid1, pid, "incidents", NULL, NULL));
@@ -625,7 +513,7 @@ static void incidents_make_red_for_a_year(void **state)
                      "2027-03-01"));
     r = clinical_state(pid, "2027-03-01");
     assert_false(has(json_object_get(r->json, "colour_reasons"), "recent_incident"));
-    assert_string_not_equal(jstr(r->json, "colour"), "red");
+    assert_string_not_equal(test_jstr(r->json, "colour"), "red");
     assert_true(has(json_object_get(r->json, "key_flags"), "incident_history"));
     http_free(r);
 }
@@ -670,30 +558,30 @@ static void prescriptions_and_pickups(void **state)
     refused(404, NULL, "POST", yl_doctor, a, "prescriptions", oral, "2026-05-01");
 
     r = expect(201, "POST", doctor, a, "prescriptions", oral, "2026-05-01");
-    rx_a = jint(r->json, "id");
-    assert_string_equal(jstr(r->json, "drug"), "利培酮");
+    rx_a = test_jint(r->json, "id");
+    assert_string_equal(test_jstr(r->json, "drug"), "利培酮");
     assert_true(json_is_false(json_object_get(r->json, "long_acting")));
     assert_true(json_is_true(json_object_get(r->json, "active")));
     assert_true(json_number_value(json_object_get(r->json, "dose_morning")) == 2.0);
-    assert_string_equal(jstr(r->json, "unit"), "mg");
+    assert_string_equal(test_jstr(r->json, "unit"), "mg");
     http_free(r);
     r = expect(201, "POST", doctor, a, "prescriptions", la, "2026-05-01");
-    rx_la = jint(r->json, "id");
+    rx_la = test_jint(r->json, "id");
     assert_true(json_is_true(json_object_get(r->json, "long_acting")));
-    assert_int_equal(jint(r->json, "every_weeks"), 4);
+    assert_int_equal(test_jint(r->json, "every_weeks"), 4);
     assert_true(json_number_value(json_object_get(r->json, "dose_mg")) == 150.0);
     http_free(r);
     r = expect(201, "POST", doctor, b, "prescriptions", oral, "2026-05-01");
-    rx_b = jint(r->json, "id");
+    rx_b = test_jint(r->json, "id");
     http_free(r);
     assert_int_equal(audits("prescription.create", a), 2);
 
     /* Pick-ups. */
     {
-        char *pbase = fmt("{\"picked_on\":\"2026-05-01\",\"days_supplied\":30,"
-                          "\"prescription_id\":%lld,\"picked_by\":\"母亲\"}",
-                          rx_a);
-        char *foreign = fmt("%lld", rx_b);
+        char *pbase = test_fmt("{\"picked_on\":\"2026-05-01\",\"days_supplied\":30,"
+                               "\"prescription_id\":%lld,\"picked_by\":\"母亲\"}",
+                               rx_a);
+        char *foreign = test_fmt("%lld", rx_b);
         const bad_case pk_bad[] = {
             {"picked_on", NULL, "picked_on"},
             {"picked_on", "\"2026-05-02\"", "picked_on"},
@@ -710,9 +598,9 @@ static void prescriptions_and_pickups(void **state)
                    "medication_pickups", "2026-05-01");
         refused(403, NULL, "POST", grid1, a, "pickups", pbase, "2026-05-01");
         r = expect(201, "POST", doctor, a, "pickups", pbase, "2026-05-01");
-        assert_int_equal(jint(r->json, "days_supplied"), 30);
-        assert_int_equal(jint(r->json, "prescription_id"), rx_a);
-        assert_string_equal(jstr(r->json, "supply_ends"), "2026-05-31");
+        assert_int_equal(test_jint(r->json, "days_supplied"), 30);
+        assert_int_equal(test_jint(r->json, "prescription_id"), rx_a);
+        assert_string_equal(test_jstr(r->json, "supply_ends"), "2026-05-31");
         http_free(r);
         free(pbase);
         free(foreign);
@@ -742,27 +630,27 @@ static void prescriptions_and_pickups(void **state)
     it = item_of(items, a);
     assert_non_null(it);
     assert_null(item_of(items, b));
-    assert_int_equal(jint(it, "days_late"), 10);
-    assert_string_equal(jstr(it, "expected_by"), "2026-05-31");
-    assert_string_equal(jstr(json_object_get(it, "last_pickup"), "picked_on"), "2026-05-01");
-    assert_int_equal(jint(json_object_get(it, "last_pickup"), "days_supplied"), 30);
+    assert_int_equal(test_jint(it, "days_late"), 10);
+    assert_string_equal(test_jstr(it, "expected_by"), "2026-05-31");
+    assert_string_equal(test_jstr(json_object_get(it, "last_pickup"), "picked_on"), "2026-05-01");
+    assert_int_equal(test_jint(json_object_get(it, "last_pickup"), "days_supplied"), 30);
     assert_true(has(json_object_get(it, "drugs"), "利培酮"));
     assert_true(has(json_object_get(it, "drugs"), "棕榈酸帕利哌酮"));
-    assert_non_null(jstr(it, "name"));
+    assert_non_null(test_jstr(it, "name"));
     json_decref(items);
     /* Narrowed to the village, then to the other grid; an outside unit is 400. */
     {
-        char *village = unit_id("429005003001"), *q = fmt("&org_unit_id=%s", village);
+        char *village = test_unit_id("429005003001"), *q = test_fmt("&org_unit_id=%s", village);
         items = walk(doctor, "pickups-overdue", q, "2026-06-10", "days_late");
         assert_non_null(item_of(items, a));
         json_decref(items);
         free(q);
-        q = fmt("&org_unit_id=%s", g02);
+        q = test_fmt("&org_unit_id=%s", g02);
         items = walk(doctor, "pickups-overdue", q, "2026-06-10", "days_late");
         assert_null(item_of(items, a));
         json_decref(items);
         free(q);
-        q = fmt("/api/v1/worklists/pickups-overdue?org_unit_id=%s", yl_unit);
+        q = test_fmt("/api/v1/worklists/pickups-overdue?org_unit_id=%s", yl_unit);
         r = http_do("GET", q, doctor, NULL, NULL);
         http_assert_problem(r, 400, "org_unit_id");
         http_free(r);
@@ -775,7 +663,7 @@ static void prescriptions_and_pickups(void **state)
         http_res *p1 =
             http_do("GET", "/api/v1/worklists/pickups-overdue?limit=1", doctor, NULL, hdr);
         assert_int_equal(p1->status, 200);
-        assert_int_equal(jint(p1->json, "tolerance_days"), 7);
+        assert_int_equal(test_jint(p1->json, "tolerance_days"), 7);
         assert_true(json_array_size(json_object_get(p1->json, "items")) == 1);
         http_free(p1);
         r = http_do("GET", "/api/v1/worklists/pickups-overdue?cursor=bm9wZQ", doctor, NULL, hdr);
@@ -792,7 +680,7 @@ static void prescriptions_and_pickups(void **state)
     json_decref(items);
 
     /* Ending the prescriptions: not before they started, not twice. */
-    path = fmt("prescriptions/%lld/end", rx_a);
+    path = test_fmt("prescriptions/%lld/end", rx_a);
     bad_inputs(doctor, a, path, "{\"ended_on\":\"2026-06-08\"}",
                (const bad_case[]){{"ended_on", "\"2026-04-30\"", "ended_on"},
                                   {"ended_on", "\"2026-06-11\"", "ended_on"},
@@ -800,14 +688,14 @@ static void prescriptions_and_pickups(void **state)
                3, "prescriptions WHERE ended_on IS NOT NULL", "2026-06-10");
     r = expect(200, "POST", doctor, a, path, "{\"ended_on\":\"2026-06-08\"}", "2026-06-10");
     assert_true(json_is_false(json_object_get(r->json, "active")));
-    assert_string_equal(jstr(r->json, "ended_on"), "2026-06-08");
+    assert_string_equal(test_jstr(r->json, "ended_on"), "2026-06-08");
     http_free(r);
     refused(409, NULL, "POST", doctor, a, path, "{\"ended_on\":\"2026-06-09\"}", "2026-06-10");
     free(path);
-    path = fmt("prescriptions/%lld/end", rx_b); /* B's, through A */
+    path = test_fmt("prescriptions/%lld/end", rx_b); /* B's, through A */
     refused(409, NULL, "POST", doctor, a, path, "{\"ended_on\":\"2026-06-09\"}", "2026-06-10");
     free(path);
-    path = fmt("prescriptions/%lld/end", rx_la);
+    path = test_fmt("prescriptions/%lld/end", rx_la);
     http_free(expect(200, "POST", doctor, a, path, "{\"ended_on\":\"2026-06-08\"}", "2026-06-10"));
     free(path);
     assert_int_equal(audits("prescription.end", a), 2);
@@ -842,13 +730,13 @@ static void health_check_moves_its_due_date(void **state)
     refused(403, NULL, "POST", grid1, pid, "health-checks", body, "2026-09-02");
     refused(404, NULL, "POST", yl_doctor, pid, "health-checks", body, "2026-09-02");
     r = expect(201, "POST", doctor, pid, "health-checks", body, "2026-09-02");
-    assert_string_equal(jstr(r->json, "checked_on"), "2026-09-01");
+    assert_string_equal(test_jstr(r->json, "checked_on"), "2026-09-01");
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
     assert_true(has(json_object_get(r->json, "items"), "ecg"));
     http_free(r);
     assert_int_equal(audits("health_check.create", pid), 1);
     r = clinical_state(pid, "2026-09-02");
-    assert_string_equal(jstr(r->json, "health_check_due"), "2027-09-01");
+    assert_string_equal(test_jstr(r->json, "health_check_due"), "2027-09-01");
     http_free(r);
     r = expect(200, "GET", doctor, pid, "health-checks", NULL, NULL);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
@@ -881,9 +769,9 @@ static void whereabouts_unknown_then_found(void **state)
     /* The grid worker reports it: lost at once, red, ever lost. */
     events = count_of("patient_events", pid);
     r = expect(200, "POST", grid1, pid, "whereabouts-unknown", body, "2026-03-01");
-    assert_string_equal(jstr(r->json, "status"), "lost");
+    assert_string_equal(test_jstr(r->json, "status"), "lost");
     assert_true(json_is_true(json_object_get(r->json, "ever_lost")));
-    assert_string_equal(jstr(r->json, "colour"), "red");
+    assert_string_equal(test_jstr(r->json, "colour"), "red");
     assert_true(has(json_object_get(r->json, "colour_reasons"), "lost"));
     http_free(r);
     assert_int_equal(count_of("patient_events", pid), events + 1);
@@ -1008,7 +896,7 @@ static void tier_configuration(void **state)
 
     /* A green patient: capable guardian, seen stable → due in 3 months. */
     pid = create_patient("分色", NULL);
-    gpath = fmt("/api/v1/patients/%lld/guardians", pid);
+    gpath = test_fmt("/api/v1/patients/%lld/guardians", pid);
     r = http_do("POST", gpath, doctor,
                 "{\"kind\":\"primary\",\"name\":\"刘建华\",\"relation\":\"parent\","
                 "\"capacity\":\"adequate\"}",
@@ -1018,9 +906,9 @@ static void tier_configuration(void **state)
     free(gpath);
     visit(pid, "2026-01-05");
     r = clinical_state(pid, "2026-01-05");
-    if (strcmp(jstr(r->json, "colour"), "green") != 0)
+    if (strcmp(test_jstr(r->json, "colour"), "green") != 0)
         fail_msg("expected a green patient: %s", r->body);
-    assert_string_equal(jstr(r->json, "next_due"), "2026-04-05");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-04-05");
     http_free(r);
 
     /* Green at most 1 month apart. */
@@ -1032,25 +920,27 @@ static void tier_configuration(void **state)
     r = http_do("PUT", "/api/v1/config/clinical", root_admin, green1, NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(
-        jint(json_object_get(json_object_get(r->json, "tiers"), "green"), "interval_months"), 1);
+        test_jint(json_object_get(json_object_get(r->json, "tiers"), "green"), "interval_months"),
+        1);
     http_free(r);
     assert_int_equal(
         db_count("SELECT count(*) FROM audit_log WHERE action = 'config.update'", 0, NULL),
         updates + 1);
     r = http_do("GET", "/api/v1/config/clinical", grid1, NULL, NULL);
     assert_int_equal(
-        jint(json_object_get(json_object_get(r->json, "tiers"), "green"), "interval_months"), 1);
+        test_jint(json_object_get(json_object_get(r->json, "tiers"), "green"), "interval_months"),
+        1);
     http_free(r);
     /* Stored due dates move at the patient's next change, not before. */
     r = clinical_state(pid, "2026-01-10");
-    assert_string_equal(jstr(r->json, "next_due"), "2026-04-05");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-04-05");
     http_free(r);
     gbody = strdup("{\"checked_on\":\"2026-01-10\"}");
     http_free(expect(201, "POST", doctor, pid, "health-checks", gbody, "2026-01-10"));
     r = clinical_state(pid, "2026-01-10");
-    assert_string_equal(jstr(r->json, "colour"), "green");
-    assert_string_equal(jstr(r->json, "next_due"), "2026-02-05");
-    assert_string_equal(jstr(r->json, "due_rule"), "tier_cap");
+    assert_string_equal(test_jstr(r->json, "colour"), "green");
+    assert_string_equal(test_jstr(r->json, "next_due"), "2026-02-05");
+    assert_string_equal(test_jstr(r->json, "due_rule"), "tier_cap");
     http_free(r);
 
     /* A document as read may be sent back as it is (updated_at is ignored). */

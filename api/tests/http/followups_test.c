@@ -10,8 +10,6 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <openssl/evp.h>
-#include <openssl/hmac.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,129 +23,19 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 /* ---- helpers ---------------------------------------------------------- */
 
-static char *fmt(const char *f, ...) __attribute__((format(printf, 1, 2)));
-static char *fmt(const char *f, ...)
-{
-    va_list ap;
-    char *s = NULL;
-
-    va_start(ap, f);
-    if (vasprintf(&s, f, ap) < 0)
-        s = NULL;
-    va_end(ap);
-    assert_non_null(s);
-    return s;
-}
-
-/* GB 11643 check character of the first 17 digits. */
-static char check_char(const char *d17)
-{
-    static const int w[17] = {7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2};
-    int s = 0;
-
-    for (int i = 0; i < 17; i++)
-        s += (d17[i] - '0') * w[i];
-    return "10X98765432"[s % 11];
-}
-
-/* Is this ID number already on the register? (Through the blind index
- * when the test knows its key; otherwise the generator alone must do.) */
-static int id_taken(const char *id18)
-{
-    const char *key = getenv("JF_ID_INDEX_KEY");
-    unsigned char k[32], mac[32];
-    unsigned ml = 0;
-    char hex[65];
-    const char *p[1] = {hex};
-
-    if (key == NULL || strlen(key) != 64)
-        return 0;
-    for (int i = 0; i < 32; i++) {
-        unsigned v = 0;
-        sscanf(key + 2 * i, "%2x", &v);
-        k[i] = (unsigned char)v;
-    }
-    HMAC(EVP_sha256(), k, 32, (const unsigned char *)id18, 18, mac, &ml);
-    for (int i = 0; i < 32; i++)
-        snprintf(hex + 2 * i, 3, "%02x", mac[i]);
-    return db_count("SELECT count(*) FROM patients WHERE id_index = decode($1, 'hex')", 1, p) > 0;
-}
-
-/* A valid 18-digit ID of 潜江市 (429005), unique per run: the birth date
- * and sequence follow from test_unique(), this suite and a counter. */
-static void new_id(char out[19])
-{
-    static unsigned counter;
-    unsigned long u = strtoul(test_unique(), NULL, 10);
-
-    for (;;) {
-        unsigned long n = (u % 20000) * 1000 + SUITE_SALT * 300 + counter++;
-        time_t t = (time_t)-946771200 + (time_t)((n / 1000) % 20000) * 86400; /* 1940-01-01 */
-        unsigned seq = (unsigned)(n % 1000);
-        struct tm tm;
-        char d17[64];
-
-        gmtime_r(&t, &tm);
-        snprintf(d17, sizeof(d17), "429005%04d%02d%02d%03u", tm.tm_year + 1900, tm.tm_mon + 1,
-                 tm.tm_mday, seq);
-        memcpy(out, d17, 17);
-        out[17] = check_char(out);
-        out[18] = '\0';
-        if (!id_taken(out))
-            return;
-    }
-}
-
-static char *unit_id(const char *code)
-{
-    const char *p[] = {code};
-    char *id = db_scalar("SELECT id FROM org_units WHERE code = $1", 1, p);
-
-    assert_non_null(id);
-    return id;
-}
-
-static long long jint(const json_t *o, const char *k)
-{
-    return (long long)json_integer_value(json_object_get(o, k));
-}
-
-static const char *jstr(const json_t *o, const char *k)
-{
-    return json_string_value(json_object_get(o, k));
-}
-
-/* A request with "today" set to date (NULL: the real today). */
-static http_res *call(const char *date, const char *method, const char *path, const char *token,
-                      const char *body)
-{
-    char hdr[64];
-
-    if (date != NULL)
-        snprintf(hdr, sizeof(hdr), "X-Test-Date: %s", date);
-    return http_do(method, path, token, body, date ? hdr : NULL);
-}
-
 /* Register a patient as the doctor on day `on` (diagnosed a month
  * before); returns its id. */
 static long long create_patient(const char *tag, const char *unit, const char *on,
                                 const char *diagnosed)
 {
-    char id[19], *body, *name = fmt("随访%s%s", cn_unique, tag);
-    http_res *r;
+    char id[19], *name = test_fmt("随访%s%s", cn_unique, tag);
+    char *extra = test_fmt(",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"%s\"", diagnosed);
     long long pid;
 
-    new_id(id);
-    body = fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s,\"diagnosis\":"
-               "\"schizophrenia\",\"diagnosis_date\":\"%s\"}",
-               name, id, unit, diagnosed);
-    r = call(on, "POST", "/api/v1/patients", doctor, body);
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    pid = jint(r->json, "id");
+    test_new_id(id, -1, SUITE_SALT);
+    pid = test_create_patient(doctor, on, name, id, unit, extra);
     assert_true(pid > 0);
-    http_free(r);
-    free(body);
+    free(extra);
     free(name);
     return pid;
 }
@@ -155,10 +43,10 @@ static long long create_patient(const char *tag, const char *unit, const char *o
 /* An adequate primary guardian, so that weak_guardian does not colour. */
 static void add_guardian(long long pid, const char *on)
 {
-    char *path = fmt("/api/v1/patients/%lld/guardians", pid);
-    http_res *r = call(on, "POST", path, doctor,
-                       "{\"kind\":\"primary\",\"name\":\"监护人\",\"relation\":\"parent\","
-                       "\"capacity\":\"adequate\",\"phone\":\"13912345678\"}");
+    char *path = test_fmt("/api/v1/patients/%lld/guardians", pid);
+    http_res *r = test_call(on, "POST", path, doctor,
+                            "{\"kind\":\"primary\",\"name\":\"监护人\",\"relation\":\"parent\","
+                            "\"capacity\":\"adequate\",\"phone\":\"13912345678\"}");
 
     if (r->status != 201)
         fail_msg("add guardian: %ld %s", r->status, r->body);
@@ -201,15 +89,15 @@ static char *form(const char *date, const char *over)
 /* A visit that did not reach the patient. */
 static char *missed(const char *date, const char *reason)
 {
-    return fmt("{\"visit_date\":\"%s\",\"mode\":\"home\",\"informant\":\"other\","
-               "\"reached\":false,\"unreached_reason\":\"%s\"}",
-               date, reason);
+    return test_fmt("{\"visit_date\":\"%s\",\"mode\":\"home\",\"informant\":\"other\","
+                    "\"reached\":false,\"unreached_reason\":\"%s\"}",
+                    date, reason);
 }
 
 static http_res *post_fu(const char *token, long long pid, const char *date, const char *body)
 {
-    char *path = fmt("/api/v1/patients/%lld/follow-ups", pid);
-    http_res *r = call(date, "POST", path, token, body);
+    char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);
+    http_res *r = test_call(date, "POST", path, token, body);
 
     free(path);
     return r;
@@ -228,8 +116,8 @@ static http_res *visit(long long pid, const char *date, char *body)
 
 static http_res *assess(const char *token, long long pid, const char *date, const char *body)
 {
-    char *path = fmt("/api/v1/patients/%lld/risk-assessments", pid);
-    http_res *r = call(date, "POST", path, token, body);
+    char *path = test_fmt("/api/v1/patients/%lld/risk-assessments", pid);
+    http_res *r = test_call(date, "POST", path, token, body);
 
     free(path);
     return r;
@@ -238,8 +126,8 @@ static http_res *assess(const char *token, long long pid, const char *date, cons
 /* GET /api/v1/patients/{pid}{what}. */
 static http_res *get(const char *token, const char *date, const char *what, long long pid)
 {
-    char *path = fmt("/api/v1/patients/%lld%s", pid, what);
-    http_res *r = call(date, "GET", path, token, NULL);
+    char *path = test_fmt("/api/v1/patients/%lld%s", pid, what);
+    http_res *r = test_call(date, "GET", path, token, NULL);
 
     free(path);
     return r;
@@ -340,8 +228,8 @@ static char *patient_status(long long pid)
     char *s;
 
     assert_int_equal(r->status, 200);
-    assert_non_null(jstr(r->json, "status"));
-    s = strdup(jstr(r->json, "status"));
+    assert_non_null(test_jstr(r->json, "status"));
+    s = strdup(test_jstr(r->json, "status"));
     http_free(r);
     return s;
 }
@@ -357,7 +245,7 @@ static void expect_status(long long pid, const char *want)
 
 static long count_where(const char *table, long long pid)
 {
-    char idtxt[32], *sql = fmt("SELECT count(*) FROM %s WHERE patient_id = $1", table);
+    char idtxt[32], *sql = test_fmt("SELECT count(*) FROM %s WHERE patient_id = $1", table);
     const char *p[] = {idtxt};
     long n;
 
@@ -379,7 +267,7 @@ static json_t *status_event(long long pid, const char *to_status)
     assert_true(json_is_array(items));
     json_array_foreach(items, i, e)
     {
-        const char *k = jstr(e, "kind"), *to = jstr(e, "to_status");
+        const char *k = test_jstr(e, "kind"), *to = test_jstr(e, "to_status");
         if (k && to && strcmp(k, "status") == 0 && strcmp(to, to_status) == 0)
             found = e;
     }
@@ -399,10 +287,10 @@ static json_t *worklist(const char *token, const char *date, const char *kind, c
     int pages = 0;
 
     for (;;) {
-        char *path =
-            fmt("/api/v1/worklists/%s?limit=%d%s%s%s%s", kind, limit, query && *query ? "&" : "",
-                query ? query : "", cursor ? "&cursor=" : "", cursor ? cursor : "");
-        http_res *r = call(date, "GET", path, token, NULL);
+        char *path = test_fmt("/api/v1/worklists/%s?limit=%d%s%s%s%s", kind, limit,
+                              query && *query ? "&" : "", query ? query : "",
+                              cursor ? "&cursor=" : "", cursor ? cursor : "");
+        http_res *r = test_call(date, "GET", path, token, NULL);
         json_t *items, *it, *next;
         size_t i;
 
@@ -438,7 +326,7 @@ static char *ids_of(const json_t *items)
 
     json_array_foreach(items, i, it)
     {
-        n = fmt("%s%s%lld", s, i ? "," : "", jint(it, "patient_id"));
+        n = test_fmt("%s%s%lld", s, i ? "," : "", test_jint(it, "patient_id"));
         free(s);
         s = n;
     }
@@ -452,7 +340,7 @@ static const json_t *find_item(const json_t *items, long long pid)
 
     json_array_foreach(items, i, it)
     {
-        if (jint(it, "patient_id") == pid)
+        if (test_jint(it, "patient_id") == pid)
             return it;
     }
     return NULL;
@@ -462,8 +350,6 @@ static const json_t *find_item(const json_t *items, long long pid)
 
 static int setup(void **state_)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     (void)state_;
     doctor = http_login("tf.doctor", NULL);
     police = http_login("tf.police", NULL);
@@ -472,15 +358,12 @@ static int setup(void **state_)
     grid1 = http_login("tf.grid1", NULL);
     grid2 = http_login("tf.grid2", NULL);
     yl_doctor = http_login("yl.doctor", NULL);
-    g01 = unit_id("429005003001G01");
-    g02 = unit_id("429005003001G02");
-    village = unit_id("429005003001");
-    qy_g01 = unit_id("429005003004G01");
-    yl_grid = unit_id("429005001001G01");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    g01 = test_unit_id("429005003001G01");
+    g02 = test_unit_id("429005003001G02");
+    village = test_unit_id("429005003001");
+    qy_g01 = test_unit_id("429005003004G01");
+    yl_grid = test_unit_id("429005001001G01");
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 
@@ -534,9 +417,10 @@ static void example_stable_green_3_months(void **state_)
     expect_bool(r, r->json, "next_due_joint", 0);
     expect_bool(r, r->json, "reached", 1);
     expect_int(r, r->json, "risk_level", 0);
-    assert_int_equal(jint(r->json, "patient_id"), pid);
+    assert_int_equal(test_jint(r->json, "patient_id"), pid);
     {
-        char *loc = fmt("/api/v1/patients/%lld/follow-ups/%lld", pid, jint(r->json, "id"));
+        char *loc =
+            test_fmt("/api/v1/patients/%lld/follow-ups/%lld", pid, test_jint(r->json, "id"));
         assert_non_null(http_header(r, "Location"));
         assert_string_equal(http_header(r, "Location"), loc);
         free(loc);
@@ -620,20 +504,20 @@ static void example_basically_stable_then_again(void **state_)
 static void example_stable_on_red_incident_patient(void **state_)
 {
     long long pid = create_patient("事", g01, "2026-01-10", "2025-12-01");
-    char *path = fmt("/api/v1/patients/%lld/incidents", pid);
+    char *path = test_fmt("/api/v1/patients/%lld/incidents", pid);
     http_res *r;
 
     (void)state_;
     add_guardian(pid, "2026-01-10");
-    r = call("2026-02-01", "POST", path, doctor,
-             "{\"occurred_on\":\"2025-09-20\",\"place\":\"梅苑路口\",\"kind\":\"trouble\","
-             "\"injured\":0,\"dead\":0}");
+    r = test_call("2026-02-01", "POST", path, doctor,
+                  "{\"occurred_on\":\"2025-09-20\",\"place\":\"梅苑路口\",\"kind\":\"trouble\","
+                  "\"injured\":0,\"dead\":0}");
     if (r->status == 404) {
         /* No incidents route in this build: write the row, then recompute
          * through an assessment. */
-        char *sql = fmt("INSERT INTO incidents (patient_id, occurred_on, place, kind) VALUES"
-                        " (%lld, '2025-09-20', '梅苑路口', 'trouble')",
-                        pid);
+        char *sql = test_fmt("INSERT INTO incidents (patient_id, occurred_on, place, kind) VALUES"
+                             " (%lld, '2025-09-20', '梅苑路口', 'trouble')",
+                             pid);
         assert_true(db_try(sql));
         free(sql);
     } else if (r->status != 201) {
@@ -673,23 +557,24 @@ static void example_stable_on_red_incident_patient(void **state_)
 static void example_discharge_due_in_7_days(void **state_)
 {
     long long pid = create_patient("院", g01, "2026-01-10", "2025-12-01"), aid;
-    char *path = fmt("/api/v1/patients/%lld/admissions", pid), *sql;
+    char *path = test_fmt("/api/v1/patients/%lld/admissions", pid), *sql;
     http_res *r;
 
     (void)state_;
     add_guardian(pid, "2026-01-10");
     http_free(visit(pid, "2026-02-01", form("2026-02-01", NULL)));
     expect_state(pid, "green", "", "", "2026-05-01", 0, "stable_3m");
-    r = call("2026-04-20", "POST", path, doctor,
-             "{\"admitted_on\":\"2026-04-20\",\"hospital\":\"潜江市精神卫生中心\","
-             "\"involuntary\":false}");
+    r = test_call("2026-04-20", "POST", path, doctor,
+                  "{\"admitted_on\":\"2026-04-20\",\"hospital\":\"潜江市精神卫生中心\","
+                  "\"involuntary\":false}");
     if (r->status == 404) {
         /* No admissions route in this build: write the rows, recompute
          * through assessments. */
         http_free(r);
-        sql = fmt("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
-                  " VALUES (%lld, '2026-04-20', '潜江市精神卫生中心', false)",
-                  pid);
+        sql =
+            test_fmt("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
+                     " VALUES (%lld, '2026-04-20', '潜江市精神卫生中心', false)",
+                     pid);
         assert_true(db_try(sql));
         free(sql);
         r = assess(doctor, pid, "2026-04-21",
@@ -697,9 +582,9 @@ static void example_discharge_due_in_7_days(void **state_)
         assert_int_equal(r->status, 201);
         http_free(r);
         expect_state(pid, "green", "", "", NULL, 0, "in_hospital");
-        sql = fmt("UPDATE hospitalisations SET discharged_on = '2026-05-10' WHERE"
-                  " patient_id = %lld",
-                  pid);
+        sql = test_fmt("UPDATE hospitalisations SET discharged_on = '2026-05-10' WHERE"
+                       " patient_id = %lld",
+                       pid);
         assert_true(db_try(sql));
         free(sql);
         r = assess(doctor, pid, "2026-05-11",
@@ -709,14 +594,14 @@ static void example_discharge_due_in_7_days(void **state_)
     } else {
         if (r->status != 201)
             fail_msg("admission: %ld %s", r->status, r->body);
-        aid = jint(r->json, "id");
+        aid = test_jint(r->json, "id");
         assert_true(aid > 0);
         http_free(r);
         expect_state(pid, "green", "", "", NULL, 0, "in_hospital");
         expect_status(pid, "hospitalised");
         free(path);
-        path = fmt("/api/v1/patients/%lld/admissions/%lld/discharge", pid, aid);
-        r = call("2026-05-10", "POST", path, doctor, "{\"discharged_on\":\"2026-05-10\"}");
+        path = test_fmt("/api/v1/patients/%lld/admissions/%lld/discharge", pid, aid);
+        r = test_call("2026-05-10", "POST", path, doctor, "{\"discharged_on\":\"2026-05-10\"}");
         if (r->status != 200)
             fail_msg("discharge: %ld %s", r->status, r->body);
         http_free(r);
@@ -794,7 +679,7 @@ static void classification_from_the_form(void **state_)
     snprintf(idtxt, sizeof(idtxt), "%lld", pid);
     for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
         http_res *r = visit(pid, "2026-01-05", form("2026-01-05", cases[i].over));
-        const char *c = jstr(r->json, "computed_class");
+        const char *c = test_jstr(r->json, "computed_class");
         if (c == NULL || strcmp(c, cases[i].want) != 0)
             fail_msg("case %zu (%s): expected %s, got %s", i, cases[i].over ? cases[i].over : "-",
                      cases[i].want, r->body);
@@ -923,30 +808,30 @@ static void three_misses_make_the_patient_lost(void **state_)
 
     /* The third: lost, with a dated status event and its reason. */
     r = visit(pid, "2026-04-28", missed("2026-04-28", "missing"));
-    due_third = strdup(jstr(r->json, "next_due") ? jstr(r->json, "next_due") : "null");
+    due_third = strdup(test_jstr(r->json, "next_due") ? test_jstr(r->json, "next_due") : "null");
     http_free(r);
     expect_status(pid, "lost");
     s = state(pid);
     expect_str(s, s->json, "status", "lost");
     expect_int(s, s->json, "misses", 3);
-    due_lost = strdup(jstr(s->json, "next_due") ? jstr(s->json, "next_due") : "null");
+    due_lost = strdup(test_jstr(s->json, "next_due") ? test_jstr(s->json, "next_due") : "null");
     expect_str(s, s->json, "colour", "red");
     assert_true(list_has(s->json, "colour_reasons", "lost"));
     assert_true(list_has(s->json, "key_flags", "ever_lost"));
     http_free(s);
     ev = status_event(pid, "lost");
     assert_non_null(ev);
-    assert_string_equal(jstr(ev, "from_status"), "in_care");
-    assert_string_equal(jstr(ev, "event_date"), "2026-04-28");
-    assert_non_null(jstr(ev, "reason"));
-    assert_non_null(strstr(jstr(ev, "reason"), "three consecutive"));
+    assert_string_equal(test_jstr(ev, "from_status"), "in_care");
+    assert_string_equal(test_jstr(ev, "event_date"), "2026-04-28");
+    assert_non_null(test_jstr(ev, "reason"));
+    assert_non_null(strstr(test_jstr(ev, "reason"), "three consecutive"));
     json_decref(ev);
     lost = worklist(doctor, "2026-04-28", "lost", NULL, 200);
     assert_non_null(find_item(lost, pid));
     {
         const json_t *it = find_item(lost, pid);
-        assert_string_equal(jstr(it, "status"), "lost");
-        assert_int_equal(jint(it, "misses"), 3);
+        assert_string_equal(test_jstr(it, "status"), "lost");
+        assert_int_equal(test_jint(it, "misses"), 3);
     }
     json_decref(lost);
     /* The grid worker of that grid sees it on the list too. */
@@ -1017,10 +902,10 @@ static void death_flow(const char *tag, int reached)
 
     http_free(visit(pid, "2026-01-20", form("2026-01-20", NULL)));
     r = visit(pid, "2026-02-10",
-              fmt("{\"visit_date\":\"2026-02-10\",\"mode\":\"home\",\"informant\":\"family\","
-                  "\"reached\":%s,\"died\":true,\"death_date\":\"2026-02-08\","
-                  "\"death_cause\":\"suicide\",\"note\":\"家属告知\"}",
-                  reached ? "true" : "false"));
+              test_fmt("{\"visit_date\":\"2026-02-10\",\"mode\":\"home\",\"informant\":\"family\","
+                       "\"reached\":%s,\"died\":true,\"death_date\":\"2026-02-08\","
+                       "\"death_cause\":\"suicide\",\"note\":\"家属告知\"}",
+                       reached ? "true" : "false"));
     expect_bool(r, r->json, "died", 1);
     expect_str(r, r->json, "death_date", "2026-02-08");
     expect_str(r, r->json, "death_cause", "suicide");
@@ -1029,9 +914,9 @@ static void death_flow(const char *tag, int reached)
     expect_status(pid, "deceased");
     ev = status_event(pid, "deceased");
     assert_non_null(ev);
-    assert_string_equal(jstr(ev, "death_cause"), "suicide");
-    assert_string_equal(jstr(ev, "event_date"), "2026-02-08");
-    assert_string_equal(jstr(ev, "from_status"), "in_care");
+    assert_string_equal(test_jstr(ev, "death_cause"), "suicide");
+    assert_string_equal(test_jstr(ev, "event_date"), "2026-02-08");
+    assert_string_equal(test_jstr(ev, "from_status"), "in_care");
     json_decref(ev);
     s = state(pid);
     expect_str(s, s->json, "status", "deceased");
@@ -1079,7 +964,7 @@ static void death_at_a_visit_that_reached_nobody(void **state_)
 
 static void worklists_due_overdue_order_pages_and_filters(void **state_)
 {
-    char *uname = fmt("fu.doc%s", test_unique()), *q, *ids, *want, *sql;
+    char *uname = test_fmt("fu.doc%s", test_unique()), *q, *ids, *want, *sql;
     const char *up[] = {uname};
     char *doc_id;
     long long red, orange, y1, y2, green;
@@ -1101,8 +986,8 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     add_guardian(y1, "2026-03-20");
     add_guardian(y2, "2026-03-20");
     add_guardian(green, "2026-03-20");
-    sql = fmt("UPDATE patients SET doctor_id = %s WHERE id IN (%lld, %lld, %lld, %lld, %lld)",
-              doc_id, red, orange, y1, y2, green);
+    sql = test_fmt("UPDATE patients SET doctor_id = %s WHERE id IN (%lld, %lld, %lld, %lld, %lld)",
+                   doc_id, red, orange, y1, y2, green);
     assert_true(db_try(sql));
     free(sql);
 
@@ -1118,11 +1003,11 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
                  "basically_stable_2w");
     expect_state(y2, "yellow", "basically_stable", "", "2026-07-04", 0, "basically_stable_2w");
 
-    q = fmt("doctor_id=%s", doc_id);
+    q = test_fmt("doctor_id=%s", doc_id);
     /* Overdue on 2026-08-01: red, orange, then yellow oldest first, green. */
     items = worklist(doctor, "2026-08-01", "overdue", q, 50);
     ids = ids_of(items);
-    want = fmt("%lld,%lld,%lld,%lld,%lld", red, orange, y1, y2, green);
+    want = test_fmt("%lld,%lld,%lld,%lld,%lld", red, orange, y1, y2, green);
     assert_string_equal(ids, want);
     {
         const struct {
@@ -1138,11 +1023,11 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
         for (size_t i = 0; i < 5; i++) {
             const json_t *it = find_item(items, exp[i].pid);
             assert_non_null(it);
-            assert_string_equal(jstr(it, "colour"), exp[i].colour);
-            assert_string_equal(jstr(it, "due"), exp[i].due);
-            assert_int_equal(jint(it, "days_overdue"), exp[i].days);
+            assert_string_equal(test_jstr(it, "colour"), exp[i].colour);
+            assert_string_equal(test_jstr(it, "due"), exp[i].due);
+            assert_int_equal(test_jint(it, "days_overdue"), exp[i].days);
             assert_int_equal(json_is_true(json_object_get(it, "joint")), exp[i].joint);
-            assert_int_equal(jint(it, "doctor_id"), strtoll(doc_id, NULL, 10));
+            assert_int_equal(test_jint(it, "doctor_id"), strtoll(doc_id, NULL, 10));
         }
     }
     free(ids);
@@ -1164,27 +1049,27 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     /* On 2026-06-25: overdue red (10 days), orange (1), yellow (41). */
     items = worklist(doctor, "2026-06-25", "overdue", q, 50);
     ids = ids_of(items);
-    want = fmt("%lld,%lld,%lld", red, orange, y1);
+    want = test_fmt("%lld,%lld,%lld", red, orange, y1);
     assert_string_equal(ids, want);
-    assert_int_equal(jint(find_item(items, red), "days_overdue"), 10);
-    assert_int_equal(jint(find_item(items, orange), "days_overdue"), 1);
-    assert_int_equal(jint(find_item(items, y1), "days_overdue"), 41);
+    assert_int_equal(test_jint(find_item(items, red), "days_overdue"), 10);
+    assert_int_equal(test_jint(find_item(items, orange), "days_overdue"), 1);
+    assert_int_equal(test_jint(find_item(items, y1), "days_overdue"), 41);
     free(ids);
     free(want);
     json_decref(items);
     /* … and due within 7 days: green (07-01); within 10 (and by default,
      * 14): yellow (07-04) before green. */
     {
-        char *q7 = fmt("%s&within_days=7", q), *q10 = fmt("%s&within_days=10", q);
+        char *q7 = test_fmt("%s&within_days=7", q), *q10 = test_fmt("%s&within_days=10", q);
         items = worklist(doctor, "2026-06-25", "due", q7, 50);
         ids = ids_of(items);
-        want = fmt("%lld", green);
+        want = test_fmt("%lld", green);
         assert_string_equal(ids, want);
-        assert_int_equal(jint(find_item(items, green), "days_overdue"), 0);
+        assert_int_equal(test_jint(find_item(items, green), "days_overdue"), 0);
         free(ids);
         free(want);
         json_decref(items);
-        want = fmt("%lld,%lld", y2, green);
+        want = test_fmt("%lld,%lld", y2, green);
         items = worklist(doctor, "2026-06-25", "due", q10, 50);
         ids = ids_of(items);
         assert_string_equal(ids, want);
@@ -1201,10 +1086,10 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     }
     /* On the due day itself: due (within 0 days), not yet overdue. */
     {
-        char *q0 = fmt("%s&within_days=0", q);
+        char *q0 = test_fmt("%s&within_days=0", q);
         items = worklist(doctor, "2026-07-01", "due", q0, 50);
         ids = ids_of(items);
-        want = fmt("%lld", green);
+        want = test_fmt("%lld", green);
         assert_string_equal(ids, want);
         free(ids);
         free(want);
@@ -1218,25 +1103,26 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
 
     /* Narrowed to a village, a grid, another village; outside the area: 400. */
     {
-        char *qv = fmt("%s&org_unit_id=%s", q, village), *qg = fmt("%s&org_unit_id=%s", q, g02),
-             *qq = fmt("%s&org_unit_id=%s", q, qy_g01);
+        char *qv = test_fmt("%s&org_unit_id=%s", q, village),
+             *qg = test_fmt("%s&org_unit_id=%s", q, g02),
+             *qq = test_fmt("%s&org_unit_id=%s", q, qy_g01);
         items = worklist(doctor, "2026-08-01", "overdue", qv, 50);
         ids = ids_of(items);
-        want = fmt("%lld,%lld,%lld,%lld", red, orange, y1, y2);
+        want = test_fmt("%lld,%lld,%lld,%lld", red, orange, y1, y2);
         assert_string_equal(ids, want);
         free(ids);
         free(want);
         json_decref(items);
         items = worklist(doctor, "2026-08-01", "overdue", qg, 50);
         ids = ids_of(items);
-        want = fmt("%lld", y2);
+        want = test_fmt("%lld", y2);
         assert_string_equal(ids, want);
         free(ids);
         free(want);
         json_decref(items);
         items = worklist(doctor, "2026-08-01", "overdue", qq, 50);
         ids = ids_of(items);
-        want = fmt("%lld", green);
+        want = test_fmt("%lld", green);
         assert_string_equal(ids, want);
         free(ids);
         free(want);
@@ -1246,18 +1132,18 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
         free(qq);
     }
     {
-        char *paths[] = {fmt("/api/v1/worklists/overdue?org_unit_id=%s", yl_grid),
-                         fmt("/api/v1/worklists/due?org_unit_id=999999999"),
-                         fmt("/api/v1/worklists/lost?org_unit_id=%s", yl_grid)};
+        char *paths[] = {test_fmt("/api/v1/worklists/overdue?org_unit_id=%s", yl_grid),
+                         test_fmt("/api/v1/worklists/due?org_unit_id=999999999"),
+                         test_fmt("/api/v1/worklists/lost?org_unit_id=%s", yl_grid)};
         for (size_t i = 0; i < 3; i++) {
-            r = call("2026-08-01", "GET", paths[i], doctor, NULL);
+            r = test_call("2026-08-01", "GET", paths[i], doctor, NULL);
             http_assert_problem(r, 400, "org_unit_id");
             http_free(r);
             free(paths[i]);
         }
         /* The grid worker may not widen to the village above the grid. */
-        paths[0] = fmt("/api/v1/worklists/overdue?org_unit_id=%s", village);
-        r = call("2026-08-01", "GET", paths[0], grid1, NULL);
+        paths[0] = test_fmt("/api/v1/worklists/overdue?org_unit_id=%s", village);
+        r = test_call("2026-08-01", "GET", paths[0], grid1, NULL);
         http_assert_problem(r, 400, "org_unit_id");
         http_free(r);
         free(paths[0]);
@@ -1266,7 +1152,7 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     /* Another doctor's list holds none of these. */
     {
         char *other = db_scalar("SELECT id FROM users WHERE username = 'tf.doctor2'", 0, NULL);
-        char *qo = fmt("doctor_id=%s", other);
+        char *qo = test_fmt("doctor_id=%s", other);
         items = worklist(doctor, "2026-08-01", "overdue", qo, 200);
         for (long long *p = (long long[]){red, orange, y1, y2, green, 0}; *p; p++)
             assert_null(find_item(items, *p));
@@ -1278,7 +1164,7 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     /* Each grid worker sees only their own grid. */
     items = worklist(grid1, "2026-08-01", "overdue", q, 50);
     ids = ids_of(items);
-    want = fmt("%lld,%lld,%lld", red, orange, y1);
+    want = test_fmt("%lld,%lld,%lld", red, orange, y1);
     assert_string_equal(ids, want);
     free(ids);
     free(want);
@@ -1288,7 +1174,7 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
         const json_t *it;
         size_t i;
         json_array_foreach(items, i, it)
-            assert_int_equal(jint(it, "org_unit_id"), strtoll(g01, NULL, 10));
+            assert_int_equal(test_jint(it, "org_unit_id"), strtoll(g01, NULL, 10));
         assert_non_null(find_item(items, red));
         assert_null(find_item(items, y2));
         assert_null(find_item(items, green));
@@ -1296,7 +1182,7 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
     json_decref(items);
     items = worklist(grid2, "2026-08-01", "overdue", q, 50);
     ids = ids_of(items);
-    want = fmt("%lld", green);
+    want = test_fmt("%lld", green);
     assert_string_equal(ids, want);
     free(ids);
     free(want);
@@ -1319,15 +1205,15 @@ static void worklists_due_overdue_order_pages_and_filters(void **state_)
 
     /* Annual health checks: a year after registration (2027-03-20). */
     {
-        char *q14 = fmt("%s&within_days=14", q), *q7 = fmt("%s&within_days=7", q);
+        char *q14 = test_fmt("%s&within_days=14", q), *q7 = test_fmt("%s&within_days=7", q);
         items = worklist(doctor, "2027-03-10", "health-checks", q14, 50);
         assert_int_equal(json_array_size(items), 5);
-        assert_string_equal(jstr(find_item(items, green), "due"), "2027-03-20");
+        assert_string_equal(test_jstr(find_item(items, green), "due"), "2027-03-20");
         json_decref(items);
         items = worklist(doctor, "2027-03-10", "health-checks", q7, 50);
         assert_int_equal(json_array_size(items), 0);
         json_decref(items);
-        r = call("2027-03-10", "GET", "/api/v1/worklists/health-checks", police, NULL);
+        r = test_call("2027-03-10", "GET", "/api/v1/worklists/health-checks", police, NULL);
         http_assert_problem(r, 403, NULL);
         http_free(r);
         free(q14);
@@ -1363,8 +1249,8 @@ static void worklists_bad_queries(void **state_)
     (void)state_;
     for (size_t k = 0; k < 4; k++)
         for (size_t i = 0; i < sizeof(cases) / sizeof(cases[0]); i++) {
-            char *path = fmt("/api/v1/worklists/%s?%s", kinds[k], cases[i].query);
-            http_res *r = call("2026-08-01", "GET", path, doctor, NULL);
+            char *path = test_fmt("/api/v1/worklists/%s?%s", kinds[k], cases[i].query);
+            http_res *r = test_call("2026-08-01", "GET", path, doctor, NULL);
             if (r->status != 400)
                 fail_msg("%s: expected 400, got %ld %s", path, r->status, r->body);
             http_assert_problem(r, 400, cases[i].field);
@@ -1443,14 +1329,14 @@ static void risk_assessment_tiers_and_the_current_level(void **state_)
     assert_int_equal(r->status, 200);
     items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 6);
-    assert_string_equal(jstr(json_array_get(items, 0), "assessed_on"), "2026-03-10");
-    assert_string_equal(jstr(json_array_get(items, 0), "tier"), "city");
-    assert_int_equal(jint(json_array_get(items, 0), "level"), 1);
-    assert_string_equal(jstr(json_array_get(items, 0), "user_name"), "王秀兰");
-    assert_string_equal(jstr(json_array_get(items, 2), "assessed_on"), "2026-02-10");
-    assert_string_equal(jstr(json_array_get(items, 3), "assessed_on"), "2026-02-05");
-    assert_true(jint(json_array_get(items, 3), "follow_up_id") > 0);
-    assert_string_equal(jstr(json_array_get(items, 5), "basis"), "市精卫中心综合评估");
+    assert_string_equal(test_jstr(json_array_get(items, 0), "assessed_on"), "2026-03-10");
+    assert_string_equal(test_jstr(json_array_get(items, 0), "tier"), "city");
+    assert_int_equal(test_jint(json_array_get(items, 0), "level"), 1);
+    assert_string_equal(test_jstr(json_array_get(items, 0), "user_name"), "王秀兰");
+    assert_string_equal(test_jstr(json_array_get(items, 2), "assessed_on"), "2026-02-10");
+    assert_string_equal(test_jstr(json_array_get(items, 3), "assessed_on"), "2026-02-05");
+    assert_true(test_jint(json_array_get(items, 3), "follow_up_id") > 0);
+    assert_string_equal(test_jstr(json_array_get(items, 5), "basis"), "市精卫中心综合评估");
     http_free(r);
 }
 
@@ -1497,7 +1383,7 @@ static void risk_assessment_bad_inputs_and_access(void **state_)
     };
     long long pid = create_patient("评", g01, "2026-01-05", "2025-12-01");
     long before = count_where("risk_assessments", pid);
-    char *path = fmt("/api/v1/patients/%lld/risk-assessments", pid);
+    char *path = test_fmt("/api/v1/patients/%lld/risk-assessments", pid);
     http_res *r;
 
     (void)state_;
@@ -1516,11 +1402,11 @@ static void risk_assessment_bad_inputs_and_access(void **state_)
         const char *body = "{\"assessed_on\":\"2026-02-01\",\"level\":4,\"tier\":\"township\"}";
         const char *who[] = {police, civil, grid1, official};
         for (size_t i = 0; i < 4; i++) {
-            r = call("2026-02-01", "POST", path, who[i], body);
+            r = test_call("2026-02-01", "POST", path, who[i], body);
             http_assert_problem(r, 403, NULL);
             http_free(r);
         }
-        r = call("2026-02-01", "POST", path, yl_doctor, body);
+        r = test_call("2026-02-01", "POST", path, yl_doctor, body);
         http_assert_problem(r, 404, NULL);
         http_free(r);
     }
@@ -1547,8 +1433,8 @@ static void risk_assessment_bad_inputs_and_access(void **state_)
     r = get(police, NULL, "/clinical-state", pid);
     assert_int_equal(r->status, 200);
     assert_non_null(json_object_get(r->json, "risk_level"));
-    assert_non_null(jstr(r->json, "colour"));
-    assert_non_null(jstr(r->json, "next_due"));
+    assert_non_null(test_jstr(r->json, "colour"));
+    assert_non_null(test_jstr(r->json, "next_due"));
     http_free(r);
     r = get(yl_doctor, NULL, "/clinical-state", pid);
     http_assert_problem(r, 404, NULL);
@@ -1774,10 +1660,10 @@ static void followup_access_by_role_and_status(void **state_)
     /* The grid worker records a visit for a patient of their own grid. */
     r = post_fu(grid1, mine, "2026-02-01", body);
     assert_int_equal(r->status, 201);
-    fid = jint(r->json, "id");
-    sql = fmt("SELECT count(*) FROM follow_ups f JOIN users u ON u.id = f.user_id WHERE"
-              " f.id = %lld AND u.username = 'tf.grid1'",
-              fid);
+    fid = test_jint(r->json, "id");
+    sql = test_fmt("SELECT count(*) FROM follow_ups f JOIN users u ON u.id = f.user_id WHERE"
+                   " f.id = %lld AND u.username = 'tf.grid1'",
+                   fid);
     assert_int_equal(db_count(sql, 0, NULL), 1);
     free(sql);
     http_free(r);
@@ -1808,13 +1694,13 @@ static void followup_access_by_role_and_status(void **state_)
 
     /* A suspected person is not followed up until diagnosed. */
     {
-        char *rep = fmt("{\"name\":\"随访%s疑\",\"address\":\"梅苑路3号\",\"report_note\":"
-                        "\"自言自语\",\"org_unit_id\":%s}",
-                        cn_unique, g01);
+        char *rep = test_fmt("{\"name\":\"随访%s疑\",\"address\":\"梅苑路3号\",\"report_note\":"
+                             "\"自言自语\",\"org_unit_id\":%s}",
+                             cn_unique, g01);
         long long sid;
-        r = call("2026-01-20", "POST", "/api/v1/suspected-reports", grid1, rep);
+        r = test_call("2026-01-20", "POST", "/api/v1/suspected-reports", grid1, rep);
         assert_int_equal(r->status, 201);
-        sid = jint(r->json, "id");
+        sid = test_jint(r->json, "id");
         http_free(r);
         r = post_fu(doctor, sid, "2026-02-01", body);
         http_assert_problem(r, 409, NULL);
@@ -1847,14 +1733,14 @@ static void followups_read_back_and_page(void **state_)
     (void)state_;
     for (int i = 0; i < 3; i++) {
         r = visit(pid, dates[i], form(dates[i], i == 1 ? "{\"risk_level\":1}" : NULL));
-        ids[i] = jint(r->json, "id");
+        ids[i] = test_jint(r->json, "id");
         if (i == 2) {
             /* The one recorded reads back the same. */
             one = get(official, NULL, "/follow-ups", pid);
             assert_int_equal(one->status, 200);
             http_free(one);
-            path = fmt("/api/v1/patients/%lld/follow-ups/%lld", pid, ids[i]);
-            one = call(NULL, "GET", path, doctor, NULL);
+            path = test_fmt("/api/v1/patients/%lld/follow-ups/%lld", pid, ids[i]);
+            one = test_call(NULL, "GET", path, doctor, NULL);
             assert_int_equal(one->status, 200);
             assert_true(json_equal(one->json, r->json));
             http_free(one);
@@ -1867,17 +1753,18 @@ static void followups_read_back_and_page(void **state_)
         char *cursor = NULL;
         for (int page = 0; page < 4; page++) {
             char *n;
-            path = fmt("/api/v1/patients/%lld/follow-ups?limit=1%s%s", pid,
-                       cursor ? "&cursor=" : "", cursor ? cursor : "");
-            r = call(NULL, "GET", path, doctor, NULL);
+            path = test_fmt("/api/v1/patients/%lld/follow-ups?limit=1%s%s", pid,
+                            cursor ? "&cursor=" : "", cursor ? cursor : "");
+            r = test_call(NULL, "GET", path, doctor, NULL);
             assert_int_equal(r->status, 200);
             items = json_object_get(r->json, "items");
             free(cursor);
             cursor = json_is_string(json_object_get(r->json, "next_cursor"))
-                         ? strdup(jstr(r->json, "next_cursor"))
+                         ? strdup(test_jstr(r->json, "next_cursor"))
                          : NULL;
             if (json_array_size(items) == 1) {
-                n = fmt("%s%s%lld", seen, *seen ? "," : "", jint(json_array_get(items, 0), "id"));
+                n = test_fmt("%s%s%lld", seen, *seen ? "," : "",
+                             test_jint(json_array_get(items, 0), "id"));
                 free(seen);
                 seen = n;
             }
@@ -1887,28 +1774,28 @@ static void followups_read_back_and_page(void **state_)
                 break;
         }
         free(cursor);
-        path = fmt("%lld,%lld,%lld", ids[2], ids[1], ids[0]);
+        path = test_fmt("%lld,%lld,%lld", ids[2], ids[1], ids[0]);
         assert_string_equal(seen, path);
         free(path);
     }
     /* Not through another patient, nor a number that is not one. */
-    path = fmt("/api/v1/patients/%lld/follow-ups/%lld", other, ids[0]);
-    r = call(NULL, "GET", path, doctor, NULL);
+    path = test_fmt("/api/v1/patients/%lld/follow-ups/%lld", other, ids[0]);
+    r = test_call(NULL, "GET", path, doctor, NULL);
     http_assert_problem(r, 404, NULL);
     http_free(r);
     free(path);
-    path = fmt("/api/v1/patients/%lld/follow-ups/abc", pid);
-    r = call(NULL, "GET", path, doctor, NULL);
+    path = test_fmt("/api/v1/patients/%lld/follow-ups/abc", pid);
+    r = test_call(NULL, "GET", path, doctor, NULL);
     assert_int_equal(r->status, 404);
     http_free(r);
     free(path);
-    path = fmt("/api/v1/patients/%lld/follow-ups?limit=0", pid);
-    r = call(NULL, "GET", path, doctor, NULL);
+    path = test_fmt("/api/v1/patients/%lld/follow-ups?limit=0", pid);
+    r = test_call(NULL, "GET", path, doctor, NULL);
     http_assert_problem(r, 400, "limit");
     http_free(r);
     free(path);
-    path = fmt("/api/v1/patients/%lld/follow-ups?cursor=zzz", pid);
-    r = call(NULL, "GET", path, doctor, NULL);
+    path = test_fmt("/api/v1/patients/%lld/follow-ups?cursor=zzz", pid);
+    r = test_call(NULL, "GET", path, doctor, NULL);
     http_assert_problem(r, 400, "cursor");
     http_free(r);
     free(path);

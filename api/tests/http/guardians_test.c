@@ -29,19 +29,10 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 /* Register a patient as the doctor in unit; returns its id. */
 static long long create_patient(const char *name, const char *unit)
 {
-    char id[19], *body;
-    http_res *r;
-    long long pid;
+    char id[19];
 
     test_new_id(id, -1, SUITE_SALT);
-    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id, unit);
-    r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    pid = test_jint(r->json, "id");
-    http_free(r);
-    free(body);
-    return pid;
+    return test_create_patient(doctor, NULL, name, id, unit, DIAG);
 }
 
 static char *gpath(long long pid)
@@ -88,8 +79,6 @@ static void keys_present(const json_t *o, const char *const *keys, int present, 
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     doctor = http_login("tf.doctor", NULL);
     police = http_login("tf.police", NULL);
     civil = http_login("tf.civil", NULL);
@@ -103,10 +92,7 @@ static int setup(void **state)
     qianyang_committee = test_agency_id("潜阳村村委会");
     tf_police_station = test_agency_id("泰丰派出所");
     tf_civil_affairs = test_agency_id("泰丰街道民政办");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 

@@ -140,19 +140,12 @@ static void refused(long status, const char *field, const char *token, const cha
 /* Register a patient as the doctor (of unit, as token); its ID number into id. */
 static long long create_patient(const char *token, const char *unit, char id[19])
 {
-    char *body;
-    http_res *r;
+    char *name = test_fmt("接口%d", serial++);
     long long pid;
 
     test_new_id(id, -1, SUITE_SALT);
-    body = test_fmt("{\"name\":\"接口%d\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}",
-                    serial++, id, unit);
-    r = http_do("POST", "/api/v1/patients", token, body, NULL);
-    if (r->status != 201)
-        fail_msg("create patient: %ld %s", r->status, r->body);
-    pid = test_jint(r->json, "id");
-    http_free(r);
-    free(body);
+    pid = test_create_patient(token, NULL, name, id, unit, DIAG);
+    free(name);
     return pid;
 }
 

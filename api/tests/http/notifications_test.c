@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUITE_SALT 9 /* keeps this suite's ID numbers apart from the others' */
+#define SUITE_SALT 10 /* keeps this suite's ID numbers apart from the others' */
 
 #define DIAG ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2026-12-01\""
 /* A visit that reached the patient: stable with insight "complete",
@@ -78,23 +78,12 @@ static struct member {
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* A request with "today" set to date (NULL: the real today). */
-static http_res *call(const char *date, const char *method, const char *path, const char *token,
-                      const char *body)
-{
-    char *hdr = date ? test_fmt("X-Test-Date: %s", date) : NULL;
-    http_res *r = http_do(method, path, token, body, hdr);
-
-    free(hdr);
-    return r;
-}
-
 /* method /api/v1/patients/{pid}/what as token on date. */
 static http_res *on_patient(const char *date, const char *method, const char *token, long long pid,
                             const char *what, const char *body)
 {
     char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
-    http_res *r = call(date, method, path, token, body);
+    http_res *r = test_call(date, method, path, token, body);
 
     free(path);
     return r;
@@ -104,7 +93,7 @@ static http_res *on_patient(const char *date, const char *method, const char *to
 static http_res *expect(long want, const char *date, const char *method, const char *path,
                         const char *token, const char *body)
 {
-    http_res *r = call(date, method, path, token, body);
+    http_res *r = test_call(date, method, path, token, body);
 
     if (r->status != want)
         fail_msg("%s %s: expected %ld, got %ld %s", method, path, want, r->status, r->body);
@@ -114,20 +103,12 @@ static http_res *expect(long want, const char *date, const char *method, const c
 /* Register a patient in unit as the doctor on date; returns its id. */
 static long long create_patient(const char *tag, const char *unit, const char *date)
 {
-    char id[19], *body, *name = test_fmt("通报%s%s", cn_unique, tag);
-    http_res *r;
+    char id[19], *name = test_fmt("通报%s%s", cn_unique, tag);
     long long pid;
 
     test_new_id(id, -1, SUITE_SALT);
-    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "}", name, id,
-                    unit);
-    r = call(date, "POST", "/api/v1/patients", doctor, body);
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    pid = test_jint(r->json, "id");
+    pid = test_create_patient(doctor, date, name, id, unit, DIAG);
     assert_true(pid > 0);
-    http_free(r);
-    free(body);
     free(name);
     return pid;
 }
@@ -436,7 +417,7 @@ static void summary(const char *token, const char *date, long long out[4])
 static http_res *ack(const char *token, const char *date, long long nid, const char *body)
 {
     char *path = test_fmt("/api/v1/notifications/%lld/ack", nid);
-    http_res *r = call(date, "POST", path, token, body);
+    http_res *r = test_call(date, "POST", path, token, body);
 
     free(path);
     return r;
@@ -445,7 +426,7 @@ static http_res *ack(const char *token, const char *date, long long nid, const c
 static http_res *get_one(const char *token, const char *date, long long nid)
 {
     char *path = test_fmt("/api/v1/notifications/%lld", nid);
-    http_res *r = call(date, "GET", path, token, NULL);
+    http_res *r = test_call(date, "GET", path, token, NULL);
 
     free(path);
     return r;
@@ -481,8 +462,6 @@ static int is_null(const json_t *o, const char *k)
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     (void)state;
     doctor = http_login("tf.doctor", NULL);
     police = http_login("tf.police", NULL);
@@ -497,10 +476,7 @@ static int setup(void **state)
     g01 = test_unit_id("429005003001G01");
     taifeng_path = db_scalar("SELECT path FROM org_units WHERE code = '429005003'", 0, NULL);
     assert_non_null(taifeng_path);
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 
@@ -761,10 +737,10 @@ static void suspected_reported_to_clinic_and_centre(void **state)
     http_res *r;
 
     (void)state;
-    r = call("2027-02-08", "POST", "/api/v1/suspected-reports", grid1, bad);
+    r = test_call("2027-02-08", "POST", "/api/v1/suspected-reports", grid1, bad);
     http_assert_problem(r, 400, "report_note");
     http_free(r);
-    r = call("2027-02-08", "POST", "/api/v1/suspected-reports", official, rep);
+    r = test_call("2027-02-08", "POST", "/api/v1/suspected-reports", official, rep);
     http_assert_problem(r, 403, NULL);
     http_free(r);
     assert_int_equal(written_total(), before);
@@ -1168,25 +1144,25 @@ static void paging_filters_and_bad_queries(void **state)
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
             char *path = test_fmt("/api/v1/notifications?%s", bad[i].query);
-            r = call(day, "GET", path, police, NULL);
+            r = test_call(day, "GET", path, police, NULL);
             if (r->status != 400)
                 fail_msg("GET %s: expected 400, got %ld %s", path, r->status, r->body);
             http_assert_problem(r, 400, bad[i].field);
             http_free(r);
             free(path);
         }
-        r = call(day, "GET", "/api/v1/notifications?state=soon&kind=riot&limit=0&cursor=x", police,
-                 NULL);
+        r = test_call(day, "GET", "/api/v1/notifications?state=soon&kind=riot&limit=0&cursor=x",
+                      police, NULL);
         http_assert_problem(r, 400, "state");
         http_assert_problem(r, 400, "kind");
         http_assert_problem(r, 400, "limit");
         http_assert_problem(r, 400, "cursor");
         http_free(r);
     }
-    r = call(day, "GET", "/api/v1/notifications", NULL, NULL);
+    r = test_call(day, "GET", "/api/v1/notifications", NULL, NULL);
     http_assert_problem(r, 401, NULL);
     http_free(r);
-    r = call(day, "GET", "/api/v1/notifications/abc", police, NULL);
+    r = test_call(day, "GET", "/api/v1/notifications/abc", police, NULL);
     http_assert_problem(r, 404, NULL);
     http_free(r);
     free(body);
@@ -1225,7 +1201,7 @@ static long long register_endpoint(const char *agency, const char *path)
 static http_res *deliveries(const char *token, long long ep, const char *query)
 {
     char *path = test_fmt("/api/v1/webhook-endpoints/%lld/deliveries%s", ep, query ? query : "");
-    http_res *r = call(NULL, "GET", path, token, NULL);
+    http_res *r = test_call(NULL, "GET", path, token, NULL);
 
     free(path);
     return r;
@@ -1319,7 +1295,7 @@ static void webhook_endpoints_and_deliveries(void **state)
             test_fmt("{\"agency_id\":%s,\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"%s\"}",
                      police_agency, long_secret);
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-            r = call(NULL, "POST", "/api/v1/webhook-endpoints", admin, bad[i].body);
+            r = test_call(NULL, "POST", "/api/v1/webhook-endpoints", admin, bad[i].body);
             if (r->status != 400)
                 fail_msg("bad endpoint %zu: expected 400, got %ld %s", i, r->status, r->body);
             http_assert_problem(r, 400, bad[i].field);
@@ -1332,16 +1308,16 @@ static void webhook_endpoints_and_deliveries(void **state)
                               "\"" SECRET "\"}",
                               police_agency);
         /* Only admins register; a township's admin only for its own agencies. */
-        r = call(NULL, "POST", "/api/v1/webhook-endpoints", police, body);
+        r = test_call(NULL, "POST", "/api/v1/webhook-endpoints", police, body);
         http_assert_problem(r, 403, NULL);
         http_free(r);
-        r = call(NULL, "POST", "/api/v1/webhook-endpoints", svc, body);
+        r = test_call(NULL, "POST", "/api/v1/webhook-endpoints", svc, body);
         http_assert_problem(r, 403, NULL);
         http_free(r);
-        r = call(NULL, "POST", "/api/v1/webhook-endpoints", yl_admin, body);
+        r = test_call(NULL, "POST", "/api/v1/webhook-endpoints", yl_admin, body);
         http_assert_problem(r, 400, "agency_id");
         http_free(r);
-        r = call(NULL, "POST", "/api/v1/webhook-endpoints", NULL, body);
+        r = test_call(NULL, "POST", "/api/v1/webhook-endpoints", NULL, body);
         http_assert_problem(r, 401, NULL);
         http_free(r);
         free(body);
@@ -1442,19 +1418,19 @@ static void webhook_endpoints_and_deliveries(void **state)
     {
         char *path = test_fmt("/api/v1/webhook-endpoints/%lld", ep);
         char *cpath = test_fmt("/api/v1/webhook-endpoints/%lld", clinic_ep);
-        r = call(NULL, "PATCH", path, svc, "{\"active\":false}");
+        r = test_call(NULL, "PATCH", path, svc, "{\"active\":false}");
         http_assert_problem(r, 403, NULL);
         http_free(r);
-        r = call(NULL, "PATCH", cpath, svc, "{\"active\":false}");
+        r = test_call(NULL, "PATCH", cpath, svc, "{\"active\":false}");
         http_assert_problem(r, 404, NULL);
         http_free(r);
-        r = call(NULL, "PATCH", path, yl_admin, "{\"active\":false}");
+        r = test_call(NULL, "PATCH", path, yl_admin, "{\"active\":false}");
         http_assert_problem(r, 404, NULL);
         http_free(r);
-        r = call(NULL, "PATCH", path, admin, "{\"url\":\"gopher://x/y\"}");
+        r = test_call(NULL, "PATCH", path, admin, "{\"url\":\"gopher://x/y\"}");
         http_assert_problem(r, 400, "url");
         http_free(r);
-        r = call(NULL, "PATCH", path, admin, "{\"active\":\"no\"}");
+        r = test_call(NULL, "PATCH", path, admin, "{\"active\":\"no\"}");
         http_assert_problem(r, 400, "active");
         http_free(r);
         assert_int_equal(count_of("SELECT count(*) FROM webhook_endpoints WHERE id = $1 AND"

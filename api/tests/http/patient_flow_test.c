@@ -39,17 +39,7 @@ static char *ppath(long long id)
 static long long create_patient(const char *name, const char *id18, const char *unit,
                                 const char *extra)
 {
-    char *body =
-        test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
-    http_res *r = http_do("POST", "/api/v1/patients", doctor, body, NULL);
-    long long id;
-
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    id = test_jint(r->json, "id");
-    http_free(r);
-    free(body);
-    return id;
+    return test_create_patient(doctor, NULL, name, id18, unit, extra);
 }
 
 /* Report a suspected person in grid 1 as its grid worker; returns the id. */
@@ -111,8 +101,6 @@ static http_res *post(const char *token, long long pid, const char *what, const 
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     doctor = http_login("tf.doctor", NULL);
     police = http_login("tf.police", NULL);
     civil = http_login("tf.civil", NULL);
@@ -125,10 +113,7 @@ static int setup(void **state)
     g01 = test_unit_id("429005003001G01");
     g02 = test_unit_id("429005003001G02");
     village = test_unit_id("429005003001");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 

@@ -51,17 +51,9 @@ static long patients_total(void)
 static long long create_patient(const char *token, const char *name, const char *id18,
                                 const char *unit, const char *extra)
 {
-    char *body =
-        test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s%s}", name, id18, unit, extra);
-    http_res *r = http_do("POST", "/api/v1/patients", token, body, NULL);
-    long long id;
+    long long id = test_create_patient(token, NULL, name, id18, unit, extra);
 
-    if (r->status != 201)
-        fail_msg("create %s: %ld %s", name, r->status, r->body);
-    id = test_jint(r->json, "id");
     assert_true(id > 0);
-    http_free(r);
-    free(body);
     return id;
 }
 
@@ -118,8 +110,6 @@ static void assert_audited(const char *action, long long pid, const char *user, 
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     doctor = http_login("tf.doctor", NULL);
     police = http_login("tf.police", NULL);
     civil = http_login("tf.civil", NULL);
@@ -133,10 +123,7 @@ static int setup(void **state)
     township = test_unit_id("429005003");
     qy_g01 = test_unit_id("429005003004G01");
     yl_grid = test_unit_id("429005001001G01");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 

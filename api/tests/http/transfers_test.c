@@ -43,31 +43,6 @@ static long long moved_away; /* a patient accepted by 园林 today (0: none yet)
 
 /* ---- helpers ---------------------------------------------------------- */
 
-/* A request with "today" set to date (NULL: the real today) and optional
- * further header lines. */
-static http_res *call_h(const char *date, const char *method, const char *path, const char *token,
-                        const char *body, const char *more)
-{
-    char *hdr = NULL;
-    http_res *r;
-
-    if (date != NULL && more != NULL)
-        hdr = test_fmt("X-Test-Date: %s\r\n%s", date, more);
-    else if (date != NULL)
-        hdr = test_fmt("X-Test-Date: %s", date);
-    else if (more != NULL)
-        hdr = test_fmt("%s", more);
-    r = http_do(method, path, token, body, hdr);
-    free(hdr);
-    return r;
-}
-
-static http_res *call(const char *date, const char *method, const char *path, const char *token,
-                      const char *body)
-{
-    return call_h(date, method, path, token, body, NULL);
-}
-
 /* Fail unless r has status; returns r. */
 static http_res *want(http_res *r, long status, const char *what)
 {
@@ -81,20 +56,16 @@ static http_res *want(http_res *r, long status, const char *what)
 static long long create_patient_x(const char *tag, const char *unit, const char *extra,
                                   char id18[19])
 {
-    char id[19], *body, *name = test_fmt("流转%s%s", cn_unique, tag);
-    http_res *r;
+    char id[19], *name = test_fmt("流转%s%s", cn_unique, tag);
+    char *more = test_fmt(DIAG "%s", extra ? extra : "");
     long long pid;
 
     test_new_id(id, -1, SUITE_SALT);
-    body = test_fmt("{\"name\":\"%s\",\"id_number\":\"%s\",\"org_unit_id\":%s" DIAG "%s}", name, id,
-                    unit ? unit : g01, extra ? extra : "");
-    r = want(call(CREATED_ON, "POST", "/api/v1/patients", doctor, body), 201, "create patient");
-    pid = test_jint(r->json, "id");
+    pid = test_create_patient(doctor, CREATED_ON, name, id, unit ? unit : g01, more);
     assert_true(pid > 0);
     if (id18 != NULL)
         memcpy(id18, id, 19);
-    http_free(r);
-    free(body);
+    free(more);
     free(name);
     return pid;
 }
@@ -107,24 +78,14 @@ static long long create_patient(const char *tag)
 /* A stable visit that reached the patient on date, as token. */
 static void visit(const char *token, long long pid, const char *date)
 {
-    char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);
-    char *body =
-        test_fmt("{\"visit_date\":\"%s\",\"mode\":\"home\",\"reached\":true,\"risk_level\":0,"
-                 "\"insight\":\"complete\",\"compliance\":\"regular\",\"social_function\":{"
-                 "\"personal_care\":\"good\",\"housework\":\"good\",\"work\":\"good\",\"learning\":"
-                 "\"good\",\"social_contact\":\"good\"}}",
-                 date);
-
-    http_free(want(call(date, "POST", path, token, body), 201, "follow-up"));
-    free(body);
-    free(path);
+    test_stable_visit(token, pid, date);
 }
 
 /* POST /patients/{pid}/transfers as token on date. */
 static http_res *post_transfer(const char *token, long long pid, const char *body, const char *date)
 {
     char *path = test_fmt("/api/v1/patients/%lld/transfers", pid);
-    http_res *r = call(date, "POST", path, token, body);
+    http_res *r = test_call(date, "POST", path, token, body);
 
     free(path);
     return r;
@@ -154,7 +115,7 @@ static http_res *decide(const char *token, long long tid, const char *verb, cons
                         const char *date)
 {
     char *path = test_fmt("/api/v1/transfers/%lld/%s", tid, verb);
-    http_res *r = call(date, "POST", path, token, body ? body : "{}");
+    http_res *r = test_call(date, "POST", path, token, body ? body : "{}");
 
     free(path);
     return r;
@@ -164,7 +125,7 @@ static http_res *decide(const char *token, long long tid, const char *verb, cons
 static http_res *get_patient(const char *token, long long pid, const char *what)
 {
     char *path = test_fmt("/api/v1/patients/%lld%s", pid, what ? what : "");
-    http_res *r = call(NULL, "GET", path, token, NULL);
+    http_res *r = test_call(NULL, "GET", path, token, NULL);
 
     free(path);
     return r;
@@ -174,9 +135,9 @@ static http_res *get_patient(const char *token, long long pid, const char *what)
 static long patch_phone(const char *token, long long pid)
 {
     char *path = test_fmt("/api/v1/patients/%lld", pid);
-    http_res *g = want(call(NULL, "GET", path, root_admin, NULL), 200, "read version");
+    http_res *g = want(test_call(NULL, "GET", path, root_admin, NULL), 200, "read version");
     char *ifm = test_fmt("If-Match: \"%lld\"", test_jint(g->json, "version"));
-    http_res *r = call_h(NULL, "PATCH", path, token, "{\"phone\":\"13912345678\"}", ifm);
+    http_res *r = test_call_h(NULL, "PATCH", path, token, "{\"phone\":\"13912345678\"}", ifm);
     long status = r->status;
 
     http_free(r);
@@ -278,7 +239,7 @@ static json_t *item_with_id(const http_res *r, long long id)
 static http_res *list_transfers(const char *token, const char *query)
 {
     char *path = test_fmt("/api/v1/transfers%s", query);
-    http_res *r = want(call(NULL, "GET", path, token, NULL), 200, path);
+    http_res *r = want(test_call(NULL, "GET", path, token, NULL), 200, path);
 
     free(path);
     return r;
@@ -340,8 +301,6 @@ static void china_date(int days, char out[11])
 
 static int setup(void **state)
 {
-    static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};
-
     (void)state;
     doctor = http_login("tf.doctor", NULL);
     yl_doctor = http_login("yl.doctor", NULL);
@@ -360,10 +319,7 @@ static int setup(void **state)
     yl_village = test_unit_id("429005001002");
     yl_town = test_unit_id("429005001");
     county = test_unit_id("429005");
-    for (const char *d = test_unique(); *d; d++) {
-        size_t n = strlen(cn_unique);
-        snprintf(cn_unique + n, sizeof(cn_unique) - n, "%s", cn[*d - '0']);
-    }
+    snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
     return 0;
 }
 
@@ -513,7 +469,7 @@ static void transfer_then_accept(void **state)
     /* The receiving clinic finds it in its inbox. */
     {
         char *path = test_fmt("/api/v1/notifications?kind=transfer_in&patient_id=%lld", pid);
-        r = want(call(NULL, "GET", path, yl_doctor, NULL), 200, path);
+        r = want(test_call(NULL, "GET", path, yl_doctor, NULL), 200, path);
         assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
         http_free(r);
         free(path);
@@ -622,9 +578,10 @@ static void risk_three_patient_raises_leaving(void **state)
     json_t *it;
 
     (void)state;
-    http_free(want(call(CREATED_ON, "POST", path, doctor,
-                        "{\"assessed_on\":\"" CREATED_ON "\",\"level\":3,\"tier\":\"township\"}"),
-                   201, "risk assessment"));
+    http_free(
+        want(test_call(CREATED_ON, "POST", path, doctor,
+                       "{\"assessed_on\":\"" CREATED_ON "\",\"level\":3,\"tier\":\"township\"}"),
+             201, "risk assessment"));
     assert_col(pid, "risk_level", "3");
     assert_int_equal(notices(pid, "leaving"), 0);
 
@@ -847,10 +804,10 @@ static void refusals_write_nothing(void **state)
         /* Unknown transfers. */
         http_assert_problem(r = decide(doctor, 999999999, "cancel", NULL, TRANSFER_DAY), 404, NULL);
         http_free(r);
-        r = call(TRANSFER_DAY, "POST", "/api/v1/transfers/abc/cancel", doctor, "{}");
+        r = test_call(TRANSFER_DAY, "POST", "/api/v1/transfers/abc/cancel", doctor, "{}");
         assert_int_equal(r->status, 404);
         http_free(r);
-        r = call(TRANSFER_DAY, "POST", "/api/v1/transfers/0/accept", yl_doctor, "{}");
+        r = test_call(TRANSFER_DAY, "POST", "/api/v1/transfers/0/accept", yl_doctor, "{}");
         assert_int_equal(r->status, 404);
         http_free(r);
         free(body);
@@ -858,10 +815,11 @@ static void refusals_write_nothing(void **state)
 
     /* In hospital: discharge first. */
     path = test_fmt("/api/v1/patients/%lld/admissions", sick);
-    http_free(want(call(TRANSFER_DAY, "POST", path, doctor,
-                        "{\"admitted_on\":\"" MOVED_ON "\",\"hospital\":\"潜江市精神卫生中心\","
-                        "\"involuntary\":false,\"reason\":\"病情复发\"}"),
-                   201, "admission"));
+    http_free(
+        want(test_call(TRANSFER_DAY, "POST", path, doctor,
+                       "{\"admitted_on\":\"" MOVED_ON "\",\"hospital\":\"潜江市精神卫生中心\","
+                       "\"involuntary\":false,\"reason\":\"病情复发\"}"),
+             201, "admission"));
     assert_col(sick, "status", "hospitalised");
     {
         char *body = test_fmt(
@@ -999,11 +957,12 @@ static void bad_inputs_write_nothing(void **state)
     assert_int_equal(audits("transfer.create", pid), 0);
 
     /* Bad list queries. */
-    http_assert_problem(r = call(NULL, "GET", "/api/v1/transfers?direction=sideways", doctor, NULL),
-                        400, "direction");
+    http_assert_problem(
+        r = test_call(NULL, "GET", "/api/v1/transfers?direction=sideways", doctor, NULL), 400,
+        "direction");
     http_free(r);
-    http_assert_problem(r = call(NULL, "GET", "/api/v1/transfers?state=done", doctor, NULL), 400,
-                        "state");
+    http_assert_problem(r = test_call(NULL, "GET", "/api/v1/transfers?state=done", doctor, NULL),
+                        400, "state");
     http_free(r);
     free(base);
 }
@@ -1021,8 +980,8 @@ static void death_while_pending_is_not_undone(void **state)
     /* The patient dies before the receiving side decides. The status change
      * may be refused while the transfer is pending; if it is recorded, the
      * transfer can no longer move or revive the record. */
-    r = call("2026-10-04", "POST", path, doctor,
-             "{\"status\":\"deceased\",\"date\":\"2026-10-04\",\"death_cause\":\"accident\"}");
+    r = test_call("2026-10-04", "POST", path, doctor,
+                  "{\"status\":\"deceased\",\"date\":\"2026-10-04\",\"death_cause\":\"accident\"}");
     if (r->status == 200) {
         http_free(r);
         assert_col(pid, "status", "deceased");
