@@ -116,6 +116,8 @@ static int create(jf_req *req)
     secret = jf_body_str(req, &e, "secret", true, SECRET_MIN, SECRET_MAX);
     if (url != NULL && !url_ok(url))
         jf_errors_add(&e, "url", "must be an http:// or https:// URL of at most 500 characters");
+    if (secret != NULL && strlen(secret) != jf_utf8_len(secret))
+        jf_errors_add(&e, "secret", "must be ASCII (32 to 128 characters)");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     sealed = seal_secret(req, secret);
@@ -246,6 +248,8 @@ static int patch(jf_req *req)
     has_active = jf_body_bool(req, &e, "active", false, &active);
     if (url != NULL && !url_ok(url))
         jf_errors_add(&e, "url", "must be an http:// or https:// URL of at most 500 characters");
+    if (secret != NULL && strlen(secret) != jf_utf8_len(secret))
+        jf_errors_add(&e, "secret", "must be ASCII (32 to 128 characters)");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if (secret != NULL && (sealed = seal_secret(req, secret)) == NULL)
