@@ -91,6 +91,19 @@ jf_db_prepare() {
     psql "$url" -q -v ON_ERROR_STOP=1 -v demo_hash="$hash" -f "$JF_ROOT/db/seed/demo.sql" >/dev/null
 }
 
+# A TCP port in [lo, lo + span) that nothing listens on now.
+jf_free_port() {
+    local lo=$1 span=$2 port i
+    for i in $(seq 1 50); do
+        port=$((lo + RANDOM % span))
+        if ! (exec 3<>"/dev/tcp/127.0.0.1/$port") 2>/dev/null; then
+            echo "$port"
+            return 0
+        fi
+    done
+    die "no free port in $lo..$((lo + span))"
+}
+
 # 32 random bytes as 64 hex digits.
 jf_random_hex() { od -An -tx1 -N32 /dev/urandom | tr -d ' \n'; }
 
