@@ -314,6 +314,25 @@ static const char *admit_refusal(jf_pstatus s)
     }
 }
 
+void jf_episode_read_admission(jf_req *req, jf_errors *e, jf_admission *a)
+{
+    a->admitted_on = jf_body_date(req, e, "admitted_on", true);
+    a->hospital = jf_body_str(req, e, "hospital", true, 1, 100);
+    a->reason = jf_body_str(req, e, "reason", false, 1, 500);
+    jf_body_bool(req, e, "involuntary", true, &a->involuntary);
+}
+
+void jf_episode_read_incident(jf_req *req, jf_errors *e, jf_incident *in, bool case_no_required)
+{
+    in->occurred_on = jf_body_date(req, e, "occurred_on", true);
+    in->place = jf_body_str(req, e, "place", true, 1, 200);
+    in->kind = jf_body_code(req, e, "kind", true, jf_incident_kinds);
+    in->police_case_no = jf_body_str(req, e, "police_case_no", case_no_required, 1, 64);
+    in->description = jf_body_str(req, e, "description", false, 1, 2000);
+    jf_body_int(req, e, "injured", true, 0, 9999, &in->injured);
+    jf_body_int(req, e, "dead", true, 0, 9999, &in->dead);
+}
+
 int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                      const jf_admission *a, jf_buf *out)
 {
@@ -386,25 +405,24 @@ out:
 }
 
 /* POST /patients/{id}/admissions {admitted_on, hospital, involuntary, reason?} */
-static int admit(jf_req *req)
+/* What a route does inside its transaction: one of the cores, bound to the
+ * fields read from its body. */
+typedef struct step {
+    enum { STEP_ADMIT, STEP_DISCHARGE, STEP_INCIDENT } kind;
+    const jf_admission *admission;
+    const char *admission_id, *discharged_on, *note;
+    const jf_incident *incident;
+} step;
+
+/* Load the route's patient for writing, run the step in a transaction,
+ * commit and answer status with the record. */
+static int run_step(jf_req *req, const step *st, int status)
 {
-    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
-    jf_errors e = {0};
     jf_patient_row row;
-    jf_admission a = {0};
     jf_db_conn *conn = NULL;
     jf_buf out;
     int rc;
 
-    if ((rc = jf_req_read_json(req)) != 0)
-        return rc;
-    jf_body_only(req, &e, allowed);
-    a.admitted_on = jf_body_date(req, &e, "admitted_on", true);
-    a.hospital = jf_body_str(req, &e, "hospital", true, 1, 100);
-    a.reason = jf_body_str(req, &e, "reason", false, 1, 500);
-    jf_body_bool(req, &e, "involuntary", true, &a.involuntary);
-    if (jf_errors_any(&e))
-        return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
@@ -415,18 +433,46 @@ static int admit(jf_req *req)
         jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    if ((rc = jf_episode_admit(req, conn, &row, &a, &out)) != 0)
-        goto out;
+    switch (st->kind) {
+    case STEP_ADMIT:
+        rc = jf_episode_admit(req, conn, &row, st->admission, &out);
+        break;
+    case STEP_DISCHARGE:
+        rc = jf_episode_discharge(req, conn, &row, st->admission_id, st->discharged_on, st->note,
+                                  &out);
+        break;
+    case STEP_INCIDENT:
+        rc = jf_episode_incident(req, conn, &row, st->incident, &out);
+        break;
+    }
+    if (rc != 0)
+        goto out; /* answered by the core; the release rolls back */
     rc = jf_db_commit(conn);
     if (rc != 0) {
         jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
+    rc = jf_resp_json_text(req, status, out.data, out.len);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
+}
+
+static int admit(jf_req *req)
+{
+    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
+    jf_errors e = {0};
+    jf_admission a = {0};
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    jf_episode_read_admission(req, &e, &a);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    return run_step(req, &(step){.kind = STEP_ADMIT, .admission = &a}, 201);
 }
 
 int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
@@ -499,9 +545,6 @@ static int discharge(jf_req *req)
 {
     static const char *const allowed[] = {"discharged_on", "discharge_note", NULL};
     jf_errors e = {0};
-    jf_patient_row row;
-    jf_db_conn *conn = NULL;
-    jf_buf out;
     int rc;
 
     if (jf_req_param_id(req, 1) == 0)
@@ -513,28 +556,10 @@ static int discharge(jf_req *req)
     const char *note = jf_body_str(req, &e, "discharge_note", false, 1, 500);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    rc = jf_db_begin(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if ((rc = jf_episode_discharge(req, conn, &row, jf_req_param(req, 1), on, note, &out)) != 0)
-        goto out;
-    rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-out:
-    jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return run_step(req,
+                    &(step){.kind = STEP_DISCHARGE, .admission_id = jf_req_param(req, 1),
+                            .discharged_on = on, .note = note},
+                    200);
 }
 
 static int list_admissions(jf_req *req)
@@ -570,46 +595,16 @@ static int create_incident(jf_req *req)
     static const char *const allowed[] = {"occurred_on", "place",          "kind",        "injured",
                                           "dead",        "police_case_no", "description", NULL};
     jf_errors e = {0};
-    jf_patient_row row;
     jf_incident in = {0};
-    jf_db_conn *conn = NULL;
-    jf_buf out;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    in.occurred_on = jf_body_date(req, &e, "occurred_on", true);
-    in.place = jf_body_str(req, &e, "place", true, 1, 200);
-    in.kind = jf_body_code(req, &e, "kind", true, jf_incident_kinds);
-    in.police_case_no = jf_body_str(req, &e, "police_case_no", false, 1, 64);
-    in.description = jf_body_str(req, &e, "description", false, 1, 2000);
-    jf_body_int(req, &e, "injured", true, 0, 9999, &in.injured);
-    jf_body_int(req, &e, "dead", true, 0, 9999, &in.dead);
+    jf_episode_read_incident(req, &e, &in, false);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    rc = jf_db_begin(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if ((rc = jf_episode_incident(req, conn, &row, &in, &out)) != 0)
-        goto out;
-    rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
-out:
-    jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return run_step(req, &(step){.kind = STEP_INCIDENT, .incident = &in}, 201);
 }
 
 static int list_incidents(jf_req *req)

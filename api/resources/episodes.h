@@ -31,6 +31,10 @@ typedef struct jf_incident {
 /* The incident kinds (轻度滋事/肇事/肇祸), NULL-terminated. */
 extern const char *const jf_incident_kinds[];
 
+/* Read an admission's fields from the request body (errors added). */
+void jf_episode_read_admission(jf_req *req, jf_errors *e, jf_admission *a);
+/* Read an incident's fields; police_case_no is required when case_no_required. */
+void jf_episode_read_incident(jf_req *req, jf_errors *e, jf_incident *in, bool case_no_required);
 /* Admit the patient (hospitalised from admitted_on). */
 int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                      const jf_admission *a, jf_buf *out);

@@ -322,10 +322,7 @@ static int hospital_admission(jf_req *req)
         goto out;
     jf_body_only(req, &e, allowed);
     read_id(req, &e, &id);
-    a.admitted_on = jf_body_date(req, &e, "admitted_on", true);
-    a.hospital = jf_body_str(req, &e, "hospital", true, 1, 100);
-    a.reason = jf_body_str(req, &e, "reason", false, 1, 500);
-    jf_body_bool(req, &e, "involuntary", true, &a.involuntary);
+    jf_episode_read_admission(req, &e, &a);
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
@@ -393,13 +390,8 @@ static int police_incident(jf_req *req)
         goto out;
     jf_body_only(req, &e, allowed);
     read_id(req, &e, &id);
-    in.occurred_on = jf_body_date(req, &e, "occurred_on", true);
-    in.place = jf_body_str(req, &e, "place", true, 1, 200);
-    in.kind = jf_body_code(req, &e, "kind", true, jf_incident_kinds);
-    in.police_case_no = jf_body_str(req, &e, "police_case_no", true, 1, 64);
-    in.description = jf_body_str(req, &e, "description", false, 1, 2000);
-    jf_body_int(req, &e, "injured", true, 0, 9999, &in.injured);
-    jf_body_int(req, &e, "dead", true, 0, 9999, &in.dead);
+    /* A police system always has its case number. */
+    jf_episode_read_incident(req, &e, &in, true);
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
