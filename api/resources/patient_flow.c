@@ -557,7 +557,83 @@ out:
     return rc;
 }
 
+/* PUT /patients/{id}/doctor {doctor_id | null}: the responsible 精防医生,
+ * who must be an active doctor serving the patient's area. */
+static int assign_doctor(jf_req *req)
+{
+    static const char *const allowed[] = {"doctor_id", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    long long doctor = 0;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    if (!jf_body_has(req, "doctor_id"))
+        jf_errors_add(&e, "doctor_id", "is required (null to clear)");
+    else if (!jf_body_null(req, "doctor_id"))
+        jf_body_int(req, &e, "doctor_id", true, 1, INT64_MAX, &doctor);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        goto out;
+    if (doctor > 0) {
+        const char *dp[] = {jf_res_id(req, doctor)};
+        rc = jf_db_exec_sql(conn,
+                            "SELECT o.path FROM users u JOIN org_units o ON o.id = u.org_unit_id"
+                            " WHERE u.id = $1 AND u.role = 'doctor' AND u.active",
+                            1, dp, &res);
+        if (rc != 0)
+            goto dberr;
+        if (PQntuples(res) == 0 || !jf_scope_contains(PQgetvalue(res, 0, 0), row.org_path))
+            jf_errors_add(&e, "doctor_id", "must be an active doctor serving the patient's area");
+        PQclear(res);
+        res = NULL;
+        if (jf_errors_any(&e)) {
+            rc = jf_errors_respond(req, &e);
+            goto out;
+        }
+    }
+    rc = jf_db_begin(conn);
+    {
+        const char *p[] = {row.id, doctor > 0 ? jf_res_id(req, doctor) : NULL};
+        if (rc == 0)
+            rc = jf_db_exec_sql(conn,
+                                "UPDATE patients SET doctor_id = $2::bigint,"
+                                " version = version + 1, updated_at = now() WHERE id = $1",
+                                2, p, &res);
+    }
+    if (rc == 0)
+        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
+                                                 .patient_id = row.id, .kind = "updated",
+                                                 .detail_json = "{\"fields\":[\"doctor_id\"]}"});
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "patient.doctor", .target_type = "patient",
+                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+                            .detail_json = jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}",
+                                                           doctor)};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc != 0)
+        goto dberr;
+    rc = commit_and_send(req, conn, row.id, 200, NULL);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 static const jf_route routes[] = {
+    {"PUT", "/api/v1/patients/{id}/doctor", assign_doctor, JF_ROUTE_AUTH,
+     JF_CAP_PATIENT_REGISTER},
     {"POST", "/api/v1/suspected-reports", report_suspected, JF_ROUTE_AUTH,
      JF_CAP_PATIENT_REPORT},
     {"POST", "/api/v1/patients/{id}/diagnosis", confirm_diagnosis, JF_ROUTE_AUTH,
