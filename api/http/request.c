@@ -128,6 +128,38 @@ static bool is_json_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
+/* Deepest nesting a body may have. jansson parses recursively and civetweb
+ * worker threads have small stacks: a body nested a thousand deep would
+ * overflow the stack, so it is refused before it is parsed. */
+#define JSON_MAX_DEPTH 64
+
+/* The nesting depth of JSON text, counting brackets outside strings. */
+static int json_depth(const char *s, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_string = false;
+
+    for (size_t i = 0; i < n; i++) {
+        char c = s[i];
+        if (in_string) {
+            if (c == '\\')
+                i++;
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '{' || c == '[') {
+            if (++depth > max)
+                max = depth;
+            if (max > JSON_MAX_DEPTH)
+                return max;
+        } else if (c == '}' || c == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
 int jf_req_read_json(jf_req *req)
 {
     const long long cap = req->app->cfg.body_max_bytes;
@@ -164,6 +196,13 @@ int jf_req_read_json(jf_req *req)
         rc = rc ? rc : JF_ERR_IO;
         jf_resp_problem(req, 400, "malformed-body", "Malformed body",
                         "the body could not be read", "body", "could not be read");
+        goto out;
+    }
+    if (json_depth(body.data ? body.data : "", body.len) > JSON_MAX_DEPTH) {
+        jf_resp_problem(req, 400, "malformed-json", "Malformed JSON",
+                        "the body is nested more than 64 levels deep", "body",
+                        "is nested too deeply");
+        rc = JF_ERR_INVALID;
         goto out;
     }
     req->body = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
