@@ -33,8 +33,16 @@ int jf_audit_record(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e
     }
     snprintf(uid, sizeof(uid), "%lld", user_id);
     snprintf(ou, sizeof(ou), "%lld", e->org_unit_id);
-    const char *params[] = {uid,          username, role, e->action, e->target_type, e->target_id,
-                            ou,           jf_req_remote(req), req->request_id, e->detail_json};
+    const char *params[] = {uid,
+                            username,
+                            role,
+                            e->action,
+                            e->target_type,
+                            e->target_id,
+                            ou,
+                            jf_req_remote(req),
+                            req->request_id,
+                            e->detail_json};
     rc = jf_db_exec(conn, &insert_audit, 10, params, &res);
     PQclear(res);
     return rc;

@@ -49,8 +49,8 @@ int jf_password_verify(const char *password, const char *stored)
     dollar2 = strchr(dollar1 + 1, '$');
     if (dollar2 == NULL)
         return 0;
-    slen = jf_crypto_b64url_decode(dollar1 + 1, (size_t)(dollar2 - dollar1 - 1), salt,
-                                   sizeof(salt));
+    slen =
+        jf_crypto_b64url_decode(dollar1 + 1, (size_t)(dollar2 - dollar1 - 1), salt, sizeof(salt));
     dlen = jf_crypto_b64url_decode(dollar2 + 1, strlen(dollar2 + 1), want, sizeof(want));
     /* Exactly our salt and hash sizes: a shortened stored hash must not
      * turn into a shorter comparison. */

@@ -18,8 +18,8 @@ static const struct {
                                       JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE |
                                       JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
                                       JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE},
-    [JF_ROLE_POLICE] = {"police", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
-                                      JF_CAP_INCIDENT_WRITE},
+    [JF_ROLE_POLICE] = {"police",
+                        READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT | JF_CAP_INCIDENT_WRITE},
     [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE},
     [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
                                                 JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ |

@@ -21,10 +21,10 @@ typedef enum jf_role {
 
 /* Capabilities a role may hold; a route asks for one. */
 typedef enum jf_cap {
-    JF_CAP_USERS_ADMIN = 1u << 0, /* manage users in one's subtree */
-    JF_CAP_ORG_READ = 1u << 1,    /* read org units and agencies */
-    JF_CAP_AUDIT_READ = 1u << 2,  /* read the audit log */
-    JF_CAP_WRITE = 1u << 3,       /* change records at all (officials only read) */
+    JF_CAP_USERS_ADMIN = 1u << 0,      /* manage users in one's subtree */
+    JF_CAP_ORG_READ = 1u << 1,         /* read org units and agencies */
+    JF_CAP_AUDIT_READ = 1u << 2,       /* read the audit log */
+    JF_CAP_WRITE = 1u << 3,            /* change records at all (officials only read) */
     JF_CAP_PATIENT_READ = 1u << 4,     /* read patient records (through a role view) */
     JF_CAP_PATIENT_REGISTER = 1u << 5, /* register, edit, diagnose, change status */
     JF_CAP_PATIENT_REPORT = 1u << 6,   /* report a suspected person (疑似) */

@@ -27,10 +27,10 @@ int jf_token_issue(const jf_config *cfg, const jf_claims *c, time_t now, char **
     snprintf(sub, sizeof(sub), "%lld", c->user_id);
     if (jwt_new(&jwt) != 0)
         return JF_ERR_NOMEM;
-    if (jwt_add_grant(jwt, "iss", cfg->jwt_issuer) || jwt_add_grant(jwt, "aud", cfg->jwt_audience) ||
-        jwt_add_grant(jwt, "sub", sub) || jwt_add_grant(jwt, "jti", jti) ||
-        jwt_add_grant(jwt, "name", c->username) || jwt_add_grant(jwt, "role", c->role) ||
-        jwt_add_grant_int(jwt, "ou", (long)c->org_unit_id) ||
+    if (jwt_add_grant(jwt, "iss", cfg->jwt_issuer) ||
+        jwt_add_grant(jwt, "aud", cfg->jwt_audience) || jwt_add_grant(jwt, "sub", sub) ||
+        jwt_add_grant(jwt, "jti", jti) || jwt_add_grant(jwt, "name", c->username) ||
+        jwt_add_grant(jwt, "role", c->role) || jwt_add_grant_int(jwt, "ou", (long)c->org_unit_id) ||
         jwt_add_grant(jwt, "oup", c->org_path) ||
         jwt_add_grant_int(jwt, "ag", (long)c->agency_id) ||
         jwt_add_grant_int(jwt, "iat", (long)now) || jwt_add_grant_int(jwt, "nbf", (long)now) ||
@@ -75,8 +75,8 @@ int jf_token_verify(const jf_config *cfg, const char *token, time_t now, jf_clai
         return JF_ERR_AUTH;
     /* The key is always passed: with a key, libjwt refuses alg "none"
      * tokens and checks the HMAC of whatever HS* the header names. */
-    if (jwt_decode(&jwt, token, (const unsigned char *)cfg->jwt_secret,
-                   (int)cfg->jwt_secret_len) != 0) {
+    if (jwt_decode(&jwt, token, (const unsigned char *)cfg->jwt_secret, (int)cfg->jwt_secret_len) !=
+        0) {
         *why = "bad signature or malformed token";
         return JF_ERR_AUTH;
     }

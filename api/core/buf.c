@@ -88,11 +88,21 @@ int jf_buf_json_str(jf_buf *b, const char *s)
     for (p = (const unsigned char *)s; rc == 0 && *p; p++) {
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
         switch (*p) {
-        case '"': rc = jf_buf_append(b, "\\\"", 2); break;
-        case '\\': rc = jf_buf_append(b, "\\\\", 2); break;
-        case '\n': rc = jf_buf_append(b, "\\n", 2); break;
-        case '\r': rc = jf_buf_append(b, "\\r", 2); break;
-        case '\t': rc = jf_buf_append(b, "\\t", 2); break;
+        case '"':
+            rc = jf_buf_append(b, "\\\"", 2);
+            break;
+        case '\\':
+            rc = jf_buf_append(b, "\\\\", 2);
+            break;
+        case '\n':
+            rc = jf_buf_append(b, "\\n", 2);
+            break;
+        case '\r':
+            rc = jf_buf_append(b, "\\r", 2);
+            break;
+        case '\t':
+            rc = jf_buf_append(b, "\\t", 2);
+            break;
         default:
             if (*p < 0x20) {
                 esc[4] = hex[*p >> 4];

@@ -6,10 +6,10 @@
 #include <stddef.h>
 
 typedef struct jf_buf {
-    char *data;   /* always NUL-terminated when non-NULL */
+    char *data; /* always NUL-terminated when non-NULL */
     size_t len;
     size_t alloc;
-    size_t cap;   /* the most bytes (excluding the NUL) it may ever hold */
+    size_t cap; /* the most bytes (excluding the NUL) it may ever hold */
 } jf_buf;
 
 /* Prepare an empty buffer that may hold at most cap bytes. Allocates nothing. */

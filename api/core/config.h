@@ -16,16 +16,16 @@ typedef struct jf_config {
     long body_max_bytes;        /* JF_BODY_MAX_BYTES: 413 past it */
     char jwt_secret[512];       /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
     size_t jwt_secret_len;
-    char jwt_issuer[64];        /* JF_JWT_ISSUER */
-    char jwt_audience[64];      /* JF_JWT_AUDIENCE */
-    long access_ttl_s;          /* JF_ACCESS_TTL_S */
-    long refresh_ttl_s;         /* JF_REFRESH_TTL_S */
-    long pbkdf2_iterations;     /* JF_PBKDF2_ITERATIONS */
-    long login_max_failures;    /* JF_LOGIN_MAX_FAILURES: then back off */
-    long test_clock;            /* JF_TEST_CLOCK: 1 lets X-Test-Date set "today" (tests only) */
-    long worker_interval_ms;    /* JF_WORKER_INTERVAL_MS: jingfang-worker's pause between passes */
-    long webhook_max_attempts;  /* JF_WEBHOOK_MAX_ATTEMPTS: then a delivery is dead */
-    long webhook_timeout_ms;    /* JF_WEBHOOK_TIMEOUT_MS: one webhook POST, all included */
+    char jwt_issuer[64];       /* JF_JWT_ISSUER */
+    char jwt_audience[64];     /* JF_JWT_AUDIENCE */
+    long access_ttl_s;         /* JF_ACCESS_TTL_S */
+    long refresh_ttl_s;        /* JF_REFRESH_TTL_S */
+    long pbkdf2_iterations;    /* JF_PBKDF2_ITERATIONS */
+    long login_max_failures;   /* JF_LOGIN_MAX_FAILURES: then back off */
+    long test_clock;           /* JF_TEST_CLOCK: 1 lets X-Test-Date set "today" (tests only) */
+    long worker_interval_ms;   /* JF_WORKER_INTERVAL_MS: jingfang-worker's pause between passes */
+    long webhook_max_attempts; /* JF_WEBHOOK_MAX_ATTEMPTS: then a delivery is dead */
+    long webhook_timeout_ms;   /* JF_WEBHOOK_TIMEOUT_MS: one webhook POST, all included */
     unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
     unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
 } jf_config;

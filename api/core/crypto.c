@@ -41,8 +41,8 @@ int jf_crypto_equal(const void *a, const void *b, size_t n)
     return CRYPTO_memcmp(a, b, n) == 0;
 }
 
-int jf_crypto_seal(const unsigned char key[32], const void *aad, size_t aadlen,
-                   const void *plain, size_t n, unsigned char *out)
+int jf_crypto_seal(const unsigned char key[32], const void *aad, size_t aadlen, const void *plain,
+                   size_t n, unsigned char *out)
 {
     EVP_CIPHER_CTX *ctx = EVP_CIPHER_CTX_new();
     int len, rc = JF_ERR_CRYPTO;

@@ -22,8 +22,8 @@ int jf_crypto_equal(const void *a, const void *b, size_t n);
 
 /* AES-256-GCM. Output layout: iv(12) || ciphertext(n) || tag(16); out must
  * hold n + 28 bytes. aad may be NULL. 0 or JF_ERR_CRYPTO. */
-int jf_crypto_seal(const unsigned char key[32], const void *aad, size_t aadlen,
-                   const void *plain, size_t n, unsigned char *out);
+int jf_crypto_seal(const unsigned char key[32], const void *aad, size_t aadlen, const void *plain,
+                   size_t n, unsigned char *out);
 /* Reverse of jf_crypto_seal; in is iv||ct||tag of inlen bytes, out gets
  * inlen - 28 bytes. JF_ERR_CRYPTO when the tag does not verify. */
 int jf_crypto_open(const unsigned char key[32], const void *aad, size_t aadlen,

@@ -56,8 +56,7 @@ int jf_pii_reveal(const jf_config *cfg, const char *hex, char out[19])
             return JF_ERR_CRYPTO;
         ct[i] = (unsigned char)(hi << 4 | lo);
     }
-    if (jf_crypto_open(cfg->id_enc_key, JF_PII_AAD, strlen(JF_PII_AAD), ct, sizeof(ct), plain) !=
-        0)
+    if (jf_crypto_open(cfg->id_enc_key, JF_PII_AAD, strlen(JF_PII_AAD), ct, sizeof(ct), plain) != 0)
         return JF_ERR_CRYPTO;
     memcpy(out, plain, 18);
     out[18] = '\0';

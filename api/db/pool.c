@@ -293,8 +293,7 @@ int jf_db_exec(jf_db_conn *c, const jf_stmt *s, int n, const char *const *params
     return exec_common(c, s, NULL, n, params, res);
 }
 
-int jf_db_exec_sql(jf_db_conn *c, const char *sql, int n, const char *const *params,
-                   PGresult **res)
+int jf_db_exec_sql(jf_db_conn *c, const char *sql, int n, const char *const *params, PGresult **res)
 {
     return exec_common(c, NULL, sql, n, params, res);
 }
@@ -302,7 +301,8 @@ int jf_db_exec_sql(jf_db_conn *c, const char *sql, int n, const char *const *par
 static int simple(jf_db_conn *c, const char *sql)
 {
     PGresult *r = PQexec(c->pg, sql);
-    int rc = result_ok(r) ? 0 : (PQstatus(c->pg) == CONNECTION_BAD ? JF_ERR_UNAVAILABLE : JF_ERR_DB);
+    int rc =
+        result_ok(r) ? 0 : (PQstatus(c->pg) == CONNECTION_BAD ? JF_ERR_UNAVAILABLE : JF_ERR_DB);
 
     PQclear(r);
     return rc;

@@ -74,7 +74,8 @@ void jf_date_format(jf_date t, char out[11])
     int y, m, d;
 
     jf_date_to_ymd(t, &y, &m, &d);
-    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u, (unsigned)d % 100u);
+    snprintf(out, 11, "%04u-%02u-%02u", (unsigned)y % 10000u, (unsigned)m % 100u,
+             (unsigned)d % 100u);
 }
 
 jf_date jf_date_add_months(jf_date t, int n)

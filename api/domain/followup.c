@@ -87,10 +87,9 @@ jf_due jf_followup_next_due(const jf_due_input *in)
         break;
     }
     /* The colour tier caps the interval, and nothing waits past 3 months. */
-    cap = jf_date_add_months(in->last_reached,
-                             in->tier_cap_months >= 1 && in->tier_cap_months <= 3
-                                 ? in->tier_cap_months
-                                 : 3);
+    cap = jf_date_add_months(in->last_reached, in->tier_cap_months >= 1 && in->tier_cap_months <= 3
+                                                   ? in->tier_cap_months
+                                                   : 3);
     if (cap < by_class)
         return due(cap, joint, "tier_cap");
     return due(by_class, joint, rule);

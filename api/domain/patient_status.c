@@ -27,8 +27,8 @@ static const unsigned allowed[JF_PS_COUNT] = {
     [JF_PS_IN_CARE] = B(JF_PS_HOSPITALISED) | B(JF_PS_LOST) | B(JF_PS_MOVED_OUT) |
                       B(JF_PS_DECEASED) | B(JF_PS_DEREGISTERED),
     [JF_PS_HOSPITALISED] = B(JF_PS_IN_CARE) | B(JF_PS_DECEASED) | B(JF_PS_DEREGISTERED),
-    [JF_PS_LOST] = B(JF_PS_IN_CARE) | B(JF_PS_MOVED_OUT) | B(JF_PS_DECEASED) |
-                   B(JF_PS_DEREGISTERED),
+    [JF_PS_LOST] =
+        B(JF_PS_IN_CARE) | B(JF_PS_MOVED_OUT) | B(JF_PS_DECEASED) | B(JF_PS_DEREGISTERED),
     [JF_PS_MOVED_OUT] = B(JF_PS_IN_CARE) | B(JF_PS_DEREGISTERED) | B(JF_PS_DECEASED),
 };
 
@@ -60,11 +60,16 @@ const char *jf_pstatus_refusal(jf_pstatus from, jf_pstatus to)
     if (from == to)
         return "the patient already has this status";
     switch (from) {
-    case JF_PS_DECEASED: return "the patient is deceased: the record is closed";
-    case JF_PS_DEREGISTERED: return "the record is deregistered (销案) and closed";
-    case JF_PS_RULED_OUT: return "the person was ruled out: report them again if needed";
-    case JF_PS_SUSPECTED: return "a suspected person is first diagnosed or ruled out";
-    default: break;
+    case JF_PS_DECEASED:
+        return "the patient is deceased: the record is closed";
+    case JF_PS_DEREGISTERED:
+        return "the record is deregistered (销案) and closed";
+    case JF_PS_RULED_OUT:
+        return "the person was ruled out: report them again if needed";
+    case JF_PS_SUSPECTED:
+        return "a suspected person is first diagnosed or ruled out";
+    default:
+        break;
     }
     if (to == JF_PS_SUSPECTED || to == JF_PS_RULED_OUT || to == JF_PS_REGISTERED)
         return "that status is reached through reporting or diagnosis, not a status change";

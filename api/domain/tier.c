@@ -4,10 +4,9 @@
 #include <string.h>
 
 static const char *const flag_names[JF_FLAG_COUNT] = {
-    "incident_history", "risk_3_plus",     "weak_guardian",  "poor_compliance",
-    "refuses_follow_up", "ever_lost",      "unstable",       "lives_alone",
-    "family_history",   "extreme_poverty", "can_drive",      "forced_admission",
-    "migrant",          "vagrant",
+    "incident_history", "risk_3_plus",      "weak_guardian", "poor_compliance", "refuses_follow_up",
+    "ever_lost",        "unstable",         "lives_alone",   "family_history",  "extreme_poverty",
+    "can_drive",        "forced_admission", "migrant",       "vagrant",
 };
 static const char *const colour_names[] = {"green", "yellow", "orange", "red"};
 
@@ -48,10 +47,10 @@ static void reason(jf_tier_result *r, const char *code)
         r->colour_reasons[r->ncolour_reasons++] = code;
 }
 
-#define SET(r, flag, cond)                                                                     \
-    do {                                                                                       \
-        if (cond)                                                                              \
-            (r)->flags |= 1u << (flag);                                                        \
+#define SET(r, flag, cond)                                                                         \
+    do {                                                                                           \
+        if (cond)                                                                                  \
+            (r)->flags |= 1u << (flag);                                                            \
     } while (0)
 
 void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out)

@@ -23,27 +23,27 @@ typedef enum jf_flag {
     JF_FLAG_UNSTABLE,             /* last visit unstable */
     JF_FLAG_LIVES_ALONE,
     JF_FLAG_FAMILY_HISTORY,
-    JF_FLAG_EXTREME_POVERTY,      /* 特困 */
-    JF_FLAG_CAN_DRIVE,            /* 掌握驾驶技能 */
-    JF_FLAG_FORCED_ADMISSION,     /* 强制送医 */
-    JF_FLAG_MIGRANT,              /* 流动人口 */
-    JF_FLAG_VAGRANT,              /* 流浪乞讨 */
+    JF_FLAG_EXTREME_POVERTY,  /* 特困 */
+    JF_FLAG_CAN_DRIVE,        /* 掌握驾驶技能 */
+    JF_FLAG_FORCED_ADMISSION, /* 强制送医 */
+    JF_FLAG_MIGRANT,          /* 流动人口 */
+    JF_FLAG_VAGRANT,          /* 流浪乞讨 */
     JF_FLAG_COUNT
 } jf_flag;
 
 /* What the flags and the tier are computed from. */
 typedef struct jf_patient_facts {
-    int risk_level;              /* current (latest of the highest tier), -1 unknown */
-    int max_risk_ever;           /* -1 unknown */
-    jf_visit_class last_class;   /* of the last reached visit */
-    bool lost;                   /* status lost, or whereabouts unknown */
+    int risk_level;            /* current (latest of the highest tier), -1 unknown */
+    int max_risk_ever;         /* -1 unknown */
+    jf_visit_class last_class; /* of the last reached visit */
+    bool lost;                 /* status lost, or whereabouts unknown */
     bool ever_lost;
     int incidents_total;
-    int incidents_recent;        /* within cfg->incident_months */
-    bool capable_guardian;       /* an active guardian of adequate capacity */
-    bool poor_compliance;        /* last visit: 间断 or 不服药 */
-    int relapses_recent;         /* admissions within 12 months */
-    bool refuses_follow_up;      /* the last unreached visit says refused */
+    int incidents_recent;   /* within cfg->incident_months */
+    bool capable_guardian;  /* an active guardian of adequate capacity */
+    bool poor_compliance;   /* last visit: 间断 or 不服药 */
+    int relapses_recent;    /* admissions within 12 months */
+    bool refuses_follow_up; /* the last unreached visit says refused */
     bool lives_alone, family_history, extreme_poverty, can_drive, forced_admission;
     bool migrant, vagrant;
 } jf_patient_facts;
@@ -60,8 +60,8 @@ typedef struct jf_tier_config {
 
 typedef struct jf_tier_result {
     jf_colour colour;
-    unsigned flags;                     /* bit i = jf_flag i */
-    const char *colour_reasons[8];      /* codes of why this colour */
+    unsigned flags;                /* bit i = jf_flag i */
+    const char *colour_reasons[8]; /* codes of why this colour */
     int ncolour_reasons;
 } jf_tier_result;
 

@@ -11,11 +11,11 @@
 #include "../auth/scope.h"
 
 typedef struct jf_patient_view {
-    bool clinical;   /* diagnosis, hospital, onset, family history, consent */
-    bool economic;   /* employment, economic status, 低保, 特困 */
-    bool risk;       /* risk level, colour, key flags, can drive */
-    bool id_full;    /* the whole resident ID number (else masked) */
-    bool phone_full; /* whole phone numbers (else masked) */
+    bool clinical;        /* diagnosis, hospital, onset, family history, consent */
+    bool economic;        /* employment, economic status, 低保, 特困 */
+    bool risk;            /* risk level, colour, key flags, can drive */
+    bool id_full;         /* the whole resident ID number (else masked) */
+    bool phone_full;      /* whole phone numbers (else masked) */
     bool guardian_detail; /* guardians' addresses and agreement dates (police: only
                              whether an agreement exists) */
 } jf_patient_view;

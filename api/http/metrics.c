@@ -70,16 +70,16 @@ static int render_slot(jf_buf *out, size_t slot, const char *method, const char 
                                "route=\"%s\",le=\"%g\"} %lu\n",
                                method, route, buckets[b], cum);
         else
-            rc = jf_buf_printf(out,
-                               "jingfang_http_request_duration_seconds_bucket{method=\"%s\","
-                               "route=\"%s\",le=\"+Inf\"} %lu\n"
-                               "jingfang_http_request_duration_seconds_sum{method=\"%s\","
-                               "route=\"%s\"} %.6f\n"
-                               "jingfang_http_request_duration_seconds_count{method=\"%s\","
-                               "route=\"%s\"} %lu\n",
-                               method, route, cum, method, route,
-                               (double)atomic_load(&latency_sum_us[slot]) / 1e6, method, route,
-                               cum);
+            rc =
+                jf_buf_printf(out,
+                              "jingfang_http_request_duration_seconds_bucket{method=\"%s\","
+                              "route=\"%s\",le=\"+Inf\"} %lu\n"
+                              "jingfang_http_request_duration_seconds_sum{method=\"%s\","
+                              "route=\"%s\"} %.6f\n"
+                              "jingfang_http_request_duration_seconds_count{method=\"%s\","
+                              "route=\"%s\"} %lu\n",
+                              method, route, cum, method, route,
+                              (double)atomic_load(&latency_sum_us[slot]) / 1e6, method, route, cum);
     }
     return rc;
 }

@@ -95,8 +95,8 @@ int jf_req_parse_query(jf_req *req, const char *qs)
 
         if (end > p) {
             if (req->nquery == JF_MAX_QUERY_PARAMS) {
-                jf_resp_problem(req, 400, "validation", "Too many query parameters", NULL,
-                                "query", "at most 32 query parameters are accepted");
+                jf_resp_problem(req, 400, "validation", "Too many query parameters", NULL, "query",
+                                "at most 32 query parameters are accepted");
                 return JF_ERR_TOO_LARGE;
             }
             k = url_decode(&req->arena, p, (size_t)((eq ? eq : end) - p));
@@ -194,8 +194,8 @@ int jf_req_read_json(jf_req *req)
     }
     if (rc != 0 || n < 0) {
         rc = rc ? rc : JF_ERR_IO;
-        jf_resp_problem(req, 400, "malformed-body", "Malformed body",
-                        "the body could not be read", "body", "could not be read");
+        jf_resp_problem(req, 400, "malformed-body", "Malformed body", "the body could not be read",
+                        "body", "could not be read");
         goto out;
     }
     if (json_depth(body.data ? body.data : "", body.len) > JSON_MAX_DEPTH) {
@@ -207,8 +207,8 @@ int jf_req_read_json(jf_req *req)
     }
     req->body = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (req->body == NULL) {
-        char *msg = jf_arena_printf(&req->arena, "invalid JSON at line %d column %d: %s",
-                                    jerr.line, jerr.column, jerr.text);
+        char *msg = jf_arena_printf(&req->arena, "invalid JSON at line %d column %d: %s", jerr.line,
+                                    jerr.column, jerr.text);
         jf_resp_problem(req, 400, "malformed-json", "Malformed JSON", msg, "body",
                         "is not valid JSON");
         rc = JF_ERR_INVALID;

@@ -71,8 +71,7 @@ static bool match(const char *pat, const char *path, jf_req *req)
     return true;
 }
 
-const jf_route *jf_router_match(const char *method, const char *path, jf_req *req,
-                                bool *path_known)
+const jf_route *jf_router_match(const char *method, const char *path, jf_req *req, bool *path_known)
 {
     *path_known = false;
     for (size_t i = 0; i < nroutes; i++) {

@@ -39,9 +39,10 @@ static void set_request_id(jf_req *req)
     unsigned char raw[12];
     size_t n = h ? strlen(h) : 0;
 
-    if (n > 0 && n <= JF_REQUEST_ID_MAX && strspn(h, "abcdefghijklmnopqrstuvwxyz"
-                                                     "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
-                                                     "0123456789-_.") == n) {
+    if (n > 0 && n <= JF_REQUEST_ID_MAX &&
+        strspn(h, "abcdefghijklmnopqrstuvwxyz"
+                  "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+                  "0123456789-_.") == n) {
         memcpy(req->request_id, h, n + 1);
         return;
     }
@@ -74,14 +75,16 @@ static void access_log(const jf_req *req, const char *route, double secs)
     /* The query string is left out on purpose: it may carry ID numbers. */
     jf_log_timestamp(ts, sizeof(ts));
     jf_buf_init(&b, 4096);
-    if (jf_buf_printf(&b, "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"access\","
-                          "\"request_id\":\"%s\",\"method\":",
+    if (jf_buf_printf(&b,
+                      "{\"ts\":\"%s\",\"level\":\"info\",\"event\":\"access\","
+                      "\"request_id\":\"%s\",\"method\":",
                       ts, req->request_id) == 0 &&
         jf_buf_json_str(&b, req->method) == 0 && jf_buf_puts(&b, ",\"path\":") == 0 &&
         jf_buf_json_str(&b, req->path) == 0 && jf_buf_puts(&b, ",\"route\":") == 0 &&
         jf_buf_json_str(&b, route) == 0 &&
-        jf_buf_printf(&b, ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu,\"user_id\":%lld,"
-                          "\"remote\":\"%s\"}",
+        jf_buf_printf(&b,
+                      ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu,\"user_id\":%lld,"
+                      "\"remote\":\"%s\"}",
                       req->status, secs * 1000.0, req->resp_bytes,
                       req->authenticated ? req->claims.user_id : 0, req->ri->remote_addr) == 0)
         jf_log_line(b.data, b.len);
@@ -138,8 +141,8 @@ static void dispatch(jf_req *req)
             jf_resp_internal(req);
     }
     if (rc != 0 && rc != JF_ERR_INVALID && req->status >= 500)
-        jf_log_error("request_failed", "request %s %s failed: %s", req->method,
-                     route->pattern, jf_err_str(rc));
+        jf_log_error("request_failed", "request %s %s failed: %s", req->method, route->pattern,
+                     jf_err_str(rc));
 }
 
 static int on_request(struct mg_connection *conn)
@@ -186,14 +189,22 @@ int jf_server_start(jf_app *app, jf_server **out)
     char threads[16], keepalive[16], timeout[16];
     jf_server *srv;
     const char *options[] = {
-        "listening_ports", app->cfg.listen,
-        "num_threads", threads,
-        "enable_keep_alive", "yes",
-        "keep_alive_timeout_ms", keepalive,
-        "request_timeout_ms", timeout,
-        "tcp_nodelay", "1",
-        "max_request_size", "16384",
-        "enable_directory_listing", "no",
+        "listening_ports",
+        app->cfg.listen,
+        "num_threads",
+        threads,
+        "enable_keep_alive",
+        "yes",
+        "keep_alive_timeout_ms",
+        keepalive,
+        "request_timeout_ms",
+        timeout,
+        "tcp_nodelay",
+        "1",
+        "max_request_size",
+        "16384",
+        "enable_directory_listing",
+        "no",
         NULL,
     };
 

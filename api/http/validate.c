@@ -150,8 +150,8 @@ const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, boo
     return s;
 }
 
-int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required,
-                long long min, long long max, long long *out)
+int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required, long long min,
+                long long max, long long *out)
 {
     json_t *v = json_object_get(req->body, field);
 

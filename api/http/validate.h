@@ -32,8 +32,8 @@ const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool
                         size_t minc, size_t maxc);
 /* An integer field in [min, max]. 1 and *out set; 0 absent and optional;
  * -1 bad, or absent and required (an error was added either way). */
-int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required,
-                long long min, long long max, long long *out);
+int jf_body_int(const jf_req *req, jf_errors *e, const char *field, bool required, long long min,
+                long long max, long long *out);
 /* A boolean field: same returns as jf_body_int. */
 int jf_body_bool(const jf_req *req, jf_errors *e, const char *field, bool required, bool *out);
 /* A string field that must be one of codes (NULL-terminated). Returns it,

@@ -26,13 +26,12 @@ static jf_stmt throttle_check = {
     " WHERE key = $1 AND locked_until > now()",
     0,
 };
-static jf_stmt throttle_fail = {
-    "auth_throttle_fail", "SELECT login_throttle_fail($1, $2::int)", 0};
-static jf_stmt throttle_clear = {
-    "auth_throttle_clear", "DELETE FROM login_throttle WHERE key = $1", 0};
+static jf_stmt throttle_fail = {"auth_throttle_fail", "SELECT login_throttle_fail($1, $2::int)", 0};
+static jf_stmt throttle_clear = {"auth_throttle_clear", "DELETE FROM login_throttle WHERE key = $1",
+                                 0};
 /* Columns shared by the two user look-ups below, in this order. */
-#define USER_COLS                                                                              \
-    "u.id, u.username, u.role, u.org_unit_id, o.path, coalesce(u.agency_id, 0), u.active, "   \
+#define USER_COLS                                                                                  \
+    "u.id, u.username, u.role, u.org_unit_id, o.path, coalesce(u.agency_id, 0), u.active, "        \
     "u.password_hash, au.doc"
 static jf_stmt user_by_name = {
     "auth_user_by_name",
@@ -206,8 +205,7 @@ static int login(jf_req *req)
         goto out;
 
     if (!ok) {
-        jf_audit_entry a = {.action = "auth.login_failed", .username = key,
-                            .target_type = "user"};
+        jf_audit_entry a = {.action = "auth.login_failed", .username = key, .target_type = "user"};
         snprintf(maxf, sizeof(maxf), "%ld", cfg->login_max_failures);
         const char *fp[] = {key, maxf};
         rc = jf_db_exec(conn, &throttle_fail, 2, fp, &res);
@@ -223,7 +221,8 @@ static int login(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &throttle_clear, 1, kp, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "auth.login", .target_type = "user",
+        jf_audit_entry a = {.action = "auth.login",
+                            .target_type = "user",
                             .target_id = PQgetvalue(user, 0, U_ID),
                             .user_id = strtoll(PQgetvalue(user, 0, U_ID), NULL, 10),
                             .username = PQgetvalue(user, 0, U_NAME),
@@ -300,7 +299,8 @@ static int refresh(jf_req *req)
     }
     if (strcmp(PQgetvalue(tok, 0, R_REVOKED), "t") == 0) {
         /* A rotated token came back: someone holds a copy. End the family. */
-        jf_audit_entry a = {.action = "auth.refresh_reused", .target_type = "user",
+        jf_audit_entry a = {.action = "auth.refresh_reused",
+                            .target_type = "user",
                             .target_id = PQgetvalue(tok, 0, R_USER),
                             .user_id = strtoll(PQgetvalue(tok, 0, R_USER), NULL, 10)};
         const char *fp[] = {PQgetvalue(tok, 0, R_FAMILY)};
@@ -329,8 +329,7 @@ static int refresh(jf_req *req)
         unauthorized(req, "account disabled");
         goto out;
     }
-    rc = issue_pair(req, conn, user, PQgetvalue(tok, 0, R_FAMILY), new_id, sizeof(new_id),
-                    &pair);
+    rc = issue_pair(req, conn, user, PQgetvalue(tok, 0, R_FAMILY), new_id, sizeof(new_id), &pair);
     if (rc != 0)
         goto out;
     const char *rp[] = {PQgetvalue(tok, 0, R_ID), new_id};
@@ -380,7 +379,8 @@ static int logout(jf_req *req)
         goto out;
     }
     const char *fp[] = {PQgetvalue(tok, 0, R_FAMILY)};
-    jf_audit_entry a = {.action = "auth.logout", .target_type = "user",
+    jf_audit_entry a = {.action = "auth.logout",
+                        .target_type = "user",
                         .target_id = PQgetvalue(tok, 0, R_USER),
                         .user_id = strtoll(PQgetvalue(tok, 0, R_USER), NULL, 10)};
     rc = jf_db_exec(conn, &refresh_revoke_family, 1, fp, &res);
@@ -421,10 +421,9 @@ static const jf_route routes[] = {
 
 int jf_res_auth_init(void)
 {
-    jf_stmt *const s[] = {&throttle_check, &throttle_fail,  &throttle_clear,
-                          &user_by_name,   &user_by_id,     &refresh_insert,
-                          &refresh_lookup, &refresh_rotate, &refresh_revoke_family,
-                          &me_doc};
+    jf_stmt *const s[] = {
+        &throttle_check, &throttle_fail,  &throttle_clear, &user_by_name,          &user_by_id,
+        &refresh_insert, &refresh_lookup, &refresh_rotate, &refresh_revoke_family, &me_doc};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

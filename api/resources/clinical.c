@@ -61,11 +61,39 @@ static jf_stmt facts = {
     " WHERE p.id = $1",
     0,
 };
-enum { F_STATUS, F_REGISTERED, F_ALONE, F_FAMILY, F_TEKUN, F_DRIVE, F_MIGRANT, F_VAGRANT,
-       F_EVER_LOST, F_RISK, F_MAX_RISK, F_LAST_DATE, F_LAST_CLASS, F_PREV_CLASS, F_COMPLIANCE,
-       F_MISSES, F_REFUSED, F_INCIDENTS, F_INCIDENTS_RECENT, F_GUARDIAN, F_IN_HOSPITAL,
-       F_DISCHARGED, F_RELAPSES, F_FORCED, F_LAST_CHECK, F_DUE, F_DUE_JOINT, F_DUE_RULE,
-       F_STORED_RISK, F_STORED_CLASS, F_ACCEPTED };
+enum {
+    F_STATUS,
+    F_REGISTERED,
+    F_ALONE,
+    F_FAMILY,
+    F_TEKUN,
+    F_DRIVE,
+    F_MIGRANT,
+    F_VAGRANT,
+    F_EVER_LOST,
+    F_RISK,
+    F_MAX_RISK,
+    F_LAST_DATE,
+    F_LAST_CLASS,
+    F_PREV_CLASS,
+    F_COMPLIANCE,
+    F_MISSES,
+    F_REFUSED,
+    F_INCIDENTS,
+    F_INCIDENTS_RECENT,
+    F_GUARDIAN,
+    F_IN_HOSPITAL,
+    F_DISCHARGED,
+    F_RELAPSES,
+    F_FORCED,
+    F_LAST_CHECK,
+    F_DUE,
+    F_DUE_JOINT,
+    F_DUE_RULE,
+    F_STORED_RISK,
+    F_STORED_CLASS,
+    F_ACCEPTED
+};
 
 static jf_stmt config = {
     "clinical_config",
@@ -209,8 +237,7 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
      * is recorded by the follow-up itself, which brings the patient back.) */
     long misses = n(res, F_MISSES, 0);
     jf_date last = d(res, F_LAST_DATE);
-    if (jf_followup_lost((int)misses) &&
-        (status == JF_PS_REGISTERED || status == JF_PS_IN_CARE))
+    if (jf_followup_lost((int)misses) && (status == JF_PS_REGISTERED || status == JF_PS_IN_CARE))
         status = JF_PS_LOST;
     pf.lost = status == JF_PS_LOST;
     pf.ever_lost = pf.ever_lost || pf.lost;
@@ -240,8 +267,8 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
         due.rule = "not_managed";
     }
     last_check = d(res, F_LAST_CHECK);
-    last_check = jf_date_add_months(last_check != JF_DATE_NONE ? last_check : din.registered_on,
-                                    12);
+    last_check =
+        jf_date_add_months(last_check != JF_DATE_NONE ? last_check : din.registered_on, 12);
     for (int i = 0; i < JF_FLAG_COUNT; i++)
         if (tier.flags & (1u << i))
             flag_names[nflags++] = jf_flag_name((jf_flag)i);
@@ -294,7 +321,9 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     if (rc == 0 && status != before)
         rc = jf_res_patient_event(
             req, conn,
-            &(jf_patient_event){.patient_id = patient_id, .kind = "status", .date = today_s,
+            &(jf_patient_event){.patient_id = patient_id,
+                                .kind = "status",
+                                .date = today_s,
                                 .from_status = jf_pstatus_name(before),
                                 .to_status = jf_pstatus_name(status),
                                 .reason = "three consecutive follow-ups did not reach the "

@@ -44,8 +44,7 @@ int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
     else if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
         jf_resp_not_found(req);
     else
-        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0),
-                               (size_t)PQgetlength(res, 0, 0));
+        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     return rc;
 }

@@ -557,8 +557,10 @@ static int discharge(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     return run_step(req,
-                    &(step){.kind = STEP_DISCHARGE, .admission_id = jf_req_param(req, 1),
-                            .discharged_on = on, .note = note},
+                    &(step){.kind = STEP_DISCHARGE,
+                            .admission_id = jf_req_param(req, 1),
+                            .discharged_on = on,
+                            .note = note},
                     200);
 }
 

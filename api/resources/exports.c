@@ -95,10 +95,23 @@ static int csv_cell(jf_buf *b, const json_t *v, bool last)
     return rc ? rc : jf_buf_puts(b, last ? "\r\n" : ",");
 }
 
-static const char *const csv_columns[] = {
-    "id", "name", "gender", "birth_date", "id_number", "id_number_masked", "phone", "address",
-    "org_unit_name", "status", "risk_level", "colour", "diagnosis", "economic_status",
-    "guardian_name", "guardian_phone", NULL};
+static const char *const csv_columns[] = {"id",
+                                          "name",
+                                          "gender",
+                                          "birth_date",
+                                          "id_number",
+                                          "id_number_masked",
+                                          "phone",
+                                          "address",
+                                          "org_unit_name",
+                                          "status",
+                                          "risk_level",
+                                          "colour",
+                                          "diagnosis",
+                                          "economic_status",
+                                          "guardian_name",
+                                          "guardian_phone",
+                                          NULL};
 
 static int csv_row(jf_buf *b, const char *doc)
 {
@@ -185,8 +198,14 @@ static int export_patients(jf_req *req)
     v = view_for_agency(PQgetvalue(ag, 0, 0));
     upper = jf_arena_strdup(&req->arena, PQgetvalue(ag, 0, 1));
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {PQgetvalue(ag, 0, 1), upper, jf_res_tf(v.clinical), jf_res_tf(v.economic),
-                       jf_res_tf(v.risk), jf_res_tf(v.phone_full), from_txt, to_txt};
+    const char *p[] = {PQgetvalue(ag, 0, 1),
+                       upper,
+                       jf_res_tf(v.clinical),
+                       jf_res_tf(v.economic),
+                       jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full),
+                       from_txt,
+                       to_txt};
     rc = jf_db_exec(conn, &rows, 8, p, &res);
     if (rc != 0)
         goto dberr;
@@ -199,8 +218,7 @@ static int export_patients(jf_req *req)
     for (int i = 0; rc == 0 && i < n; i++) {
         jf_buf doc;
         jf_buf_init(&doc, 1u << 20);
-        rc = jf_res_patient_append(req, &doc, PQgetvalue(res, i, 1),
-                                   (size_t)PQgetlength(res, i, 1),
+        rc = jf_res_patient_append(req, &doc, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1),
                                    PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), v);
         if (rc == 0)
             rc = csv ? csv_row(&out, doc.data)
@@ -213,7 +231,8 @@ static int export_patients(jf_req *req)
         goto out;
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "export.patients", .target_type = "agency",
+        jf_audit_entry a = {.action = "export.patients",
+                            .target_type = "agency",
                             .target_id = jf_res_id(req, agency_id),
                             .detail_json = jf_arena_printf(&req->arena,
                                                            "{\"from\":\"%s\",\"to\":\"%s\","

@@ -18,27 +18,27 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FOLLOWUP_JSON                                                                          \
-    "json_build_object('id', f.id, 'patient_id', f.patient_id, 'visit_date', f.visit_date,"     \
-    " 'mode', f.mode, 'informant', f.informant, 'reached', f.reached,"                         \
-    " 'unreached_reason', f.unreached_reason, 'died', f.died, 'death_date', f.death_date,"     \
-    " 'death_cause', f.death_cause, 'risk_level', f.risk_level, 'symptoms', f.symptoms,"       \
-    " 'obvious_psychotic', f.obvious_psychotic, 'insight', f.insight, 'sleep', f.sleep,"       \
-    " 'diet', f.diet, 'social_function', json_build_object('personal_care',"                   \
-    " f.social_personal_care, 'housework', f.social_housework, 'work', f.social_work,"         \
-    " 'learning', f.social_learning, 'social_contact', f.social_contact),"                     \
-    " 'dangerous_acts', f.dangerous_acts, 'lock_up', f.lock_up,"                               \
-    " 'hospitalisation', f.hospitalisation, 'discharged_on', f.discharged_on,"                 \
-    " 'lab_tests', f.lab_tests, 'compliance', f.compliance,"                                   \
-    " 'adverse_reaction', f.adverse_reaction, 'adverse_serious', f.adverse_serious,"           \
-    " 'physical_illness_serious', f.physical_illness_serious,"                                 \
-    " 'treatment_effect', f.treatment_effect, 'referral', f.referral,"                         \
-    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to,"                     \
-    " 'medications', f.medications, 'rehabilitation', f.rehabilitation,"                      \
-    " 'computed_class', f.computed_class, 'class', f.class,"                                   \
-    " 'class_override_reason', f.class_override_reason, 'visitors', f.visitors,"               \
-    " 'joint_visit', f.joint_visit, 'joint_with', f.joint_with, 'next_due', f.next_due,"       \
-    " 'next_due_joint', f.next_due_joint, 'note', f.note, 'user_id', f.user_id,"               \
+#define FOLLOWUP_JSON                                                                              \
+    "json_build_object('id', f.id, 'patient_id', f.patient_id, 'visit_date', f.visit_date,"        \
+    " 'mode', f.mode, 'informant', f.informant, 'reached', f.reached,"                             \
+    " 'unreached_reason', f.unreached_reason, 'died', f.died, 'death_date', f.death_date,"         \
+    " 'death_cause', f.death_cause, 'risk_level', f.risk_level, 'symptoms', f.symptoms,"           \
+    " 'obvious_psychotic', f.obvious_psychotic, 'insight', f.insight, 'sleep', f.sleep,"           \
+    " 'diet', f.diet, 'social_function', json_build_object('personal_care',"                       \
+    " f.social_personal_care, 'housework', f.social_housework, 'work', f.social_work,"             \
+    " 'learning', f.social_learning, 'social_contact', f.social_contact),"                         \
+    " 'dangerous_acts', f.dangerous_acts, 'lock_up', f.lock_up,"                                   \
+    " 'hospitalisation', f.hospitalisation, 'discharged_on', f.discharged_on,"                     \
+    " 'lab_tests', f.lab_tests, 'compliance', f.compliance,"                                       \
+    " 'adverse_reaction', f.adverse_reaction, 'adverse_serious', f.adverse_serious,"               \
+    " 'physical_illness_serious', f.physical_illness_serious,"                                     \
+    " 'treatment_effect', f.treatment_effect, 'referral', f.referral,"                             \
+    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to,"                         \
+    " 'medications', f.medications, 'rehabilitation', f.rehabilitation,"                           \
+    " 'computed_class', f.computed_class, 'class', f.class,"                                       \
+    " 'class_override_reason', f.class_override_reason, 'visitors', f.visitors,"                   \
+    " 'joint_visit', f.joint_visit, 'joint_with', f.joint_with, 'next_due', f.next_due,"           \
+    " 'next_due_joint', f.next_due_joint, 'note', f.note, 'user_id', f.user_id,"                   \
     " 'created_at', f.created_at)"
 
 static jf_stmt fu_insert = {
@@ -65,8 +65,9 @@ static jf_stmt fu_set_due = {
     0,
 };
 static jf_stmt fu_one = {
-    "followup_one", "SELECT " FOLLOWUP_JSON "::text FROM follow_ups f WHERE f.patient_id = $1"
-                    " AND f.id = $2",
+    "followup_one",
+    "SELECT " FOLLOWUP_JSON "::text FROM follow_ups f WHERE f.patient_id = $1"
+    " AND f.id = $2",
     0,
 };
 static jf_stmt fu_list = {
@@ -117,32 +118,40 @@ static jf_stmt patient_state = {
 
 static const char *const modes[] = {"clinic", "home", "phone", NULL};
 static const char *const informants[] = {"patient", "family", "other", NULL};
-static const char *const unreached_reasons[] = {"out_for_work", "moved", "missing", "refused",
-                                                "other", NULL};
-static const char *const death_causes[] = {"illness", "suicide", "accident", "homicide", "other",
-                                           "unknown", NULL};
+static const char *const unreached_reasons[] = {"out_for_work", "moved", "missing",
+                                                "refused",      "other", NULL};
+static const char *const death_causes[] = {"illness", "suicide", "accident", "homicide",
+                                           "other",   "unknown", NULL};
 /* The 12 symptoms of the national form. */
-static const char *const symptom_codes[] = {
-    "hallucination", "communication_difficulty", "suspicion", "mood_swings", "odd_behaviour",
-    "excited_talkative", "violence", "pessimism", "wandering", "talking_to_self",
-    "withdrawn_lazy", "other", NULL};
+static const char *const symptom_codes[] = {"hallucination",
+                                            "communication_difficulty",
+                                            "suspicion",
+                                            "mood_swings",
+                                            "odd_behaviour",
+                                            "excited_talkative",
+                                            "violence",
+                                            "pessimism",
+                                            "wandering",
+                                            "talking_to_self",
+                                            "withdrawn_lazy",
+                                            "other",
+                                            NULL};
 static const char *const insights[] = {"complete", "partial", "absent", NULL};
 static const char *const gfp[] = {"good", "fair", "poor", NULL};
 static const char *const gfpna[] = {"good", "fair", "poor", "na", NULL};
 static const char *const lock_ups[] = {"none", "locked", "released", NULL};
 static const char *const hosp[] = {"none", "in_hospital", "discharged", NULL};
-static const char *const compliances[] = {"regular", "intermittent", "none", "not_required",
-                                          NULL};
+static const char *const compliances[] = {"regular", "intermittent", "none", "not_required", NULL};
 static const char *const adverse[] = {"yes", "no", "na", NULL};
 static const char *const effects[] = {"recovered", "improved", "unchanged", "worse", "na", NULL};
-static const char *const rehab_codes[] = {"life_skills", "vocational", "social", "psychological",
-                                          "other", NULL};
+static const char *const rehab_codes[] = {"life_skills",   "vocational", "social",
+                                          "psychological", "other",      NULL};
 static const char *const joint_codes[] = {"police", "village_cadre", "doctor", "grid_worker",
-                                          "family", "other", NULL};
-static const char *const act_codes[] = {"mild_trouble", "trouble",   "disaster",
-                                        "other_harm",   "self_harm", "suicide_attempt", NULL};
-static const char *const social_keys[] = {"personal_care", "housework", "work", "learning",
-                                          "social_contact", NULL};
+                                          "family", "other",         NULL};
+static const char *const act_codes[] = {"mild_trouble", "trouble",         "disaster", "other_harm",
+                                        "self_harm",    "suicide_attempt", NULL};
+static const char *const social_keys[] = {"personal_care", "housework",      "work",
+                                          "learning",      "social_contact", NULL};
 static const char *const tiers[] = {"community", "township", "city", NULL};
 
 /* An array of codes as a PostgreSQL text[] literal ("{a,b}"), or NULL. */
@@ -210,7 +219,7 @@ static const char *acts(jf_req *req, jf_errors *e)
  * {drug, long_acting: true, every_weeks, dose_mg}]. */
 static const char *medications(jf_req *req, jf_errors *e)
 {
-    static const char *const keys[] = {"drug", "morning", "noon", "evening", "unit",
+    static const char *const keys[] = {"drug",        "morning",     "noon",    "evening", "unit",
                                        "long_acting", "every_weeks", "dose_mg", NULL};
     json_t *a = json_object_get(req->body, "medications"), *m, *v;
     const char *k;
@@ -237,15 +246,15 @@ static const char *medications(jf_req *req, jf_errors *e)
             bool ok = jf_in_set(k, keys);
             if (ok && (strcmp(k, "morning") == 0 || strcmp(k, "noon") == 0 ||
                        strcmp(k, "evening") == 0 || strcmp(k, "dose_mg") == 0))
-                ok = json_is_number(v) && json_number_value(v) >= 0 &&
-                     json_number_value(v) < 100000;
+                ok =
+                    json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 100000;
             if (ok && strcmp(k, "every_weeks") == 0)
-                ok = json_is_integer(v) && json_integer_value(v) >= 1 &&
-                     json_integer_value(v) <= 12;
+                ok =
+                    json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 12;
             if (ok && strcmp(k, "unit") == 0)
-                ok = json_is_string(v) && jf_in_set(json_string_value(v),
-                                                    (const char *const[]){"mg", "ml", "tablet",
-                                                                          NULL});
+                ok = json_is_string(v) &&
+                     jf_in_set(json_string_value(v),
+                               (const char *const[]){"mg", "ml", "tablet", NULL});
             if (ok && strcmp(k, "long_acting") == 0)
                 ok = json_is_boolean(v);
             if (!ok) {
@@ -253,8 +262,8 @@ static const char *medications(jf_req *req, jf_errors *e)
                 return NULL;
             }
         }
-        if (la && (json_object_get(m, "every_weeks") == NULL ||
-                   json_object_get(m, "dose_mg") == NULL)) {
+        if (la &&
+            (json_object_get(m, "every_weeks") == NULL || json_object_get(m, "dose_mg") == NULL)) {
             jf_errors_add(e, "medications",
                           "item %zu: a long-acting injection needs every_weeks and dose_mg", i);
             return NULL;
@@ -275,19 +284,58 @@ static jf_level3 level3(const char *s)
 
 static int create_followup(jf_req *req)
 {
-    static const char *const allowed[] = {
-        "visit_date", "mode", "informant", "reached", "unreached_reason", "died", "death_date",
-        "death_cause", "risk_level", "symptoms", "obvious_psychotic", "insight", "sleep", "diet",
-        "social_function", "dangerous_acts", "lock_up", "hospitalisation", "discharged_on",
-        "lab_tests", "compliance", "adverse_reaction", "adverse_serious",
-        "physical_illness_serious", "treatment_effect", "referral", "referral_reason",
-        "referral_to", "medications", "rehabilitation", "class_override", "visitors",
-        "joint_visit", "joint_with", "note", NULL};
+    static const char *const allowed[] = {"visit_date",
+                                          "mode",
+                                          "informant",
+                                          "reached",
+                                          "unreached_reason",
+                                          "died",
+                                          "death_date",
+                                          "death_cause",
+                                          "risk_level",
+                                          "symptoms",
+                                          "obvious_psychotic",
+                                          "insight",
+                                          "sleep",
+                                          "diet",
+                                          "social_function",
+                                          "dangerous_acts",
+                                          "lock_up",
+                                          "hospitalisation",
+                                          "discharged_on",
+                                          "lab_tests",
+                                          "compliance",
+                                          "adverse_reaction",
+                                          "adverse_serious",
+                                          "physical_illness_serious",
+                                          "treatment_effect",
+                                          "referral",
+                                          "referral_reason",
+                                          "referral_to",
+                                          "medications",
+                                          "rehabilitation",
+                                          "class_override",
+                                          "visitors",
+                                          "joint_visit",
+                                          "joint_with",
+                                          "note",
+                                          NULL};
     /* Fields that only a visit that reached the patient can fill. */
-    static const char *const reached_only[] = {
-        "risk_level", "symptoms", "obvious_psychotic", "insight", "sleep", "diet",
-        "social_function", "compliance", "adverse_reaction", "adverse_serious",
-        "physical_illness_serious", "treatment_effect", "medications", "class_override", NULL};
+    static const char *const reached_only[] = {"risk_level",
+                                               "symptoms",
+                                               "obvious_psychotic",
+                                               "insight",
+                                               "sleep",
+                                               "diet",
+                                               "social_function",
+                                               "compliance",
+                                               "adverse_reaction",
+                                               "adverse_serious",
+                                               "physical_illness_serious",
+                                               "treatment_effect",
+                                               "medications",
+                                               "class_override",
+                                               NULL};
     jf_errors e = {0};
     jf_patient_row row;
     jf_db_conn *conn = NULL;
@@ -333,12 +381,12 @@ static int create_followup(jf_req *req)
     const char *joint_with = code_array(req, &e, "joint_with", joint_codes, &njoint);
     const char *note = jf_body_str(req, &e, "note", false, 1, 1000);
     const char *dacts = acts(req, &e);
-    const char *adv_serious = jf_body_bool(req, &e, "adverse_serious", false, &b) == 1 ? jf_res_tf(b)
-                                                                                        : NULL;
+    const char *adv_serious =
+        jf_body_bool(req, &e, "adverse_serious", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *phys_serious =
         jf_body_bool(req, &e, "physical_illness_serious", false, &b) == 1 ? jf_res_tf(b) : NULL;
-    const char *psychotic = jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b)
-                                                                                       : NULL;
+    const char *psychotic =
+        jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
     json_t *sf = json_object_get(req->body, "social_function");
@@ -379,13 +427,15 @@ static int create_followup(jf_req *req)
 
     /* The form's own rules. */
     if (!reached && !died && unreached == NULL)
-        jf_errors_add(&e, "unreached_reason", "is required when the visit did not reach the patient");
+        jf_errors_add(&e, "unreached_reason",
+                      "is required when the visit did not reach the patient");
     if (reached && unreached != NULL)
         jf_errors_add(&e, "unreached_reason", "only applies when the patient was not reached");
     if (!reached)
         for (int i = 0; reached_only[i]; i++)
             if (jf_body_has(req, reached_only[i]) && !jf_body_null(req, reached_only[i]))
-                jf_errors_add(&e, reached_only[i], "only a visit that reached the patient records it");
+                jf_errors_add(&e, reached_only[i],
+                              "only a visit that reached the patient records it");
     if (died && (death_date == NULL || death_cause == NULL))
         jf_errors_add(&e, death_date == NULL ? "death_date" : "death_cause",
                       "is required when the patient died");
@@ -498,7 +548,12 @@ static int create_followup(jf_req *req)
     res = NULL;
     if (risk >= 0) {
         /* The visit's risk level is a community-level assessment. */
-        const char *p[] = {row.id, visit_date, risk_s, "community", NULL, fid,
+        const char *p[] = {row.id,
+                           visit_date,
+                           risk_s,
+                           "community",
+                           NULL,
+                           fid,
                            jf_res_id(req, req->claims.user_id)};
         rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
         PQclear(res);
@@ -512,26 +567,30 @@ static int create_followup(jf_req *req)
         PQclear(res);
         res = NULL;
         if (rc == 0)
-            rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                     .patient_id = row.id, .kind = "status",
-                                                     .date = visit_date,
-                                                     .from_status = jf_pstatus_name(row.status),
-                                                     .to_status = "in_care",
-                                                     .reason = row.status == JF_PS_LOST
-                                                                   ? "found again at a follow-up"
-                                                                   : "first follow-up"});
+            rc = jf_res_patient_event(
+                req, conn,
+                &(jf_patient_event){.patient_id = row.id,
+                                    .kind = "status",
+                                    .date = visit_date,
+                                    .from_status = jf_pstatus_name(row.status),
+                                    .to_status = "in_care",
+                                    .reason = row.status == JF_PS_LOST
+                                                  ? "found again at a follow-up"
+                                                  : "first follow-up"});
     }
     if (rc == 0 && died) {
         const char *p[] = {row.id};
         rc = jf_db_exec(conn, &set_deceased, 1, p, &res);
         if (rc == 0)
-            rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                     .patient_id = row.id, .kind = "status",
-                                                     .date = death_date,
-                                                     .from_status = jf_pstatus_name(row.status),
-                                                     .to_status = "deceased",
-                                                     .reason = "death recorded at a follow-up",
-                                                     .death_cause = death_cause});
+            rc =
+                jf_res_patient_event(req, conn,
+                                     &(jf_patient_event){.patient_id = row.id,
+                                                         .kind = "status",
+                                                         .date = death_date,
+                                                         .from_status = jf_pstatus_name(row.status),
+                                                         .to_status = "deceased",
+                                                         .reason = "death recorded at a follow-up",
+                                                         .death_cause = death_cause});
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
@@ -541,10 +600,12 @@ static int create_followup(jf_req *req)
         rc = jf_db_exec(conn, &fu_set_due, 1, p, &res);
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "followup.create", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
-                            .detail_json = jf_arena_printf(&req->arena, "{\"follow_up_id\":%s}",
-                                                           fid)};
+        jf_audit_entry a = {.action = "followup.create",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
+                            .detail_json =
+                                jf_arena_printf(&req->arena, "{\"follow_up_id\":%s}", fid)};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc == 0) {
@@ -589,8 +650,10 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
     const char *p[] = {row.id, x1, x2};
     rc = jf_db_exec(conn, stmt, 1 + extra, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.clinical_read", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "patient.clinical_read",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0) {
@@ -609,10 +672,10 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
         out.len--; /* reopen the object for the cursor */
         rc = jf_buf_puts(&out, ",\"next_cursor\":");
         if (rc == 0)
-            rc = jf_buf_json_str(&out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
-                                           ? jf_res_cursor_encode(
-                                                 req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
-                                           : NULL);
+            rc = jf_buf_json_str(
+                &out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
+                          ? jf_res_cursor_encode(req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+                          : NULL);
         rc = rc ? rc : jf_buf_puts(&out, "}");
     }
     if (rc == 0)
@@ -692,15 +755,16 @@ static int create_assessment(jf_req *req)
         goto out;
     }
     rc = jf_db_begin(conn);
-    const char *p[] = {row.id, on, level_s, tier, basis, NULL,
-                       jf_res_id(req, req->claims.user_id)};
+    const char *p[] = {row.id, on, level_s, tier, basis, NULL, jf_res_id(req, req->claims.user_id)};
     if (rc == 0)
         rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "risk_assessment.create", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "risk_assessment.create",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc == 0)
@@ -741,7 +805,7 @@ static const jf_route routes[] = {
 
 int jf_res_followups_init(void)
 {
-    jf_stmt *const s[] = {&fu_insert, &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
+    jf_stmt *const s[] = {&fu_insert,  &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
                           &set_status, &ra_insert,  &ra_list, &patient_state};
     int rc = jf_clinical_init();
 

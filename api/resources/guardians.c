@@ -17,15 +17,15 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define GUARDIAN_JSON                                                                          \
-    "json_build_object('id', g.id, 'patient_id', g.patient_id, 'kind', g.kind, 'name', g.name," \
-    " 'relation', g.relation, 'phone', CASE WHEN $2 THEN g.phone ELSE g.phone_masked END,"     \
-    " 'capacity', g.capacity, 'has_agreement', g.agreement_signed_on IS NOT NULL,"             \
-    " 'active', g.active)::jsonb || CASE WHEN $3 THEN jsonb_build_object("                      \
-    " 'id_number_masked', g.id_masked, 'address', g.address,"                                  \
-    " 'agreement_signed_on', g.agreement_signed_on,"                                           \
-    " 'responsibility_notice_on', g.responsibility_notice_on, 'agency_id', g.agency_id,"       \
-    " 'agency_name', a.name, 'ended_on', g.ended_on, 'version', g.version,"                    \
+#define GUARDIAN_JSON                                                                              \
+    "json_build_object('id', g.id, 'patient_id', g.patient_id, 'kind', g.kind, 'name', g.name,"    \
+    " 'relation', g.relation, 'phone', CASE WHEN $2 THEN g.phone ELSE g.phone_masked END,"         \
+    " 'capacity', g.capacity, 'has_agreement', g.agreement_signed_on IS NOT NULL,"                 \
+    " 'active', g.active)::jsonb || CASE WHEN $3 THEN jsonb_build_object("                         \
+    " 'id_number_masked', g.id_masked, 'address', g.address,"                                      \
+    " 'agreement_signed_on', g.agreement_signed_on,"                                               \
+    " 'responsibility_notice_on', g.responsibility_notice_on, 'agency_id', g.agency_id,"           \
+    " 'agency_name', a.name, 'ended_on', g.ended_on, 'version', g.version,"                        \
     " 'created_at', g.created_at, 'updated_at', g.updated_at) ELSE '{}' END"
 
 static jf_stmt guardians_list = {
@@ -93,9 +93,16 @@ static jf_stmt gaps = {
 };
 
 static const char *const kinds[] = {"primary", "assistant", "social", NULL};
-static const char *const relations[] = {"spouse",         "parent",  "child", "sibling",
-                                        "grandparent",    "other_relative",
-                                        "village_committee", "civil_affairs", "other", NULL};
+static const char *const relations[] = {"spouse",
+                                        "parent",
+                                        "child",
+                                        "sibling",
+                                        "grandparent",
+                                        "other_relative",
+                                        "village_committee",
+                                        "civil_affairs",
+                                        "other",
+                                        NULL};
 static const char *const capacities[] = {"adequate", "weak", "none", NULL};
 
 static bool phone_ok(const char *s)
@@ -138,8 +145,10 @@ static int list(jf_req *req)
     const char *p[] = {row.id, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail)};
     rc = jf_db_exec(conn, &guardians_list, 3, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.guardians", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "patient.guardians",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0) {
@@ -181,9 +190,9 @@ static int send_guardian(jf_req *req, jf_db_conn *conn, const char *pid, const c
     if (rc == 0) {
         jf_res_etag(req, PQgetvalue(res, 0, 2));
         if (status == 201)
-            jf_resp_header(req, "Location",
-                           jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", pid,
-                                           gid));
+            jf_resp_header(
+                req, "Location",
+                jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", pid, gid));
         rc = jf_resp_json_text(req, status, out.data, out.len);
     }
     jf_buf_free(&out);
@@ -215,10 +224,17 @@ static int check_appointing(jf_req *req, jf_db_conn *conn, jf_errors *e, long lo
 
 static int create(jf_req *req)
 {
-    static const char *const allowed[] = {"kind",     "name",      "relation",
-                                          "id_number", "phone",    "address",
-                                          "capacity", "agreement_signed_on",
-                                          "responsibility_notice_on", "agency_id", NULL};
+    static const char *const allowed[] = {"kind",
+                                          "name",
+                                          "relation",
+                                          "id_number",
+                                          "phone",
+                                          "address",
+                                          "capacity",
+                                          "agreement_signed_on",
+                                          "responsibility_notice_on",
+                                          "agency_id",
+                                          NULL};
     jf_errors e = {0};
     jf_patient_row row;
     const char *kind, *name, *relation, *phone, *address, *capacity, *signed_on, *notice_on;
@@ -302,8 +318,10 @@ static int create(jf_req *req)
     rc = jf_clinical_recompute(req, conn, row.id); /* weak_guardian may clear */
     if (rc != 0)
         goto dberr;
-    jf_audit_entry a = {.action = "guardian.create", .target_type = "patient",
-                        .target_id = row.id, .org_unit_id = row.org_unit_id,
+    jf_audit_entry a = {.action = "guardian.create",
+                        .target_type = "patient",
+                        .target_id = row.id,
+                        .org_unit_id = row.org_unit_id,
                         .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", gid)};
     rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
@@ -322,10 +340,16 @@ out:
 
 static int patch(jf_req *req)
 {
-    static const char *const allowed[] = {"kind",     "name",     "relation",
-                                          "phone",    "address",  "capacity",
-                                          "agreement_signed_on", "responsibility_notice_on",
-                                          "active",   NULL};
+    static const char *const allowed[] = {"kind",
+                                          "name",
+                                          "relation",
+                                          "phone",
+                                          "address",
+                                          "capacity",
+                                          "agreement_signed_on",
+                                          "responsibility_notice_on",
+                                          "active",
+                                          NULL};
     jf_errors e = {0};
     jf_patient_row row;
     long long want, gid = jf_req_param_id(req, 1);
@@ -358,8 +382,8 @@ static int patch(jf_req *req)
         jf_errors_add(&e, "active", "a guardian is ended with false; add a new one instead");
     if (kind != NULL && strcmp(kind, "social") == 0)
         jf_errors_add(&e, "kind", "a social guardian is appointed as a new guardian");
-    for (const char *const *f = (const char *const[]){"kind", "name", "relation", "capacity",
-                                                       "active", NULL};
+    for (const char *const *f =
+             (const char *const[]){"kind", "name", "relation", "capacity", "active", NULL};
          *f; f++)
         if (jf_body_null(req, *f))
             jf_errors_add(&e, *f, "cannot be cleared");
@@ -382,8 +406,8 @@ static int patch(jf_req *req)
     if (strtoll(PQgetvalue(res, 0, 0), NULL, 10) != want) {
         jf_res_etag(req, PQgetvalue(res, 0, 0));
         rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                             "the guardian changed since you read it; reload and retry",
-                             "If-Match", "does not match the current version");
+                             "the guardian changed since you read it; reload and retry", "If-Match",
+                             "does not match the current version");
         goto out;
     }
     if (strcmp(PQgetvalue(res, 0, 1), "t") != 0) {
@@ -420,15 +444,17 @@ static int patch(jf_req *req)
     }
     if (rc == 0 && PQntuples(res) == 0) {
         rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                             "the guardian changed since you read it; reload and retry",
-                             "If-Match", "does not match the current version");
+                             "the guardian changed since you read it; reload and retry", "If-Match",
+                             "does not match the current version");
         goto out;
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "guardian.update", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+        jf_audit_entry a = {.action = "guardian.update",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
                             .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}",
                                                            jf_req_param(req, 1))};
         rc = jf_audit_record(conn, req, &a);
@@ -478,8 +504,12 @@ static int guardian_gaps(jf_req *req)
         PQclear(res);
         res = NULL;
     }
-    const char *p[] = {scope, upper, after_path, jf_res_id(req, after_id),
-                       jf_res_tf(jf_res_view(req).risk), jf_res_id(req, limit + 1)};
+    const char *p[] = {scope,
+                       upper,
+                       after_path,
+                       jf_res_id(req, after_id),
+                       jf_res_tf(jf_res_view(req).risk),
+                       jf_res_id(req, limit + 1)};
     if (rc == 0)
         rc = jf_db_exec(conn, &gaps, 6, p, &res);
     jf_db_pool_release(req->app->pool, conn);
@@ -493,11 +523,11 @@ static int guardian_gaps(jf_req *req)
     for (int i = 0; rc == 0 && i < PQntuples(res) && i < limit; i++)
         rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
     rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc : jf_buf_json_str(&out, PQntuples(res) > limit
-                                             ? jf_res_cursor_encode(
-                                                   req, strtoll(PQgetvalue(res, limit - 1, 0),
-                                                                NULL, 10))
-                                             : NULL);
+    rc = rc ? rc
+            : jf_buf_json_str(&out, PQntuples(res) > limit
+                                        ? jf_res_cursor_encode(
+                                              req, strtoll(PQgetvalue(res, limit - 1, 0), NULL, 10))
+                                        : NULL);
     rc = rc ? rc : jf_buf_puts(&out, "}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
@@ -511,15 +541,13 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/patients/{id}/guardians", create, JF_ROUTE_AUTH, JF_CAP_GUARDIAN_WRITE},
     {"PATCH", "/api/v1/patients/{id}/guardians/{guardian_id}", patch, JF_ROUTE_AUTH,
      JF_CAP_GUARDIAN_WRITE},
-    {"GET", "/api/v1/worklists/guardian-gaps", guardian_gaps, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/guardian-gaps", guardian_gaps, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
 };
 
 int jf_res_guardians_init(void)
 {
-    jf_stmt *const s[] = {&guardians_list,  &guardian_one,      &guardian_head,
-                          &guardian_insert, &guardian_update,   &appointing_agency,
-                          &gaps};
+    jf_stmt *const s[] = {&guardians_list,  &guardian_one,      &guardian_head, &guardian_insert,
+                          &guardian_update, &appointing_agency, &gaps};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -19,30 +19,30 @@
 
 /* Visible to a caller: a recipient row of their agency or of them; or, for
  * officials and admins, anything in their subtree (supervision). */
-#define VISIBLE                                                                                \
-    " (EXISTS (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"        \
-    "   AND (r.agency_id = nullif($1::bigint, 0) OR r.user_id = $2::bigint))"                 \
+#define VISIBLE                                                                                    \
+    " (EXISTS (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"             \
+    "   AND (r.agency_id = nullif($1::bigint, 0) OR r.user_id = $2::bigint))"                      \
     "  OR ($3::bool AND starts_with(n.org_path, $4)))"
 
-#define NOTIFICATION_JSON                                                                      \
-    "json_build_object('id', n.id, 'kind', n.kind, 'title', k.title, 'patient_id',"           \
-    " n.patient_id, 'patient_name', p.name, 'org_unit_id', n.org_unit_id, 'org_unit_name',"   \
-    " o.name, 'summary', n.summary, 'detail', n.detail, 'created_at', n.created_at,"          \
-    " 'deadline_at', n.deadline_at, 'overdue', n.deadline_at < $5::timestamptz AND EXISTS"    \
-    " (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"                \
-    "  AND r.acknowledged_at IS NULL), 'escalated_at', n.escalated_at, 'escalated_unit_id',"  \
-    " n.escalated_unit_id, 'sender_agency_id', n.sender_agency_id, 'recipients',"             \
-    " (SELECT coalesce(json_agg(json_build_object('id', r.id, 'agency_id', r.agency_id,"      \
-    "  'agency_name', a.name, 'agency_kind', a.kind, 'user_id', r.user_id, 'user_name',"      \
-    "  u.display_name, 'read_at', r.read_at, 'acknowledged_at', r.acknowledged_at,"           \
-    "  'acknowledged_by', r.acknowledged_by, 'action_taken', r.action_taken,"                 \
-    "  'mine', coalesce(r.agency_id = nullif($1::bigint, 0) OR r.user_id = $2::bigint, false))"\
-    "  ORDER BY r.id),"                                                                      \
-    "  '[]') FROM notification_recipients r LEFT JOIN agencies a ON a.id = r.agency_id"       \
+#define NOTIFICATION_JSON                                                                          \
+    "json_build_object('id', n.id, 'kind', n.kind, 'title', k.title, 'patient_id',"                \
+    " n.patient_id, 'patient_name', p.name, 'org_unit_id', n.org_unit_id, 'org_unit_name',"        \
+    " o.name, 'summary', n.summary, 'detail', n.detail, 'created_at', n.created_at,"               \
+    " 'deadline_at', n.deadline_at, 'overdue', n.deadline_at < $5::timestamptz AND EXISTS"         \
+    " (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"                     \
+    "  AND r.acknowledged_at IS NULL), 'escalated_at', n.escalated_at, 'escalated_unit_id',"       \
+    " n.escalated_unit_id, 'sender_agency_id', n.sender_agency_id, 'recipients',"                  \
+    " (SELECT coalesce(json_agg(json_build_object('id', r.id, 'agency_id', r.agency_id,"           \
+    "  'agency_name', a.name, 'agency_kind', a.kind, 'user_id', r.user_id, 'user_name',"           \
+    "  u.display_name, 'read_at', r.read_at, 'acknowledged_at', r.acknowledged_at,"                \
+    "  'acknowledged_by', r.acknowledged_by, 'action_taken', r.action_taken,"                      \
+    "  'mine', coalesce(r.agency_id = nullif($1::bigint, 0) OR r.user_id = $2::bigint, false))"    \
+    "  ORDER BY r.id),"                                                                            \
+    "  '[]') FROM notification_recipients r LEFT JOIN agencies a ON a.id = r.agency_id"            \
     "  LEFT JOIN users u ON u.id = r.user_id WHERE r.notification_id = n.id))"
 
-#define FROM_N                                                                                 \
-    " FROM notifications n JOIN notification_kinds k ON k.kind = n.kind"                      \
+#define FROM_N                                                                                     \
+    " FROM notifications n JOIN notification_kinds k ON k.kind = n.kind"                           \
     " JOIN patients p ON p.id = n.patient_id JOIN org_units o ON o.id = n.org_unit_id"
 
 /* $6 state: all | open (some recipient of mine has not acknowledged) |
@@ -68,8 +68,8 @@ static jf_stmt list_stmt = {
     0,
 };
 static jf_stmt one_stmt = {
-    "notifications_one",
-    "SELECT " NOTIFICATION_JSON "::text" FROM_N " WHERE n.id = $6 AND" VISIBLE, 0};
+    "notifications_one", "SELECT " NOTIFICATION_JSON "::text" FROM_N " WHERE n.id = $6 AND" VISIBLE,
+    0};
 static jf_stmt mark_read = {
     "notifications_read",
     "UPDATE notification_recipients SET read_at = coalesce(read_at, now())"
@@ -109,10 +109,10 @@ static jf_stmt summary_stmt = {
 };
 
 static const char *const states[] = {"all", "open", "overdue", "escalated", "acknowledged", NULL};
-static const char *const kinds[] = {"risk_high",        "unstable",       "lost",
-                                    "leaving",          "suspected_reported", "incident",
-                                    "followup_overdue", "pickup_overdue", "transfer_out",
-                                    "transfer_in",      NULL};
+static const char *const kinds[] = {
+    "risk_high", "unstable",         "lost",           "leaving",      "suspected_reported",
+    "incident",  "followup_overdue", "pickup_overdue", "transfer_out", "transfer_in",
+    NULL};
 
 /* Officials and admins supervise their area's notifications. */
 static bool supervises(const jf_req *req)
@@ -175,10 +175,10 @@ static int list(jf_req *req)
     jf_buf_init(&out, 16u << 20);
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     rc = rc ? rc
-            : jf_buf_json_str(&out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
-                                        ? jf_res_cursor_encode(
-                                              req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
-                                        : NULL);
+            : jf_buf_json_str(
+                  &out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
+                            ? jf_res_cursor_encode(req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+                            : NULL);
     rc = rc ? rc : jf_buf_puts(&out, "}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
@@ -204,8 +204,7 @@ static int send_one(jf_req *req, jf_db_conn *conn, int status)
     else if (PQntuples(res) == 0)
         rc = jf_resp_not_found(req);
     else
-        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0),
-                               (size_t)PQgetlength(res, 0, 0));
+        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     return rc;
 }
@@ -279,8 +278,7 @@ static int ack(jf_req *req)
     }
     if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
         rc = jf_resp_problem(req, 409, "already-acknowledged", "Already acknowledged",
-                             "your agency has already acknowledged this notification", NULL,
-                             NULL);
+                             "your agency has already acknowledged this notification", NULL, NULL);
         goto out;
     }
     PQclear(res);
@@ -291,7 +289,8 @@ static int ack(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &ack_stmt, 5, ap, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "notification.ack", .target_type = "notification",
+        jf_audit_entry a = {.action = "notification.ack",
+                            .target_type = "notification",
                             .target_id = jf_req_param(req, 0)};
         rc = jf_audit_record(conn, req, &a);
     }
@@ -316,9 +315,8 @@ static int summary(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    const char *p[] = {jf_res_id(req, req->claims.agency_id),
-                       jf_res_id(req, req->claims.user_id), now_text(req),
-                       jf_res_tf(supervises(req)), req->claims.org_path};
+    const char *p[] = {jf_res_id(req, req->claims.agency_id), jf_res_id(req, req->claims.user_id),
+                       now_text(req), jf_res_tf(supervises(req)), req->claims.org_path};
     rc = jf_res_send_row(req, conn, &summary_stmt, 5, p, 200);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -333,8 +331,7 @@ static const jf_route routes[] = {
 
 int jf_res_notifications_init(void)
 {
-    jf_stmt *const s[] = {&list_stmt, &one_stmt, &mark_read, &ack_stmt, &mine_stmt,
-                          &summary_stmt};
+    jf_stmt *const s[] = {&list_stmt, &one_stmt, &mark_read, &ack_stmt, &mine_stmt, &summary_stmt};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

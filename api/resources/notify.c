@@ -7,8 +7,7 @@
 
 static jf_stmt notify_stmt = {
     "notify",
-    "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz, $8)",
-    0};
+    "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz, $8)", 0};
 
 int jf_notify_init(void)
 {

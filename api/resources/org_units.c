@@ -6,8 +6,8 @@
 #include "../http/response.h"
 #include "../http/router.h"
 
-#define UNIT_JSON                                                                              \
-    "json_build_object('id', id, 'parent_id', parent_id, 'level', level, 'code', code,"      \
+#define UNIT_JSON                                                                                  \
+    "json_build_object('id', id, 'parent_id', parent_id, 'level', level, 'code', code,"            \
     " 'name', name, 'population', population)"
 
 static jf_stmt units_list = {
@@ -16,8 +16,8 @@ static jf_stmt units_list = {
     " FROM org_units WHERE starts_with(path, $1)",
     0,
 };
-static jf_stmt unit_get = {
-    "org_units_get", "SELECT " UNIT_JSON ", path FROM org_units WHERE id = $1", 0};
+static jf_stmt unit_get = {"org_units_get",
+                           "SELECT " UNIT_JSON ", path FROM org_units WHERE id = $1", 0};
 /* Agencies in the caller's subtree, and those above it (the county's
  * mental-health centre serves every township). */
 static jf_stmt agencies_list = {

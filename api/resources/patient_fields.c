@@ -5,12 +5,12 @@
 
 static const char *const genders[] = {"male", "female", NULL};
 static const char *const household[] = {"urban", "rural", NULL};
-static const char *const employment[] = {"worker",  "manager",      "farmer", "unemployed",
-                                         "student", "retired",      "professional",
-                                         "other",   "unknown",      NULL};
+static const char *const employment[] = {"worker",  "manager", "farmer",       "unemployed",
+                                         "student", "retired", "professional", "other",
+                                         "unknown", NULL};
 static const char *const economic[] = {"poor", "not_poor", "unknown", NULL};
 static const char *const consent[] = {"agreed", "refused", NULL};
-static const char *const diagnoses[] = {"schizophrenia",     "schizoaffective",
+static const char *const diagnoses[] = {"schizophrenia",      "schizoaffective",
                                         "paranoid_psychosis", "bipolar",
                                         "epilepsy_psychosis", "intellectual_disability_psychosis",
                                         "other_harm",         NULL};

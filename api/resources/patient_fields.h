@@ -17,9 +17,9 @@ enum jf_pf_type { JF_PF_TEXT, JF_PF_DATE, JF_PF_BOOL, JF_PF_ENUM, JF_PF_PHONE, J
 typedef struct jf_pfield {
     const char *name;
     enum jf_pf_type type;
-    size_t maxc;               /* JF_PF_TEXT: most characters */
-    const char *const *codes;  /* JF_PF_ENUM: allowed codes */
-    const char *def;           /* value on create when absent (NOT NULL columns) */
+    size_t maxc;              /* JF_PF_TEXT: most characters */
+    const char *const *codes; /* JF_PF_ENUM: allowed codes */
+    const char *def;          /* value on create when absent (NOT NULL columns) */
 } jf_pfield;
 
 extern const jf_pfield jf_pfields[];

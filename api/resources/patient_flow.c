@@ -66,9 +66,9 @@ static jf_stmt audit_list = {
     0,
 };
 
-static const char *const death_causes[] = {"illness",  "suicide", "accident",
-                                           "homicide", "other",   "unknown", NULL};
-static const char *const diagnoses[] = {"schizophrenia",     "schizoaffective",
+static const char *const death_causes[] = {"illness", "suicide", "accident", "homicide",
+                                           "other",   "unknown", NULL};
+static const char *const diagnoses[] = {"schizophrenia",      "schizoaffective",
                                         "paranoid_psychosis", "bipolar",
                                         "epilepsy_psychosis", "intellectual_disability_psychosis",
                                         "other_harm",         NULL};
@@ -147,8 +147,8 @@ static int change_status(jf_req *req)
     if (why == NULL && row.status == JF_PS_HOSPITALISED && to == JF_PS_IN_CARE)
         why = "record the discharge (POST …/admissions/{id}/discharge)";
     if (why != NULL) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Status change refused", why,
-                             "status", why);
+        rc = jf_resp_problem(req, 409, "transition-refused", "Status change refused", why, "status",
+                             why);
         goto out;
     }
     rc = jf_db_begin(conn);
@@ -161,17 +161,18 @@ static int change_status(jf_req *req)
         goto out;
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = row.id, .kind = "status",
-                                                 .date = date,
-                                                 .from_status = jf_pstatus_name(row.status),
-                                                 .to_status = status, .reason = reason,
-                                                 .death_cause = cause});
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = row.id,
+                                                      .kind = "status",
+                                                      .date = date,
+                                                      .from_status = jf_pstatus_name(row.status),
+                                                      .to_status = status,
+                                                      .reason = reason,
+                                                      .death_cause = cause});
     if (rc == 0 && row.status == JF_PS_MOVED_OUT) {
         /* Leaving moved_out otherwise than by a decision ends the transfer. */
         PGresult *c = NULL;
-        const char *cp[] = {row.id, date, jf_res_id(req, req->claims.user_id),
-                            jf_pstatus_name(to)};
+        const char *cp[] = {row.id, date, jf_res_id(req, req->claims.user_id), jf_pstatus_name(to)};
         rc = jf_db_exec_sql(conn,
                             "UPDATE transfers SET state = 'cancelled', decided_on = $2::date,"
                             " decided_by = $3, decision_note = 'status changed to ' || $4"
@@ -185,8 +186,10 @@ static int change_status(jf_req *req)
         char detail[96];
         snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}",
                  jf_pstatus_name(row.status), jf_pstatus_name(to));
-        jf_audit_entry a = {.action = "patient.status", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+        jf_audit_entry a = {.action = "patient.status",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
                             .detail_json = detail};
         rc = jf_audit_record(conn, req, &a);
     }
@@ -206,9 +209,9 @@ out:
  * person who may be ill, with what is known. */
 static int report_suspected(jf_req *req)
 {
-    static const char *const allowed[] = {"name",    "gender",      "birth_date", "id_number",
-                                          "phone",   "address",     "org_unit_id", "report_note",
-                                          NULL};
+    static const char *const allowed[] = {"name",        "gender",      "birth_date",
+                                          "id_number",   "phone",       "address",
+                                          "org_unit_id", "report_note", NULL};
     jf_errors e = {0};
     const char *name, *gender, *birth, *phone, *address, *note, *path = NULL, *pid;
     char phone_masked[24], iso[11];
@@ -291,15 +294,17 @@ static int report_suspected(jf_req *req)
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     /* The note stays on the record (clinical view only), not in the
      * timeline, which every role with access may read. */
-    rc = jf_res_patient_event(req, conn, &(jf_patient_event){.patient_id = pid,
-                                                              .kind = "reported",
-                                                              .to_status = "suspected"});
+    rc = jf_res_patient_event(
+        req, conn,
+        &(jf_patient_event){.patient_id = pid, .kind = "reported", .to_status = "suspected"});
     /* The clinic and the mental-health centre must arrange a diagnosis. */
     if (rc == 0)
         rc = jf_notify(req, conn, "suspected_reported", pid, NULL, NULL);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.report", .target_type = "patient",
-                            .target_id = pid, .org_unit_id = unit};
+        jf_audit_entry a = {.action = "patient.report",
+                            .target_type = "patient",
+                            .target_id = pid,
+                            .org_unit_id = unit};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)
@@ -396,17 +401,21 @@ static int confirm_diagnosis(jf_req *req)
     if (rc == 0) {
         char detail[128];
         snprintf(detail, sizeof(detail), "{\"diagnosis\":\"%s\"}", diagnosis);
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = row.id, .kind = "diagnosed",
-                                                 .date = ddate, .from_status = "suspected",
-                                                 .to_status = "registered",
-                                                 .detail_json = detail});
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = row.id,
+                                                      .kind = "diagnosed",
+                                                      .date = ddate,
+                                                      .from_status = "suspected",
+                                                      .to_status = "registered",
+                                                      .detail_json = detail});
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.diagnose", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "patient.diagnose",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)
@@ -459,13 +468,18 @@ static int rule_out(jf_req *req)
         goto out;
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = row.id, .kind = "ruled_out",
-                                                 .date = date, .from_status = "suspected",
-                                                 .to_status = "ruled_out", .reason = reason});
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = row.id,
+                                                      .kind = "ruled_out",
+                                                      .date = date,
+                                                      .from_status = "suspected",
+                                                      .to_status = "ruled_out",
+                                                      .reason = reason});
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.rule_out", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "patient.rule_out",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)
@@ -495,8 +509,10 @@ static int events(jf_req *req)
     const char *p[] = {row.id, jf_res_view(req).clinical ? "true" : "false"};
     rc = jf_db_exec(conn, &events_list, 2, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.events", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id};
+        jf_audit_entry a = {.action = "patient.events",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0) {
@@ -542,10 +558,10 @@ static int audit(jf_req *req)
     jf_buf_init(&out, 8u << 20);
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     if (rc == 0)
-        rc = jf_buf_json_str(&out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
-                                       ? jf_res_cursor_encode(
-                                             req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
-                                       : NULL);
+        rc = jf_buf_json_str(
+            &out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
+                      ? jf_res_cursor_encode(req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+                      : NULL);
     if (rc == 0)
         rc = jf_buf_puts(&out, "}");
     if (rc == 0)
@@ -609,14 +625,18 @@ static int assign_doctor(jf_req *req)
                                 2, p, &res);
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = row.id, .kind = "updated",
-                                                 .detail_json = "{\"fields\":[\"doctor_id\"]}"});
+        rc = jf_res_patient_event(
+            req, conn,
+            &(jf_patient_event){.patient_id = row.id,
+                                .kind = "updated",
+                                .detail_json = "{\"fields\":[\"doctor_id\"]}"});
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.doctor", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
-                            .detail_json = jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}",
-                                                           doctor)};
+        jf_audit_entry a = {.action = "patient.doctor",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
+                            .detail_json =
+                                jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}", doctor)};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)
@@ -632,15 +652,12 @@ out:
 }
 
 static const jf_route routes[] = {
-    {"PUT", "/api/v1/patients/{id}/doctor", assign_doctor, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_REGISTER},
-    {"POST", "/api/v1/suspected-reports", report_suspected, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_REPORT},
+    {"PUT", "/api/v1/patients/{id}/doctor", assign_doctor, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},
+    {"POST", "/api/v1/suspected-reports", report_suspected, JF_ROUTE_AUTH, JF_CAP_PATIENT_REPORT},
     {"POST", "/api/v1/patients/{id}/diagnosis", confirm_diagnosis, JF_ROUTE_AUTH,
      JF_CAP_PATIENT_REGISTER},
     {"POST", "/api/v1/patients/{id}/rule-out", rule_out, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},
-    {"POST", "/api/v1/patients/{id}/status", change_status, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_REGISTER},
+    {"POST", "/api/v1/patients/{id}/status", change_status, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},
     {"GET", "/api/v1/patients/{id}/events", events, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/patients/{id}/audit", audit, JF_ROUTE_AUTH, JF_CAP_AUDIT_READ},
 };

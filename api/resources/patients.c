@@ -57,8 +57,8 @@ static jf_stmt patient_count = {
 };
 static jf_stmt unit_path = {"patient_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
 /* The stored values the cross-field date rules read, in jf_pfields names. */
-static const char *const dated_fields[] = {"onset_date", "diagnosis_date", "consent",
-                                           "consent_date", "birth_date", NULL};
+static const char *const dated_fields[] = {"onset_date",   "diagnosis_date", "consent",
+                                           "consent_date", "birth_date",     NULL};
 static jf_stmt patient_dates = {
     "patient_dates",
     "SELECT onset_date, diagnosis_date, consent, consent_date, birth_date FROM patients"
@@ -67,17 +67,39 @@ static jf_stmt patient_dates = {
 };
 
 /* Fixed leading parameters of the generated statements. */
-enum { INS_STATUS = 1, INS_UNIT, INS_CIPHER, INS_INDEX, INS_MASKED, INS_PHONE_MASKED,
-       INS_REPORTED_BY, INS_REGISTERED_ON, INS_FIRST_FIELD };
-enum { UPD_ID = 1, UPD_VERSION, UPD_SET_ID, UPD_CIPHER, UPD_INDEX, UPD_MASKED, UPD_UNIT,
-       UPD_SET_PHONE, UPD_PHONE_MASKED, UPD_FIRST_FIELD };
+enum {
+    INS_STATUS = 1,
+    INS_UNIT,
+    INS_CIPHER,
+    INS_INDEX,
+    INS_MASKED,
+    INS_PHONE_MASKED,
+    INS_REPORTED_BY,
+    INS_REGISTERED_ON,
+    INS_FIRST_FIELD
+};
+enum {
+    UPD_ID = 1,
+    UPD_VERSION,
+    UPD_SET_ID,
+    UPD_CIPHER,
+    UPD_INDEX,
+    UPD_MASKED,
+    UPD_UNIT,
+    UPD_SET_PHONE,
+    UPD_PHONE_MASKED,
+    UPD_FIRST_FIELD
+};
 
 static const char *sql_type(enum jf_pf_type t)
 {
     switch (t) {
-    case JF_PF_DATE: return "date";
-    case JF_PF_BOOL: return "boolean";
-    default: return "text";
+    case JF_PF_DATE:
+        return "date";
+    case JF_PF_BOOL:
+        return "boolean";
+    default:
+        return "text";
     }
 }
 
@@ -246,16 +268,19 @@ static int create(jf_req *req)
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
-    rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                            .patient_id = pid, .kind = "created",
-                                            .date = jf_pf_get(&v, "diagnosis_date"),
-                                            .to_status = "registered"});
+    rc = jf_res_patient_event(req, conn,
+                              &(jf_patient_event){.patient_id = pid,
+                                                  .kind = "created",
+                                                  .date = jf_pf_get(&v, "diagnosis_date"),
+                                                  .to_status = "registered"});
     if (rc != 0)
         goto dberr;
     rc = jf_clinical_recompute(req, conn, pid);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.create", .target_type = "patient",
-                            .target_id = pid, .org_unit_id = unit};
+        jf_audit_entry a = {.action = "patient.create",
+                            .target_type = "patient",
+                            .target_id = pid,
+                            .org_unit_id = unit};
         rc = jf_audit_record(conn, req, &a);
     }
     char version[16];
@@ -295,8 +320,10 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
     jf_buf_init(&out, 1u << 20);
     rc = jf_res_patient_doc(req, conn, row.id, &out, version);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.read", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+        jf_audit_entry a = {.action = "patient.read",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
                             .detail_json = "{\"via\":\"incoming_transfer\"}"};
         rc = jf_audit_record(conn, req, &a);
     }
@@ -365,10 +392,11 @@ static int get(jf_req *req)
 
 static const char *const patch_extra[] = {"id_number", "org_unit_id", NULL};
 /* Fields a PATCH may not clear (id_number and org_unit_id included). */
-static const char *const not_nullable[] = {"id_number", "org_unit_id", "name",     "diagnosis", "diagnosis_date", "gender",
-                                           "birth_date", "dibao",   "tekun",          "lives_alone",
-                                           "can_drive", "family_history", "migrant", "vagrant",
-                                           "economic_status", NULL};
+static const char *const not_nullable[] = {
+    "id_number", "org_unit_id",    "name",    "diagnosis", "diagnosis_date",
+    "gender",    "birth_date",     "dibao",   "tekun",     "lives_alone",
+    "can_drive", "family_history", "migrant", "vagrant",   "economic_status",
+    NULL};
 
 static int patch(jf_req *req)
 {
@@ -453,8 +481,8 @@ static int patch(jf_req *req)
                              "a deceased or deregistered patient's record is closed", NULL, NULL);
         goto out;
     }
-    if (unit > 0 && (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit,
-                                                &unit_path_s)) != 0)
+    if (unit > 0 &&
+        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
         goto dberr;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -463,8 +491,8 @@ static int patch(jf_req *req)
     if (row.version != want) {
         jf_res_etag(req, jf_res_id(req, row.version));
         rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                             "the record changed since you read it; reload and retry",
-                             "If-Match", "does not match the current version");
+                             "the record changed since you read it; reload and retry", "If-Match",
+                             "does not match the current version");
         goto out;
     }
     if (has_id == 1) {
@@ -514,8 +542,8 @@ static int patch(jf_req *req)
         goto dberr;
     if (PQntuples(res) == 0) {
         rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                             "the record changed since you read it; reload and retry",
-                             "If-Match", "does not match the current version");
+                             "the record changed since you read it; reload and retry", "If-Match",
+                             "does not match the current version");
         goto out;
     }
     PQclear(res);
@@ -536,15 +564,18 @@ static int patch(jf_req *req)
         }
         if (rc == 0)
             rc = jf_buf_puts(&d, "]}");
-        jf_audit_entry a = {.action = "patient.update", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+        jf_audit_entry a = {.action = "patient.update",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
                             .detail_json = d.data};
         if (rc == 0)
             rc = jf_audit_record(conn, req, &a);
         if (rc == 0)
-            rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                     .patient_id = row.id, .kind = "updated",
-                                                     .detail_json = d.data});
+            rc = jf_res_patient_event(req, conn,
+                                      &(jf_patient_event){.patient_id = row.id,
+                                                          .kind = "updated",
+                                                          .detail_json = d.data});
         if (rc == 0) /* lives alone, can drive, 特困 …: flags and colour may move */
             rc = jf_clinical_recompute(req, conn, row.id);
         jf_buf_free(&d);
@@ -603,20 +634,20 @@ static int parse_list_cursor(jf_req *req, jf_errors *e, const char **path, const
     return -1;
 }
 
-static const char *const status_codes[] = {"suspected", "ruled_out",  "registered", "in_care",
-                                           "hospitalised", "lost",    "moved_out",  "deceased",
+static const char *const status_codes[] = {"suspected",    "ruled_out", "registered", "in_care",
+                                           "hospitalised", "lost",      "moved_out",  "deceased",
                                            "deregistered", NULL};
 static const char *const colour_codes[] = {"red", "orange", "yellow", "green", NULL};
 static const char *const risk_codes[] = {"0", "1", "2", "3", "4", "5", NULL};
-static const char *const diagnosis_codes[] = {"schizophrenia",     "schizoaffective",
-                                              "paranoid_psychosis", "bipolar",
-                                              "epilepsy_psychosis",
-                                              "intellectual_disability_psychosis", "other_harm",
-                                              NULL};
+static const char *const diagnosis_codes[] = {
+    "schizophrenia",      "schizoaffective",
+    "paranoid_psychosis", "bipolar",
+    "epilepsy_psychosis", "intellectual_disability_psychosis",
+    "other_harm",         NULL};
 static const char *const key_flag_codes[] = {
-    "incident_history", "risk_3_plus",   "weak_guardian",  "poor_compliance", "refuses_follow_up",
-    "ever_lost",        "unstable",      "lives_alone",    "family_history",  "extreme_poverty",
-    "can_drive",        "forced_admission", "migrant",     "vagrant",         NULL};
+    "incident_history", "risk_3_plus",      "weak_guardian", "poor_compliance", "refuses_follow_up",
+    "ever_lost",        "unstable",         "lives_alone",   "family_history",  "extreme_poverty",
+    "can_drive",        "forced_admission", "migrant",       "vagrant",         NULL};
 
 /* A query filter from a fixed set of codes; adds an error when not one. */
 static const char *code_filter(jf_req *req, jf_errors *e, const char *name,
@@ -660,7 +691,10 @@ static int list(jf_req *req)
     if (diagnosis != NULL && !v.clinical)
         jf_errors_add(&e, "diagnosis", "your role may not filter by diagnosis");
     if ((risk != NULL || colour != NULL || flag != NULL) && !v.risk)
-        jf_errors_add(&e, risk ? "risk_level" : colour ? "colour" : "key_flag",
+        jf_errors_add(&e,
+                      risk     ? "risk_level"
+                      : colour ? "colour"
+                               : "key_flag",
                       "your role may not filter by risk");
     if (idnum != NULL) {
         jf_idcard_result r = jf_idcard_parse(idnum, jf_date_ymd_int(jf_date_today()), &id);
@@ -695,13 +729,28 @@ static int list(jf_req *req)
      * replaced by '0'): '/' is the byte just below '0'. */
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {scope,     upper,     jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full), after_path, after_id, status, risk, colour, flag,
-                       diagnosis, name, idnum ? index_hex : NULL, jf_res_id(req, limit + 1)};
+    const char *p[] = {scope,
+                       upper,
+                       jf_res_tf(v.clinical),
+                       jf_res_tf(v.economic),
+                       jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full),
+                       after_path,
+                       after_id,
+                       status,
+                       risk,
+                       colour,
+                       flag,
+                       diagnosis,
+                       name,
+                       idnum ? index_hex : NULL,
+                       jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &patient_list, 16, p, &res);
     if (rc == 0 && count)
-        rc = jf_db_exec(conn, &patient_count, 9, (const char *const[]){scope, upper, status, risk,
-                        colour, flag, diagnosis, name, idnum ? index_hex : NULL}, &cres);
+        rc = jf_db_exec(conn, &patient_count, 9,
+                        (const char *const[]){scope, upper, status, risk, colour, flag, diagnosis,
+                                              name, idnum ? index_hex : NULL},
+                        &cres);
     if (rc != 0)
         goto dberr;
     nrows = PQntuples(res);
@@ -710,17 +759,17 @@ static int list(jf_req *req)
     for (int i = 0; rc == 0 && i < nrows && i < limit; i++) {
         if (i > 0)
             rc = jf_buf_puts(&out, ",") || jf_buf_puts(&ids, ",");
-        rc = rc ? rc : jf_res_patient_append(req, &out, PQgetvalue(res, i, 2),
-                                              (size_t)PQgetlength(res, i, 2),
-                                              PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3),
-                                              v);
+        rc = rc ? rc
+                : jf_res_patient_append(req, &out, PQgetvalue(res, i, 2),
+                                        (size_t)PQgetlength(res, i, 2),
+                                        PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), v);
         rc = rc ? rc : jf_buf_puts(&ids, PQgetvalue(res, i, 0));
     }
     rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc : jf_buf_json_str(&out, nrows > limit
-                                             ? list_cursor(req, PQgetvalue(res, limit - 1, 1),
-                                                           PQgetvalue(res, limit - 1, 0))
-                                             : NULL);
+    rc = rc ? rc
+            : jf_buf_json_str(&out, nrows > limit ? list_cursor(req, PQgetvalue(res, limit - 1, 1),
+                                                                PQgetvalue(res, limit - 1, 0))
+                                                  : NULL);
     if (rc == 0 && count)
         rc = jf_buf_printf(&out, ",\"total\":%s", PQgetvalue(cres, 0, 0));
     rc = rc ? rc : jf_buf_puts(&out, "}");
@@ -729,8 +778,8 @@ static int list(jf_req *req)
         goto out;
     {
         /* One audit row names every record the page showed. */
-        jf_audit_entry a = {.action = "patient.list", .target_type = "patient",
-                            .detail_json = ids.data};
+        jf_audit_entry a = {
+            .action = "patient.list", .target_type = "patient", .detail_json = ids.data};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)

@@ -55,8 +55,8 @@ int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pva
 
 /* A dated event on the patient's timeline (NULL fields: none). */
 typedef struct jf_patient_event {
-    const char *patient_id, *kind, *date /* NULL: today */, *from_status, *to_status,
-        *reason, *death_cause, *detail_json;
+    const char *patient_id, *kind, *date /* NULL: today */, *from_status, *to_status, *reason,
+        *death_cause, *detail_json;
 } jf_patient_event;
 /* Insert it; 0 or the jf_db_exec error (not answered). */
 int jf_res_patient_event(jf_req *req, jf_db_conn *conn, const jf_patient_event *ev);

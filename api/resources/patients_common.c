@@ -35,10 +35,10 @@ static jf_stmt patient_event = {
     " death_cause, detail, user_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8::jsonb, $9)",
     0,
 };
-static jf_stmt residence_unit = {
-    "patient_residence_unit", "SELECT path, level FROM org_units WHERE id = $1", 0};
-static jf_stmt patient_by_index = {
-    "patient_by_index", "SELECT id, org_path FROM patients WHERE id_index = $1", 0};
+static jf_stmt residence_unit = {"patient_residence_unit",
+                                 "SELECT path, level FROM org_units WHERE id = $1", 0};
+static jf_stmt patient_by_index = {"patient_by_index",
+                                   "SELECT id, org_path FROM patients WHERE id_index = $1", 0};
 
 int jf_patients_common_init(void)
 {
@@ -118,21 +118,20 @@ int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
     return jf_buf_printf(out, ",\"id_number\":\"%s\"}", id18);
 }
 
-int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out,
-                       char version[16])
+int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16])
 {
     jf_patient_view v = jf_res_view(req);
     PGresult *res = NULL;
     int rc;
-    const char *p[] = {id, jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk), jf_res_tf(v.phone_full)};
+    const char *p[] = {id, jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full)};
 
     rc = jf_db_exec(conn, &patient_doc, 5, p, &res);
     if (rc == 0 && PQntuples(res) == 0)
         rc = JF_ERR_NOT_FOUND;
     if (rc == 0) {
         snprintf(version, 16, "%s", PQgetvalue(res, 0, 2));
-        rc = jf_res_patient_append(req, out, PQgetvalue(res, 0, 0),
-                                   (size_t)PQgetlength(res, 0, 0),
+        rc = jf_res_patient_append(req, out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
                                    PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
     }
     PQclear(res);
@@ -174,11 +173,9 @@ int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index
         json_t *errors = json_pack("[{s:s,s:s}]", "field", "id_number", "message",
                                    "a patient with this ID number is already registered");
         jf_resp_header(req, "Location",
-                       jf_arena_printf(&req->arena, "/api/v1/patients/%s",
-                                       PQgetvalue(res, 0, 0)));
+                       jf_arena_printf(&req->arena, "/api/v1/patients/%s", PQgetvalue(res, 0, 0)));
         jf_resp_problem_list(req, 409, "duplicate-person", "Already registered",
-                             jf_arena_printf(&req->arena,
-                                             "one person, one record: see patient %s",
+                             jf_arena_printf(&req->arena, "one person, one record: see patient %s",
                                              PQgetvalue(res, 0, 0)),
                              errors);
     } else if (rc == 0) {
@@ -205,9 +202,8 @@ int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pva
     char iso[11];
 
     if (s == NULL) /* absent or null: 0 unless required; bad: jf_body_str said why */
-        return required || (jf_body_has(req, "id_number") && !jf_body_null(req, "id_number"))
-                   ? -1
-                   : 0;
+        return required || (jf_body_has(req, "id_number") && !jf_body_null(req, "id_number")) ? -1
+                                                                                              : 0;
     r = jf_idcard_parse(s, jf_date_ymd_int(jf_date_today()), id);
     if (r != JF_IDCARD_OK) {
         jf_errors_add(e, "id_number", "%s", jf_idcard_result_str(r));
@@ -230,8 +226,13 @@ int jf_res_patient_event(jf_req *req, jf_db_conn *conn, const jf_patient_event *
     int rc;
 
     jf_date_format(jf_date_today(), today);
-    const char *p[] = {ev->patient_id,  ev->kind,   ev->date ? ev->date : today,
-                       ev->from_status, ev->to_status, ev->reason, ev->death_cause,
+    const char *p[] = {ev->patient_id,
+                       ev->kind,
+                       ev->date ? ev->date : today,
+                       ev->from_status,
+                       ev->to_status,
+                       ev->reason,
+                       ev->death_cause,
                        ev->detail_json,
                        req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL};
     rc = jf_db_exec(conn, &patient_event, 9, p, &res);

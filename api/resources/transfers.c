@@ -19,17 +19,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define TRANSFER_JSON                                                                          \
-    "json_build_object('id', t.id, 'patient_id', t.patient_id, 'patient_name', p.name,"       \
-    " 'id_number_masked', p.id_masked, 'risk_level', CASE WHEN $2 THEN p.risk_level END,"      \
-    " 'colour', CASE WHEN $2 THEN p.colour END, 'from_unit_id', t.from_unit_id,"              \
-    " 'from_unit_name', fo.name, 'to_unit_id', t.to_unit_id, 'to_unit_name', tou.name,"       \
-    " 'to_address', t.to_address, 'moved_on', t.moved_on, 'reason', t.reason, 'state',"      \
-    " t.state, 'requested_by', t.requested_by, 'decided_by', t.decided_by, 'decided_on',"      \
+#define TRANSFER_JSON                                                                              \
+    "json_build_object('id', t.id, 'patient_id', t.patient_id, 'patient_name', p.name,"            \
+    " 'id_number_masked', p.id_masked, 'risk_level', CASE WHEN $2 THEN p.risk_level END,"          \
+    " 'colour', CASE WHEN $2 THEN p.colour END, 'from_unit_id', t.from_unit_id,"                   \
+    " 'from_unit_name', fo.name, 'to_unit_id', t.to_unit_id, 'to_unit_name', tou.name,"            \
+    " 'to_address', t.to_address, 'moved_on', t.moved_on, 'reason', t.reason, 'state',"            \
+    " t.state, 'requested_by', t.requested_by, 'decided_by', t.decided_by, 'decided_on',"          \
     " t.decided_on, 'decision_note', t.decision_note, 'created_at', t.created_at)"
-#define TRANSFER_FROM                                                                          \
-    " FROM transfers t JOIN patients p ON p.id = t.patient_id"                                \
-    " JOIN org_units fo ON fo.id = t.from_unit_id LEFT JOIN org_units tou ON tou.id = t.to_unit_id"
+#define TRANSFER_FROM                                                                              \
+    " FROM transfers t JOIN patients p ON p.id = t.patient_id"                                     \
+    " JOIN org_units fo ON fo.id = t.from_unit_id LEFT JOIN org_units tou ON tou.id = "            \
+    "t.to_unit_id"
 
 static jf_stmt insert_t = {
     "transfer_insert",
@@ -63,8 +64,7 @@ static jf_stmt move_patient = {
     " updated_at = now() WHERE id = $1",
     0,
 };
-static jf_stmt unit_level = {
-    "transfer_unit", "SELECT path, level FROM org_units WHERE id = $1", 0};
+static jf_stmt unit_level = {"transfer_unit", "SELECT path, level FROM org_units WHERE id = $1", 0};
 
 /* The JSON of transfer id for the caller (after commit). */
 static int send_transfer(jf_req *req, jf_db_conn *conn, const char *id, int status)
@@ -79,8 +79,7 @@ static int send_transfer(jf_req *req, jf_db_conn *conn, const char *id, int stat
         if (status == 201)
             jf_resp_header(req, "Location",
                            jf_arena_printf(&req->arena, "/api/v1/transfers/%s", id));
-        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0),
-                               (size_t)PQgetlength(res, 0, 0));
+        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     }
     PQclear(res);
     return rc;
@@ -107,7 +106,8 @@ static int create(jf_req *req)
     moved_on = jf_body_date(req, &e, "moved_on", true);
     reason = jf_body_str(req, &e, "reason", true, 1, 500);
     if (to == 0 && to_address == NULL && !jf_errors_any(&e))
-        jf_errors_add(&e, "to_org_unit_id", "name the receiving unit, or to_address outside the system");
+        jf_errors_add(&e, "to_org_unit_id",
+                      "name the receiving unit, or to_address outside the system");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
@@ -146,8 +146,12 @@ static int create(jf_req *req)
     }
     rc = jf_db_begin(conn);
     {
-        const char *p[] = {row.id,     jf_res_id(req, row.org_unit_id),
-                           to > 0 ? jf_res_id(req, to) : NULL, to_address, moved_on, reason,
+        const char *p[] = {row.id,
+                           jf_res_id(req, row.org_unit_id),
+                           to > 0 ? jf_res_id(req, to) : NULL,
+                           to_address,
+                           moved_on,
+                           reason,
                            jf_res_id(req, req->claims.user_id)};
         if (rc == 0)
             rc = jf_db_exec(conn, &insert_t, 7, p, &res);
@@ -167,11 +171,13 @@ static int create(jf_req *req)
         rc = jf_db_exec(conn, &move_patient, 4, p, &res);
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = row.id, .kind = "status",
-                                                 .date = moved_on,
-                                                 .from_status = jf_pstatus_name(row.status),
-                                                 .to_status = "moved_out", .reason = reason});
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = row.id,
+                                                      .kind = "status",
+                                                      .date = moved_on,
+                                                      .from_status = jf_pstatus_name(row.status),
+                                                      .to_status = "moved_out",
+                                                      .reason = reason});
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     /* 双通报: the sending side and the receiving side are both told. */
@@ -194,8 +200,10 @@ static int create(jf_req *req)
         PQclear(st);
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "transfer.create", .target_type = "patient",
-                            .target_id = row.id, .org_unit_id = row.org_unit_id,
+        jf_audit_entry a = {.action = "transfer.create",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
                             .detail_json = detail};
         rc = jf_audit_record(conn, req, &a);
     }
@@ -263,8 +271,7 @@ static int decide_transfer(jf_req *req, const char *verb)
     }
     if (strcmp(PQgetvalue(t, 0, T_PSTATUS), "moved_out") != 0) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Patient changed",
-                             "the patient is no longer moving out", "status",
-                             "is not moved_out");
+                             "the patient is no longer moving out", "status", "is not moved_out");
         goto out;
     }
     {
@@ -301,20 +308,23 @@ static int decide_transfer(jf_req *req, const char *verb)
     {
         /* Accepted: the record moves and restarts its 14-day clock there.
          * Returned or cancelled: the patient stays, back in care. */
-        const char *mp[] = {pid, "in_care", accepting ? PQgetvalue(t, 0, T_TO_UNIT) : NULL,
-                            NULL};
+        const char *mp[] = {pid, "in_care", accepting ? PQgetvalue(t, 0, T_TO_UNIT) : NULL, NULL};
         if (rc == 0)
             rc = jf_db_exec(conn, &move_patient, 4, mp, &res);
     }
-    const char *why = accepting ? "transfer accepted" : cancelling ? "transfer cancelled"
-                                                                    : "transfer returned";
+    const char *why = accepting    ? "transfer accepted"
+                      : cancelling ? "transfer cancelled"
+                                   : "transfer returned";
     if (note != NULL)
         why = jf_arena_printf(&req->arena, "%s: %s", why, note);
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn, &(jf_patient_event){
-                                                 .patient_id = pid, .kind = "status",
-                                                 .date = date, .from_status = "moved_out",
-                                                 .to_status = "in_care", .reason = why});
+        rc = jf_res_patient_event(req, conn,
+                                  &(jf_patient_event){.patient_id = pid,
+                                                      .kind = "status",
+                                                      .date = date,
+                                                      .from_status = "moved_out",
+                                                      .to_status = "in_care",
+                                                      .reason = why});
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, pid);
     /* The sending side learns the outcome. */
@@ -325,7 +335,8 @@ static int decide_transfer(jf_req *req, const char *verb)
                           NULL, PQgetvalue(t, 0, T_FROM_PATH));
     if (rc == 0) {
         jf_audit_entry a = {.action = jf_arena_printf(&req->arena, "transfer.%s", verb),
-                            .target_type = "patient", .target_id = pid};
+                            .target_type = "patient",
+                            .target_id = pid};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc == 0)
@@ -371,8 +382,8 @@ static int list(jf_req *req)
         dir = "incoming";
     if (strcmp(dir, "incoming") != 0 && strcmp(dir, "outgoing") != 0)
         jf_errors_add(&e, "direction", "must be incoming or outgoing");
-    if (state != NULL && !jf_in_set(state, (const char *const[]){"pending", "accepted",
-                                                                  "returned", "cancelled", NULL}))
+    if (state != NULL && !jf_in_set(state, (const char *const[]){"pending", "accepted", "returned",
+                                                                 "cancelled", NULL}))
         jf_errors_add(&e, "state", "must be pending, accepted, returned or cancelled");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);

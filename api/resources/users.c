@@ -15,7 +15,7 @@
 #include <stdio.h>
 #include <string.h>
 
-static const char *const role_codes[] = {"admin",         "official",    "doctor", "police",
+static const char *const role_codes[] = {"admin",         "official",    "doctor",  "police",
                                          "civil_affairs", "grid_worker", "service", NULL};
 
 static jf_stmt users_list = {
@@ -31,11 +31,10 @@ static jf_stmt users_list = {
     "  END",
     0,
 };
-static jf_stmt user_get = {
-    "users_get", "SELECT doc, path, version FROM api_users WHERE id = $1", 0};
+static jf_stmt user_get = {"users_get", "SELECT doc, path, version FROM api_users WHERE id = $1",
+                           0};
 static jf_stmt unit_path = {"users_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
-static jf_stmt agency_exists = {"users_agency_exists", "SELECT 1 FROM agencies WHERE id = $1",
-                                0};
+static jf_stmt agency_exists = {"users_agency_exists", "SELECT 1 FROM agencies WHERE id = $1", 0};
 static jf_stmt user_insert = {
     "users_insert",
     "INSERT INTO users (username, display_name, password_hash, role, org_unit_id, agency_id,"
@@ -90,8 +89,11 @@ static int list(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    const char *p[] = {req->claims.org_path,    role, ou > 0 ? jf_res_id(req, ou) : NULL,
-                       jf_res_id(req, after),   jf_res_id(req, limit),
+    const char *p[] = {req->claims.org_path,
+                       role,
+                       ou > 0 ? jf_res_id(req, ou) : NULL,
+                       jf_res_id(req, after),
+                       jf_res_id(req, limit),
                        count ? "true" : "false"};
     rc = jf_db_exec(conn, &users_list, 6, p, &res);
     jf_db_pool_release(req->app->pool, conn);
@@ -103,10 +105,10 @@ static int list(jf_req *req)
     jf_buf_init(&out, 16u * 1024 * 1024);
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     if (rc == 0)
-        rc = jf_buf_json_str(&out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
-                                       ? jf_res_cursor_encode(
-                                             req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
-                                       : NULL);
+        rc = jf_buf_json_str(
+            &out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
+                      ? jf_res_cursor_encode(req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+                      : NULL);
     if (rc == 0 && count)
         rc = jf_buf_printf(&out, ",\"total\":%s", PQgetvalue(res, 0, 3));
     if (rc == 0)
@@ -125,8 +127,8 @@ static int check_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id)
     const char *p[] = {jf_res_id(req, id)};
     int rc = jf_db_exec(conn, &unit_path, 1, p, &res);
 
-    if (rc == 0 && (PQntuples(res) == 0 ||
-                    !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))))
+    if (rc == 0 &&
+        (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))))
         jf_errors_add(e, "org_unit_id", "no such org unit in your area");
     PQclear(res);
     return rc;
@@ -157,8 +159,7 @@ static int send_user(jf_req *req, jf_db_conn *conn, const char *id, int status)
         jf_resp_not_found(req);
     else {
         jf_res_etag(req, PQgetvalue(res, 0, 1));
-        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0),
-                               (size_t)PQgetlength(res, 0, 0));
+        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     }
     PQclear(res);
     return rc;
@@ -169,8 +170,8 @@ static int send_user(jf_req *req, jf_db_conn *conn, const char *id, int status)
 
 static int create(jf_req *req)
 {
-    static const char *const allowed[] = {"username", "display_name", "password", "role",
-                                          "org_unit_id", "agency_id",  "phone",    NULL};
+    static const char *const allowed[] = {"username",    "display_name", "password", "role",
+                                          "org_unit_id", "agency_id",    "phone",    NULL};
     jf_errors e = {0};
     const char *username, *display, *password, *role, *phone;
     long long ou = 0, agency = 0;
@@ -209,13 +210,17 @@ static int create(jf_req *req)
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    rc = jf_password_hash(password, (unsigned)req->app->cfg.pbkdf2_iterations, hash,
-                          sizeof(hash));
+    rc = jf_password_hash(password, (unsigned)req->app->cfg.pbkdf2_iterations, hash, sizeof(hash));
     if (rc != 0)
         goto out;
     rc = jf_db_begin(conn);
-    const char *p[] = {username, display, hash, role, jf_res_id(req, ou),
-                       agency > 0 ? jf_res_id(req, agency) : NULL, phone};
+    const char *p[] = {username,
+                       display,
+                       hash,
+                       role,
+                       jf_res_id(req, ou),
+                       agency > 0 ? jf_res_id(req, agency) : NULL,
+                       phone};
     if (rc == 0)
         rc = jf_db_exec(conn, &user_insert, 7, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
@@ -226,8 +231,8 @@ static int create(jf_req *req)
     if (rc != 0)
         goto dberr;
     const char *id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-    jf_audit_entry a = {.action = "user.create", .target_type = "user", .target_id = id,
-                        .org_unit_id = ou};
+    jf_audit_entry a = {
+        .action = "user.create", .target_type = "user", .target_id = id, .org_unit_id = ou};
     rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
         rc = jf_db_commit(conn);
@@ -246,8 +251,7 @@ out:
 
 /* Load the user and check the caller may see it: 404 otherwise. Returns 1
  * when visible, 0 when answered (404/db error) — rc in *rcp. */
-static int visible_user(jf_req *req, jf_db_conn *conn, const char *id, long long *version,
-                        int *rcp)
+static int visible_user(jf_req *req, jf_db_conn *conn, const char *id, long long *version, int *rcp)
 {
     PGresult *res = NULL;
     const char *p[] = {id};
@@ -255,8 +259,7 @@ static int visible_user(jf_req *req, jf_db_conn *conn, const char *id, long long
 
     if (rc != 0)
         jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 ||
-             !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1)))
+    else if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1)))
         jf_resp_not_found(req);
     else {
         *version = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
@@ -388,8 +391,10 @@ static int patch(jf_req *req)
                 rc = (n++ ? jf_buf_puts(&d, ",") : 0) || jf_buf_json_str(&d, allowed[i]);
         if (rc == 0)
             rc = jf_buf_puts(&d, "]}");
-        jf_audit_entry a = {.action = "user.update", .target_type = "user",
-                            .target_id = jf_req_param(req, 0), .detail_json = d.data};
+        jf_audit_entry a = {.action = "user.update",
+                            .target_type = "user",
+                            .target_id = jf_req_param(req, 0),
+                            .detail_json = d.data};
         if (rc == 0)
             rc = jf_audit_record(conn, req, &a);
         jf_buf_free(&d);

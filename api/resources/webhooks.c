@@ -20,10 +20,10 @@
 #define SECRET_MIN 32
 #define SECRET_MAX 128
 
-#define ENDPOINT_JSON                                                                          \
-    "json_build_object('id', w.id, 'agency_id', w.agency_id, 'agency_name', a.name, 'url',"  \
-    " w.url, 'active', w.active, 'created_at', w.created_at, 'pending', (SELECT count(*)"     \
-    " FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'pending'), 'dead',"         \
+#define ENDPOINT_JSON                                                                              \
+    "json_build_object('id', w.id, 'agency_id', w.agency_id, 'agency_name', a.name, 'url',"        \
+    " w.url, 'active', w.active, 'created_at', w.created_at, 'pending', (SELECT count(*)"          \
+    " FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'pending'), 'dead',"              \
     " (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'dead'))"
 
 static jf_stmt agency_path = {
@@ -89,8 +89,8 @@ static const char *seal_secret(jf_req *req, const char *secret)
     char *hex = jf_arena_alloc(&req->arena, 2 * total + 3);
 
     if (ct == NULL || hex == NULL ||
-        jf_crypto_seal(req->app->cfg.id_enc_key, SECRET_AAD, strlen(SECRET_AAD), secret, n,
-                       ct) != 0)
+        jf_crypto_seal(req->app->cfg.id_enc_key, SECRET_AAD, strlen(SECRET_AAD), secret, n, ct) !=
+            0)
         return NULL;
     hex[0] = '\\';
     hex[1] = 'x';
@@ -142,8 +142,8 @@ static int create(jf_req *req)
         rc = jf_db_exec(conn, &insert_ep, 3, p, &res);
     const char *id = rc == 0 ? jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0)) : NULL;
     if (rc == 0) {
-        jf_audit_entry a = {.action = "webhook.create", .target_type = "webhook_endpoint",
-                            .target_id = id};
+        jf_audit_entry a = {
+            .action = "webhook.create", .target_type = "webhook_endpoint", .target_id = id};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc == 0)
@@ -155,7 +155,8 @@ static int create(jf_req *req)
     rc = jf_db_exec(conn, &one_ep, 1, op, &res);
     if (rc != 0)
         goto dberr;
-    jf_resp_header(req, "Location", jf_arena_printf(&req->arena, "/api/v1/webhook-endpoints/%s", id));
+    jf_resp_header(req, "Location",
+                   jf_arena_printf(&req->arena, "/api/v1/webhook-endpoints/%s", id));
     rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     goto out;
 dberr:
@@ -265,12 +266,13 @@ static int patch(jf_req *req)
     PQclear(res);
     res = NULL;
     rc = jf_db_begin(conn);
-    const char *p[] = {jf_req_param(req, 0), url,
-                       has_active == 1 ? jf_res_tf(active) : NULL, sealed};
+    const char *p[] = {jf_req_param(req, 0), url, has_active == 1 ? jf_res_tf(active) : NULL,
+                       sealed};
     if (rc == 0)
         rc = jf_db_exec(conn, &update_ep, 4, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "webhook.update", .target_type = "webhook_endpoint",
+        jf_audit_entry a = {.action = "webhook.update",
+                            .target_type = "webhook_endpoint",
                             .target_id = jf_req_param(req, 0)};
         rc = jf_audit_record(conn, req, &a);
     }
@@ -316,8 +318,7 @@ static int delivery_log(jf_req *req)
         goto out;
     PQclear(res);
     res = NULL;
-    const char *p[] = {jf_req_param(req, 0), state, jf_res_id(req, before),
-                       jf_res_id(req, limit)};
+    const char *p[] = {jf_req_param(req, 0), state, jf_res_id(req, before), jf_res_id(req, limit)};
     rc = jf_db_exec(conn, &deliveries, 4, p, &res);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);
@@ -325,10 +326,10 @@ static int delivery_log(jf_req *req)
     }
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     rc = rc ? rc
-            : jf_buf_json_str(&out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
-                                        ? jf_res_cursor_encode(
-                                              req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
-                                        : NULL);
+            : jf_buf_json_str(
+                  &out, strcmp(PQgetvalue(res, 0, 1), "t") == 0
+                            ? jf_res_cursor_encode(req, strtoll(PQgetvalue(res, 0, 2), NULL, 10))
+                            : NULL);
     rc = rc ? rc : jf_buf_puts(&out, "}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);

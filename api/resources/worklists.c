@@ -128,9 +128,18 @@ static int run(jf_req *req, const char *kind)
     }
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {scope, upper, today, kind, doctor > 0 ? jf_res_id(req, doctor) : NULL,
-                       rank,  cdate, cid,   jf_res_id(req, limit + 1), jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full), jf_res_id(req, within)};
+    const char *p[] = {scope,
+                       upper,
+                       today,
+                       kind,
+                       doctor > 0 ? jf_res_id(req, doctor) : NULL,
+                       rank,
+                       cdate,
+                       cid,
+                       jf_res_id(req, limit + 1),
+                       jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full),
+                       jf_res_id(req, within)};
     if (rc == 0)
         rc = jf_db_exec(conn, &worklist, 12, p, &res);
     jf_db_pool_release(req->app->pool, conn);
@@ -183,8 +192,7 @@ static const jf_route routes[] = {
     {"GET", "/api/v1/worklists/due", due, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/overdue", overdue, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/lost", lost, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
-    {"GET", "/api/v1/worklists/health-checks", health_checks, JF_ROUTE_AUTH,
-     JF_CAP_CLINICAL_READ},
+    {"GET", "/api/v1/worklists/health-checks", health_checks, JF_ROUTE_AUTH, JF_CAP_CLINICAL_READ},
 };
 
 int jf_res_worklists_init(void)

@@ -124,8 +124,8 @@ int main(int argc, char **argv)
         jf_crypto_sha256(sql, len, h);
         jf_crypto_hex(h, sizeof(h), hex);
         const char *p[] = {names[i]};
-        r = PQexecParams(pg, "SELECT sha256 FROM schema_migrations WHERE version = $1", 1, NULL,
-                         p, NULL, NULL, 0);
+        r = PQexecParams(pg, "SELECT sha256 FROM schema_migrations WHERE version = $1", 1, NULL, p,
+                         NULL, NULL, 0);
         if (!ok(pg, r, "read schema_migrations")) {
             PQclear(r);
             free(sql);
