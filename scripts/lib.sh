@@ -5,7 +5,7 @@ JF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 JF_DEBS="build-essential cmake pkg-config libcivetweb-dev libpq-dev libjansson-dev libjwt-dev
  libssl-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev postgresql-15 postgresql-contrib curl
- wrk nodejs npm"
+ wrk nodejs npm clang-format"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -91,7 +91,8 @@ jf_db_prepare() {
     psql "$url" -q -v ON_ERROR_STOP=1 -v demo_hash="$hash" -f "$JF_ROOT/db/seed/demo.sql" >/dev/null
 }
 
-# A TCP port in [lo, lo + span) that nothing listens on now.
+# A TCP port in [lo, lo + span) that nothing listens on now. Keep the range
+# below the kernel's ephemeral ports (32768+), which outgoing connections take.
 jf_free_port() {
     local lo=$1 span=$2 port i
     for i in $(seq 1 50); do

@@ -4,15 +4,26 @@
 
 int jf_resources_init(void)
 {
-    int (*const inits[])(void) = {jf_audit_init, jf_res_ops_init, jf_res_auth_init,
-                                  jf_res_users_init, jf_res_org_units_init, jf_res_patients_init,
-                                  jf_res_patient_flow_init, jf_res_guardians_init,
-                                  jf_res_followups_init, jf_res_worklists_init,
-                                  jf_res_notifications_init, jf_res_webhooks_init,
-                                  jf_res_transfers_init, jf_res_exports_init,
-                                  jf_res_episodes_init, jf_res_medication_init,
-                                  jf_res_settings_init, jf_res_service_auth_init,
-                                  jf_res_integrations_init};
+    int (*const inits[])(void) = {jf_audit_init,
+                                  jf_res_ops_init,
+                                  jf_res_auth_init,
+                                  jf_res_users_init,
+                                  jf_res_org_units_init,
+                                  jf_res_patients_init,
+                                  jf_res_patient_flow_init,
+                                  jf_res_guardians_init,
+                                  jf_res_followups_init,
+                                  jf_res_worklists_init,
+                                  jf_res_notifications_init,
+                                  jf_res_webhooks_init,
+                                  jf_res_transfers_init,
+                                  jf_res_exports_init,
+                                  jf_res_episodes_init,
+                                  jf_res_medication_init,
+                                  jf_res_settings_init,
+                                  jf_res_service_auth_init,
+                                  jf_res_integrations_init,
+                                  jf_res_care_teams_init};
 
     for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
         int rc = inits[i]();

@@ -19,8 +19,8 @@ jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
 BIN=$JF_ROOT/build/api
 TMP=$(mktemp -d /tmp/jf-bench.XXXXXX)
 chmod 755 "$TMP"
-PGPORT=$(jf_free_port 40000 10000)
-APIPORT=$(jf_free_port 30000 10000)
+PGPORT=$(jf_free_port 15000 10000)
+APIPORT=$(jf_free_port 25000 7000)
 API_PID=""
 cleanup() {
     [ -n "$API_PID" ] && kill -TERM "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
