@@ -406,7 +406,35 @@ static int list(jf_req *req)
     return rc;
 }
 
+/* GET /transfers/{id}: either side of the transfer may read it. */
+static int get_one(jf_req *req)
+{
+    jf_db_conn *conn;
+    PGresult *t = NULL;
+    int rc;
+
+    if (jf_req_param_id(req, 0) == 0)
+        return jf_resp_not_found(req);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    const char *p[] = {jf_req_param(req, 0), jf_res_tf(jf_res_view(req).risk)};
+    rc = jf_db_exec(conn, &one_t, 2, p, &t);
+    if (rc != 0)
+        jf_res_db_error(req, rc, t);
+    else if (PQntuples(t) == 0 ||
+             (!jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_FROM_PATH)) &&
+              (PQgetisnull(t, 0, T_TO_PATH) ||
+               !jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_TO_PATH)))))
+        rc = jf_resp_not_found(req);
+    else
+        rc = jf_resp_json_text(req, 200, PQgetvalue(t, 0, T_JSON), (size_t)PQgetlength(t, 0, 0));
+    PQclear(t);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 static const jf_route routes[] = {
+    {"GET", "/api/v1/transfers/{id}", get_one, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/transfers", create, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},
     {"GET", "/api/v1/transfers", list, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/transfers/{id}/accept", accept, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},

@@ -340,7 +340,23 @@ out:
     return rc;
 }
 
+static int get_one(jf_req *req)
+{
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    int rc;
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = load(req, conn, &res)) == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 static const jf_route routes[] = {
+    {"GET", "/api/v1/webhook-endpoints/{id}", get_one, JF_ROUTE_AUTH, 0},
     {"GET", "/api/v1/webhook-endpoints", list, JF_ROUTE_AUTH, 0},
     {"POST", "/api/v1/webhook-endpoints", create, JF_ROUTE_AUTH, JF_CAP_CONFIG_WRITE},
     {"PATCH", "/api/v1/webhook-endpoints/{id}", patch, JF_ROUTE_AUTH, 0},

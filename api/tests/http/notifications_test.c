@@ -1399,6 +1399,28 @@ static void webhook_endpoints_and_deliveries(void **state)
     r = deliveries(yl_doctor, ep, NULL);
     http_assert_problem(r, 404, NULL);
     http_free(r);
+    {
+        /* One endpoint: the admin and the agency's own system read it (no
+         * secret); another agency's people and other townships do not. */
+        char *one = test_fmt("/api/v1/webhook-endpoints/%lld", ep);
+        r = expect(200, NULL, "GET", one, admin, NULL);
+        assert_int_equal(test_jint(r->json, "id"), ep);
+        assert_null(json_object_get(r->json, "secret"));
+        assert_null(json_object_get(r->json, "secret_cipher"));
+        http_free(r);
+        r = expect(200, NULL, "GET", one, svc, NULL);
+        http_free(r);
+        r = test_call(NULL, "GET", one, police, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = test_call(NULL, "GET", one, yl_admin, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = test_call(NULL, "GET", "/api/v1/webhook-endpoints/abc", admin, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        free(one);
+    }
     r = expect(200, NULL, "GET", "/api/v1/webhook-endpoints", svc, NULL);
     {
         json_t *items = json_object_get(r->json, "items"), *x;

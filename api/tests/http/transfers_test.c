@@ -570,6 +570,36 @@ static void transfer_then_accept(void **state)
 
 /* ---- a dangerous patient leaving ------------------------------------------ */
 
+/* GET /transfers/{id}: both sides read it, nobody else. */
+static void either_side_reads_a_transfer(void **state)
+{
+    long long pid = create_patient("阅");
+    long long tid = transfer_to(pid, yl_grid);
+    char *path = test_fmt("/api/v1/transfers/%lld", tid);
+    char *grid2 = http_login("tf.grid2", NULL);
+    const char *readers[] = {doctor, yl_doctor, official, yl_admin};
+    http_res *r;
+
+    for (size_t i = 0; i < sizeof(readers) / sizeof(readers[0]); i++) {
+        r = test_call(NULL, "GET", path, readers[i], NULL);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(test_jint(r->json, "id"), tid);
+        assert_string_equal(test_jstr(r->json, "state"), "pending");
+        http_free(r);
+    }
+    /* A grid worker of another grid in the sending township sees nothing. */
+    r = test_call(NULL, "GET", path, grid2, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = test_call(NULL, "GET", "/api/v1/transfers/abc", doctor, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = want(decide(doctor, tid, "cancel", "{}", TRANSFER_DAY), 200, "cancel");
+    http_free(r);
+    free(grid2);
+    free(path);
+}
+
 static void risk_three_patient_raises_leaving(void **state)
 {
     long long pid = create_patient("高风险"), tid;
@@ -1443,6 +1473,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(transfer_then_accept),
+        cmocka_unit_test(either_side_reads_a_transfer),
         cmocka_unit_test(risk_three_patient_raises_leaving),
         cmocka_unit_test(return_and_cancel),
         cmocka_unit_test(refusals_write_nothing),
