@@ -330,7 +330,6 @@ static int care_gaps(jf_req *req)
     const char *after_path = "", *scope = req->claims.org_path;
     char *upper;
     int limit, rc;
-    jf_buf out;
 
     jf_query_limit(req, &e, &limit);
     jf_res_cursor_decode(req, &e, &after_id);
@@ -356,12 +355,7 @@ static int care_gaps(jf_req *req)
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
     if (rc == 0 && after_id > 0) {
-        const char *cp[] = {jf_res_id(req, after_id)};
-        rc = jf_db_exec_sql(conn, "SELECT org_path FROM patients WHERE id = $1", 1, cp, &res);
-        if (rc == 0 && PQntuples(res) == 1)
-            after_path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+        rc = jf_res_patient_path(req, conn, after_id, &after_path);
     }
     const char *p[] = {scope,
                        upper,
@@ -377,20 +371,7 @@ static int care_gaps(jf_req *req)
         PQclear(res);
         return rc;
     }
-    jf_buf_init(&out, 8u << 20);
-    rc = jf_buf_puts(&out, "{\"items\":[");
-    for (int i = 0; rc == 0 && i < PQntuples(res) && i < limit; i++)
-        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
-    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc
-            : jf_buf_json_str(&out, PQntuples(res) > limit
-                                        ? jf_res_cursor_encode(
-                                              req, strtoll(PQgetvalue(res, limit - 1, 0), NULL, 10))
-                                        : NULL);
-    rc = rc ? rc : jf_buf_puts(&out, "}");
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
+    rc = jf_res_send_id_page(req, res, limit, 2);
     PQclear(res);
     return rc;
 }

@@ -121,3 +121,37 @@ int jf_res_cursor_decode(jf_req *req, jf_errors *e, long long *after)
     jf_errors_add(e, "cursor", "is not a cursor this server issued");
     return -1;
 }
+
+int jf_res_send_id_page(jf_req *req, const PGresult *res, int limit, int json_col)
+{
+    int n = PQntuples(res), rc;
+    jf_buf out;
+
+    jf_buf_init(&out, 8u << 20);
+    rc = jf_buf_puts(&out, "{\"items\":[");
+    for (int i = 0; rc == 0 && i < n && i < limit; i++)
+        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, json_col));
+    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
+    rc = rc ? rc
+            : jf_buf_json_str(&out, n > limit
+                                        ? jf_res_cursor_encode(
+                                              req, strtoll(PQgetvalue(res, limit - 1, 0), NULL, 10))
+                                        : NULL);
+    rc = rc ? rc : jf_buf_puts(&out, "}");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    jf_buf_free(&out);
+    return rc;
+}
+
+int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char **path)
+{
+    const char *p[] = {jf_res_id(req, id)};
+    PGresult *res = NULL;
+    int rc = jf_db_exec_sql(conn, "SELECT org_path FROM patients WHERE id = $1", 1, p, &res);
+
+    if (rc == 0 && PQntuples(res) == 1)
+        *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    PQclear(res);
+    return rc;
+}

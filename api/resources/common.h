@@ -25,6 +25,13 @@ const char *jf_res_id(jf_req *req, long long id);
 int jf_res_if_match(jf_req *req, long long *version);
 /* Set ETag: "<version>" on the response. */
 void jf_res_etag(jf_req *req, const char *version);
+/* Send rows of res as {"items":[column json_col of the first limit rows],
+ * "next_cursor":…}; res was fetched with limit + 1 rows whose column 0 is
+ * the id the cursor continues after. */
+int jf_res_send_id_page(jf_req *req, const PGresult *res, int limit, int json_col);
+/* The org path of patient id (keyset cursors over (org_path, id)); *path
+ * stays as it was when there is no such patient. */
+int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char **path);
 /* Keyset cursor: an opaque token for the last id of a page, and back. */
 const char *jf_res_cursor_encode(jf_req *req, long long last_id);
 /* 0 when absent (*after = 0); -1 with an error added when malformed. */
