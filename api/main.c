@@ -4,6 +4,7 @@
  *   jingfang-api routes          print every registered "METHOD /path"
  *   jingfang-api recompute [CODE] recompute the derived clinical state of every
  *                                patient on the register (under org unit CODE) */
+#include "audit/audit.h"
 #include "auth/password.h"
 #include "core/config.h"
 #include "core/err.h"
@@ -96,10 +97,15 @@ static int serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
+    if (app.cfg.audit_flush_ms > 0 && jf_audit_batch_start(app.pool, app.cfg.audit_flush_ms) != 0) {
+        jf_db_pool_destroy(app.pool);
+        return 1;
+    }
     mg_init_library(0);
     rc = jf_server_start(&app, &srv);
     if (rc != 0) {
         jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
+        jf_audit_batch_stop();
         jf_db_pool_destroy(app.pool);
         mg_exit_library();
         return 1;
@@ -109,6 +115,7 @@ static int serve(void)
     sigwait(&set, &sig);
     jf_log_info("stopping", "signal %d: finishing requests in flight", sig);
     jf_server_stop(srv);
+    jf_audit_batch_stop();
     jf_db_pool_destroy(app.pool);
     mg_exit_library();
     jf_log_info("stopped", "bye");

@@ -29,6 +29,8 @@ static const struct cfg_row cfg_rows[] = {
     {"JF_DB_POOL_SIZE", CFG_INT, "8", 1, 256, F(db_pool_size), "database connections"},
     {"JF_DB_ACQUIRE_TIMEOUT_MS", CFG_INT, "2000", 10, 60000, F(db_acquire_timeout_ms),
      "wait for a free connection before 503"},
+    {"JF_AUDIT_FLUSH_MS", CFG_INT, "200", 0, 5000, F(audit_flush_ms),
+     "write batched read records at least this often; 0: each read inserts its own"},
     {"JF_THREADS", CFG_INT, "128", 4, 4096, F(threads), "HTTP worker threads"},
     {"JF_KEEPALIVE_MS", CFG_INT, "10000", 0, 600000, F(keepalive_ms), "keep-alive timeout"},
     {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, F(request_timeout_ms),

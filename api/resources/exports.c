@@ -4,6 +4,7 @@
  * receiving agency may see: the police station gets the police view, civil
  * affairs theirs, the clinic and the mental-health centre the clinical one. */
 #include "common.h"
+#include "patient_doc.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -25,9 +26,9 @@ static jf_stmt agency = {
 };
 static jf_stmt rows = {
     "export_rows",
-    "SELECT p.id, api_patient_doc(p, $3, $4, $5, $6)::text, p.id_cipher FROM patients p"
-    " WHERE p.org_path >= $1 AND p.org_path < $2 AND p.updated_at >= $7::date"
-    " AND p.updated_at < $8::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
+    "SELECT p.id, " JF_PATIENT_DOC_SQL " FROM patients p"
+    " WHERE p.org_path >= $1 AND p.org_path < $2 AND p.updated_at >= $3::date"
+    " AND p.updated_at < $4::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
     " ORDER BY p.org_path, p.id",
     0,
 };
@@ -198,15 +199,8 @@ static int export_patients(jf_req *req)
     v = view_for_agency(PQgetvalue(ag, 0, 0));
     upper = jf_arena_strdup(&req->arena, PQgetvalue(ag, 0, 1));
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {PQgetvalue(ag, 0, 1),
-                       upper,
-                       jf_res_tf(v.clinical),
-                       jf_res_tf(v.economic),
-                       jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full),
-                       from_txt,
-                       to_txt};
-    rc = jf_db_exec(conn, &rows, 8, p, &res);
+    const char *p[] = {PQgetvalue(ag, 0, 1), upper, from_txt, to_txt};
+    rc = jf_db_exec(conn, &rows, 4, p, &res);
     if (rc != 0)
         goto dberr;
     n = PQntuples(res);
@@ -218,8 +212,7 @@ static int export_patients(jf_req *req)
     for (int i = 0; rc == 0 && i < n; i++) {
         jf_buf doc;
         jf_buf_init(&doc, 1u << 20);
-        rc = jf_res_patient_append(req, &doc, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1),
-                                   PQgetisnull(res, i, 2) ? NULL : PQgetvalue(res, i, 2), v);
+        rc = jf_patient_doc_append(req, &doc, res, i, 1, v);
         if (rc == 0)
             rc = csv ? csv_row(&out, doc.data)
                      : (jf_buf_append(&out, doc.data, doc.len) || jf_buf_puts(&out, "\n"));

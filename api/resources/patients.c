@@ -4,6 +4,7 @@
 #include "clinical.h"
 #include "common.h"
 #include "idempotency.h"
+#include "patient_doc.h"
 #include "patient_fields.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -27,25 +28,26 @@ static char insert_sql[4096], update_sql[8192];
 static jf_stmt patient_insert = {"patient_insert", insert_sql, 0};
 static jf_stmt patient_update = {"patient_update", update_sql, 0};
 
+/* The document's columns, then where it lies and its version. */
 static jf_stmt patient_read = {
     "patient_read",
-    "SELECT org_path, doc, id_cipher, version FROM api_patient_read($1, $2, $3, $4, $5, $6, $7,"
-    " $8, $9, $10, $11)",
+    "SELECT " JF_PATIENT_DOC_SQL ", p.org_path, p.org_unit_id, p.version FROM patients p"
+    " WHERE p.id = $1",
     0,
 };
-/* One page of a subtree in (org_path, id) order: an index range scan. */
-static jf_stmt patient_list = {
-    "patient_list",
-    "SELECT p.id, p.org_path, api_patient_doc(p, $3, $4, $5, $6)::text, p.id_cipher"
+/* One page of a subtree in (org_path, id) order: an index range scan.
+ * Planned for its parameters on every call (not prepared): a generic plan
+ * cannot know that a village holds thousands of patients, estimates one
+ * row, and sorts the whole village (measured: 20 ms instead of 1 ms). */
+static const char patient_list_sql[] =
+    "SELECT p.id, p.org_path, " JF_PATIENT_DOC_SQL
     " FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
-    " AND (p.org_path, p.id) > ($7::text, $8::bigint)"
-    " AND ($9::text IS NULL OR p.status = $9) AND ($10::int IS NULL OR p.risk_level = $10)"
-    " AND ($11::text IS NULL OR p.colour = $11) AND ($12::text IS NULL OR p.key_flags ? $12)"
-    " AND ($13::text IS NULL OR p.diagnosis = $13) AND ($14::text IS NULL"
-    "  OR starts_with(p.name, $14)) AND ($15::bytea IS NULL OR p.id_index = $15)"
-    " ORDER BY p.org_path, p.id LIMIT $16",
-    0,
-};
+    " AND (p.org_path, p.id) > ($3::text, $4::bigint)"
+    " AND ($5::text IS NULL OR p.status = $5) AND ($6::int IS NULL OR p.risk_level = $6)"
+    " AND ($7::text IS NULL OR p.colour = $7) AND ($8::text IS NULL OR p.key_flags ? $8)"
+    " AND ($9::text IS NULL OR p.diagnosis = $9) AND ($10::text IS NULL"
+    "  OR starts_with(p.name, $10)) AND ($11::bytea IS NULL OR p.id_index = $11)"
+    " ORDER BY p.org_path, p.id LIMIT $12";
 static jf_stmt patient_count = {
     "patient_count",
     "SELECT count(*) FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
@@ -339,7 +341,7 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
 
 static int get(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    const int n = jf_patient_doc_ncols; /* then org_path, org_unit_id, version */
     long long id = jf_req_param_id(req, 0);
     jf_db_conn *conn;
     PGresult *res = NULL;
@@ -350,39 +352,34 @@ static int get(jf_req *req)
         return jf_resp_not_found(req);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    const char *p[] = {jf_req_param(req, 0),
-                       req->claims.org_path,
-                       jf_res_tf(v.clinical),
-                       jf_res_tf(v.economic),
-                       jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full),
-                       jf_res_id(req, req->claims.user_id),
-                       req->claims.username,
-                       req->claims.role,
-                       jf_req_remote(req),
-                       req->request_id};
-    rc = jf_db_exec(conn, &patient_read, 11, p, &res);
-    if (rc != 0) {
+    rc = jf_db_exec(conn, &patient_read, 1, (const char *const[]){jf_req_param(req, 0)}, &res);
+    if (rc != 0 || PQntuples(res) == 0) {
         jf_db_pool_release(req->app->pool, conn);
-        jf_res_db_error(req, rc, res);
+        rc = rc ? jf_res_db_error(req, rc, res) : jf_resp_not_found(req);
         PQclear(res);
         return rc;
     }
-    /* The function returns nothing for an absent or hidden record; the
-     * scope rule is asked again here so there is one authority for it. */
-    if (PQntuples(res) == 0 ||
-        jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_READ) != JF_SCOPE_OK) {
-        PQclear(res);
-        rc = read_incoming(req, conn);
-        jf_db_pool_release(req->app->pool, conn);
-        return rc;
-    }
+    /* Reads are audited whether or not the caller may see the record, so
+     * probing shows in the log. */
+    bool ok = jf_scope_check(&req->claims, PQgetvalue(res, 0, n), JF_ACCESS_READ) == JF_SCOPE_OK;
+    jf_audit_entry a = {.action = ok ? "patient.read" : "patient.read_denied",
+                        .target_type = "patient",
+                        .target_id = jf_req_param(req, 0),
+                        .org_unit_id = strtoll(PQgetvalue(res, 0, n + 1), NULL, 10)};
+    rc = jf_audit_defer(conn, req, &a);
+    if (rc == 0 && !ok)
+        rc = read_incoming(req, conn); /* 404 unless it is on its way here */
+    else if (rc != 0)
+        jf_res_db_error(req, rc, NULL);
     jf_db_pool_release(req->app->pool, conn);
+    if (rc != 0 || !ok) {
+        PQclear(res);
+        return rc;
+    }
     jf_buf_init(&out, 1u << 20);
-    rc = jf_res_patient_append(req, &out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1),
-                               PQgetisnull(res, 0, 2) ? NULL : PQgetvalue(res, 0, 2), v);
+    rc = jf_patient_doc_append(req, &out, res, 0, 0, jf_res_view(req));
     if (rc == 0) {
-        jf_res_etag(req, PQgetvalue(res, 0, 3));
+        jf_res_etag(req, PQgetvalue(res, 0, n + 2));
         rc = jf_resp_json_text(req, 200, out.data, out.len);
     }
     jf_buf_free(&out);
@@ -731,10 +728,6 @@ static int list(jf_req *req)
     upper[strlen(upper) - 1] = '0';
     const char *p[] = {scope,
                        upper,
-                       jf_res_tf(v.clinical),
-                       jf_res_tf(v.economic),
-                       jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full),
                        after_path,
                        after_id,
                        status,
@@ -745,7 +738,7 @@ static int list(jf_req *req)
                        name,
                        idnum ? index_hex : NULL,
                        jf_res_id(req, limit + 1)};
-    rc = jf_db_exec(conn, &patient_list, 16, p, &res);
+    rc = jf_db_exec_sql(conn, patient_list_sql, 12, p, &res);
     if (rc == 0 && count)
         rc = jf_db_exec(conn, &patient_count, 9,
                         (const char *const[]){scope, upper, status, risk, colour, flag, diagnosis,
@@ -759,10 +752,7 @@ static int list(jf_req *req)
     for (int i = 0; rc == 0 && i < nrows && i < limit; i++) {
         if (i > 0)
             rc = jf_buf_puts(&out, ",") || jf_buf_puts(&ids, ",");
-        rc = rc ? rc
-                : jf_res_patient_append(req, &out, PQgetvalue(res, i, 2),
-                                        (size_t)PQgetlength(res, i, 2),
-                                        PQgetisnull(res, i, 3) ? NULL : PQgetvalue(res, i, 3), v);
+        rc = rc ? rc : jf_patient_doc_append(req, &out, res, i, 2, v);
         rc = rc ? rc : jf_buf_puts(&ids, PQgetvalue(res, i, 0));
     }
     rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
@@ -780,7 +770,7 @@ static int list(jf_req *req)
         /* One audit row names every record the page showed. */
         jf_audit_entry a = {
             .action = "patient.list", .target_type = "patient", .detail_json = ids.data};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_audit_defer(conn, req, &a);
     }
     if (rc != 0)
         goto dberr;
@@ -806,7 +796,7 @@ static const jf_route routes[] = {
 
 int jf_res_patients_init(void)
 {
-    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read, &patient_list,
+    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read,
                           &patient_count,  &unit_path,      &patient_dates};
     int rc = build_statements();
 

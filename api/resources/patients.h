@@ -31,7 +31,7 @@ jf_patient_view jf_res_view(const jf_req *req);
  * 0 with *row set, or the answer (404 hidden or absent, 403 forbidden, 503)
  * has been sent and a negative jf_err is returned. */
 int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row);
-/* Append a patient document (JSON object text from api_patient_doc) to out,
+/* Append a JSON object text built by PostgreSQL (a guardian) to out,
  * adding "id_number" decrypted from cipher_hex when the view allows it. */
 int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
                           const char *cipher_hex, jf_patient_view v);

@@ -1,6 +1,7 @@
 /* Helpers shared by the patient resources. */
 #include "patients.h"
 #include "common.h"
+#include "patient_doc.h"
 #include "../core/err.h"
 #include "../core/pii.h"
 #include "../domain/date.h"
@@ -18,8 +19,7 @@ static jf_stmt patient_head = {
 };
 static jf_stmt patient_doc = {
     "patient_doc",
-    "SELECT api_patient_doc(p, $2, $3, $4, $5)::text, p.id_cipher, p.version FROM patients p"
-    " WHERE p.id = $1",
+    "SELECT " JF_PATIENT_DOC_SQL ", p.version FROM patients p WHERE p.id = $1",
     0,
 };
 /* The receiving side of a pending transfer sees the patient too. */
@@ -120,19 +120,14 @@ int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
 
 int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16])
 {
-    jf_patient_view v = jf_res_view(req);
     PGresult *res = NULL;
-    int rc;
-    const char *p[] = {id, jf_res_tf(v.clinical), jf_res_tf(v.economic), jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full)};
+    int rc = jf_db_exec(conn, &patient_doc, 1, (const char *const[]){id}, &res);
 
-    rc = jf_db_exec(conn, &patient_doc, 5, p, &res);
     if (rc == 0 && PQntuples(res) == 0)
         rc = JF_ERR_NOT_FOUND;
     if (rc == 0) {
-        snprintf(version, 16, "%s", PQgetvalue(res, 0, 2));
-        rc = jf_res_patient_append(req, out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
-                                   PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
+        snprintf(version, 16, "%s", PQgetvalue(res, 0, jf_patient_doc_ncols));
+        rc = jf_patient_doc_append(req, out, res, 0, 0, jf_res_view(req));
     }
     PQclear(res);
     return rc;

@@ -261,6 +261,11 @@ char *db_scalar(const char *sql, int n, const char *const *params)
     PGresult *r = PQexecParams(db(), sql, n, NULL, params, NULL, NULL, 0);
     char *v = NULL;
 
+    if (PQstatus(db()) == CONNECTION_BAD) { /* PostgreSQL restarted by a test */
+        PQclear(r);
+        PQreset(db());
+        r = PQexecParams(db(), sql, n, NULL, params, NULL, NULL, 0);
+    }
     if (PQresultStatus(r) != PGRES_TUPLES_OK)
         fail_msg("SQL failed: %s: %s", sql, PQerrorMessage(db()));
     if (PQntuples(r) > 0 && !PQgetisnull(r, 0, 0))
@@ -275,6 +280,20 @@ long db_count(const char *sql, int n, const char *const *params)
     long c = v ? strtol(v, NULL, 10) : -1;
 
     free(v);
+    return c;
+}
+
+void test_audit_settle(void)
+{
+    usleep(700 * 1000); /* three flush intervals and some */
+}
+
+long db_count_until(const char *sql, int n, const char *const *params, long want)
+{
+    long c = -1;
+
+    for (int i = 0; i < 100 && (c = db_count(sql, n, params)) != want; i++)
+        usleep(50 * 1000);
     return c;
 }
 

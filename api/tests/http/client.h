@@ -42,6 +42,13 @@ const char *test_unique(void);
  * command that must succeed. */
 char *db_scalar(const char *sql, int n, const char *const *params);
 long db_count(const char *sql, int n, const char *const *params);
+/* Reads are audited in batches written every JF_AUDIT_FLUSH_MS (200 ms by
+ * default). test_audit_settle waits until whatever the server queued
+ * before the call is surely written (before counting read records); and
+ * db_count_until polls a count until it equals want or 5 s pass, returning
+ * the last count. */
+void test_audit_settle(void);
+long db_count_until(const char *sql, int n, const char *const *params, long want);
 /* Run sql and return 1 if it succeeded, 0 if the database refused it. */
 int db_try(const char *sql);
 

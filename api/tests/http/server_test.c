@@ -1,6 +1,7 @@
 /* HTTP suite: the server core — operations endpoints, routing answers,
  * problem+json shapes, body cap and media type, request ids, the contract
- * covering every route, and recovery after PostgreSQL restarts. */
+ * covering every route, recovery after PostgreSQL restarts, and batched
+ * read records that survive a restart and a shutdown. */
 #include "client.h"
 
 #include <stdarg.h>
@@ -10,6 +11,17 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#define SUITE_SALT 28 /* keeps this suite's ID numbers apart from the others' */
 
 static void healthz_and_readyz(void **state)
 {
@@ -201,6 +213,131 @@ static void survives_database_restart(void **state)
     free(token);
 }
 
+/* The port of "http://host:port". */
+static int url_port(const char *url)
+{
+    const char *colon = strrchr(url, ':');
+
+    return colon ? (int)strtol(colon + 1, NULL, 10) : 0;
+}
+
+/* A patient in 梅苑社区's first grid, for the tests of read records. */
+static long long some_patient(const char *doctor)
+{
+    char id[19], *unit = test_unit_id("429005003001G01");
+    char *name = test_fmt("审读%s批", test_cn_unique());
+    long long pid;
+
+    test_new_id(id, 1, SUITE_SALT);
+    pid = test_create_patient(doctor, NULL, name, id, unit, ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-01\"");
+    free(unit);
+    free(name);
+    return pid;
+}
+
+static long read_records(long long pid, const char *rid)
+{
+    char idtxt[32];
+    const char *p[] = {idtxt, rid};
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    return db_count_until("SELECT count(*) FROM audit_log WHERE action = 'patient.read'"
+                          " AND target_id = $1 AND request_id = $2",
+                          2, p, 1);
+}
+
+/* Read records queued when PostgreSQL goes away are written once it is
+ * back: none is lost to a failed batch. */
+static void read_records_survive_database_restart(void **state)
+{
+    const char *restart = getenv("JF_TEST_PG_RESTART");
+    char *doctor = http_login("tf.doctor", NULL), *path, rid[80];
+    long long pid = some_patient(doctor);
+    http_res *r;
+
+    assert_non_null(restart);
+    path = test_fmt("/api/v1/patients/%lld", pid);
+    r = http_do("GET", path, doctor, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    snprintf(rid, sizeof(rid), "%s", http_header(r, "X-Request-Id"));
+    http_free(r);
+    assert_int_equal(system(restart), 0);
+    assert_int_equal(read_records(pid, rid), 1);
+    free(path);
+    free(doctor);
+}
+
+/* Wait up to 20 s for something to accept connections on 127.0.0.1:port. */
+static bool listening(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 400; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+/* A second server with a long flush interval, stopped with SIGTERM right
+ * after a read: the record is written on the way out. */
+static void read_records_are_written_at_shutdown(void **state)
+{
+    const char *bin = getenv("JF_TEST_API_BIN"), *url = getenv("JF_TEST_URL");
+    char *doctor = http_login("tf.doctor", NULL), *path, rid[80], listen[64], *mine;
+    long long pid = some_patient(doctor);
+    int port = url_port(url) + 17, st = 0;
+    http_res *r;
+    pid_t child;
+
+    assert_non_null(bin);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        setenv("JF_LISTEN", listen, 1);
+        setenv("JF_AUDIT_FLUSH_MS", "5000", 1);
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(126);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    mine = test_fmt("http://%s", listen);
+    path = test_fmt("/api/v1/patients/%lld", pid);
+    if (!listening(port)) {
+        kill(child, SIGKILL);
+        fail_msg("the second server did not start on %s", listen);
+    }
+    setenv("JF_TEST_URL", mine, 1);
+    r = http_do("GET", path, doctor, NULL, NULL);
+    setenv("JF_TEST_URL", url, 1);
+    snprintf(rid, sizeof(rid), "%s", http_header(r, "X-Request-Id"));
+    assert_int_equal(kill(child, SIGTERM), 0);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
+        ;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    {
+        char idtxt[32];
+        const char *p[] = {idtxt, rid};
+        snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+        assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action = 'patient.read'"
+                                  " AND target_id = $1 AND request_id = $2",
+                                  2, p),
+                         1);
+    }
+    free(mine);
+    free(path);
+    free(doctor);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -214,6 +351,8 @@ int main(void)
         cmocka_unit_test(bad_query_strings),
         cmocka_unit_test(contract_covers_every_route),
         cmocka_unit_test(survives_database_restart),
+        cmocka_unit_test(read_records_survive_database_restart),
+        cmocka_unit_test(read_records_are_written_at_shutdown),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -431,6 +431,7 @@ static void transfer_then_accept(void **state)
     assert_int_equal(test_jint(r->json, "id"), pid);
     assert_string_equal(test_jstr(r->json, "status"), "moved_out");
     http_free(r);
+    test_audit_settle();
     assert_int_equal(count_p("SELECT count(*) FROM audit_log WHERE target_id = $1::text"
                              " AND action = 'patient.read' AND username = 'yl.doctor'",
                              pid, NULL),
