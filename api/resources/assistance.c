@@ -358,14 +358,17 @@ static const char *body_month(jf_req *req, jf_errors *e, const char *field, bool
     return jf_arena_strdup(&req->arena, out);
 }
 
-/* The same for a query parameter; dflt when absent. */
+/* A month query parameter, "YYYY-MM" (or a date "YYYY-MM-DD", meaning its
+ * month) → "YYYY-MM-01" (arena); dflt when absent. */
 static const char *query_month(jf_req *req, jf_errors *e, const char *name, jf_date dflt)
 {
     const char *s = jf_req_query(req, name);
     jf_date d = dflt;
     char out[11];
 
-    if (s != NULL && jf_assist_month_parse(s, &d) != 0) {
+    if (s != NULL && strlen(s) == 10 && jf_date_parse(s, &d) == 0) {
+        d = jf_assist_month_of(d);
+    } else if (s != NULL && jf_assist_month_parse(s, &d) != 0) {
         jf_errors_add(e, name, "must be a month YYYY-MM");
         return NULL;
     }

@@ -863,6 +863,15 @@ static void totals_by_kind_and_unit(void **state)
     http_free(r);
     free(path);
 
+    /* Dates stand for their months. */
+    path = test_fmt("/api/v1/assistance/totals?unit=%s&from=%s&to=%s", tf, m_day20, m_day5);
+    r = expect(200, official, "GET", path, NULL);
+    assert_string_equal(test_jstr(r->json, "from"), month);
+    assert_string_equal(test_jstr(r->json, "to"), month);
+    assert_true(test_jint(json_object_get(r->json, "total"), "paid_fen") >= 150000 + 20000 + 50000);
+    http_free(r);
+    free(path);
+
     /* The grid: its own patients under itself. */
     path = test_fmt("/api/v1/assistance/totals?unit=%s&from=%s&to=%s", qy_g01, month, month);
     r = expect(200, civil, "GET", path, NULL);
@@ -878,6 +887,7 @@ static void totals_by_kind_and_unit(void **state)
     const char *const bad[][2] = {
         {"/api/v1/assistance/totals?from=2026-13", "from"},
         {"/api/v1/assistance/totals?to=2026-1", "to"},
+        {"/api/v1/assistance/totals?to=2026-02-30", "to"},
         {"/api/v1/assistance/totals?from=2026-05&to=2026-04", "to"},
         {"/api/v1/assistance/totals?unit=abc", "unit"},
         {outside, "unit"},
