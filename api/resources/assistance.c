@@ -44,7 +44,8 @@
     " WHERE id = a.guardian_id), 'note', a.note, 'amount_fen', a.amount_fen, 'period', a.period,"  \
     " 'from_month', to_char(a.from_month, 'YYYY-MM'), 'to_month', to_char(a.to_month,"             \
     " 'YYYY-MM'), 'decided_on', a.decided_on, 'decision_reason', a.decision_reason, 'ended_on',"   \
-    " a.ended_on, 'version', a.version, 'created_at', a.created_at, 'updated_at', a.updated_at,"   \
+    " a.ended_on, 'end_reason', a.end_reason, 'version', a.version, 'created_at', a.created_at, "  \
+    "'updated_at', a.updated_at,"                                                                  \
     " 'payments', coalesce((SELECT json_agg(" PAY_JSON " ORDER BY x.period_month, x.id)"           \
     " FROM assistance_payments x WHERE x.application_id = a.id), '[]'))"
 
@@ -179,7 +180,7 @@ static jf_stmt app_end = {
     "assist_app_end",
     "UPDATE assistance_applications SET state = 'ended', ended_on = $2::date,"
     " to_month = greatest(from_month, least(coalesce(to_month, 'infinity'),"
-    " date_trunc('month', $2::date)::date)), decision_reason = coalesce($3, decision_reason),"
+    " date_trunc('month', $2::date)::date)), end_reason = $3,"
     " version = version + 1, updated_at = now() WHERE id = $1 AND state = 'approved'",
     0,
 };

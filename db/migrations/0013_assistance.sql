@@ -108,6 +108,7 @@ CREATE TABLE assistance_applications (
     decided_by       bigint REFERENCES users(id),
     decision_reason  text CHECK (length(decision_reason) <= 500),
     ended_on         date,
+    end_reason       text CHECK (length(end_reason) <= 500),
     created_by       bigint REFERENCES users(id),
     version          integer NOT NULL DEFAULT 1,
     created_at       timestamptz NOT NULL DEFAULT now(),
@@ -117,7 +118,7 @@ CREATE TABLE assistance_applications (
     CHECK (state <> 'rejected' OR decision_reason IS NOT NULL),
     CHECK (state NOT IN ('approved', 'ended')
            OR (amount_fen IS NOT NULL AND period IS NOT NULL AND from_month IS NOT NULL)),
-    CHECK ((state = 'ended') = (ended_on IS NOT NULL))
+    CHECK ((state = 'ended') = (ended_on IS NOT NULL AND end_reason IS NOT NULL))
 );
 CREATE INDEX assistance_applications_patient ON assistance_applications (patient_id, id);
 CREATE UNIQUE INDEX assistance_applications_one_open ON assistance_applications (patient_id, kind)

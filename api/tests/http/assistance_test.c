@@ -393,6 +393,9 @@ static void application_workflow(void **state)
     if (r->status != 200)
         fail_msg("end: %ld %s", r->status, r->body);
     assert_string_equal(test_jstr(r->json, "state"), "ended");
+    assert_string_equal(test_jstr(r->json, "end_reason"), "家庭收入提高");
+    assert_string_equal(test_jstr(r->json, "decision_reason"), "核定");
+    assert_string_equal(test_jstr(r->json, "to_month"), "2026-06"); /* the month of TODAY */
     http_free(r);
     r = app_step(civil, app, "end", "{\"reason\":\"再次\"}");
     http_assert_problem(r, 409, "state");
