@@ -261,7 +261,8 @@ static jf_stmt app_list = {
 };
 
 /* Totals of the payments for months $2..$3 in unit $1's subtree, by kind
- * and by child unit (a patient held by the unit itself counts under it). */
+ * and by child unit (a patient held by the unit itself counts under it),
+ * and the patients enrolled per kind. */
 #define TOTALS                                                                                     \
     "jsonb_build_object('payments', count(*), 'patients', count(DISTINCT patient_id),"             \
     " 'paid_count', count(*) FILTER (WHERE status = 'paid'), 'paid_fen',"                          \
@@ -283,7 +284,15 @@ static jf_stmt totals = {
     "  jsonb_build_object('kind', kind) || " TOTALS " AS t FROM f GROUP BY kind) k),"
     " 'by_unit', (SELECT coalesce(jsonb_agg(c.t ORDER BY c.unit, c.kind), '[]') FROM (SELECT"
     "  unit, kind, jsonb_build_object('org_unit_id', unit, 'org_unit_name', (SELECT name FROM"
-    "  org_units WHERE id = unit), 'kind', kind) || " TOTALS " AS t FROM f GROUP BY unit, kind) c)"
+    "  org_units WHERE id = unit), 'kind', kind) || " TOTALS " AS t FROM f GROUP BY unit, kind) c),"
+    /* 纳入…患者人数 (seed 000 附件2): patients of the area now with an
+     * approved application covering some of the months. */
+    " 'enrolled_by_kind', (SELECT coalesce(jsonb_agg(jsonb_build_object('kind', e.kind,"
+    "  'patients', e.n) ORDER BY e.kind), '[]') FROM (SELECT a.kind, count(DISTINCT a.patient_id)"
+    "  AS n FROM assistance_applications a JOIN patients p ON p.id = a.patient_id"
+    "  WHERE p.org_path >= u.path AND p.org_path < left(u.path, -1) || '0'"
+    "  AND a.state IN ('approved', 'ended') AND a.from_month <= $3::date"
+    "  AND (a.to_month IS NULL OR a.to_month >= $2::date) GROUP BY a.kind) e)"
     ")::text FROM u",
     0,
 };

@@ -860,6 +860,17 @@ static void totals_by_kind_and_unit(void **state)
         }
     }
     assert_int_equal(seen, 2);
+    int enrolled = 0;
+    json_array_foreach(json_object_get(r->json, "enrolled_by_kind"), i, row)
+    {
+        if (strcmp(test_jstr(row, "kind"), "temporary_assistance") == 0 ||
+            strcmp(test_jstr(row, "kind"), "guardian_reward") == 0)
+            enrolled += test_jint(row, "patients") >= (strcmp(test_jstr(row, "kind"),
+                                                              "guardian_reward") == 0
+                                                           ? 6
+                                                           : 1);
+    }
+    assert_int_equal(enrolled, 2);
     json_t *tot = json_object_get(r->json, "total");
     assert_true(test_jint(tot, "paid_fen") >= 150000 + 20000 + 50000);
     assert_true(json_array_size(json_object_get(r->json, "by_kind")) >= 3);
