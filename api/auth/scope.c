@@ -4,6 +4,11 @@
 #include <string.h>
 
 #define READER (JF_CAP_ORG_READ | JF_CAP_PATIENT_READ)
+/* Assistance (DOMAIN.md "Subsidies and assistance"): civil affairs work the
+ * records; officials and admins read their area's; doctors read their
+ * patients'. Police and grid workers see none (their view has no economic
+ * fields): only whether a guardian agreement exists, in the guardians. */
+#define ASSIST_AREA_READER (JF_CAP_ASSIST_READ | JF_CAP_ASSIST_AREA)
 
 static const struct {
     const char *name;
@@ -12,15 +17,17 @@ static const struct {
     [JF_ROLE_NONE] = {"", 0},
     [JF_ROLE_ADMIN] = {"admin", READER | JF_CAP_USERS_ADMIN | JF_CAP_AUDIT_READ | JF_CAP_WRITE |
                                     JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
-                                    JF_CAP_GUARDIAN_WRITE | JF_CAP_CONFIG_WRITE},
-    [JF_ROLE_OFFICIAL] = {"official", READER | JF_CAP_CLINICAL_READ},
-    [JF_ROLE_DOCTOR] = {"doctor", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER |
-                                      JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE |
-                                      JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
-                                      JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE},
+                                    JF_CAP_GUARDIAN_WRITE | JF_CAP_CONFIG_WRITE |
+                                    ASSIST_AREA_READER},
+    [JF_ROLE_OFFICIAL] = {"official", READER | JF_CAP_CLINICAL_READ | ASSIST_AREA_READER},
+    [JF_ROLE_DOCTOR] = {"doctor",
+                        READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
+                            JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
+                            JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE | JF_CAP_ASSIST_READ},
     [JF_ROLE_POLICE] = {"police",
                         READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT | JF_CAP_INCIDENT_WRITE},
-    [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE},
+    [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE |
+                                                    ASSIST_AREA_READER | JF_CAP_ASSIST_WRITE},
     [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
                                                 JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ |
                                                 JF_CAP_FOLLOWUP_WRITE},

@@ -34,6 +34,9 @@ typedef enum jf_cap {
     JF_CAP_CLINICAL_WRITE = 1u << 10,  /* assessments, admissions, prescriptions */
     JF_CAP_INCIDENT_WRITE = 1u << 11,  /* report an incident (肇事肇祸) */
     JF_CAP_CONFIG_WRITE = 1u << 12,    /* edit tier thresholds and settings */
+    JF_CAP_ASSIST_READ = 1u << 13,     /* a patient's assistance (救助) records */
+    JF_CAP_ASSIST_AREA = 1u << 14,     /* an area's applications, batches and totals */
+    JF_CAP_ASSIST_WRITE = 1u << 15,    /* apply, decide, pay, batch, collect (民政) */
 } jf_cap;
 
 typedef enum jf_access { JF_ACCESS_READ, JF_ACCESS_WRITE } jf_access;

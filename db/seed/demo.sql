@@ -217,3 +217,14 @@ COMMIT;
 --   yl.admin     admin          园林街道
 --   yl.doctor    doctor         园林街道 (园林街道社区卫生服务中心)
 --   svc.police   service        潜江市 (泰丰派出所; client credentials to come)
+
+-- ---------------------------------------------------------------------------
+-- Assistance (救治救助): 泰丰街道 widens 以奖代补 beyond the national target
+-- group, as seed 000 asks (扩大奖补对象范围, 不限于列入公安重点管控和危险性3级及以上
+-- 的患者): patients on the police key-person list and those with a weak or no
+-- guardian also qualify. The standard stays the default, 200 元/月. Kept as
+-- it is when already there (an admin may have changed it).
+-- ---------------------------------------------------------------------------
+INSERT INTO assistance_reward_rules (org_unit_id, min_risk, extra_flags, police_key_person)
+SELECT o.id, 3, '{weak_guardian}', true FROM org_units o WHERE o.code = '429005003'
+ON CONFLICT (org_unit_id) DO NOTHING;

@@ -111,6 +111,30 @@ static void test_role_has(void **state)
     assert_false(jf_role_has(JF_ROLE_DOCTOR, (jf_cap)(U | W)));
 }
 
+/* Assistance (救助): civil affairs work it, officials and admins read an
+ * area's, doctors read a patient's, police and grid workers see none. */
+static void test_assistance_caps(void **state)
+{
+    enum { R = JF_CAP_ASSIST_READ, A = JF_CAP_ASSIST_AREA, W = JF_CAP_ASSIST_WRITE };
+    static const struct {
+        jf_role role;
+        unsigned has, lacks;
+    } rows[] = {
+        {JF_ROLE_CIVIL_AFFAIRS, R | A | W, 0}, {JF_ROLE_OFFICIAL, R | A, W},
+        {JF_ROLE_ADMIN, R | A, W},             {JF_ROLE_DOCTOR, R, A | W},
+        {JF_ROLE_POLICE, 0, R | A | W},        {JF_ROLE_GRID_WORKER, 0, R | A | W},
+        {JF_ROLE_SERVICE, 0, R | A | W},       {JF_ROLE_NONE, 0, R | A | W},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        for (unsigned cap = R; cap <= W; cap <<= 1) {
+            if ((rows[i].has & cap) && !jf_role_has(rows[i].role, (jf_cap)cap))
+                fail_msg("role %s lacks cap %u", jf_role_name(rows[i].role), cap);
+            if ((rows[i].lacks & cap) && jf_role_has(rows[i].role, (jf_cap)cap))
+                fail_msg("role %s holds cap %u", jf_role_name(rows[i].role), cap);
+        }
+}
+
 #define TOWNSHIP "/1/2/"
 #define VILLAGE "/1/2/3/"
 #define GRID "/1/2/3/4/"
@@ -191,6 +215,7 @@ int main(void)
         cmocka_unit_test(test_contains),
         cmocka_unit_test(test_role_parse_name),
         cmocka_unit_test(test_role_has),
+        cmocka_unit_test(test_assistance_caps),
         cmocka_unit_test(test_scope_check),
     };
 
