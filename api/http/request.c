@@ -160,14 +160,99 @@ static int json_depth(const char *s, size_t n)
     return max;
 }
 
-int jf_req_read_json(jf_req *req)
+static bool is_form_type(const char *ct)
+{
+    size_t n = strlen("application/x-www-form-urlencoded");
+
+    if (ct == NULL)
+        return false;
+    while (*ct == ' ')
+        ct++;
+    return strncasecmp(ct, "application/x-www-form-urlencoded", n) == 0 &&
+           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+/* Read the whole body into body (capped at JF_BODY_MAX_BYTES, chunked
+ * bodies included); on failure the problem has been sent. */
+static int read_body(jf_req *req, jf_buf *body)
 {
     const long long cap = req->app->cfg.body_max_bytes;
-    const long long declared = req->ri->content_length;
-    json_error_t jerr;
-    jf_buf body;
     char chunk[4096];
     int rc = 0, n;
+
+    jf_buf_init(body, (size_t)cap);
+    if (req->ri->content_length > cap) {
+        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
+                        "the body is larger than the server accepts", "body", "too large");
+        return JF_ERR_TOO_LARGE;
+    }
+    /* content_length is -1 for chunked bodies: read until mg_read says 0. */
+    while ((n = mg_read(req->conn, chunk, sizeof(chunk))) > 0) {
+        rc = jf_buf_append(body, chunk, (size_t)n);
+        if (rc != 0)
+            break;
+    }
+    if (rc == JF_ERR_TOO_LARGE) {
+        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
+                        "the body is larger than the server accepts", "body", "too large");
+    } else if (rc != 0 || n < 0) {
+        rc = rc ? rc : JF_ERR_IO;
+        jf_resp_problem(req, 400, "malformed-body", "Malformed body", "the body could not be read",
+                        "body", "could not be read");
+    }
+    return rc;
+}
+
+/* "k=v&k2=v2" → req->body as a JSON object of strings, so the same
+ * validation serves both encodings. A repeated or undecodable parameter
+ * is refused (RFC 6749 §3.1: parameters must not repeat). */
+static int form_to_json(jf_req *req, const char *s, size_t len)
+{
+    const char *p = s, *end = s + len;
+
+    req->body = json_object();
+    if (req->body == NULL)
+        return JF_ERR_NOMEM;
+    while (p < end) {
+        const char *amp = memchr(p, '&', (size_t)(end - p)), *stop = amp ? amp : end;
+        const char *eq = memchr(p, '=', (size_t)(stop - p));
+        char *k = url_decode(&req->arena, p, (size_t)((eq ? eq : stop) - p));
+        char *v = eq ? url_decode(&req->arena, eq + 1, (size_t)(stop - eq - 1)) : NULL;
+
+        if (stop > p) {
+            if (k == NULL || v == NULL || *k == '\0' || json_object_get(req->body, k) != NULL) {
+                const char *field = k && *k ? k : "body";
+                jf_resp_problem(req, 400, "malformed-body", "Malformed body",
+                                "a form parameter is empty, undecodable or repeated", field,
+                                "is malformed or repeated");
+                return JF_ERR_INVALID;
+            }
+            json_object_set_new(req->body, k, json_string(v));
+        }
+        p = stop + 1;
+    }
+    return 0;
+}
+
+int jf_req_read_form_or_json(jf_req *req)
+{
+    const char *ct = jf_req_header(req, "Content-Type");
+    jf_buf body;
+    int rc;
+
+    if (!is_form_type(ct))
+        return jf_req_read_json(req);
+    if ((rc = read_body(req, &body)) == 0)
+        rc = form_to_json(req, body.data ? body.data : "", body.len);
+    jf_buf_free(&body);
+    return rc;
+}
+
+int jf_req_read_json(jf_req *req)
+{
+    json_error_t jerr;
+    jf_buf body;
+    int rc;
 
     if (!is_json_type(jf_req_header(req, "Content-Type"))) {
         jf_resp_problem(req, 415, "unsupported-media-type", "Unsupported media type",
@@ -175,29 +260,8 @@ int jf_req_read_json(jf_req *req)
                         "must be application/json");
         return JF_ERR_INVALID;
     }
-    if (declared > cap) {
-        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
-                        "the body is larger than the server accepts", "body", "too large");
-        return JF_ERR_TOO_LARGE;
-    }
-    /* content_length is -1 for chunked bodies: read until mg_read says 0. */
-    jf_buf_init(&body, (size_t)cap);
-    while ((n = mg_read(req->conn, chunk, sizeof(chunk))) > 0) {
-        rc = jf_buf_append(&body, chunk, (size_t)n);
-        if (rc != 0)
-            break;
-    }
-    if (rc == JF_ERR_TOO_LARGE) {
-        jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
-                        "the body is larger than the server accepts", "body", "too large");
+    if ((rc = read_body(req, &body)) != 0)
         goto out;
-    }
-    if (rc != 0 || n < 0) {
-        rc = rc ? rc : JF_ERR_IO;
-        jf_resp_problem(req, 400, "malformed-body", "Malformed body", "the body could not be read",
-                        "body", "could not be read");
-        goto out;
-    }
     if (json_depth(body.data ? body.data : "", body.len) > JSON_MAX_DEPTH) {
         jf_resp_problem(req, 400, "malformed-json", "Malformed JSON",
                         "the body is nested more than 64 levels deep", "body",

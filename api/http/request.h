@@ -71,6 +71,10 @@ const char *jf_req_remote(const jf_req *req);
  * 415 not application/json, 400 malformed or not an object) has been sent
  * and a negative jf_err is returned: the handler just returns. */
 int jf_req_read_json(jf_req *req);
+/* The same, but an application/x-www-form-urlencoded body is also taken
+ * (as OAuth 2.0 clients send it), each parameter becoming a string member
+ * of req->body; a repeated or undecodable parameter is 400 naming it. */
+int jf_req_read_form_or_json(jf_req *req);
 
 /* Internal to the server: parse the query string into the context.
  * Returns 0, or JF_ERR_TOO_LARGE / JF_ERR_INVALID with the problem sent. */

@@ -441,7 +441,8 @@ out:
     return rc;
 }
 
-/* POST /auth/token {grant_type: client_credentials, client_id, client_secret}
+/* POST /auth/token {grant_type: client_credentials, client_id, client_secret},
+ * as JSON or as an OAuth 2.0 form (RFC 6749 §4.4)
  * → an access token for the client's service user (no refresh token: the
  * system asks again). Failures back off per client id, as logins do. */
 static int token(jf_req *req)
@@ -459,7 +460,7 @@ static int token(jf_req *req)
     int rc;
 
     jf_buf_init(&out, 8 * 1024);
-    if ((rc = jf_req_read_json(req)) != 0)
+    if ((rc = jf_req_read_form_or_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
     grant = jf_body_str(req, &e, "grant_type", true, 1, 32);

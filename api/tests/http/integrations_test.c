@@ -550,10 +550,34 @@ static void token_exchange_and_its_attacks(void **state)
                 "{\"grant_type\":\"client_credentials\",\"client_id\":\"a\"}", NULL);
     http_assert_problem(r, 400, "client_secret");
     http_free(r);
-    r = http_raw("POST", "/api/v1/auth/token", NULL, "application/x-www-form-urlencoded",
-                 "grant_type=client_credentials", 29, 0);
+    r = http_raw("POST", "/api/v1/auth/token", NULL, "text/plain", "grant_type=x", 12, 0);
     assert_int_equal(r->status, 415);
     http_free(r);
+    /* The OAuth 2.0 form encoding (RFC 6749 §4.4), with its own bad inputs. */
+    {
+        const char *bad[][2] = {
+            {"grant_type=client_credentials", "client_id"},
+            {"grant_type=password&client_id=a&client_secret=b", "grant_type"},
+            {"grant_type=client_credentials&grant_type=client_credentials", "grant_type"},
+            {"grant_type=client_credentials&client_id=%zz&client_secret=b", "client_id"},
+            {"grant_type=client_credentials&client_id=a&client_secret=b&scope=x", "scope"},
+        };
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+            r = http_raw("POST", "/api/v1/auth/token", NULL, "application/x-www-form-urlencoded",
+                         bad[i][0], strlen(bad[i][0]), 0);
+            http_assert_problem(r, 400, bad[i][1]);
+            http_free(r);
+        }
+        char *form = test_fmt("grant_type=client_credentials&client_id=%s&client_secret=%s",
+                              c.client_id, c.secret);
+        r = http_raw("POST", "/api/v1/auth/token", NULL,
+                     "application/x-www-form-urlencoded; charset=utf-8", form, strlen(form), 0);
+        assert_int_equal(r->status, 200);
+        assert_string_equal(http_str(r, "token_type"), "Bearer");
+        assert_non_null(http_str(r, "access_token"));
+        http_free(r);
+        free(form);
+    }
 
     /* Disabled: no token, and tokens already issued stop working. */
     t = token_of(&c);
