@@ -301,3 +301,165 @@ LANGUAGE sql STABLE AS $$
             UNION ALL
             SELECT * FROM stat_state_counts(p_path, p_today, p_now)) x
 $$;
+
+-- Campaigns (专项行动, seed 003) and their task breakdown (任务分解表): each
+-- task has a lead agency (牵头单位) and responsible agencies (责任单位);
+-- progress (工作开展情况) is reported monthly by report_day (seed 003: the
+-- 25th), from first_report_month until the campaign ends. A month without
+-- an entry by its due day is overdue; an entry after it is late. The
+-- hand-entered fields of the campaign's 统计报表 are kept per campaign.
+CREATE TABLE campaigns (
+    id                  bigserial PRIMARY KEY,
+    org_unit_id         bigint NOT NULL REFERENCES org_units(id),
+    org_path            text COLLATE "C" NOT NULL,
+    name                text NOT NULL CHECK (length(name) BETWEEN 1 AND 100),
+    starts_on           date NOT NULL,
+    ends_on             date NOT NULL CHECK (ends_on >= starts_on),
+    report_day          integer NOT NULL DEFAULT 25 CHECK (report_day BETWEEN 1 AND 28),
+    first_report_month  date NOT NULL CHECK (extract(day FROM first_report_month) = 1),
+    report_fields       jsonb NOT NULL DEFAULT '{}',   -- 统计报表: the fields entered by hand
+    created_by          bigint REFERENCES users(id),
+    version             integer NOT NULL DEFAULT 1,
+    created_at          timestamptz NOT NULL DEFAULT now(),
+    updated_at          timestamptz NOT NULL DEFAULT now(),
+    CHECK (first_report_month <= ends_on)
+);
+CREATE INDEX campaigns_scope ON campaigns (org_path, id);
+
+CREATE TABLE campaign_tasks (
+    id              bigserial PRIMARY KEY,
+    campaign_id     bigint NOT NULL REFERENCES campaigns(id),
+    seq             integer NOT NULL CHECK (seq BETWEEN 1 AND 999),        -- 序号
+    action          text NOT NULL CHECK (length(action) BETWEEN 1 AND 100),  -- 行动名称
+    description     text NOT NULL CHECK (length(description) BETWEEN 1 AND 2000),  -- 工作任务
+    upstream_lead   text CHECK (length(upstream_lead) <= 100),             -- 上级牵头单位
+    lead_agency_id  bigint NOT NULL REFERENCES agencies(id),
+    created_at      timestamptz NOT NULL DEFAULT now(),
+    UNIQUE (campaign_id, seq)
+);
+
+CREATE TABLE campaign_task_agencies (
+    task_id    bigint NOT NULL REFERENCES campaign_tasks(id),
+    agency_id  bigint NOT NULL REFERENCES agencies(id),
+    PRIMARY KEY (task_id, agency_id)
+);
+
+-- Append-only: a correction is a new entry; the latest of a month counts.
+CREATE TABLE campaign_progress (
+    id            bigserial PRIMARY KEY,
+    task_id       bigint NOT NULL REFERENCES campaign_tasks(id),
+    period_month  date NOT NULL CHECK (extract(day FROM period_month) = 1),
+    agency_id     bigint REFERENCES agencies(id),
+    content       text NOT NULL CHECK (length(content) BETWEEN 1 AND 2000),
+    reported_on   date NOT NULL,
+    reported_by   bigint REFERENCES users(id),
+    created_at    timestamptz NOT NULL DEFAULT now()
+);
+CREATE INDEX campaign_progress_task ON campaign_progress (task_id, period_month, id);
+
+-- The due day of month m of campaign c: report_day of that month.
+CREATE FUNCTION campaign_due_on(c campaigns, m date) RETURNS date
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT make_date(extract(year FROM m)::int, extract(month FROM m)::int, c.report_day)
+$$;
+
+-- Every month of every task of campaign p_id due by p_today (or due later
+-- this month): its due day, the first entry's date, and the state:
+-- submitted (on time), late (after the due day), overdue (none, and the
+-- due day has passed) or pending (none yet, not due yet).
+CREATE FUNCTION campaign_task_months(p_id bigint, p_today date)
+RETURNS TABLE (task_id bigint, period_month date, due_on date, first_on date,
+               entries bigint, state text)
+LANGUAGE sql STABLE AS $$
+    SELECT t.id, m.m::date, campaign_due_on(c, m.m::date), e.first_on, coalesce(e.n, 0),
+           CASE WHEN e.first_on IS NULL AND p_today > campaign_due_on(c, m.m::date) THEN 'overdue'
+                WHEN e.first_on IS NULL THEN 'pending'
+                WHEN e.first_on > campaign_due_on(c, m.m::date) THEN 'late'
+                ELSE 'submitted' END
+      FROM campaigns c
+      JOIN campaign_tasks t ON t.campaign_id = c.id
+     CROSS JOIN LATERAL generate_series(c.first_report_month,
+                                        least(date_trunc('month', c.ends_on),
+                                              date_trunc('month', p_today)),
+                                        interval '1 month') m(m)
+      LEFT JOIN LATERAL (SELECT min(p.reported_on) AS first_on, count(*) AS n
+                           FROM campaign_progress p
+                          WHERE p.task_id = t.id AND p.period_month = m.m::date) e ON true
+     WHERE c.id = p_id
+$$;
+
+-- A campaign with its tasks and, per task, the state of each month's
+-- report as of p_today.
+CREATE FUNCTION campaign_json(p_id bigint, p_today date) RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH m AS (SELECT * FROM campaign_task_months(p_id, p_today))
+    SELECT jsonb_build_object('id', c.id, 'org_unit_id', c.org_unit_id, 'name', c.name,
+        'starts_on', c.starts_on, 'ends_on', c.ends_on, 'report_day', c.report_day,
+        'first_report_month', to_char(c.first_report_month, 'YYYY-MM'),
+        'version', c.version, 'created_at', c.created_at, 'updated_at', c.updated_at,
+        'overdue', (SELECT count(*) FROM m WHERE m.state = 'overdue'),
+        'tasks', coalesce((SELECT jsonb_agg(jsonb_build_object('id', t.id, 'seq', t.seq,
+            'action', t.action, 'description', t.description, 'upstream_lead', t.upstream_lead,
+            'lead_agency', jsonb_build_object('id', a.id, 'name', a.name),
+            'responsible_agencies', coalesce((SELECT jsonb_agg(jsonb_build_object('id', b.id,
+                'name', b.name) ORDER BY b.id) FROM campaign_task_agencies x
+                JOIN agencies b ON b.id = x.agency_id WHERE x.task_id = t.id), '[]'::jsonb),
+            'overdue', EXISTS (SELECT 1 FROM m WHERE m.task_id = t.id AND m.state = 'overdue'),
+            'months', coalesce((SELECT jsonb_agg(jsonb_build_object(
+                'month', to_char(m.period_month, 'YYYY-MM'), 'due_on', m.due_on,
+                'state', m.state, 'first_reported_on', m.first_on, 'entries', m.entries)
+                ORDER BY m.period_month) FROM m WHERE m.task_id = t.id), '[]'::jsonb))
+            ORDER BY t.seq)
+            FROM campaign_tasks t JOIN agencies a ON a.id = t.lead_agency_id
+           WHERE t.campaign_id = c.id), '[]'::jsonb))
+      FROM campaigns c WHERE c.id = p_id
+$$;
+
+-- The fields of the campaign report (seed 000 附件2, 统计报表) that the
+-- records give, over the subtree at p_path for the period [p_from, p_to]
+-- seen on p_today (E = least(p_to, p_today)); keys as in
+-- api/resources/campaign_report.c, whose table also holds the fields
+-- entered by hand.
+CREATE FUNCTION campaign_report_values(p_path text, p_from date, p_to date, p_today date)
+RETURNS jsonb
+LANGUAGE sql STABLE AS $$
+    WITH b AS (SELECT least(p_to, p_today) AS e),
+    f AS (SELECT * FROM stat_patient_facts(p_path, p_from, p_to, p_today)),
+    p AS (SELECT p.*, b.e FROM patients p JOIN f ON f.patient_id = p.id, b),
+    i AS (SELECT x.* FROM incidents x JOIN patients q ON q.id = x.patient_id, b
+           WHERE starts_with(q.org_path, p_path) AND x.occurred_on BETWEEN p_from AND b.e),
+    fu AS (SELECT x.* FROM follow_ups x JOIN patients q ON q.id = x.patient_id, b
+            WHERE starts_with(q.org_path, p_path) AND x.visit_date BETWEEN p_from AND b.e)
+    SELECT jsonb_build_object(
+        'followup_staff', (SELECT count(DISTINCT user_id) FROM fu),
+        'followup_patients', (SELECT count(DISTINCT patient_id) FROM fu WHERE reached),
+        'patients_total', (SELECT count(*) FROM f),
+        'risk_0', (SELECT count(*) FROM p WHERE risk_level = 0),
+        'risk_1_2', (SELECT count(*) FROM p WHERE risk_level BETWEEN 1 AND 2),
+        'risk_3_5_new', (SELECT count(*) FROM p WHERE risk_level >= 3
+            AND NOT EXISTS (SELECT 1 FROM risk_assessments r WHERE r.patient_id = p.id
+                             AND r.level >= 3 AND r.assessed_on < p_from)),
+        'risk_3_5_prior', (SELECT count(*) FROM p WHERE risk_level >= 3
+            AND EXISTS (SELECT 1 FROM risk_assessments r WHERE r.patient_id = p.id
+                         AND r.level >= 3 AND r.assessed_on < p_from)),
+        'hospitalised', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM hospitalisations h
+            WHERE h.patient_id = p.id AND h.admitted_on <= p.e
+              AND (h.discharged_on IS NULL OR h.discharged_on >= p_from))),
+        'home_treatment', (SELECT count(*) FROM f WHERE at_home),
+        'long_acting', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r
+            WHERE r.patient_id = p.id AND r.long_acting AND r.started_on <= p.e
+              AND (r.ended_on IS NULL OR r.ended_on > p.e))),
+        'oral', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r
+            WHERE r.patient_id = p.id AND NOT r.long_acting AND r.started_on <= p.e
+              AND (r.ended_on IS NULL OR r.ended_on > p.e))),
+        'migrant_patients', (SELECT count(*) FROM p WHERE migrant),
+        'vagrant_patients', (SELECT count(*) FROM p WHERE vagrant),
+        'incident_prone', (SELECT count(*) FROM p WHERE risk_level >= 3
+            OR key_flags ? 'incident_history'),
+        'police_key', (SELECT count(*) FROM p WHERE police_key_person),
+        'incident_patients', (SELECT count(DISTINCT patient_id) FROM i),
+        'incidents', (SELECT count(*) FROM i),
+        'incident_injured', (SELECT coalesce(sum(injured), 0) FROM i),
+        'incident_dead', (SELECT coalesce(sum(dead), 0) FROM i),
+        'dibao_patients', (SELECT count(*) FROM p WHERE dibao))
+$$;

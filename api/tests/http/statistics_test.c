@@ -689,6 +689,427 @@ static void population(void **state)
     free(path);
 }
 
+
+/* ---- campaigns and tasks (专项行动, 任务分解表) ----------------------- */
+
+static http_res *post_as(const char *token, const char *date, const char *path, const char *body)
+{
+    return test_call(date, "POST", path, token, body);
+}
+
+static const json_t *task_month(const http_res *r, long long seq, const char *month)
+{
+    json_t *tasks = json_object_get(r->json, "tasks"), *t, *m;
+    size_t i, j;
+
+    json_array_foreach(tasks, i, t)
+    {
+        if (test_jint(t, "seq") != seq)
+            continue;
+        json_array_foreach(json_object_get(t, "months"), j, m)
+        {
+            if (strcmp(test_jstr(m, "month"), month) == 0)
+                return m;
+        }
+    }
+    fail_msg("no month %s of task %lld", month, seq);
+    return NULL;
+}
+
+static void campaigns(void **state)
+{
+    char *tf_admin = http_login("tf.admin", NULL);
+    char *clinic = test_agency_id("泰丰街道社区卫生服务中心");
+    char *health = test_agency_id("泰丰街道卫健办");
+    char *station = test_agency_id("泰丰派出所");
+    char *yl_clinic = test_agency_id("园林街道社区卫生服务中心");
+    http_res *r;
+    long long cid, tid;
+    char *path, *tasks, *progress, *body;
+
+    (void)state;
+    r = post_as(tf_admin, "2025-11-20", "/api/v1/campaigns",
+                "{\"name\":\"重精患者管理救助专项行动\",\"starts_on\":\"2025-11-01\","
+                "\"ends_on\":\"2026-12-31\",\"report_day\":25,\"first_report_month\":\"2025-12\"}");
+    if (r->status != 201)
+        fail_msg("create campaign: %ld %s", r->status, r->body);
+    cid = test_jint(r->json, "id");
+    assert_non_null(http_header(r, "Location"));
+    assert_int_equal(test_jint(r->json, "report_day"), 25);
+    http_free(r);
+    path = test_fmt("/api/v1/campaigns/%lld", cid);
+    tasks = test_fmt("/api/v1/campaigns/%lld/tasks", cid);
+
+    /* Only admins set campaigns up. */
+    r = post_as(official, NULL, "/api/v1/campaigns",
+                "{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    /* Bad campaigns: 400 naming the field, nothing written. */
+    static const struct {
+        const char *body, *field;
+    } bad_c[] = {
+        {"{\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\"}", "name"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-31\",\"ends_on\":\"2026-12-31\"}", "starts_on"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2025-10-31\"}", "ends_on"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"report_day\":31}",
+         "report_day"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"first_report_month\":\"2027-01\"}",
+         "first_report_month"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"first_report_month\":\"2026-13\"}",
+         "first_report_month"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\",\"x\":1}", "x"},
+    };
+    long before = db_count("SELECT count(*) FROM campaigns", 0, NULL);
+    for (size_t i = 0; i < sizeof(bad_c) / sizeof(bad_c[0]); i++) {
+        r = post_as(tf_admin, NULL, "/api/v1/campaigns", bad_c[i].body);
+        http_assert_problem(r, 400, bad_c[i].field);
+        http_free(r);
+    }
+    r = post_as(yl_admin, NULL, "/api/v1/campaigns",
+                test_fmt("{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":"
+                         "\"2026-12-31\",\"org_unit_id\":%s}",
+                         tf_unit));
+    http_assert_problem(r, 400, "org_unit_id");
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM campaigns", 0, NULL), before);
+
+    /* Task 1: led by the clinic, with the health office and the police station. */
+    body = test_fmt("{\"seq\":1,\"action\":\"集中摸排起底行动\",\"description\":"
+                    "\"开展三网数据核查比对，全面摸清底数\",\"upstream_lead\":\"市卫健局\","
+                    "\"lead_agency_id\":%s,\"responsible_agency_ids\":[%s,%s,%s]}",
+                    clinic, health, station, health);
+    r = post_as(tf_admin, "2025-11-20", tasks, body);
+    if (r->status != 201)
+        fail_msg("add task: %ld %s", r->status, r->body);
+    tid = test_jint(json_array_get(json_object_get(r->json, "tasks"), 0), "id");
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(json_object_get(r->json, "tasks"), 0),
+                                        "responsible_agencies")),
+        2);
+    http_free(r);
+    /* The same number again: 409; bad tasks: 400. */
+    r = post_as(tf_admin, NULL, tasks, body);
+    assert_int_equal(r->status, 409);
+    http_free(r);
+    free(body);
+    const char *bad_t[][2] = {
+        {"\"seq\":2,\"description\":\"d\"", "action"},
+        {"\"seq\":0,\"action\":\"a\",\"description\":\"d\"", "seq"},
+        {"\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"responsible_agency_ids\":\"all\"",
+         "responsible_agency_ids"},
+        {"\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"responsible_agency_ids\":[999999]",
+         "responsible_agency_ids"},
+    };
+    long ntasks = db_count("SELECT count(*) FROM campaign_tasks", 0, NULL);
+    for (size_t i = 0; i < sizeof(bad_t) / sizeof(bad_t[0]); i++) {
+        body = test_fmt("{\"lead_agency_id\":%s,%s}", clinic, bad_t[i][0]);
+        r = post_as(tf_admin, NULL, tasks, body);
+        http_assert_problem(r, 400, bad_t[i][1]);
+        http_free(r);
+        free(body);
+    }
+    /* A lead agency of another township does not serve this campaign. */
+    body = test_fmt("{\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"lead_agency_id\":%s}",
+                    yl_clinic);
+    r = post_as(tf_admin, NULL, tasks, body);
+    http_assert_problem(r, 400, "lead_agency_id");
+    http_free(r);
+    free(body);
+    assert_int_equal(db_count("SELECT count(*) FROM campaign_tasks", 0, NULL), ntasks);
+
+    /* Progress, due by the 25th of each month from December 2025. */
+    progress = test_fmt("/api/v1/campaigns/%lld/tasks/%lld/progress", cid, tid);
+    r = post_as(official, "2025-12-20", progress,
+                "{\"month\":\"2025-12\",\"content\":\"完成三网比对，新发现疑似患者2人\"}");
+    if (r->status != 201)
+        fail_msg("progress: %ld %s", r->status, r->body);
+    http_free(r);
+    r = post_as(doctor, "2026-01-27", progress,
+                "{\"month\":\"2026-01\",\"content\":\"全员评估完成\"}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    /* Not the task's agency: 403; another township: 404; bad bodies: 400. */
+    long entries = db_count("SELECT count(*) FROM campaign_progress", 0, NULL);
+    r = post_as(civil, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = post_as(grid1, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    char *yl_doctor = http_login("yl.doctor", NULL);
+    r = post_as(yl_doctor, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    static const struct {
+        const char *body, *field;
+    } bad_p[] = {
+        {"{\"month\":\"2026-02\"}", "content"},
+        {"{\"month\":\"2026-02\",\"content\":\"\"}", "content"},
+        {"{\"month\":\"2026-3\",\"content\":\"x\"}", "month"},
+        {"{\"month\":\"2026-04\",\"content\":\"x\"}", "month"},  /* after this month */
+        {"{\"month\":\"2025-11\",\"content\":\"x\"}", "month"},  /* before the first */
+        {"{\"month\":\"2027-01\",\"content\":\"x\"}", "month"},  /* after the end */
+        {"{\"month\":\"2026-02\",\"content\":\"x\",\"by\":1}", "by"},
+    };
+    for (size_t i = 0; i < sizeof(bad_p) / sizeof(bad_p[0]); i++) {
+        r = post_as(police, "2026-03-10", progress, bad_p[i].body);
+        http_assert_problem(r, 400, bad_p[i].field);
+        http_free(r);
+    }
+    assert_int_equal(db_count("SELECT count(*) FROM campaign_progress", 0, NULL), entries);
+
+    /* On 10 March: December on time, January late, February overdue,
+     * March not due yet. */
+    r = test_call("2026-03-10", "GET", path, grid1, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(test_jstr(task_month(r, 1, "2025-12"), "state"), "submitted");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-01"), "state"), "late");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "state"), "overdue");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-03"), "state"), "pending");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "due_on"), "2026-02-25");
+    assert_int_equal(test_jint(r->json, "overdue"), 1);
+    http_free(r);
+    /* The police station reports February late; on 26 March March is overdue. */
+    r = post_as(police, "2026-03-10", progress, "{\"month\":\"2026-02\",\"content\":\"补报\"}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    r = test_call("2026-03-26", "GET", path, official, NULL);
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "state"), "late");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-03"), "state"), "overdue");
+    assert_int_equal(test_jint(r->json, "overdue"), 1);
+    http_free(r);
+    /* Entries, newest month first. */
+    r = test_call(NULL, "GET", progress, official, NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0), "month"),
+                        "2026-02");
+    http_free(r);
+    /* Lists and reads: in the area or above it; another township 404. */
+    r = test_call(NULL, "GET", "/api/v1/campaigns", official, NULL);
+    assert_int_equal(r->status, 200);
+    assert_true(json_array_size(json_object_get(r->json, "items")) >= 1);
+    http_free(r);
+    r = test_call(NULL, "GET", path, yl_admin, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = test_call(NULL, "GET", "/api/v1/campaigns/999999999", official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    /* Its report: not for grid workers. */
+    char *report = test_fmt("/api/v1/campaigns/%lld/report", cid);
+    r = test_call(NULL, "GET", report, grid1, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = test_call(NULL, "GET", report, police, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(report);
+    char *other = test_fmt("/api/v1/campaigns/%lld/tasks/999999999/progress", cid);
+    r = test_call(NULL, "GET", other, official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    free(other);
+    free(yl_doctor);
+    free(progress);
+    free(tasks);
+    free(path);
+    free(clinic);
+    free(health);
+    free(station);
+    free(yl_clinic);
+    free(tf_admin);
+}
+
+/* ---- the campaign report (统计报表, seed 000 附件2) ---------------------- */
+
+/* Run cmd and return its standard output (malloc'd, at most 1 MiB). */
+static char *capture(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    size_t cap = 1u << 20, n = 0;
+    char *out = malloc(cap + 1);
+
+    assert_non_null(f);
+    assert_non_null(out);
+    n = fread(out, 1, cap, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    return out;
+}
+
+/* The <c> element of cell ref in a worksheet's XML holds <v>value</v>. */
+static void assert_cell(const char *sheet, const char *ref, const char *value)
+{
+    char *open = test_fmt("<c r=\"%s\"", ref), *want = test_fmt("<v>%s</v>", value);
+    const char *c = strstr(sheet, open), *end;
+
+    if (c == NULL)
+        fail_msg("no cell %s", ref);
+    end = strstr(c, "</c>");
+    if (end == NULL || strstr(c, want) == NULL || strstr(c, want) > end)
+        fail_msg("cell %s does not hold %s", ref, value);
+    free(open);
+    free(want);
+}
+
+static void campaign_report(void **state)
+{
+    http_res *r;
+    char *body, *path, *fields, *url;
+    long long cid;
+
+    (void)state;
+    body = test_fmt("{\"name\":\"边界街道专项行动\",\"org_unit_id\":%s,\"starts_on\":\"2025-01-01\","
+                    "\"ends_on\":\"2025-12-31\"}",
+                    edge_unit);
+    r = test_call("2026-02-01", "POST", "/api/v1/campaigns", admin, body);
+    assert_int_equal(r->status, 201);
+    cid = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    path = test_fmt("/api/v1/campaigns/%lld/report", cid);
+    fields = test_fmt("/api/v1/campaigns/%lld/report-fields", cid);
+
+    /* The fields entered by hand. */
+    r = http_do("PUT", fields, admin, "{\"screening_staff\":12,\"annual_budget\":3.5}", NULL);
+    if (r->status != 200)
+        fail_msg("report fields: %ld %s", r->status, r->body);
+    http_free(r);
+    static const struct {
+        const char *body, *field;
+    } bad[] = {
+        {"{\"patients_total\":3}", "patients_total"},
+        {"{\"nope\":1}", "nope"},
+        {"{\"screening_staff\":-1}", "screening_staff"},
+        {"{\"screening_staff\":\"many\"}", "screening_staff"},
+        {"{}", "body"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = http_do("PUT", fields, admin, bad[i].body, NULL);
+        http_assert_problem(r, 400, bad[i].field);
+        http_free(r);
+    }
+    r = http_do("PUT", fields, county_doctor, "{\"screening_staff\":1}", NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("PUT", fields, official, "{\"screening_staff\":1}", NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    char *id = test_fmt("%lld", cid);
+    const char *p[] = {id};
+    char *saved = db_scalar("SELECT report_fields->>'screening_staff' FROM campaigns WHERE id = $1",
+                            1, p);
+    assert_string_equal(saved, "12");
+    free(saved);
+
+    /* JSON: computed fields from the edge cases of 2025, hand-entered ones as stored. */
+    r = test_call("2026-02-01", "GET", path, admin, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *fl = json_object_get(r->json, "fields"), *f;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(fl, i, f)
+    {
+        const char *k = test_jstr(f, "key");
+        json_t *v = json_object_get(f, "value");
+        if (strcmp(k, "patients_total") == 0) {
+            assert_int_equal(json_integer_value(v), 5);
+            assert_string_equal(test_jstr(f, "source"), "derived");
+            seen++;
+        } else if (strcmp(k, "followup_patients") == 0) {
+            assert_int_equal(json_integer_value(v), 5);
+            seen++;
+        } else if (strcmp(k, "followup_staff") == 0) {
+            assert_int_equal(json_integer_value(v), 1);
+            seen++;
+        } else if (strcmp(k, "incidents") == 0) {
+            assert_int_equal(json_integer_value(v), 0);
+            seen++;
+        } else if (strcmp(k, "screening_staff") == 0) {
+            assert_int_equal(json_integer_value(v), 12);
+            assert_string_equal(test_jstr(f, "source"), "manual");
+            seen++;
+        } else if (strcmp(k, "annual_budget") == 0) {
+            assert_true(json_number_value(v) == 3.5);
+            seen++;
+        } else if (strcmp(k, "special_team") == 0) {
+            assert_true(json_is_null(v));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 7);
+    http_free(r);
+
+    /* CSV. */
+    url = test_fmt("%s?format=csv", path);
+    r = test_call("2026-02-01", "GET", url, admin, NULL);
+    assert_int_equal(r->status, 200);
+    assert_memory_equal(r->body, "\xEF\xBB\xBF", 3);
+    assert_non_null(strstr(r->body, "\"患者总数(≤系统中在册患者总数)\",\"\",5,系统生成"));
+    assert_non_null(strstr(r->body, "\"参加筛查工作人员数\",\"\",12,手工填报"));
+    assert_non_null(strstr(r->body, "\"全年计划投入工作经费数(万元)\",\"\",3.5,手工填报"));
+    http_free(r);
+    free(url);
+
+    /* xlsx: open what was written and read the cells. */
+    url = test_fmt("%s?format=xlsx", path);
+    r = test_call("2026-02-01", "GET", url, admin, NULL);
+    assert_int_equal(r->status, 200);
+    const char *cl = http_header(r, "Content-Length");
+    assert_non_null(cl);
+    size_t len = (size_t)strtoul(cl, NULL, 10);
+    assert_true(len > 1000);
+    char file[] = "/tmp/jf-stat-report-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, r->body, len), (ssize_t)len);
+    close(fd);
+    http_free(r);
+    char *cmd = test_fmt("unzip -p '%s' xl/sharedStrings.xml", file);
+    char *strings = capture(cmd);
+    free(cmd);
+    cmd = test_fmt("unzip -p '%s' xl/worksheets/sheet1.xml", file);
+    char *sheet = capture(cmd);
+    free(cmd);
+    unlink(file);
+    assert_non_null(strstr(strings, "患者总数(≤系统中在册患者总数)"));
+    assert_non_null(strstr(strings, "一、筛查情况(政法)"));
+    assert_non_null(strstr(strings, "九、工作经费情况(卫生健康)"));
+    assert_non_null(strstr(strings, "报表填报单位：边界测试街道"));
+    /* Left block from row 4: 参加筛查工作人员数 in D4, 患者总数 in D10;
+     * right block: 全年计划投入工作经费数 in H30. */
+    assert_cell(sheet, "D4", "12");
+    assert_cell(sheet, "D10", "5");
+    assert_cell(sheet, "H30", "3.5");
+    assert_non_null(strstr(sheet, "<mergeCell ref=\"A4:A7\"/>"));
+    free(strings);
+    free(sheet);
+    free(url);
+
+    /* Bad format; grid workers do not see it; another township 404. */
+    url = test_fmt("%s?format=pdf", path);
+    r = test_call(NULL, "GET", url, admin, NULL);
+    http_assert_problem(r, 400, "format");
+    http_free(r);
+    free(url);
+    url = test_fmt("%s?from=2025-13-01", path);
+    r = test_call(NULL, "GET", url, admin, NULL);
+    http_assert_problem(r, 400, "from");
+    http_free(r);
+    free(url);
+    r = test_call(NULL, "GET", path, official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    free(id);
+    free(fields);
+    free(path);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -699,6 +1120,8 @@ int main(void)
         cmocka_unit_test(roles_and_scope),
         cmocka_unit_test(bad_queries),
         cmocka_unit_test(population),
+        cmocka_unit_test(campaigns),
+        cmocka_unit_test(campaign_report),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
