@@ -1,8 +1,10 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
  * delivery from the outbox (deliver.h) and the escalation and overdue
  * sweeps (sweep.h), and the refresh of the statistics cache every
- * JF_STATS_REFRESH_S (not in --once). Any number of workers may run on one
- * database.
+ * JF_STATS_REFRESH_S (0: never; the cache is always as of the database's
+ * now(), whatever --now says). Any number of workers may run on one
+ * database; a refresh holds its worker for its duration, so at scale set
+ * JF_STATS_REFRESH_S=0 on all workers but one.
  *   jingfang-worker               loop until SIGTERM/SIGINT (the batch in
  *                                 hand is finished first), exit 0
  *   jingfang-worker --once        one pass of everything, then exit: 0 when
@@ -82,8 +84,9 @@ static int now_plausible(const char *s)
 }
 
 /* One pass on one connection: the sweeps when sweep is set, then delivery
- * batches until nothing is due. *more is set when the batch limit stopped
- * it with rows still due. */
+ * batches until nothing is due, then the refresh of the statistics cache
+ * when stats is set. *more is set when the batch limit stopped it with rows
+ * still due. */
 static int worker_pass(struct worker *w, int sweep, int stats, int *more)
 {
     jf_deliver_opts o = {w->cfg.id_enc_key, w->cfg.webhook_max_attempts, w->cfg.webhook_timeout_ms,
@@ -101,10 +104,6 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
     /* The sweeps first, so that what they raise is delivered in this pass. */
     if (sweep)
         rc = jf_sweep_run(conn, w->now, &counts);
-    /* The statistics cache last: a refresh of a large register takes a
-     * while, and a failure of it holds up nothing else. */
-    if (rc == 0 && stats)
-        jf_sweep_stats(conn);
     while (rc == 0 && !stop_requested(w, 0)) {
         rc = jf_deliver_batch(conn, w->curl, &o, &w->deliveries);
         if (rc != 0 || w->deliveries.claimed < JF_DELIVER_BATCH)
@@ -113,6 +112,14 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
             *more = 1;
             break;
         }
+    }
+    /* The statistics cache last: a refresh of a large register takes a
+     * while (about a minute at a million patients), and what was due for
+     * delivery has gone out before it. */
+    if (stats && !stop_requested(w, 0)) {
+        int src = jf_sweep_stats(conn);
+        if (rc == 0)
+            rc = src;
     }
 out:
     if (conn != NULL)
@@ -125,7 +132,7 @@ static int run_once(struct worker *w)
     int rc, more = 0, first = 1;
 
     do {
-        rc = worker_pass(w, first, 0, &more);
+        rc = worker_pass(w, first, first && w->cfg.stats_refresh_s > 0, &more);
         first = 0;
     } while (rc == 0 && more && !stop_requested(w, 0));
     jf_log_info("done", "delivered %ld, retrying %ld, dead %ld, lost %ld%s",

@@ -332,6 +332,17 @@ static void cache_matches_brute_force(void **state)
     assert_int_equal(test_jint(json_object_get(r->json, "totals"), "registered"), before - 1);
     check_dashboard(r, gen_unit, from, to, today);
     http_free(r);
+    /* jingfang-worker --once refreshes the cache too. */
+    char *before_refresh = db_scalar("SELECT refreshed_at::text FROM stat_refresh_log", 0, NULL);
+    const char *worker = getenv("JF_TEST_WORKER_BIN");
+    assert_non_null(worker);
+    char *cmd = test_fmt("'%s' --once >/dev/null 2>&1", worker);
+    run(cmd);
+    free(cmd);
+    char *after_refresh = db_scalar("SELECT refreshed_at::text FROM stat_refresh_log", 0, NULL);
+    assert_string_not_equal(before_refresh, after_refresh);
+    free(before_refresh);
+    free(after_refresh);
     /* live=true answers from the records at once */
     r = dash(admin, NULL, gen_unit, "&live=true");
     assert_string_equal(http_str(r, "source"), "live");
