@@ -23,6 +23,7 @@ RUN apt-get update \
         libcurl4-openssl-dev \
         libyaml-dev \
         libcmocka-dev \
+        libxlsxwriter-dev \
  && rm -rf /var/lib/apt/lists/*
 
 WORKDIR /src
@@ -44,6 +45,7 @@ RUN apt-get update \
         libjwt0 \
         libssl3 \
         libcurl4 \
+        libxlsxwriter4 \
         ca-certificates \
         curl \
  && rm -rf /var/lib/apt/lists/*

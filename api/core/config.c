@@ -55,6 +55,8 @@ static const struct cfg_row cfg_rows[] = {
      "webhook attempts before a delivery is dead"},
     {"JF_WEBHOOK_TIMEOUT_MS", CFG_INT, "5000", 100, 60000, F(webhook_timeout_ms),
      "timeout of one webhook POST"},
+    {"JF_STATS_REFRESH_S", CFG_INT, "600", 0, 86400, F(stats_refresh_s),
+     "seconds between refreshes of the statistics cache (0: never)"},
     {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
     {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
 };

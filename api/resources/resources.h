@@ -22,6 +22,9 @@ int jf_res_service_auth_init(void);
 int jf_res_integrations_init(void);
 int jf_res_care_teams_init(void);
 int jf_res_assistance_init(void);
+int jf_res_statistics_init(void);
+int jf_res_campaigns_init(void);
+int jf_res_campaign_report_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

@@ -1,6 +1,10 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
  * delivery from the outbox (deliver.h) and the escalation and overdue
- * sweeps (sweep.h). Any number of workers may run on one database.
+ * sweeps (sweep.h), and the refresh of the statistics cache every
+ * JF_STATS_REFRESH_S (0: never; the cache is always as of the database's
+ * now(), whatever --now says). Any number of workers may run on one
+ * database; a refresh holds its worker for its duration, so at scale set
+ * JF_STATS_REFRESH_S=0 on all workers but one.
  *   jingfang-worker               loop until SIGTERM/SIGINT (the batch in
  *                                 hand is finished first), exit 0
  *   jingfang-worker --once        one pass of everything, then exit: 0 when
@@ -80,9 +84,10 @@ static int now_plausible(const char *s)
 }
 
 /* One pass on one connection: the sweeps when sweep is set, then delivery
- * batches until nothing is due. *more is set when the batch limit stopped
- * it with rows still due. */
-static int worker_pass(struct worker *w, int sweep, int *more)
+ * batches until nothing is due, then the refresh of the statistics cache
+ * when stats is set. *more is set when the batch limit stopped it with rows
+ * still due. */
+static int worker_pass(struct worker *w, int sweep, int stats, int *more)
 {
     jf_deliver_opts o = {w->cfg.id_enc_key, w->cfg.webhook_max_attempts, w->cfg.webhook_timeout_ms,
                          w->now};
@@ -108,6 +113,14 @@ static int worker_pass(struct worker *w, int sweep, int *more)
             break;
         }
     }
+    /* The statistics cache last: a refresh of a large register takes a
+     * while (about a minute at a million patients), and what was due for
+     * delivery has gone out before it. */
+    if (stats && !stop_requested(w, 0)) {
+        int src = jf_sweep_stats(conn);
+        if (rc == 0)
+            rc = src;
+    }
 out:
     if (conn != NULL)
         jf_db_pool_release(w->pool, conn);
@@ -119,7 +132,7 @@ static int run_once(struct worker *w)
     int rc, more = 0, first = 1;
 
     do {
-        rc = worker_pass(w, first, &more);
+        rc = worker_pass(w, first, first && w->cfg.stats_refresh_s > 0, &more);
         first = 0;
     } while (rc == 0 && more && !stop_requested(w, 0));
     jf_log_info("done", "delivered %ld, retrying %ld, dead %ld, lost %ld%s",
@@ -130,20 +143,24 @@ static int run_once(struct worker *w)
 
 static int run_loop(struct worker *w)
 {
-    long last_sweep = 0;
+    long last_sweep = 0, last_stats = 0;
     int first = 1;
 
     while (!stop_requested(w, 0)) {
         long t = monotonic_ms();
         int sweep = first || t - last_sweep >= SWEEP_EVERY_MS;
+        int stats = w->cfg.stats_refresh_s > 0 &&
+                    (first || t - last_stats >= w->cfg.stats_refresh_s * 1000L);
         int more = 0;
 
         if (sweep)
             last_sweep = t;
+        if (stats)
+            last_stats = t;
         first = 0;
         /* A failure (the database down, say) is logged where it happened;
          * the next pass tries again. */
-        if (worker_pass(w, sweep, &more) != 0)
+        if (worker_pass(w, sweep, stats, &more) != 0)
             more = 0;
         if (!more)
             stop_requested(w, w->cfg.worker_interval_ms);

@@ -6,6 +6,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 /* Cases raised per statement, so that a first run over a large register is
  * many short transactions rather than one long one. */
@@ -82,9 +83,12 @@ static jf_stmt pickups = {
     0,
 };
 
+/* Returns whether it refreshed (false: another session was at it). */
+static jf_stmt stats_refresh = {"worker_stats_refresh", "SELECT stat_refresh()", 0};
+
 int jf_sweep_init(void)
 {
-    jf_stmt *const s[] = {&escalate, &followups, &pickups};
+    jf_stmt *const s[] = {&escalate, &followups, &pickups, &stats_refresh};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -166,5 +170,26 @@ int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts)
     if (rc == 0)
         rc = sweep_raise(conn, &pickups, 2, pp, &counts->pickup_overdue);
     log_counts(counts, rc);
+    return rc;
+}
+
+int jf_sweep_stats(jf_db_conn *conn)
+{
+    struct timespec t0, t1;
+    PGresult *res = NULL;
+    int rc;
+
+    clock_gettime(CLOCK_MONOTONIC, &t0);
+    rc = jf_db_exec(conn, &stats_refresh, 0, NULL, &res);
+    clock_gettime(CLOCK_MONOTONIC, &t1);
+    if (rc != 0)
+        jf_log_error("stats", "refresh failed: %s %s", jf_err_str(rc),
+                     res ? PQresultErrorMessage(res) : "");
+    else
+        jf_log_info("stats", "%s in %.1f s",
+                    strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "cache refreshed"
+                                                            : "refresh skipped (another worker)",
+                    (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
+    PQclear(res);
     return rc;
 }

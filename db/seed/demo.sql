@@ -228,3 +228,74 @@ COMMIT;
 INSERT INTO assistance_reward_rules (org_unit_id, min_risk, extra_flags, police_key_person)
 SELECT o.id, 3, '{weak_guardian}', true FROM org_units o WHERE o.code = '429005003'
 ON CONFLICT (org_unit_id) DO NOTHING;
+
+-- ---------------------------------------------------------------------------
+-- A campaign (专项行动) of 泰丰街道 with part of its task breakdown
+-- (任务分解表, after seeds 000 and 003); progress due by the 25th.
+-- Kept by (unit, name) and (campaign, seq): loading twice adds nothing.
+-- ---------------------------------------------------------------------------
+
+BEGIN;
+
+INSERT INTO campaigns (org_unit_id, org_path, name, starts_on, ends_on, report_day,
+                       first_report_month)
+SELECT o.id, o.path, '2025年春季预防和减少严重精神障碍患者肇事肇祸专项行动',
+       '2025-03-27', '2025-06-30', 25, '2025-04-01'
+  FROM org_units o
+ WHERE o.code = '429005003'
+   AND NOT EXISTS (SELECT 1 FROM campaigns c WHERE c.org_unit_id = o.id
+                    AND c.name = '2025年春季预防和减少严重精神障碍患者肇事肇祸专项行动');
+
+CREATE TEMP TABLE seed_tasks (
+    seq          integer NOT NULL,
+    action       text NOT NULL,
+    description  text NOT NULL,
+    upstream     text NOT NULL,
+    lead         text NOT NULL,
+    responsible  text[] NOT NULL
+) ON COMMIT DROP;
+
+INSERT INTO seed_tasks VALUES
+    (1, '集中摸排起底行动',
+     '组织精防人员、网格员、驻村民警入户走访，开展公安重点人员库、国家精神卫生监测系统和网格平台“三网”数据核查比对，全面摸清辖区患者底数。',
+     '市卫健委', '泰丰街道社区卫生服务中心',
+     '{泰丰街道卫健办,泰丰街道综治中心,泰丰派出所,泰丰街道民政办}'),
+    (2, '危险评估预警行动',
+     '落实社区初评、镇级复评、市级综评“三级三评”，对病情不稳定的居家患者至少每两周共同面访一次，及时通报综治中心和派出所。',
+     '市卫健委', '泰丰街道社区卫生服务中心',
+     '{泰丰街道卫健办,泰丰街道综治中心,泰丰派出所}'),
+    (3, '兜底保障覆盖行动',
+     '全面摸排生活困难的患者，落实低保、医疗救助、残疾人两项补贴和“以奖代补”政策，确保监护管理补助足额兑付。',
+     '市民政局', '泰丰街道民政办',
+     '{泰丰街道卫健办,泰丰街道财政所,泰丰街道残联,泰丰街道医保办}');
+
+INSERT INTO campaign_tasks (campaign_id, seq, action, description, upstream_lead, lead_agency_id)
+SELECT c.id, t.seq, t.action, t.description, t.upstream, a.id
+  FROM seed_tasks t
+  JOIN org_units o ON o.code = '429005003'
+  JOIN campaigns c ON c.org_unit_id = o.id
+                  AND c.name = '2025年春季预防和减少严重精神障碍患者肇事肇祸专项行动'
+  JOIN agencies a ON a.org_unit_id = o.id AND a.name = t.lead
+ ORDER BY t.seq
+ON CONFLICT (campaign_id, seq) DO NOTHING;
+
+INSERT INTO campaign_task_agencies (task_id, agency_id)
+SELECT ct.id, a.id
+  FROM seed_tasks t
+  JOIN org_units o ON o.code = '429005003'
+  JOIN campaigns c ON c.org_unit_id = o.id
+                  AND c.name = '2025年春季预防和减少严重精神障碍患者肇事肇祸专项行动'
+  JOIN campaign_tasks ct ON ct.campaign_id = c.id AND ct.seq = t.seq
+  CROSS JOIN LATERAL unnest(t.responsible) r(name)
+  JOIN agencies a ON a.org_unit_id = o.id AND a.name = r.name
+ON CONFLICT DO NOTHING;
+
+DO $$
+BEGIN
+    IF (SELECT count(*) FROM campaign_tasks t JOIN campaigns c ON c.id = t.campaign_id
+         WHERE c.name = '2025年春季预防和减少严重精神障碍患者肇事肇祸专项行动') <> 3 THEN
+        RAISE EXCEPTION 'demo seed: campaign tasks missing';
+    END IF;
+END $$;
+
+COMMIT;

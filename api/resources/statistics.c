@@ -1,0 +1,310 @@
+/* Statistics (统计): the dashboard of indicators of an org unit for a period,
+ * broken down by its child units, and the resident population per unit
+ * that 报告患病率 needs. The figures come from SQL (migration 0015): the
+ * calendar years the worker's cache holds are read from it (fast, as old as
+ * its last refresh), any other period is computed live from the records.
+ * Officials, doctors and admins see every indicator; police the counts of
+ * risk, colour, key categories and notifications; civil affairs the counts
+ * on the register and of key categories; grid workers and service accounts
+ * none (403). */
+#include "common.h"
+#include "resources.h"
+#include "../audit/audit.h"
+#include "../auth/scope.h"
+#include "../core/err.h"
+#include "../domain/date.h"
+#include "../http/response.h"
+#include "../http/router.h"
+
+#include <errno.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+/* A live period may span at most this many days (ten years). */
+#define STAT_MAX_SPAN_DAYS 3660
+
+static jf_stmt unit_get = {"stat_unit", "SELECT path FROM org_units WHERE id = $1", 0};
+static jf_stmt cache_state = {
+    "stat_cache_state",
+    "SELECT as_of, to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+    " FROM stat_refresh_log",
+    0,
+};
+/* $1 unit, $2 path, $3 year, $4 detail, $5 from, $6 to, $7 end, $8 as_of. */
+static jf_stmt dash_cached = {
+    "stat_dashboard_cached",
+    "SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
+    " 'end', $7::date), 'source', 'cached', 'as_of', $8::text)"
+    " || stat_dashboard_json($1, stat_cached_counts($2, $3::int), $4))::text",
+    0,
+};
+/* $1 unit, $2 path, $3 today, $4 detail, $5 from, $6 to, $7 end, $8 now (NULL: now()). */
+static jf_stmt dash_live = {
+    "stat_dashboard_live",
+    "SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
+    " 'end', $7::date), 'source', 'live',"
+    " 'as_of', to_char(coalesce($8::timestamptz, now()) AT TIME ZONE 'UTC',"
+    " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
+    " || stat_dashboard_json($1, stat_live_counts($2, $5::date, $6::date, $3::date,"
+    " coalesce($8::timestamptz, now())), $4))::text",
+    0,
+};
+static jf_stmt pop_get = {"stat_population_get",
+                          "SELECT path, population FROM org_units WHERE id = $1 FOR UPDATE", 0};
+static jf_stmt pop_set = {
+    "stat_population_set",
+    "UPDATE org_units SET population = $2::int WHERE id = $1"
+    " RETURNING json_build_object('id', id, 'parent_id', parent_id, 'level', level, 'code', code,"
+    " 'name', name, 'population', population)::text",
+    0,
+};
+
+/* The detail a role sees, or NULL when it sees no statistics. */
+static const char *detail_of(const jf_req *req)
+{
+    switch (jf_role_parse(req->claims.role)) {
+    case JF_ROLE_ADMIN:
+    case JF_ROLE_OFFICIAL:
+    case JF_ROLE_DOCTOR:
+        return "full";
+    case JF_ROLE_POLICE:
+        return "police";
+    case JF_ROLE_CIVIL_AFFAIRS:
+        return "civil_affairs";
+    default:
+        return NULL;
+    }
+}
+
+/* A "YYYY-MM-DD" query parameter; JF_DATE_NONE when absent. */
+static jf_date query_date(const jf_req *req, jf_errors *e, const char *name)
+{
+    const char *s = jf_req_query(req, name);
+    jf_date d;
+
+    if (s == NULL)
+        return JF_DATE_NONE;
+    if (jf_date_parse(s, &d) != 0) {
+        jf_errors_add(e, name, "must be a date YYYY-MM-DD");
+        return JF_DATE_NONE;
+    }
+    return d;
+}
+
+/* The period of the request: year=YYYY (default: this year) or from and to.
+ * Sets *year to the calendar year asked for, 0 for from/to. */
+static void query_period(const jf_req *req, jf_errors *e, jf_date today, jf_date *from, jf_date *to,
+                         int *year)
+{
+    const char *ys = jf_req_query(req, "year");
+    int ty, tm, td;
+
+    jf_date_to_ymd(today, &ty, &tm, &td);
+    *from = query_date(req, e, "from");
+    *to = query_date(req, e, "to");
+    *year = 0;
+    if (ys != NULL) {
+        char *end;
+        errno = 0;
+        long y = strtol(ys, &end, 10);
+        if (errno != 0 || end == ys || *end != '\0' || y < 1900 || y > 2199)
+            jf_errors_add(e, "year", "must be a year 1900-2199");
+        else if (jf_req_query(req, "from") != NULL || jf_req_query(req, "to") != NULL)
+            jf_errors_add(e, "year", "give either year or from and to");
+        else
+            *year = (int)y;
+    } else if (jf_req_query(req, "from") == NULL && jf_req_query(req, "to") == NULL) {
+        *year = ty;
+    } else if (jf_req_query(req, "from") == NULL) {
+        jf_errors_add(e, "from", "is required with to");
+    } else if (jf_req_query(req, "to") == NULL) {
+        jf_errors_add(e, "to", "is required with from");
+    } else if (*from != JF_DATE_NONE && *to != JF_DATE_NONE) {
+        if (*from > *to)
+            jf_errors_add(e, "to", "must not be before from");
+        else if (*to - *from > STAT_MAX_SPAN_DAYS)
+            jf_errors_add(e, "to", "the period may span at most %d days", STAT_MAX_SPAN_DAYS);
+        else if (*from > today)
+            jf_errors_add(e, "from", "must not be after today");
+    }
+    if (*year > 0) {
+        *from = jf_date_from_ymd(*year, 1, 1);
+        *to = jf_date_from_ymd(*year, 12, 31);
+        if (*from > today)
+            jf_errors_add(e, "year", "must not be after this year");
+    }
+}
+
+static const char *fmt_date(jf_req *req, jf_date d)
+{
+    char s[11];
+
+    jf_date_format(d, s);
+    return jf_arena_strdup(&req->arena, s);
+}
+
+/* Resolve the unit asked for (default: the caller's) to its path. 0 with
+ * *path set, or an answered error (404 outside the caller's area). */
+static int unit_path(jf_req *req, jf_db_conn *conn, long long unit, const char **path)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    if (unit == 0) {
+        *path = req->claims.org_path;
+        return 0;
+    }
+    const char *p[] = {jf_res_id(req, unit)};
+    rc = jf_db_exec(conn, &unit_get, 1, p, &res);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+    } else if (PQntuples(res) == 0 ||
+               jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_READ) != JF_SCOPE_OK) {
+        rc = jf_resp_not_found(req);
+        if (rc == 0)
+            rc = JF_ERR_NOT_FOUND;
+    } else {
+        *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* May the cache answer? A calendar year it holds (this or last year of its
+ * refresh day), with the refresh done today or yesterday. */
+static bool cache_usable(const char *as_of_text, jf_date today, int year)
+{
+    jf_date as_of;
+    int ay, am, ad, ty, tm, td;
+
+    if (year == 0 || jf_date_parse(as_of_text, &as_of) != 0)
+        return false;
+    jf_date_to_ymd(as_of, &ay, &am, &ad);
+    jf_date_to_ymd(today, &ty, &tm, &td);
+    return ay == ty && (year == ay || year == ay - 1) && today - as_of <= 1 && today >= as_of;
+}
+
+/* GET /statistics/dashboard */
+static int dashboard(jf_req *req)
+{
+    jf_errors e = {0};
+    jf_date today = jf_date_today(), from, to;
+    const char *detail = detail_of(req), *path = NULL, *now = NULL;
+    long long unit = jf_query_id(req, &e, "org_unit_id");
+    bool live = jf_query_bool(req, &e, "live");
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int year, rc;
+
+    query_period(req, &e, today, &from, &to, &year);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = unit_path(req, conn, unit, &path)) != 0)
+        goto out;
+    if (detail == NULL) {
+        rc = jf_resp_problem(req, 403, "forbidden", "Forbidden",
+                             "this role does not see statistics", NULL, NULL);
+        goto out;
+    }
+    if (unit == 0)
+        unit = req->claims.org_unit_id;
+    const char *unit_s = jf_res_id(req, unit), *from_s = fmt_date(req, from),
+               *to_s = fmt_date(req, to), *end_s = fmt_date(req, to < today ? to : today);
+    if ((rc = jf_db_exec(conn, &cache_state, 0, NULL, &res)) != 0)
+        goto dberr;
+    if (!live && PQntuples(res) == 1 && cache_usable(PQgetvalue(res, 0, 0), today, year)) {
+        const char *as_of = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
+        PQclear(res);
+        res = NULL;
+        const char *p[] = {unit_s, path, jf_res_id(req, year), detail, from_s, to_s, end_s, as_of};
+        rc = jf_res_send_row(req, conn, &dash_cached, 8, p, 200);
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    if (jf_date_overridden())
+        now = jf_arena_printf(&req->arena, "%s 12:00:00+08", fmt_date(req, today));
+    const char *p[] = {unit_s, path, fmt_date(req, today), detail, from_s, to_s, end_s, now};
+    rc = jf_res_send_row(req, conn, &dash_live, 8, p, 200);
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* PUT /org-units/{id}/population: the resident population (常住人口) of a unit. */
+static int put_population(jf_req *req)
+{
+    static const char *const allowed[] = {"population", NULL};
+    long long id = jf_req_param_id(req, 0), population = 0;
+    jf_errors e = {0};
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if (id == 0)
+        return jf_resp_not_found(req);
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    jf_body_int(req, &e, "population", true, 0, 2000000000, &population);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    const char *ids = jf_res_id(req, id);
+    const char *gp[] = {ids};
+    if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &pop_get, 1, gp, &res)) != 0)
+        goto dberr;
+    if (PQntuples(res) == 0 ||
+        jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_WRITE) != JF_SCOPE_OK) {
+        jf_db_rollback(conn);
+        rc = jf_resp_not_found(req);
+        goto out;
+    }
+    const char *old =
+        PQgetisnull(res, 0, 1) ? "null" : jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
+    PQclear(res);
+    res = NULL;
+    const char *sp[] = {ids, jf_res_id(req, population)};
+    if ((rc = jf_db_exec(conn, &pop_set, 2, sp, &res)) != 0)
+        goto dberr;
+    jf_audit_entry a = {
+        .action = "org_unit.population",
+        .target_type = "org_unit",
+        .target_id = ids,
+        .org_unit_id = id,
+        .detail_json = jf_arena_printf(&req->arena, "{\"from\":%s,\"to\":%lld}", old, population)};
+    if ((rc = jf_audit_record(conn, req, &a)) != 0 || (rc = jf_db_commit(conn)) != 0)
+        goto dberr;
+    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    goto out;
+dberr:
+    jf_db_rollback(conn);
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+static const jf_route routes[] = {
+    {"GET", "/api/v1/statistics/dashboard", dashboard, JF_ROUTE_AUTH, JF_CAP_ORG_READ},
+    {"PUT", "/api/v1/org-units/{id}/population", put_population, JF_ROUTE_AUTH,
+     JF_CAP_CONFIG_WRITE},
+};
+
+int jf_res_statistics_init(void)
+{
+    jf_stmt *const s[] = {&unit_get, &cache_state, &dash_cached, &dash_live, &pop_get, &pop_set};
+
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+        return JF_ERR_TOO_LARGE;
+    return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}

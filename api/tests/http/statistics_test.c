@@ -1,0 +1,1139 @@
+/* HTTP suite: statistics — the dashboard's indicators checked against a
+ * brute-force SQL computation (day by day) over generated patients, live
+ * and from the worker's cache; the edge cases of DOMAIN.md (a death
+ * mid-year, a transfer in, a patient never visited, follow-ups 92 and 93
+ * days apart); what each role sees; bad input; the resident population. */
+#include "client.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#define SUITE_SALT 24 /* keeps this suite's ID numbers apart from the others' */
+
+/* The generated township (its own, so the brute force sees only it) and
+ * the township of the edge cases, made by this suite. */
+#define GEN_TOWNSHIP "429005924"
+#define GEN_VILLAGE "429005924001"
+#define EDGE_TOWNSHIP "429005925"
+#define EDGE_VILLAGE "429005925001"
+
+static char *admin, *official, *doctor, *police, *civil, *grid1, *yl_admin, *county_doctor;
+static char *gen_unit, *edge_unit, *edge_village, *tf_unit;
+static char *edge_grid[6];
+
+/* ---- brute force ------------------------------------------------------ */
+
+/* The indicators over the subtree at path $1 for the period [$2, $3] seen
+ * on $4, computed day by day: every day of [S, E] of every patient on the
+ * register, whether it is a hospital day, and the number of non-hospital
+ * days since the last reached follow-up (or S). A different route to the
+ * rule than the interval arithmetic of migration 0015. One row: registered,
+ * managed, standard, face, regular, medicated, at_home, stable_home. */
+static const char brute_sql[] =
+    "WITH b AS (SELECT $2::date AS p0, least($3::date, $4::date) AS e),"
+    " reg AS (SELECT p.id, greatest(b.p0, p.registered_on) AS s, b.e FROM patients p, b"
+    "  WHERE p.org_path LIKE $1 || '%' AND p.registered_on IS NOT NULL"
+    "  AND p.status NOT IN ('suspected', 'ruled_out') AND p.registered_on <= b.e"
+    "  AND NOT (p.status IN ('deceased', 'deregistered') AND NOT EXISTS (SELECT 1"
+    "   FROM patient_events x WHERE x.patient_id = p.id"
+    "   AND x.to_status IN ('deceased', 'deregistered')))"
+    "  AND NOT EXISTS (SELECT 1 FROM patient_events x WHERE x.patient_id = p.id"
+    "   AND x.to_status IN ('deceased', 'deregistered') AND x.event_date <= b.e"
+    "   AND x.event_date = (SELECT max(y.event_date) FROM patient_events y"
+    "    WHERE y.patient_id = p.id AND y.to_status IN ('deceased', 'deregistered')))),"
+    " days AS (SELECT r.id, r.s, d::date AS d,"
+    "  EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = r.id"
+    "   AND h.admitted_on < d::date AND (h.discharged_on IS NULL OR d::date <= h.discharged_on))"
+    "   AS hosp,"
+    "  EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = r.id AND f.reached"
+    "   AND f.visit_date = d::date) AS visit"
+    "  FROM reg r, generate_series(r.s, r.e, interval '1 day') d),"
+    " grp AS (SELECT id, s, d, hosp, visit, coalesce(count(*) FILTER (WHERE visit) OVER"
+    "  (PARTITION BY id ORDER BY d ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING), 0) AS k"
+    "  FROM days),"
+    " run AS (SELECT id, d, count(*) FILTER (WHERE NOT hosp AND d > s) OVER"
+    "  (PARTITION BY id, k ORDER BY d) AS len FROM grp),"
+    " gap AS (SELECT id, max(len) AS worst FROM run GROUP BY id),"
+    " months AS (SELECT id, count(DISTINCT date_trunc('month', d)) AS m FROM days GROUP BY id),"
+    " per AS (SELECT r.id,"
+    "  (SELECT count(*) FROM follow_ups f WHERE f.patient_id = r.id AND f.reached"
+    "   AND f.visit_date BETWEEN r.s AND r.e) AS n,"
+    "  EXISTS (SELECT 1 FROM follow_ups f WHERE f.patient_id = r.id AND f.reached"
+    "   AND f.mode <> 'phone' AND f.visit_date BETWEEN r.s AND r.e) AS face,"
+    "  (SELECT f.compliance FROM follow_ups f WHERE f.patient_id = r.id AND f.reached"
+    "   AND f.visit_date BETWEEN r.s AND r.e ORDER BY f.visit_date DESC, f.id DESC LIMIT 1)"
+    "   AS compl,"
+    "  (SELECT f.class FROM follow_ups f WHERE f.patient_id = r.id AND f.reached"
+    "   AND f.visit_date BETWEEN r.s AND r.e ORDER BY f.visit_date DESC, f.id DESC LIMIT 1)"
+    "   AS cls,"
+    "  EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = r.id"
+    "   AND r.e >= h.admitted_on AND (h.discharged_on IS NULL OR r.e < h.discharged_on)) AS inh,"
+    "  g.worst, m.m FROM reg r JOIN gap g ON g.id = r.id JOIN months m ON m.id = r.id)"
+    " SELECT count(*) || ' ' || count(*) FILTER (WHERE n > 0 OR inh)"
+    "  || ' ' || count(*) FILTER (WHERE worst <= 92 AND n * 3 >= m)"
+    "  || ' ' || count(*) FILTER (WHERE face)"
+    "  || ' ' || count(*) FILTER (WHERE compl = 'regular')"
+    "  || ' ' || count(*) FILTER (WHERE compl IN ('regular', 'intermittent') OR inh)"
+    "  || ' ' || count(*) FILTER (WHERE NOT inh)"
+    "  || ' ' || count(*) FILTER (WHERE NOT inh AND cls = 'stable') FROM per";
+
+static const char *const metrics[] = {"registered", "managed",   "standard", "face",
+                                      "regular",    "medicated", "at_home",  "stable_home"};
+#define NMETRICS (sizeof(metrics) / sizeof(metrics[0]))
+
+static char *unit_path(const char *unit_id)
+{
+    const char *p[] = {unit_id};
+    char *path = db_scalar("SELECT path FROM org_units WHERE id = $1", 1, p);
+
+    assert_non_null(path);
+    return path;
+}
+
+/* Compare a block of the dashboard with the brute force over unit's subtree. */
+static void check_block(const json_t *block, const char *unit_id, const char *from,
+                        const char *to, const char *today, const char *what)
+{
+    char *path = unit_path(unit_id);
+    const char *p[] = {path, from, to, today};
+    char *want = db_scalar(brute_sql, 4, p);
+    long long w[NMETRICS];
+
+    assert_non_null(want);
+    assert_int_equal(sscanf(want, "%lld %lld %lld %lld %lld %lld %lld %lld", &w[0], &w[1], &w[2],
+                            &w[3], &w[4], &w[5], &w[6], &w[7]),
+                     8);
+    for (size_t i = 0; i < NMETRICS; i++) {
+        json_t *v = json_object_get(block, metrics[i]);
+        if (!json_is_integer(v) || json_integer_value(v) != w[i])
+            fail_msg("%s: %s is %lld, the brute force says %lld (%s..%s on %s)", what, metrics[i],
+                     v ? (long long)json_integer_value(v) : -1LL, w[i], from, to, today);
+    }
+    free(want);
+    free(path);
+}
+
+/* GET the dashboard of unit (NULL: the caller's) with the query rest, as
+ * token on date (NULL: today); fails unless 200. */
+static http_res *dash(const char *token, const char *date, const char *unit, const char *rest)
+{
+    char *path = test_fmt("/api/v1/statistics/dashboard?%s%s%s", unit ? "org_unit_id=" : "",
+                          unit ? unit : "", rest ? rest : "");
+    http_res *r = test_call(date, "GET", path, token, NULL);
+
+    if (r->status != 200)
+        fail_msg("GET %s: %ld %s", path, r->status, r->body);
+    free(path);
+    return r;
+}
+
+/* The totals and every child of a dashboard against the brute force. */
+static void check_dashboard(const http_res *r, const char *unit, const char *from, const char *to,
+                            const char *today)
+{
+    json_t *kids = json_object_get(r->json, "children"), *k;
+    size_t i;
+
+    check_block(json_object_get(r->json, "totals"), unit, from, to, today, "totals");
+    assert_true(json_array_size(kids) > 0);
+    json_array_foreach(kids, i, k)
+    {
+        char id[32];
+        snprintf(id, sizeof(id), "%lld", test_jint(json_object_get(k, "org_unit"), "id"));
+        check_block(k, id, from, to, today, test_jstr(json_object_get(k, "org_unit"), "name"));
+    }
+}
+
+static const char *today_iso(void)
+{
+    static char s[11];
+    char *t = db_scalar("SELECT to_char(stat_today(), 'YYYY-MM-DD')", 0, NULL);
+
+    snprintf(s, sizeof(s), "%s", t);
+    free(t);
+    return s;
+}
+
+/* ---- set-up: two townships of this suite ------------------------------ */
+
+static void make_unit(const char *parent_code, const char *level, const char *code,
+                      const char *name, int population)
+{
+    char *sql = test_fmt("INSERT INTO org_units (parent_id, level, code, name, population)"
+                         " SELECT id, '%s', '%s', '%s', %d FROM org_units WHERE code = '%s'"
+                         " ON CONFLICT (code) DO NOTHING",
+                         level, code, name, population, parent_code);
+
+    assert_true(db_try(sql));
+    free(sql);
+}
+
+static const char *bin_beside(const char *name)
+{
+    static char path[PATH_MAX];
+    const char *api = getenv("JF_TEST_API_BIN");
+
+    assert_non_null(api);
+    snprintf(path, sizeof(path), "%s", api);
+    snprintf(strrchr(path, '/') + 1, sizeof(path) - (size_t)(strrchr(path, '/') + 1 - path), "%s",
+             name);
+    return path;
+}
+
+static void run(const char *cmd)
+{
+    int st = system(cmd);
+
+    if (st != 0)
+        fail_msg("%s: exit status %d", cmd, st);
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    admin = http_login("admin", NULL);
+    official = http_login("tf.official", NULL);
+    doctor = http_login("tf.doctor", NULL);
+    police = http_login("tf.police", NULL);
+    civil = http_login("tf.civil", NULL);
+    grid1 = http_login("tf.grid1", NULL);
+    yl_admin = http_login("yl.admin", NULL);
+    tf_unit = test_unit_id("429005003");
+
+    make_unit("429005", "township", GEN_TOWNSHIP, "统计测试街道", 30000);
+    make_unit(GEN_TOWNSHIP, "village", GEN_VILLAGE, "统计一村", 0);
+    make_unit(GEN_TOWNSHIP, "village", "429005924002", "统计二村", 12000);
+    make_unit(GEN_VILLAGE, "grid", GEN_VILLAGE "G01", "统计一村第一网格", 9000);
+    make_unit(GEN_VILLAGE, "grid", GEN_VILLAGE "G02", "统计一村第二网格", 9000);
+    make_unit("429005924002", "grid", "429005924002G01", "统计二村第一网格", 12000);
+    make_unit("429005", "township", EDGE_TOWNSHIP, "边界测试街道", 1000);
+    make_unit(EDGE_TOWNSHIP, "village", EDGE_VILLAGE, "边界村", 1000);
+    for (int i = 0; i < 6; i++) {
+        char code[32], name[64];
+        snprintf(code, sizeof(code), EDGE_VILLAGE "G%02d", i + 1);
+        snprintf(name, sizeof(name), "边界村第%s网格", (const char *[]){"一", "二", "三", "四",
+                                                                     "五", "六"}[i]);
+        make_unit(EDGE_VILLAGE, "grid", code, name, 100);
+        edge_grid[i] = test_unit_id(code);
+    }
+    /* A doctor of the county, who may visit patients in both townships. */
+    assert_true(db_try("INSERT INTO users (username, display_name, role, org_unit_id,"
+                       " password_hash) SELECT 'stat24.doctor', '统计医生', 'doctor', o.id,"
+                       " u.password_hash FROM org_units o, users u WHERE o.code = '429005'"
+                       " AND u.username = 'tf.doctor' ON CONFLICT (username) DO NOTHING"));
+    county_doctor = http_login("stat24.doctor", NULL);
+    gen_unit = test_unit_id(GEN_TOWNSHIP);
+    edge_unit = test_unit_id(EDGE_TOWNSHIP);
+    edge_village = test_unit_id(EDGE_VILLAGE);
+
+    /* Realistic patients with two years of history (once per database). */
+    char *gen = test_fmt("%s", bin_beside("jingfang-gen"));
+    char *cmd = test_fmt("'%s' --patients 150 --township " GEN_TOWNSHIP
+                         " --seed 24 --if-empty >/dev/null 2>&1 && '%s' recompute " GEN_TOWNSHIP
+                         " >/dev/null 2>&1",
+                         gen, bin_beside("jingfang-api"));
+    run(cmd);
+    free(cmd);
+    free(gen);
+    return 0;
+}
+
+/* ---- the indicators against the brute force ----------------------------- */
+
+static void live_matches_brute_force(void **state)
+{
+    static const struct {
+        const char *today, *query, *from, *to;
+    } rows[] = {
+        {"2026-02-01", "year=2025", "2025-01-01", "2025-12-31"},
+        {"2025-08-15", "year=2025", "2025-01-01", "2025-12-31"},
+        {"2026-08-01", "from=2026-01-01&to=2026-06-30", "2026-01-01", "2026-06-30"},
+        {"2026-05-10", "from=2025-10-01&to=2026-03-31", "2025-10-01", "2026-03-31"},
+        {"2025-12-31", "from=2025-12-01&to=2025-12-31", "2025-12-01", "2025-12-31"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *q = test_fmt("&%s&live=true", rows[i].query);
+        http_res *r = dash(admin, rows[i].today, gen_unit, q);
+        assert_string_equal(http_str(r, "source"), "live");
+        check_dashboard(r, gen_unit, rows[i].from, rows[i].to, rows[i].today);
+        /* One level down: the village, broken down by grid. */
+        http_free(r);
+        char *village = test_unit_id(GEN_VILLAGE);
+        r = dash(admin, rows[i].today, village, q);
+        check_dashboard(r, village, rows[i].from, rows[i].to, rows[i].today);
+        http_free(r);
+        free(village);
+        free(q);
+    }
+}
+
+static void cache_matches_brute_force(void **state)
+{
+    const char *today = today_iso();
+    char year[5], from[24], to[24], prev_from[24], prev_to[24];
+    http_res *r;
+
+    (void)state;
+    memcpy(year, today, 4);
+    year[4] = '\0';
+    snprintf(from, sizeof(from), "%s-01-01", year);
+    snprintf(to, sizeof(to), "%s-12-31", year);
+    snprintf(prev_from, sizeof(prev_from), "%d-01-01", (int)strtol(year, NULL, 10) - 1);
+    snprintf(prev_to, sizeof(prev_to), "%d-12-31", (int)strtol(year, NULL, 10) - 1);
+    char *t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+    assert_string_equal(t, "true");
+    free(t);
+
+    r = dash(admin, NULL, gen_unit, NULL);
+    assert_string_equal(http_str(r, "source"), "cached");
+    check_dashboard(r, gen_unit, from, to, today);
+    http_free(r);
+    char *q = test_fmt("&year=%d", (int)strtol(year, NULL, 10) - 1);
+    r = dash(admin, NULL, gen_unit, q);
+    assert_string_equal(http_str(r, "source"), "cached");
+    check_dashboard(r, gen_unit, prev_from, prev_to, today);
+    http_free(r);
+    free(q);
+
+    /* A write after the refresh shows only after the next one. */
+    char *path = unit_path(gen_unit);
+    const char *p[] = {path};
+    char *pid = db_scalar("SELECT min(id)::text FROM patients WHERE org_path LIKE $1 || '%'"
+                          " AND status = 'in_care'",
+                          1, p);
+    assert_non_null(pid);
+    r = dash(admin, NULL, gen_unit, NULL);
+    long long before = test_jint(json_object_get(r->json, "totals"), "registered");
+    http_free(r);
+    char *sql = test_fmt("UPDATE patients SET status = 'deregistered' WHERE id = %s", pid);
+    assert_true(db_try(sql));
+    free(sql);
+    sql = test_fmt("INSERT INTO patient_events (patient_id, kind, event_date, from_status,"
+                   " to_status, reason) VALUES (%s, 'status', stat_today(), 'in_care',"
+                   " 'deregistered', '统计测试')",
+                   pid);
+    assert_true(db_try(sql));
+    free(sql);
+    r = dash(admin, NULL, gen_unit, NULL);
+    assert_int_equal(test_jint(json_object_get(r->json, "totals"), "registered"), before);
+    http_free(r);
+    t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+    free(t);
+    r = dash(admin, NULL, gen_unit, NULL);
+    assert_int_equal(test_jint(json_object_get(r->json, "totals"), "registered"), before - 1);
+    check_dashboard(r, gen_unit, from, to, today);
+    http_free(r);
+    /* jingfang-worker --once refreshes the cache too. */
+    char *before_refresh = db_scalar("SELECT refreshed_at::text FROM stat_refresh_log", 0, NULL);
+    const char *worker = getenv("JF_TEST_WORKER_BIN");
+    assert_non_null(worker);
+    char *cmd = test_fmt("'%s' --once >/dev/null 2>&1", worker);
+    run(cmd);
+    free(cmd);
+    char *after_refresh = db_scalar("SELECT refreshed_at::text FROM stat_refresh_log", 0, NULL);
+    assert_string_not_equal(before_refresh, after_refresh);
+    free(before_refresh);
+    free(after_refresh);
+    /* live=true answers from the records at once */
+    r = dash(admin, NULL, gen_unit, "&live=true");
+    assert_string_equal(http_str(r, "source"), "live");
+    check_dashboard(r, gen_unit, from, to, today);
+    http_free(r);
+    free(pid);
+    free(path);
+}
+
+/* Current-state counts: risk levels, colours, overdue follow-ups. */
+static void state_counts_match(void **state)
+{
+    char *path = unit_path(gen_unit);
+    const char *p[] = {path};
+    http_res *r = dash(admin, NULL, gen_unit, "&live=true");
+    json_t *tot = json_object_get(r->json, "totals");
+    long on = db_count("SELECT count(*) FROM patients WHERE org_path LIKE $1 || '%'"
+                       " AND status IN ('registered', 'in_care', 'hospitalised', 'lost',"
+                       " 'moved_out')",
+                       1, p);
+    long red = db_count("SELECT count(*) FROM patients WHERE org_path LIKE $1 || '%'"
+                        " AND status IN ('registered', 'in_care', 'hospitalised', 'lost',"
+                        " 'moved_out') AND colour = 'red'",
+                        1, p);
+    long overdue = db_count("SELECT count(*) FROM patients WHERE org_path LIKE $1 || '%'"
+                            " AND status IN ('registered', 'in_care', 'hospitalised', 'lost',"
+                            " 'moved_out') AND next_due < stat_today()",
+                            1, p);
+    long risk_sum = 0;
+    const char *k;
+    json_t *v;
+
+    (void)state;
+    assert_int_equal(test_jint(tot, "on_register"), on);
+    assert_int_equal(json_integer_value(json_object_get(json_object_get(tot, "colour"), "red")),
+                     red);
+    assert_int_equal(test_jint(tot, "overdue_followups"), overdue);
+    json_object_foreach(json_object_get(tot, "risk"), k, v) risk_sum += json_integer_value(v);
+    assert_int_equal(risk_sum, on);
+    assert_true(json_is_object(json_object_get(tot, "key_categories")));
+    assert_true(json_is_integer(json_object_get(tot, "notifications_open")));
+    /* 报告患病率: registered per thousand of the township's population. */
+    assert_int_equal(test_jint(tot, "population"), 30000);
+    assert_true(json_is_number(json_object_get(tot, "reported_prevalence_permille")));
+    /* A unit without its own figure sums its children's: 统计一村 has 0. */
+    json_t *kids = json_object_get(r->json, "children");
+    assert_int_equal(json_array_size(kids), 2);
+    assert_int_equal(test_jint(json_array_get(kids, 0), "population"), 0);
+    http_free(r);
+    free(path);
+}
+
+/* ---- edge cases --------------------------------------------------------- */
+
+static long long edge_patient(const char *name, const char *unit, const char *created)
+{
+    char id[19];
+
+    test_new_id(id, -1, SUITE_SALT);
+    return test_create_patient(county_doctor, created, name, id, unit,
+                               ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2024-11-20\"");
+}
+
+static void visits(long long pid, const char *const *dates)
+{
+    for (; *dates; dates++)
+        test_stable_visit(county_doctor, pid, *dates);
+}
+
+static long long child_metric(const http_res *r, const char *unit, const char *metric)
+{
+    json_t *kids = json_object_get(r->json, "children"), *k;
+    size_t i;
+
+    json_array_foreach(kids, i, k)
+    {
+        char id[32];
+        snprintf(id, sizeof(id), "%lld", test_jint(json_object_get(k, "org_unit"), "id"));
+        if (strcmp(id, unit) == 0)
+            return test_jint(k, metric);
+    }
+    fail_msg("no child %s", unit);
+    return -1;
+}
+
+static void edge_cases(void **state)
+{
+    static const char *const q92[] = {"2025-01-01", "2025-04-03", "2025-07-04", "2025-10-04",
+                                      NULL};
+    static const char *const q93[] = {"2025-01-01", "2025-04-04", "2025-07-05", "2025-10-04",
+                                      NULL};
+    static const char *const died_visits[] = {"2025-01-02", "2025-04-01", NULL};
+    static const char *const moved_visits[] = {"2025-01-05", "2025-04-01", "2025-06-20",
+                                               "2025-09-15", "2025-12-10", NULL};
+    char cn[64];
+    http_res *r;
+    long long pid;
+
+    (void)state;
+    /* Only once per database: the expected counts are exact. */
+    if (db_count("SELECT count(*) FROM patients p JOIN org_units o ON o.id = p.org_unit_id"
+                 " WHERE o.code LIKE '" EDGE_VILLAGE "%'",
+                 0, NULL) == 0) {
+        snprintf(cn, sizeof(cn), "规范%s", test_cn_unique());
+        visits(edge_patient(cn, edge_grid[0], "2025-01-01"), q92);
+        snprintf(cn, sizeof(cn), "超期%s", test_cn_unique());
+        visits(edge_patient(cn, edge_grid[1], "2025-01-01"), q93);
+        snprintf(cn, sizeof(cn), "未访%s", test_cn_unique());
+        edge_patient(cn, edge_grid[2], "2025-01-01");
+        /* Died on 15 June 2025. */
+        snprintf(cn, sizeof(cn), "死亡%s", test_cn_unique());
+        pid = edge_patient(cn, edge_grid[3], "2025-01-01");
+        visits(pid, died_visits);
+        char *path = test_fmt("/api/v1/patients/%lld/status", pid);
+        r = test_call("2025-06-20", "POST", path, county_doctor,
+                      "{\"status\":\"deceased\",\"date\":\"2025-06-15\","
+                      "\"death_cause\":\"illness\"}");
+        if (r->status != 200)
+            fail_msg("death: %ld %s", r->status, r->body);
+        http_free(r);
+        free(path);
+        /* Registered in 泰丰 in January, moved here in July: counted here,
+         * with the visits made there. */
+        snprintf(cn, sizeof(cn), "迁入%s", test_cn_unique());
+        char *from_grid = test_unit_id("429005003005G02");
+        pid = edge_patient(cn, from_grid, "2025-01-01");
+        free(from_grid);
+        visits(pid, (const char *const[]){"2025-01-05", "2025-04-01", NULL});
+        path = test_fmt("/api/v1/patients/%lld/transfers", pid);
+        char *body = test_fmt("{\"to_org_unit_id\":%s,\"moved_on\":\"2025-06-10\","
+                              "\"reason\":\"随子女迁居\"}",
+                              edge_grid[4]);
+        r = test_call("2025-06-10", "POST", path, county_doctor, body);
+        if (r->status != 201)
+            fail_msg("transfer: %ld %s", r->status, r->body);
+        free(path);
+        free(body);
+        path = test_fmt("/api/v1/transfers/%lld/accept", test_jint(r->json, "id"));
+        http_free(r);
+        r = test_call("2025-06-12", "POST", path, county_doctor, "{}");
+        if (r->status != 200)
+            fail_msg("accept: %ld %s", r->status, r->body);
+        http_free(r);
+        free(path);
+        visits(pid, moved_visits + 2);
+        /* Registered on 1 July 2025: two visits make the prorated rule. */
+        snprintf(cn, sizeof(cn), "新登%s", test_cn_unique());
+        visits(edge_patient(cn, edge_grid[5], "2025-07-01"),
+               (const char *const[]){"2025-08-01", "2025-10-30", NULL});
+    }
+
+    r = dash(admin, "2026-02-01", edge_village, "&year=2025");
+    assert_string_equal(http_str(r, "source"), "live");
+    /* 92 days apart: standard; 93: not. */
+    assert_int_equal(child_metric(r, edge_grid[0], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[0], "standard"), 1);
+    assert_int_equal(child_metric(r, edge_grid[1], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[1], "managed"), 1);
+    assert_int_equal(child_metric(r, edge_grid[1], "standard"), 0);
+    /* Never visited: on the register, not in care, not seen. */
+    assert_int_equal(child_metric(r, edge_grid[2], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[2], "managed"), 0);
+    assert_int_equal(child_metric(r, edge_grid[2], "face"), 0);
+    assert_int_equal(child_metric(r, edge_grid[2], "standard"), 0);
+    /* Died in June: not on the register at the end of the year. */
+    assert_int_equal(child_metric(r, edge_grid[3], "registered"), 0);
+    /* Transferred in: counted where the patient lives now, with the whole year. */
+    assert_int_equal(child_metric(r, edge_grid[4], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[4], "standard"), 1);
+    assert_int_equal(child_metric(r, edge_grid[4], "regular"), 1);
+    /* Registered in July: prorated. */
+    assert_int_equal(child_metric(r, edge_grid[5], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[5], "standard"), 1);
+    json_t *tot = json_object_get(r->json, "totals");
+    assert_int_equal(test_jint(tot, "registered"), 5);
+    assert_int_equal(test_jint(tot, "standard"), 3);
+    assert_true(json_number_value(json_object_get(json_object_get(tot, "rates"),
+                                                  "standard_management")) == 60.0);
+    check_dashboard(r, edge_village, "2025-01-01", "2025-12-31", "2026-02-01");
+    http_free(r);
+
+    /* Before the death: on the register, two visits in five months suffice. */
+    r = dash(admin, "2026-02-01", edge_village, "&from=2025-01-01&to=2025-05-31");
+    assert_int_equal(child_metric(r, edge_grid[3], "registered"), 1);
+    assert_int_equal(child_metric(r, edge_grid[3], "standard"), 1);
+    /* The July registration is not on the register yet. */
+    assert_int_equal(child_metric(r, edge_grid[5], "registered"), 0);
+    check_dashboard(r, edge_village, "2025-01-01", "2025-05-31", "2026-02-01");
+    http_free(r);
+
+    /* Seen in the middle of the year: the 93-day gap is not there yet, and
+     * the tail counts to today. */
+    r = dash(admin, "2025-03-31", edge_village, "&year=2025");
+    assert_int_equal(child_metric(r, edge_grid[0], "standard"), 1); /* Jan 1 + tail 89 */
+    assert_int_equal(child_metric(r, edge_grid[2], "standard"), 0);
+    check_dashboard(r, edge_village, "2025-01-01", "2025-12-31", "2025-03-31");
+    http_free(r);
+}
+
+/* ---- who sees what ------------------------------------------------------ */
+
+static void roles_and_scope(void **state)
+{
+    http_res *r;
+    json_t *tot;
+
+    (void)state;
+    /* Officials and doctors: everything, for their own township by default. */
+    r = dash(official, NULL, NULL, NULL);
+    assert_int_equal(test_jint(json_object_get(r->json, "org_unit"), "id"),
+                     strtoll(tf_unit, NULL, 10));
+    tot = json_object_get(r->json, "totals");
+    assert_non_null(json_object_get(tot, "rates"));
+    assert_non_null(json_object_get(tot, "standard"));
+    http_free(r);
+    http_free(dash(doctor, NULL, tf_unit, NULL));
+    /* Police: counts of risk, colour, categories and notifications; no clinical rates. */
+    r = dash(police, NULL, tf_unit, NULL);
+    tot = json_object_get(r->json, "totals");
+    assert_null(json_object_get(tot, "rates"));
+    assert_null(json_object_get(tot, "standard"));
+    assert_null(json_object_get(tot, "regular"));
+    assert_non_null(json_object_get(tot, "risk"));
+    assert_non_null(json_object_get(tot, "notifications_open"));
+    http_free(r);
+    /* Civil affairs: the register and key categories only. */
+    r = dash(civil, NULL, tf_unit, NULL);
+    tot = json_object_get(r->json, "totals");
+    assert_null(json_object_get(tot, "rates"));
+    assert_null(json_object_get(tot, "risk"));
+    assert_null(json_object_get(tot, "colour"));
+    assert_non_null(json_object_get(tot, "key_categories"));
+    assert_non_null(json_object_get(tot, "registered"));
+    http_free(r);
+    /* Grid workers: 403 in their area. */
+    char *grid = test_unit_id("429005003001G01");
+    char *path = test_fmt("/api/v1/statistics/dashboard?org_unit_id=%s", grid);
+    free(grid);
+    r = http_do("GET", path, grid1, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("GET", "/api/v1/statistics/dashboard", grid1, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    /* Another township: 404, for every role. */
+    char *other = test_fmt("/api/v1/statistics/dashboard?org_unit_id=%s", gen_unit);
+    const char *tokens[] = {official, doctor, police, civil, grid1, yl_admin};
+    for (size_t i = 0; i < sizeof(tokens) / sizeof(tokens[0]); i++) {
+        r = http_do("GET", other, tokens[i], NULL, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+    }
+    r = http_do("GET", "/api/v1/statistics/dashboard?org_unit_id=999999999", official, NULL, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("GET", path, NULL, NULL, NULL);
+    assert_int_equal(r->status, 401);
+    http_free(r);
+    free(other);
+    free(path);
+}
+
+static void bad_queries(void **state)
+{
+    static const struct {
+        const char *query, *field;
+    } rows[] = {
+        {"year=abc", "year"},
+        {"year=1800", "year"},
+        {"year=2999", "year"},
+        {"year=2025&from=2025-01-01&to=2025-02-01", "year"},
+        {"from=2025-01-01", "to"},
+        {"to=2025-01-01", "from"},
+        {"from=2025-02-30&to=2025-03-01", "from"},
+        {"from=2025-03-01&to=2025-02-01", "to"},
+        {"from=2000-01-01&to=2025-02-01", "to"},
+        {"from=2099-01-01&to=2099-02-01", "from"},
+        {"org_unit_id=abc", "org_unit_id"},
+        {"live=maybe", "live"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *path = test_fmt("/api/v1/statistics/dashboard?%s", rows[i].query);
+        http_res *r = test_call("2026-02-01", "GET", path, official, NULL);
+        http_assert_problem(r, 400, rows[i].field);
+        http_free(r);
+        free(path);
+    }
+}
+
+/* ---- resident population ------------------------------------------------ */
+
+static void population(void **state)
+{
+    char *path = test_fmt("/api/v1/org-units/%s/population", edge_village);
+    const char *p[] = {edge_village};
+    long audits = db_count("SELECT count(*) FROM audit_log WHERE action = 'org_unit.population'"
+                           " AND target_id = $1",
+                           1, p);
+    http_res *r;
+
+    (void)state;
+    r = http_do("PUT", path, admin, "{\"population\":4321}", NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(test_jint(r->json, "population"), 4321);
+    http_free(r);
+    assert_int_equal(db_count("SELECT population FROM org_units WHERE id = $1", 1, p), 4321);
+    assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                              " 'org_unit.population' AND target_id = $1",
+                              1, p),
+                     audits + 1);
+    /* The dashboard divides by it: 5 registered in 2025 of 4321 → 1.16‰. */
+    r = dash(admin, "2026-02-01", edge_village, "&year=2025");
+    assert_int_equal(test_jint(json_object_get(r->json, "totals"), "population"), 4321);
+    assert_true(json_number_value(json_object_get(json_object_get(r->json, "totals"),
+                                                  "reported_prevalence_permille")) == 1.16);
+    http_free(r);
+
+    /* Bad bodies: 400 naming the field, nothing written. */
+    static const struct {
+        const char *body, *field;
+    } bad[] = {
+        {"{\"population\":-1}", "population"},
+        {"{\"population\":\"many\"}", "population"},
+        {"{}", "population"},
+        {"{\"population\":5,\"name\":\"x\"}", "name"},
+        {"{\"population\":3000000000}", "population"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = http_do("PUT", path, admin, bad[i].body, NULL);
+        http_assert_problem(r, 400, bad[i].field);
+        http_free(r);
+    }
+    assert_int_equal(db_count("SELECT population FROM org_units WHERE id = $1", 1, p), 4321);
+
+    /* Only admins (403), and only in their area (404). */
+    const char *no[] = {official, doctor, police, civil};
+    char *tf_path = test_fmt("/api/v1/org-units/%s/population", tf_unit);
+    for (size_t i = 0; i < sizeof(no) / sizeof(no[0]); i++) {
+        r = http_do("PUT", tf_path, no[i], "{\"population\":1}", NULL);
+        http_assert_problem(r, 403, NULL);
+        http_free(r);
+    }
+    r = http_do("PUT", tf_path, yl_admin, "{\"population\":1}", NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("PUT", "/api/v1/org-units/999999999/population", admin, "{\"population\":1}",
+                NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    const char *tp[] = {tf_unit};
+    assert_int_equal(db_count("SELECT population FROM org_units WHERE id = $1", 1, tp), 45270);
+    free(tf_path);
+    free(path);
+}
+
+
+/* ---- campaigns and tasks (专项行动, 任务分解表) ----------------------- */
+
+static http_res *post_as(const char *token, const char *date, const char *path, const char *body)
+{
+    return test_call(date, "POST", path, token, body);
+}
+
+static const json_t *task_month(const http_res *r, long long seq, const char *month)
+{
+    json_t *tasks = json_object_get(r->json, "tasks"), *t, *m;
+    size_t i, j;
+
+    json_array_foreach(tasks, i, t)
+    {
+        if (test_jint(t, "seq") != seq)
+            continue;
+        json_array_foreach(json_object_get(t, "months"), j, m)
+        {
+            if (strcmp(test_jstr(m, "month"), month) == 0)
+                return m;
+        }
+    }
+    fail_msg("no month %s of task %lld", month, seq);
+    return NULL;
+}
+
+static void campaigns(void **state)
+{
+    char *tf_admin = http_login("tf.admin", NULL);
+    char *clinic = test_agency_id("泰丰街道社区卫生服务中心");
+    char *health = test_agency_id("泰丰街道卫健办");
+    char *station = test_agency_id("泰丰派出所");
+    char *yl_clinic = test_agency_id("园林街道社区卫生服务中心");
+    http_res *r;
+    long long cid, tid;
+    char *path, *tasks, *progress, *body;
+
+    (void)state;
+    r = post_as(tf_admin, "2025-11-20", "/api/v1/campaigns",
+                "{\"name\":\"重精患者管理救助专项行动\",\"starts_on\":\"2025-11-01\","
+                "\"ends_on\":\"2026-12-31\",\"report_day\":25,\"first_report_month\":\"2025-12\"}");
+    if (r->status != 201)
+        fail_msg("create campaign: %ld %s", r->status, r->body);
+    cid = test_jint(r->json, "id");
+    assert_non_null(http_header(r, "Location"));
+    assert_int_equal(test_jint(r->json, "report_day"), 25);
+    http_free(r);
+    path = test_fmt("/api/v1/campaigns/%lld", cid);
+    tasks = test_fmt("/api/v1/campaigns/%lld/tasks", cid);
+
+    /* Only admins set campaigns up. */
+    r = post_as(official, NULL, "/api/v1/campaigns",
+                "{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    /* Bad campaigns: 400 naming the field, nothing written. */
+    static const struct {
+        const char *body, *field;
+    } bad_c[] = {
+        {"{\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\"}", "name"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-31\",\"ends_on\":\"2026-12-31\"}", "starts_on"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2025-10-31\"}", "ends_on"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"report_day\":31}",
+         "report_day"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"first_report_month\":\"2027-01\"}",
+         "first_report_month"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\","
+         "\"first_report_month\":\"2026-13\"}",
+         "first_report_month"},
+        {"{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":\"2026-12-31\",\"x\":1}", "x"},
+    };
+    long before = db_count("SELECT count(*) FROM campaigns", 0, NULL);
+    for (size_t i = 0; i < sizeof(bad_c) / sizeof(bad_c[0]); i++) {
+        r = post_as(tf_admin, NULL, "/api/v1/campaigns", bad_c[i].body);
+        http_assert_problem(r, 400, bad_c[i].field);
+        http_free(r);
+    }
+    r = post_as(yl_admin, NULL, "/api/v1/campaigns",
+                test_fmt("{\"name\":\"x\",\"starts_on\":\"2025-11-01\",\"ends_on\":"
+                         "\"2026-12-31\",\"org_unit_id\":%s}",
+                         tf_unit));
+    http_assert_problem(r, 400, "org_unit_id");
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM campaigns", 0, NULL), before);
+
+    /* Task 1: led by the clinic, with the health office and the police station. */
+    body = test_fmt("{\"seq\":1,\"action\":\"集中摸排起底行动\",\"description\":"
+                    "\"开展三网数据核查比对，全面摸清底数\",\"upstream_lead\":\"市卫健局\","
+                    "\"lead_agency_id\":%s,\"responsible_agency_ids\":[%s,%s,%s]}",
+                    clinic, health, station, health);
+    r = post_as(tf_admin, "2025-11-20", tasks, body);
+    if (r->status != 201)
+        fail_msg("add task: %ld %s", r->status, r->body);
+    tid = test_jint(json_array_get(json_object_get(r->json, "tasks"), 0), "id");
+    assert_int_equal(
+        json_array_size(json_object_get(json_array_get(json_object_get(r->json, "tasks"), 0),
+                                        "responsible_agencies")),
+        2);
+    http_free(r);
+    /* The same number again: 409; bad tasks: 400. */
+    r = post_as(tf_admin, NULL, tasks, body);
+    assert_int_equal(r->status, 409);
+    http_free(r);
+    free(body);
+    const char *bad_t[][2] = {
+        {"\"seq\":2,\"description\":\"d\"", "action"},
+        {"\"seq\":0,\"action\":\"a\",\"description\":\"d\"", "seq"},
+        {"\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"responsible_agency_ids\":\"all\"",
+         "responsible_agency_ids"},
+        {"\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"responsible_agency_ids\":[999999]",
+         "responsible_agency_ids"},
+    };
+    long ntasks = db_count("SELECT count(*) FROM campaign_tasks", 0, NULL);
+    for (size_t i = 0; i < sizeof(bad_t) / sizeof(bad_t[0]); i++) {
+        body = test_fmt("{\"lead_agency_id\":%s,%s}", clinic, bad_t[i][0]);
+        r = post_as(tf_admin, NULL, tasks, body);
+        http_assert_problem(r, 400, bad_t[i][1]);
+        http_free(r);
+        free(body);
+    }
+    /* A lead agency of another township does not serve this campaign. */
+    body = test_fmt("{\"seq\":2,\"action\":\"a\",\"description\":\"d\",\"lead_agency_id\":%s}",
+                    yl_clinic);
+    r = post_as(tf_admin, NULL, tasks, body);
+    http_assert_problem(r, 400, "lead_agency_id");
+    http_free(r);
+    free(body);
+    assert_int_equal(db_count("SELECT count(*) FROM campaign_tasks", 0, NULL), ntasks);
+
+    /* Progress, due by the 25th of each month from December 2025. */
+    progress = test_fmt("/api/v1/campaigns/%lld/tasks/%lld/progress", cid, tid);
+    r = post_as(official, "2025-12-20", progress,
+                "{\"month\":\"2025-12\",\"content\":\"完成三网比对，新发现疑似患者2人\"}");
+    if (r->status != 201)
+        fail_msg("progress: %ld %s", r->status, r->body);
+    http_free(r);
+    r = post_as(doctor, "2026-01-27", progress,
+                "{\"month\":\"2026-01\",\"content\":\"全员评估完成\"}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    /* Not the task's agency: 403; another township: 404; bad bodies: 400. */
+    long entries = db_count("SELECT count(*) FROM campaign_progress", 0, NULL);
+    r = post_as(civil, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = post_as(grid1, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    char *yl_doctor = http_login("yl.doctor", NULL);
+    r = post_as(yl_doctor, "2026-02-10", progress, "{\"month\":\"2026-02\",\"content\":\"x\"}");
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    static const struct {
+        const char *body, *field;
+    } bad_p[] = {
+        {"{\"month\":\"2026-02\"}", "content"},
+        {"{\"month\":\"2026-02\",\"content\":\"\"}", "content"},
+        {"{\"month\":\"2026-3\",\"content\":\"x\"}", "month"},
+        {"{\"month\":\"2026-04\",\"content\":\"x\"}", "month"},  /* after this month */
+        {"{\"month\":\"2025-11\",\"content\":\"x\"}", "month"},  /* before the first */
+        {"{\"month\":\"2027-01\",\"content\":\"x\"}", "month"},  /* after the end */
+        {"{\"month\":\"2026-02\",\"content\":\"x\",\"by\":1}", "by"},
+    };
+    for (size_t i = 0; i < sizeof(bad_p) / sizeof(bad_p[0]); i++) {
+        r = post_as(police, "2026-03-10", progress, bad_p[i].body);
+        http_assert_problem(r, 400, bad_p[i].field);
+        http_free(r);
+    }
+    assert_int_equal(db_count("SELECT count(*) FROM campaign_progress", 0, NULL), entries);
+
+    /* On 10 March: December on time, January late, February overdue,
+     * March not due yet. */
+    r = test_call("2026-03-10", "GET", path, grid1, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(test_jstr(task_month(r, 1, "2025-12"), "state"), "submitted");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-01"), "state"), "late");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "state"), "overdue");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-03"), "state"), "pending");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "due_on"), "2026-02-25");
+    assert_int_equal(test_jint(r->json, "overdue"), 1);
+    http_free(r);
+    /* The police station reports February late; on 26 March March is overdue. */
+    r = post_as(police, "2026-03-10", progress, "{\"month\":\"2026-02\",\"content\":\"补报\"}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    r = test_call("2026-03-26", "GET", path, official, NULL);
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-02"), "state"), "late");
+    assert_string_equal(test_jstr(task_month(r, 1, "2026-03"), "state"), "overdue");
+    assert_int_equal(test_jint(r->json, "overdue"), 1);
+    http_free(r);
+    /* Entries, newest month first. */
+    r = test_call(NULL, "GET", progress, official, NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0), "month"),
+                        "2026-02");
+    http_free(r);
+    /* Lists and reads: in the area or above it; another township 404. */
+    r = test_call(NULL, "GET", "/api/v1/campaigns", official, NULL);
+    assert_int_equal(r->status, 200);
+    assert_true(json_array_size(json_object_get(r->json, "items")) >= 1);
+    http_free(r);
+    r = test_call(NULL, "GET", path, yl_admin, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = test_call(NULL, "GET", "/api/v1/campaigns/999999999", official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    /* Its report: not for grid workers. */
+    char *report = test_fmt("/api/v1/campaigns/%lld/report", cid);
+    r = test_call(NULL, "GET", report, grid1, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = test_call(NULL, "GET", report, police, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(report);
+    char *other = test_fmt("/api/v1/campaigns/%lld/tasks/999999999/progress", cid);
+    r = test_call(NULL, "GET", other, official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    free(other);
+    free(yl_doctor);
+    free(progress);
+    free(tasks);
+    free(path);
+    free(clinic);
+    free(health);
+    free(station);
+    free(yl_clinic);
+    free(tf_admin);
+}
+
+/* ---- the campaign report (统计报表, seed 000 附件2) ---------------------- */
+
+/* Run cmd and return its standard output (malloc'd, at most 1 MiB). */
+static char *capture(const char *cmd)
+{
+    FILE *f = popen(cmd, "r");
+    size_t cap = 1u << 20, n = 0;
+    char *out = malloc(cap + 1);
+
+    assert_non_null(f);
+    assert_non_null(out);
+    n = fread(out, 1, cap, f);
+    out[n] = '\0';
+    assert_int_equal(pclose(f), 0);
+    return out;
+}
+
+/* The <c> element of cell ref in a worksheet's XML holds <v>value</v>. */
+static void assert_cell(const char *sheet, const char *ref, const char *value)
+{
+    char *open = test_fmt("<c r=\"%s\"", ref), *want = test_fmt("<v>%s</v>", value);
+    const char *c = strstr(sheet, open), *end;
+
+    if (c == NULL)
+        fail_msg("no cell %s", ref);
+    end = strstr(c, "</c>");
+    if (end == NULL || strstr(c, want) == NULL || strstr(c, want) > end)
+        fail_msg("cell %s does not hold %s", ref, value);
+    free(open);
+    free(want);
+}
+
+static void campaign_report(void **state)
+{
+    http_res *r;
+    char *body, *path, *fields, *url;
+    long long cid;
+
+    (void)state;
+    body = test_fmt("{\"name\":\"边界街道专项行动\",\"org_unit_id\":%s,\"starts_on\":\"2025-01-01\","
+                    "\"ends_on\":\"2025-12-31\"}",
+                    edge_unit);
+    r = test_call("2026-02-01", "POST", "/api/v1/campaigns", admin, body);
+    assert_int_equal(r->status, 201);
+    cid = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    path = test_fmt("/api/v1/campaigns/%lld/report", cid);
+    fields = test_fmt("/api/v1/campaigns/%lld/report-fields", cid);
+
+    /* The fields entered by hand. */
+    r = http_do("PUT", fields, admin, "{\"screening_staff\":12,\"annual_budget\":3.5}", NULL);
+    if (r->status != 200)
+        fail_msg("report fields: %ld %s", r->status, r->body);
+    http_free(r);
+    static const struct {
+        const char *body, *field;
+    } bad[] = {
+        {"{\"patients_total\":3}", "patients_total"},
+        {"{\"nope\":1}", "nope"},
+        {"{\"screening_staff\":-1}", "screening_staff"},
+        {"{\"screening_staff\":\"many\"}", "screening_staff"},
+        {"{}", "body"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = http_do("PUT", fields, admin, bad[i].body, NULL);
+        http_assert_problem(r, 400, bad[i].field);
+        http_free(r);
+    }
+    r = http_do("PUT", fields, county_doctor, "{\"screening_staff\":1}", NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("PUT", fields, official, "{\"screening_staff\":1}", NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    char *id = test_fmt("%lld", cid);
+    const char *p[] = {id};
+    char *saved = db_scalar("SELECT report_fields->>'screening_staff' FROM campaigns WHERE id = $1",
+                            1, p);
+    assert_string_equal(saved, "12");
+    free(saved);
+
+    /* JSON: computed fields from the edge cases of 2025, hand-entered ones as stored. */
+    r = test_call("2026-02-01", "GET", path, admin, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *fl = json_object_get(r->json, "fields"), *f;
+    size_t i;
+    int seen = 0;
+    json_array_foreach(fl, i, f)
+    {
+        const char *k = test_jstr(f, "key");
+        json_t *v = json_object_get(f, "value");
+        if (strcmp(k, "patients_total") == 0) {
+            assert_int_equal(json_integer_value(v), 5);
+            assert_string_equal(test_jstr(f, "source"), "derived");
+            seen++;
+        } else if (strcmp(k, "followup_patients") == 0) {
+            assert_int_equal(json_integer_value(v), 5);
+            seen++;
+        } else if (strcmp(k, "followup_staff") == 0) {
+            assert_int_equal(json_integer_value(v), 1);
+            seen++;
+        } else if (strcmp(k, "incidents") == 0) {
+            assert_int_equal(json_integer_value(v), 0);
+            seen++;
+        } else if (strcmp(k, "screening_staff") == 0) {
+            assert_int_equal(json_integer_value(v), 12);
+            assert_string_equal(test_jstr(f, "source"), "manual");
+            seen++;
+        } else if (strcmp(k, "annual_budget") == 0) {
+            assert_true(json_number_value(v) == 3.5);
+            seen++;
+        } else if (strcmp(k, "special_team") == 0) {
+            assert_true(json_is_null(v));
+            seen++;
+        }
+    }
+    assert_int_equal(seen, 7);
+    http_free(r);
+
+    /* CSV. */
+    url = test_fmt("%s?format=csv", path);
+    r = test_call("2026-02-01", "GET", url, admin, NULL);
+    assert_int_equal(r->status, 200);
+    assert_memory_equal(r->body, "\xEF\xBB\xBF", 3);
+    assert_non_null(strstr(r->body, "\"患者总数(≤系统中在册患者总数)\",\"\",5,系统生成"));
+    assert_non_null(strstr(r->body, "\"参加筛查工作人员数\",\"\",12,手工填报"));
+    assert_non_null(strstr(r->body, "\"全年计划投入工作经费数(万元)\",\"\",3.5,手工填报"));
+    http_free(r);
+    free(url);
+
+    /* xlsx: open what was written and read the cells. */
+    url = test_fmt("%s?format=xlsx", path);
+    r = test_call("2026-02-01", "GET", url, admin, NULL);
+    assert_int_equal(r->status, 200);
+    const char *cl = http_header(r, "Content-Length");
+    assert_non_null(cl);
+    size_t len = (size_t)strtoul(cl, NULL, 10);
+    assert_true(len > 1000);
+    char file[] = "/tmp/jf-stat-report-XXXXXX";
+    int fd = mkstemp(file);
+    assert_true(fd >= 0);
+    assert_int_equal(write(fd, r->body, len), (ssize_t)len);
+    close(fd);
+    http_free(r);
+    char *cmd = test_fmt("unzip -p '%s' xl/sharedStrings.xml", file);
+    char *strings = capture(cmd);
+    free(cmd);
+    cmd = test_fmt("unzip -p '%s' xl/worksheets/sheet1.xml", file);
+    char *sheet = capture(cmd);
+    free(cmd);
+    unlink(file);
+    assert_non_null(strstr(strings, "患者总数(≤系统中在册患者总数)"));
+    assert_non_null(strstr(strings, "一、筛查情况(政法)"));
+    assert_non_null(strstr(strings, "九、工作经费情况(卫生健康)"));
+    assert_non_null(strstr(strings, "报表填报单位：边界测试街道"));
+    /* Left block from row 4: 参加筛查工作人员数 in D4, 患者总数 in D10;
+     * right block: 全年计划投入工作经费数 in H30. */
+    assert_cell(sheet, "D4", "12");
+    assert_cell(sheet, "D10", "5");
+    assert_cell(sheet, "H30", "3.5");
+    assert_non_null(strstr(sheet, "<mergeCell ref=\"A4:A7\"/>"));
+    free(strings);
+    free(sheet);
+    free(url);
+
+    /* Bad format; grid workers do not see it; another township 404. */
+    url = test_fmt("%s?format=pdf", path);
+    r = test_call(NULL, "GET", url, admin, NULL);
+    http_assert_problem(r, 400, "format");
+    http_free(r);
+    free(url);
+    url = test_fmt("%s?from=2025-13-01", path);
+    r = test_call(NULL, "GET", url, admin, NULL);
+    http_assert_problem(r, 400, "from");
+    http_free(r);
+    free(url);
+    r = test_call(NULL, "GET", path, official, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    free(id);
+    free(fields);
+    free(path);
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(live_matches_brute_force),
+        cmocka_unit_test(cache_matches_brute_force),
+        cmocka_unit_test(state_counts_match),
+        cmocka_unit_test(edge_cases),
+        cmocka_unit_test(roles_and_scope),
+        cmocka_unit_test(bad_queries),
+        cmocka_unit_test(population),
+        cmocka_unit_test(campaigns),
+        cmocka_unit_test(campaign_report),
+    };
+
+    return cmocka_run_group_tests(tests, setup, NULL);
+}

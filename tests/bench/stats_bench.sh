@@ -1,0 +1,116 @@
+#!/usr/bin/env bash
+# Benchmark of the statistics dashboard (a benchmark, not a test: it asserts
+# nothing about time). On one throwaway database with 1,000,000 generated
+# patients in one township (≈ 13.7 million follow-ups) it measures, in the
+# same run:
+#   1. the baseline: a plain full scan, SELECT count(*) FROM follow_ups;
+#   2. the refresh of the statistics cache (stat_refresh(): REFRESH
+#      MATERIALIZED VIEW CONCURRENTLY), and the time of a write to a patient
+#      made while the refresh runs (it must not wait for it);
+#   3. GET /api/v1/statistics/dashboard of the township (every indicator,
+#      broken down by village) from the cache: R sequential requests,
+#      median / p95 / max, and wrk with 8 connections for the throughput;
+#   4. optionally (JF_BENCH_LIVE=1) the same dashboard computed live.
+# Usage: tests/bench/stats_bench.sh [requests, default 50]
+# Knobs: JF_BENCH_PATIENTS (default 1000000), JF_BENCH_LIVE, JF_BENCH_KEEP=1
+# keeps the cluster (its directory is printed) for further runs.
+set -euo pipefail
+. "$(dirname "$0")/../../scripts/lib.sh"
+
+REQS=${1:-50}
+N=${JF_BENCH_PATIENTS:-1000000}
+jf_install_deps
+say "building release (build/)"
+jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
+BIN=$JF_ROOT/build/api
+TMP=$(mktemp -d /tmp/jf-stats-bench.XXXXXX)
+chmod 755 "$TMP"
+PGPORT=$(jf_free_port 15000 10000)
+APIPORT=$(jf_free_port 25000 7000)
+API_PID=""
+cleanup() {
+    [ -n "$API_PID" ] && kill -TERM "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
+    if [ "${JF_BENCH_KEEP:-0}" = 1 ]; then
+        say "kept: $TMP (stop with pg_ctl -D $TMP/pg stop)"
+    else
+        jf_pg_stop "$TMP/pg"
+        rm -rf "$TMP"
+    fi
+}
+trap cleanup EXIT
+
+jf_pg_start "$TMP/pg" "$PGPORT"
+jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
+export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
+export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+say "generating $N patients in 泰丰街道"
+t0=$(date +%s)
+"$BIN/jingfang-gen" --patients "$N" --township 429005003
+GEN_S=$(($(date +%s) - t0))
+psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
+read -r PATIENTS FOLLOWUPS < <(psql "$JF_DB_URL" -tA -F' ' -c \
+    "SELECT (SELECT count(*) FROM patients), (SELECT count(*) FROM follow_ups)")
+
+# ms of one SQL statement, timed by psql.
+sql_ms() {
+    psql "$JF_DB_URL" -qtA -c '\timing on' -c "$1" | sed -n 's/^Time: \([0-9.]*\) ms.*/\1/p' | tail -1
+}
+
+say "baseline: SELECT count(*) FROM follow_ups (3 runs, the best)"
+SCAN_MS=$(for i in 1 2 3; do sql_ms "SELECT count(*) FROM follow_ups"; done | sort -n | head -1)
+
+say "refreshing the statistics cache (CONCURRENTLY), with a write during it"
+# The first refresh fills the view; the second is the steady state, timed,
+# with a write to a patient in the middle that must not wait for it.
+sql_ms "SELECT stat_refresh()" >/dev/null
+PID_ONE=$(psql "$JF_DB_URL" -tAc "SELECT min(id) FROM patients WHERE status = 'in_care'")
+( sql_ms "SELECT stat_refresh()" >"$TMP/refresh.ms" ) &
+REFRESH_JOB=$!
+sleep 2
+WRITE_MS=$(sql_ms "UPDATE patients SET updated_at = now() WHERE id = $PID_ONE")
+wait "$REFRESH_JOB"
+REFRESH_MS=$(cat "$TMP/refresh.ms")
+
+export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
+"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+API_PID=$!
+jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
+TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"tf.official\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$TOKEN" ] || die "login failed"
+TOWNSHIP=$(psql "$JF_DB_URL" -tAc "SELECT id FROM org_units WHERE code = '429005003'")
+URL="http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP"
+curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" >"$TMP/dashboard.json"
+grep -q '"source": "cached"' "$TMP/dashboard.json" || die "the dashboard did not come from the cache"
+
+say "GET the township dashboard $REQS times, one after another"
+for i in $(seq 1 "$REQS"); do
+    curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" "$URL"
+done | awk '{ printf "%.2f\n", $1 * 1000 }' | sort -n >"$TMP/dash.ms"
+pct() { awk -v p="$1" '{ a[NR] = $1 } END { i = int((NR - 1) * p + 0.5) + 1; print a[i] }' "$TMP/dash.ms"; }
+say "wrk -c 8 on the dashboard (10 s)"
+wrk -t 2 -c 8 -d 10s --latency -s "$JF_ROOT/tests/bench/auth_get.lua" "http://$JF_LISTEN" -- \
+    "/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP" "$TOKEN" >"$TMP/wrk.txt"
+RPS=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/wrk.txt")
+P99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$TMP/wrk.txt")
+
+LIVE_MS="-"
+if [ "${JF_BENCH_LIVE:-0}" = 1 ]; then
+    say "the same dashboard computed live (live=true)"
+    LIVE_MS=$(curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $TOKEN" \
+        "$URL&live=true" | awk '{ printf "%.0f", $1 * 1000 }')
+fi
+
+echo
+echo "patients: $PATIENTS   follow-ups: $FOLLOWUPS   generated in $GEN_S s   machine: $(nproc) cores"
+printf '%-58s %12s\n' "measure" "ms"
+printf '%-58s %12s\n' "SELECT count(*) FROM follow_ups (baseline, best of 3)" "$SCAN_MS"
+printf '%-58s %12s\n' "township dashboard, cached: median" "$(pct 0.5)"
+printf '%-58s %12s\n' "township dashboard, cached: p95" "$(pct 0.95)"
+printf '%-58s %12s\n' "township dashboard, cached: max" "$(pct 1)"
+printf '%-58s %12s\n' "township dashboard, live (JF_BENCH_LIVE=1)" "$LIVE_MS"
+printf '%-58s %12s\n' "stat_refresh() (REFRESH ... CONCURRENTLY)" "$REFRESH_MS"
+printf '%-58s %12s\n' "UPDATE of one patient during the refresh" "$WRITE_MS"
+echo "wrk -c 8: $RPS dashboards/s, p99 $P99"
+awk -v a="$(pct 0.5)" -v b="$SCAN_MS" 'BEGIN { printf "ratio dashboard median / full scan: %.4f\n", a / b }'
