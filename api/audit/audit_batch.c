@@ -123,6 +123,14 @@ static int copy_out(const jf_buf *data)
 
     if (jf_db_pool_acquire(batch.pool, &conn) != 0)
         return JF_ERR_DB;
+    /* Through the pool first: a connection broken by a database restart is
+     * mended there (and its prepared statements forgotten), never here. */
+    rc = jf_db_exec_sql(conn, "SELECT 1", 0, NULL, &res);
+    PQclear(res);
+    if (rc != 0) {
+        jf_db_pool_release(batch.pool, conn);
+        return rc;
+    }
     PGconn *pg = jf_db_pg(conn);
     res = PQexec(pg, copy_sql);
     rc = PQresultStatus(res) == PGRES_COPY_IN ? 0 : JF_ERR_DB;
@@ -135,11 +143,8 @@ static int copy_out(const jf_buf *data)
             rc = JF_ERR_DB;
         PQclear(res);
     }
-    if (rc != 0) {
+    if (rc != 0)
         jf_log_error("audit", "batch of read records not written: %s", PQerrorMessage(pg));
-        if (PQstatus(pg) == CONNECTION_BAD)
-            PQreset(pg); /* the next flush tries again on a mended connection */
-    }
     jf_db_pool_release(batch.pool, conn);
     return rc;
 }
