@@ -1,7 +1,8 @@
 /* The campaign report (统计报表, seed 000 附件2) of a campaign for its period:
  * every field the records give is computed (SQL campaign_report_values,
- * migration 0015), the others (staff, institutions, funding, and for now
- * assistance and 以奖代补) are entered by hand and kept with the campaign.
+ * migration 0015, and campaign_report_assistance, migration 0017), the
+ * others (insurance, custody, 以奖代补 standards, staff, institutions,
+ * funding) are entered by hand and kept with the campaign.
  * Served as JSON, as CSV and as .xlsx in the layout of 附件2: two blocks of
  * sections side by side (一～四 on the left, 五～九 on the right). */
 #include "common.h"
@@ -70,23 +71,23 @@ static const report_field left[] = {
     {"incident_dead", NULL, "行动期间肇事肇祸死亡人数", NULL, false},
 };
 
-/* The right block: sections 五 to 九. Assistance and 以奖代补 are entered
- * by hand until the assistance module provides them (except 低保, which
- * the register holds). */
+/* The right block: sections 五 to 九. Enrolments, relief and 以奖代补 come
+ * from the assistance records; insurance and custody are other agencies'
+ * figures, entered by hand. */
 static const report_field right[] = {
     {"insured_patients", "五、帮扶情况(医保、残联、民政)", "办理医保患者人数(医保)", NULL, true},
-    {"medical_assistance", NULL, "纳入医疗救助患者人数(医保)", NULL, true},
-    {"chronic_outpatient", NULL, "纳入门诊慢特病患者人数(医保)", NULL, true},
-    {"employee_large_medical", NULL, "纳入职工大额医疗费用补助患者人数(医保)", NULL, true},
-    {"critical_illness", NULL, "纳入城乡居民大病保险患者人数(医保)", NULL, true},
-    {"disability_subsidy", NULL, "纳入残疾人两项补贴患者人数(民政)", NULL, true},
+    {"medical_assistance", NULL, "纳入医疗救助患者人数(医保)", NULL, false},
+    {"chronic_outpatient", NULL, "纳入门诊慢特病患者人数(医保)", NULL, false},
+    {"employee_large_medical", NULL, "纳入职工大额医疗费用补助患者人数(医保)", NULL, false},
+    {"critical_illness", NULL, "纳入城乡居民大病保险患者人数(医保)", NULL, false},
+    {"disability_subsidy", NULL, "纳入残疾人两项补贴患者人数(民政)", NULL, false},
     {"dibao_patients", NULL, "办理低保患者人数(民政)", NULL, false},
-    {"relief_amount", NULL, "救助金额(万元)(民政)", NULL, true},
+    {"relief_amount", NULL, "救助金额(万元)(民政)", NULL, false},
     {"custody_care", NULL, "就业年龄段的持证精神残疾人托养人数(残联)", NULL, true},
-    {"reward_guardians_0_2", "六、以奖代补", "奖补监护人数", "其中：0～2级", true},
-    {"reward_guardians_3_5", NULL, "奖补监护人数", "3～5级", true},
-    {"reward_amount_0_2", NULL, "奖补金额(万元)", "其中：0～2级", true},
-    {"reward_amount_3_5", NULL, "奖补金额(万元)", "3～5级", true},
+    {"reward_guardians_0_2", "六、以奖代补", "奖补监护人数", "其中：0～2级", false},
+    {"reward_guardians_3_5", NULL, "奖补监护人数", "3～5级", false},
+    {"reward_amount_0_2", NULL, "奖补金额(万元)", "其中：0～2级", false},
+    {"reward_amount_3_5", NULL, "奖补金额(万元)", "3～5级", false},
     {"reward_standard_2400", NULL, "奖补标准(元/年/人)", "2400元", true},
     {"reward_standard_above", NULL, "奖补标准(元/年/人)", ">2400元", true},
     {"city_institutions", "七、心理服务情况(卫生健康)",
@@ -116,8 +117,10 @@ static jf_stmt campaign_row = {
     " FROM campaigns c JOIN org_units o ON o.id = c.org_unit_id WHERE c.id = $1",
     0,
 };
-static jf_stmt values = {
-    "report_values", "SELECT campaign_report_values($1, $2::date, $3::date, $4::date)::text", 0};
+static jf_stmt values = {"report_values",
+                         "SELECT (campaign_report_values($1, $2::date, $3::date, $4::date)"
+                         " || campaign_report_assistance($1, $2::date, $3::date, $4::date))::text",
+                         0};
 static jf_stmt fields_set = {
     "report_fields_set",
     "UPDATE campaigns SET report_fields = jsonb_strip_nulls(report_fields || $2::jsonb),"
@@ -270,15 +273,21 @@ static json_t *report_json(const report *r, const char *campaign_id)
                      r->end, "fields", fields);
 }
 
-/* A value as CSV/text: integers plainly, other numbers with up to 4 decimals. */
+/* A value as CSV/text: integers plainly, other numbers (万元) to at most 2
+ * decimals without trailing zeros ("3.5", "12345.67", never "1.2e+04"). */
 static void value_text(const json_t *v, char *out, size_t n)
 {
-    if (json_is_integer(v))
+    if (json_is_integer(v)) {
         snprintf(out, n, "%lld", (long long)json_integer_value(v));
-    else if (json_is_number(v))
-        snprintf(out, n, "%.4g", json_number_value(v));
-    else
+    } else if (json_is_number(v)) {
+        size_t len = (size_t)snprintf(out, n, "%.2f", json_number_value(v));
+        while (len > 0 && len < n && out[len - 1] == '0')
+            out[--len] = '\0';
+        if (len > 0 && len < n && out[len - 1] == '.')
+            out[--len] = '\0';
+    } else {
         out[0] = '\0';
+    }
 }
 
 static int csv_cell(jf_buf *b, const char *s)

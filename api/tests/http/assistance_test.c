@@ -919,6 +919,105 @@ static void totals_by_kind_and_unit(void **state)
     free(tf);
 }
 
+/* ---- in the statistics -------------------------------------------------------- */
+
+/* sum or count over assistance_payment_facts of 泰丰街道 for this run's month. */
+static long long facts(const char *what, const char *kind, const char *status)
+{
+    char *sql = test_fmt("SELECT coalesce(%s, 0) FROM assistance_payment_facts f"
+                         " WHERE starts_with(f.org_path, (SELECT path FROM org_units WHERE code"
+                         " = '429005003')) AND f.kind = '%s' AND f.status = '%s'"
+                         " AND f.period_month = '%s'::date",
+                         what, kind, status, m_first);
+    char *v = scalar(sql);
+    long long n = strtoll(v, NULL, 10);
+
+    free(v);
+    free(sql);
+    return n;
+}
+
+static long long member(const json_t *o, const char *a, const char *b)
+{
+    return test_jint(json_object_get(o, a), b);
+}
+
+/* The township dashboard and the campaign report carry the payments
+ * (DOMAIN.md: totals by kind, period and org unit for the statistics),
+ * each figure equal to the sum over the facts; police never see them. */
+static void statistics_include_assistance(void **state)
+{
+    char *tf = test_unit_id("429005003"), *last, *path, *body;
+    http_res *r;
+    json_t *a;
+
+    last = scalar(test_fmt("SELECT ('%s'::date + interval '1 month - 1 day')::date", m_first));
+    path = test_fmt("/api/v1/statistics/dashboard?org_unit_id=%s&from=%s&to=%s&live=true", tf,
+                    m_first, last);
+    r = expect(200, official, "GET", path, NULL);
+    a = json_object_get(json_object_get(r->json, "totals"), "assistance");
+    assert_non_null(a);
+    assert_int_equal(member(a, "paid_fen", "temporary_assistance"),
+                     facts("sum(amount_fen)", "temporary_assistance", "paid"));
+    assert_int_equal(member(a, "paid_fen", "guardian_reward"),
+                     facts("sum(amount_fen)", "guardian_reward", "paid"));
+    assert_int_equal(member(a, "paid", "guardian_reward"),
+                     facts("count(*)", "guardian_reward", "paid"));
+    assert_int_equal(member(a, "withheld", "guardian_reward"),
+                     facts("count(*)", "guardian_reward", "withheld"));
+    assert_true(member(a, "withheld", "guardian_reward") >= 1);
+    assert_true(member(a, "enrolled", "temporary_assistance") >= 1);
+    http_free(r);
+    r = expect(200, civil, "GET", path, NULL);
+    assert_non_null(json_object_get(json_object_get(r->json, "totals"), "assistance"));
+    http_free(r);
+    r = expect(200, police, "GET", path, NULL);
+    assert_null(json_object_get(json_object_get(r->json, "totals"), "assistance"));
+    assert_null(strstr(r->body, "assistance"));
+    http_free(r);
+    free(path);
+
+    /* A campaign over the month: section 六 from the payments. */
+    body = test_fmt("{\"name\":\"以奖代补核查%s\",\"starts_on\":\"%s\",\"ends_on\":\"%s\"}",
+                    test_cn_unique(), m_first, last);
+    r = expect(201, tf_admin, "POST", "/api/v1/campaigns", body);
+    path = test_fmt("/api/v1/campaigns/%lld/report", test_jint(r->json, "id"));
+    http_free(r);
+    r = expect(200, official, "GET", path, NULL);
+    {
+        char *want = scalar(test_fmt(
+            "SELECT round(coalesce(sum(f.amount_fen), 0) / 1000000.0, 2)::text || ' '"
+            " || count(DISTINCT f.patient_id) FROM assistance_payment_facts f JOIN patients p"
+            " ON p.id = f.patient_id WHERE starts_with(f.org_path, (SELECT path FROM org_units"
+            " WHERE code = '429005003')) AND f.kind = 'guardian_reward' AND f.status = 'paid'"
+            " AND f.period_month = '%s'::date AND coalesce(p.risk_level, 0) >= 3",
+            m_first));
+        double amount = 0, got_amount = -1;
+        long long guardians = -1, got_guardians = -2;
+        size_t i;
+        json_t *f;
+        assert_int_equal(sscanf(want, "%lf %lld", &amount, &guardians), 2);
+        json_array_foreach(json_object_get(r->json, "fields"), i, f)
+        {
+            if (strcmp(test_jstr(f, "key"), "reward_amount_3_5") == 0) {
+                got_amount = json_number_value(json_object_get(f, "value"));
+                assert_string_equal(test_jstr(f, "source"), "derived");
+            }
+            if (strcmp(test_jstr(f, "key"), "reward_guardians_3_5") == 0)
+                got_guardians = test_jint(f, "value");
+        }
+        assert_true(guardians >= 1);
+        assert_int_equal(got_guardians, guardians);
+        assert_true(got_amount > amount - 0.005 && got_amount < amount + 0.005);
+        free(want);
+    }
+    http_free(r);
+    free(path);
+    free(body);
+    free(last);
+    free(tf);
+}
+
 /* ---- bad inputs ------------------------------------------------------------- */
 
 static void bad_inputs_write_nothing(void **state)
@@ -1273,6 +1372,7 @@ int main(void)
         cmocka_unit_test(reward_batch_collection_and_withholding),
         cmocka_unit_test(standards_and_local_rule),
         cmocka_unit_test(totals_by_kind_and_unit),
+        cmocka_unit_test(statistics_include_assistance),
         cmocka_unit_test(bad_inputs_write_nothing),
         cmocka_unit_test(who_may_see_and_do),
     };
