@@ -783,8 +783,10 @@ out:
 
 /* ---- applications ------------------------------------------------------------ */
 
-/* GET /assistance/applications/{id} */
-static int app_get(jf_req *req)
+/* GET one application or payment {id}: scope by its head row (path and
+ * unit in columns path_col/unit_col), audited as a read of type. */
+static int read_one(jf_req *req, const jf_stmt *head_stmt, int path_col, int unit_col,
+                    const char *type, const jf_stmt *doc)
 {
     jf_db_conn *conn;
     PGresult *head = NULL;
@@ -792,19 +794,25 @@ static int app_get(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = load_head(req, conn, &app_head, NULL, A_PATH, JF_ACCESS_READ, &head)) != 0)
+    if ((rc = load_head(req, conn, head_stmt, NULL, path_col, JF_ACCESS_READ, &head)) != 0)
         goto out;
-    rc = audit(req, conn, "assistance.read", "assistance_application", jf_req_param(req, 0),
-               col_ll(head, 0, A_UNIT, 0), NULL);
+    rc = audit(req, conn, "assistance.read", type, jf_req_param(req, 0),
+               col_ll(head, 0, unit_col, 0), NULL);
     if (rc != 0) {
         jf_res_db_error(req, rc, NULL);
         goto out;
     }
-    rc = send_doc(req, conn, &app_doc, jf_req_param(req, 0), 200, NULL);
+    rc = send_doc(req, conn, doc, jf_req_param(req, 0), 200, NULL);
 out:
     PQclear(head);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
+}
+
+/* GET /assistance/applications/{id} */
+static int app_get(jf_req *req)
+{
+    return read_one(req, &app_head, A_PATH, A_UNIT, "assistance_application", &app_doc);
 }
 
 /* GET /assistance/applications?org_unit_id&state&kind&limit&cursor */
@@ -1139,25 +1147,7 @@ static int end_app(jf_req *req)
 /* GET /assistance/payments/{id} */
 static int pay_get(jf_req *req)
 {
-    jf_db_conn *conn;
-    PGresult *head = NULL;
-    int rc;
-
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    if ((rc = load_head(req, conn, &pay_head, NULL, P_PATH, JF_ACCESS_READ, &head)) != 0)
-        goto out;
-    rc = audit(req, conn, "assistance.read", "assistance_payment", jf_req_param(req, 0),
-               col_ll(head, 0, P_UNIT, 0), NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_doc(req, conn, &pay_doc, jf_req_param(req, 0), 200, NULL);
-out:
-    PQclear(head);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return read_one(req, &pay_head, P_PATH, P_UNIT, "assistance_payment", &pay_doc);
 }
 
 /* POST /assistance/payments/{id}/collect {collected_on, guardian_id,
