@@ -3,7 +3,8 @@
  *   jingfang-api hash-password   read a password on stdin, print its hash
  *   jingfang-api routes          print every registered "METHOD /path"
  *   jingfang-api recompute [CODE] recompute the derived clinical state of every
- *                                patient on the register (under org unit CODE) */
+ *                                patient on the register (under org unit CODE)
+ *   jingfang-api statement NAME  print the SQL of a registered statement */
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "core/config.h"
@@ -48,6 +49,20 @@ static int cmd_routes(void)
 {
     for (size_t i = 0; i < jf_router_count(); i++)
         printf("%s %s\n", jf_router_at(i)->method, jf_router_at(i)->pattern);
+    return 0;
+}
+
+/* The SQL of a registered statement, for EXPLAIN and for benchmarking the
+ * database alone on exactly what a request runs. */
+static int cmd_statement(const char *name)
+{
+    const jf_stmt *s = name ? jf_db_stmt_find(name) : NULL;
+
+    if (s == NULL) {
+        fprintf(stderr, "no statement named %s\n", name ? name : "(none)");
+        return 1;
+    }
+    printf("%s\n", s->sql);
     return 0;
 }
 
@@ -134,8 +149,11 @@ int main(int argc, char **argv)
         return cmd_routes();
     if (argc > 1 && strcmp(argv[1], "recompute") == 0)
         return cmd_recompute(argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp(argv[1], "statement") == 0)
+        return cmd_statement(argc > 2 ? argv[2] : NULL);
     if (argc > 1) {
-        fprintf(stderr, "usage: %s [hash-password | routes | recompute [CODE]]\n", argv[0]);
+        fprintf(stderr, "usage: %s [hash-password | routes | recompute [CODE] | statement NAME]\n",
+                argv[0]);
         return 2;
     }
     return serve();

@@ -51,6 +51,14 @@ int jf_db_stmt_register(jf_stmt *stmt)
     return 0;
 }
 
+const jf_stmt *jf_db_stmt_find(const char *name)
+{
+    for (int i = 0; i < nstmts; i++)
+        if (strcmp(stmts[i]->name, name) == 0)
+            return stmts[i];
+    return NULL;
+}
+
 int jf_db_stmt_register_all(jf_stmt *const *list, size_t n)
 {
     for (size_t i = 0; i < n; i++)

@@ -35,6 +35,8 @@ typedef struct jf_db_pool jf_db_pool;
 int jf_db_stmt_register(jf_stmt *stmt);
 /* Register n statements. */
 int jf_db_stmt_register_all(jf_stmt *const *list, size_t n);
+/* A registered statement by name, or NULL. */
+const jf_stmt *jf_db_stmt_find(const char *name);
 
 /* Create a pool of size connections to conninfo. Connections open lazily, so
  * the service starts (and reports not-ready) while the database is down. */

@@ -6,7 +6,10 @@
 #   2. wrk, 32 connections: GET /api/v1/patients/{id} with auth, scope,
 #      role view, ID decryption and an audit row per read;
 #   3. wrk, 32 connections: the first page (50) of the 10,000-patient village;
-# and prints requests/s, p99 and the ratio API ÷ pgbench.
+#   4. pgbench running the service's own read statement (patient_read, as
+#      `jingfang-api statement` prints it) with 32 clients: what the
+#      database alone does for one patient read, no HTTP, no audit;
+# and prints requests/s, p99 and the ratios API ÷ pgbench -S and API ÷ (4).
 # Usage: tests/bench/patients_bench.sh [seconds per run, default 15]
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -55,6 +58,14 @@ say "pgbench -S -M prepared -c 32 -j 2 -T $SECS"
 pgbench -S -M prepared -c 32 -j 2 -T "$SECS" -n "$JF_DB_URL" >"$TMP/pgbench.txt" 2>&1
 TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgbench.txt" | tail -1)
 
+say "pgbench -M prepared -c 32 -j 2: the service's patient_read statement alone ($SECS s)"
+{
+    echo "\\set id random($LO, $HI)"
+    "$BIN/jingfang-api" statement patient_read | sed 's/\$1/:id/g; s/$/;/'
+} >"$TMP/read.sql"
+pgbench -M prepared -c 32 -j 2 -T "$SECS" -n -f "$TMP/read.sql" "$JF_DB_URL" >"$TMP/pgread.txt" 2>&1
+READ_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgread.txt" | tail -1)
+
 say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
     "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
@@ -71,6 +82,10 @@ echo
 echo "patients: $N   machine: $(nproc) cores   duration: ${SECS}s each   (same run, same database)"
 printf '%-44s %12s %10s %8s\n' "measure" "per second" "p99" "errors"
 printf '%-44s %12s %10s %8s\n' "pgbench -S -M prepared (32 clients)" "$TPS" "-" "-"
+printf '%-44s %12s %10s %8s\n' "pgbench: patient_read statement (32)" "$READ_TPS" "-" "-"
 printf '%-44s %12s %10s %8s\n' "GET /api/v1/patients/{id} (32 conns)" "$GET_RPS" "$(p99 "$TMP/get.txt")" "$(errs "$TMP/get.txt")"
 printf '%-44s %12s %10s %8s\n' "village list page, 10,000 patients (32)" "$LIST_RPS" "$(p99 "$TMP/list.txt")" "$(errs "$TMP/list.txt")"
-awk -v a="$GET_RPS" -v b="$TPS" 'BEGIN { printf "ratio GET patient / pgbench -S: %.2f (target >= 0.5)\n", a / b }'
+awk -v a="$GET_RPS" -v b="$TPS" -v r="$READ_TPS" 'BEGIN {
+    printf "ratio GET patient / pgbench -S: %.2f (target >= 0.5)\n", a / b
+    printf "ratio patient_read statement alone / pgbench -S: %.2f (the database alone, on the same statement)\n", r / b
+    printf "ratio GET patient / patient_read statement alone: %.2f (what HTTP, auth, audit and JSON keep)\n", a / r }'
