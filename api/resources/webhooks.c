@@ -55,6 +55,16 @@ static jf_stmt update_ep = {
     " secret_cipher = coalesce($4::bytea, secret_cipher) WHERE id = $1",
     0,
 };
+/* Dead deliveries of an active endpoint go back to the queue, due now,
+ * with their attempts counted afresh (the last error stays for the log). */
+static jf_stmt redrive_dead = {
+    "webhook_redrive",
+    "WITH e AS (SELECT active FROM webhook_endpoints WHERE id = $1),"
+    " d AS (UPDATE deliveries SET state = 'pending', attempts = 0, next_attempt_at = now()"
+    "  WHERE endpoint_id = $1 AND state = 'dead' AND (SELECT active FROM e) RETURNING 1)"
+    " SELECT (SELECT active FROM e), (SELECT count(*) FROM d)",
+    0,
+};
 static jf_stmt deliveries = {
     "webhook_deliveries",
     "WITH page AS (SELECT d.*, o.event_id, o.topic, o.created_at AS event_at FROM deliveries d"
@@ -340,6 +350,56 @@ out:
     return rc;
 }
 
+/* POST /webhook-endpoints/{id}/deliveries/redrive: after the receiving
+ * system is mended, an admin sends what went dead again (audited). */
+static int redrive(jf_req *req)
+{
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    char detail[64];
+    int rc;
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = load(req, conn, &res)) != 0)
+        goto out;
+    if (!jf_role_has(jf_role_parse(req->claims.role), JF_CAP_CONFIG_WRITE)) {
+        rc = jf_resp_forbidden(req, "only an admin re-drives deliveries");
+        goto out;
+    }
+    PQclear(res);
+    res = NULL;
+    rc = jf_db_begin(conn);
+    rc = rc ? rc
+            : jf_db_exec(conn, &redrive_dead, 1, (const char *const[]){jf_req_param(req, 0)}, &res);
+    if (rc != 0)
+        goto dberr;
+    if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
+        jf_db_rollback(conn);
+        rc = jf_resp_problem(req, 409, "conflict", "Endpoint inactive",
+                             "activate the endpoint before re-driving its deliveries", "active",
+                             "is false");
+        goto out;
+    }
+    snprintf(detail, sizeof(detail), "{\"redriven\":%s}", PQgetvalue(res, 0, 1));
+    jf_audit_entry a = {.action = "webhook.redrive",
+                        .target_type = "webhook_endpoint",
+                        .target_id = jf_req_param(req, 0),
+                        .detail_json = detail};
+    rc = jf_audit_record(conn, req, &a);
+    rc = rc ? rc : jf_db_commit(conn);
+    if (rc != 0)
+        goto dberr;
+    rc = jf_resp_json_text(req, 200, detail, strlen(detail));
+    goto out;
+dberr:
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 static int get_one(jf_req *req)
 {
     jf_db_conn *conn;
@@ -361,11 +421,13 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/webhook-endpoints", create, JF_ROUTE_AUTH, JF_CAP_CONFIG_WRITE},
     {"PATCH", "/api/v1/webhook-endpoints/{id}", patch, JF_ROUTE_AUTH, 0},
     {"GET", "/api/v1/webhook-endpoints/{id}/deliveries", delivery_log, JF_ROUTE_AUTH, 0},
+    {"POST", "/api/v1/webhook-endpoints/{id}/deliveries/redrive", redrive, JF_ROUTE_AUTH, 0},
 };
 
 int jf_res_webhooks_init(void)
 {
-    jf_stmt *const s[] = {&agency_path, &insert_ep, &one_ep, &list_ep, &update_ep, &deliveries};
+    jf_stmt *const s[] = {&agency_path, &insert_ep,  &one_ep,      &list_ep,
+                          &update_ep,   &deliveries, &redrive_dead};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -679,6 +679,57 @@ static void failing_endpoint_backs_off_then_dead(void **state)
                               " AND state = 'dead' AND attempts = 3",
                               2, pe),
                      2);
+
+    /* Re-driven by an admin of the area once the receiver is mended: the
+     * dead delivery is pending again with its attempts afresh, and the
+     * next run sends it; nobody else may, and not to an inactive endpoint. */
+    {
+        char *uname = test_fmt("wt.admin%s", test_unique()), *admin, *tf_admin;
+        const char *up[] = {uname, township};
+        /* An admin of this suite's township, with the demo password. */
+        free(db_scalar("INSERT INTO users (username, display_name, role, org_unit_id,"
+                       " password_hash) SELECT $1, '工作者测试管理员', 'admin', $2::bigint,"
+                       " password_hash FROM users WHERE username = 'tf.admin' RETURNING id",
+                       2, up));
+        admin = http_login(uname, NULL);
+        tf_admin = http_login("tf.admin", NULL);
+        char *doctor = http_login("tf.doctor", NULL);
+        char *rd = test_fmt("/api/v1/webhook-endpoints/%s/deliveries/redrive", fail);
+        http_res *r = http_do("POST", rd, tf_admin, NULL, NULL); /* another township */
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = http_do("POST", rd, doctor, NULL, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        assert_int_equal(db_count("SELECT count(*) FROM deliveries WHERE endpoint_id = $1"
+                                  " AND state = 'dead'",
+                                  1, pe),
+                         1);
+        r = http_do("POST", rd, admin, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(test_jint(r->json, "redriven"), 1);
+        http_free(r);
+        assert_int_equal(db_count("SELECT count(*) FROM deliveries WHERE endpoint_id = $1"
+                                  " AND state = 'pending' AND attempts = 0",
+                                  1, pe),
+                         1);
+        assert_int_equal(db_count("SELECT count(*) FROM audit_log WHERE action ="
+                                  " 'webhook.redrive' AND target_id = $1"
+                                  " AND detail->>'redriven' = '1'",
+                                  1, pe),
+                         1);
+        worker_once(t4, max);
+        assert_int_equal(rx_count("fail", NULL), 4);
+        endpoint_off(fail);
+        r = http_do("POST", rd, admin, NULL, NULL);
+        http_assert_problem(r, 409, "active");
+        http_free(r);
+        free(rd);
+        free(doctor);
+        free(tf_admin);
+        free(admin);
+        free(uname);
+    }
     endpoint_off(fail);
     endpoint_off(refused);
     free(fail);
