@@ -12,6 +12,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define MAX_FILES 6
 
@@ -32,6 +33,14 @@ static long file_read(void *ctx, char *buf, size_t cap)
     if (n == 0 && ferror(f))
         return JF_ERR_IO;
     return (long)n;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
 static int hexkey(const char *s, unsigned char out[32])
@@ -91,6 +100,7 @@ int main(int argc, char **argv)
     char err[512], run[24];
     PGconn *pg;
     PGresult *r;
+    double t0 = now_s(), t;
 
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL, *eq;
@@ -199,6 +209,7 @@ int main(int argc, char **argv)
                 o.columns[c] = jf_rec_col_default((jf_rec_col)c);
             o.optional = ~((1u << JF_REC_ID) | (1u << JF_REC_NAME));
         }
+        t = now_s();
         f = fopen(files[i], "rb");
         if (f == NULL) {
             json_decref(mapj);
@@ -209,11 +220,13 @@ int main(int argc, char **argv)
         json_decref(mapj);
         if (rc != 0)
             return fail(pg, files[i], res.message[0] ? res.message : "could not be read");
-        fprintf(stderr, "jingfang-reconcile: %s: %ld rows (%s)\n", files[i], res.rows,
-                res.encoding);
+        fprintf(stderr, "jingfang-reconcile: %s: %ld rows (%s) in %.2f s\n", files[i], res.rows,
+                res.encoding, now_s() - t);
     }
+    t = now_s();
     if (jf_rec_analyse(pg, strtoll(run, NULL, 10), err, sizeof(err)) != 0)
         return fail(pg, "analysis", err);
+    fprintf(stderr, "jingfang-reconcile: analysis in %.2f s\n", now_s() - t);
     {
         const char *p[] = {run};
         r = PQexecParams(pg,
@@ -247,5 +260,6 @@ int main(int argc, char **argv)
     }
     PQclear(r);
     PQfinish(pg);
+    fprintf(stderr, "jingfang-reconcile: run %s committed, %.2f s in all\n", run, now_s() - t0);
     return 0;
 }

@@ -252,8 +252,13 @@ int main(int argc, char **argv)
                     risk);
         }
     }
-    for (long j = 0; j < k / 2; j++) /* invalid ID (check character), no name */
-        fprintf(police, "42900519600101%03ld9,,,,,,\n", j % 1000);
+    for (long j = 0; j < k / 2; j++) { /* a wrong check character, no name */
+        char bad[19];
+        snprintf(bad, sizeof(bad), "42900518990101%03ld", j % 1000);
+        bad[17] = jf_idcard_check_char(bad) == '1' ? '2' : '1';
+        bad[18] = '\0';
+        fprintf(police, "%s,,,,,,\n", bad);
+    }
     if (fclose(police) != 0 || fclose(health) != 0 || fclose(grid) != 0)
         return 1;
     if (with_registry && registry(n) != 0)
