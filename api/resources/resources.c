@@ -23,7 +23,8 @@ int jf_resources_init(void)
                                   jf_res_settings_init,
                                   jf_res_service_auth_init,
                                   jf_res_integrations_init,
-                                  jf_res_care_teams_init};
+                                  jf_res_care_teams_init,
+                                  jf_res_reconcile_init};
 
     for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
         int rc = inits[i]();

@@ -21,6 +21,8 @@ int jf_res_settings_init(void);
 int jf_res_service_auth_init(void);
 int jf_res_integrations_init(void);
 int jf_res_care_teams_init(void);
+/* 三网 data comparison: runs, uploads, mappings, findings. */
+int jf_res_reconcile_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);
