@@ -10,11 +10,9 @@ static const char *const col_keys[JF_REC_NCOLS] = {"id",      "name",   "gender"
 static const char *const col_defaults[JF_REC_NCOLS] = {"身份证号", "姓名", "性别",    "出生日期",
                                                        "村(社区)", "状态", "风险等级"};
 
-const char *const jf_rec_sources[] = {"police",        "health",
-                                      "grid",          "drug_purchase",
-                                      "special_outpatient", "reimbursement",
-                                      NULL};
-const char *const jf_rec_categories[] = {"missing_police",   "unregistered",      "not_in_registry",
+const char *const jf_rec_sources[] = {
+    "police", "health", "grid", "drug_purchase", "special_outpatient", "reimbursement", NULL};
+const char *const jf_rec_categories[] = {"missing_police",    "unregistered",     "not_in_registry",
                                          "deceased_conflict", "village_conflict", "risk_conflict",
                                          "invalid_id",        "duplicate",        NULL};
 const char *const jf_rec_states[] = {"open", "verifying", "resolved", NULL};
@@ -179,7 +177,7 @@ size_t jf_rec_utf8_prefix(const unsigned char *buf, size_t n, bool *bad)
 
 const char *jf_rec_status_norm(const char *s)
 {
-    static const char *const dead[] = {"死亡", "已死亡", "已故",   "死亡销户", "死亡销案",
+    static const char *const dead[] = {"死亡", "已死亡",   "已故", "死亡销户", "死亡销案",
                                        "去世", "deceased", "dead", NULL};
 
     if (s == NULL || s[0] == '\0')
@@ -295,8 +293,10 @@ int jf_rec_date_parse(const char *s, char out[11])
 
 bool jf_rec_transition_ok(const char *from, const char *to)
 {
-    static const char *const moves[][2] = {
-        {"open", "verifying"}, {"verifying", "resolved"}, {"verifying", "open"}, {"resolved", "open"}};
+    static const char *const moves[][2] = {{"open", "verifying"},
+                                           {"verifying", "resolved"},
+                                           {"verifying", "open"},
+                                           {"resolved", "open"}};
 
     if (from == NULL || to == NULL)
         return false;

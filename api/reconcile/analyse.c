@@ -122,7 +122,8 @@ static const char *const sql_facts =
 static const char *const sql_persons =
     "INSERT INTO reconcile_findings (run_id, org_unit_id, org_path, category, person_key,"
     " person_k, weak, patient_id, name, id_masked, birth_date, sources, facts)"
-    " SELECT $1::bigint, coalesce(c.p_unit, v.id, $2::bigint), coalesce(c.p_path, v.path, $3::text),"
+    " SELECT $1::bigint, coalesce(c.p_unit, v.id, $2::bigint), coalesce(c.p_path, v.path, "
+    "$3::text),"
     "  x.category,"
     "  CASE WHEN x.src IS NOT NULL THEN x.src || ':' ELSE '' END ||"
     "  CASE WHEN c.named THEN convert_from(c.k, 'UTF8') ELSE 'i:' || encode(c.k, 'hex') END,"
@@ -155,7 +156,8 @@ static const char *const sql_invalid =
     "INSERT INTO reconcile_findings (run_id, org_unit_id, org_path, category, person_key,"
     " person_k, name, id_masked, birth_date, sources, facts)"
     " SELECT $1, coalesce(v.id, $2), coalesce(v.path, $3), 'invalid_id',"
-    "  'x:' || r.source || ':' || coalesce(encode(r.id_index, 'hex'), 'line' || r.line), r.id_index,"
+    "  'x:' || r.source || ':' || coalesce(encode(r.id_index, 'hex'), 'line' || r.line), "
+    "r.id_index,"
     "  r.name, r.id_masked, r.birth_date, ARRAY[r.source],"
     "  jsonb_build_object(r.source, jsonb_build_object('lines', jsonb_build_array(r.line),"
     "   'reason', CASE WHEN r.id_state = 'i' THEN 'invalid' ELSE 'missing' END,"
@@ -183,7 +185,8 @@ static const char *const sql_diff =
     "  RETURNING o.id, gone.status AS from_status),"
     " ev AS (INSERT INTO reconcile_finding_events (finding_id, from_status, to_status, note)"
     "  SELECT id, from_status, 'resolved', '比对批次 ' || $1 || ' 未再发现' FROM closed)"
-    " SELECT (SELECT count(*) FROM reconcile_findings WHERE run_id = $1) - (SELECT count(*) FROM carry),"
+    " SELECT (SELECT count(*) FROM reconcile_findings WHERE run_id = $1) - (SELECT count(*) FROM "
+    "carry),"
     "  (SELECT count(*) FROM carry), (SELECT count(*) FROM gone)";
 
 /* The first event of every finding of run $1. */
@@ -215,8 +218,8 @@ static double now_s(void)
 }
 
 /* Run one statement; with JF_RECONCILE_TRACE set, its time goes to stderr. */
-static int exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out,
-                char *err, size_t errlen)
+static int exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out, char *err,
+                size_t errlen)
 {
     double t0 = now_s();
     PGresult *r = PQexecParams(pg, sql, n, NULL, p, NULL, NULL, 0);

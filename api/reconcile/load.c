@@ -14,9 +14,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define RAW_CAP 65536          /* bytes read at a time */
-#define U8_CAP (RAW_CAP * 2)   /* GBK → UTF-8 grows by at most 3/2 */
-#define OUT_CAP (512 * 1024)   /* COPY data sent in chunks of about this size */
+#define RAW_CAP 65536        /* bytes read at a time */
+#define U8_CAP (RAW_CAP * 2) /* GBK → UTF-8 grows by at most 3/2 */
+#define OUT_CAP (512 * 1024) /* COPY data sent in chunks of about this size */
 #define OUT_FLUSH (OUT_CAP - 2 * JF_REC_RECORD_MAX)
 
 /* HMAC-SHA256 with the key's inner and outer states computed once: one
@@ -202,8 +202,7 @@ static int data_row(rec_state *s, int n)
     int risk;
 
     if (n != s->nfields)
-        return refuse(s, 422, s->line, "body", "%d fields where the header has %d", n,
-                      s->nfields);
+        return refuse(s, 422, s->line, "body", "%d fields where the header has %d", n, s->nfields);
     for (int i = 0; i < n; i++)
         jf_rec_trim(s->fields[i]);
     idraw = field(s, JF_REC_ID);
@@ -373,7 +372,9 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
         size_t avail;
 
         if (got < 0) {
-            rc = got == JF_ERR_TOO_LARGE ? refuse(s, 413, 0, "body", "the file is larger than the server accepts") : JF_ERR_IO;
+            rc = got == JF_ERR_TOO_LARGE
+                     ? refuse(s, 413, 0, "body", "the file is larger than the server accepts")
+                     : JF_ERR_IO;
             goto out;
         }
         eof = got == 0;
@@ -385,12 +386,15 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
                 src += 3;
                 avail -= 3;
                 if (o->encoding == JF_REC_ENC_GBK) {
-                    rc = refuse(s, 422, 1, "encoding", "the file has a UTF-8 BOM but gbk was declared");
+                    rc = refuse(s, 422, 1, "encoding",
+                                "the file has a UTF-8 BOM but gbk was declared");
                     goto out;
                 }
                 s->gbk = false;
-            } else if (avail >= 2 && (memcmp(raw, "\xFF\xFE", 2) == 0 || memcmp(raw, "\xFE\xFF", 2) == 0)) {
-                rc = refuse(s, 422, 1, "encoding", "UTF-16 is not supported: save the list as CSV (UTF-8 or GBK)");
+            } else if (avail >= 2 &&
+                       (memcmp(raw, "\xFF\xFE", 2) == 0 || memcmp(raw, "\xFE\xFF", 2) == 0)) {
+                rc = refuse(s, 422, 1, "encoding",
+                            "UTF-16 is not supported: save the list as CSV (UTF-8 or GBK)");
                 goto out;
             } else if (o->encoding == JF_REC_ENC_AUTO) {
                 bool bad;
@@ -425,7 +429,8 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
             if (eof && inleft > 0) {
                 rc = feed(s, u8, (size_t)(o8 - u8));
                 if (rc == 0)
-                    rc = refuse(s, 422, s->next_line, "encoding", "the file ends inside a GBK character");
+                    rc = refuse(s, 422, s->next_line, "encoding",
+                                "the file ends inside a GBK character");
                 goto out;
             }
             if ((rc = feed(s, u8, (size_t)(o8 - u8))) != 0)

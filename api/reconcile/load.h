@@ -27,13 +27,13 @@ typedef enum jf_rec_encoding {
 
 typedef struct jf_rec_load_opts {
     long long run_id;
-    const char *source;                 /* a jf_rec_sources code */
-    const char *columns[JF_REC_NCOLS];  /* header text per column; NULL: not in the file */
-    unsigned optional;                  /* bits (1 << col) of columns that may be absent */
+    const char *source;                /* a jf_rec_sources code */
+    const char *columns[JF_REC_NCOLS]; /* header text per column; NULL: not in the file */
+    unsigned optional;                 /* bits (1 << col) of columns that may be absent */
     jf_rec_encoding encoding;
-    int today_ymd;                      /* for the ID numbers' birth dates */
-    const unsigned char *index_key;     /* 32 bytes: JF_ID_INDEX_KEY */
-    long long user_id;                  /* who loads (0: a command-line run) */
+    int today_ymd;                  /* for the ID numbers' birth dates */
+    const unsigned char *index_key; /* 32 bytes: JF_ID_INDEX_KEY */
+    long long user_id;              /* who loads (0: a command-line run) */
 } jf_rec_load_opts;
 
 /* What happened. On a refused file: status 413 or 422 (a problem of the

@@ -31,17 +31,17 @@
 #define RUN_JSON                                                                                   \
     "json_build_object('id', r.id, 'org_unit_id', r.org_unit_id, 'org_unit_name', o.name,"         \
     " 'status', r.status, 'note', r.note, 'created_by', r.created_by, 'created_at', r.created_at," \
-    " 'analysed_at', r.analysed_at, 'previous_run_id', r.previous_run_id,"                        \
+    " 'analysed_at', r.analysed_at, 'previous_run_id', r.previous_run_id,"                         \
     " 'sources', coalesce((SELECT json_agg(json_build_object('source', s.source, 'rows', s.rows,"  \
-    "  'encoding', s.encoding, 'loaded_at', s.loaded_at) ORDER BY s.source)"                      \
+    "  'encoding', s.encoding, 'loaded_at', s.loaded_at) ORDER BY s.source)"                       \
     "  FROM reconcile_sources s WHERE s.run_id = r.id), '[]'),"                                    \
     " 'summary', r.summary, 'diff', r.diff)::text"
 
 #define FINDING_JSON                                                                               \
-    "json_build_object('id', f.id, 'run_id', f.run_id, 'org_unit_id', f.org_unit_id,"             \
-    " 'org_unit_name', o.name, 'category', f.category, 'weak', f.weak, 'patient_id',"             \
-    " f.patient_id, 'name', f.name, 'id_masked', f.id_masked, 'birth_date', f.birth_date,"        \
-    " 'sources', f.sources, 'facts', f.facts, 'status', f.status, 'previous_id', f.previous_id,"  \
+    "json_build_object('id', f.id, 'run_id', f.run_id, 'org_unit_id', f.org_unit_id,"              \
+    " 'org_unit_name', o.name, 'category', f.category, 'weak', f.weak, 'patient_id',"              \
+    " f.patient_id, 'name', f.name, 'id_masked', f.id_masked, 'birth_date', f.birth_date,"         \
+    " 'sources', f.sources, 'facts', f.facts, 'status', f.status, 'previous_id', f.previous_id,"   \
     " 'version', f.version, 'created_at', f.created_at, 'updated_at', f.updated_at"
 
 static jf_stmt unit_path = {"rec_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
@@ -81,7 +81,7 @@ static jf_stmt mapping_insert = {
     0,
 };
 #define MAPPING_JSON                                                                               \
-    "json_build_object('id', m.id, 'org_unit_id', m.org_unit_id, 'source', m.source, 'name',"     \
+    "json_build_object('id', m.id, 'org_unit_id', m.org_unit_id, 'source', m.source, 'name',"      \
     " m.name, 'columns', m.columns, 'created_at', m.created_at)::text"
 static jf_stmt mapping_doc = {
     "rec_mapping_doc", "SELECT " MAPPING_JSON " FROM reconcile_mappings m WHERE m.id = $1", 0};
@@ -310,12 +310,13 @@ static int list_runs(jf_req *req)
     jf_errors e = {0};
     jf_db_conn *conn;
     PGresult *res = NULL;
-    long long after = 0, unit = jf_query_id(req, &e, "org_unit_id");
+    long long after = 0, unit;
     const char *scope = req->claims.org_path;
     int limit, rc;
 
     if (refuse_role(req, false) != 0)
         return 0;
+    unit = jf_query_id(req, &e, "org_unit_id");
     jf_query_limit(req, &e, &limit);
     jf_res_cursor_decode(req, &e, &after);
     if (jf_errors_any(&e))
@@ -474,9 +475,10 @@ static int put_source(jf_req *req)
     rc = jf_rec_load(jf_db_pg(conn), &o, body_read, &br, &lr);
     if (rc == JF_ERR_INVALID || rc == JF_ERR_TOO_LARGE) {
         jf_db_rollback(conn);
-        rc = jf_resp_problem(req, lr.status, lr.status == 413 ? "payload-too-large" : "invalid-file",
-                             lr.status == 413 ? "Payload too large" : "Invalid file", lr.message,
-                             lr.field, lr.message);
+        rc =
+            jf_resp_problem(req, lr.status, lr.status == 413 ? "payload-too-large" : "invalid-file",
+                            lr.status == 413 ? "Payload too large" : "Invalid file", lr.message,
+                            lr.field, lr.message);
         goto out;
     }
     if (rc == JF_ERR_IO) {
@@ -722,14 +724,15 @@ static int list_findings(jf_req *req)
     jf_errors e = {0};
     const char *category = jf_req_query(req, "category"), *status = jf_req_query(req, "status");
     const char *scope = req->claims.org_path;
-    long long after = 0, unit = jf_query_id(req, &e, "org_unit_id");
-    long long run = jf_query_id(req, &e, "run_id");
+    long long after = 0, unit, run;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     int limit, rc;
 
     if (refuse_role(req, false) != 0)
         return 0;
+    unit = jf_query_id(req, &e, "org_unit_id");
+    run = jf_query_id(req, &e, "run_id");
     if (category != NULL && !jf_in_set(category, jf_rec_categories))
         jf_errors_add(&e, "category", "is not a finding category");
     if (status != NULL && !jf_in_set(status, jf_rec_states))
@@ -918,9 +921,9 @@ static const jf_route routes[] = {
 
 int jf_res_reconcile_init(void)
 {
-    jf_stmt *const s[] = {&unit_path,    &run_insert,     &run_load,      &run_doc,
-                          &run_list,     &mapping_load,   &mapping_insert, &mapping_doc,
-                          &mapping_list, &finding_load,   &finding_doc,   &finding_list,
+    jf_stmt *const s[] = {&unit_path,    &run_insert,   &run_load,       &run_doc,
+                          &run_list,     &mapping_load, &mapping_insert, &mapping_doc,
+                          &mapping_list, &finding_load, &finding_doc,    &finding_list,
                           &finding_move, &finding_event};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)

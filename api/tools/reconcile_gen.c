@@ -27,17 +27,17 @@
 #include <stdlib.h>
 #include <string.h>
 
-static const char *const surnames[20] = {"王", "李", "张", "刘", "陈", "杨", "黄", "赵", "吴", "周",
-                                         "徐", "孙", "马", "朱", "胡", "郭", "何", "高", "林", "罗"};
+static const char *const surnames[20] = {"王", "李", "张", "刘", "陈", "杨", "黄",
+                                         "赵", "吴", "周", "徐", "孙", "马", "朱",
+                                         "胡", "郭", "何", "高", "林", "罗"};
 static const char *const given[64] = {
     "伟", "芳", "娜", "敏", "静", "丽", "强", "磊", "军", "洋", "勇", "艳", "杰", "娟", "涛", "明",
     "超", "秀", "霞", "平", "刚", "桂", "英", "华", "建", "国", "文", "玉", "兰", "红", "海", "云",
     "春", "梅", "林", "荣", "新", "德", "志", "永", "福", "光", "成", "生", "忠", "和", "安", "宁",
     "清", "中", "东", "南", "西", "北", "山", "水", "金", "银", "松", "竹", "月", "星", "阳", "雪"};
 static const char *const villages[5] = {"梅苑社区", "曹禹社区", "章华社区", "潜阳村", "汉城村"};
-static const char *const village_codes[5] = {"429005003001G01", "429005003002G01",
-                                             "429005003003G01", "429005003004G01",
-                                             "429005003005G01"};
+static const char *const village_codes[5] = {
+    "429005003001G01", "429005003002G01", "429005003003G01", "429005003004G01", "429005003005G01"};
 
 static void name_of(long i, char *out, size_t n)
 {
@@ -194,13 +194,15 @@ int main(int argc, char **argv)
         else if (strcmp(argv[i], "--registry") == 0)
             with_registry = 1;
         else {
-            fprintf(stderr, "usage: jingfang-reconcile-gen [--rows N (multiple of 2000)] [--dir DIR]"
-                            " [--registry]\n");
+            fprintf(stderr,
+                    "usage: jingfang-reconcile-gen [--rows N (multiple of 2000)] [--dir DIR]"
+                    " [--registry]\n");
             return 2;
         }
     }
     if (n < 2000 || n % 2000 != 0 || n > 2000000) {
-        fprintf(stderr, "jingfang-reconcile-gen: --rows must be a multiple of 2000, at most 2000000\n");
+        fprintf(stderr,
+                "jingfang-reconcile-gen: --rows must be a multiple of 2000, at most 2000000\n");
         return 2;
     }
     k = n / 1000;
