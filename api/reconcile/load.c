@@ -320,7 +320,6 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
     char *raw = malloc(RAW_CAP), *u8 = malloc(U8_CAP);
     size_t raw_len = 0; /* undecoded bytes carried over */
     bool first = true, copying = false, eof = false;
-    long long total = 0;
     PGresult *r = NULL;
     int rc = 0;
 
@@ -378,7 +377,6 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
             goto out;
         }
         eof = got == 0;
-        total += got;
         avail = raw_len + (size_t)got;
         if (first && (avail >= 3 || eof)) {
             first = false;
@@ -500,7 +498,6 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
             rc = JF_ERR_DB;
     }
 out:
-    (void)total;
     if (copying) {
         PQputCopyEnd(pg, "load refused");
         PGresult *x;

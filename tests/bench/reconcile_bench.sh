@@ -42,7 +42,7 @@ say "jingfang-reconcile --unit 429005003 police=… health=… grid=(GBK)"
     >"$TMP/run.json" 2>"$TMP/time.txt" || { cat "$TMP/time.txt" >&2; die "the run failed"; }
 WALL=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$TMP/time.txt")
 RSS=$(sed -n 's/.*Maximum resident set size (kbytes): //p' "$TMP/time.txt")
-grep 'rows (' "$TMP/time.txt" || true
+grep -E 'rows \(|analysis in|committed' "$TMP/time.txt" || true
 printf '\nwall time %s, peak RSS of jingfang-reconcile %s KiB (%.1f MiB)\n\n' "$WALL" "$RSS" \
     "$(echo "$RSS / 1024" | bc -l)"
 
