@@ -282,12 +282,17 @@ int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen)
     const char *pm[] = {mask};
     const char *pinv[] = {run, unit, path};
     if ((rc = exec(pg, "SET LOCAL work_mem = '512MB'", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "ANALYZE reconcile_rows", 0, NULL, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, sql_nonvalid, 1, p1, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, sql_weak, 1, p1, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, "ANALYZE rec_weak", 0, NULL, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, sql_villages, 1, pv, NULL, err, errlen)) != 0 ||
+        /* Group by hashing whatever the (shared, often stale) statistics of
+         * the staging table say: sorting 3 M rows costs twice as much. The
+         * table is not analysed here: ANALYZE would hold a lock that
+         * serialises every township's analysis until commit. */
+        (rc = exec(pg, "SET LOCAL enable_sort = off", 0, NULL, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, sql_group, 1, p1, NULL, err, errlen)) != 0 ||
+        (rc = exec(pg, "SET LOCAL enable_sort = on", 0, NULL, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, "ANALYZE rec_persons", 0, NULL, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, sql_hits, 1, pm, NULL, err, errlen)) != 0 ||
         (rc = exec(pg, "ANALYZE rec_hits", 0, NULL, NULL, err, errlen)) != 0 ||
@@ -318,10 +323,12 @@ int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen)
     const char *pcl[] = {run, prev[0] ? prev : NULL, cnt[0], cnt[1], cnt[2]};
     if ((rc = exec(pg, sql_close, 5, pcl, NULL, err, errlen)) != 0)
         return rc;
-    /* Staging rows of the unit's earlier runs are no longer needed. */
+    /* Staging rows of the unit's earlier runs are no longer needed, nor
+     * those of runs abandoned while loading a week ago. */
     const char *pu[] = {unit, run};
     return exec(pg,
                 "DELETE FROM reconcile_rows WHERE run_id IN (SELECT id FROM reconcile_runs"
-                " WHERE org_unit_id = $1 AND id < $2 AND status = 'done')",
+                " WHERE (org_unit_id = $1 AND id < $2 AND status = 'done')"
+                " OR (status = 'loading' AND created_at < now() - interval '7 days'))",
                 2, pu, NULL, err, errlen);
 }
