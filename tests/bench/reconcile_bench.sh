@@ -5,7 +5,9 @@
 # discrepancies seeded in known numbers (jingfang-reconcile-gen), then runs
 # jingfang-reconcile on them under /usr/bin/time -v and prints the wall
 # time, the tool's peak RSS and the findings per category next to the
-# seeded counts; it exits non-zero when a count differs.
+# seeded counts; then uploads the same lists through the API (streamed PUTs)
+# and analyses them there, printing the times and the API's peak RSS. It
+# exits non-zero when a count differs.
 # Usage: tests/bench/reconcile_bench.sh [rows per file, default 1000000]
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -54,5 +56,42 @@ while read -r cat want; do
     [ "$got" = "$want" ] || { mark="  MISMATCH"; status=1; }
     printf '%-20s %10s %10s%s\n' "$cat" "$want" "$got" "$mark"
 done <"$TMP/expected.txt"
+
+# The same lists through the API: three streamed uploads and the analysis.
+APIPORT=$(jf_free_port 25000 7000)
+export JF_LISTEN=127.0.0.1:$APIPORT JF_JWT_SECRET=$(jf_random_hex) JF_THREADS=16 JF_DB_POOL_SIZE=4
+"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+API_PID=$!
+trap 'kill -TERM $API_PID 2>/dev/null; wait $API_PID 2>/dev/null; cleanup' EXIT
+jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
+TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
+    -d "{\"username\":\"tf.doctor\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
+    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+[ -n "$TOKEN" ] || die "login failed"
+UNIT=$(psql "$JF_DB_URL" -tAc "SELECT id FROM org_units WHERE code = '429005003'")
+RUN=$(curl -s "http://$JF_LISTEN/api/v1/reconcile/runs" -H "Authorization: Bearer $TOKEN" \
+    -H 'Content-Type: application/json' -d "{\"org_unit_id\":$UNIT}" | sed -n 's/^{"id" *: *\([0-9]*\).*/\1/p')
+[ -n "$RUN" ] || die "no run"
+say "API: PUT /api/v1/reconcile/runs/$RUN/sources/{police,health,grid}, then analyse"
+t0=$(date +%s.%N)
+for src in police health grid; do
+    code=$(curl -s -o "$TMP/put.json" -w '%{http_code}' -X PUT -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: text/csv' --data-binary "@$TMP/lists/$src.csv" \
+        "http://$JF_LISTEN/api/v1/reconcile/runs/$RUN/sources/$src")
+    [ "$code" = 200 ] || { cat "$TMP/put.json" >&2; die "upload of $src: $code"; }
+done
+t1=$(date +%s.%N)
+code=$(curl -s -o "$TMP/analyse.json" -w '%{http_code}' -X POST -H "Authorization: Bearer $TOKEN" \
+    "http://$JF_LISTEN/api/v1/reconcile/runs/$RUN/analyse")
+t2=$(date +%s.%N)
+[ "$code" = 200 ] || { cat "$TMP/analyse.json" >&2; die "analyse: $code"; }
+HWM=$(sed -n 's/^VmHWM: *//p' /proc/$API_PID/status)
+printf '\nAPI: uploads %.1f s, analysis %.1f s, peak RSS of jingfang-api %s\n' \
+    "$(echo "$t1 - $t0" | bc -l)" "$(echo "$t2 - $t1" | bc -l)" "$HWM"
+while read -r cat want; do
+    got=$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM reconcile_findings WHERE run_id = $RUN AND category = '$cat'")
+    [ "$got" = "$want" ] || { echo "API run: $cat $got, seeded $want" >&2; status=1; }
+done <"$TMP/expected.txt"
+
 [ "$status" -eq 0 ] && say "every count matches the seeded one" || say "counts differ"
 exit "$status"
