@@ -53,6 +53,10 @@ static jf_stmt run_insert = {
 };
 static jf_stmt run_load = {
     "rec_run_load", "SELECT org_unit_id, org_path, status FROM reconcile_runs WHERE id = $1", 0};
+/* Held by an upload until it commits, so that an analysis (FOR UPDATE)
+ * never runs while a list is still being loaded into its run. */
+static jf_stmt run_share = {"rec_run_share",
+                            "SELECT status FROM reconcile_runs WHERE id = $1 FOR SHARE", 0};
 static jf_stmt run_doc = {
     "rec_run_doc",
     "SELECT " RUN_JSON " FROM reconcile_runs r JOIN org_units o ON o.id = r.org_unit_id"
@@ -471,6 +475,24 @@ static int put_source(jf_req *req)
     if ((rc = jf_db_begin(conn)) != 0) {
         jf_res_db_error(req, rc, NULL);
         goto out;
+    }
+    {
+        PGresult *res = NULL;
+        const char *sp[] = {run_id};
+        rc = jf_db_exec(conn, &run_share, 1, sp, &res);
+        bool done = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "loading") != 0;
+        PQclear(res);
+        if (rc != 0) {
+            jf_db_rollback(conn);
+            jf_res_db_error(req, rc, NULL);
+            goto out;
+        }
+        if (done) {
+            jf_db_rollback(conn);
+            rc = jf_resp_problem(req, 409, "run-analysed", "Run analysed",
+                                 "the run was analysed meanwhile: start a new run", NULL, NULL);
+            goto out;
+        }
     }
     rc = jf_rec_load(jf_db_pg(conn), &o, body_read, &br, &lr);
     if (rc == JF_ERR_INVALID || rc == JF_ERR_TOO_LARGE) {
@@ -921,10 +943,10 @@ static const jf_route routes[] = {
 
 int jf_res_reconcile_init(void)
 {
-    jf_stmt *const s[] = {&unit_path,    &run_insert,   &run_load,       &run_doc,
-                          &run_list,     &mapping_load, &mapping_insert, &mapping_doc,
-                          &mapping_list, &finding_load, &finding_doc,    &finding_list,
-                          &finding_move, &finding_event};
+    jf_stmt *const s[] = {&run_share,    &unit_path,    &run_insert,   &run_load,
+                          &run_doc,      &run_list,     &mapping_load, &mapping_insert,
+                          &mapping_doc,  &mapping_list, &finding_load, &finding_doc,
+                          &finding_list, &finding_move, &finding_event};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
