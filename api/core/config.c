@@ -37,6 +37,8 @@ static const struct cfg_row cfg_rows[] = {
      "socket read/write timeout"},
     {"JF_BODY_MAX_BYTES", CFG_INT, "1048576", 1024, 64L * 1024 * 1024, F(body_max_bytes),
      "largest request body accepted"},
+    {"JF_UPLOAD_MAX_BYTES", CFG_INT, "268435456", 1024, 4L * 1024 * 1024 * 1024,
+     F(upload_max_bytes), "largest 三网 list upload (streamed, never held whole)"},
     {"JF_JWT_SECRET", CFG_SECRET, NULL, 32, 511, F(jwt_secret), "HS256 secret, >= 32 bytes"},
     {"JF_JWT_ISSUER", CFG_STR, "jingfang", 1, 63, F(jwt_issuer), "token issuer (iss)"},
     {"JF_JWT_AUDIENCE", CFG_STR, "jingfang-api", 1, 63, F(jwt_audience), "token audience (aud)"},

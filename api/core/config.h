@@ -15,7 +15,8 @@ typedef struct jf_config {
     long keepalive_ms;          /* JF_KEEPALIVE_MS */
     long request_timeout_ms;    /* JF_REQUEST_TIMEOUT_MS */
     long body_max_bytes;        /* JF_BODY_MAX_BYTES: 413 past it */
-    char jwt_secret[512];       /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
+    long upload_max_bytes; /* JF_UPLOAD_MAX_BYTES: a 三网 list upload, streamed; 413 past it */
+    char jwt_secret[512];  /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
     size_t jwt_secret_len;
     char jwt_issuer[64];       /* JF_JWT_ISSUER */
     char jwt_audience[64];     /* JF_JWT_AUDIENCE */
