@@ -173,10 +173,12 @@ static const char *upper_of(jf_req *req, const char *path)
     return u;
 }
 
-/* Load run {id} (path param 0): its id text, status and unit; 404 sent
- * when it does not exist or lies outside the caller's subtree. */
-static int load_run(jf_req *req, jf_db_conn *conn, const char **run_id, const char **status,
-                    long long *unit)
+/* Load record {id} (path param 0) with stmt, whose row holds the record's
+ * org path, status and unit in the columns of cols ({path, status, unit}):
+ * its id text, status and unit; 404 sent when it does not exist or lies
+ * outside the caller's subtree. */
+static int load_scoped(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const int cols[3],
+                       const char **id_text, const char **status, long long *unit)
 {
     long long id = jf_req_param_id(req, 0);
     PGresult *res = NULL;
@@ -186,23 +188,32 @@ static int load_run(jf_req *req, jf_db_conn *conn, const char **run_id, const ch
         jf_resp_not_found(req);
         return JF_ERR_NOT_FOUND;
     }
-    *run_id = jf_res_id(req, id);
-    const char *p[] = {*run_id};
-    rc = jf_db_exec(conn, &run_load, 1, p, &res);
+    *id_text = jf_res_id(req, id);
+    rc = jf_db_exec(conn, stmt, 1, (const char *const[]){*id_text}, &res);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
-    if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1))) {
+    if (PQntuples(res) == 0 ||
+        !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, cols[0]))) {
         PQclear(res);
         jf_resp_not_found(req);
         return JF_ERR_NOT_FOUND;
     }
-    *status = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
-    *unit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    *status = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, cols[1]));
+    *unit = strtoll(PQgetvalue(res, 0, cols[2]), NULL, 10);
     PQclear(res);
     return 0;
+}
+
+/* A run: unit, path, status. */
+static int load_run(jf_req *req, jf_db_conn *conn, const char **run_id, const char **status,
+                    long long *unit)
+{
+    static const int cols[3] = {1, 2, 0};
+
+    return load_scoped(req, conn, &run_load, cols, run_id, status, unit);
 }
 
 /* The path of org unit id when the caller may see it, else NULL. */
@@ -799,35 +810,13 @@ out:
     return rc;
 }
 
-/* Load finding {id}: its status and version; 404 sent when unseen. */
+/* A finding: path, status, unit. */
 static int load_finding(jf_req *req, jf_db_conn *conn, const char **id, const char **status,
                         long long *unit)
 {
-    long long fid = jf_req_param_id(req, 0);
-    PGresult *res = NULL;
-    int rc;
+    static const int cols[3] = {0, 1, 2};
 
-    if (fid <= 0) {
-        jf_resp_not_found(req);
-        return JF_ERR_NOT_FOUND;
-    }
-    *id = jf_res_id(req, fid);
-    const char *p[] = {*id};
-    rc = jf_db_exec(conn, &finding_load, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))) {
-        PQclear(res);
-        jf_resp_not_found(req);
-        return JF_ERR_NOT_FOUND;
-    }
-    *status = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
-    *unit = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
-    PQclear(res);
-    return 0;
+    return load_scoped(req, conn, &finding_load, cols, id, status, unit);
 }
 
 /* GET /reconcile/findings/{id} */
