@@ -30,4 +30,10 @@ int jf_token_issue(const jf_config *cfg, const jf_claims *c, time_t now, char **
 int jf_token_verify(const jf_config *cfg, const char *token, time_t now, jf_claims *c,
                     const char **why);
 
+/* The same answer, remembering tokens that passed (token_cache.c): a token
+ * byte for byte equal to one verified under cfg at or before now, and not
+ * expired, is not verified again. */
+int jf_token_verify_cached(const jf_config *cfg, const char *token, time_t now, jf_claims *c,
+                           const char **why);
+
 #endif

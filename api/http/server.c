@@ -57,7 +57,7 @@ static int authenticate(jf_req *req)
     const char *why = "missing bearer token";
 
     if (h != NULL && strncasecmp(h, "Bearer ", 7) == 0) {
-        if (jf_token_verify(&req->app->cfg, h + 7, time(NULL), &req->claims, &why) == 0) {
+        if (jf_token_verify_cached(&req->app->cfg, h + 7, time(NULL), &req->claims, &why) == 0) {
             req->authenticated = true;
             return 0;
         }

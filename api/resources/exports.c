@@ -27,8 +27,8 @@ static jf_stmt agency = {
 static jf_stmt rows = {
     "export_rows",
     "SELECT p.id, " JF_PATIENT_DOC_SQL " FROM patients p"
-    " WHERE p.org_path >= $1 AND p.org_path < $2 AND p.updated_at >= $3::date"
-    " AND p.updated_at < $4::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
+    " WHERE p.org_path >= $2 AND p.org_path < $3 AND p.updated_at >= $4::date"
+    " AND p.updated_at < $5::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
     " ORDER BY p.org_path, p.id",
     0,
 };
@@ -199,8 +199,8 @@ static int export_patients(jf_req *req)
     v = view_for_agency(PQgetvalue(ag, 0, 0));
     upper = jf_arena_strdup(&req->arena, PQgetvalue(ag, 0, 1));
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {PQgetvalue(ag, 0, 1), upper, from_txt, to_txt};
-    rc = jf_db_exec(conn, &rows, 4, p, &res);
+    const char *p[] = {jf_res_tf(v.phone_full), PQgetvalue(ag, 0, 1), upper, from_txt, to_txt};
+    rc = jf_db_exec(conn, &rows, 5, p, &res);
     if (rc != 0)
         goto dberr;
     n = PQntuples(res);

@@ -12,8 +12,10 @@
 #include <libpq-fe.h>
 
 /* X(json key, SQL expression over patients p, kind, view group). A PHONE
- * selects the full and the masked number; GUARDIANS an array of arrays
- * [id, kind, name, relation, phone, phone_masked, capacity, has_agreement]. */
+ * selects the full and the masked number; GUARDIANS the guardian summaries
+ * as JSON, their phones whole or masked as parameter $1 (boolean) says:
+ * every statement built on JF_PATIENT_DOC_SQL passes the view's phone_full
+ * as $1. */
 #define JF_PATIENT_DOC_FIELDS(X)                                                                   \
     X("id", "p.id", NUM, BASE)                                                                     \
     X("name", "p.name", STR, BASE)                                                                 \
@@ -33,9 +35,10 @@
     X("migrant", "p.migrant", BOOL, BASE)                                                          \
     X("vagrant", "p.vagrant", BOOL, BASE)                                                          \
     X("guardians",                                                                                 \
-      "(SELECT json_agg(json_build_array(g.id, g.kind, g.name, g.relation, g.phone,"               \
-      " g.phone_masked, g.capacity, g.agreement_signed_on IS NOT NULL) ORDER BY g.kind, g.id)"     \
-      " FROM guardians g WHERE g.patient_id = p.id AND g.active)",                                 \
+      "(SELECT jsonb_agg(jsonb_build_object('id', g.id, 'kind', g.kind, 'name', g.name,"           \
+      " 'relation', g.relation, 'phone', CASE WHEN $1::boolean THEN g.phone ELSE g.phone_masked"   \
+      " END, 'capacity', g.capacity, 'has_agreement', g.agreement_signed_on IS NOT NULL)"          \
+      " ORDER BY g.kind, g.id) FROM guardians g WHERE g.patient_id = p.id AND g.active)",          \
       GUARDIANS, BASE)                                                                             \
     X("doctor_id", "p.doctor_id", NUM, BASE)                                                       \
     X("doctor_name", "(SELECT display_name FROM users WHERE id = p.doctor_id)", STR, BASE)         \
@@ -63,7 +66,8 @@
 
 #define JF_PATIENT_DOC_SQL_COL(key, sql, kind, group) sql ", "
 /* The select list of a document (ending with the encrypted ID number), for
- * "SELECT " JF_PATIENT_DOC_SQL ", <the statement's own columns> FROM patients p …". */
+ * "SELECT " JF_PATIENT_DOC_SQL ", <the statement's own columns> FROM patients p …"
+ * with $1 = whole phone numbers (boolean). */
 #define JF_PATIENT_DOC_SQL JF_PATIENT_DOC_FIELDS(JF_PATIENT_DOC_SQL_COL) "p.id_cipher"
 /* How many result columns JF_PATIENT_DOC_SQL takes. */
 extern const int jf_patient_doc_ncols;

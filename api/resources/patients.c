@@ -32,7 +32,7 @@ static jf_stmt patient_update = {"patient_update", update_sql, 0};
 static jf_stmt patient_read = {
     "patient_read",
     "SELECT " JF_PATIENT_DOC_SQL ", p.org_path, p.org_unit_id, p.version FROM patients p"
-    " WHERE p.id = $1",
+    " WHERE p.id = $2",
     0,
 };
 /* One page of a subtree in (org_path, id) order: an index range scan.
@@ -41,13 +41,13 @@ static jf_stmt patient_read = {
  * row, and sorts the whole village (measured: 20 ms instead of 1 ms). */
 static const char patient_list_sql[] =
     "SELECT p.id, p.org_path, " JF_PATIENT_DOC_SQL
-    " FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
-    " AND (p.org_path, p.id) > ($3::text, $4::bigint)"
-    " AND ($5::text IS NULL OR p.status = $5) AND ($6::int IS NULL OR p.risk_level = $6)"
-    " AND ($7::text IS NULL OR p.colour = $7) AND ($8::text IS NULL OR p.key_flags ? $8)"
-    " AND ($9::text IS NULL OR p.diagnosis = $9) AND ($10::text IS NULL"
-    "  OR starts_with(p.name, $10)) AND ($11::bytea IS NULL OR p.id_index = $11)"
-    " ORDER BY p.org_path, p.id LIMIT $12";
+    " FROM patients p WHERE p.org_path >= $2 AND p.org_path < $3"
+    " AND (p.org_path, p.id) > ($4::text, $5::bigint)"
+    " AND ($6::text IS NULL OR p.status = $6) AND ($7::int IS NULL OR p.risk_level = $7)"
+    " AND ($8::text IS NULL OR p.colour = $8) AND ($9::text IS NULL OR p.key_flags ? $9)"
+    " AND ($10::text IS NULL OR p.diagnosis = $10) AND ($11::text IS NULL"
+    "  OR starts_with(p.name, $11)) AND ($12::bytea IS NULL OR p.id_index = $12)"
+    " ORDER BY p.org_path, p.id LIMIT $13";
 static jf_stmt patient_count = {
     "patient_count",
     "SELECT count(*) FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
@@ -352,7 +352,9 @@ static int get(jf_req *req)
         return jf_resp_not_found(req);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    rc = jf_db_exec(conn, &patient_read, 1, (const char *const[]){jf_req_param(req, 0)}, &res);
+    rc = jf_db_exec(
+        conn, &patient_read, 2,
+        (const char *const[]){jf_res_tf(jf_res_view(req).phone_full), jf_req_param(req, 0)}, &res);
     if (rc != 0 || PQntuples(res) == 0) {
         jf_db_pool_release(req->app->pool, conn);
         rc = rc ? jf_res_db_error(req, rc, res) : jf_resp_not_found(req);
@@ -726,7 +728,8 @@ static int list(jf_req *req)
      * replaced by '0'): '/' is the byte just below '0'. */
     upper = jf_arena_strdup(&req->arena, scope);
     upper[strlen(upper) - 1] = '0';
-    const char *p[] = {scope,
+    const char *p[] = {jf_res_tf(v.phone_full),
+                       scope,
                        upper,
                        after_path,
                        after_id,
@@ -738,7 +741,7 @@ static int list(jf_req *req)
                        name,
                        idnum ? index_hex : NULL,
                        jf_res_id(req, limit + 1)};
-    rc = jf_db_exec_sql(conn, patient_list_sql, 12, p, &res);
+    rc = jf_db_exec_sql(conn, patient_list_sql, 13, p, &res);
     if (rc == 0 && count)
         rc = jf_db_exec(conn, &patient_count, 9,
                         (const char *const[]){scope, upper, status, risk, colour, flag, diagnosis,

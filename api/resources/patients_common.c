@@ -19,7 +19,7 @@ static jf_stmt patient_head = {
 };
 static jf_stmt patient_doc = {
     "patient_doc",
-    "SELECT " JF_PATIENT_DOC_SQL ", p.version FROM patients p WHERE p.id = $1",
+    "SELECT " JF_PATIENT_DOC_SQL ", p.version FROM patients p WHERE p.id = $2",
     0,
 };
 /* The receiving side of a pending transfer sees the patient too. */
@@ -121,13 +121,15 @@ int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
 int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16])
 {
     PGresult *res = NULL;
-    int rc = jf_db_exec(conn, &patient_doc, 1, (const char *const[]){id}, &res);
+    jf_patient_view v = jf_res_view(req);
+    int rc =
+        jf_db_exec(conn, &patient_doc, 2, (const char *const[]){jf_res_tf(v.phone_full), id}, &res);
 
     if (rc == 0 && PQntuples(res) == 0)
         rc = JF_ERR_NOT_FOUND;
     if (rc == 0) {
         snprintf(version, 16, "%s", PQgetvalue(res, 0, jf_patient_doc_ncols));
-        rc = jf_patient_doc_append(req, out, res, 0, 0, jf_res_view(req));
+        rc = jf_patient_doc_append(req, out, res, 0, 0, v);
     }
     PQclear(res);
     return rc;

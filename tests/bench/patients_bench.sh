@@ -42,7 +42,7 @@ psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
 say "pgbench -i (scale 10) in the same database"
 pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
 
-export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
+export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-$((2 * $(nproc)))}
 "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
@@ -61,7 +61,7 @@ TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgbench.txt" | tail -1)
 say "pgbench -M prepared -c 32 -j 2: the service's patient_read statement alone ($SECS s)"
 {
     echo "\\set id random($LO, $HI)"
-    "$BIN/jingfang-api" statement patient_read | sed 's/\$1/:id/g; s/$/;/'
+    "$BIN/jingfang-api" statement patient_read | sed 's/\$1::/true::/g; s/\$2/:id/g; s/$/;/'
 } >"$TMP/read.sql"
 pgbench -M prepared -c 32 -j 2 -T "$SECS" -n -f "$TMP/read.sql" "$JF_DB_URL" >"$TMP/pgread.txt" 2>&1
 READ_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgread.txt" | tail -1)

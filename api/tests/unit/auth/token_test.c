@@ -94,6 +94,41 @@ static void test_round_trip(void **state)
     }
 }
 
+/* The cache answers as jf_token_verify would: the claims of a token it
+ * verified, and nothing for a token differing in one byte, for an expired
+ * one, for a time before the check, or under another key. */
+static void test_cached(void **state)
+{
+    jf_config other = cfg;
+    jf_claims c;
+    const char *why = NULL;
+    char *forged;
+    size_t n;
+
+    memcpy(other.jwt_secret, OTHER_SECRET, sizeof(OTHER_SECRET));
+    other.jwt_secret_len = strlen(OTHER_SECRET);
+    assert_int_equal(jf_token_issue(&cfg, &claims42, NOW, &issued[0]), 0);
+    for (int round = 0; round < 2; round++) { /* checked, then remembered */
+        assert_int_equal(jf_token_verify_cached(&cfg, issued[0], NOW + 10, &c, &why), 0);
+        assert_null(why);
+        assert_claims42(&c, NOW + 900);
+    }
+    assert_int_equal(jf_token_verify_cached(&cfg, issued[0], NOW + 900, &c, &why), JF_ERR_AUTH);
+    assert_string_equal(why, "token expired");
+    assert_int_equal(jf_token_verify_cached(&other, issued[0], NOW + 10, &c, &why), JF_ERR_AUTH);
+    /* Before the remembered check the full rules apply again (nbf). */
+    assert_int_equal(jf_token_verify_cached(&cfg, issued[0], NOW - 31, &c, &why), JF_ERR_AUTH);
+    assert_int_equal(jf_token_verify_cached(&cfg, issued[0], NOW + 10, &c, &why), 0);
+    /* One byte of the payload changed, signature kept: refused. */
+    forged = strdup(issued[0]);
+    assert_non_null(forged);
+    n = strcspn(forged, ".") + 5;
+    forged[n] = forged[n] == 'A' ? 'B' : 'A';
+    assert_int_equal(jf_token_verify_cached(&cfg, forged, NOW + 10, &c, &why), JF_ERR_AUTH);
+    free(forged);
+    assert_int_equal(jf_token_verify_cached(&cfg, "", NOW, &c, &why), JF_ERR_AUTH);
+}
+
 static void test_issue_distinct(void **state)
 {
     /* Same claims, same second: the jti still differs. */
@@ -423,6 +458,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_teardown(test_round_trip, teardown),
         cmocka_unit_test_teardown(test_issue_distinct, teardown),
+        cmocka_unit_test_teardown(test_cached, teardown),
         cmocka_unit_test(test_crafted),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_length_cap),
