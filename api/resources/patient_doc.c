@@ -1,7 +1,9 @@
 /* Writing the patient document from the columns of JF_PATIENT_DOC_SQL.
- * Built here rather than by PostgreSQL (jsonb_build_object in PL/pgSQL):
- * the database then only reads a row, which halves the cost of the hottest
- * read and of every list page. */
+ * Built here rather than by PostgreSQL: the database then reads a row (and
+ * the guardian summaries), which pgbench measured 1.55 times cheaper than
+ * the same statement building the object with jsonb_build_object, and
+ * twice as cheap as the PL/pgSQL function it replaces — for the hottest
+ * read and for every list page. */
 #include "patient_doc.h"
 #include "../core/err.h"
 #include "../core/pii.h"
