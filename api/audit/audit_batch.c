@@ -149,16 +149,19 @@ static int copy_out(const jf_buf *data)
     return rc;
 }
 
-/* Take what is pending and send it; on failure put it back in front of
- * what arrived meanwhile (as much as fits: the cap makes later readers
- * audit synchronously rather than lose rows). */
+/* Take what is pending and send it. What arrives meanwhile may only fill
+ * the room the batch in flight leaves under the cap, so that a failed
+ * batch always fits back in front of it: nothing is lost while the
+ * database is away, memory stays under the cap, and once it is full
+ * readers record their reads synchronously (or fail with it). */
 static void flush_once(void)
 {
     jf_buf out;
+    int rc = 0;
 
     pthread_mutex_lock(&batch.lock);
     out = batch.pending;
-    jf_buf_init(&batch.pending, BATCH_MAX_BYTES);
+    jf_buf_init(&batch.pending, BATCH_MAX_BYTES - out.len);
     pthread_mutex_unlock(&batch.lock);
     if (out.len == 0) {
         jf_buf_free(&out);
@@ -166,12 +169,16 @@ static void flush_once(void)
     }
     if (copy_out(&out) != 0) {
         pthread_mutex_lock(&batch.lock);
-        if (jf_buf_append(&out, batch.pending.data, batch.pending.len) == 0) {
+        out.cap = BATCH_MAX_BYTES;
+        rc = jf_buf_append(&out, batch.pending.data, batch.pending.len);
+        if (rc == 0) {
             jf_buf_free(&batch.pending);
             batch.pending = out;
             out.data = NULL;
         }
         pthread_mutex_unlock(&batch.lock);
+        if (rc != 0)
+            jf_log_error("audit", "%zu bytes of read records lost: out of memory", out.len);
     }
     jf_buf_free(&out);
 }
