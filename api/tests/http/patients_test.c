@@ -585,6 +585,78 @@ static void same_as_sql_view(const char *doc, long long pid, const char *flags)
     free(sql);
 }
 
+/* The unit's and the doctor's names and the guardian summaries are kept
+ * on the patient row (migration 0018): renaming the unit or the doctor,
+ * and adding, changing or retiring a guardian, show in the next read, by
+ * the service or by direct SQL alike; the SQL view (computed live) agrees. */
+static void document_follows_its_sources(void **state)
+{
+    char id[19], *name = test_fmt("随源%s改", cn_unique), *path, *gpath;
+    long long pid;
+    http_res *r;
+
+    test_new_id(id, 1, SUITE_SALT);
+    pid = create_patient(doctor, name, id, g01, ",\"diagnosis\":\"bipolar\",\"diagnosis_date\":"
+                                                 "\"2020-01-15\"");
+    path = ppath(pid);
+    gpath = test_fmt("%s/guardians", path);
+    r = http_do("POST", gpath, doctor,
+                "{\"kind\":\"primary\",\"name\":\"随源父\",\"relation\":\"parent\","
+                "\"phone\":\"13900002222\",\"capacity\":\"adequate\"}",
+                NULL);
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    set_sql(pid, "doctor_id = (SELECT id FROM users WHERE username = 'tf.doctor2')");
+    {
+        char *sql = test_fmt("UPDATE org_units SET name = '%s' WHERE code = '429005003001G01'",
+                             "梅苑社区第一网格（改）");
+        assert_true(db_try(sql));
+        free(sql);
+    }
+    assert_true(db_try("UPDATE users SET display_name = '李医生（改）' WHERE username = 'tf.doctor2'"));
+    r = http_do("GET", path, doctor, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(test_jstr(r->json, "org_unit_name"), "梅苑社区第一网格（改）");
+    assert_string_equal(test_jstr(r->json, "doctor_name"), "李医生（改）");
+    assert_int_equal(json_array_size(json_object_get(r->json, "guardians")), 1);
+    same_as_sql_view(r->body, pid, "true, true, true, true");
+    http_free(r);
+    /* A guardian retired by SQL, another added: the next read has them. */
+    {
+        char *sql = test_fmt("UPDATE guardians SET active = false, ended_on = current_date"
+                             " WHERE patient_id = %lld",
+                             pid);
+        assert_true(db_try(sql));
+        free(sql);
+    }
+    r = http_do("GET", path, official, NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(r->json, "guardians")), 0);
+    same_as_sql_view(r->body, pid, "true, true, true, false");
+    http_free(r);
+    r = http_do("POST", gpath, doctor,
+                "{\"kind\":\"assistant\",\"name\":\"随源兄\",\"relation\":\"sibling\","
+                "\"phone\":\"13900003333\",\"capacity\":\"weak\"}",
+                NULL);
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    r = http_do("GET", path, official, NULL, NULL); /* phones masked for officials */
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "guardians"), 0), "phone"),
+                        "139****3333");
+    same_as_sql_view(r->body, pid, "true, true, true, false");
+    http_free(r);
+    /* Back as they were, for the other suites. */
+    {
+        char *sql = test_fmt("UPDATE org_units SET name = '%s' WHERE code = '429005003001G01'",
+                             "梅苑社区第一网格");
+        assert_true(db_try(sql));
+        free(sql);
+    }
+    assert_true(db_try("UPDATE users SET display_name = '陈丽娟' WHERE username = 'tf.doctor2'"));
+    free(gpath);
+    free(path);
+    free(name);
+}
+
 static void each_agency_sees_its_view(void **state)
 {
     char id[19], masked[19], *name = test_fmt("视图%s己", cn_unique), *path, *extra, *gbody, *gpath;
@@ -1295,6 +1367,7 @@ int main(void)
         cmocka_unit_test(idempotent_retry_replays_the_first_answer),
         cmocka_unit_test(idempotency_store_keeps_no_plain_id_number),
         cmocka_unit_test(each_agency_sees_its_view),
+        cmocka_unit_test(document_follows_its_sources),
         cmocka_unit_test(patch_with_if_match),
         cmocka_unit_test(patch_cross_field_rules_use_the_stored_record),
         cmocka_unit_test(list_filters_pages_and_audit),
