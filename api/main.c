@@ -10,6 +10,7 @@
 #include "core/config.h"
 #include "core/err.h"
 #include "core/log.h"
+#include "db/pipeline.h"
 #include "db/pool.h"
 #include "http/router.h"
 #include "http/server.h"
@@ -103,6 +104,11 @@ static int serve(void)
                            (int)app.cfg.db_acquire_timeout_ms);
     if (rc != 0)
         return 1;
+    if (app.cfg.db_pipelines > 0 &&
+        jf_db_pipe_create(&app.pipe, app.cfg.db_url, (int)app.cfg.db_pipelines) != 0) {
+        jf_db_pool_destroy(app.pool);
+        return 1;
+    }
 
     /* Block the stop signals before civetweb starts its threads, so they
      * inherit the mask and only this thread receives them. */
@@ -113,6 +119,7 @@ static int serve(void)
     signal(SIGPIPE, SIG_IGN);
 
     if (app.cfg.audit_flush_ms > 0 && jf_audit_batch_start(app.pool, app.cfg.audit_flush_ms) != 0) {
+        jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         return 1;
     }
@@ -121,6 +128,7 @@ static int serve(void)
     if (rc != 0) {
         jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
         jf_audit_batch_stop();
+        jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         mg_exit_library();
         return 1;
@@ -131,6 +139,7 @@ static int serve(void)
     jf_log_info("stopping", "signal %d: finishing requests in flight", sig);
     jf_server_stop(srv);
     jf_audit_batch_stop();
+    jf_db_pipe_destroy(app.pipe);
     jf_db_pool_destroy(app.pool);
     mg_exit_library();
     jf_log_info("stopped", "bye");

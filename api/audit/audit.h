@@ -31,7 +31,8 @@ int jf_audit_record(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e
 int jf_audit_batch_start(jf_db_pool *pool, long flush_ms);
 void jf_audit_batch_stop(void);
 /* Record a read: queued for the flusher when it runs, else (and when the
- * queue is full) inserted at once on conn like jf_audit_record. */
+ * queue is full) inserted at once on conn like jf_audit_record (conn NULL:
+ * on a connection borrowed from the request's pool for it). */
 int jf_audit_defer(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e);
 
 #endif

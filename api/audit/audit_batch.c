@@ -235,13 +235,27 @@ void jf_audit_batch_stop(void)
     jf_buf_free(&batch.pending);
 }
 
+/* Insert the record now, on conn or else on a connection borrowed for it. */
+static int record_now(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e)
+{
+    int rc;
+
+    if (conn != NULL)
+        return jf_audit_record(conn, req, e);
+    if ((rc = jf_db_pool_acquire(req->app->pool, &conn)) != 0)
+        return rc;
+    rc = jf_audit_record(conn, req, e);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 int jf_audit_defer(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e)
 {
     jf_buf line;
     int rc;
 
     if (!batch.running)
-        return jf_audit_record(conn, req, e);
+        return record_now(conn, req, e);
     jf_buf_init(&line, ROW_MAX_BYTES);
     rc = encode_row(&line, req, e);
     if (rc == 0) {
@@ -253,5 +267,5 @@ int jf_audit_defer(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e)
     }
     jf_buf_free(&line);
     /* No room (or a row too large for a line): audit it the slow way. */
-    return rc == 0 ? 0 : jf_audit_record(conn, req, e);
+    return rc == 0 ? 0 : record_now(conn, req, e);
 }

@@ -9,6 +9,7 @@ typedef struct jf_config {
     char listen[128];           /* JF_LISTEN: host:port civetweb binds */
     char db_url[512];           /* JF_DB_URL: libpq conninfo */
     long db_pool_size;          /* JF_DB_POOL_SIZE */
+    long db_pipelines;          /* JF_DB_PIPELINES: lanes of batched reads */
     long audit_flush_ms;        /* JF_AUDIT_FLUSH_MS */
     long db_acquire_timeout_ms; /* JF_DB_ACQUIRE_TIMEOUT_MS: then 503 */
     long threads;               /* JF_THREADS: civetweb worker threads */

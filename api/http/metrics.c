@@ -84,7 +84,7 @@ static int render_slot(jf_buf *out, size_t slot, const char *method, const char 
     return rc;
 }
 
-int jf_metrics_render(jf_buf *out, jf_db_pool *pool)
+int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe)
 {
     size_t n = jf_router_count();
     int rc;
@@ -106,5 +106,20 @@ int jf_metrics_render(jf_buf *out, jf_db_pool *pool)
                            "# TYPE jingfang_db_pool_connections_max gauge\n"
                            "jingfang_db_pool_connections_max %d\n",
                            jf_db_pool_in_use(pool), jf_db_pool_size(pool));
+    if (rc == 0 && pipe != NULL) {
+        unsigned long long reads, batches;
+
+        jf_db_pipe_stats(pipe, &reads, &batches);
+        rc = jf_buf_printf(out,
+                           "# HELP jingfang_db_pipeline_reads_total Reads answered by the"
+                           " batched read lanes.\n"
+                           "# TYPE jingfang_db_pipeline_reads_total counter\n"
+                           "jingfang_db_pipeline_reads_total %llu\n"
+                           "# HELP jingfang_db_pipeline_batches_total Round trips of the"
+                           " batched read lanes.\n"
+                           "# TYPE jingfang_db_pipeline_batches_total counter\n"
+                           "jingfang_db_pipeline_batches_total %llu\n",
+                           reads, batches);
+    }
     return rc;
 }

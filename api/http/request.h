@@ -30,6 +30,7 @@ struct jf_route;
 typedef struct jf_app {
     jf_config cfg;
     jf_db_pool *pool;
+    struct jf_db_pipe *pipe; /* batched reads; NULL: reads use the pool */
 } jf_app;
 
 typedef struct jf_req {

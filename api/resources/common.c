@@ -1,5 +1,6 @@
 /* Shared handler helpers. */
 #include "common.h"
+#include "../db/pipeline.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../core/log.h"
@@ -17,6 +18,21 @@ int jf_res_acquire(jf_req *req, jf_db_conn **conn)
 
     if (rc != 0)
         jf_resp_unavailable(req);
+    return rc;
+}
+
+int jf_res_read(jf_req *req, const jf_stmt *stmt, int n, const char *const *params, PGresult **res)
+{
+    jf_db_conn *conn;
+    int rc;
+
+    *res = NULL;
+    if (req->app->pipe != NULL)
+        return jf_db_pipe_exec(req->app->pipe, stmt, NULL, n, params, res);
+    if ((rc = jf_db_pool_acquire(req->app->pool, &conn)) != 0)
+        return rc;
+    rc = jf_db_exec(conn, stmt, n, params, res);
+    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -9,6 +9,10 @@
 
 /* Borrow a connection; on failure 503 has been sent. */
 int jf_res_acquire(jf_req *req, jf_db_conn **conn);
+/* Run a read-only statement, batched with other threads' reads when the
+ * pipeline runs (db/pipeline.h), else on a borrowed connection. Answers as
+ * jf_db_exec; sends nothing. */
+int jf_res_read(jf_req *req, const jf_stmt *stmt, int n, const char *const *params, PGresult **res);
 /* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
  * (logged with its SQLSTATE, never shown to the client). Returns rc. */
 int jf_res_db_error(jf_req *req, int rc, PGresult *res);

@@ -350,13 +350,11 @@ static int get(jf_req *req)
 
     if (id == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    rc = jf_db_exec(
-        conn, &patient_read, 2,
+    /* The hottest read of all: batched with other threads' reads. */
+    rc = jf_res_read(
+        req, &patient_read, 2,
         (const char *const[]){jf_res_tf(jf_res_view(req).phone_full), jf_req_param(req, 0)}, &res);
     if (rc != 0 || PQntuples(res) == 0) {
-        jf_db_pool_release(req->app->pool, conn);
         rc = rc ? jf_res_db_error(req, rc, res) : jf_resp_not_found(req);
         PQclear(res);
         return rc;
@@ -368,12 +366,17 @@ static int get(jf_req *req)
                         .target_type = "patient",
                         .target_id = jf_req_param(req, 0),
                         .org_unit_id = strtoll(PQgetvalue(res, 0, n + 1), NULL, 10)};
-    rc = jf_audit_defer(conn, req, &a);
-    if (rc == 0 && !ok)
-        rc = read_incoming(req, conn); /* 404 unless it is on its way here */
-    else if (rc != 0)
-        jf_res_db_error(req, rc, NULL);
-    jf_db_pool_release(req->app->pool, conn);
+    if (ok) {
+        if ((rc = jf_audit_defer(NULL, req, &a)) != 0)
+            jf_res_db_error(req, rc, NULL);
+    } else if ((rc = jf_res_acquire(req, &conn)) == 0) {
+        rc = jf_audit_defer(conn, req, &a);
+        if (rc == 0)
+            rc = read_incoming(req, conn); /* 404 unless it is on its way here */
+        else
+            jf_res_db_error(req, rc, NULL);
+        jf_db_pool_release(req->app->pool, conn);
+    }
     if (rc != 0 || !ok) {
         PQclear(res);
         return rc;

@@ -53,6 +53,20 @@ static void metrics_prometheus_text(void **state)
     assert_non_null(strstr(r->body, "jingfang_db_pool_connections_in_use "));
     assert_non_null(strstr(r->body, "jingfang_db_pool_connections_max 8"));
     http_free(r);
+    /* A patient read goes through the batched lane, and is counted there. */
+    char *doctor = http_login("tf.doctor", NULL);
+    r = http_do("GET", "/api/v1/patients/1", doctor, NULL, NULL);
+    http_free(r);
+    r = http_do("GET", "/metrics", NULL, NULL, NULL);
+    static const char reads[] = "\njingfang_db_pipeline_reads_total ",
+                      batches[] = "\njingfang_db_pipeline_batches_total ";
+    const char *at_reads = strstr(r->body, reads), *at_batches = strstr(r->body, batches);
+    assert_non_null(at_reads);
+    assert_non_null(at_batches);
+    assert_true(strtoll(at_reads + sizeof(reads) - 1, NULL, 10) >= 1);
+    assert_true(strtoll(at_batches + sizeof(batches) - 1, NULL, 10) >= 1);
+    http_free(r);
+    free(doctor);
 }
 
 static void request_id_echoed_or_made(void **state)
@@ -263,6 +277,14 @@ static void read_records_survive_database_restart(void **state)
     http_free(r);
     assert_int_equal(system(restart), 0);
     assert_int_equal(read_records(pid, rid), 1);
+    /* The batched reads' connection mends itself too: the first read after
+     * the restart finds it gone, and is sent again on a new one. */
+    for (int i = 0; i < 5; i++) {
+        r = http_do("GET", path, doctor, NULL, NULL);
+        if (r->status != 200)
+            fail_msg("read %d after restart: %ld %s", i, r->status, r->body);
+        http_free(r);
+    }
     free(path);
     free(doctor);
 }

@@ -1,0 +1,373 @@
+/* Batched reads over libpq pipeline mode (see pipeline.h). */
+#include "pipeline.h"
+#include "../core/err.h"
+#include "../core/log.h"
+
+#include <linux/futex.h>
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+/* Reads per batch. The batch is written whole before any result is read, so
+ * it must fit the socket's buffers: 64 reads are ~15 KiB of Bind/Execute. */
+#define BATCH_MAX 64
+/* Sends of one read over connections that broke under it, before it fails.
+ * (A read aborted by an earlier read's error goes again without counting:
+ * each batch runs at least up to its first error, so that cannot loop.) */
+#define TRIES_MAX 3
+
+typedef struct job {
+    const jf_stmt *stmt;
+    const char *sql;
+    int n;
+    const char *const *params;
+    PGresult *res;
+    int rc;
+    int tries;
+    bool sent_prepare; /* this batch, a Parse for stmt went before it */
+    bool finished;     /* answered (the dispatcher's own flag) */
+    atomic_int done;   /* handed over: the waiter owns the job again */
+    struct job *next;
+} job;
+
+/* Request threads push onto the inbox without a lock; the dispatcher takes
+ * the whole of it at once. A mutex here was contended by every request
+ * thread and the dispatcher alike. */
+typedef struct lane {
+    struct jf_db_pipe *owner;
+    _Atomic(job *) inbox; /* newest first */
+    atomic_int sleeping;  /* the dispatcher waits on it for work */
+    atomic_bool stopping;
+    pthread_t thread;
+    const char *conninfo;
+    PGconn *pg;
+    unsigned char prepared[JF_DB_MAX_STMTS];
+} lane;
+
+struct jf_db_pipe {
+    char *conninfo;
+    int nlanes;
+    atomic_uint next; /* round robin over lanes */
+    lane *lanes;
+    atomic_ullong reads, batches;
+};
+
+/* Bare futexes: a waiter sleeps on one int that exactly one other thread
+ * changes, so a condition variable's mutex would only add contention. */
+static void futex_wait(atomic_int *word, int expected)
+{
+    syscall(SYS_futex, word, FUTEX_WAIT_PRIVATE, expected, NULL, NULL, 0);
+}
+
+static void futex_wake(atomic_int *word)
+{
+    syscall(SYS_futex, word, FUTEX_WAKE_PRIVATE, 1, NULL, NULL, 0);
+}
+
+static void lane_close(lane *l)
+{
+    if (l->pg != NULL)
+        PQfinish(l->pg);
+    l->pg = NULL;
+    memset(l->prepared, 0, sizeof(l->prepared));
+}
+
+/* An open session in pipeline mode, reopened when it broke. */
+static int lane_open(lane *l)
+{
+    PGresult *r;
+
+    if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK)
+        return 0;
+    if (l->pg != NULL)
+        jf_log_warn("db_reconnect", "pipeline connection lost; reconnecting");
+    lane_close(l);
+    /* Named, so that pg_stat_activity tells the lanes from the pool. */
+    l->pg = PQconnectdbParams((const char *const[]){"dbname", "application_name", NULL},
+                              (const char *const[]){l->conninfo, JF_DB_PIPE_APP_NAME, NULL}, 1);
+    if (PQstatus(l->pg) != CONNECTION_OK) {
+        jf_log_error("db_connect", "cannot connect to PostgreSQL: %s", PQerrorMessage(l->pg));
+        lane_close(l);
+        return JF_ERR_UNAVAILABLE;
+    }
+    /* As the pool's sessions; and since a batch waits behind its slowest
+     * read, no read may hold the lane for long. */
+    r = PQexec(l->pg, "SET TIME ZONE 'Asia/Shanghai'; SET statement_timeout = '10s'");
+    if (PQresultStatus(r) != PGRES_COMMAND_OK || PQenterPipelineMode(l->pg) != 1) {
+        jf_log_error("db_connect", "cannot set up the pipeline session: %s", PQerrorMessage(l->pg));
+        PQclear(r);
+        lane_close(l);
+        return JF_ERR_UNAVAILABLE;
+    }
+    PQclear(r);
+    return 0;
+}
+
+/* Queue a batch's statements behind one Sync. False when the connection
+ * broke while writing. */
+static bool send_batch(lane *l, job **v, int n)
+{
+    for (int i = 0; i < n; i++) {
+        job *j = v[i];
+        int ok;
+
+        j->sent_prepare = false;
+        if (j->stmt != NULL && !l->prepared[j->stmt->id]) {
+            if (!PQsendPrepare(l->pg, j->stmt->name, j->stmt->sql, 0, NULL))
+                return false;
+            /* Assume it works; a failure is seen in the results and undone. */
+            l->prepared[j->stmt->id] = 1;
+            j->sent_prepare = true;
+        }
+        if (j->stmt != NULL)
+            ok = PQsendQueryPrepared(l->pg, j->stmt->name, j->n, j->params, NULL, NULL, 0);
+        else
+            ok = PQsendQueryParams(l->pg, j->sql, j->n, NULL, j->params, NULL, NULL, 0);
+        if (!ok)
+            return false;
+    }
+    return PQpipelineSync(l->pg) == 1;
+}
+
+/* The next command's result, and the NULL that closes it. */
+static PGresult *next_result(PGconn *pg)
+{
+    PGresult *r = PQgetResult(pg), *extra;
+
+    if (r == NULL)
+        return NULL;
+    while ((extra = PQgetResult(pg)) != NULL) /* a single statement has one */
+        PQclear(extra);
+    return r;
+}
+
+/* The session is gone: no result, a broken connection, or the server's
+ * last word before closing it (57P01 terminated by an administrator, 57P02
+ * crash, 57P03 cannot connect now; class 08, connection exceptions), which
+ * in pipeline mode arrives while the connection still looks open. */
+static bool session_lost(PGconn *pg, const PGresult *r)
+{
+    const char *st = jf_db_sqlstate(r);
+
+    return r == NULL || PQstatus(pg) != CONNECTION_OK || strncmp(st, "57P", 3) == 0 ||
+           strncmp(st, "08", 2) == 0;
+}
+
+/* Settle a read: its answer, or (tries permitting) another send. */
+static void settle(job *j, int rc, PGresult *r, bool may_retry)
+{
+    if (may_retry && (rc == JF_ERR_DB || ++j->tries < TRIES_MAX)) {
+        PQclear(r);
+        return;
+    }
+    j->rc = rc;
+    j->res = r;
+    j->finished = true;
+}
+
+/* Read the batch's results in order and settle each read. */
+static void read_batch(lane *l, job **v, int n, bool sent)
+{
+    bool broken = !sent;
+
+    for (int i = 0; i < n; i++) {
+        job *j = v[i];
+        PGresult *prep = NULL, *r = NULL;
+        ExecStatusType st;
+
+        if (!broken && j->sent_prepare) {
+            prep = next_result(l->pg);
+            if (PQresultStatus(prep) != PGRES_COMMAND_OK)
+                l->prepared[j->stmt->id] = 0;
+        }
+        if (!broken)
+            r = next_result(l->pg);
+        broken = broken || session_lost(l->pg, r);
+        st = PQresultStatus(r);
+        if (broken) {
+            PQclear(prep);
+            settle(j, JF_ERR_UNAVAILABLE, r, true);
+        } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
+            PQclear(prep);
+            settle(j, 0, r, false);
+        } else if (st == PGRES_PIPELINE_ABORTED && prep != NULL &&
+                   PQresultStatus(prep) == PGRES_FATAL_ERROR) {
+            PQclear(r); /* its own statement did not prepare: that is its answer */
+            settle(j, JF_ERR_DB, prep, false);
+        } else {
+            PQclear(prep);
+            /* Aborted by an earlier read's error, this one is innocent. */
+            settle(j, JF_ERR_DB, r, st == PGRES_PIPELINE_ABORTED);
+        }
+    }
+    if (!broken) {
+        PGresult *sync = PQgetResult(l->pg);
+
+        broken = PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
+        PQclear(sync);
+    }
+    if (broken)
+        lane_close(l); /* reopened, clean, for the next batch */
+}
+
+/* Hand finished reads to their threads; the others stay for the next
+ * batch. Returns how many stay. */
+static int deliver(job **v, int n)
+{
+    int kept = 0;
+
+    for (int i = 0; i < n; i++) {
+        atomic_int *done = &v[i]->done;
+
+        if (!v[i]->finished) {
+            v[kept++] = v[i];
+            continue;
+        }
+        /* Past this store the job is its waiter's, who may return at once:
+         * only the word's address is used after it (a wake on a word that
+         * has since been reused is spurious, which futex waiters allow). */
+        atomic_store_explicit(done, 1, memory_order_release);
+        futex_wake(done);
+    }
+    return kept;
+}
+
+/* Fill v (holding n reads carried over) from the backlog, taking the inbox
+ * into the backlog, in arrival order, when it runs dry. */
+static int take(lane *l, job **v, int n, job **backlog)
+{
+    if (*backlog == NULL) {
+        job *in = atomic_exchange(&l->inbox, NULL), *fifo = NULL;
+
+        while (in != NULL) { /* newest first: reverse */
+            job *next = in->next;
+
+            in->next = fifo;
+            fifo = in;
+            in = next;
+        }
+        *backlog = fifo;
+    }
+    while (*backlog != NULL && n < BATCH_MAX) {
+        v[n++] = *backlog;
+        *backlog = (*backlog)->next;
+    }
+    return n;
+}
+
+static void *dispatch(void *arg)
+{
+    lane *l = arg;
+    job *v[BATCH_MAX], *backlog = NULL;
+    int n = 0, kept; /* n: at first, the reads carried over to go again */
+
+    for (;;) {
+        n = take(l, v, n, &backlog);
+        if (n == 0) {
+            if (atomic_load(&l->stopping))
+                break;
+            /* Announce the sleep, then look once more: a thread that pushed
+             * before seeing the announcement is found here, one after it
+             * wakes us (both sides sequentially consistent). */
+            atomic_store(&l->sleeping, 1);
+            if (atomic_load(&l->inbox) == NULL && !atomic_load(&l->stopping))
+                futex_wait(&l->sleeping, 1);
+            atomic_store(&l->sleeping, 0);
+            continue;
+        }
+        if (atomic_load(&l->stopping)) {
+            for (int i = 0; i < n; i++)
+                settle(v[i], JF_ERR_UNAVAILABLE, NULL, false);
+        } else if (lane_open(l) != 0) {
+            for (int i = 0; i < n; i++)
+                settle(v[i], JF_ERR_UNAVAILABLE, NULL, false);
+        } else {
+            read_batch(l, v, n, send_batch(l, v, n));
+            atomic_fetch_add_explicit(&l->owner->batches, 1, memory_order_relaxed);
+        }
+        kept = deliver(v, n);
+        atomic_fetch_add_explicit(&l->owner->reads, (unsigned)(n - kept), memory_order_relaxed);
+        n = kept;
+    }
+    lane_close(l);
+    return NULL;
+}
+
+int jf_db_pipe_exec(jf_db_pipe *p, const jf_stmt *stmt, const char *sql, int nparams,
+                    const char *const *params, PGresult **res)
+{
+    lane *l = &p->lanes[atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed) %
+                        (unsigned)p->nlanes];
+    job j = {.stmt = stmt, .sql = sql, .n = nparams, .params = params};
+    job *head;
+
+    *res = NULL;
+    if (atomic_load(&l->stopping))
+        return JF_ERR_UNAVAILABLE;
+    head = atomic_load(&l->inbox);
+    do
+        j.next = head;
+    while (!atomic_compare_exchange_weak(&l->inbox, &head, &j));
+    if (atomic_load(&l->sleeping) && atomic_exchange(&l->sleeping, 0))
+        futex_wake(&l->sleeping);
+    while (atomic_load_explicit(&j.done, memory_order_acquire) == 0)
+        futex_wait(&j.done, 0);
+    *res = j.res;
+    return j.rc;
+}
+
+void jf_db_pipe_stats(jf_db_pipe *p, unsigned long long *reads, unsigned long long *batches)
+{
+    *reads = atomic_load_explicit(&p->reads, memory_order_relaxed);
+    *batches = atomic_load_explicit(&p->batches, memory_order_relaxed);
+}
+
+int jf_db_pipe_create(jf_db_pipe **out, const char *conninfo, int lanes)
+{
+    jf_db_pipe *p = calloc(1, sizeof(*p));
+
+    if (p == NULL)
+        return JF_ERR_NOMEM;
+    p->lanes = calloc((size_t)lanes, sizeof(*p->lanes));
+    p->conninfo = strdup(conninfo);
+    if (p->lanes == NULL || p->conninfo == NULL) {
+        free(p->lanes);
+        free(p->conninfo);
+        free(p);
+        return JF_ERR_NOMEM;
+    }
+    for (int i = 0; i < lanes; i++) {
+        lane *l = &p->lanes[i];
+
+        l->owner = p;
+        l->conninfo = p->conninfo;
+        if (pthread_create(&l->thread, NULL, dispatch, l) != 0) {
+            jf_db_pipe_destroy(p);
+            return JF_ERR_UNAVAILABLE;
+        }
+        p->nlanes = i + 1;
+    }
+    *out = p;
+    return 0;
+}
+
+void jf_db_pipe_destroy(jf_db_pipe *p)
+{
+    if (p == NULL)
+        return;
+    for (int i = 0; i < p->nlanes; i++) {
+        lane *l = &p->lanes[i];
+
+        atomic_store(&l->stopping, true);
+        atomic_store(&l->sleeping, 0);
+        futex_wake(&l->sleeping);
+        pthread_join(l->thread, NULL);
+    }
+    free(p->lanes);
+    free(p->conninfo);
+    free(p);
+}
