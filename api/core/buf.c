@@ -58,20 +58,27 @@ int jf_buf_puts(jf_buf *b, const char *s)
 
 int jf_buf_printf(jf_buf *b, const char *fmt, ...)
 {
+    size_t room = b->alloc > b->len ? b->alloc - b->len : 0;
     va_list ap;
     int n, rc;
 
+    /* Format straight into the room already there; only when it does not
+     * fit, grow and format again. */
     va_start(ap, fmt);
-    n = vsnprintf(NULL, 0, fmt, ap);
+    n = vsnprintf(room ? b->data + b->len : NULL, room, fmt, ap);
     va_end(ap);
     if (n < 0)
         return JF_ERR_INVALID;
-    rc = buf_reserve(b, (size_t)n);
-    if (rc != 0)
-        return rc;
-    va_start(ap, fmt);
-    vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
-    va_end(ap);
+    if ((size_t)n >= room) {
+        if (b->data != NULL)
+            b->data[b->len] = '\0'; /* undo a partial write */
+        rc = buf_reserve(b, (size_t)n);
+        if (rc != 0)
+            return rc;
+        va_start(ap, fmt);
+        vsnprintf(b->data + b->len, (size_t)n + 1, fmt, ap);
+        va_end(ap);
+    } /* else it fitted, and the allocation never passes the cap */
     b->len += (size_t)n;
     return 0;
 }
@@ -79,39 +86,46 @@ int jf_buf_printf(jf_buf *b, const char *fmt, ...)
 int jf_buf_json_str(jf_buf *b, const char *s)
 {
     static const char hex[] = "0123456789abcdef";
-    const unsigned char *p;
+    const unsigned char *p, *run;
     int rc;
 
     if (s == NULL)
         return jf_buf_append(b, "null", 4);
     rc = jf_buf_append(b, "\"", 1);
-    for (p = (const unsigned char *)s; rc == 0 && *p; p++) {
+    for (p = run = (const unsigned char *)s; rc == 0; p++) {
         char esc[6] = {'\\', 'u', '0', '0', 0, 0};
+        const char *rep = esc;
+        size_t rlen = 2;
+
+        if (*p >= 0x20 && *p != '"' && *p != '\\')
+            continue; /* part of a run copied whole */
+        if (p > run)
+            rc = jf_buf_append(b, run, (size_t)(p - run));
+        if (rc != 0 || *p == '\0')
+            break;
+        run = p + 1;
         switch (*p) {
         case '"':
-            rc = jf_buf_append(b, "\\\"", 2);
+            rep = "\\\"";
             break;
         case '\\':
-            rc = jf_buf_append(b, "\\\\", 2);
+            rep = "\\\\";
             break;
         case '\n':
-            rc = jf_buf_append(b, "\\n", 2);
+            rep = "\\n";
             break;
         case '\r':
-            rc = jf_buf_append(b, "\\r", 2);
+            rep = "\\r";
             break;
         case '\t':
-            rc = jf_buf_append(b, "\\t", 2);
+            rep = "\\t";
             break;
         default:
-            if (*p < 0x20) {
-                esc[4] = hex[*p >> 4];
-                esc[5] = hex[*p & 15];
-                rc = jf_buf_append(b, esc, 6);
-            } else {
-                rc = jf_buf_append(b, p, 1);
-            }
+            esc[4] = hex[*p >> 4];
+            esc[5] = hex[*p & 15];
+            rlen = 6;
         }
+        rc = jf_buf_append(b, rep, rlen);
     }
     if (rc == 0)
         rc = jf_buf_append(b, "\"", 1);

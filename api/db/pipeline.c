@@ -15,6 +15,10 @@
 /* Reads per batch. The batch is written whole before any result is read, so
  * it must fit the socket's buffers: 64 reads are ~15 KiB of Bind/Execute. */
 #define BATCH_MAX 64
+/* Parameters of one read, and the bytes of one batched lookup's key list
+ * ("{k1,k2,…}", keys of at most 19 digits). */
+#define PARAMS_MAX 16
+#define KEYS_MAX_BYTES (BATCH_MAX * 20 + 2)
 /* Sends of one read over connections that broke under it, before it fails.
  * (A read aborted by an earlier read's error goes again without counting:
  * each batch runs at least up to its first error, so that cannot loop.) */
@@ -28,6 +32,8 @@ typedef struct job {
     PGresult *res;
     int rc;
     int tries;
+    int key_param;     /* a lookup: the parameter holding its key; else -1 */
+    struct job *group; /* a lookup: the first lookup it is batched with */
     bool sent_prepare; /* this batch, a Parse for stmt went before it */
     bool finished;     /* answered (the dispatcher's own flag) */
     atomic_int done;   /* handed over: the waiter owns the job again */
@@ -107,15 +113,75 @@ static int lane_open(lane *l)
     return 0;
 }
 
+/* Lookups of one statement with the same other parameters go as one
+ * query: the lookup first in the batch leads the group. */
+static bool same_lookup(const job *a, const job *b)
+{
+    if (a->stmt != b->stmt || a->key_param != b->key_param || a->n != b->n)
+        return false;
+    for (int i = 0; i < a->n; i++)
+        if (i != a->key_param && strcmp(a->params[i], b->params[i]) != 0)
+            return false;
+    return true;
+}
+
+static void group_lookups(job **v, int n)
+{
+    for (int i = 0; i < n; i++)
+        v[i]->group = NULL;
+    for (int i = 0; i < n; i++) {
+        if (v[i]->key_param < 0 || v[i]->group != NULL)
+            continue;
+        v[i]->group = v[i];
+        for (int k = i + 1; k < n; k++)
+            if (v[k]->key_param >= 0 && v[k]->group == NULL && same_lookup(v[i], v[k]))
+                v[k]->group = v[i];
+    }
+}
+
+/* The keys of the group led by v[i], as a bigint[] literal. */
+static void group_keys(job **v, int n, int i, char *out)
+{
+    size_t len = 0;
+
+    out[len++] = '{';
+    for (int k = i; k < n; k++) {
+        if (v[k]->group != v[i])
+            continue;
+        size_t kl = strlen(v[k]->params[v[k]->key_param]);
+        if (len > 1)
+            out[len++] = ',';
+        memcpy(out + len, v[k]->params[v[k]->key_param], kl);
+        len += kl;
+    }
+    out[len++] = '}';
+    out[len] = '\0';
+}
+
 /* Queue a batch's statements behind one Sync. False when the connection
  * broke while writing. */
 static bool send_batch(lane *l, job **v, int n)
 {
+    char keys[KEYS_MAX_BYTES + 1];
+
+    group_lookups(v, n);
     for (int i = 0; i < n; i++) {
         job *j = v[i];
+        const char *const *params = j->params;
+        const char *p[PARAMS_MAX];
         int ok;
 
         j->sent_prepare = false;
+        if (j->group != NULL && j->group != j)
+            continue; /* its group's query carries it */
+        if (j->group != NULL) {
+            /* libpq copies the parameters as it queues them: one buffer
+             * serves every group. */
+            group_keys(v, n, i, keys);
+            memcpy(p, j->params, sizeof(*p) * (size_t)j->n);
+            p[j->key_param] = keys;
+            params = p;
+        }
         if (j->stmt != NULL && !l->prepared[j->stmt->id]) {
             if (!PQsendPrepare(l->pg, j->stmt->name, j->stmt->sql, 0, NULL))
                 return false;
@@ -124,9 +190,9 @@ static bool send_batch(lane *l, job **v, int n)
             j->sent_prepare = true;
         }
         if (j->stmt != NULL)
-            ok = PQsendQueryPrepared(l->pg, j->stmt->name, j->n, j->params, NULL, NULL, 0);
+            ok = PQsendQueryPrepared(l->pg, j->stmt->name, j->n, params, NULL, NULL, 0);
         else
-            ok = PQsendQueryParams(l->pg, j->sql, j->n, NULL, j->params, NULL, NULL, 0);
+            ok = PQsendQueryParams(l->pg, j->sql, j->n, NULL, params, NULL, NULL, 0);
         if (!ok)
             return false;
     }
@@ -169,6 +235,57 @@ static void settle(job *j, int rc, PGresult *r, bool may_retry)
     j->finished = true;
 }
 
+/* A lookup's own answer out of its group's result: the rows whose first
+ * column is its key, in a result of their own (the waiter PQclears it). */
+static PGresult *rows_of(const PGresult *r, const char *key)
+{
+    PGresult *out = PQcopyResult(r, PG_COPYRES_ATTRS);
+    int nf = PQnfields(r), row = 0;
+
+    for (int i = 0; out != NULL && i < PQntuples(r); i++) {
+        if (strcmp(PQgetvalue(r, i, 0), key) != 0)
+            continue;
+        for (int f = 0; f < nf; f++) {
+            bool null = PQgetisnull(r, i, f);
+
+            if (!PQsetvalue(out, row, f, null ? NULL : PQgetvalue(r, i, f),
+                            null ? -1 : PQgetlength(r, i, f))) {
+                PQclear(out);
+                return NULL;
+            }
+        }
+        row++;
+    }
+    return out;
+}
+
+/* Settle the read v[i], or every lookup of the group it leads, with one
+ * command's outcome. A group's rows are shared out; its error goes to the
+ * leader (the others fail with no result of their own to log). */
+static void settle_command(job **v, int n, int i, int rc, PGresult *r, bool may_retry)
+{
+    job *lead = v[i];
+
+    if (lead->group == NULL) {
+        settle(lead, rc, r, may_retry);
+        return;
+    }
+    for (int k = n - 1; k >= i; k--) {
+        job *j = v[k];
+
+        if (j->group != lead)
+            continue;
+        if (rc == 0) {
+            PGresult *mine = rows_of(r, j->params[j->key_param]);
+            settle(j, mine ? 0 : JF_ERR_NOMEM, mine, false);
+        } else {
+            settle(j, rc, j == lead ? r : NULL, may_retry);
+        }
+    }
+    if (rc == 0)
+        PQclear(r);
+}
+
 /* Read the batch's results in order and settle each read. */
 static void read_batch(lane *l, job **v, int n, bool sent)
 {
@@ -179,6 +296,8 @@ static void read_batch(lane *l, job **v, int n, bool sent)
         PGresult *prep = NULL, *r = NULL;
         ExecStatusType st;
 
+        if (j->group != NULL && j->group != j)
+            continue; /* settled with its group */
         if (!broken && j->sent_prepare) {
             prep = next_result(l->pg);
             if (PQresultStatus(prep) != PGRES_COMMAND_OK)
@@ -190,18 +309,18 @@ static void read_batch(lane *l, job **v, int n, bool sent)
         st = PQresultStatus(r);
         if (broken) {
             PQclear(prep);
-            settle(j, JF_ERR_UNAVAILABLE, r, true);
+            settle_command(v, n, i, JF_ERR_UNAVAILABLE, r, true);
         } else if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK) {
             PQclear(prep);
-            settle(j, 0, r, false);
+            settle_command(v, n, i, 0, r, false);
         } else if (st == PGRES_PIPELINE_ABORTED && prep != NULL &&
                    PQresultStatus(prep) == PGRES_FATAL_ERROR) {
             PQclear(r); /* its own statement did not prepare: that is its answer */
-            settle(j, JF_ERR_DB, prep, false);
+            settle_command(v, n, i, JF_ERR_DB, prep, false);
         } else {
             PQclear(prep);
             /* Aborted by an earlier read's error, this one is innocent. */
-            settle(j, JF_ERR_DB, r, st == PGRES_PIPELINE_ABORTED);
+            settle_command(v, n, i, JF_ERR_DB, r, st == PGRES_PIPELINE_ABORTED);
         }
     }
     if (!broken) {
@@ -297,27 +416,55 @@ static void *dispatch(void *arg)
     return NULL;
 }
 
-int jf_db_pipe_exec(jf_db_pipe *p, const jf_stmt *stmt, const char *sql, int nparams,
-                    const char *const *params, PGresult **res)
+static int submit(jf_db_pipe *p, job *j, PGresult **res)
 {
     lane *l = &p->lanes[atomic_fetch_add_explicit(&p->next, 1, memory_order_relaxed) %
                         (unsigned)p->nlanes];
-    job j = {.stmt = stmt, .sql = sql, .n = nparams, .params = params};
     job *head;
 
     *res = NULL;
+    if (j->n > PARAMS_MAX)
+        return JF_ERR_TOO_LARGE;
     if (atomic_load(&l->stopping))
         return JF_ERR_UNAVAILABLE;
     head = atomic_load(&l->inbox);
     do
-        j.next = head;
-    while (!atomic_compare_exchange_weak(&l->inbox, &head, &j));
+        j->next = head;
+    while (!atomic_compare_exchange_weak(&l->inbox, &head, j));
     if (atomic_load(&l->sleeping) && atomic_exchange(&l->sleeping, 0))
         futex_wake(&l->sleeping);
-    while (atomic_load_explicit(&j.done, memory_order_acquire) == 0)
-        futex_wait(&j.done, 0);
-    *res = j.res;
-    return j.rc;
+    while (atomic_load_explicit(&j->done, memory_order_acquire) == 0)
+        futex_wait(&j->done, 0);
+    *res = j->res;
+    return j->rc;
+}
+
+int jf_db_pipe_exec(jf_db_pipe *p, const jf_stmt *stmt, const char *sql, int nparams,
+                    const char *const *params, PGresult **res)
+{
+    job j = {.stmt = stmt, .sql = sql, .n = nparams, .params = params, .key_param = -1};
+
+    return submit(p, &j, res);
+}
+
+bool jf_db_key_ok(const char *key)
+{
+    size_t n = strspn(key, "0123456789");
+
+    /* One key out of range would fail its whole group's query. */
+    return n >= 1 && key[n] == '\0' && key[0] != '0' &&
+           (n < 19 || (n == 19 && strcmp(key, "9223372036854775807") <= 0));
+}
+
+int jf_db_pipe_lookup(jf_db_pipe *p, const jf_stmt *stmt, int key_param, int nparams,
+                      const char *const *params, PGresult **res)
+{
+    job j = {.stmt = stmt, .n = nparams, .params = params, .key_param = key_param};
+
+    *res = NULL;
+    if (key_param < 0 || key_param >= nparams || !jf_db_key_ok(params[key_param]))
+        return JF_ERR_INVALID;
+    return submit(p, &j, res);
 }
 
 void jf_db_pipe_stats(jf_db_pipe *p, unsigned long long *reads, unsigned long long *batches)

@@ -36,6 +36,21 @@ int jf_res_read(jf_req *req, const jf_stmt *stmt, int n, const char *const *para
     return rc;
 }
 
+int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
+                  PGresult **res)
+{
+    const char *p[16];
+
+    *res = NULL;
+    if (req->app->pipe != NULL)
+        return jf_db_pipe_lookup(req->app->pipe, stmt, key_param, n, params, res);
+    if (n > 16 || key_param < 0 || key_param >= n || !jf_db_key_ok(params[key_param]))
+        return JF_ERR_INVALID;
+    memcpy(p, params, sizeof(*p) * (size_t)n);
+    p[key_param] = jf_arena_printf(&req->arena, "{%s}", params[key_param]);
+    return p[key_param] ? jf_res_read(req, stmt, n, p, res) : JF_ERR_NOMEM;
+}
+
 int jf_res_db_error(jf_req *req, int rc, PGresult *res)
 {
     if (rc == JF_ERR_UNAVAILABLE) {

@@ -7,9 +7,10 @@
 #      role view, ID decryption and an audit row per read;
 #   3. wrk, 32 connections: the first page (50) of the 10,000-patient village;
 #   4. pgbench running the service's own read statement (patient_read, as
-#      `jingfang-api statement` prints it) with 32 clients: what the
-#      database alone does for one patient read, no HTTP, no audit;
-# and prints requests/s, p99 and the ratios API ÷ pgbench -S and API ÷ (4).
+#      `jingfang-api statement` prints it, for one id) with 32 clients: what
+#      the database alone does for one patient read, no HTTP, no audit;
+# and prints requests/s, p99, the ratios API ÷ pgbench -S and API ÷ (4),
+# and how many reads the batched read lane carried per round trip.
 # Usage: tests/bench/patients_bench.sh [seconds per run, default 15]
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
@@ -61,7 +62,8 @@ TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgbench.txt" | tail -1)
 say "pgbench -M prepared -c 32 -j 2: the service's patient_read statement alone ($SECS s)"
 {
     echo "\\set id random($LO, $HI)"
-    "$BIN/jingfang-api" statement patient_read | sed 's/\$1::/true::/g; s/\$2/:id/g; s/$/;/'
+    "$BIN/jingfang-api" statement patient_read |
+        sed 's/\$1::/true::/g; s/ANY (\$2::bigint\[\])/ANY (ARRAY[:id]::bigint[])/; s/$/;/'
 } >"$TMP/read.sql"
 pgbench -M prepared -c 32 -j 2 -T "$SECS" -n -f "$TMP/read.sql" "$JF_DB_URL" >"$TMP/pgread.txt" 2>&1
 READ_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgread.txt" | tail -1)
@@ -69,7 +71,11 @@ READ_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgread.txt" | tail -1)
 say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
     "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
+# How many reads each round trip of the batched read lane carried.
+pipeline() { curl -s "http://$JF_LISTEN/metrics" | sed -n "s/^jingfang_db_pipeline_$1_total //p"; }
+READS0=$(pipeline reads) BATCHES0=$(pipeline batches)
 say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($SECS s)"
+READS=$(($(pipeline reads) - READS0)) BATCHES=$(($(pipeline batches) - BATCHES0))
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/auth_get.lua" \
     "http://$JF_LISTEN" -- "/api/v1/patients?org_unit_id=$VILLAGE&limit=50" "$TOKEN" >"$TMP/list.txt"
 
@@ -85,6 +91,8 @@ printf '%-44s %12s %10s %8s\n' "pgbench -S -M prepared (32 clients)" "$TPS" "-" 
 printf '%-44s %12s %10s %8s\n' "pgbench: patient_read statement (32)" "$READ_TPS" "-" "-"
 printf '%-44s %12s %10s %8s\n' "GET /api/v1/patients/{id} (32 conns)" "$GET_RPS" "$(p99 "$TMP/get.txt")" "$(errs "$TMP/get.txt")"
 printf '%-44s %12s %10s %8s\n' "village list page, 10,000 patients (32)" "$LIST_RPS" "$(p99 "$TMP/list.txt")" "$(errs "$TMP/list.txt")"
+awk -v n="$READS" -v b="$BATCHES" 'BEGIN { if (b > 0)
+    printf "batched read lane: %d reads in %d round trips (%.1f per round trip)\n", n, b, n / b }'
 awk -v a="$GET_RPS" -v b="$TPS" -v r="$READ_TPS" 'BEGIN {
     printf "ratio GET patient / pgbench -S: %.2f (target >= 0.5)\n", a / b
     printf "ratio patient_read statement alone / pgbench -S: %.2f (the database alone, on the same statement)\n", r / b

@@ -1,5 +1,6 @@
 /* The batched read pipeline against the real PostgreSQL: many threads' reads
- * each get their own answer; a read that fails fails alone (the reads its
+ * each get their own answer, lookups batched into one query too; a read that
+ * fails fails alone (the reads its
  * error aborted are sent again); a statement that cannot be prepared answers
  * its own error and no one else's; a backend killed under it is replaced
  * without failing the reads it carried; a database that cannot be reached
@@ -24,6 +25,12 @@
 static jf_stmt add_one = {"pipe_test_add_one", "SELECT $1::int + 1", 0};
 static jf_stmt divide = {"pipe_test_divide", "SELECT 100 / $1::int", 0};
 static jf_stmt unpreparable = {"pipe_test_bad", "SELEKT $1::int", 0};
+/* A lookup: each key's row is (key, key × $2, how many keys the query was
+ * given), and keys ending in 999 have none. */
+static jf_stmt times = {"pipe_test_times",
+                        "SELECT k, k * $2::bigint, cardinality($1::bigint[])"
+                        " FROM unnest($1::bigint[]) k WHERE k % 1000 <> 999",
+                        0};
 
 static const char *conninfo(void)
 {
@@ -136,6 +143,86 @@ static void unpreparable_statement_fails_alone(void **state)
     jf_db_pipe_destroy(pipe);
 }
 
+typedef struct looker {
+    jf_db_pipe *pipe;
+    long long base;
+    int factor;
+    int wrong;
+    long most_keys; /* the largest list a query of this thread's carried */
+} looker;
+
+/* Lookups batched with other threads' (same factor: one query; the other
+ * factor: another), each answered with its own row or none. */
+static void *look_many(void *arg)
+{
+    looker *k = arg;
+    char f[8];
+
+    snprintf(f, sizeof(f), "%d", k->factor);
+    for (int i = 0; i < READS; i++) {
+        long long key = k->base + i;
+        char ks[24], want[24];
+        PGresult *res = NULL;
+        int rc, rows = key % 1000 == 999 ? 0 : 1;
+
+        snprintf(ks, sizeof(ks), "%lld", key);
+        snprintf(want, sizeof(want), "%lld", key * k->factor);
+        rc = jf_db_pipe_lookup(k->pipe, &times, 0, 2, (const char *const[]){ks, f}, &res);
+        if (rows == 1 && rc == 0 && PQntuples(res) == 1 &&
+            strtol(PQgetvalue(res, 0, 2), NULL, 10) > k->most_keys)
+            k->most_keys = strtol(PQgetvalue(res, 0, 2), NULL, 10);
+        if (rc != 0 || PQntuples(res) != rows || PQnfields(res) != 3 ||
+            (rows == 1 && (strcmp(PQgetvalue(res, 0, 0), ks) != 0 ||
+                           strcmp(PQgetvalue(res, 0, 1), want) != 0)))
+            k->wrong++;
+        PQclear(res);
+    }
+    return NULL;
+}
+
+/* Sixteen threads, two factors, and pairs of threads asking for the same
+ * keys at once (a key twice in one query's list): every answer is the
+ * thread's own. Bad keys are refused before they can fail a group. */
+static void lookups_share_a_query_and_keep_their_rows(void **state)
+{
+    jf_db_pipe *pipe;
+    pthread_t t[THREADS];
+    looker k[THREADS];
+    unsigned long long reads, batches;
+    long most_keys = 0;
+    PGresult *res = NULL;
+    const char *bad[] = {"0", "07", "-1", "1x", "", "9223372036854775808", "99999999999999999999"};
+
+    (void)state;
+    assert_int_equal(jf_db_pipe_create(&pipe, conninfo(), 1), 0);
+    for (int i = 0; i < THREADS; i++) {
+        k[i] = (looker){.pipe = pipe, .base = 1000000 + (i / 2) * 1000, .factor = 2 + i % 2};
+        assert_int_equal(pthread_create(&t[i], NULL, look_many, &k[i]), 0);
+    }
+    for (int i = 0; i < THREADS; i++) {
+        pthread_join(t[i], NULL);
+        assert_int_equal(k[i].wrong, 0);
+        most_keys = k[i].most_keys > most_keys ? k[i].most_keys : most_keys;
+    }
+    assert_true(most_keys > 1); /* lookups did share queries */
+    jf_db_pipe_stats(pipe, &reads, &batches);
+    assert_int_equal(reads, THREADS * READS);
+    assert_true(batches < reads);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        assert_int_equal(
+            jf_db_pipe_lookup(pipe, &times, 0, 2, (const char *const[]){bad[i], "2"}, &res),
+            JF_ERR_INVALID);
+        assert_null(res);
+    }
+    assert_int_equal(
+        jf_db_pipe_lookup(pipe, &times, 0, 2, (const char *const[]){"9223372036854775807", "1"},
+                          &res),
+        0);
+    assert_string_equal(PQgetvalue(res, 0, 0), "9223372036854775807");
+    PQclear(res);
+    jf_db_pipe_destroy(pipe);
+}
+
 static long sum_of(jf_db_pipe *pipe, const char *v)
 {
     PGresult *res = NULL;
@@ -193,12 +280,13 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(concurrent_reads_get_their_own_answers),
         cmocka_unit_test(unpreparable_statement_fails_alone),
+        cmocka_unit_test(lookups_share_a_query_and_keep_their_rows),
         cmocka_unit_test(killed_backend_is_replaced),
         cmocka_unit_test(unreachable_database_fails_fast),
     };
 
-    jf_stmt *const s[] = {&add_one, &divide, &unpreparable};
-    if (jf_db_stmt_register_all(s, 3) != 0)
+    jf_stmt *const s[] = {&add_one, &divide, &unpreparable, &times};
+    if (jf_db_stmt_register_all(s, 4) != 0)
         return 1;
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
