@@ -68,14 +68,14 @@ say "pgbench -M prepared -c 32 -j 2: the service's patient_read statement alone 
 pgbench -M prepared -c 32 -j 2 -T "$SECS" -n -f "$TMP/read.sql" "$JF_DB_URL" >"$TMP/pgread.txt" 2>&1
 READ_TPS=$(sed -n 's/^tps = \([0-9.]*\).*/\1/p' "$TMP/pgread.txt" | tail -1)
 
-say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
-wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
-    "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
 # How many reads each round trip of the batched read lane carried.
 pipeline() { curl -s "http://$JF_LISTEN/metrics" | sed -n "s/^jingfang_db_pipeline_$1_total //p"; }
 READS0=$(pipeline reads) BATCHES0=$(pipeline batches)
-say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($SECS s)"
+say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
+wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
+    "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
 READS=$(($(pipeline reads) - READS0)) BATCHES=$(($(pipeline batches) - BATCHES0))
+say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($SECS s)"
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/auth_get.lua" \
     "http://$JF_LISTEN" -- "/api/v1/patients?org_unit_id=$VILLAGE&limit=50" "$TOKEN" >"$TMP/list.txt"
 
