@@ -89,8 +89,6 @@ static int lane_open(lane *l)
 
     if (l->pg != NULL && PQstatus(l->pg) == CONNECTION_OK)
         return 0;
-    if (l->pg != NULL)
-        jf_log_warn("db_reconnect", "pipeline connection lost; reconnecting");
     lane_close(l);
     /* Named, so that pg_stat_activity tells the lanes from the pool. */
     l->pg = PQconnectdbParams((const char *const[]){"dbname", "application_name", NULL},
@@ -119,9 +117,12 @@ static bool same_lookup(const job *a, const job *b)
 {
     if (a->stmt != b->stmt || a->key_param != b->key_param || a->n != b->n)
         return false;
-    for (int i = 0; i < a->n; i++)
-        if (i != a->key_param && strcmp(a->params[i], b->params[i]) != 0)
+    for (int i = 0; i < a->n; i++) {
+        const char *x = a->params[i], *y = b->params[i];
+
+        if (i != a->key_param && (x == NULL || y == NULL ? x != y : strcmp(x, y) != 0))
             return false;
+    }
     return true;
 }
 
@@ -139,19 +140,27 @@ static void group_lookups(job **v, int n)
     }
 }
 
-/* The keys of the group led by v[i], as a bigint[] literal. */
+/* The keys of the group led by v[i], as a bigint[] literal, each once
+ * (two threads reading one patient must not get its row twice each). */
 static void group_keys(job **v, int n, int i, char *out)
 {
     size_t len = 0;
 
     out[len++] = '{';
     for (int k = i; k < n; k++) {
+        const char *key = v[k]->params[v[k]->key_param];
+        bool seen = false;
+
         if (v[k]->group != v[i])
             continue;
-        size_t kl = strlen(v[k]->params[v[k]->key_param]);
+        for (int e = i; e < k && !seen; e++)
+            seen = v[e]->group == v[i] && strcmp(v[e]->params[v[e]->key_param], key) == 0;
+        if (seen)
+            continue;
+        size_t kl = strlen(key);
         if (len > 1)
             out[len++] = ',';
-        memcpy(out + len, v[k]->params[v[k]->key_param], kl);
+        memcpy(out + len, key, kl);
         len += kl;
     }
     out[len++] = '}';
@@ -329,8 +338,10 @@ static void read_batch(lane *l, job **v, int n, bool sent)
         broken = PQresultStatus(sync) != PGRES_PIPELINE_SYNC;
         PQclear(sync);
     }
-    if (broken)
+    if (broken) {
+        jf_log_warn("db_reconnect", "pipeline connection lost; reconnecting");
         lane_close(l); /* reopened, clean, for the next batch */
+    }
 }
 
 /* Hand finished reads to their threads; the others stay for the next
@@ -462,7 +473,7 @@ int jf_db_pipe_lookup(jf_db_pipe *p, const jf_stmt *stmt, int key_param, int npa
     job j = {.stmt = stmt, .n = nparams, .params = params, .key_param = key_param};
 
     *res = NULL;
-    if (key_param < 0 || key_param >= nparams || !jf_db_key_ok(params[key_param]))
+    if (stmt == NULL || key_param < 0 || key_param >= nparams || !jf_db_key_ok(params[key_param]))
         return JF_ERR_INVALID;
     return submit(p, &j, res);
 }

@@ -151,14 +151,16 @@ typedef struct looker {
     long most_keys; /* the largest list a query of this thread's carried */
 } looker;
 
-/* Lookups batched with other threads' (same factor: one query; the other
- * factor: another), each answered with its own row or none. */
+/* Lookups batched with other threads' (same factor: one query; another
+ * factor: another query), each answered with its own row or none. Factor 0
+ * is sent as SQL NULL (and the product is NULL). */
 static void *look_many(void *arg)
 {
     looker *k = arg;
     char f[8];
 
     snprintf(f, sizeof(f), "%d", k->factor);
+    const char *factor = k->factor ? f : NULL;
     for (int i = 0; i < READS; i++) {
         long long key = k->base + i;
         char ks[24], want[24];
@@ -167,22 +169,24 @@ static void *look_many(void *arg)
 
         snprintf(ks, sizeof(ks), "%lld", key);
         snprintf(want, sizeof(want), "%lld", key * k->factor);
-        rc = jf_db_pipe_lookup(k->pipe, &times, 0, 2, (const char *const[]){ks, f}, &res);
+        rc = jf_db_pipe_lookup(k->pipe, &times, 0, 2, (const char *const[]){ks, factor}, &res);
         if (rows == 1 && rc == 0 && PQntuples(res) == 1 &&
             strtol(PQgetvalue(res, 0, 2), NULL, 10) > k->most_keys)
             k->most_keys = strtol(PQgetvalue(res, 0, 2), NULL, 10);
         if (rc != 0 || PQntuples(res) != rows || PQnfields(res) != 3 ||
             (rows == 1 && (strcmp(PQgetvalue(res, 0, 0), ks) != 0 ||
-                           strcmp(PQgetvalue(res, 0, 1), want) != 0)))
+                           (factor ? strcmp(PQgetvalue(res, 0, 1), want) != 0
+                                   : !PQgetisnull(res, 0, 1)))))
             k->wrong++;
         PQclear(res);
     }
     return NULL;
 }
 
-/* Sixteen threads, two factors, and pairs of threads asking for the same
- * keys at once (a key twice in one query's list): every answer is the
- * thread's own. Bad keys are refused before they can fail a group. */
+/* Sixteen threads, three factors (one of them NULL), and pairs of threads
+ * asking for the same keys at once (a key twice in one batch: sent once,
+ * answered to both): every answer is the thread's own. Bad keys are refused
+ * before they can fail a group. */
 static void lookups_share_a_query_and_keep_their_rows(void **state)
 {
     jf_db_pipe *pipe;
@@ -196,7 +200,9 @@ static void lookups_share_a_query_and_keep_their_rows(void **state)
     (void)state;
     assert_int_equal(jf_db_pipe_create(&pipe, conninfo(), 1), 0);
     for (int i = 0; i < THREADS; i++) {
-        k[i] = (looker){.pipe = pipe, .base = 1000000 + (i / 2) * 1000, .factor = 2 + i % 2};
+        k[i] = (looker){.pipe = pipe,
+                        .base = 1000000 + (i / 2) * 1000,
+                        .factor = (int[]){2, 3, 0}[(i / 2) % 3]};
         assert_int_equal(pthread_create(&t[i], NULL, look_many, &k[i]), 0);
     }
     for (int i = 0; i < THREADS; i++) {
