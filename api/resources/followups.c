@@ -6,6 +6,7 @@
  * transaction. */
 #include "clinical.h"
 #include "common.h"
+#include "idempotency.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -338,6 +339,7 @@ static int create_followup(jf_req *req)
                                                NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     bool reached = false, died = false, b;
@@ -482,6 +484,12 @@ static int create_followup(jf_req *req)
     jf_buf_init(&out, 1u << 20);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    /* The key before the record's state: the retry of a visit that recorded
+     * a death must replay its answer, not meet the death it recorded. */
+    if ((rc = jf_db_begin(conn)) != 0)
+        goto dberr;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     if (row.status == JF_PS_SUSPECTED || row.status == JF_PS_RULED_OUT ||
         row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED) {
         rc = jf_resp_problem(req, 409, "transition-refused", "No follow-up for this record",
@@ -493,7 +501,6 @@ static int create_followup(jf_req *req)
         goto out;
     }
     snprintf(risk_s, sizeof(risk_s), "%lld", risk);
-    rc = jf_db_begin(conn);
     {
         const char *p[] = {row.id,
                            visit_date,
@@ -615,12 +622,15 @@ static int create_followup(jf_req *req)
     }
     if (rc == 0)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    const char *location =
+        jf_arena_printf(&req->arena, "/api/v1/patients/%s/follow-ups/%s", row.id, fid);
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, 201, location, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
         goto dberr;
-    jf_resp_header(req, "Location",
-                   jf_arena_printf(&req->arena, "/api/v1/patients/%s/follow-ups/%s", row.id, fid));
+    jf_resp_header(req, "Location", location);
     rc = jf_resp_json_text(req, 201, out.data, out.len);
     goto out;
 dberr:
@@ -728,6 +738,7 @@ static int create_assessment(jf_req *req)
     static const char *const allowed[] = {"assessed_on", "level", "tier", "basis", NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     long long level = -1;
@@ -748,16 +759,18 @@ static int create_assessment(jf_req *req)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    if ((rc = jf_db_begin(conn)) != 0)
+        goto dberr;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     if (!jf_pstatus_registered(row.status)) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Not on the register",
                              "only a registered patient is assessed", "status",
                              "does not allow an assessment");
         goto out;
     }
-    rc = jf_db_begin(conn);
     const char *p[] = {row.id, on, level_s, tier, basis, NULL, jf_res_id(req, req->claims.user_id)};
-    if (rc == 0)
-        rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
+    rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0) {
@@ -767,18 +780,18 @@ static int create_assessment(jf_req *req)
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
+    if (rc == 0) {
+        const char *sp[] = {row.id};
+        PQclear(res);
+        rc = jf_db_exec(conn, &patient_state, 1, sp, &res);
+    }
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, 201, NULL, PQgetvalue(res, 0, 0));
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
         goto dberr;
-    {
-        const char *sp[] = {row.id};
-        PQclear(res);
-        rc = jf_db_exec(conn, &patient_state, 1, sp, &res);
-        if (rc != 0)
-            goto dberr;
-        rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    }
+    rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);

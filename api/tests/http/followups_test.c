@@ -946,6 +946,98 @@ static void death_flow(const char *tag, int reached)
     expect_status(pid, "deceased");
 }
 
+/* POST with an Idempotency-Key, as a phone retrying after a lost answer. */
+static http_res *post_keyed(const char *what, long long pid, const char *date, const char *key,
+                            const char *body)
+{
+    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
+    char *hdr = test_fmt("Idempotency-Key: %s", key);
+    http_res *r = test_call_h(date, "POST", path, doctor, body, hdr);
+
+    free(hdr);
+    free(path);
+    return r;
+}
+
+/* A visit recorded on a phone whose answer was lost is sent again: the
+ * same key and form get the first answer and write nothing; the same key
+ * with another form is refused. The retry of the visit that recorded a
+ * death replays its answer instead of meeting the death it recorded. */
+static void followup_retries_with_an_idempotency_key(void **state_)
+{
+    long long pid = create_patient("重", g01, "2026-01-05", "2025-12-01");
+    char *key = test_fmt("fu-%s-1", test_unique()), *dkey = test_fmt("fu-%s-2", test_unique());
+    char *body = form("2026-01-20", NULL), *other = form("2026-01-21", NULL);
+    char *death = test_fmt("{\"visit_date\":\"2026-02-10\",\"mode\":\"home\","
+                           "\"informant\":\"family\",\"reached\":true,\"died\":true,"
+                           "\"death_date\":\"2026-02-08\",\"death_cause\":\"illness\"}");
+    http_res *first, *again, *r;
+    long fus;
+
+    (void)state_;
+    first = post_keyed("follow-ups", pid, "2026-01-20", key, body);
+    assert_int_equal(first->status, 201);
+    fus = count_where("follow_ups", pid);
+    again = post_keyed("follow-ups", pid, "2026-01-20", key, body);
+    assert_int_equal(again->status, 201);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(http_header(again, "Location"), http_header(first, "Location"));
+    assert_string_equal(again->body, first->body);
+    assert_int_equal(count_where("follow_ups", pid), fus);
+    r = post_keyed("follow-ups", pid, "2026-01-21", key, other);
+    http_assert_problem(r, 422, "Idempotency-Key");
+    http_free(r);
+    assert_int_equal(count_where("follow_ups", pid), fus);
+
+    http_free(first);
+    http_free(again);
+    first = post_keyed("follow-ups", pid, "2026-02-10", dkey, death);
+    assert_int_equal(first->status, 201);
+    expect_status(pid, "deceased");
+    again = post_keyed("follow-ups", pid, "2026-02-10", dkey, death);
+    assert_int_equal(again->status, 201);
+    assert_string_equal(again->body, first->body);
+    assert_int_equal(count_where("follow_ups", pid), fus + 1);
+    /* Without the key the same form is a new visit, which a closed record
+     * refuses. */
+    r = post_fu(doctor, pid, "2026-02-10", death);
+    http_assert_problem(r, 409, NULL);
+    http_free(r);
+    http_free(first);
+    http_free(again);
+    free(key);
+    free(dkey);
+    free(body);
+    free(other);
+    free(death);
+}
+
+/* The same for a risk assessment. */
+static void assessment_retries_with_an_idempotency_key(void **state_)
+{
+    long long pid = create_patient("复", g01, "2026-01-05", "2025-12-01");
+    char *key = test_fmt("ra-%s", test_unique());
+    const char *body = "{\"assessed_on\":\"2026-01-10\",\"level\":2,\"tier\":\"community\"}";
+    http_res *first, *again, *r;
+
+    (void)state_;
+    first = post_keyed("risk-assessments", pid, "2026-01-10", key, body);
+    assert_int_equal(first->status, 201);
+    again = post_keyed("risk-assessments", pid, "2026-01-10", key, body);
+    assert_int_equal(again->status, 201);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(again->body, first->body);
+    assert_int_equal(count_where("risk_assessments", pid), 1);
+    r = post_keyed("risk-assessments", pid, "2026-01-10", key,
+                   "{\"assessed_on\":\"2026-01-10\",\"level\":3,\"tier\":\"community\"}");
+    http_assert_problem(r, 422, "Idempotency-Key");
+    assert_int_equal(count_where("risk_assessments", pid), 1);
+    http_free(r);
+    http_free(first);
+    http_free(again);
+    free(key);
+}
+
 static void death_at_a_visit_that_reached_the_family(void **state_)
 {
     (void)state_;
@@ -1816,6 +1908,8 @@ int main(void)
         cmocka_unit_test(class_override_keeps_both_and_the_reason),
         cmocka_unit_test(three_misses_make_the_patient_lost),
         cmocka_unit_test(death_at_a_visit_that_reached_the_family),
+        cmocka_unit_test(followup_retries_with_an_idempotency_key),
+        cmocka_unit_test(assessment_retries_with_an_idempotency_key),
         cmocka_unit_test(death_at_a_visit_that_reached_nobody),
         cmocka_unit_test(worklists_due_overdue_order_pages_and_filters),
         cmocka_unit_test(worklists_bad_queries),
