@@ -8,6 +8,7 @@
  * external systems (episodes.h, integrations.c). */
 #include "clinical.h"
 #include "common.h"
+#include "idempotency.h"
 #include "episodes.h"
 #include "notify.h"
 #include "patients.h"
@@ -233,12 +234,14 @@ static int record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row
     return rc;
 }
 
-/* record_write in a transaction of its own, committed, answered 201 with the
- * record. Answers every failure itself. */
+/* record_write in a transaction of its own (with the request's
+ * Idempotency-Key, if any), committed, answered 201 with the record.
+ * Answers every failure itself. */
 static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                          const jf_stmt *stmt, int n, const char *const *p, const char *action,
                          const char *key, const char *notify_kind)
 {
+    jf_idem idem;
     jf_buf out;
     int rc = jf_db_begin(conn);
 
@@ -247,10 +250,14 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
         jf_res_db_error(req, rc, NULL);
         goto out;
     }
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     rc = record_write(req, conn, row, stmt, n, p, action, key, notify_kind, &out);
     if (rc != 0)
         goto out;
-    rc = jf_db_commit(conn);
+    rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
+    if (rc == 0)
+        rc = jf_db_commit(conn);
     if (rc == 0)
         rc = jf_resp_json_text(req, 201, out.data, out.len);
     else
@@ -414,10 +421,13 @@ typedef struct step {
     const jf_incident *incident;
 } step;
 
-/* Load the route's patient for writing, run the step in a transaction,
+/* Load the route's patient for writing, run the step in a transaction
+ * (with the request's Idempotency-Key, if any, checked before the step's
+ * rules: the retry of an admission meets a patient now in hospital),
  * commit and answer status with the record. */
 static int run_step(jf_req *req, const step *st, int status)
 {
+    jf_idem idem;
     jf_patient_row row;
     jf_db_conn *conn = NULL;
     jf_buf out;
@@ -433,6 +443,8 @@ static int run_step(jf_req *req, const step *st, int status)
         jf_res_db_error(req, rc, NULL);
         goto out;
     }
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     switch (st->kind) {
     case STEP_ADMIT:
         rc = jf_episode_admit(req, conn, &row, st->admission, &out);
@@ -447,7 +459,9 @@ static int run_step(jf_req *req, const step *st, int status)
     }
     if (rc != 0)
         goto out; /* answered by the core; the release rolls back */
-    rc = jf_db_commit(conn);
+    rc = jf_idem_finish(req, conn, &idem, status, NULL, out.data);
+    if (rc == 0)
+        rc = jf_db_commit(conn);
     if (rc != 0) {
         jf_res_db_error(req, rc, NULL);
         goto out;

@@ -4,6 +4,7 @@
  * on an active prescription whose last supply ran out longer ago than the
  * configured tolerance. */
 #include "common.h"
+#include "idempotency.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -139,16 +140,22 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
 }
 
 /* Insert one record (stmt returns its id and JSON), audit {"<key>": id} as
- * action, commit and answer 201 with the record. Answers failures itself. */
+ * action, commit and answer 201 with the record; with the request's
+ * Idempotency-Key, if any. Answers failures itself. */
 static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                          const jf_stmt *stmt, int n, const char *const *p, const char *action,
                          const char *key)
 {
     PGresult *res = NULL;
+    jf_idem idem;
     jf_buf out;
     int rc = jf_db_begin(conn);
 
     jf_buf_init(&out, 1u << 16);
+    if (rc == 0 && (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW) {
+        jf_buf_free(&out);
+        return rc;
+    }
     if (rc == 0)
         rc = jf_db_exec(conn, stmt, n, p, &res);
     if (rc == 0)
@@ -156,6 +163,8 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     if (rc == 0)
         rc = audit(req, conn, row, action,
                    jf_arena_printf(&req->arena, "{\"%s\":%s}", key, PQgetvalue(res, 0, 0)));
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)

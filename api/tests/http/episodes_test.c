@@ -280,6 +280,73 @@ static int teardown(void **state)
 
 /* ---- hospital stays ------------------------------------------------------- */
 
+/* One keyed POST, as a phone retrying after a lost answer. */
+static http_res *keyed(const char *what, long long pid, const char *key, const char *body,
+                       const char *date)
+{
+    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
+    char *hdr = test_fmt("Idempotency-Key: %s", key);
+    http_res *r = test_call_h(date, "POST", path, doctor, body, hdr);
+
+    free(hdr);
+    free(path);
+    return r;
+}
+
+/* Sent twice with one key, a record is written once and the retry gets the
+ * first answer; the key with another body is refused; table counts it. */
+static void retried_once(long long pid, const char *what, const char *table, const char *body,
+                         const char *other, const char *date)
+{
+    char *key = test_fmt("%s-%s", what, test_unique());
+    http_res *first = keyed(what, pid, key, body, date), *again, *r;
+    long n;
+
+    if (first->status != 201)
+        fail_msg("POST %s: %ld %s", what, first->status, first->body);
+    n = count_of(table, pid);
+    again = keyed(what, pid, key, body, date);
+    assert_int_equal(again->status, 201);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(again->body, first->body);
+    r = keyed(what, pid, key, other, date);
+    http_assert_problem(r, 422, "Idempotency-Key");
+    assert_int_equal(count_of(table, pid), n);
+    http_free(r);
+    http_free(first);
+    http_free(again);
+    free(key);
+}
+
+/* Admissions, incidents, health checks, prescriptions and pick-ups take an
+ * Idempotency-Key. The retry of an admission replays its answer although
+ * the patient is now in hospital (which a new admission would meet: 409). */
+static void field_records_retry_with_an_idempotency_key(void **state)
+{
+    long long pid = create_patient("重发", NULL);
+
+    (void)state;
+    visit(pid, "2026-01-10");
+    retried_once(pid, "incidents", "incidents",
+                 "{\"occurred_on\":\"2026-02-01\",\"place\":\"梅苑路\",\"kind\":\"trouble\","
+                 "\"injured\":0,\"dead\":0}",
+                 "{\"occurred_on\":\"2026-02-02\",\"place\":\"梅苑路\",\"kind\":\"trouble\","
+                 "\"injured\":0,\"dead\":0}",
+                 "2026-02-03");
+    retried_once(pid, "health-checks", "health_checks", "{\"checked_on\":\"2026-02-03\"}",
+                 "{\"checked_on\":\"2026-02-02\"}", "2026-02-03");
+    retried_once(pid, "pickups", "medication_pickups",
+                 "{\"picked_on\":\"2026-02-03\",\"days_supplied\":30}",
+                 "{\"picked_on\":\"2026-02-03\",\"days_supplied\":60}", "2026-02-03");
+    retried_once(pid, "admissions", "hospitalisations",
+                 "{\"admitted_on\":\"2026-03-20\",\"hospital\":\"潜江市精神卫生中心\","
+                 "\"involuntary\":false}",
+                 "{\"admitted_on\":\"2026-03-19\",\"hospital\":\"潜江市精神卫生中心\","
+                 "\"involuntary\":false}",
+                 "2026-03-20");
+    assert_status(pid, "hospitalised");
+}
+
 static void admission_and_discharge(void **state)
 {
     static const bad_case bad[] = {
@@ -1059,6 +1126,7 @@ int main(void)
         cmocka_unit_test(tier_configuration),
         cmocka_unit_test(other_township_sees_nothing),
         cmocka_unit_test(closed_records_refuse_episodes),
+        cmocka_unit_test(field_records_retry_with_an_idempotency_key),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
