@@ -3,6 +3,7 @@
  * patients who lack a capable one. Ended, never deleted. */
 #include "clinical.h"
 #include "common.h"
+#include "idempotency.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -167,37 +168,41 @@ out:
     return rc;
 }
 
-/* Answer with one guardian (after commit). */
-static int send_guardian(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
-                         int status)
+/* One guardian as the caller's role sees it, into out (inited by the
+ * caller), and its version. Answers a failure itself. */
+static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
+                        jf_buf *out, const char **version)
 {
     jf_patient_view v = jf_res_view(req);
     PGresult *res = NULL;
-    jf_buf out;
     int rc;
 
     v.id_full = v.id_full && v.guardian_detail;
     const char *p[] = {gid, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail), pid};
     rc = jf_db_exec(conn, &guardian_one, 4, p, &res);
-    if (rc != 0 || PQntuples(res) == 0) {
-        jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
-        PQclear(res);
-        return rc ? rc : JF_ERR_DB;
-    }
-    jf_buf_init(&out, 64 * 1024);
-    rc = jf_res_patient_append(req, &out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
-                               PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
-    if (rc == 0) {
-        jf_res_etag(req, PQgetvalue(res, 0, 2));
-        if (status == 201)
-            jf_resp_header(
-                req, "Location",
-                jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", pid, gid));
-        rc = jf_resp_json_text(req, status, out.data, out.len);
-    }
-    jf_buf_free(&out);
+    if (rc == 0 && PQntuples(res) == 0)
+        rc = JF_ERR_DB;
+    if (rc == 0)
+        rc = jf_res_patient_append(req, out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+                                   PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
+    if (rc == 0)
+        *version = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
+    else
+        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
+}
+
+/* Answer status with out, the guardian's version as ETag and, for 201, its
+ * Location. */
+static int send_guardian(jf_req *req, const char *pid, const char *gid, int status,
+                         const jf_buf *out, const char *version)
+{
+    jf_res_etag(req, version);
+    if (status == 201)
+        jf_resp_header(req, "Location",
+                       jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", pid, gid));
+    return jf_resp_json_text(req, status, out->data, out->len);
 }
 
 /* A social guardian is appointed by a village committee or civil affairs
@@ -243,10 +248,14 @@ static int create(jf_req *req)
     int has_id;
     jf_idcard id;
     jf_pii_id pii;
+    jf_idem idem;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
+    const char *version = NULL;
+    jf_buf out;
     int rc;
 
+    jf_buf_init(&out, 64 * 1024);
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
@@ -289,6 +298,8 @@ static int create(jf_req *req)
         goto out;
     }
     rc = jf_db_begin(conn);
+    if (rc == 0 && (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     const char *p[] = {row.id,
                        kind,
                        name,
@@ -324,15 +335,23 @@ static int create(jf_req *req)
                         .org_unit_id = row.org_unit_id,
                         .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", gid)};
     rc = jf_audit_record(conn, req, &a);
+    if (rc != 0)
+        goto dberr;
+    if ((rc = guardian_doc(req, conn, row.id, gid, &out, &version)) != 0)
+        goto out;
+    rc = jf_idem_finish(
+        req, conn, &idem, 201,
+        jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", row.id, gid), out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
         goto dberr;
-    rc = send_guardian(req, conn, row.id, gid, 201);
+    rc = send_guardian(req, row.id, gid, 201, &out, version);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
 out:
+    jf_buf_free(&out);
     PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -355,6 +374,8 @@ static int patch(jf_req *req)
     long long want, gid = jf_req_param_id(req, 1);
     const char *kind, *name, *relation, *phone, *address, *capacity, *signed_on, *notice_on;
     char phone_masked[24];
+    const char *version = NULL;
+    jf_buf out;
     bool active = true;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
@@ -362,6 +383,7 @@ static int patch(jf_req *req)
 
     if (gid == 0)
         return jf_resp_not_found(req);
+    jf_buf_init(&out, 64 * 1024);
     if ((rc = jf_res_if_match(req, &want)) != 0)
         return rc;
     if ((rc = jf_req_read_json(req)) != 0)
@@ -463,11 +485,13 @@ static int patch(jf_req *req)
         rc = jf_db_commit(conn);
     if (rc != 0)
         goto dberr;
-    rc = send_guardian(req, conn, row.id, jf_req_param(req, 1), 200);
+    if ((rc = guardian_doc(req, conn, row.id, jf_req_param(req, 1), &out, &version)) == 0)
+        rc = send_guardian(req, row.id, jf_req_param(req, 1), 200, &out, version);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
 out:
+    jf_buf_free(&out);
     PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;

@@ -654,6 +654,41 @@ static json_t *gap_of(json_t *byid, long long pid)
     return json_object_get(byid, key);
 }
 
+/* A guardian added from a phone whose answer was lost is sent again: one
+ * guardian, the first answer (with its Location) replayed; the key with
+ * another body is refused and writes nothing. */
+static void guardian_retries_with_an_idempotency_key(void **state)
+{
+    char *name = test_fmt("幂等%s", cn_unique);
+    long long pid = create_patient(name, g01);
+    char *path = gpath(pid), *hdr = test_fmt("Idempotency-Key: g-%s", test_unique());
+    const char *body = "{\"kind\":\"primary\",\"name\":\"王秀英\",\"relation\":\"parent\","
+                       "\"capacity\":\"adequate\",\"phone\":\"13912345678\"}";
+    http_res *first, *again, *r;
+
+    (void)state;
+    first = http_do("POST", path, doctor, body, hdr);
+    assert_int_equal(first->status, 201);
+    again = http_do("POST", path, doctor, body, hdr);
+    assert_int_equal(again->status, 201);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(http_header(again, "Location"), http_header(first, "Location"));
+    assert_string_equal(again->body, first->body);
+    assert_int_equal(guardians_of(pid), 1);
+    r = http_do("POST", path, doctor,
+                "{\"kind\":\"assistant\",\"name\":\"王秀英\",\"relation\":\"parent\","
+                "\"capacity\":\"adequate\"}",
+                hdr);
+    http_assert_problem(r, 422, "Idempotency-Key");
+    assert_int_equal(guardians_of(pid), 1);
+    http_free(r);
+    http_free(first);
+    http_free(again);
+    free(hdr);
+    free(path);
+    free(name);
+}
+
 static void guardian_gaps_worklist(void **state)
 {
     char *n1 = test_fmt("缺监护%s甲", cn_unique), *n2 = test_fmt("缺监护%s乙", cn_unique),
@@ -773,6 +808,7 @@ int main(void)
         cmocka_unit_test(each_role_reads_its_guardian_view),
         cmocka_unit_test(patch_and_end_guardians),
         cmocka_unit_test(guardian_gaps_worklist),
+        cmocka_unit_test(guardian_retries_with_an_idempotency_key),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
