@@ -15,9 +15,8 @@
 /* Reads per batch. The batch is written whole before any result is read, so
  * it must fit the socket's buffers: 64 reads are ~15 KiB of Bind/Execute. */
 #define BATCH_MAX 64
-/* Parameters of one read, and the bytes of one batched lookup's key list
- * ("{k1,k2,…}", keys of at most 19 digits). */
-#define PARAMS_MAX 16
+/* The bytes of one batched lookup's key list ("{k1,k2,…}", keys of at most
+ * 19 digits). */
 #define KEYS_MAX_BYTES (BATCH_MAX * 20 + 2)
 /* Sends of one read over connections that broke under it, before it fails.
  * (A read aborted by an earlier read's error goes again without counting:
@@ -177,7 +176,7 @@ static bool send_batch(lane *l, job **v, int n)
     for (int i = 0; i < n; i++) {
         job *j = v[i];
         const char *const *params = j->params;
-        const char *p[PARAMS_MAX];
+        const char *p[JF_DB_PIPE_PARAMS_MAX];
         int ok;
 
         j->sent_prepare = false;
@@ -434,7 +433,7 @@ static int submit(jf_db_pipe *p, job *j, PGresult **res)
     job *head;
 
     *res = NULL;
-    if (j->n > PARAMS_MAX)
+    if (j->n > JF_DB_PIPE_PARAMS_MAX)
         return JF_ERR_TOO_LARGE;
     if (atomic_load(&l->stopping))
         return JF_ERR_UNAVAILABLE;

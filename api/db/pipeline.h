@@ -26,6 +26,9 @@
 
 typedef struct jf_db_pipe jf_db_pipe;
 
+/* Parameters of one read at most. */
+#define JF_DB_PIPE_PARAMS_MAX 16
+
 /* The lanes' application_name (it overrides one set in the conninfo). */
 #define JF_DB_PIPE_APP_NAME "jingfang-pipeline"
 

@@ -21,34 +21,28 @@ int jf_res_acquire(jf_req *req, jf_db_conn **conn)
     return rc;
 }
 
-int jf_res_read(jf_req *req, const jf_stmt *stmt, int n, const char *const *params, PGresult **res)
+int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
+                  PGresult **res)
 {
+    const char *p[JF_DB_PIPE_PARAMS_MAX];
     jf_db_conn *conn;
     int rc;
 
     *res = NULL;
     if (req->app->pipe != NULL)
-        return jf_db_pipe_exec(req->app->pipe, stmt, NULL, n, params, res);
-    if ((rc = jf_db_pool_acquire(req->app->pool, &conn)) != 0)
-        return rc;
-    rc = jf_db_exec(conn, stmt, n, params, res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
-}
-
-int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
-                  PGresult **res)
-{
-    const char *p[16];
-
-    *res = NULL;
-    if (req->app->pipe != NULL)
         return jf_db_pipe_lookup(req->app->pipe, stmt, key_param, n, params, res);
-    if (n > 16 || key_param < 0 || key_param >= n || !jf_db_key_ok(params[key_param]))
+    /* No lanes: the same statement, for this key alone, on the pool. */
+    if (n > JF_DB_PIPE_PARAMS_MAX || key_param < 0 || key_param >= n ||
+        !jf_db_key_ok(params[key_param]))
         return JF_ERR_INVALID;
     memcpy(p, params, sizeof(*p) * (size_t)n);
-    p[key_param] = jf_arena_printf(&req->arena, "{%s}", params[key_param]);
-    return p[key_param] ? jf_res_read(req, stmt, n, p, res) : JF_ERR_NOMEM;
+    if ((p[key_param] = jf_arena_printf(&req->arena, "{%s}", params[key_param])) == NULL)
+        return JF_ERR_NOMEM;
+    if ((rc = jf_db_pool_acquire(req->app->pool, &conn)) != 0)
+        return rc;
+    rc = jf_db_exec(conn, stmt, n, p, res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
 }
 
 int jf_res_db_error(jf_req *req, int rc, PGresult *res)

@@ -9,12 +9,9 @@
 
 /* Borrow a connection; on failure 503 has been sent. */
 int jf_res_acquire(jf_req *req, jf_db_conn **conn);
-/* Run a read-only statement, batched with other threads' reads when the
- * pipeline runs (db/pipeline.h), else on a borrowed connection. Answers as
- * jf_db_exec; sends nothing. */
-int jf_res_read(jf_req *req, const jf_stmt *stmt, int n, const char *const *params, PGresult **res);
 /* A lookup by key (db/pipeline.h, jf_db_pipe_lookup), batched with other
- * threads' when the pipeline runs, else run alone on a borrowed connection. */
+ * threads' when the lanes run, else run alone on a borrowed connection.
+ * Answers as jf_db_exec; sends nothing. */
 int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
                   PGresult **res);
 /* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
