@@ -436,6 +436,18 @@ http_res *test_call_h(const char *date, const char *method, const char *path, co
     return r;
 }
 
+http_res *test_post_keyed(const char *token, long long pid, const char *what, const char *key,
+                          const char *body, const char *date)
+{
+    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
+    char *hdr = test_fmt("Idempotency-Key: %s", key);
+    http_res *r = test_call_h(date, "POST", path, token, body, hdr);
+
+    free(hdr);
+    free(path);
+    return r;
+}
+
 http_res *test_call(const char *date, const char *method, const char *path, const char *token,
                     const char *body)
 {

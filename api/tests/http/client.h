@@ -78,6 +78,11 @@ const char *test_cn_unique(void);
  * Free with http_free. */
 http_res *test_call_h(const char *date, const char *method, const char *path, const char *token,
                       const char *body, const char *more);
+/* POST body to /api/v1/patients/{pid}/{what} as token with an
+ * Idempotency-Key, as a phone retrying after a lost answer; date as in
+ * test_call_h. */
+http_res *test_post_keyed(const char *token, long long pid, const char *what, const char *key,
+                          const char *body, const char *date);
 /* test_call_h without further headers. */
 http_res *test_call(const char *date, const char *method, const char *path, const char *token,
                     const char *body);

@@ -280,36 +280,23 @@ static int teardown(void **state)
 
 /* ---- hospital stays ------------------------------------------------------- */
 
-/* One keyed POST, as a phone retrying after a lost answer. */
-static http_res *keyed(const char *what, long long pid, const char *key, const char *body,
-                       const char *date)
-{
-    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
-    char *hdr = test_fmt("Idempotency-Key: %s", key);
-    http_res *r = test_call_h(date, "POST", path, doctor, body, hdr);
-
-    free(hdr);
-    free(path);
-    return r;
-}
-
 /* Sent twice with one key, a record is written once and the retry gets the
  * first answer; the key with another body is refused; table counts it. */
 static void retried_once(long long pid, const char *what, const char *table, const char *body,
                          const char *other, const char *date)
 {
     char *key = test_fmt("%s-%s", what, test_unique());
-    http_res *first = keyed(what, pid, key, body, date), *again, *r;
+    http_res *first = test_post_keyed(doctor, pid, what, key, body, date), *again, *r;
     long n;
 
     if (first->status != 201)
         fail_msg("POST %s: %ld %s", what, first->status, first->body);
     n = count_of(table, pid);
-    again = keyed(what, pid, key, body, date);
+    again = test_post_keyed(doctor, pid, what, key, body, date);
     assert_int_equal(again->status, 201);
     assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
     assert_string_equal(again->body, first->body);
-    r = keyed(what, pid, key, other, date);
+    r = test_post_keyed(doctor, pid, what, key, other, date);
     http_assert_problem(r, 422, "Idempotency-Key");
     assert_int_equal(count_of(table, pid), n);
     http_free(r);

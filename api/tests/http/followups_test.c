@@ -946,19 +946,6 @@ static void death_flow(const char *tag, int reached)
     expect_status(pid, "deceased");
 }
 
-/* POST with an Idempotency-Key, as a phone retrying after a lost answer. */
-static http_res *post_keyed(const char *what, long long pid, const char *date, const char *key,
-                            const char *body)
-{
-    char *path = test_fmt("/api/v1/patients/%lld/%s", pid, what);
-    char *hdr = test_fmt("Idempotency-Key: %s", key);
-    http_res *r = test_call_h(date, "POST", path, doctor, body, hdr);
-
-    free(hdr);
-    free(path);
-    return r;
-}
-
 /* A visit recorded on a phone whose answer was lost is sent again: the
  * same key and form get the first answer and write nothing; the same key
  * with another form is refused. The retry of the visit that recorded a
@@ -975,26 +962,26 @@ static void followup_retries_with_an_idempotency_key(void **state_)
     long fus;
 
     (void)state_;
-    first = post_keyed("follow-ups", pid, "2026-01-20", key, body);
+    first = test_post_keyed(doctor, pid, "follow-ups", key, body, "2026-01-20");
     assert_int_equal(first->status, 201);
     fus = count_where("follow_ups", pid);
-    again = post_keyed("follow-ups", pid, "2026-01-20", key, body);
+    again = test_post_keyed(doctor, pid, "follow-ups", key, body, "2026-01-20");
     assert_int_equal(again->status, 201);
     assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
     assert_string_equal(http_header(again, "Location"), http_header(first, "Location"));
     assert_string_equal(again->body, first->body);
     assert_int_equal(count_where("follow_ups", pid), fus);
-    r = post_keyed("follow-ups", pid, "2026-01-21", key, other);
+    r = test_post_keyed(doctor, pid, "follow-ups", key, other, "2026-01-21");
     http_assert_problem(r, 422, "Idempotency-Key");
     http_free(r);
     assert_int_equal(count_where("follow_ups", pid), fus);
 
     http_free(first);
     http_free(again);
-    first = post_keyed("follow-ups", pid, "2026-02-10", dkey, death);
+    first = test_post_keyed(doctor, pid, "follow-ups", dkey, death, "2026-02-10");
     assert_int_equal(first->status, 201);
     expect_status(pid, "deceased");
-    again = post_keyed("follow-ups", pid, "2026-02-10", dkey, death);
+    again = test_post_keyed(doctor, pid, "follow-ups", dkey, death, "2026-02-10");
     assert_int_equal(again->status, 201);
     assert_string_equal(again->body, first->body);
     assert_int_equal(count_where("follow_ups", pid), fus + 1);
@@ -1021,15 +1008,16 @@ static void assessment_retries_with_an_idempotency_key(void **state_)
     http_res *first, *again, *r;
 
     (void)state_;
-    first = post_keyed("risk-assessments", pid, "2026-01-10", key, body);
+    first = test_post_keyed(doctor, pid, "risk-assessments", key, body, "2026-01-10");
     assert_int_equal(first->status, 201);
-    again = post_keyed("risk-assessments", pid, "2026-01-10", key, body);
+    again = test_post_keyed(doctor, pid, "risk-assessments", key, body, "2026-01-10");
     assert_int_equal(again->status, 201);
     assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
     assert_string_equal(again->body, first->body);
     assert_int_equal(count_where("risk_assessments", pid), 1);
-    r = post_keyed("risk-assessments", pid, "2026-01-10", key,
-                   "{\"assessed_on\":\"2026-01-10\",\"level\":3,\"tier\":\"community\"}");
+    r = test_post_keyed(doctor, pid, "risk-assessments", key,
+                        "{\"assessed_on\":\"2026-01-10\",\"level\":3,\"tier\":\"community\"}",
+                        "2026-01-10");
     http_assert_problem(r, 422, "Idempotency-Key");
     assert_int_equal(count_where("risk_assessments", pid), 1);
     http_free(r);
