@@ -679,6 +679,7 @@ static int whereabouts_unknown(jf_req *req)
     jf_role role = jf_role_parse(req->claims.role);
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     jf_buf out;
@@ -698,6 +699,13 @@ static int whereabouts_unknown(jf_req *req)
     jf_buf_init(&out, 1u << 16);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    /* The key first: the retry of this report meets a patient now lost. */
+    if ((rc = jf_db_begin(conn)) != 0) {
+        jf_res_db_error(req, rc, NULL);
+        goto out;
+    }
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     if (row.status == JF_PS_LOST) {
         rc = refuse(req, "Already lost", "the patient is already recorded as lost (失访)");
         goto out;
@@ -709,13 +717,10 @@ static int whereabouts_unknown(jf_req *req)
                         : jf_pstatus_refusal(row.status, JF_PS_LOST));
         goto out;
     }
-    rc = jf_db_begin(conn);
-    if (rc == 0)
-        rc = move_status(
-            req, conn, &row, JF_PS_LOST, on,
-            note ? jf_arena_printf(&req->arena, "whereabouts unknown (去向不明): %s", note)
-                 : "whereabouts unknown (去向不明)",
-            "{\"whereabouts_unknown\":true}");
+    rc = move_status(req, conn, &row, JF_PS_LOST, on,
+                     note ? jf_arena_printf(&req->arena, "whereabouts unknown (去向不明): %s", note)
+                          : "whereabouts unknown (去向不明)",
+                     "{\"whereabouts_unknown\":true}");
     if (rc == JF_ERR_CONFLICT)
         goto out;
     if (rc == 0)
@@ -730,6 +735,8 @@ static int whereabouts_unknown(jf_req *req)
         rc = jf_db_exec(conn, &state, 1, p, &res);
     if (rc == 0)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, 200, NULL, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0) {

@@ -107,6 +107,7 @@ static int change_status(jf_req *req)
     static const char *const allowed[] = {"status", "date", "reason", "death_cause", NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     const char *status, *date, *reason, *cause, *why;
@@ -140,6 +141,12 @@ static int change_status(jf_req *req)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    /* The key before the record's state: the retry of a change that went
+     * through must replay its answer, not meet the state it made. */
+    if ((rc = jf_db_begin(conn)) != 0)
+        goto dberr;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     why = jf_pstatus_refusal(row.status, to);
     /* Hospital stays are admissions with dates and a hospital: the status
      * follows them, never the other way round. */
@@ -152,7 +159,6 @@ static int change_status(jf_req *req)
                              why);
         goto out;
     }
-    rc = jf_db_begin(conn);
     const char *p[] = {row.id, status, jf_pstatus_name(row.status)};
     if (rc == 0)
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
@@ -196,7 +202,7 @@ static int change_status(jf_req *req)
     }
     if (rc != 0)
         goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, NULL);
+    rc = commit_and_send(req, conn, row.id, 200, &idem);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -328,6 +334,7 @@ static int confirm_diagnosis(jf_req *req)
                                           "onset_date", "id_number",           NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     const char *diagnosis, *hospital, *ddate, *onset;
     char iso[11], today[11];
     int has_id;
@@ -364,6 +371,12 @@ static int confirm_diagnosis(jf_req *req)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    /* The key before the record's state: the retry of a change that went
+     * through must replay its answer, not meet the state it made. */
+    if ((rc = jf_db_begin(conn)) != 0)
+        goto dberr;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     if (row.status != JF_PS_SUSPECTED) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
                              "only a suspected person's diagnosis is confirmed here", "status",
@@ -375,7 +388,6 @@ static int confirm_diagnosis(jf_req *req)
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    rc = jf_db_begin(conn);
     const char *p[] = {row.id,
                        diagnosis,
                        hospital,
@@ -421,7 +433,7 @@ static int confirm_diagnosis(jf_req *req)
     }
     if (rc != 0)
         goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, NULL);
+    rc = commit_and_send(req, conn, row.id, 200, &idem);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -437,6 +449,7 @@ static int rule_out(jf_req *req)
     static const char *const allowed[] = {"reason", "date", NULL};
     jf_errors e = {0};
     jf_patient_row row;
+    jf_idem idem;
     const char *reason, *date;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
@@ -453,13 +466,18 @@ static int rule_out(jf_req *req)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
+    /* The key before the record's state: the retry of a change that went
+     * through must replay its answer, not meet the state it made. */
+    if ((rc = jf_db_begin(conn)) != 0)
+        goto dberr;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
     if (row.status != JF_PS_SUSPECTED) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
                              "only a suspected person can be ruled out", "status",
                              "must be suspected");
         goto out;
     }
-    rc = jf_db_begin(conn);
     const char *p[] = {row.id, "ruled_out", "suspected"};
     if (rc == 0)
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
@@ -485,7 +503,7 @@ static int rule_out(jf_req *req)
     }
     if (rc != 0)
         goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, NULL);
+    rc = commit_and_send(req, conn, row.id, 200, &idem);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);

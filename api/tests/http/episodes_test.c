@@ -305,9 +305,10 @@ static void retried_once(long long pid, const char *what, const char *table, con
     free(key);
 }
 
-/* Admissions, incidents, health checks, prescriptions and pick-ups take an
- * Idempotency-Key. The retry of an admission replays its answer although
- * the patient is now in hospital (which a new admission would meet: 409). */
+/* Admissions, incidents, health checks, prescriptions, pick-ups and reports
+ * of a missing patient take an Idempotency-Key. The retry of an admission
+ * replays its answer although the patient is now in hospital (which a new
+ * admission would meet: 409). */
 static void field_records_retry_with_an_idempotency_key(void **state)
 {
     long long pid = create_patient("重发", NULL);
@@ -332,6 +333,30 @@ static void field_records_retry_with_an_idempotency_key(void **state)
                  "\"involuntary\":false}",
                  "2026-03-20");
     assert_status(pid, "hospitalised");
+
+    /* The retry of a report that the patient is missing meets a patient
+     * now lost, and replays its answer. */
+    long long gone = create_patient("去向", NULL);
+    char *key = test_fmt("wu-%s", test_unique());
+    const char *body = "{\"reported_on\":\"2026-02-03\"}";
+    http_res *first, *again, *r;
+
+    visit(gone, "2026-01-10");
+    first = test_post_keyed(doctor, gone, "whereabouts-unknown", key, body, "2026-02-03");
+    assert_int_equal(first->status, 200);
+    again = test_post_keyed(doctor, gone, "whereabouts-unknown", key, body, "2026-02-03");
+    assert_int_equal(again->status, 200);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(again->body, first->body);
+    r = test_post_keyed(doctor, gone, "whereabouts-unknown", key, "{\"reported_on\":\"2026-02-02\"}",
+                        "2026-02-03");
+    http_assert_problem(r, 422, "Idempotency-Key");
+    assert_status(gone, "lost");
+    assert_int_equal(count_of("patient_events WHERE kind = 'status'", gone), 2);
+    http_free(r);
+    http_free(first);
+    http_free(again);
+    free(key);
 }
 
 static void admission_and_discharge(void **state)

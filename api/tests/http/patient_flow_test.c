@@ -735,6 +735,61 @@ static void suspected_person_changes_status_only_by_diagnosis(void **state)
 
 /* ---- the timeline per role ---------------------------------------------- */
 
+/* A transition sent twice with one key (a lost answer) is made once: the
+ * retry replays the first answer although the record is no longer in the
+ * state the transition left from; the key with another body is refused. */
+static void keyed_transition(long long pid, const char *what, const char *body,
+                             const char *other, const char *after)
+{
+    char *key = test_fmt("%s-%s", what, test_unique());
+    http_res *first = test_post_keyed(doctor, pid, what, key, body, NULL), *again, *r;
+    long events;
+
+    if (first->status != 200)
+        fail_msg("POST %s: %ld %s", what, first->status, first->body);
+    events = events_of(pid);
+    again = test_post_keyed(doctor, pid, what, key, body, NULL);
+    assert_int_equal(again->status, 200);
+    assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
+    assert_string_equal(again->body, first->body);
+    r = test_post_keyed(doctor, pid, what, key, other, NULL);
+    http_assert_problem(r, 422, "Idempotency-Key");
+    http_free(r);
+    assert_int_equal(events_of(pid), events);
+    assert_string_equal(test_jstr(first->json, "status"), after);
+    http_free(first);
+    http_free(again);
+    free(key);
+}
+
+static void transitions_retry_with_an_idempotency_key(void **state)
+{
+    char *n1 = test_fmt("重诊%s甲", cn_unique), *n2 = test_fmt("重排%s乙", cn_unique);
+    char *n3 = test_fmt("重状%s丙", cn_unique), id[19], id3[19];
+    long long diagnosed = report(n1, ""), ruled = report(n2, ""), p3;
+    char *diag;
+
+    (void)state;
+    test_new_id(id, 1, SUITE_SALT);
+    diag = test_fmt("{\"diagnosis\":\"schizophrenia\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                    "\"diagnosis_date\":\"2024-03-01\",\"id_number\":\"%s\"}",
+                    id);
+    keyed_transition(diagnosed, "diagnosis", diag,
+                     "{\"diagnosis\":\"bipolar\",\"diagnosing_hospital\":\"潜江市精神卫生中心\","
+                     "\"diagnosis_date\":\"2024-03-01\"}",
+                     "registered");
+    keyed_transition(ruled, "rule-out", "{\"reason\":\"经诊断无精神障碍\"}",
+                     "{\"reason\":\"另一理由\"}", "ruled_out");
+    test_new_id(id3, -1, SUITE_SALT);
+    p3 = create_patient(n3, id3, g01, DIAG);
+    keyed_transition(p3, "status", "{\"status\":\"in_care\",\"date\":\"2024-04-01\"}",
+                     "{\"status\":\"in_care\",\"date\":\"2024-04-02\"}", "in_care");
+    free(diag);
+    free(n1);
+    free(n2);
+    free(n3);
+}
+
 static void events_by_role(void **state)
 {
     char *name = test_fmt("时间线%s壬", cn_unique), id[19], *good, *ep;
@@ -964,6 +1019,7 @@ int main(void)
         cmocka_unit_test(status_changes_are_dated_events),
         cmocka_unit_test(deregistration_keeps_its_reason),
         cmocka_unit_test(suspected_person_changes_status_only_by_diagnosis),
+        cmocka_unit_test(transitions_retry_with_an_idempotency_key),
         cmocka_unit_test(events_by_role),
         cmocka_unit_test(events_hide_the_report_note_without_clinical_view),
         cmocka_unit_test(audit_trail_for_admins),
