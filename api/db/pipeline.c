@@ -139,8 +139,9 @@ static void group_lookups(job **v, int n)
     }
 }
 
-/* The keys of the group led by v[i], as a bigint[] literal, each once
- * (two threads reading one patient must not get its row twice each). */
+/* The keys of the group led by v[i], as a bigint[] literal, each once: a
+ * statement that answers per listed key (unnest, unlike = ANY) would answer
+ * a key asked by two threads twice to each. */
 static void group_keys(job **v, int n, int i, char *out)
 {
     size_t len = 0;
