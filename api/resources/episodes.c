@@ -243,13 +243,9 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
 {
     jf_idem idem;
     jf_buf out;
-    int rc = jf_db_begin(conn);
+    int rc;
 
     jf_buf_init(&out, 1u << 16);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     rc = record_write(req, conn, row, stmt, n, p, action, key, notify_kind, &out);
@@ -438,11 +434,6 @@ static int run_step(jf_req *req, const step *st, int status)
     jf_buf_init(&out, 1u << 16);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
-    rc = jf_db_begin(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     switch (st->kind) {
@@ -700,10 +691,6 @@ static int whereabouts_unknown(jf_req *req)
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
     /* The key first: the retry of this report meets a patient now lost. */
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (row.status == JF_PS_LOST) {

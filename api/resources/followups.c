@@ -486,8 +486,6 @@ static int create_followup(jf_req *req)
         goto out;
     /* The key before the record's state: the retry of a visit that recorded
      * a death must replay its answer, not meet the death it recorded. */
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (row.status == JF_PS_SUSPECTED || row.status == JF_PS_RULED_OUT ||
@@ -759,8 +757,6 @@ static int create_assessment(jf_req *req)
         return rc;
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (!jf_pstatus_registered(row.status)) {

@@ -297,8 +297,7 @@ static int create(jf_req *req)
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    rc = jf_db_begin(conn);
-    if (rc == 0 && (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     const char *p[] = {row.id,
                        kind,

@@ -113,13 +113,17 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
 
     st->active = false;
     st->key = NULL;
-    if (key == NULL)
-        return JF_IDEM_NEW;
-    if (*key == '\0' || strlen(key) > KEY_MAX) {
+    if (key != NULL && (*key == '\0' || strlen(key) > KEY_MAX)) {
         jf_resp_problem(req, 400, "validation", "Validation failed", "Idempotency-Key is invalid",
                         "Idempotency-Key", "must be 1 to 128 characters");
         return JF_IDEM_DONE;
     }
+    if ((rc = jf_db_begin(conn)) != 0) {
+        jf_res_db_error(req, rc, NULL);
+        return rc;
+    }
+    if (key == NULL)
+        return JF_IDEM_NEW;
     request_hash(req, hash);
     const char *uid = jf_res_id(req, req->claims.user_id);
     const char *p[] = {uid, key, req->method, req->path, hash};

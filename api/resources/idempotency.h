@@ -19,9 +19,12 @@ enum { JF_IDEM_NEW = 0, JF_IDEM_DONE = 1 };
 
 /* Register the statements (start-up). */
 int jf_idem_init(void);
-/* Call inside the open transaction, after validation. JF_IDEM_NEW: go on
- * with the write. JF_IDEM_DONE: the response was sent (a replay, or 422 or
- * 400 for the key); roll back. Negative: a database error (not answered). */
+/* Open the write's transaction and, with a key, reserve it; call after
+ * validation, and before the record's state is checked (so that the retry
+ * of a write that changed it replays instead of meeting what it made).
+ * JF_IDEM_NEW: go on with the write. Anything else: the response was sent
+ * (a replay, 422 or 400 for the key, or 503/500 with a negative jf_err when
+ * the database failed); the release of the connection rolls back. */
 int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st);
 /* Store the response, still inside the transaction, before COMMIT. */
 int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,

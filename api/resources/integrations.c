@@ -157,11 +157,6 @@ static int begin_write(jf_req *req, jf_db_conn *conn, const jf_idcard *id, const
     row->org_unit_id = strtoll(PQgetvalue(res, 0, 3), NULL, 10);
     row->org_path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 4));
     row->has_id_number = true;
-    rc = jf_db_begin(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
     rc = jf_idem_begin(req, conn, idem);
 out:
     PQclear(res);

@@ -149,15 +149,12 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     PGresult *res = NULL;
     jf_idem idem;
     jf_buf out;
-    int rc = jf_db_begin(conn);
+    int rc = jf_idem_begin(req, conn, &idem);
 
-    jf_buf_init(&out, 1u << 16);
-    if (rc == 0 && (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW) {
-        jf_buf_free(&out);
+    if (rc != JF_IDEM_NEW)
         return rc;
-    }
-    if (rc == 0)
-        rc = jf_db_exec(conn, stmt, n, p, &res);
+    jf_buf_init(&out, 1u << 16);
+    rc = jf_db_exec(conn, stmt, n, p, &res);
     if (rc == 0)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     if (rc == 0)

@@ -143,8 +143,6 @@ static int change_status(jf_req *req)
         goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     why = jf_pstatus_refusal(row.status, to);
@@ -270,11 +268,7 @@ static int report_suspected(jf_req *req)
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    rc = jf_db_begin(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_idem_begin(req, conn, &idem);
-    if (rc != JF_IDEM_NEW)
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     {
         const char *p[] = {jf_res_id(req, unit),
@@ -373,8 +367,6 @@ static int confirm_diagnosis(jf_req *req)
         goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (row.status != JF_PS_SUSPECTED) {
@@ -468,8 +460,6 @@ static int rule_out(jf_req *req)
         goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (row.status != JF_PS_SUSPECTED) {

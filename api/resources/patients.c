@@ -242,11 +242,7 @@ static int create(jf_req *req)
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    rc = jf_db_begin(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_idem_begin(req, conn, &idem);
-    if (rc != JF_IDEM_NEW)
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     {
         const char *p[INS_FIRST_FIELD - 1 + 32];
