@@ -222,7 +222,6 @@ static jf_stmt pay_withhold = {
     " updated_at = now() WHERE id = $1 AND status = 'pending'",
     0,
 };
-static jf_stmt unit_of = {"assist_unit", "SELECT path, name FROM org_units WHERE id = $1", 0};
 static jf_stmt batch_insert = {
     "assist_batch_insert",
     "INSERT INTO assistance_batches (org_unit_id, month, created_by) VALUES ($1, $2::date, $3)"
@@ -505,39 +504,18 @@ static int check_guardian(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
     return rc;
 }
 
-/* Resolve org unit id (0: the caller's) inside the caller's subtree: its
- * path and name (arena), or an error naming field. */
+/* Resolve org unit *unit (0: the caller's, set there) inside the caller's
+ * subtree: its path, or an error naming field added to e. A database
+ * error is answered. */
 static int area_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
-                     long long *unit, const char **path, const char **name)
+                     long long *unit, const char **path)
 {
-    PGresult *res = NULL;
     int rc;
 
     if (*unit <= 0)
         *unit = req->claims.org_unit_id;
-    const char *p[] = {jf_res_id(req, *unit)};
-    rc = jf_db_exec(conn, &unit_of, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else if (PQntuples(res) == 0 ||
-               !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))) {
-        jf_errors_add(e, field, "no such org unit in your area");
-    } else {
-        *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        if (name != NULL)
-            *name = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
-    }
-    PQclear(res);
-    return rc;
-}
-
-/* The exclusive upper bound of a subtree's paths: "/1/4/" → "/1/40". */
-static const char *path_upper(jf_req *req, const char *path)
-{
-    char *u = jf_arena_strdup(&req->arena, path);
-
-    u[strlen(u) - 1] = '0';
-    return u;
+    rc = jf_res_area(req, conn, e, field, *unit, path);
+    return rc ? jf_res_db_error(req, rc, NULL) : 0;
 }
 
 /* ---- eligibility ----------------------------------------------------------- */
@@ -837,13 +815,13 @@ static int app_list_get(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path, NULL)) != 0)
+    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    const char *p[] = {path, path_upper(req, path),    jf_res_id(req, after), state,
+    const char *p[] = {path, jf_res_path_upper(req, path), jf_res_id(req, after), state,
                        kind, jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &app_list, 6, p, &res);
     if (rc == 0)
@@ -1256,7 +1234,7 @@ static int batch_fill(jf_req *req, jf_db_conn *conn, const char *bid, const char
                       const char *path, json_t *ineligible, int *count, long long *total)
 {
     PGresult *res = NULL;
-    const char *p[] = {month, path, path_upper(req, path)};
+    const char *p[] = {month, path, jf_res_path_upper(req, path)};
     int rc = jf_db_exec(conn, &batch_candidates, 3, p, &res);
 
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
@@ -1321,7 +1299,7 @@ static int batch_create(jf_req *req)
     }
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         goto done;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path, NULL)) != 0)
+    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1456,7 +1434,7 @@ static int totals_get(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "unit", &unit, &path, NULL)) != 0)
+    if ((rc = area_unit(req, conn, &e, "unit", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1482,7 +1460,7 @@ static int config_get(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path, NULL)) != 0)
+    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1639,7 +1617,7 @@ static int config_put(jf_req *req)
         free(stext);
         return rc;
     }
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path, NULL)) != 0)
+    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1716,13 +1694,13 @@ static const jf_route routes[] = {
 
 int jf_res_assistance_init(void)
 {
-    jf_stmt *const s[] = {&batch_candidates, &patient_facts,    &patient_apps,    &app_doc,
-                          &app_head,         &app_lock,         &app_insert,      &guardian_of,
-                          &standard_of,      &app_approve,      &app_reject,      &app_end,
-                          &pay_insert,       &pay_doc,          &pay_head,        &pay_lock,
-                          &pay_collect,      &pay_withhold,     &unit_of,         &batch_insert,
-                          &batch_existing,   &batch_ineligible, &batch_doc,       &app_list,
-                          &totals,           &config_doc,       &standards_store, &rule_store};
+    jf_stmt *const s[] = {&batch_candidates, &patient_facts,   &patient_apps, &app_doc,
+                          &app_head,         &app_lock,        &app_insert,   &guardian_of,
+                          &standard_of,      &app_approve,     &app_reject,   &app_end,
+                          &pay_insert,       &pay_doc,         &pay_head,     &pay_lock,
+                          &pay_collect,      &pay_withhold,    &batch_insert, &batch_existing,
+                          &batch_ineligible, &batch_doc,       &app_list,     &totals,
+                          &config_doc,       &standards_store, &rule_store};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -6,6 +6,7 @@
  * admins report progress. Everyone in the campaign's area, or above it,
  * reads it. */
 #include "common.h"
+#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -22,7 +23,6 @@
 /* At most this many responsible agencies per task. */
 #define CAMPAIGN_MAX_AGENCIES 32
 
-static jf_stmt unit_path = {"campaign_unit", "SELECT path FROM org_units WHERE id = $1", 0};
 static jf_stmt insert_c = {
     "campaign_insert",
     "INSERT INTO campaigns (org_unit_id, org_path, name, starts_on, ends_on, report_day,"
@@ -227,19 +227,10 @@ static int create(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (jf_body_has(req, "org_unit_id")) {
-        const char *up[] = {jf_res_id(req, unit)};
-        if ((rc = jf_db_exec(conn, &unit_path, 1, up, &res)) != 0)
-            goto dberr;
-        if (PQntuples(res) == 0 ||
-            !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))) {
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
-        path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+    if (jf_body_has(req, "org_unit_id") &&
+        ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL)) {
+        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
+        goto out;
     }
     const char *p[] = {jf_res_id(req, unit),
                        path,
@@ -564,8 +555,8 @@ static const jf_route routes[] = {
 
 int jf_res_campaigns_init(void)
 {
-    jf_stmt *const s[] = {&unit_path, &insert_c,  &one_c,    &path_c,   &list_c, &agencies_ok,
-                          &insert_t,  &insert_ta, &task_get, &insert_p, &list_p};
+    jf_stmt *const s[] = {&insert_c, &one_c,     &path_c,   &list_c,   &agencies_ok,
+                          &insert_t, &insert_ta, &task_get, &insert_p, &list_p};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

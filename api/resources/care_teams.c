@@ -53,7 +53,6 @@ static jf_stmt member_insert = {
     " VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     0,
 };
-static jf_stmt unit_path = {"care_gaps_unit", "SELECT path FROM org_units WHERE id = $1", 0};
 /* Patients on the register that are key patients with an incomplete team,
  * or lack an active guardian of adequate capacity (as the guardian gaps). */
 static jf_stmt gaps = {
@@ -327,8 +326,7 @@ static int care_gaps(jf_req *req)
     jf_db_conn *conn;
     PGresult *res = NULL;
     long long after_id = 0, unit = jf_query_id(req, &e, "org_unit_id");
-    const char *after_path = "", *scope = req->claims.org_path;
-    char *upper;
+    const char *after_path = "", *scope;
     int limit, rc;
 
     jf_query_limit(req, &e, &limit);
@@ -337,28 +335,15 @@ static int care_gaps(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (unit > 0) {
-        const char *up[] = {jf_res_id(req, unit)};
-        rc = jf_db_exec(conn, &unit_path, 1, up, &res);
-        if (rc == 0 && (PQntuples(res) == 0 ||
-                        !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))) {
-            jf_db_pool_release(req->app->pool, conn);
-            PQclear(res);
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            return jf_errors_respond(req, &e);
-        }
-        if (rc == 0)
-            scope = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
+    if (rc == 0 && scope == NULL) {
+        jf_db_pool_release(req->app->pool, conn);
+        return jf_errors_respond(req, &e);
     }
-    upper = jf_arena_strdup(&req->arena, scope);
-    upper[strlen(upper) - 1] = '0';
-    if (rc == 0 && after_id > 0) {
+    if (rc == 0 && after_id > 0)
         rc = jf_res_patient_path(req, conn, after_id, &after_path);
-    }
     const char *p[] = {scope,
-                       upper,
+                       jf_res_path_upper(req, scope),
                        after_path,
                        jf_res_id(req, after_id),
                        jf_res_tf(jf_res_view(req).risk),
@@ -387,7 +372,7 @@ static const jf_route routes[] = {
 
 int jf_res_care_teams_init(void)
 {
-    jf_stmt *const s[] = {&team, &member_user, &member_end, &member_insert, &unit_path, &gaps};
+    jf_stmt *const s[] = {&team, &member_user, &member_end, &member_insert, &gaps};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -45,6 +45,15 @@ int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const 
     return rc;
 }
 
+const char *jf_res_path_upper(jf_req *req, const char *path)
+{
+    char *u = path != NULL ? jf_arena_strdup(&req->arena, path) : NULL;
+
+    if (u != NULL && *u != '\0')
+        u[strlen(u) - 1] = '0';
+    return u;
+}
+
 int jf_res_db_error(jf_req *req, int rc, PGresult *res)
 {
     if (rc == JF_ERR_UNAVAILABLE) {

@@ -14,6 +14,10 @@ int jf_res_acquire(jf_req *req, jf_db_conn **conn);
  * Answers as jf_db_exec; sends nothing. */
 int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
                   PGresult **res);
+/* The exclusive upper bound of a subtree's paths, into the arena: every
+ * path under "/1/4/" lies in ["/1/4/", "/1/40"), '/' being the byte just
+ * below '0'. NULL for NULL. */
+const char *jf_res_path_upper(jf_req *req, const char *path);
 /* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
  * (logged with its SQLSTATE, never shown to the client). Returns rc. */
 int jf_res_db_error(jf_req *req, int rc, PGresult *res);

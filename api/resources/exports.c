@@ -138,7 +138,7 @@ static int export_patients(jf_req *req)
     long long agency_id = jf_query_id(req, &e, "agency_id");
     const char *format = jf_req_query(req, "format"), *period = jf_req_query(req, "period");
     const char *from_s = jf_req_query(req, "from"), *to_s = jf_req_query(req, "to");
-    char from_txt[11], to_txt[11], *upper;
+    char from_txt[11], to_txt[11];
     jf_date from = JF_DATE_NONE, to = JF_DATE_NONE;
     jf_patient_view v;
     jf_db_conn *conn;
@@ -197,9 +197,8 @@ static int export_patients(jf_req *req)
         goto out;
     }
     v = view_for_agency(PQgetvalue(ag, 0, 0));
-    upper = jf_arena_strdup(&req->arena, PQgetvalue(ag, 0, 1));
-    upper[strlen(upper) - 1] = '0';
-    const char *p[] = {jf_res_tf(v.phone_full), PQgetvalue(ag, 0, 1), upper, from_txt, to_txt};
+    const char *p[] = {jf_res_tf(v.phone_full), PQgetvalue(ag, 0, 1),
+                       jf_res_path_upper(req, PQgetvalue(ag, 0, 1)), from_txt, to_txt};
     rc = jf_db_exec(conn, &rows, 5, p, &res);
     if (rc != 0)
         goto dberr;

@@ -504,7 +504,7 @@ static int guardian_gaps(jf_req *req)
     PGresult *res = NULL;
     long long after_id = 0;
     const char *after_path = "", *scope = req->claims.org_path;
-    char *upper;
+    const char *upper = jf_res_path_upper(req, scope);
     int limit, rc;
 
     jf_query_limit(req, &e, &limit);
@@ -514,8 +514,6 @@ static int guardian_gaps(jf_req *req)
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    upper = jf_arena_strdup(&req->arena, scope);
-    upper[strlen(upper) - 1] = '0';
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     if (after_id > 0) {

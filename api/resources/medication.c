@@ -74,7 +74,6 @@ static jf_stmt tolerance = {
     " 7)",
     0,
 };
-static jf_stmt unit_path = {"pickup_worklist_unit", "SELECT path FROM org_units WHERE id = $1", 0};
 /* $1 scope low, $2 scope high, $3 today, $4 tolerance days, $5..$6 cursor
  * (days late, id), $7 limit, $8 risk visible, $9 phone visible. A patient
  * in hospital is given medicine there, so is not listed. */
@@ -436,8 +435,8 @@ static int pickups_overdue(jf_req *req)
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
     long long unit = jf_query_id(req, &e, "org_unit_id");
-    const char *days, *cid, *scope = req->claims.org_path, *tol = "7";
-    char today[11], *upper;
+    const char *days, *cid, *scope, *tol = "7";
+    char today[11];
     int limit, rc;
     jf_db_conn *conn;
     PGresult *res = NULL;
@@ -451,19 +450,10 @@ static int pickups_overdue(jf_req *req)
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
-    if (unit > 0) {
-        const char *p[] = {jf_res_id(req, unit)};
-        rc = jf_db_exec(conn, &unit_path, 1, p, &res);
-        if (rc == 0 && (PQntuples(res) == 0 ||
-                        !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))) {
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
-        if (rc == 0)
-            scope = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
+    if (rc == 0 && scope == NULL) {
+        rc = jf_errors_respond(req, &e);
+        goto out;
     }
     if (rc == 0)
         rc = jf_db_exec(conn, &tolerance, 0, NULL, &res);
@@ -471,11 +461,8 @@ static int pickups_overdue(jf_req *req)
         tol = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
-    /* Every path ends in '/': [scope, scope with '/' → '0') is the subtree. */
-    upper = jf_arena_strdup(&req->arena, scope);
-    upper[strlen(upper) - 1] = '0';
     const char *p[] = {scope,
-                       upper,
+                       jf_res_path_upper(req, scope),
                        today,
                        tol,
                        days,
@@ -522,8 +509,8 @@ static const jf_route routes[] = {
 
 int jf_res_medication_init(void)
 {
-    jf_stmt *const s[] = {&rx_insert,  &rx_lock,   &rx_end,    &rx_of_patient, &pk_insert,
-                          &medication, &tolerance, &unit_path, &overdue};
+    jf_stmt *const s[] = {&rx_insert, &rx_lock,    &rx_end,    &rx_of_patient,
+                          &pk_insert, &medication, &tolerance, &overdue};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

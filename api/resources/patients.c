@@ -59,7 +59,6 @@ static jf_stmt patient_count = {
     "  OR starts_with(p.name, $8)) AND ($9::bytea IS NULL OR p.id_index = $9)",
     0,
 };
-static jf_stmt unit_path = {"patient_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
 /* The stored values the cross-field date rules read, in jf_pfields names. */
 static const char *const dated_fields[] = {"onset_date",   "diagnosis_date", "consent",
                                            "consent_date", "birth_date",     NULL};
@@ -676,8 +675,8 @@ static int list(jf_req *req)
     const char *diagnosis = code_filter(req, &e, "diagnosis", diagnosis_codes);
     const char *name = jf_req_query(req, "name");
     const char *idnum = jf_req_query(req, "id_number");
-    const char *after_path, *after_id, *scope = req->claims.org_path;
-    char index_hex[2 + 2 * 32 + 1], *upper;
+    const char *after_path, *after_id, *scope, *upper;
+    char index_hex[2 + 2 * 32 + 1];
     jf_db_conn *conn = NULL;
     PGresult *res = NULL, *cres = NULL;
     jf_buf out, ids;
@@ -709,26 +708,14 @@ static int list(jf_req *req)
         return rc;
     jf_buf_init(&out, LIST_MAX_BYTES);
     jf_buf_init(&ids, 64 * 1024);
-    if (unit > 0) {
-        /* Narrow to a village or grid inside the caller's subtree. */
-        const char *p[] = {jf_res_id(req, unit)};
-        rc = jf_db_exec(conn, &unit_path, 1, p, &res);
-        if (rc != 0)
-            goto dberr;
-        if (PQntuples(res) == 0 ||
-            !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))) {
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
-        scope = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+    /* Narrow to a village or grid inside the caller's subtree. */
+    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        goto dberr;
+    if (scope == NULL) {
+        rc = jf_errors_respond(req, &e);
+        goto out;
     }
-    /* Every path under scope lies in [scope, scope with its final '/'
-     * replaced by '0'): '/' is the byte just below '0'. */
-    upper = jf_arena_strdup(&req->arena, scope);
-    upper[strlen(upper) - 1] = '0';
+    upper = jf_res_path_upper(req, scope);
     const char *p[] = {jf_res_tf(v.phone_full),
                        scope,
                        upper,
@@ -800,8 +787,8 @@ static const jf_route routes[] = {
 
 int jf_res_patients_init(void)
 {
-    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read,
-                          &patient_count,  &unit_path,      &patient_dates};
+    jf_stmt *const s[] = {&patient_insert, &patient_update, &patient_read, &patient_count,
+                          &patient_dates};
     int rc = build_statements();
 
     if (rc == 0)

@@ -43,6 +43,12 @@ int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *ou
  * subtree; adds an error naming field when not. *path gets its path. */
 int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
                           long long unit_id, const char **path);
+/* The path of org unit `unit` (0 or less: the caller's own) when it lies in
+ * the caller's subtree, into *path (arena); else *path is NULL and an
+ * error naming field is added to e. 0, or the jf_db_exec error (not
+ * answered). */
+int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
+                const char **path);
 /* Answer 409 for a duplicate ID number (id_index_hex), naming the existing
  * record when the caller may see it. */
 int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex);

@@ -159,6 +159,28 @@ int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
     return 0;
 }
 
+int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
+                const char **path)
+{
+    PGresult *res = NULL;
+    int rc;
+
+    *path = NULL;
+    if (unit <= 0) {
+        *path = req->claims.org_path;
+        return 0;
+    }
+    const char *p[] = {jf_res_id(req, unit)};
+    rc = jf_db_exec(conn, &residence_unit, 1, p, &res);
+    if (rc == 0 && PQntuples(res) == 1 &&
+        jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))
+        *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    else if (rc == 0)
+        jf_errors_add(e, field, "no such org unit in your area");
+    PQclear(res);
+    return rc;
+}
+
 int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex)
 {
     PGresult *res = NULL;

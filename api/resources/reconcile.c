@@ -10,6 +10,7 @@
  * accounts have no part in it (403). Findings carry no diagnosis. Outside
  * the caller's subtree everything is 404. */
 #include "common.h"
+#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -44,7 +45,6 @@
     " 'sources', f.sources, 'facts', f.facts, 'status', f.status, 'previous_id', f.previous_id,"   \
     " 'version', f.version, 'created_at', f.created_at, 'updated_at', f.updated_at"
 
-static jf_stmt unit_path = {"rec_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
 static jf_stmt run_insert = {
     "rec_run_insert",
     "INSERT INTO reconcile_runs (org_unit_id, org_path, note, created_by)"
@@ -164,15 +164,6 @@ static int send_run(jf_req *req, jf_db_conn *conn, const char *id, int status)
     return jf_res_send_row(req, conn, &run_doc, 1, p, status);
 }
 
-/* The subtree bounds of path: [path, path with its last '/' as '0'). */
-static const char *upper_of(jf_req *req, const char *path)
-{
-    char *u = jf_arena_strdup(&req->arena, path);
-
-    u[strlen(u) - 1] = '0';
-    return u;
-}
-
 /* Load record {id} (path param 0) with stmt, whose row holds the record's
  * org path, status and unit in the columns of cols ({path, status, unit}):
  * its id text, status and unit; 404 sent when it does not exist or lies
@@ -216,22 +207,6 @@ static int load_run(jf_req *req, jf_db_conn *conn, const char **run_id, const ch
     return load_scoped(req, conn, &run_load, cols, run_id, status, unit);
 }
 
-/* The path of org unit id when the caller may see it, else NULL. */
-static const char *visible_unit(jf_req *req, jf_db_conn *conn, long long id, int *rc)
-{
-    PGresult *res = NULL;
-    const char *p[] = {jf_res_id(req, id)}, *path = NULL;
-
-    *rc = jf_db_exec(conn, &unit_path, 1, p, &res);
-    if (*rc == 0 && PQntuples(res) == 1 &&
-        jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))
-        path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-    if (*rc != 0)
-        jf_res_db_error(req, *rc, res);
-    PQclear(res);
-    return path;
-}
-
 static int audit(jf_db_conn *conn, jf_req *req, const char *action, const char *type,
                  const char *id, long long unit, const char *detail)
 {
@@ -251,7 +226,7 @@ static int create_run(jf_req *req)
     static const char *const allowed[] = {"org_unit_id", "note", NULL};
     jf_errors e = {0};
     long long unit = 0;
-    const char *note, *run_id;
+    const char *note, *run_id, *path;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     int rc;
@@ -267,11 +242,8 @@ static int create_run(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (visible_unit(req, conn, unit, &rc) == NULL) {
-        if (rc == 0) {
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            rc = jf_errors_respond(req, &e);
-        }
+    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL) {
+        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
         goto out;
     }
     const char *p[] = {jf_res_id(req, unit), note, jf_res_id(req, req->claims.user_id)};
@@ -326,7 +298,7 @@ static int list_runs(jf_req *req)
     jf_db_conn *conn;
     PGresult *res = NULL;
     long long after = 0, unit;
-    const char *scope = req->claims.org_path;
+    const char *scope;
     int limit, rc;
 
     if (refuse_role(req, false) != 0)
@@ -338,17 +310,11 @@ static int list_runs(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (unit > 0) {
-        scope = visible_unit(req, conn, unit, &rc);
-        if (scope == NULL) {
-            jf_db_pool_release(req->app->pool, conn);
-            if (rc != 0)
-                return rc;
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            return jf_errors_respond(req, &e);
-        }
+    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0 || scope == NULL) {
+        jf_db_pool_release(req->app->pool, conn);
+        return rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
     }
-    const char *p[] = {scope, upper_of(req, scope), jf_res_id(req, after),
+    const char *p[] = {scope, jf_res_path_upper(req, scope), jf_res_id(req, after),
                        jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &run_list, 4, p, &res);
     jf_db_pool_release(req->app->pool, conn);
@@ -589,7 +555,7 @@ static int create_mapping(jf_req *req)
     static const char *const allowed[] = {"org_unit_id", "source", "name", "columns", NULL};
     jf_errors e = {0};
     long long unit = 0;
-    const char *source, *name, *key, *id;
+    const char *source, *name, *key, *id, *path;
     json_t *cols, *v, *clean = NULL;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
@@ -642,11 +608,8 @@ static int create_mapping(jf_req *req)
         return JF_ERR_NOMEM;
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         goto out;
-    if (visible_unit(req, conn, unit, &rc) == NULL) {
-        if (rc == 0) {
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            rc = jf_errors_respond(req, &e);
-        }
+    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL) {
+        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
         goto out;
     }
     const char *p[] = {jf_res_id(req, unit), source, name, text,
@@ -756,7 +719,7 @@ static int list_findings(jf_req *req)
 {
     jf_errors e = {0};
     const char *category = jf_req_query(req, "category"), *status = jf_req_query(req, "status");
-    const char *scope = req->claims.org_path;
+    const char *scope;
     long long after = 0, unit, run;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
@@ -776,18 +739,12 @@ static int list_findings(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (unit > 0) {
-        scope = visible_unit(req, conn, unit, &rc);
-        if (scope == NULL) {
-            if (rc == 0) {
-                jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-                rc = jf_errors_respond(req, &e);
-            }
-            goto out;
-        }
+    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0 || scope == NULL) {
+        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
+        goto out;
     }
     const char *p[] = {scope,
-                       upper_of(req, scope),
+                       jf_res_path_upper(req, scope),
                        jf_res_id(req, after),
                        run > 0 ? jf_res_id(req, run) : NULL,
                        category,
@@ -932,10 +889,10 @@ static const jf_route routes[] = {
 
 int jf_res_reconcile_init(void)
 {
-    jf_stmt *const s[] = {&run_share,    &unit_path,    &run_insert,   &run_load,
-                          &run_doc,      &run_list,     &mapping_load, &mapping_insert,
-                          &mapping_doc,  &mapping_list, &finding_load, &finding_doc,
-                          &finding_list, &finding_move, &finding_event};
+    jf_stmt *const s[] = {&run_share,    &run_insert,   &run_load,       &run_doc,
+                          &run_list,     &mapping_load, &mapping_insert, &mapping_doc,
+                          &mapping_list, &finding_load, &finding_doc,    &finding_list,
+                          &finding_move, &finding_event};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

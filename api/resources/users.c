@@ -1,5 +1,6 @@
 /* User administration, for admins, within their own org-unit subtree. */
 #include "common.h"
+#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/password.h"
@@ -33,7 +34,6 @@ static jf_stmt users_list = {
 };
 static jf_stmt user_get = {"users_get", "SELECT doc, path, version FROM api_users WHERE id = $1",
                            0};
-static jf_stmt unit_path = {"users_unit_path", "SELECT path FROM org_units WHERE id = $1", 0};
 static jf_stmt agency_exists = {"users_agency_exists", "SELECT 1 FROM agencies WHERE id = $1", 0};
 static jf_stmt user_insert = {
     "users_insert",
@@ -123,15 +123,9 @@ static int list(jf_req *req)
 /* Is the org unit id inside the caller's subtree? Adds an error if not. */
 static int check_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id)
 {
-    PGresult *res = NULL;
-    const char *p[] = {jf_res_id(req, id)};
-    int rc = jf_db_exec(conn, &unit_path, 1, p, &res);
+    const char *path;
 
-    if (rc == 0 &&
-        (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))))
-        jf_errors_add(e, "org_unit_id", "no such org unit in your area");
-    PQclear(res);
-    return rc;
+    return jf_res_area(req, conn, e, "org_unit_id", id, &path);
 }
 
 static int check_agency(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id)
@@ -422,8 +416,8 @@ static const jf_route routes[] = {
 
 int jf_res_users_init(void)
 {
-    jf_stmt *const s[] = {&users_list,  &user_get,    &unit_path,          &agency_exists,
-                          &user_insert, &user_update, &user_revoke_tokens, &user_doc};
+    jf_stmt *const s[] = {&users_list,  &user_get,           &agency_exists, &user_insert,
+                          &user_update, &user_revoke_tokens, &user_doc};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

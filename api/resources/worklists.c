@@ -39,7 +39,6 @@ static jf_stmt worklist = {
     " ORDER BY coalesce(w.rank, 0) DESC, coalesce(w.due, '1900-01-01'), w.id LIMIT $9",
     0,
 };
-static jf_stmt unit_path = {"worklist_unit", "SELECT path FROM org_units WHERE id = $1", 0};
 
 /* The cursor: "w1:<rank>|<date>|<id>". */
 static const char *encode_cursor(jf_req *req, const char *rank, const char *date, const char *id)
@@ -90,8 +89,8 @@ static int run(jf_req *req, const char *kind)
     long long unit = jf_query_id(req, &e, "org_unit_id");
     long long doctor = jf_query_id(req, &e, "doctor_id");
     const char *within_s = jf_req_query(req, "within_days");
-    const char *rank, *cdate, *cid, *scope = req->claims.org_path;
-    char today[11], *upper;
+    const char *rank, *cdate, *cid, *scope;
+    char today[11];
     long within = 14;
     int limit, rc;
     jf_db_conn *conn;
@@ -111,25 +110,13 @@ static int run(jf_req *req, const char *kind)
     jf_date_format(jf_date_today(), today);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (unit > 0) {
-        const char *p[] = {jf_res_id(req, unit)};
-        rc = jf_db_exec(conn, &unit_path, 1, p, &res);
-        if (rc == 0 && (PQntuples(res) == 0 ||
-                        !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))) {
-            jf_db_pool_release(req->app->pool, conn);
-            PQclear(res);
-            jf_errors_add(&e, "org_unit_id", "no such org unit in your area");
-            return jf_errors_respond(req, &e);
-        }
-        if (rc == 0)
-            scope = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        PQclear(res);
-        res = NULL;
+    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
+    if (rc == 0 && scope == NULL) {
+        jf_db_pool_release(req->app->pool, conn);
+        return jf_errors_respond(req, &e);
     }
-    upper = jf_arena_strdup(&req->arena, scope);
-    upper[strlen(upper) - 1] = '0';
     const char *p[] = {scope,
-                       upper,
+                       jf_res_path_upper(req, scope),
                        today,
                        kind,
                        doctor > 0 ? jf_res_id(req, doctor) : NULL,
@@ -197,7 +184,7 @@ static const jf_route routes[] = {
 
 int jf_res_worklists_init(void)
 {
-    jf_stmt *const s[] = {&worklist, &unit_path};
+    jf_stmt *const s[] = {&worklist};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
