@@ -1,6 +1,7 @@
 /* Sessions: login with password back-off, refresh-token rotation with reuse
  * detection, logout, and "who am I". */
 #include "common.h"
+#include "throttle.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/password.h"
@@ -20,15 +21,6 @@
 #define REFRESH_BYTES 32
 #define REFRESH_TOKEN_MAX 128
 
-static jf_stmt throttle_check = {
-    "auth_throttle_check",
-    "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM login_throttle"
-    " WHERE key = $1 AND locked_until > now()",
-    0,
-};
-static jf_stmt throttle_fail = {"auth_throttle_fail", "SELECT login_throttle_fail($1, $2::int)", 0};
-static jf_stmt throttle_clear = {"auth_throttle_clear", "DELETE FROM login_throttle WHERE key = $1",
-                                 0};
 /* Columns shared by the two user look-ups below, in this order. */
 #define USER_COLS                                                                                  \
     "u.id, u.username, u.role, u.org_unit_id, o.path, coalesce(u.agency_id, 0), u.active, "        \
@@ -154,7 +146,7 @@ static int login(jf_req *req)
     jf_db_conn *conn = NULL;
     PGresult *user = NULL, *res = NULL;
     const char *username, *password;
-    char *key, maxf[16], new_id[24];
+    char *key, new_id[24];
     jf_buf pair;
     bool ok;
     int rc;
@@ -173,18 +165,11 @@ static int login(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    const char *kp[] = {key};
-    rc = jf_db_exec(conn, &throttle_check, 1, kp, &res);
+    if ((rc = jf_throttle_check(req, conn, key, "Too many failed logins")) == JF_ERR_AUTH)
+        goto out;
     if (rc != 0)
         goto dberr;
-    if (PQntuples(res) > 0) {
-        jf_resp_header(req, "Retry-After", PQgetvalue(res, 0, 0));
-        jf_resp_problem(req, 429, "too-many-attempts", "Too many failed logins",
-                        "wait before trying again", NULL, NULL);
-        goto out;
-    }
-    PQclear(res);
-    res = NULL;
+    const char *kp[] = {key};
     rc = jf_db_exec(conn, &user_by_name, 1, kp, &user);
     if (rc != 0) {
         res = user;
@@ -206,9 +191,7 @@ static int login(jf_req *req)
 
     if (!ok) {
         jf_audit_entry a = {.action = "auth.login_failed", .username = key, .target_type = "user"};
-        snprintf(maxf, sizeof(maxf), "%ld", cfg->login_max_failures);
-        const char *fp[] = {key, maxf};
-        rc = jf_db_exec(conn, &throttle_fail, 2, fp, &res);
+        rc = jf_throttle_fail(req, conn, key);
         if (rc == 0)
             rc = jf_audit_record(conn, req, &a);
         if (rc != 0)
@@ -219,7 +202,7 @@ static int login(jf_req *req)
 
     rc = jf_db_begin(conn);
     if (rc == 0)
-        rc = jf_db_exec(conn, &throttle_clear, 1, kp, &res);
+        rc = jf_throttle_clear(conn, key);
     if (rc == 0) {
         jf_audit_entry a = {.action = "auth.login",
                             .target_type = "user",
@@ -421,11 +404,11 @@ static const jf_route routes[] = {
 
 int jf_res_auth_init(void)
 {
-    jf_stmt *const s[] = {
-        &throttle_check, &throttle_fail,  &throttle_clear, &user_by_name,          &user_by_id,
-        &refresh_insert, &refresh_lookup, &refresh_rotate, &refresh_revoke_family, &me_doc};
+    jf_stmt *const s[] = {&user_by_name,   &user_by_id,     &refresh_insert,
+                          &refresh_lookup, &refresh_rotate, &refresh_revoke_family,
+                          &me_doc};
 
-    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0 || jf_throttle_init() != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
 }

@@ -4,6 +4,7 @@
  * (POST /auth/token, grant_type client_credentials) with the same back-off
  * as password logins. */
 #include "common.h"
+#include "throttle.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/password.h"
@@ -26,15 +27,6 @@
 #define SECRET_BYTES 32 /* 43 base64url characters */
 #define SECRET_TEXT_MAX 64
 
-static jf_stmt throttle_check = {
-    "svc_throttle_check",
-    "SELECT ceil(extract(epoch FROM locked_until - now()))::int FROM login_throttle"
-    " WHERE key = $1 AND locked_until > now()",
-    0,
-};
-static jf_stmt throttle_fail = {"svc_throttle_fail", "SELECT login_throttle_fail($1, $2::int)", 0};
-static jf_stmt throttle_clear = {"svc_throttle_clear", "DELETE FROM login_throttle WHERE key = $1",
-                                 0};
 /* Everything the token exchange needs, in one round trip. */
 static jf_stmt client_by_client_id = {
     "svc_client_by_client_id",
@@ -453,7 +445,7 @@ static int token(jf_req *req)
     jf_db_conn *conn = NULL;
     PGresult *client = NULL, *res = NULL;
     const char *grant, *client_id, *secret, *why = NULL, *key;
-    char *access = NULL, maxf[16];
+    char *access = NULL;
     jf_claims c;
     jf_buf out;
     bool ok;
@@ -474,18 +466,10 @@ static int token(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    const char *kp[] = {key};
-    rc = jf_db_exec(conn, &throttle_check, 1, kp, &res);
+    if ((rc = jf_throttle_check(req, conn, key, "Too many failed attempts")) == JF_ERR_AUTH)
+        goto out;
     if (rc != 0)
         goto dberr;
-    if (PQntuples(res) > 0) {
-        jf_resp_header(req, "Retry-After", PQgetvalue(res, 0, 0));
-        rc = jf_resp_problem(req, 429, "too-many-attempts", "Too many failed attempts",
-                             "wait before trying again", NULL, NULL);
-        goto out;
-    }
-    PQclear(res);
-    res = NULL;
     const char *cp[] = {client_id};
     rc = jf_db_exec(conn, &client_by_client_id, 1, cp, &client);
     if (rc != 0) {
@@ -522,9 +506,7 @@ static int token(jf_req *req)
             .target_type = "service_client",
             .target_id = PQntuples(client) == 1 ? PQgetvalue(client, 0, C_ID) : NULL,
             .detail_json = jf_arena_printf(&req->arena, "{\"reason\":\"%s\"}", why)};
-        snprintf(maxf, sizeof(maxf), "%ld", cfg->login_max_failures);
-        const char *fp[] = {key, maxf};
-        rc = jf_db_exec(conn, &throttle_fail, 2, fp, &res);
+        rc = jf_throttle_fail(req, conn, key);
         if (rc == 0)
             rc = jf_audit_record(conn, req, &a);
         if (rc != 0)
@@ -551,7 +533,7 @@ static int token(jf_req *req)
                         .role = c.role};
     rc = jf_db_begin(conn);
     if (rc == 0)
-        rc = jf_db_exec(conn, &throttle_clear, 1, kp, &res);
+        rc = jf_throttle_clear(conn, key);
     if (rc == 0) {
         PQclear(res);
         res = NULL;
@@ -596,11 +578,10 @@ static const jf_route routes[] = {
 
 int jf_res_service_auth_init(void)
 {
-    jf_stmt *const s[] = {&throttle_check, &throttle_fail,   &throttle_clear, &client_by_client_id,
-                          &client_used,    &user_for_client, &client_insert,  &client_doc,
-                          &client_list,    &client_rotate,   &client_update};
+    jf_stmt *const s[] = {&client_by_client_id, &client_used, &user_for_client, &client_insert,
+                          &client_doc,          &client_list, &client_rotate,   &client_update};
 
-    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0 || jf_throttle_init() != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
 }
