@@ -34,6 +34,7 @@ jf_tier_config jf_tier_config_default(void)
         .red_min_risk = 3,
         .incident_months = 12,
         .relapse_count = 2,
+        .miss_gap_days = 7,
         .interval_months = {[JF_GREEN] = 3, [JF_YELLOW] = 3, [JF_ORANGE] = 1, [JF_RED] = 1},
         .joint = {[JF_RED] = true},
     };

@@ -52,6 +52,7 @@ typedef struct jf_tier_config {
     int red_min_risk;       /* default 3 */
     int incident_months;    /* an incident this recent makes red; default 12 */
     int relapse_count;      /* this many admissions in 12 months is "repeated relapse"; 2 */
+    int miss_gap_days;      /* unreached attempts closer than this count once (失访); 7 */
     int interval_months[4]; /* longest interval per colour, indexed by jf_colour */
     bool joint[4];          /* visits must be joint, per colour */
 } jf_tier_config;

@@ -168,6 +168,8 @@ static int load_config(jf_db_conn *conn, jf_tier_config *cfg, int *incident_mont
             cfg->incident_months = v;
         } else if (strcmp(key, "relapse_count") == 0) {
             cfg->relapse_count = v;
+        } else if (strcmp(key, "miss_gap_days") == 0) {
+            cfg->miss_gap_days = v;
         }
     }
     *incident_months = cfg->incident_months;

@@ -23,7 +23,8 @@ static jf_stmt config = {
     " json_build_object('interval_months', interval_months, 'joint', joint)"
     " ORDER BY array_position(ARRAY['red','orange','yellow','green'], colour)) FROM tier_config),"
     " 'settings', (SELECT json_object_agg(key, value ORDER BY array_position(ARRAY["
-    "'red_min_risk','incident_months','relapse_count','pickup_tolerance_days'], key))"
+    "'red_min_risk','incident_months','relapse_count','pickup_tolerance_days',"
+    "'miss_gap_days'], key))"
     " FROM clinical_settings), 'updated_at', greatest((SELECT max(updated_at) FROM tier_config),"
     " (SELECT max(updated_at) FROM clinical_settings)))::text",
     0,
@@ -55,11 +56,13 @@ static const char *const colours[] = {"red", "orange", "yellow", "green", NULL};
 static const struct {
     const char *name;
     long long min, max;
+    bool optional; /* added later: a document without it keeps the stored value */
 } settings[] = {
     {"red_min_risk", 1, 5},           /* risk at or above this is red */
     {"incident_months", 1, 36},       /* an incident this recent is red */
     {"relapse_count", 1, 10},         /* this many admissions in 12 months is repeated relapse */
     {"pickup_tolerance_days", 0, 60}, /* days past a supply's end before 取药超期 */
+    {"miss_gap_days", 1, 30, true},   /* unreached attempts closer than this count once */
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
@@ -126,6 +129,8 @@ static json_t *read_config(const jf_req *req, jf_errors *e)
         for (size_t i = 0; i < NSETTINGS; i++) {
             json_t *v = json_object_get(sets, settings[i].name);
             snprintf(field, sizeof(field), "settings.%s", settings[i].name);
+            if (v == NULL && settings[i].optional)
+                continue;
             if (!json_is_integer(v) || json_integer_value(v) < settings[i].min ||
                 json_integer_value(v) > settings[i].max)
                 jf_errors_add(e, field, "must be a whole number from %lld to %lld", settings[i].min,
