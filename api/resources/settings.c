@@ -58,11 +58,11 @@ static const struct {
     long long min, max;
     bool optional; /* added later: a document without it keeps the stored value */
 } settings[] = {
-    {"red_min_risk", 1, 5},           /* risk at or above this is red */
-    {"incident_months", 1, 36},       /* an incident this recent is red */
-    {"relapse_count", 1, 10},         /* this many admissions in 12 months is repeated relapse */
-    {"pickup_tolerance_days", 0, 60}, /* days past a supply's end before 取药超期 */
-    {"miss_gap_days", 1, 30, true},   /* unreached attempts closer than this count once */
+    {"red_min_risk", 1, 5, false},           /* risk at or above this is red */
+    {"incident_months", 1, 36, false},       /* an incident this recent is red */
+    {"relapse_count", 1, 10, false},         /* this many admissions in 12 months is relapse */
+    {"pickup_tolerance_days", 0, 60, false}, /* days past a supply's end before 取药超期 */
+    {"miss_gap_days", 1, 30, true},          /* unreached attempts closer than this count once */
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 
