@@ -99,3 +99,51 @@ bool jf_followup_lost(int consecutive_unreached)
 {
     return consecutive_unreached >= JF_LOST_AFTER_MISSES;
 }
+
+bool jf_followup_face_to_face(const char *mode, const char *informant)
+{
+    return mode != NULL && (strcmp(mode, "clinic") == 0 || strcmp(mode, "home") == 0) &&
+           (informant == NULL || strcmp(informant, "patient") == 0);
+}
+
+/* The more severe of two classes (NONE is the least). */
+static jf_visit_class worse(jf_visit_class a, jf_visit_class b)
+{
+    return a > b ? a : b;
+}
+
+jf_visit_state jf_followup_fold(const jf_visit *v, int n, bool red_otherwise, int miss_gap_days)
+{
+    jf_visit_state s = {JF_DATE_NONE, JF_CLASS_NONE, JF_CLASS_NONE, JF_DATE_NONE, 0};
+    jf_date last_miss = JF_DATE_NONE;
+
+    for (int i = 0; i < n; i++) {
+        const jf_visit *x = &v[i];
+        bool counts;
+
+        if (!x->reached) {
+            if (x->after_return &&
+                (last_miss == JF_DATE_NONE || x->date - last_miss >= miss_gap_days)) {
+                s.misses++;
+                last_miss = x->date;
+            }
+            continue;
+        }
+        /* Only a 面访 may clear a danger; anything else learnt is kept when
+         * it is worse, and moves the schedule only for a stable patient. */
+        counts = x->face_to_face ||
+                 (s.last_class == JF_CLASS_STABLE && x->class == JF_CLASS_STABLE && !red_otherwise);
+        if (!counts) {
+            s.last_class = worse(s.last_class, x->class);
+            continue;
+        }
+        s.prev_class = s.last_class;
+        s.last_class = x->face_to_face ? x->class : worse(s.last_class, x->class);
+        s.last_reached = x->date;
+        if (x->face_to_face)
+            s.last_face_to_face = x->date;
+        s.misses = 0;
+        last_miss = JF_DATE_NONE;
+    }
+    return s;
+}

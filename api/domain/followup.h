@@ -64,4 +64,38 @@ jf_due jf_followup_next_due(const jf_due_input *in);
 #define JF_LOST_AFTER_MISSES 3
 bool jf_followup_lost(int consecutive_unreached);
 
+/* 面访 (R-VISIT-F2F): the patient seen in person, at the clinic or at home.
+ * A phone call, or a visit where only the family or another informant was
+ * seen, is not. informant may be NULL (not said: the patient). */
+bool jf_followup_face_to_face(const char *mode, const char *informant);
+
+/* One follow-up as the fold below reads it, in the order they happened. */
+typedef struct jf_visit {
+    jf_date date;
+    bool reached;
+    bool face_to_face;
+    jf_visit_class class; /* of a reached visit */
+    bool after_return;    /* made after the patient was last brought back into care */
+} jf_visit;
+
+/* What a patient's visits say, safety first. */
+typedef struct jf_visit_state {
+    jf_date last_reached;      /* the last visit that counts as reached for the schedule */
+    jf_visit_class last_class; /* the patient's class now */
+    jf_visit_class prev_class; /* the class before the last counted visit */
+    jf_date last_face_to_face; /* the last 面访 that reached the patient */
+    int misses;                /* distinct unreached cycles since the last counted visit */
+} jf_visit_state;
+
+/* Fold the visits (R-VISIT-MODE, R-LOST-CYCLES):
+ * - a 面访 that reached the patient sets the class and the schedule, and
+ *   clears the misses;
+ * - any other reached visit can raise the class, never lower it; it counts
+ *   as reached for the schedule (and clears the misses) only while the
+ *   patient is stable and not red for another reason (red_otherwise:
+ *   risk, a recent incident, lost);
+ * - an unreached attempt made after the last return to care counts toward
+ *   失访 unless it came less than miss_gap_days after the one that counted. */
+jf_visit_state jf_followup_fold(const jf_visit *v, int n, bool red_otherwise, int miss_gap_days);
+
 #endif

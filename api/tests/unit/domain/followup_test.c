@@ -188,6 +188,120 @@ static void lost_after_three_misses(void **state)
     assert_true(jf_followup_lost(4));
 }
 
+
+/* R-VISIT-F2F: 面访 is the patient seen in person, at the clinic or at home. */
+static void face_to_face_table(void **state)
+{
+    static const struct {
+        const char *mode, *informant;
+        bool want;
+    } rows[] = {
+        {"clinic", "patient", true}, {"home", "patient", true},  {"home", NULL, true},
+        {"clinic", NULL, true},      {"home", "family", false},  {"home", "other", false},
+        {"phone", "patient", false}, {"phone", "family", false}, {"phone", NULL, false},
+        {NULL, NULL, false},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (jf_followup_face_to_face(rows[i].mode, rows[i].informant) != rows[i].want)
+            fail_msg("row %zu (%s, %s): expected %d", i, rows[i].mode ? rows[i].mode : "-",
+                     rows[i].informant ? rows[i].informant : "-", rows[i].want);
+}
+
+#define ST JF_CLASS_STABLE
+#define BS JF_CLASS_BASICALLY_STABLE
+#define UN JF_CLASS_UNSTABLE
+#define NO JF_CLASS_NONE
+/* A reached 面访, a reached visit that is not 面访, an unreached attempt. */
+#define F2F(d, c) {D(d), true, true, c, true}
+#define REMOTE(d, c) {D(d), true, false, c, true}
+#define MISS(d) {D(d), false, false, NO, true}
+#define MISS_BEFORE_RETURN(d) {D(d), false, false, NO, false}
+
+/* R-VISIT-MODE and R-LOST-CYCLES, one row per branch. */
+static void visit_fold_table(void **state)
+{
+    struct row {
+        const char *why;
+        jf_visit v[6];
+        int n;
+        bool red_otherwise;
+        const char *last_reached, *last_f2f;
+        jf_visit_class last, prev;
+        int misses;
+    };
+    static const char *none = NULL;
+    struct row rows[] = {
+        {"a 面访 sets class and schedule", {F2F("2026-03-01", BS)}, 1, false, "2026-03-01",
+         "2026-03-01", BS, NO, 0},
+        {"a later 面访 lowers the class", {F2F("2026-03-01", UN), F2F("2026-03-15", ST)}, 2, false,
+         "2026-03-15", "2026-03-15", ST, UN, 0},
+        {"a phone call never lowers unstable, nor moves its schedule",
+         {F2F("2026-03-01", UN), REMOTE("2026-03-10", ST)}, 2, false, "2026-03-01", "2026-03-01",
+         UN, NO, 0},
+        {"a phone call raises stable to unstable at once, the schedule stays",
+         {F2F("2026-03-01", ST), REMOTE("2026-03-10", UN)}, 2, false, "2026-03-01", "2026-03-01",
+         UN, NO, 0},
+        {"a phone call on a stable, not red patient counts for the schedule",
+         {F2F("2026-03-01", ST), REMOTE("2026-06-01", ST)}, 2, false, "2026-06-01", "2026-03-01",
+         ST, ST, 0},
+        {"but not when the patient is red for another reason",
+         {F2F("2026-03-01", ST), REMOTE("2026-06-01", ST)}, 2, true, "2026-03-01", "2026-03-01",
+         ST, NO, 0},
+        {"a phone call never lowers basically stable", {F2F("2026-03-01", BS), REMOTE("2026-03-15", ST)},
+         2, false, "2026-03-01", "2026-03-01", BS, NO, 0},
+        {"a phone call is not a first contact", {REMOTE("2026-03-01", ST)}, 1, false, none, none, ST,
+         NO, 0},
+        {"three misses a week apart count three",
+         {F2F("2026-01-10", ST), MISS("2026-04-12"), MISS("2026-04-19"), MISS("2026-04-26")}, 4,
+         false, "2026-01-10", "2026-01-10", ST, NO, 3},
+        {"misses within 7 days of the one that counted count once",
+         {F2F("2026-01-10", ST), MISS("2026-04-12"), MISS("2026-04-13"), MISS("2026-04-14")}, 4,
+         false, "2026-01-10", "2026-01-10", ST, NO, 1},
+        {"the gap is from the miss that counted, not the last attempt",
+         {MISS("2026-04-01"), MISS("2026-04-05"), MISS("2026-04-08"), MISS("2026-04-14"),
+          MISS("2026-04-15")},
+         5, false, none, none, NO, NO, 3},
+        {"a reached 面访 clears the misses",
+         {MISS("2026-04-01"), MISS("2026-04-08"), F2F("2026-04-10", ST), MISS("2026-04-20")}, 4,
+         false, "2026-04-10", "2026-04-10", ST, NO, 1},
+        {"a phone call that does not count leaves the misses",
+         {F2F("2026-01-10", UN), MISS("2026-02-01"), REMOTE("2026-02-05", ST), MISS("2026-02-10")},
+         4, false, "2026-01-10", "2026-01-10", UN, NO, 2},
+        {"misses before the last return to care do not count",
+         {MISS_BEFORE_RETURN("2026-04-01"), MISS_BEFORE_RETURN("2026-04-08"), MISS("2026-04-20")}, 3,
+         false, none, none, NO, NO, 1},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        const struct row *r = &rows[i];
+        jf_visit_state s = jf_followup_fold(r->v, r->n, r->red_otherwise, 7);
+        jf_date want_last = r->last_reached ? D(r->last_reached) : JF_DATE_NONE;
+        jf_date want_f2f = r->last_f2f ? D(r->last_f2f) : JF_DATE_NONE;
+        if (s.last_reached != want_last || s.last_face_to_face != want_f2f ||
+            s.last_class != r->last || s.prev_class != r->prev || s.misses != r->misses)
+            fail_msg("%s: got last %d f2f %d class %s prev %s misses %d", r->why, s.last_reached,
+                     s.last_face_to_face, jf_visit_class_name(s.last_class),
+                     jf_visit_class_name(s.prev_class), s.misses);
+    }
+}
+
+/* 失访 comes at the earliest two weeks after the first miss (gap 7). */
+static void lost_at_the_earliest_two_weeks_after_the_first_miss(void **state)
+{
+    jf_visit v[16];
+
+    (void)state;
+    for (int i = 0; i < 16; i++)
+        v[i] = (jf_visit){D("2026-04-01") + i, false, false, JF_CLASS_NONE, true};
+    assert_false(jf_followup_lost(jf_followup_fold(v, 14, false, 7).misses)); /* to 04-14 */
+    assert_true(jf_followup_lost(jf_followup_fold(v, 15, false, 7).misses));  /* 04-15 */
+    /* The gap is configuration. */
+    assert_int_equal(jf_followup_fold(v, 16, false, 1).misses, 16);
+}
+
 static void class_names_round_trip(void **state)
 {
     for (int c = ST; c <= US; c++)
@@ -205,6 +319,9 @@ int main(void)
         cmocka_unit_test(never_more_than_three_months_apart),
         cmocka_unit_test(lost_after_three_misses),
         cmocka_unit_test(class_names_round_trip),
+        cmocka_unit_test(face_to_face_table),
+        cmocka_unit_test(visit_fold_table),
+        cmocka_unit_test(lost_at_the_earliest_two_weeks_after_the_first_miss),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
