@@ -4,6 +4,8 @@
  *   jingfang-api routes          print every registered "METHOD /path"
  *   jingfang-api recompute [CODE] recompute the derived clinical state of every
  *                                patient on the register (under org unit CODE)
+ *   jingfang-api recompute --pending  recompute every patient once when the
+ *                                stored state predates the rules (after migrating)
  *   jingfang-api statement NAME  print the SQL of a registered statement */
 #include "audit/audit.h"
 #include "auth/password.h"
@@ -79,7 +81,8 @@ static int cmd_recompute(const char *code)
     }
     if (jf_db_pool_create(&app.pool, app.cfg.db_url, 1, 10000) != 0)
         return 1;
-    rc = jf_clinical_recompute_all(&app, code);
+    rc = code != NULL && strcmp(code, "--pending") == 0 ? jf_clinical_recompute_pending(&app)
+                                                        : jf_clinical_recompute_all(&app, code);
     jf_db_pool_destroy(app.pool);
     return rc == 0 ? 0 : 1;
 }

@@ -19,18 +19,23 @@ static const struct {
                                     JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
                                     JF_CAP_GUARDIAN_WRITE | JF_CAP_CONFIG_WRITE |
                                     ASSIST_AREA_READER},
-    [JF_ROLE_OFFICIAL] = {"official", READER | JF_CAP_CLINICAL_READ | ASSIST_AREA_READER},
-    [JF_ROLE_DOCTOR] = {"doctor",
-                        READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER | JF_CAP_PATIENT_REPORT |
-                            JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
-                            JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE | JF_CAP_ASSIST_READ},
-    [JF_ROLE_POLICE] = {"police",
-                        READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT | JF_CAP_INCIDENT_WRITE},
+    /* A village cadre is an official of a village: the 走访 is theirs too. */
+    [JF_ROLE_OFFICIAL] = {"official",
+                          READER | JF_CAP_CLINICAL_READ | ASSIST_AREA_READER | JF_CAP_HOME_CHECK},
+    [JF_ROLE_DOCTOR] = {"doctor", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REGISTER |
+                                      JF_CAP_PATIENT_REPORT | JF_CAP_GUARDIAN_WRITE |
+                                      JF_CAP_CLINICAL_READ | JF_CAP_FOLLOWUP_WRITE |
+                                      JF_CAP_CLINICAL_WRITE | JF_CAP_INCIDENT_WRITE |
+                                      JF_CAP_ASSIST_READ | JF_CAP_HOME_CHECK},
+    [JF_ROLE_POLICE] = {"police", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
+                                      JF_CAP_INCIDENT_WRITE | JF_CAP_HOME_CHECK},
     [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE |
                                                     ASSIST_AREA_READER | JF_CAP_ASSIST_WRITE},
+    /* The national follow-up form is the doctor's; grid workers record the
+     * 走访 (DOMAIN.md "Visit mode"). */
     [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
                                                 JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ |
-                                                JF_CAP_FOLLOWUP_WRITE},
+                                                JF_CAP_HOME_CHECK},
     [JF_ROLE_SERVICE] = {"service", READER | JF_CAP_WRITE},
 };
 

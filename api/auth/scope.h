@@ -37,6 +37,7 @@ typedef enum jf_cap {
     JF_CAP_ASSIST_READ = 1u << 13,     /* a patient's assistance (救助) records */
     JF_CAP_ASSIST_AREA = 1u << 14,     /* an area's applications, batches and totals */
     JF_CAP_ASSIST_WRITE = 1u << 15,    /* apply, decide, pay, batch, collect (民政) */
+    JF_CAP_HOME_CHECK = 1u << 16,      /* 走访 and absences: grid workers, cadres, doctors */
 } jf_cap;
 
 typedef enum jf_access { JF_ACCESS_READ, JF_ACCESS_WRITE } jf_access;

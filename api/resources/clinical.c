@@ -7,34 +7,22 @@
 #include "../core/err.h"
 #include "../domain/date.h"
 #include "../domain/followup.h"
+#include "../domain/risk.h"
 #include "../domain/tier.h"
 
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-/* Everything the rules read, in one round trip. $2 is today. The current
- * risk level is the latest assessment of the highest tier within the last
- * year; older ones count only when there is none that recent (then again
- * highest tier first): a city assessment outranks a community one, but not
- * for ever. */
+/* Everything the rules read but the visits and risk levels, in one round
+ * trip. $2 is today. */
 static jf_stmt facts = {
     "clinical_facts",
     "SELECT p.status,"
     " coalesce(p.registered_on, p.created_at::date),"
     " p.lives_alone, p.family_history, p.tekun, p.can_drive, p.migrant, p.vagrant, p.ever_lost,"
-    " (SELECT level FROM risk_assessments r WHERE r.patient_id = p.id ORDER BY"
-    "   (r.assessed_on > $2::date - 365) DESC, array_position(ARRAY['community','township',"
-    "   'city'], r.tier) DESC, r.assessed_on DESC, r.id DESC LIMIT 1),"
-    " (SELECT max(level) FROM risk_assessments r WHERE r.patient_id = p.id),"
-    " lr.visit_date, lr.class, lr.prev_class, lr.compliance,"
-    /* Misses since the last reached visit, and since the patient was last
-     * brought back into care (found again after being lost). */
-    " (SELECT count(*) FROM follow_ups f WHERE f.patient_id = p.id AND NOT f.reached"
-    "   AND (lr.visit_date IS NULL OR (f.visit_date, f.id) > (lr.visit_date, lr.id))"
-    "   AND f.created_at > coalesce((SELECT max(e.created_at) FROM patient_events e"
-    "    WHERE e.patient_id = p.id AND e.kind = 'status' AND e.to_status = 'in_care'),"
-    "    '-infinity')),"
+    " (SELECT f.compliance FROM follow_ups f WHERE f.patient_id = p.id AND f.reached"
+    "   ORDER BY f.visit_date DESC, f.id DESC LIMIT 1),"
     " coalesce((SELECT NOT f.reached AND f.unreached_reason = 'refused' FROM follow_ups f"
     "   WHERE f.patient_id = p.id ORDER BY f.visit_date DESC, f.id DESC LIMIT 1), false),"
     " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id),"
@@ -52,13 +40,7 @@ static jf_stmt facts = {
     " p.next_due, p.next_due_joint, p.due_rule, p.risk_level, p.last_class,"
     " (SELECT max(decided_on) FROM transfers t WHERE t.patient_id = p.id"
     "   AND t.state = 'accepted')"
-    " FROM patients p LEFT JOIN LATERAL (SELECT f.id, f.visit_date, f.class, f.compliance,"
-    "   (SELECT f2.class FROM follow_ups f2 WHERE f2.patient_id = p.id AND f2.reached"
-    "    AND (f2.visit_date, f2.id) < (f.visit_date, f.id)"
-    "    ORDER BY f2.visit_date DESC, f2.id DESC LIMIT 1) AS prev_class"
-    "   FROM follow_ups f WHERE f.patient_id = p.id AND f.reached"
-    "   ORDER BY f.visit_date DESC, f.id DESC LIMIT 1) lr ON true"
-    " WHERE p.id = $1",
+    " FROM patients p WHERE p.id = $1",
     0,
 };
 enum {
@@ -71,13 +53,7 @@ enum {
     F_MIGRANT,
     F_VAGRANT,
     F_EVER_LOST,
-    F_RISK,
-    F_MAX_RISK,
-    F_LAST_DATE,
-    F_LAST_CLASS,
-    F_PREV_CLASS,
     F_COMPLIANCE,
-    F_MISSES,
     F_REFUSED,
     F_INCIDENTS,
     F_INCIDENTS_RECENT,
@@ -95,6 +71,33 @@ enum {
     F_ACCEPTED
 };
 
+/* The visits, oldest first (the newest 400: far more than a patient
+ * gathers in the years that matter), with whether each was
+ * a 面访 and whether it came after the patient was last brought back into
+ * care (found again after being lost). */
+static jf_stmt visits = {
+    "clinical_visits",
+    "SELECT * FROM (SELECT f.visit_date, f.reached, f.mode IN ('clinic', 'home')"
+    "  AND coalesce(f.informant, 'patient') = 'patient', f.class,"
+    "  f.created_at > coalesce((SELECT max(e.created_at) FROM patient_events e"
+    "   WHERE e.patient_id = f.patient_id AND e.kind = 'status' AND e.to_status = 'in_care'"
+    "   AND e.from_status = 'lost'), '-infinity'), f.id"
+    "  FROM follow_ups f WHERE f.patient_id = $1 AND NOT f.died"
+    "  ORDER BY f.visit_date DESC, f.id DESC LIMIT 400) v ORDER BY 1, 6",
+    0,
+};
+/* Every risk level seen, oldest first: assessments (a visit's level is one)
+ * and the levels grid workers observed at home checks. */
+static jf_stmt risk_obs = {
+    "clinical_risk_obs",
+    "SELECT * FROM (SELECT r.assessed_on, r.created_at, r.level, r.tier, r.face_to_face"
+    "  FROM risk_assessments r WHERE r.patient_id = $1"
+    "  UNION ALL SELECT h.checked_on, h.created_at, h.risk_level, 'observer', h.seen"
+    "  FROM home_checks h WHERE h.patient_id = $1 AND h.risk_level IS NOT NULL"
+    "  ORDER BY 1 DESC, 2 DESC LIMIT 400) o ORDER BY 1, 2",
+    0,
+};
+
 static jf_stmt config = {
     "clinical_config",
     "SELECT 'tier', colour, interval_months, joint FROM tier_config"
@@ -107,7 +110,8 @@ static jf_stmt store = {
     " key_flags = $5::jsonb, colour_reasons = $6::jsonb, last_reached_on = $7::date,"
     " last_class = $8, misses = $9::int, ever_lost = $10::bool, next_due = $11::date,"
     " next_due_joint = $12::bool, due_rule = $13, health_check_due = $14::date,"
-    " registered_on = coalesce(registered_on, $15::date) WHERE id = $1",
+    " registered_on = coalesce(registered_on, $15::date), last_face_to_face_on = $16::date"
+    " WHERE id = $1",
     0,
 };
 
@@ -121,7 +125,7 @@ static jf_stmt register_ids = {
 
 int jf_clinical_init(void)
 {
-    jf_stmt *const s[] = {&facts, &config, &store, &register_ids};
+    jf_stmt *const s[] = {&facts, &visits, &risk_obs, &config, &store, &register_ids};
     int rc = jf_notify_init();
 
     return rc ? rc : jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
@@ -186,6 +190,55 @@ static int json_names(jf_buf *b, const char *const *names, int count)
     return rc ? rc : jf_buf_puts(b, "]");
 }
 
+/* The current risk level (R-RISK-CURRENT) and the highest ever, from every
+ * level seen, oldest first. */
+static int fold_risk(jf_db_conn *conn, const char *patient_id, jf_risk_state *cur, int *max_ever)
+{
+    PGresult *res = NULL;
+    const char *p[] = {patient_id};
+    int rc = jf_db_exec(conn, &risk_obs, 1, p, &res);
+
+    *cur = JF_RISK_NONE;
+    *max_ever = -1;
+    for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
+        jf_risk_obs o = {(int)strtol(PQgetvalue(res, i, 2), NULL, 10),
+                         jf_risk_tier_parse(PQgetvalue(res, i, 3)),
+                         strcmp(PQgetvalue(res, i, 4), "t") == 0};
+        *cur = jf_risk_apply(*cur, &o);
+        if (o.level > *max_ever)
+            *max_ever = o.level;
+    }
+    PQclear(res);
+    return rc;
+}
+
+/* The visits folded (R-VISIT-MODE, R-LOST-CYCLES). */
+static int fold_visits(jf_req *req, jf_db_conn *conn, const char *patient_id, bool red_otherwise,
+                       int miss_gap_days, jf_visit_state *out)
+{
+    PGresult *res = NULL;
+    const char *p[] = {patient_id};
+    jf_visit *v = NULL;
+    int rc = jf_db_exec(conn, &visits, 1, p, &res), n = rc == 0 ? PQntuples(res) : 0;
+
+    if (n > 0)
+        v = jf_arena_alloc(&req->arena, sizeof(*v) * (size_t)n);
+    if (n > 0 && v == NULL)
+        rc = JF_ERR_NOMEM;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        v[i].date = JF_DATE_NONE;
+        jf_date_parse(PQgetvalue(res, i, 0), &v[i].date);
+        v[i].reached = strcmp(PQgetvalue(res, i, 1), "t") == 0;
+        v[i].face_to_face = strcmp(PQgetvalue(res, i, 2), "t") == 0;
+        v[i].class = jf_visit_class_parse(PQgetvalue(res, i, 3));
+        v[i].after_return = strcmp(PQgetvalue(res, i, 4), "t") == 0;
+    }
+    if (rc == 0)
+        *out = jf_followup_fold(v, n, red_otherwise, miss_gap_days);
+    PQclear(res);
+    return rc;
+}
+
 int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
 {
     jf_tier_config cfg;
@@ -194,9 +247,11 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     jf_due_input din;
     jf_due due;
     jf_pstatus status, before;
+    jf_risk_state risk;
+    jf_visit_state vs;
     PGresult *res = NULL;
     char today_s[11], months[8], due_s[11], check_s[11], last_s[11], reg_s[11], misses_s[12];
-    char risk_s[8];
+    char risk_s[8], f2f_s[11];
     const char *flag_names[JF_FLAG_COUNT];
     int nflags = 0, incident_months, rc;
     jf_date today = jf_date_today(), last_check;
@@ -215,12 +270,23 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     }
     status = before = jf_pstatus_parse(PQgetvalue(res, 0, F_STATUS));
     memset(&pf, 0, sizeof(pf));
-    pf.risk_level = (int)n(res, F_RISK, -1);
-    pf.max_risk_ever = (int)n(res, F_MAX_RISK, -1);
-    pf.last_class = jf_visit_class_parse(PQgetvalue(res, 0, F_LAST_CLASS));
+    rc = fold_risk(conn, patient_id, &risk, &pf.max_risk_ever);
+    pf.risk_level = risk.level;
     pf.ever_lost = t(res, F_EVER_LOST);
     pf.incidents_total = (int)n(res, F_INCIDENTS, 0);
     pf.incidents_recent = (int)n(res, F_INCIDENTS_RECENT, 0);
+    /* Red for a reason other than the class: a phone call then cannot
+     * stand in for a visit. */
+    if (rc == 0)
+        rc = fold_visits(req, conn, patient_id,
+                         pf.risk_level >= cfg.red_min_risk || pf.incidents_recent > 0 ||
+                             status == JF_PS_LOST,
+                         cfg.miss_gap_days, &vs);
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
+    pf.last_class = vs.last_class;
     pf.capable_guardian = t(res, F_GUARDIAN);
     pf.poor_compliance = !PQgetisnull(res, 0, F_COMPLIANCE) &&
                          (strcmp(PQgetvalue(res, 0, F_COMPLIANCE), "intermittent") == 0 ||
@@ -235,10 +301,10 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     pf.migrant = t(res, F_MIGRANT);
     pf.vagrant = t(res, F_VAGRANT);
 
-    /* Three consecutive misses make the patient lost. (Being reached again
-     * is recorded by the follow-up itself, which brings the patient back.) */
-    long misses = n(res, F_MISSES, 0);
-    jf_date last = d(res, F_LAST_DATE);
+    /* Three misses on distinct cycles make the patient lost. (Found again
+     * is recorded by a 面访 or the police, which bring the patient back.) */
+    long misses = vs.misses;
+    jf_date last = vs.last_reached;
     if (jf_followup_lost((int)misses) && (status == JF_PS_REGISTERED || status == JF_PS_IN_CARE))
         status = JF_PS_LOST;
     pf.lost = status == JF_PS_LOST;
@@ -248,7 +314,7 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     memset(&din, 0, sizeof(din));
     din.last_reached = last;
     din.last_class = pf.last_class;
-    din.prev_class = jf_visit_class_parse(PQgetvalue(res, 0, F_PREV_CLASS));
+    din.prev_class = vs.prev_class;
     din.registered_on = d(res, F_REGISTERED);
     din.accepted_on = d(res, F_ACCEPTED);
     din.in_hospital = t(res, F_IN_HOSPITAL);
@@ -284,6 +350,8 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     jf_date_format(last_check, check_s);
     if (last != JF_DATE_NONE)
         jf_date_format(last, last_s);
+    if (vs.last_face_to_face != JF_DATE_NONE)
+        jf_date_format(vs.last_face_to_face, f2f_s);
     jf_date_format(din.registered_on, reg_s);
     snprintf(misses_s, sizeof(misses_s), "%ld", misses);
     snprintf(risk_s, sizeof(risk_s), "%d", pf.risk_level);
@@ -303,14 +371,16 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
                             due.joint ? "true" : "false",
                             due.rule,
                             jf_pstatus_registered(status) ? check_s : NULL,
-                            reg_s};
+                            reg_s,
+                            vs.last_face_to_face != JF_DATE_NONE ? f2f_s : NULL};
         PGresult *sres = NULL;
         if (rc == 0)
-            rc = jf_db_exec(conn, &store, 15, sp, &sres);
+            rc = jf_db_exec(conn, &store, 16, sp, &sres);
         PQclear(sres);
     }
-    /* Moving into danger notifies the police station, 综治中心 and clinic;
-     * becoming lost notifies the police station, grid and village. */
+    /* Moving into danger notifies the police station, 综治中心 and clinic
+     * at once; becoming lost notifies the police station, grid, village,
+     * 综治中心 and the mental-health centre. */
     if (rc == 0 && pf.risk_level >= cfg.red_min_risk &&
         n(res, F_STORED_RISK, -1) < cfg.red_min_risk)
         rc = jf_notify(req, conn, "risk_high", patient_id,
@@ -367,6 +437,43 @@ int jf_clinical_recompute_all(jf_app *app, const char *unit_code)
     }
     fprintf(stderr, "\n");
     PQclear(ids);
+    jf_db_pool_release(app->pool, conn);
+    return rc;
+}
+
+int jf_clinical_recompute_pending(jf_app *app)
+{
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    char v[12];
+    int rc = jf_db_pool_acquire(app->pool, &conn), applied = 0;
+
+    if (rc != 0)
+        return rc;
+    rc = jf_db_exec_sql(conn, "SELECT coalesce(max(version), 0) FROM clinical_rules_applied", 0,
+                        NULL, &res);
+    if (rc == 0)
+        applied = (int)strtol(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    res = NULL;
+    jf_db_pool_release(app->pool, conn);
+    if (rc != 0 || applied >= JF_CLINICAL_RULES_VERSION) {
+        if (rc == 0)
+            fprintf(stderr, "derived clinical state is up to date (rules %d)\n", applied);
+        return rc;
+    }
+    fprintf(stderr, "rules %d -> %d: recomputing every patient once\n", applied,
+            JF_CLINICAL_RULES_VERSION);
+    rc = jf_clinical_recompute_all(app, NULL);
+    if (rc == 0)
+        rc = jf_db_pool_acquire(app->pool, &conn);
+    if (rc != 0)
+        return rc;
+    snprintf(v, sizeof(v), "%d", JF_CLINICAL_RULES_VERSION);
+    const char *p[] = {v};
+    rc = jf_db_exec_sql(conn, "INSERT INTO clinical_rules_applied (version) VALUES ($1::int)", 1, p,
+                        &res);
+    PQclear(res);
     jf_db_pool_release(app->pool, conn);
     return rc;
 }

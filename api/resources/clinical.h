@@ -20,4 +20,12 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
  * the tier configuration changed. Prints progress; 0 or a jf_err. */
 int jf_clinical_recompute_all(jf_app *app, const char *unit_code);
 
+/* The version of the rules the derived state is computed with: raised when
+ * a change of the rules changes what is stored for existing records. */
+#define JF_CLINICAL_RULES_VERSION 2
+/* Recompute every patient once when the stored state was computed with
+ * older rules (clinical_rules_applied), then record this version. Run
+ * after migrating; a no-op when up to date. 0 or a jf_err. */
+int jf_clinical_recompute_pending(jf_app *app);
+
 #endif

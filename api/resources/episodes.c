@@ -210,9 +210,9 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
  * notify_kind (when not NULL) with the record as detail and audit
  * {"<key>": id} as action; the record goes to out (empty on entry).
  * Returns 0, or a negative jf_err with the failure answered. */
-static int record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
-                        const jf_stmt *stmt, int n, const char *const *p, const char *action,
-                        const char *key, const char *notify_kind, jf_buf *out)
+int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                            const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                            const char *key, const char *notify_kind, jf_buf *out)
 {
     PGresult *res = NULL;
     const char *id = NULL;
@@ -237,9 +237,9 @@ static int record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row
 /* record_write in a transaction of its own (with the request's
  * Idempotency-Key, if any), committed, answered 201 with the record.
  * Answers every failure itself. */
-static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
-                         const jf_stmt *stmt, int n, const char *const *p, const char *action,
-                         const char *key, const char *notify_kind)
+int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                             const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                             const char *key, const char *notify_kind)
 {
     jf_idem idem;
     jf_buf out;
@@ -248,7 +248,7 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     jf_buf_init(&out, 1u << 16);
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
-    rc = record_write(req, conn, row, stmt, n, p, action, key, notify_kind, &out);
+    rc = jf_episode_record_write(req, conn, row, stmt, n, p, action, key, notify_kind, &out);
     if (rc != 0)
         goto out;
     rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
@@ -265,7 +265,7 @@ out:
 
 /* GET a list of the patient's records as {"items": [...]}; the read is
  * audited, naming the list. */
-static int list_records(jf_req *req, const jf_stmt *stmt, const char *what)
+int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what)
 {
     jf_patient_row row;
     jf_db_conn *conn;
@@ -535,6 +535,13 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
                          jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row->id);
+    /* The clinic and the police station hear of it: the 7-day visit. */
+    if (rc == 0)
+        rc =
+            jf_notify(req, conn, "discharged", row->id,
+                      jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"discharged_on\":\"%s\"}",
+                                      admission_id, on),
+                      NULL);
     if (rc == 0)
         rc = audit(req, conn, row, "admission.discharge",
                    jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
@@ -571,7 +578,7 @@ static int discharge(jf_req *req)
 
 static int list_admissions(jf_req *req)
 {
-    return list_records(req, &adm_list, "admissions");
+    return jf_episode_list(req, &adm_list, "admissions");
 }
 
 int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
@@ -591,8 +598,8 @@ int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row
                        in->police_case_no,
                        in->description,
                        jf_res_id(req, req->claims.user_id)};
-    return record_write(req, conn, row, &inc_insert, 9, p, "incident.create", "incident_id",
-                        "incident", out);
+    return jf_episode_record_write(req, conn, row, &inc_insert, 9, p, "incident.create",
+                                   "incident_id", "incident", out);
 }
 
 /* POST /patients/{id}/incidents {occurred_on, place, kind, injured, dead,
@@ -619,7 +626,7 @@ static int list_incidents(jf_req *req)
     /* Incidents are part of the risk picture: roles that see risk only. */
     if (!jf_res_view(req).risk)
         return jf_resp_forbidden(req, "your role does not see risk information");
-    return list_records(req, &inc_list, "incidents");
+    return jf_episode_list(req, &inc_list, "incidents");
 }
 
 /* POST /patients/{id}/health-checks {checked_on, items?, note?} */
@@ -649,8 +656,8 @@ static int create_check(jf_req *req)
         goto out;
     }
     const char *p[] = {row.id, on, items, note, jf_res_id(req, req->claims.user_id)};
-    rc = record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
-                       "health_check_id", NULL);
+    rc = jf_episode_record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
+                                  "health_check_id", NULL);
 out:
     jf_db_pool_release(req->app->pool, conn);
     return rc;
@@ -658,7 +665,7 @@ out:
 
 static int list_checks(jf_req *req)
 {
-    return list_records(req, &check_list, "health_checks");
+    return jf_episode_list(req, &check_list, "health_checks");
 }
 
 /* POST /patients/{id}/whereabouts-unknown {reported_on, note?}: anyone who

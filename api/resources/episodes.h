@@ -46,4 +46,22 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
 int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                         const jf_incident *in, jf_buf *out);
 
+/* Insert one record (stmt returns its id and JSON) for the loaded patient
+ * inside the open transaction, recompute the derived state, raise
+ * notify_kind (when not NULL) with the record as detail and audit
+ * {"<key>": id} as action; the record goes to out. 0, or a negative jf_err
+ * with the failure answered. */
+int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                            const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                            const char *key, const char *notify_kind, jf_buf *out);
+/* jf_episode_record_write in a transaction of its own (with the request's
+ * Idempotency-Key), committed, answered 201 with the record. Answers every
+ * failure itself. */
+int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                             const jf_stmt *stmt, int n, const char *const *p, const char *action,
+                             const char *key, const char *notify_kind);
+/* GET the patient's records (stmt: $1 the patient, one JSON array) as
+ * {"items": [...]}, the read audited naming the list. Owns the connection. */
+int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what);
+
 #endif

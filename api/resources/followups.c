@@ -5,8 +5,10 @@
  * the patient's due date, 失访 state, flags and colour in the same
  * transaction. */
 #include "clinical.h"
+#include "field.h"
 #include "common.h"
 #include "idempotency.h"
+#include "notify.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -95,13 +97,15 @@ static jf_stmt set_status = {
 static jf_stmt ra_insert = {
     "risk_assessment_insert",
     "INSERT INTO risk_assessments (patient_id, assessed_on, level, tier, basis, follow_up_id,"
-    " user_id) VALUES ($1, $2::date, $3::smallint, $4, $5, $6, $7) RETURNING id",
+    " user_id, face_to_face) VALUES ($1, $2::date, $3::smallint, $4, $5, $6, $7, $8::bool)"
+    " RETURNING id",
     0,
 };
 static jf_stmt ra_list = {
     "risk_assessment_list",
     "SELECT coalesce(json_agg(json_build_object('id', r.id, 'assessed_on', r.assessed_on,"
-    " 'level', r.level, 'tier', r.tier, 'basis', r.basis, 'follow_up_id', r.follow_up_id,"
+    " 'level', r.level, 'tier', r.tier, 'face_to_face', r.face_to_face, 'basis', r.basis,"
+    " 'follow_up_id', r.follow_up_id,"
     " 'user_id', r.user_id, 'user_name', u.display_name, 'created_at', r.created_at)"
     " ORDER BY r.assessed_on DESC, r.id DESC), '[]') FROM risk_assessments r"
     " LEFT JOIN users u ON u.id = r.user_id WHERE r.patient_id = $1",
@@ -113,7 +117,8 @@ static jf_stmt patient_state = {
     " key_flags, 'colour_reasons', colour_reasons, 'status', status, 'next_due', next_due,"
     " 'next_due_joint', next_due_joint, 'due_rule', due_rule, 'last_reached_on',"
     " last_reached_on, 'last_class', last_class, 'misses', misses, 'health_check_due',"
-    " health_check_due)::text FROM patients WHERE id = $1",
+    " health_check_due, 'last_face_to_face_on', last_face_to_face_on)::text"
+    " FROM patients WHERE id = $1",
     0,
 };
 
@@ -283,6 +288,16 @@ static jf_level3 level3(const char *s)
     return strcmp(s, "good") == 0 ? JF_L3_GOOD : strcmp(s, "fair") == 0 ? JF_L3_FAIR : JF_L3_POOR;
 }
 
+/* Every risk assessment, a visit's included, is pushed to 综治中心 and the
+ * police station (seed 004: 每季度随访时…立即向综治办、派出所推送信息). */
+static int push_assessment(jf_req *req, jf_db_conn *conn, const char *pid, const char *on,
+                           const char *level)
+{
+    return jf_notify(
+        req, conn, "risk_assessment", pid,
+        jf_arena_printf(&req->arena, "{\"assessed_on\":\"%s\",\"level\":%s}", on, level), NULL);
+}
+
 static int create_followup(jf_req *req)
 {
     static const char *const allowed[] = {"visit_date",
@@ -320,6 +335,7 @@ static int create_followup(jf_req *req)
                                           "joint_visit",
                                           "joint_with",
                                           "note",
+                                          "absence",
                                           NULL};
     /* Fields that only a visit that reached the patient can fill. */
     static const char *const reached_only[] = {"risk_level",
@@ -348,6 +364,8 @@ static int create_followup(jf_req *req)
     const char *override_class = NULL, *override_reason = NULL, *fid = NULL;
     jf_visit_form form;
     jf_visit_class computed = JF_CLASS_NONE, final = JF_CLASS_NONE;
+    jf_absence abs;
+    bool f2f;
     int nsym = 0, nrehab = 0, njoint = 0, rc;
     char risk_s[4];
     jf_buf out;
@@ -391,6 +409,7 @@ static int create_followup(jf_req *req)
         jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    jf_absence_read(req, &e, json_object_get(req->body, "absence"), "absence", &abs);
     json_t *sf = json_object_get(req->body, "social_function");
     if (sf != NULL && !json_is_null(sf)) {
         const char *k;
@@ -428,6 +447,14 @@ static int create_followup(jf_req *req)
         return jf_errors_respond(req, &e);
 
     /* The form's own rules. */
+    f2f = reached && jf_followup_face_to_face(mode, informant);
+    /* A joint visit (联合随访) goes to see the patient: it is a 面访. */
+    if (joint != NULL && strcmp(joint, "true") == 0 && !f2f)
+        jf_errors_add(&e, "joint_visit",
+                      "a joint visit must see the patient in person (面访: clinic or home, "
+                      "the patient seen)");
+    if (abs.present && f2f)
+        jf_errors_add(&e, "absence", "a patient seen in person is not away");
     if (!reached && !died && unreached == NULL)
         jf_errors_add(&e, "unreached_reason",
                       "is required when the visit did not reach the patient");
@@ -559,14 +586,16 @@ static int create_followup(jf_req *req)
                            "community",
                            NULL,
                            fid,
-                           jf_res_id(req, req->claims.user_id)};
-        rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
+                           jf_res_id(req, req->claims.user_id),
+                           jf_res_tf(f2f)};
+        rc = jf_db_exec(conn, &ra_insert, 8, p, &res);
         PQclear(res);
         res = NULL;
     }
+    /* Reached: a registered patient is now in care; a lost one is found
+     * again only when seen in person (a family phone call is not enough). */
     if (rc == 0 && reached && !died &&
-        (row.status == JF_PS_REGISTERED || row.status == JF_PS_LOST)) {
-        /* Reached: a registered patient is now in care; a lost one is found. */
+        (row.status == JF_PS_REGISTERED || (row.status == JF_PS_LOST && f2f))) {
         const char *p[] = {row.id, "in_care", jf_pstatus_name(row.status)};
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
         PQclear(res);
@@ -599,6 +628,13 @@ static int create_followup(jf_req *req)
     }
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0 && risk >= 0)
+        rc = push_assessment(req, conn, row.id, visit_date, risk_s);
+    if (rc == 0 && abs.present) {
+        if (abs.left_on == NULL)
+            abs.left_on = visit_date;
+        rc = jf_absence_write(req, conn, &row, &abs, "follow_up", fid, NULL);
+    }
     if (rc == 0) {
         const char *p[] = {fid};
         PQclear(res);
@@ -733,7 +769,8 @@ static int list_assessments(jf_req *req)
 
 static int create_assessment(jf_req *req)
 {
-    static const char *const allowed[] = {"assessed_on", "level", "tier", "basis", NULL};
+    static const char *const allowed[] = {"assessed_on", "level",        "tier",
+                                          "basis",       "face_to_face", NULL};
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
@@ -750,6 +787,8 @@ static int create_assessment(jf_req *req)
     const char *tier = jf_body_code(req, &e, "tier", true, tiers);
     const char *basis = jf_body_str(req, &e, "basis", false, 1, 1000);
     jf_body_int(req, &e, "level", true, 0, 5, &level);
+    bool f2f = true; /* an assessment sees the patient unless it says otherwise */
+    jf_body_bool(req, &e, "face_to_face", false, &f2f);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     snprintf(level_s, sizeof(level_s), "%lld", level);
@@ -765,10 +804,14 @@ static int create_assessment(jf_req *req)
                              "does not allow an assessment");
         goto out;
     }
-    const char *p[] = {row.id, on, level_s, tier, basis, NULL, jf_res_id(req, req->claims.user_id)};
-    rc = jf_db_exec(conn, &ra_insert, 7, p, &res);
+    const char *p[] = {
+        row.id,        on, level_s, tier, basis, NULL, jf_res_id(req, req->claims.user_id),
+        jf_res_tf(f2f)};
+    rc = jf_db_exec(conn, &ra_insert, 8, p, &res);
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0)
+        rc = push_assessment(req, conn, row.id, on, level_s);
     if (rc == 0) {
         jf_audit_entry a = {.action = "risk_assessment.create",
                             .target_type = "patient",

@@ -152,6 +152,10 @@ static int change_status(jf_req *req)
         why = "record an admission (POST …/admissions) to put a patient in hospital";
     if (why == NULL && row.status == JF_PS_HOSPITALISED && to == JF_PS_IN_CARE)
         why = "record the discharge (POST …/admissions/{id}/discharge)";
+    /* Found again only when seen in person or found by the police. */
+    if (why == NULL && row.status == JF_PS_LOST && to == JF_PS_IN_CARE)
+        why = "a lost patient is found again by a face-to-face follow-up (面访) or by the police "
+              "confirming the whereabouts (POST …/whereabouts-confirmed)";
     if (why != NULL) {
         rc = jf_resp_problem(req, 409, "transition-refused", "Status change refused", why, "status",
                              why);

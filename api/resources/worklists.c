@@ -1,6 +1,7 @@
 /* Worklists for the morning: who is due, who is overdue, who is lost, whose
- * annual health check is due — in the caller's area, narrowed to a village,
- * grid or doctor, most urgent first (red before orange …, then the oldest
+ * annual health check is due, who has not been seen in person (面访) for a
+ * quarter (seed 001: no long-term phone visits instead of home visits) — in the caller's area,
+ * narrowed to a village, grid or doctor, most urgent first (red before orange …, then the oldest
  * due date), paginated by keyset. */
 #include "common.h"
 #include "patients.h"
@@ -19,13 +20,17 @@
 static jf_stmt worklist = {
     "worklist",
     "WITH w AS (SELECT p.*, array_position(ARRAY['green','yellow','orange','red'], p.colour)"
-    "  AS rank, CASE $4 WHEN 'health_check' THEN p.health_check_due ELSE p.next_due END AS due"
+    "  AS rank, CASE $4 WHEN 'health_check' THEN p.health_check_due"
+    "   WHEN 'face_to_face' THEN coalesce(p.last_face_to_face_on, p.registered_on) + 92"
+    "   ELSE p.next_due END AS due"
     "  FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
     "  AND ($5::bigint IS NULL OR p.doctor_id = $5)"
     "  AND CASE $4 WHEN 'due' THEN p.next_due >= $3::date AND p.next_due <= $3::date + $12::int"
     "   WHEN 'overdue' THEN p.next_due < $3::date"
     "   WHEN 'lost' THEN p.status = 'lost'"
-    "   WHEN 'health_check' THEN p.health_check_due <= $3::date + $12::int END)"
+    "   WHEN 'health_check' THEN p.health_check_due <= $3::date + $12::int"
+    "   WHEN 'face_to_face' THEN p.status IN ('registered', 'in_care')"
+    "    AND coalesce(p.last_face_to_face_on, p.registered_on) + 92 < $3::date END)"
     " SELECT w.id, coalesce(w.rank, 0), coalesce(w.due, '1900-01-01'), json_build_object("
     "  'patient_id', w.id, 'name', w.name, 'status', w.status, 'org_unit_id', w.org_unit_id,"
     "  'org_unit_name', (SELECT name FROM org_units WHERE id = w.org_unit_id),"
@@ -33,7 +38,7 @@ static jf_stmt worklist = {
     "  END, 'phone', CASE WHEN $11 THEN w.phone ELSE w.phone_masked END,"
     "  'doctor_id', w.doctor_id, 'due', w.due, 'joint', w.next_due_joint, 'due_rule', w.due_rule,"
     "  'days_overdue', greatest($3::date - w.due, 0), 'last_reached_on', w.last_reached_on,"
-    "  'misses', w.misses)::text FROM w"
+    "  'misses', w.misses, 'last_face_to_face_on', w.last_face_to_face_on)::text FROM w"
     " WHERE (coalesce(w.rank, 0) < $6::int OR (coalesce(w.rank, 0) = $6::int"
     "   AND (coalesce(w.due, '1900-01-01'), w.id) > ($7::date, $8::bigint)))"
     " ORDER BY coalesce(w.rank, 0) DESC, coalesce(w.due, '1900-01-01'), w.id LIMIT $9",
@@ -175,11 +180,17 @@ static int health_checks(jf_req *req)
     return run(req, "health_check");
 }
 
+static int face_to_face(jf_req *req)
+{
+    return run(req, "face_to_face");
+}
+
 static const jf_route routes[] = {
     {"GET", "/api/v1/worklists/due", due, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/overdue", overdue, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/lost", lost, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/health-checks", health_checks, JF_ROUTE_AUTH, JF_CAP_CLINICAL_READ},
+    {"GET", "/api/v1/worklists/face-to-face", face_to_face, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
 };
 
 int jf_res_worklists_init(void)

@@ -872,7 +872,7 @@ static void three_misses_make_the_patient_lost(void **state_)
 
     /* Misses start again from zero: two more do not make it lost. */
     http_free(visit(pid, "2026-08-06", missed("2026-08-06", "refused")));
-    http_free(visit(pid, "2026-08-10", missed("2026-08-10", "other")));
+    http_free(visit(pid, "2026-08-13", missed("2026-08-13", "other")));
     expect_status(pid, "in_care");
     s = state(pid);
     expect_int(s, s->json, "misses", 2);
@@ -1420,8 +1420,9 @@ static void risk_assessment_tiers_and_the_current_level(void **state_)
     http_free(r);
 }
 
-/* The highest tier wins only within the last year. */
-static void old_city_assessment_gives_way_after_a_year(void **state_)
+/* R-RISK-CURRENT: a level stays until reviewed by the same or a higher
+ * tier, however old it is; age alone never lowers a danger. */
+static void city_level_stays_until_reviewed(void **state_)
 {
     long long pid = create_patient("旧", g01, "2024-12-01", "2024-11-01");
     http_res *r;
@@ -1435,12 +1436,17 @@ static void old_city_assessment_gives_way_after_a_year(void **state_)
     r = assess(doctor, pid, "2025-06-01",
                "{\"assessed_on\":\"2025-06-01\",\"level\":1,\"tier\":\"community\"}");
     assert_int_equal(r->status, 201);
-    expect_int(r, r->json, "risk_level", 3); /* the city's, within the year */
+    expect_int(r, r->json, "risk_level", 3);
     http_free(r);
     r = assess(doctor, pid, "2026-03-01",
-               "{\"assessed_on\":\"2026-02-20\",\"level\":1,\"tier\":\"community\"}");
+               "{\"assessed_on\":\"2026-02-20\",\"level\":1,\"tier\":\"township\"}");
     assert_int_equal(r->status, 201);
-    expect_int(r, r->json, "risk_level", 1); /* the city's is over a year old */
+    expect_int(r, r->json, "risk_level", 3); /* over a year old, still the city's */
+    http_free(r);
+    r = assess(doctor, pid, "2026-03-05",
+               "{\"assessed_on\":\"2026-03-05\",\"level\":1,\"tier\":\"city\"}");
+    assert_int_equal(r->status, 201);
+    expect_int(r, r->json, "risk_level", 1); /* reviewed by the city */
     assert_true(list_has(r->json, "key_flags", "risk_3_plus"));
     http_free(r);
 }
@@ -1737,20 +1743,21 @@ static void followup_access_by_role_and_status(void **state_)
     http_res *r;
 
     (void)state_;
-    /* The grid worker records a visit for a patient of their own grid. */
-    r = post_fu(grid1, mine, "2026-02-01", body);
+    /* The doctor records the national form; the grid worker, even of the
+     * patient's own grid, records a 走访 instead (R-VISIT-MODE). */
+    r = post_fu(doctor, mine, "2026-02-01", body);
     assert_int_equal(r->status, 201);
     fid = test_jint(r->json, "id");
     sql = test_fmt("SELECT count(*) FROM follow_ups f JOIN users u ON u.id = f.user_id WHERE"
-                   " f.id = %lld AND u.username = 'tf.grid1'",
+                   " f.id = %lld AND u.username = 'tf.doctor'",
                    fid);
     assert_int_equal(db_count(sql, 0, NULL), 1);
     free(sql);
     http_free(r);
-    /* … but another grid's patient does not exist for them. */
-    r = post_fu(grid1, other, "2026-02-01", body);
-    http_assert_problem(r, 404, NULL);
+    r = post_fu(grid1, mine, "2026-02-01", body);
+    http_assert_problem(r, 403, NULL);
     http_free(r);
+    /* Another grid's patient does not exist for a grid worker. */
     r = get(grid1, NULL, "/follow-ups", other);
     http_assert_problem(r, 404, NULL);
     http_free(r);
@@ -1882,6 +1889,461 @@ static void followups_read_back_and_page(void **state_)
     free(seen);
 }
 
+/* ---- safety of the clinical rules (R-RISK-CURRENT, R-VISIT-MODE,
+ * R-LOST-CYCLES, the notifications they raise) ----------------------------- */
+
+/* Notifications of kind for the patient that reached an agency of
+ * agency_kind (NULL: any recipient). */
+static long notified(long long pid, const char *kind, const char *agency_kind)
+{
+    char idtxt[32];
+    const char *p[] = {idtxt, kind, agency_kind};
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    return db_count("SELECT count(*) FROM notifications n WHERE n.patient_id = $1"
+                    " AND n.kind = $2 AND ($3::text IS NULL OR EXISTS (SELECT 1"
+                    " FROM notification_recipients r JOIN agencies a ON a.id = r.agency_id"
+                    " WHERE r.notification_id = n.id AND a.kind = $3))",
+                    3, p);
+}
+
+static void expect_risk(long long pid, long long want)
+{
+    http_res *r = state(pid);
+
+    expect_int(r, r->json, "risk_level", want);
+    http_free(r);
+}
+
+/* DOMAIN.md's four rows, played through the API, and the police told at
+ * once of the raise; the police see the level that is in force. */
+static void current_risk_is_safety_first(void **state_)
+{
+    long long pid = create_patient("安", g01, "2026-01-05", "2025-12-01");
+    http_res *r;
+
+    (void)state_;
+    add_guardian(pid, "2026-01-05");
+    /* community 4 two days after township 1 → 4, and risk_high at once. */
+    http_free(assess(doctor, pid, "2026-02-01",
+                     "{\"assessed_on\":\"2026-02-01\",\"level\":1,\"tier\":\"township\"}"));
+    assert_int_equal(notified(pid, "risk_high", "police_station"), 0);
+    r = assess(doctor, pid, "2026-02-03",
+               "{\"assessed_on\":\"2026-02-03\",\"level\":4,\"tier\":\"community\"}");
+    assert_int_equal(r->status, 201);
+    expect_int(r, r->json, "risk_level", 4);
+    expect_str(r, r->json, "colour", "red");
+    http_free(r);
+    assert_int_equal(notified(pid, "risk_high", "police_station"), 1);
+    assert_int_equal(notified(pid, "risk_high", "stability_office"), 1);
+    assert_int_equal(notified(pid, "risk_high", "clinic"), 1);
+    r = get(police, "2026-02-03", "", pid);
+    assert_int_equal(r->status, 200);
+    expect_int(r, r->json, "risk_level", 4);
+    http_free(r);
+    /* township 1 after community 4 → 1. */
+    http_free(assess(doctor, pid, "2026-02-10",
+                     "{\"assessed_on\":\"2026-02-10\",\"level\":1,\"tier\":\"township\"}"));
+    expect_risk(pid, 1);
+    /* community 1 after township 3 → 3. */
+    http_free(assess(doctor, pid, "2026-02-20",
+                     "{\"assessed_on\":\"2026-02-20\",\"level\":3,\"tier\":\"township\"}"));
+    http_free(assess(doctor, pid, "2026-02-22",
+                     "{\"assessed_on\":\"2026-02-22\",\"level\":1,\"tier\":\"community\"}"));
+    expect_risk(pid, 3);
+    /* phone visit 0 after 3 → 3: a phone call can raise, never lower. */
+    http_free(visit(pid, "2026-03-01",
+                    form("2026-03-01", "{\"mode\":\"phone\",\"informant\":\"patient\"}")));
+    expect_risk(pid, 3);
+    /* Nor can a phone assessment by the doctor of the same tier. */
+    http_free(assess(doctor, pid, "2026-03-02",
+                     "{\"assessed_on\":\"2026-03-02\",\"level\":0,\"tier\":\"township\","
+                     "\"face_to_face\":false}"));
+    expect_risk(pid, 3);
+    /* Every assessment, a visit's too, is pushed to 综治中心 and police. */
+    assert_true(notified(pid, "risk_assessment", "stability_office") >= 6);
+    assert_true(notified(pid, "risk_assessment", "police_station") >= 6);
+}
+
+/* A phone call or a family-only visit never clears a danger: an unstable,
+ * red patient stays so, and keeps the due date of the last 面访. */
+static void remote_visit_never_lowers(void **state_)
+{
+    long long pid = create_patient("话", g01, "2026-01-05", "2025-12-01");
+    http_res *r, *s;
+    char *due;
+
+    (void)state_;
+    add_guardian(pid, "2026-01-05");
+    http_free(visit(pid, "2026-02-01",
+                    form("2026-02-01", "{\"risk_level\":3,\"joint_visit\":true,"
+                                       "\"joint_with\":[\"police\",\"village_cadre\"]}")));
+    s = state(pid);
+    expect_str(s, s->json, "last_class", "unstable");
+    expect_str(s, s->json, "colour", "red");
+    expect_str(s, s->json, "last_face_to_face_on", "2026-02-01");
+    due = strdup(test_jstr(s->json, "next_due"));
+    http_free(s);
+    /* The family on the phone says all is well. */
+    r = visit(pid, "2026-02-10",
+              form("2026-02-10", "{\"mode\":\"phone\",\"informant\":\"family\"}"));
+    expect_str(r, r->json, "class", "stable");
+    http_free(r);
+    s = state(pid);
+    expect_str(s, s->json, "last_class", "unstable");
+    expect_str(s, s->json, "colour", "red");
+    expect_int(s, s->json, "risk_level", 3);
+    expect_str(s, s->json, "next_due", due);
+    expect_str(s, s->json, "last_reached_on", "2026-02-01");
+    expect_str(s, s->json, "last_face_to_face_on", "2026-02-01");
+    http_free(s);
+    /* A home visit where only the family was seen is no 面访 either. */
+    http_free(visit(pid, "2026-02-12",
+                    form("2026-02-12", "{\"mode\":\"home\",\"informant\":\"family\"}")));
+    s = state(pid);
+    expect_str(s, s->json, "last_class", "unstable");
+    http_free(s);
+    /* Seen in person and well: the doctor clears it. */
+    http_free(visit(pid, "2026-02-15", form("2026-02-15", NULL)));
+    s = state(pid);
+    expect_str(s, s->json, "last_class", "stable");
+    expect_int(s, s->json, "risk_level", 0);
+    expect_str(s, s->json, "last_face_to_face_on", "2026-02-15");
+    http_free(s);
+    free(due);
+}
+
+/* A joint visit must be 面访; the national form is the doctor's. */
+static void joint_visit_is_face_to_face_and_form_is_the_doctors(void **state_)
+{
+    long long pid = create_patient("联", g01, "2026-01-05", "2025-12-01");
+    long before = 0;
+    http_res *r;
+    char *b;
+
+    (void)state_;
+    before = count_where("follow_ups", pid);
+    b = form("2026-02-01", "{\"mode\":\"phone\",\"joint_visit\":true}");
+    r = post_fu(doctor, pid, "2026-02-01", b);
+    http_assert_problem(r, 400, "joint_visit");
+    http_free(r);
+    free(b);
+    b = form("2026-02-01", "{\"informant\":\"family\",\"joint_visit\":true}");
+    r = post_fu(doctor, pid, "2026-02-01", b);
+    http_assert_problem(r, 400, "joint_visit");
+    http_free(r);
+    /* A grid worker of the patient's own grid may not post the form. */
+    r = post_fu(grid1, pid, "2026-02-01", b);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    free(b);
+    assert_int_equal(count_where("follow_ups", pid), before);
+}
+
+/* 失访 on distinct cycles; found again only in person or by the police;
+ * the lost notification reaches 综治中心 and the mental-health centre. */
+static void lost_counts_cycles_and_is_found_only_in_person(void **state_)
+{
+    long long pid = create_patient("寻", g01, "2026-01-05", "2025-12-01");
+    http_res *r, *s;
+
+    (void)state_;
+    add_guardian(pid, "2026-01-05");
+    http_free(visit(pid, "2026-01-10", form("2026-01-10", NULL)));
+    /* Three unreached attempts within two days count once. */
+    http_free(visit(pid, "2026-04-12", missed("2026-04-12", "out_for_work")));
+    http_free(visit(pid, "2026-04-13", missed("2026-04-13", "other")));
+    http_free(visit(pid, "2026-04-14", missed("2026-04-14", "missing")));
+    expect_status(pid, "in_care");
+    s = state(pid);
+    expect_int(s, s->json, "misses", 1);
+    http_free(s);
+    assert_int_equal(notified(pid, "lost", NULL), 0);
+    /* A week after the one that counted, and another: lost, two weeks on. */
+    http_free(visit(pid, "2026-04-19", missed("2026-04-19", "missing")));
+    expect_status(pid, "in_care");
+    http_free(visit(pid, "2026-04-26", missed("2026-04-26", "missing")));
+    expect_status(pid, "lost");
+    assert_int_equal(notified(pid, "lost", "police_station"), 1);
+    assert_int_equal(notified(pid, "lost", "stability_office"), 1);
+    assert_int_equal(notified(pid, "lost", "mental_health_centre"), 1);
+    assert_int_equal(notified(pid, "lost", "village_committee"), 1);
+    /* The family on the phone: still lost. */
+    http_free(visit(pid, "2026-04-28",
+                    form("2026-04-28", "{\"mode\":\"phone\",\"informant\":\"family\"}")));
+    expect_status(pid, "lost");
+    /* Nor does a doctor's status change bring the patient back. */
+    r = test_call("2026-04-29", "POST", test_fmt("/api/v1/patients/%lld/status", pid), doctor,
+                  "{\"status\":\"in_care\",\"date\":\"2026-04-29\"}");
+    http_assert_problem(r, 409, "status");
+    http_free(r);
+    expect_status(pid, "lost");
+    /* The police confirm where the patient is: back in care. Only the
+     * police, and only a lost patient. */
+    r = test_call("2026-04-30", "POST",
+                  test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid), doctor,
+                  "{\"confirmed_on\":\"2026-04-30\",\"place\":\"武汉市汉阳区\"}");
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = test_call("2026-04-30", "POST",
+                  test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid), police,
+                  "{\"confirmed_on\":\"2026-04-30\"}");
+    http_assert_problem(r, 400, "place");
+    http_free(r);
+    expect_status(pid, "lost");
+    r = test_call("2026-04-30", "POST",
+                  test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid), police,
+                  "{\"confirmed_on\":\"2026-04-30\",\"place\":\"武汉市汉阳区\"}");
+    assert_int_equal(r->status, 200);
+    expect_str(r, r->json, "status", "in_care");
+    http_free(r);
+    expect_status(pid, "in_care");
+    s = state(pid);
+    expect_int(s, s->json, "misses", 0);
+    http_free(s);
+    r = test_call("2026-04-30", "POST",
+                  test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid), police,
+                  "{\"confirmed_on\":\"2026-04-30\",\"place\":\"武汉市汉阳区\"}");
+    http_assert_problem(r, 409, "status");
+    http_free(r);
+}
+
+/* 走访: the grid worker's home check, keyed; a level it observes raises
+ * the patient's at once; bad inputs and the wrong grid change nothing. */
+static void home_check_by_the_grid_worker(void **state_)
+{
+    long long pid = create_patient("走", g01, "2026-01-05", "2025-12-01");
+    long long other = create_patient("走他", qy_g01, "2026-01-05", "2025-12-01");
+    static const struct {
+        const char *body, *field;
+    } bad[] = {
+        {"{\"seen\":true,\"whereabouts\":\"at_home\",\"guardian_present\":true,"
+         "\"abnormal\":false,\"hazards_checked\":true}",
+         "checked_on"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"mars\","
+         "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true}",
+         "whereabouts"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"out_for_work\","
+         "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true}",
+         "whereabouts"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"at_home\","
+         "\"guardian_present\":true,\"abnormal\":false,\"abnormal_signs\":[\"threats\"],"
+         "\"hazards_checked\":true}",
+         "abnormal_signs"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"at_home\","
+         "\"guardian_present\":true,\"abnormal\":true,\"abnormal_signs\":[\"dancing\"],"
+         "\"hazards_checked\":true}",
+         "abnormal_signs"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"at_home\","
+         "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true,"
+         "\"risk_level\":6}",
+         "risk_level"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":false,\"whereabouts\":\"out_for_work\","
+         "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":false,"
+         "\"absence\":{\"kind\":\"work\"}}",
+         "absence.destination"},
+        {"{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"at_home\","
+         "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true,\"x\":1}",
+         "x"},
+    };
+    const char *good = "{\"checked_on\":\"2026-02-01\",\"seen\":true,\"whereabouts\":\"at_home\","
+                       "\"guardian_present\":true,\"abnormal\":true,\"abnormal_signs\":"
+                       "[\"threats\",\"not_medicating\"],\"hazards_checked\":true,"
+                       "\"hazards_found\":\"菜刀已由家属收起\",\"risk_level\":4,"
+                       "\"note\":\"患者情绪激动，扬言报复邻居\"}";
+    char *key = test_fmt("hc-%s", test_unique());
+    http_res *r;
+
+    (void)state_;
+    add_guardian(pid, "2026-01-05");
+    http_free(visit(pid, "2026-01-10", form("2026-01-10", NULL)));
+    expect_risk(pid, 0);
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        r = test_call("2026-02-01", "POST", test_fmt("/api/v1/patients/%lld/home-checks", pid),
+                      grid1, bad[i].body);
+        http_assert_problem(r, 400, bad[i].field);
+        http_free(r);
+    }
+    assert_int_equal(count_where("home_checks", pid), 0);
+    /* Not in this grid worker's grid: hidden. The police: no 走访 form. */
+    r = test_call("2026-02-01", "POST", test_fmt("/api/v1/patients/%lld/home-checks", other),
+                  grid1, good);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = test_call("2026-02-01", "POST", test_fmt("/api/v1/patients/%lld/home-checks", pid), civil,
+                  good);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    assert_int_equal(count_where("home_checks", other), 0);
+    /* Recorded once however often the phone retries. */
+    for (int i = 0; i < 2; i++) {
+        r = test_post_keyed(grid1, pid, "home-checks", key, good, "2026-02-01");
+        assert_int_equal(r->status, 201);
+        expect_int(r, r->json, "risk_level", 4);
+        expect_bool(r, r->json, "abnormal", 1);
+        http_free(r);
+    }
+    assert_int_equal(count_where("home_checks", pid), 1);
+    /* The grid worker's observation raised the level at once, and the
+     * police station heard. */
+    expect_risk(pid, 4);
+    assert_int_equal(notified(pid, "risk_high", "police_station"), 1);
+    /* A later home check saying all is calm does not lower it. */
+    r = test_call("2026-02-05", "POST", test_fmt("/api/v1/patients/%lld/home-checks", pid), grid1,
+                  "{\"checked_on\":\"2026-02-05\",\"seen\":true,\"whereabouts\":\"at_home\","
+                  "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true,"
+                  "\"risk_level\":0}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    expect_risk(pid, 4);
+    /* The village cadre records them too; everyone in scope reads them. */
+    r = get(police, NULL, "/home-checks", pid);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 2);
+    http_free(r);
+    free(key);
+}
+
+/* A temporary absence of a patient at risk tells the police and the
+ * mental-health centre at once; of a calm patient it is only recorded. */
+static void temporary_absence_is_told_when_at_risk(void **state_)
+{
+    long long calm = create_patient("外稳", g01, "2026-01-05", "2025-12-01");
+    long long risky = create_patient("外危", g01, "2026-01-05", "2025-12-01");
+    const char *body = "{\"kind\":\"work\",\"destination\":\"广东省东莞市\","
+                       "\"left_on\":\"2026-03-01\",\"expected_return\":\"2026-12-20\"}";
+    http_res *r;
+
+    (void)state_;
+    http_free(visit(calm, "2026-02-01", form("2026-02-01", NULL)));
+    http_free(visit(risky, "2026-02-01", form("2026-02-01", "{\"risk_level\":3}")));
+    r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", calm), grid1,
+                  body);
+    assert_int_equal(r->status, 201);
+    expect_bool(r, r->json, "notified", 0);
+    http_free(r);
+    assert_int_equal(notified(calm, "temporary_absence", NULL), 0);
+    r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", risky), grid1,
+                  body);
+    assert_int_equal(r->status, 201);
+    expect_bool(r, r->json, "notified", 1);
+    expect_str(r, r->json, "destination", "广东省东莞市");
+    http_free(r);
+    assert_int_equal(notified(risky, "temporary_absence", "police_station"), 1);
+    assert_int_equal(notified(risky, "temporary_absence", "mental_health_centre"), 1);
+    /* Learnt at an unreached visit, it is recorded the same way. */
+    r = post_fu(doctor, risky, "2026-03-20",
+                "{\"visit_date\":\"2026-03-20\",\"mode\":\"home\",\"informant\":\"family\","
+                "\"reached\":false,\"unreached_reason\":\"out_for_work\",\"absence\":"
+                "{\"kind\":\"work\",\"destination\":\"浙江省义乌市\"}}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    assert_int_equal(notified(risky, "temporary_absence", "police_station"), 2);
+    r = get(doctor, NULL, "/absences", risky);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 2);
+    assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0),
+                                  "reported_via"),
+                        "follow_up");
+    http_free(r);
+    /* Bad inputs name the field and write nothing. */
+    r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", calm), grid1,
+                  "{\"kind\":\"work\",\"destination\":\"东莞\",\"left_on\":\"2026-03-01\","
+                  "\"expected_return\":\"2026-02-01\"}");
+    http_assert_problem(r, 400, "expected_return");
+    http_free(r);
+    r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", calm), grid1,
+                  "{\"kind\":\"holiday\",\"destination\":\"东莞\",\"left_on\":\"2026-03-01\"}");
+    http_assert_problem(r, 400, "kind");
+    http_free(r);
+    r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", calm), grid2,
+                  body);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    assert_int_equal(count_where("absences", calm), 1);
+}
+
+/* A discharge notifies the clinic and the police; a patient without a
+ * 面访 for a quarter is on the face-to-face worklist. */
+static void discharge_told_and_quarter_without_face_to_face_listed(void **state_)
+{
+    long long pid = create_patient("面", g01, "2026-01-05", "2025-12-01");
+    json_t *items;
+    http_res *r;
+
+    (void)state_;
+    add_guardian(pid, "2026-01-05");
+    http_free(visit(pid, "2026-01-10", form("2026-01-10", NULL)));
+    /* Stable and green: phone calls keep the schedule, but are no 面访. */
+    http_free(visit(pid, "2026-04-05",
+                    form("2026-04-05", "{\"mode\":\"phone\",\"informant\":\"patient\"}")));
+    items = worklist(doctor, "2026-04-05", "face-to-face", NULL, 200);
+    assert_null(find_item(items, pid));
+    json_decref(items);
+    items = worklist(doctor, "2026-04-20", "face-to-face", NULL, 200);
+    assert_non_null(find_item(items, pid));
+    assert_string_equal(test_jstr(find_item(items, pid), "last_face_to_face_on"), "2026-01-10");
+    json_decref(items);
+    items = worklist(grid2, "2026-04-20", "face-to-face", NULL, 200);
+    assert_null(find_item(items, pid));
+    json_decref(items);
+
+    r = test_call("2026-05-01", "POST", test_fmt("/api/v1/patients/%lld/admissions", pid), doctor,
+                  "{\"admitted_on\":\"2026-05-01\",\"hospital\":\"潜江市精神卫生中心\","
+                  "\"involuntary\":false}");
+    assert_int_equal(r->status, 201);
+    http_free(r);
+    r = test_call("2026-05-20", "POST", test_fmt("/api/v1/patients/%lld/discharge", pid), doctor,
+                  "{\"discharged_on\":\"2026-05-20\"}");
+    if (r->status == 404) { /* the discharge of the open admission by its id */
+        char *aid = db_scalar(test_fmt("SELECT id FROM hospitalisations WHERE patient_id = %lld",
+                                       pid),
+                              0, NULL);
+        http_free(r);
+        r = test_call("2026-05-20", "POST",
+                      test_fmt("/api/v1/patients/%lld/admissions/%s/discharge", pid, aid), doctor,
+                      "{\"discharged_on\":\"2026-05-20\"}");
+        free(aid);
+    }
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    assert_int_equal(notified(pid, "discharged", "clinic"), 1);
+    assert_int_equal(notified(pid, "discharged", "police_station"), 1);
+}
+
+/* 双列管: a patient living here whose 户籍地 is another township of the
+ * system; that township's police station hears of every status change. */
+static void hukou_township_hears_of_status_changes(void **state_)
+{
+    char id[19], *name = test_fmt("随访%s户籍", cn_unique);
+    char *extra = test_fmt(",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2025-12-01\","
+                           "\"hukou_area_code\":\"429005001\",\"hukou_address\":\"园林街道红梅路1号\"");
+    long long pid;
+    char idtxt[32];
+    const char *p[] = {idtxt};
+
+    (void)state_;
+    test_new_id(id, -1, SUITE_SALT);
+    pid = test_create_patient(doctor, "2026-01-05", name, id, g01, extra);
+    snprintf(idtxt, sizeof(idtxt), "%lld", pid);
+    http_free(visit(pid, "2026-01-10", form("2026-01-10", NULL)));
+    assert_true(notified(pid, "status_changed", "police_station") >= 1);
+    /* Told to 园林's station, not to 泰丰's own. */
+    assert_true(db_count("SELECT count(*) FROM notifications n JOIN notification_recipients r"
+                         " ON r.notification_id = n.id JOIN agencies a ON a.id = r.agency_id"
+                         " WHERE n.patient_id = $1 AND n.kind = 'status_changed'"
+                         " AND a.name = '园林派出所'",
+                         1, p) >= 1);
+    assert_int_equal(db_count("SELECT count(*) FROM notifications n JOIN notification_recipients r"
+                              " ON r.notification_id = n.id JOIN agencies a ON a.id = r.agency_id"
+                              " WHERE n.patient_id = $1 AND n.kind = 'status_changed'"
+                              " AND a.name = '泰丰派出所'",
+                              1, p),
+                     0);
+    free(name);
+    free(extra);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1902,7 +2364,15 @@ int main(void)
         cmocka_unit_test(worklists_due_overdue_order_pages_and_filters),
         cmocka_unit_test(worklists_bad_queries),
         cmocka_unit_test(risk_assessment_tiers_and_the_current_level),
-        cmocka_unit_test(old_city_assessment_gives_way_after_a_year),
+        cmocka_unit_test(city_level_stays_until_reviewed),
+        cmocka_unit_test(current_risk_is_safety_first),
+        cmocka_unit_test(remote_visit_never_lowers),
+        cmocka_unit_test(joint_visit_is_face_to_face_and_form_is_the_doctors),
+        cmocka_unit_test(lost_counts_cycles_and_is_found_only_in_person),
+        cmocka_unit_test(home_check_by_the_grid_worker),
+        cmocka_unit_test(temporary_absence_is_told_when_at_risk),
+        cmocka_unit_test(discharge_told_and_quarter_without_face_to_face_listed),
+        cmocka_unit_test(hukou_township_hears_of_status_changes),
         cmocka_unit_test(risk_assessment_bad_inputs_and_access),
         cmocka_unit_test(bad_followup_forms_write_nothing),
         cmocka_unit_test(followup_access_by_role_and_status),

@@ -159,9 +159,13 @@ static long count_of(const char *sql, long long id)
     return db_count(sql, 1, p);
 }
 
+/* The notifications a change of the patient raised; the routine push of
+ * every risk assessment (seed 004) is counted apart. */
 static long notifications_of(long long pid)
 {
-    return count_of("SELECT count(*) FROM notifications WHERE patient_id = $1", pid);
+    return count_of("SELECT count(*) FROM notifications WHERE patient_id = $1"
+                    " AND kind <> 'risk_assessment'",
+                    pid);
 }
 
 /* Everything a trigger writes, to show that a refused write wrote none. */
@@ -579,7 +583,7 @@ static void risk_high_when_the_level_crosses_to_3(void **state)
     http_free(r);
     assert_int_equal(notifications_of(pid), 1);
     assert_int_equal(count_of("SELECT count(*) FROM outbox WHERE (payload->>'patient_id')::bigint"
-                              " = $1",
+                              " = $1 AND topic <> 'notification.risk_assessment'",
                               pid),
                      1);
     free(l3);
@@ -628,11 +632,12 @@ static void unstable_when_a_visit_becomes_unstable(void **state)
 }
 
 /* The third visit in a row that does not reach the patient makes them
- * lost: the police station, the village committee and the grid's workers. */
+ * lost: the police station, the village committee, the grid's workers,
+ * 综治中心 and the mental-health centre. */
 static void lost_after_three_misses(void **state)
 {
-    static const char *const to[] = {POLICE, VILLAGE};
-    static const char *const inboxes[] = {POLICE, VILLAGE, GRID1};
+    static const char *const to[] = {POLICE, VILLAGE, STABILITY, CENTRE};
+    static const char *const inboxes[] = {POLICE, VILLAGE, GRID1, STABILITY, CENTRE};
     long long pid = create_patient("失", g01, "2027-02-01"), nid, g0[4], g1[4], g2[4];
     long before;
     http_res *r;
@@ -659,13 +664,13 @@ static void lost_after_three_misses(void **state)
                               " detail->>'reason' = 'three_misses'",
                               nid),
                      1);
-    expect_recipients(nid, to, 2, "429005003001G01");
+    expect_recipients(nid, to, 4, "429005003001G01");
     assert_int_equal(count_of("SELECT count(*) FROM notification_recipients r JOIN users u ON"
                               " u.id = r.user_id WHERE r.notification_id = $1 AND u.username ="
                               " 'tf.grid1'",
                               nid),
                      1);
-    expect_inboxes(nid, pid, "2027-02-24", inboxes, 3);
+    expect_inboxes(nid, pid, "2027-02-24", inboxes, 5);
     summary(grid1, "2027-02-24", g1);
     r = get_one(grid1, "2027-02-24", nid);
     assert_int_equal(r->status, 200);
@@ -688,8 +693,8 @@ static void lost_after_three_misses(void **state)
 /* Whereabouts unknown makes the patient lost at once: one notification. */
 static void lost_when_whereabouts_are_unknown(void **state)
 {
-    static const char *const to[] = {POLICE, VILLAGE};
-    static const char *const inboxes[] = {POLICE, VILLAGE, GRID1};
+    static const char *const to[] = {POLICE, VILLAGE, STABILITY, CENTRE};
+    static const char *const inboxes[] = {POLICE, VILLAGE, GRID1, STABILITY, CENTRE};
     const char *body = "{\"reported_on\":\"2027-02-06\",\"note\":\"外出未归，家属联系不上\"}";
     long long pid = create_patient("去向", g01, "2027-02-01"), nid;
     long before;
@@ -713,8 +718,8 @@ static void lost_when_whereabouts_are_unknown(void **state)
                               " detail->>'reason' = 'whereabouts_unknown'",
                               nid),
                      1);
-    expect_recipients(nid, to, 2, "429005003001G01");
-    expect_inboxes(nid, pid, "2027-02-06", inboxes, 3);
+    expect_recipients(nid, to, 4, "429005003001G01");
+    expect_inboxes(nid, pid, "2027-02-06", inboxes, 5);
 
     /* Already lost: refused, nothing more. */
     must_post(409, "2027-02-07", grid1, pid, "whereabouts-unknown",
@@ -855,8 +860,9 @@ static void inbox_read_acknowledge_and_overdue(void **state)
     expect_mine(it, member(POLICE));
     json_decref(it);
     summary(police, day, s1);
-    assert_int_equal(s1[0], s0[0] + 1);
-    assert_int_equal(s1[1], s0[1] + 1);
+    /* The risk_high, and the routine push of the assessment (seed 004). */
+    assert_int_equal(s1[0], s0[0] + 2);
+    assert_int_equal(s1[1], s0[1] + 2);
 
     /* Civil affairs is not a recipient and does not supervise: nothing. */
     r = get_one(civil, day, nid);
@@ -1073,7 +1079,7 @@ static void acknowledging_what_you_cannot_see_is_404(void **state)
 static void paging_filters_and_bad_queries(void **state)
 {
     const char *day = "2027-04-06";
-    long long pid = create_patient("分页", g01, "2027-04-01"), ids[3];
+    long long pid = create_patient("分页", g01, "2027-04-01"), ids[5];
     char *body = test_fmt(INCIDENT, "2027-04-05"), *cursor = NULL;
     http_res *r;
 
@@ -1084,11 +1090,18 @@ static void paging_filters_and_bad_queries(void **state)
     must_post(200, day, grid1, pid, "whereabouts-unknown", "{\"reported_on\":\"2027-04-06\"}");
     ids[0] = the_one(pid, "lost");
     ids[1] = the_one(pid, "incident");
-    ids[2] = the_one(pid, "risk_high");
-    assert_true(ids[0] > ids[1] && ids[1] > ids[2]);
+    ids[3] = the_one(pid, "risk_high");
+    /* The routine pushes of the visit's and the assessment's levels. */
+    ids[2] = count_of("SELECT max(id) FROM notifications WHERE patient_id = $1"
+                      " AND kind = 'risk_assessment'",
+                      pid);
+    ids[4] = count_of("SELECT min(id) FROM notifications WHERE patient_id = $1"
+                      " AND kind = 'risk_assessment'",
+                      pid);
+    assert_true(ids[0] > ids[1] && ids[1] > ids[2] && ids[2] > ids[3] && ids[3] > ids[4]);
     assert_int_equal(notifications_of(pid), 3);
 
-    for (int page = 0; page < 3; page++) {
+    for (int page = 0; page < 5; page++) {
         char *path = test_fmt("/api/v1/notifications?state=all&patient_id=%lld&limit=1%s%s", pid,
                               cursor ? "&cursor=" : "", cursor ? cursor : "");
         json_t *items, *next;
@@ -1099,7 +1112,7 @@ static void paging_filters_and_bad_queries(void **state)
         next = json_object_get(r->json, "next_cursor");
         free(cursor);
         cursor = NULL;
-        if (page < 2) {
+        if (page < 4) {
             assert_true(json_is_string(next));
             cursor = strdup(json_string_value(next));
         } else {
@@ -1126,7 +1139,7 @@ static void paging_filters_and_bad_queries(void **state)
         /* The default state is open. */
         path = test_fmt("/api/v1/notifications?patient_id=%lld", pid);
         r = expect(200, day, "GET", path, police, NULL);
-        assert_int_equal(json_array_size(json_object_get(r->json, "items")), 3);
+        assert_int_equal(json_array_size(json_object_get(r->json, "items")), 5);
         http_free(r);
         free(path);
     }
@@ -1367,8 +1380,11 @@ static void webhook_endpoints_and_deliveries(void **state)
             if (r->status != 200)
                 fail_msg("deliveries as %zu: %ld %s", i, r->status, r->body);
             items = json_object_get(r->json, "items");
-            assert_int_equal(json_array_size(items), 1);
+            /* The risk_high, and the routine push of the assessment. */
+            assert_int_equal(json_array_size(items), 2);
             d = json_array_get(items, 0);
+            if (strcmp(test_jstr(d, "topic"), "notification.risk_high") != 0)
+                d = json_array_get(items, 1);
             assert_string_equal(test_jstr(d, "topic"), "notification.risk_high");
             assert_string_equal(test_jstr(d, "state"), "pending");
             assert_string_equal(test_jstr(d, "event_id"), event);
