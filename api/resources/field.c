@@ -396,7 +396,8 @@ static int whereabouts_confirmed(jf_req *req)
                                 .from_status = "lost",
                                 .to_status = "in_care",
                                 .reason = jf_arena_printf(
-                                    &req->arena, "whereabouts confirmed by the police: %s", place),
+                                    &req->arena, "whereabouts confirmed by the police: %s%s%s%s",
+                                    place, note ? "（" : "", note ? note : "", note ? "）" : ""),
                                 .detail_json = "{\"whereabouts_confirmed\":true}"});
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
@@ -409,7 +410,6 @@ static int whereabouts_confirmed(jf_req *req)
                                 jf_arena_printf(&req->arena, "{\"confirmed_on\":\"%s\"}", on)};
         rc = jf_audit_record(conn, req, &a);
     }
-    (void)note;
     PQclear(res);
     res = NULL;
     if (rc == 0)

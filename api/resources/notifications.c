@@ -28,7 +28,8 @@
     "json_build_object('id', n.id, 'kind', n.kind, 'title', k.title, 'patient_id',"                \
     " n.patient_id, 'patient_name', p.name, 'org_unit_id', n.org_unit_id, 'org_unit_name',"        \
     " o.name, 'summary', n.summary, 'detail', n.detail, 'created_at', n.created_at,"               \
-    " 'deadline_at', n.deadline_at, 'overdue', n.deadline_at < $5::timestamptz AND EXISTS"         \
+    " 'deadline_at', CASE WHEN isfinite(n.deadline_at) THEN n.deadline_at END,"                    \
+    " 'overdue', n.deadline_at < $5::timestamptz AND EXISTS"                                       \
     " (SELECT 1 FROM notification_recipients r WHERE r.notification_id = n.id"                     \
     "  AND r.acknowledged_at IS NULL), 'escalated_at', n.escalated_at, 'escalated_unit_id',"       \
     " n.escalated_unit_id, 'sender_agency_id', n.sender_agency_id, 'recipients',"                  \
@@ -109,10 +110,11 @@ static jf_stmt summary_stmt = {
 };
 
 static const char *const states[] = {"all", "open", "overdue", "escalated", "acknowledged", NULL};
-static const char *const kinds[] = {
-    "risk_high", "unstable",         "lost",           "leaving",      "suspected_reported",
-    "incident",  "followup_overdue", "pickup_overdue", "transfer_out", "transfer_in",
-    NULL};
+static const char *const kinds[] = {"risk_high",        "unstable",           "lost",
+                                    "leaving",          "suspected_reported", "incident",
+                                    "followup_overdue", "pickup_overdue",     "transfer_out",
+                                    "transfer_in",      "temporary_absence",  "discharged",
+                                    "risk_assessment",  "status_changed",     NULL};
 
 /* Officials and admins supervise their area's notifications. */
 static bool supervises(const jf_req *req)

@@ -78,6 +78,23 @@ INSERT INTO notification_kinds (kind, title, deadline_hours, recipients) VALUES
     ('risk_assessment', '危险性评估结果推送', 720, '{stability_office,police_station}'),
     ('status_changed', '户籍地患者状态变化', 168, '{police_station,stability_office,clinic}')
 ON CONFLICT (kind) DO NOTHING;
+-- Informational kinds are pushed to be read, not acted on by a deadline:
+-- they have none (deadline_at infinity), so they are never overdue nor
+-- escalated, and inboxes are not flooded with alarms by routine pushes.
+ALTER TABLE notification_kinds ADD COLUMN informational boolean NOT NULL DEFAULT false;
+UPDATE notification_kinds SET informational = true
+ WHERE kind IN ('risk_assessment', 'status_changed');
+CREATE FUNCTION notifications_informational() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    IF (SELECT informational FROM notification_kinds WHERE kind = NEW.kind) THEN
+        NEW.deadline_at := 'infinity';
+    END IF;
+    RETURN NEW;
+END $$;
+CREATE TRIGGER notifications_informational BEFORE INSERT ON notifications
+    FOR EACH ROW EXECUTE FUNCTION notifications_informational();
+
 UPDATE notification_kinds
    SET recipients = '{police_station,village_committee,grid,stability_office,mental_health_centre}',
        updated_at = now()
