@@ -199,15 +199,23 @@ int jf_absence_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, c
 
 /* Load the patient for a record that only a patient on the register takes.
  * The route's capability is the right to write it: a village cadre is an
- * official, who otherwise only reads; the scope is checked as for a read. */
+ * official, who otherwise only reads. The patient must live in the
+ * caller's area: the other areas that read a record (a pending transfer's
+ * receiving side, the 户籍地) do not write to it. */
 static int load_registered(jf_req *req, jf_db_conn *conn, jf_patient_row *row)
 {
     int rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, row);
 
-    if (rc == 0 && !jf_pstatus_registered(row->status))
-        rc = jf_resp_problem(req, 409, "transition-refused", "Not on the register",
-                             "only a patient on the register (在册) is visited", "status",
-                             "does not allow this record");
+    if (rc == 0 && !jf_scope_contains(req->claims.org_path, row->org_path)) {
+        jf_resp_not_found(req);
+        return JF_ERR_NOT_FOUND;
+    }
+    if (rc == 0 && !jf_pstatus_registered(row->status)) {
+        jf_resp_problem(req, 409, "transition-refused", "Not on the register",
+                        "only a patient on the register (在册) is visited", "status",
+                        "does not allow this record");
+        rc = JF_ERR_CONFLICT;
+    }
     return rc;
 }
 

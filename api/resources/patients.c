@@ -323,7 +323,7 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
                             .target_type = "patient",
                             .target_id = row.id,
                             .org_unit_id = row.org_unit_id,
-                            .detail_json = "{\"via\":\"incoming_transfer\"}"};
+                            .detail_json = "{\"via\":\"second_area\"}"};
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0) {
@@ -369,7 +369,7 @@ static int get(jf_req *req)
     } else if ((rc = jf_res_acquire(req, &conn)) == 0) {
         rc = jf_audit_defer(conn, req, &a);
         if (rc == 0)
-            rc = read_incoming(req, conn); /* 404 unless it is on its way here */
+            rc = read_incoming(req, conn); /* 404 unless coming here, or 户籍 here */
         else
             jf_res_db_error(req, rc, NULL);
         jf_db_pool_release(req->app->pool, conn);

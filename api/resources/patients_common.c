@@ -23,10 +23,16 @@ static jf_stmt patient_doc = {
     0,
 };
 /* The receiving side of a pending transfer sees the patient too. */
+/* The areas that read a patient besides where they live: the receiving side
+ * of a pending transfer (双管控), and the township of the 户籍地 when it is
+ * another of the system's (双列管, seed 001: 以居住地为主、户籍地为辅). */
 static jf_stmt incoming_path = {
     "patient_incoming_path",
     "SELECT o.path FROM transfers t JOIN org_units o ON o.id = t.to_unit_id"
-    " WHERE t.patient_id = $1 AND t.state = 'pending'",
+    " WHERE t.patient_id = $1 AND t.state = 'pending'"
+    " UNION ALL SELECT h.path FROM patients p CROSS JOIN LATERAL hukou_path(p.hukou_area_code) "
+    "h(path)"
+    " WHERE p.id = $1 AND h.path IS NOT NULL",
     0,
 };
 static jf_stmt patient_event = {
@@ -73,11 +79,13 @@ int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_pati
     } else {
         jf_scope_verdict v = jf_scope_check(&req->claims, PQgetvalue(res, 0, 3), access);
         if (v == JF_SCOPE_HIDDEN && access == JF_ACCESS_READ) {
-            /* 双管控: until a transfer is decided, the receiving side reads too. */
+            /* 双管控: until a transfer is decided, the receiving side reads
+             * too; 双列管: the township of the 户籍地 reads. */
             PGresult *t = NULL;
-            if (jf_db_exec(conn, &incoming_path, 1, p, &t) == 0 && PQntuples(t) == 1 &&
-                jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, 0)))
-                v = JF_SCOPE_OK;
+            if (jf_db_exec(conn, &incoming_path, 1, p, &t) == 0)
+                for (int i = 0; i < PQntuples(t) && v != JF_SCOPE_OK; i++)
+                    if (jf_scope_contains(req->claims.org_path, PQgetvalue(t, i, 0)))
+                        v = JF_SCOPE_OK;
             PQclear(t);
         }
         switch (v) {

@@ -2175,6 +2175,23 @@ static void home_check_by_the_grid_worker(void **state_)
     http_assert_problem(r, 403, NULL);
     http_free(r);
     assert_int_equal(count_where("home_checks", other), 0);
+    /* Only a patient on the register is visited. */
+    {
+        char *rep = test_fmt("{\"name\":\"走访%s疑\",\"address\":\"梅苑路5号\",\"report_note\":"
+                             "\"夜间吵闹\",\"org_unit_id\":%s}",
+                             cn_unique, g01);
+        long long sid;
+        r = test_call("2026-01-20", "POST", "/api/v1/suspected-reports", grid1, rep);
+        assert_int_equal(r->status, 201);
+        sid = test_jint(r->json, "id");
+        http_free(r);
+        r = test_call("2026-02-01", "POST", test_fmt("/api/v1/patients/%lld/home-checks", sid),
+                      grid1, good);
+        http_assert_problem(r, 409, "status");
+        http_free(r);
+        assert_int_equal(count_where("home_checks", sid), 0);
+        free(rep);
+    }
     /* Recorded once however often the phone retries. */
     for (int i = 0; i < 2; i++) {
         r = test_post_keyed(grid1, pid, "home-checks", key, good, "2026-02-01");
@@ -2340,6 +2357,30 @@ static void hukou_township_hears_of_status_changes(void **state_)
                               " AND a.name = '泰丰派出所'",
                               1, p),
                      0);
+    /* 园林 reads the record, read-only; a patient of 泰丰 from elsewhere
+     * stays hidden from 园林. */
+    {
+        long long local = create_patient("本地", g01, "2026-01-05", "2025-12-01");
+        http_res *r = get(yl_doctor, "2026-01-12", "", pid);
+        char *b = form("2026-01-12", NULL);
+        assert_int_equal(r->status, 200);
+        http_free(r);
+        r = get(yl_doctor, "2026-01-12", "/follow-ups", pid);
+        assert_int_equal(r->status, 200);
+        http_free(r);
+        r = post_fu(yl_doctor, pid, "2026-01-12", b);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = test_call("2026-01-12", "POST", test_fmt("/api/v1/patients/%lld/absences", pid),
+                      yl_doctor, "{\"kind\":\"work\",\"destination\":\"东莞\","
+                                 "\"left_on\":\"2026-01-10\"}");
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = get(yl_doctor, "2026-01-12", "", local);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        free(b);
+    }
     free(name);
     free(extra);
 }
