@@ -63,6 +63,16 @@ static jf_stmt absence_list = {
     " FROM absences a WHERE a.patient_id = $1",
     0,
 };
+/* $3 the return: refused (no row) when already back or before leaving. */
+static jf_stmt absence_return = {
+    "absence_return",
+    "WITH a0 AS (SELECT id, left_on, returned_on FROM absences WHERE patient_id = $1 AND id = $2"
+    "  FOR UPDATE),"
+    " upd AS (UPDATE absences a SET returned_on = $3::date FROM a0 WHERE a.id = a0.id"
+    "  AND a0.returned_on IS NULL AND a0.left_on <= $3::date RETURNING a.*)"
+    " SELECT (SELECT " ABSENCE_JSON "::text FROM upd a), a0.left_on, a0.returned_on FROM a0",
+    0,
+};
 static jf_stmt found = {
     "whereabouts_found",
     "UPDATE patients SET status = 'in_care', version = version + 1, updated_at = now()"
@@ -357,6 +367,73 @@ static int list_absences(jf_req *req)
     return jf_episode_list(req, &absence_list, "absences");
 }
 
+/* POST /patients/{id}/absences/{absence_id}/return {returned_on}: back home. */
+static int absence_back(jf_req *req)
+{
+    static const char *const allowed[] = {"returned_on", NULL};
+    jf_errors e = {0};
+    jf_patient_row row;
+    jf_idem idem;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if (jf_req_param_id(req, 1) == 0)
+        return jf_resp_not_found(req);
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "returned_on", true);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = load_registered(req, conn, &row)) != 0)
+        goto out;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
+    const char *p[] = {row.id, jf_req_param(req, 1), on};
+    rc = jf_db_exec(conn, &absence_return, 3, p, &res);
+    if (rc == 0 && PQntuples(res) == 0) {
+        rc = jf_resp_not_found(req);
+        goto out;
+    }
+    if (rc == 0 && !PQgetisnull(res, 0, 2)) {
+        rc = jf_resp_problem(
+            req, 409, "transition-refused", "Already back",
+            jf_arena_printf(&req->arena, "the patient came back on %s", PQgetvalue(res, 0, 2)),
+            "returned_on", "the absence has ended");
+        goto out;
+    }
+    if (rc == 0 && PQgetisnull(res, 0, 0)) {
+        jf_errors_add(&e, "returned_on", "must not be before left_on (%s)", PQgetvalue(res, 0, 1));
+        rc = jf_errors_respond(req, &e);
+        goto out;
+    }
+    if (rc == 0) {
+        jf_audit_entry a = {.action = "absence.return",
+                            .target_type = "patient",
+                            .target_id = row.id,
+                            .org_unit_id = row.org_unit_id,
+                            .detail_json = jf_arena_printf(&req->arena, "{\"absence_id\":%s}",
+                                                           jf_req_param(req, 1))};
+        rc = jf_audit_record(conn, req, &a);
+    }
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, 200, NULL, PQgetvalue(res, 0, 0));
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        goto out;
+    }
+    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 /* POST /patients/{id}/whereabouts-confirmed {confirmed_on, place, note?}:
  * the police found a lost patient; the patient is back in care. */
 static int whereabouts_confirmed(jf_req *req)
@@ -445,6 +522,8 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/patients/{id}/home-checks", create_check, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
     {"GET", "/api/v1/patients/{id}/absences", list_absences, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/absences", create_absence, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
+    {"POST", "/api/v1/patients/{id}/absences/{absence_id}/return", absence_back, JF_ROUTE_AUTH,
+     JF_CAP_HOME_CHECK},
     /* Police only; the handler checks the role. */
     {"POST", "/api/v1/patients/{id}/whereabouts-confirmed", whereabouts_confirmed, JF_ROUTE_AUTH,
      JF_CAP_WRITE},
@@ -452,8 +531,8 @@ static const jf_route routes[] = {
 
 int jf_res_field_init(void)
 {
-    jf_stmt *const s[] = {&check_insert, &check_list, &absence_insert,
-                          &absence_list, &found,      &state};
+    jf_stmt *const s[] = {&check_insert,   &check_list, &absence_insert, &absence_list,
+                          &absence_return, &found,      &state};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -2262,6 +2262,29 @@ static void temporary_absence_is_told_when_at_risk(void **state_)
     assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "items"), 0),
                                   "reported_via"),
                         "follow_up");
+    {
+        long long aid = test_jint(json_array_get(json_object_get(r->json, "items"), 1), "id");
+        char *back = test_fmt("/api/v1/patients/%lld/absences/%lld/return", risky, aid);
+        char *none = test_fmt("/api/v1/patients/%lld/absences/%lld/return", calm, aid);
+        http_free(r);
+        r = test_call("2026-03-25", "POST", back, grid1, "{\"returned_on\":\"2026-02-01\"}");
+        http_assert_problem(r, 400, "returned_on");
+        http_free(r);
+        r = test_call("2026-03-25", "POST", none, grid1, "{\"returned_on\":\"2026-03-25\"}");
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        r = test_call("2026-03-25", "POST", back, civil, "{\"returned_on\":\"2026-03-25\"}");
+        http_assert_problem(r, 403, NULL);
+        http_free(r);
+        r = test_call("2026-03-25", "POST", back, grid1, "{\"returned_on\":\"2026-03-25\"}");
+        assert_int_equal(r->status, 200);
+        expect_str(r, r->json, "returned_on", "2026-03-25");
+        http_free(r);
+        r = test_call("2026-03-26", "POST", back, grid1, "{\"returned_on\":\"2026-03-26\"}");
+        http_assert_problem(r, 409, "returned_on");
+        free(back);
+        free(none);
+    }
     http_free(r);
     /* Bad inputs name the field and write nothing. */
     r = test_call("2026-03-02", "POST", test_fmt("/api/v1/patients/%lld/absences", calm), grid1,
