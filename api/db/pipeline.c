@@ -419,9 +419,13 @@ static void *dispatch(void *arg)
             read_batch(l, v, n, send_batch(l, v, n));
             atomic_fetch_add_explicit(&l->owner->batches, 1, memory_order_relaxed);
         }
-        kept = deliver(v, n);
+        /* Counted before the waiters wake: one that reads the counter
+         * after its answer must find its own read in it. */
+        kept = 0;
+        for (int i = 0; i < n; i++)
+            kept += !v[i]->finished;
         atomic_fetch_add_explicit(&l->owner->reads, (unsigned)(n - kept), memory_order_relaxed);
-        n = kept;
+        n = deliver(v, n);
     }
     lane_close(l);
     return NULL;
