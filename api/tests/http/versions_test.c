@@ -136,95 +136,82 @@ static int teardown(void **state)
 
 /* ---- every kind of change ------------------------------------------------- */
 
+/* The writes after a first visit, in order, each as the doctor (or civil
+ * affairs) on its date, to /patients/{pid}/path, or, when of is a step's
+ * index, to /patients/{pid}/path/{the id that step answered}tail. */
+static const struct {
+    const char *what;
+    const char *method;
+    const char *path;
+    int of;
+    const char *tail;
+    const char *body, *date, *if_match;
+    int civil;
+    long status;
+} steps[] = {
+    {"assessment", "POST", "risk-assessments", -1, NULL,
+     "{\"assessed_on\":\"2026-03-06\",\"level\":1,\"tier\":\"community\"}", "2026-03-06", NULL, 0,
+     201},
+    {"guardian added", "POST", "guardians", -1, NULL,
+     "{\"kind\":\"primary\",\"name\":\"版本父\",\"relation\":\"parent\","
+     "\"phone\":\"13900001111\",\"capacity\":\"adequate\"}",
+     "2026-03-06", NULL, 0, 201},
+    /* A guardian's field that the patient's document does not show. */
+    {"guardian changed", "PATCH", "guardians", 1, "", "{\"address\":\"梅苑路9号\"}", "2026-03-06",
+     "If-Match: \"1\"", 0, 200},
+    {"care team member", "PUT", "care-team/village_cadre", -1, NULL,
+     "{\"name\":\"李梅\",\"phone\":\"13911112222\"}", "2026-03-07", NULL, 0, 200},
+    {"care team member ended", "POST", "care-team/village_cadre/end", -1, NULL, NULL, "2026-03-07",
+     NULL, 0, 200},
+    {"prescription", "POST", "prescriptions", -1, NULL,
+     "{\"drug\":\"利培酮\",\"started_on\":\"2026-03-07\"}", "2026-03-07", NULL, 0, 201},
+    {"pick-up", "POST", "pickups", -1, NULL, "{\"picked_on\":\"2026-03-08\",\"days_supplied\":30}",
+     "2026-03-08", NULL, 0, 201},
+    {"health check", "POST", "health-checks", -1, NULL, "{\"checked_on\":\"2026-03-09\"}",
+     "2026-03-09", NULL, 0, 201},
+    {"incident", "POST", "incidents", -1, NULL,
+     "{\"occurred_on\":\"2026-03-10\",\"place\":\"村口\",\"kind\":\"mild_trouble\","
+     "\"injured\":0,\"dead\":0}",
+     "2026-03-10", NULL, 0, 201},
+    {"prescription ended", "POST", "prescriptions", 5, "/end", "{\"ended_on\":\"2026-03-20\"}",
+     "2026-03-20", NULL, 0, 200},
+    {"admission", "POST", "admissions", -1, NULL,
+     "{\"admitted_on\":\"2026-03-21\",\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":false}",
+     "2026-03-21", NULL, 0, 201},
+    {"discharge", "POST", "admissions", 10, "/discharge", "{\"discharged_on\":\"2026-03-25\"}",
+     "2026-03-25", NULL, 0, 200},
+    {"whereabouts unknown", "POST", "whereabouts-unknown", -1, NULL,
+     "{\"reported_on\":\"2026-03-26\"}", "2026-03-26", NULL, 0, 200},
+    {"status", "POST", "status", -1, NULL, "{\"status\":\"in_care\",\"date\":\"2026-03-27\"}",
+     "2026-03-27", NULL, 0, 200},
+    {"assistance application", "POST", "assistance", -1, NULL,
+     "{\"kind\":\"dibao\",\"applied_on\":\"2026-03-27\"}", "2026-03-27", NULL, 1, 201},
+};
+
 static void every_change_is_a_new_version(void **state)
 {
-    long long pid = create_patient("甲"), v = version_of(pid), gid, rx, adm;
-    char *s, *body;
-    http_res *r;
+    const size_t n = sizeof(steps) / sizeof(steps[0]);
+    long long pid = create_patient("甲"), v = version_of(pid),
+              ids[sizeof(steps) / sizeof(steps[0])];
+    char *body;
 
     (void)state;
     assert_int_equal(v, 1); /* what the registration wrote is all version 1 */
+    body = test_fmt(TEST_STABLE_VISIT, "2026-03-05");
+    one_new_version("visit", post(doctor, pid, "follow-ups", body, "2026-03-05"), 201, pid, &v);
+    free(body);
+    for (size_t i = 0; i < n; i++) {
+        char *path = steps[i].of >= 0 ? test_fmt("/api/v1/patients/%lld/%s/%lld%s", pid,
+                                                 steps[i].path, ids[steps[i].of], steps[i].tail)
+                                      : test_fmt("/api/v1/patients/%lld/%s", pid, steps[i].path);
+        http_res *r =
+            test_call_h(steps[i].date, steps[i].method, path, steps[i].civil ? civil : doctor,
+                        steps[i].body, steps[i].if_match);
 
-    one_new_version("visit",
-                    post(doctor, pid, "follow-ups", s = test_fmt(TEST_STABLE_VISIT, "2026-03-05"),
-                         "2026-03-05"),
-                    201, pid, &v);
-    free(s);
-    one_new_version("assessment",
-                    post(doctor, pid, "risk-assessments",
-                         "{\"assessed_on\":\"2026-03-06\",\"level\":1,\"tier\":\"community\"}",
-                         "2026-03-06"),
-                    201, pid, &v);
-
-    r = post(doctor, pid, "guardians",
-             "{\"kind\":\"primary\",\"name\":\"版本父\",\"relation\":\"parent\","
-             "\"phone\":\"13900001111\",\"capacity\":\"adequate\"}",
-             "2026-03-06");
-    gid = test_jint(r->json, "id");
-    one_new_version("guardian added", r, 201, pid, &v);
-    /* A guardian's field that the patient's document does not show. */
-    s = test_fmt("/api/v1/patients/%lld/guardians/%lld", pid, gid);
-    one_new_version("guardian changed",
-                    http_do("PATCH", s, doctor, "{\"address\":\"梅苑路9号\"}", "If-Match: \"1\""),
-                    200, pid, &v);
-    free(s);
-
-    s = test_fmt("/api/v1/patients/%lld/care-team/village_cadre", pid);
-    one_new_version(
-        "care team member",
-        http_do("PUT", s, doctor, "{\"name\":\"李梅\",\"phone\":\"13911112222\"}", NULL), 200, pid,
-        &v);
-    free(s);
-    one_new_version("care team member ended",
-                    post(doctor, pid, "care-team/village_cadre/end", NULL, "2026-03-07"), 200, pid,
-                    &v);
-
-    r = post(doctor, pid, "prescriptions", "{\"drug\":\"利培酮\",\"started_on\":\"2026-03-07\"}",
-             "2026-03-07");
-    rx = test_jint(r->json, "id");
-    one_new_version("prescription", r, 201, pid, &v);
-    one_new_version("pick-up",
-                    post(doctor, pid, "pickups",
-                         "{\"picked_on\":\"2026-03-08\",\"days_supplied\":30}", "2026-03-08"),
-                    201, pid, &v);
-    s = test_fmt("prescriptions/%lld/end", rx);
-    one_new_version("prescription ended",
-                    post(doctor, pid, s, "{\"ended_on\":\"2026-03-20\"}", "2026-03-20"), 200, pid,
-                    &v);
-    free(s);
-    one_new_version(
-        "health check",
-        post(doctor, pid, "health-checks", "{\"checked_on\":\"2026-03-09\"}", "2026-03-09"), 201,
-        pid, &v);
-    one_new_version("incident",
-                    post(doctor, pid, "incidents",
-                         "{\"occurred_on\":\"2026-03-10\",\"place\":\"村口\",\"kind\":"
-                         "\"mild_trouble\",\"injured\":0,\"dead\":0}",
-                         "2026-03-10"),
-                    201, pid, &v);
-    r = post(doctor, pid, "admissions",
-             "{\"admitted_on\":\"2026-03-21\",\"hospital\":\"潜江市精神卫生中心\","
-             "\"involuntary\":false}",
-             "2026-03-21");
-    adm = test_jint(r->json, "id");
-    one_new_version("admission", r, 201, pid, &v);
-    s = test_fmt("admissions/%lld/discharge", adm);
-    one_new_version("discharge",
-                    post(doctor, pid, s, "{\"discharged_on\":\"2026-03-25\"}", "2026-03-25"), 200,
-                    pid, &v);
-    free(s);
-    one_new_version(
-        "whereabouts unknown",
-        post(doctor, pid, "whereabouts-unknown", "{\"reported_on\":\"2026-03-26\"}", "2026-03-26"),
-        200, pid, &v);
-    one_new_version("status",
-                    post(doctor, pid, "status", "{\"status\":\"in_care\",\"date\":\"2026-03-27\"}",
-                         "2026-03-27"),
-                    200, pid, &v);
-    one_new_version("assistance application",
-                    post(civil, pid, "assistance",
-                         "{\"kind\":\"dibao\",\"applied_on\":\"2026-03-27\"}", "2026-03-27"),
-                    201, pid, &v);
+        ids[i] = r->json ? test_jint(r->json, "id") : 0;
+        one_new_version(steps[i].what, r, steps[i].status, pid, &v);
+        free(path);
+    }
     one_new_version("field", patch(pid, v, "{\"address\":\"梅苑路10号\"}"), 200, pid, &v);
     body = test_fmt("{\"to_org_unit_id\":%s,\"moved_on\":\"2026-03-28\",\"reason\":\"搬家\"}", g02);
     one_new_version("transfer", post(doctor, pid, "transfers", body, "2026-03-28"), 201, pid, &v);
