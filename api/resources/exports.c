@@ -29,37 +29,41 @@ static jf_stmt agency = {
  * discharge, an incident, a dated status event, a registration, …), or,
  * for what carries no such date (a guardian, a care-team member), written
  * in it. Never by the last update, which moves whenever anything is
- * written later: the export of a past period is the same whenever taken. */
+ * written later: the export of a past period is the same whenever taken.
+ * One EXISTS over a UNION ALL is probed per patient of the area through
+ * each table's (patient_id, …) index, the commonest records first, and
+ * stops at the first record found, so the cost follows the area, not the
+ * size of the tables (separate EXISTS clauses are planned as hashes of
+ * every table's rows of the period, the whole province's). */
 static jf_stmt rows = {
     "export_rows",
     "SELECT p.id, " JF_PATIENT_DOC_SQL " FROM patients p, (SELECT $4::date AS f, $5::date AS t) b"
     " WHERE p.org_path >= $2 AND p.org_path < $3 AND p.status NOT IN ('suspected', 'ruled_out')"
-    " AND (p.registered_on BETWEEN b.f AND b.t"
-    " OR EXISTS (SELECT 1 FROM patient_events x WHERE x.patient_id = p.id"
-    "  AND x.event_date BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM follow_ups x WHERE x.patient_id = p.id"
-    "  AND x.visit_date BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM risk_assessments x WHERE x.patient_id = p.id"
-    "  AND x.assessed_on BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM hospitalisations x WHERE x.patient_id = p.id"
-    "  AND (x.admitted_on BETWEEN b.f AND b.t OR x.discharged_on BETWEEN b.f AND b.t))"
-    " OR EXISTS (SELECT 1 FROM incidents x WHERE x.patient_id = p.id"
-    "  AND x.occurred_on BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM prescriptions x WHERE x.patient_id = p.id"
-    "  AND (x.started_on BETWEEN b.f AND b.t OR x.ended_on BETWEEN b.f AND b.t))"
-    " OR EXISTS (SELECT 1 FROM medication_pickups x WHERE x.patient_id = p.id"
-    "  AND x.picked_on BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM health_checks x WHERE x.patient_id = p.id"
-    "  AND x.checked_on BETWEEN b.f AND b.t)"
-    " OR EXISTS (SELECT 1 FROM guardians x WHERE x.patient_id = p.id"
-    "  AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t))"
-    " OR EXISTS (SELECT 1 FROM care_team_members x WHERE x.patient_id = p.id"
-    "  AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t))"
-    " OR EXISTS (SELECT 1 FROM transfers x WHERE x.patient_id = p.id"
-    "  AND (x.moved_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t))"
-    " OR EXISTS (SELECT 1 FROM assistance_applications x WHERE x.patient_id = p.id"
-    "  AND (x.applied_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t"
-    "   OR x.ended_on BETWEEN b.f AND b.t)))"
+    " AND (p.registered_on BETWEEN b.f AND b.t OR EXISTS ("
+    "  SELECT FROM follow_ups x WHERE x.patient_id = p.id AND x.visit_date BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM medication_pickups x WHERE x.patient_id = p.id"
+    "   AND x.picked_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM risk_assessments x WHERE x.patient_id = p.id"
+    "   AND x.assessed_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM patient_events x WHERE x.patient_id = p.id"
+    "   AND x.event_date BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM hospitalisations x WHERE x.patient_id = p.id"
+    "   AND (x.admitted_on BETWEEN b.f AND b.t OR x.discharged_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM incidents x WHERE x.patient_id = p.id"
+    "   AND x.occurred_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM prescriptions x WHERE x.patient_id = p.id"
+    "   AND (x.started_on BETWEEN b.f AND b.t OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM health_checks x WHERE x.patient_id = p.id"
+    "   AND x.checked_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM guardians x WHERE x.patient_id = p.id"
+    "   AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM care_team_members x WHERE x.patient_id = p.id"
+    "   AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM transfers x WHERE x.patient_id = p.id"
+    "   AND (x.moved_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM assistance_applications x WHERE x.patient_id = p.id"
+    "   AND (x.applied_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t"
+    "    OR x.ended_on BETWEEN b.f AND b.t)))"
     " ORDER BY p.org_path, p.id",
     0,
 };
