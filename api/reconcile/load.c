@@ -1,6 +1,7 @@
 /* Stream one 三网 list into the staging table: decode, parse, normalise,
  * COPY. Fixed buffers only; one record at a time. */
 #include "load.h"
+#include "../core/buf.h"
 #include "../core/err.h"
 #include "../domain/idcard.h"
 #include "../domain/mask.h"
@@ -41,6 +42,7 @@ typedef struct rec_state {
     bool quoted;
     char *out;
     size_t out_len;
+    jf_buf unknown; /* JSON array of the header's columns no mapping names */
     char *fields[JF_REC_FIELDS_MAX];
 } rec_state;
 
@@ -167,11 +169,38 @@ static const char *field(rec_state *s, jf_rec_col c)
     return s->map[c] >= 0 ? s->fields[s->map[c]] : NULL;
 }
 
+/* The header's columns that no mapped column names, as a JSON array in
+ * s->unknown: the load leaves them out and the run lists them, never
+ * silently (an empty header cell is named by its position, "#3"). */
+static int header_unknown(rec_state *s, int n)
+{
+    int rc = jf_buf_puts(&s->unknown, "[");
+
+    for (int i = 0; rc == 0 && i < n; i++) {
+        bool known = false;
+
+        for (int c = 0; !known && c < JF_REC_NCOLS; c++)
+            known = s->o->columns[c] != NULL && strcmp(s->fields[i], s->o->columns[c]) == 0;
+        if (known)
+            continue;
+        if (s->res->unknown_columns++ > 0)
+            rc = jf_buf_puts(&s->unknown, ",");
+        if (rc == 0)
+            rc = s->fields[i][0] ? jf_buf_json_str(&s->unknown, s->fields[i])
+                                 : jf_buf_printf(&s->unknown, "\"#%d\"", i + 1);
+    }
+    return rc ? rc : jf_buf_puts(&s->unknown, "]");
+}
+
 static int header(rec_state *s, int n)
 {
+    int rc;
+
     s->nfields = n;
     for (int i = 0; i < n; i++)
         jf_rec_trim(s->fields[i]);
+    if ((rc = header_unknown(s, n)) != 0)
+        return rc;
     for (int c = 0; c < JF_REC_NCOLS; c++) {
         const char *want = s->o->columns[c];
 
@@ -336,6 +365,8 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
     s->line = s->next_line = 1;
     s->rec = malloc(JF_REC_RECORD_MAX);
     s->out = malloc(OUT_CAP);
+    /* Each header byte escapes to at most 6 (\u00XX), a column adds 3. */
+    jf_buf_init(&s->unknown, 6 * JF_REC_RECORD_MAX + 3 * JF_REC_FIELDS_MAX + 2);
     if (s->rec == NULL || s->out == NULL) {
         rc = JF_ERR_NOMEM;
         goto out;
@@ -483,17 +514,21 @@ int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *
         PQclear(r);
     {
         char runid[24], rows[24], uid[24];
-        const char *p[] = {runid, o->source, rows, out->encoding, o->user_id > 0 ? uid : NULL};
+        const char *p[] = {
+            runid, o->source, rows, out->encoding, o->user_id > 0 ? uid : NULL, s->unknown.data};
 
         snprintf(runid, sizeof(runid), "%lld", o->run_id);
         snprintf(rows, sizeof(rows), "%ld", out->rows);
         snprintf(uid, sizeof(uid), "%lld", o->user_id);
         r = PQexecParams(pg,
-                         "INSERT INTO reconcile_sources (run_id, source, rows, encoding, loaded_by)"
-                         " VALUES ($1, $2, $3, $4, $5) ON CONFLICT (run_id, source) DO UPDATE"
+                         "INSERT INTO reconcile_sources (run_id, source, rows, encoding, loaded_by,"
+                         " unknown_columns) SELECT $1, $2, $3, $4, $5,"
+                         " ARRAY(SELECT jsonb_array_elements_text($6::jsonb))"
+                         " ON CONFLICT (run_id, source) DO UPDATE"
                          " SET rows = EXCLUDED.rows, encoding = EXCLUDED.encoding,"
-                         " loaded_by = EXCLUDED.loaded_by, loaded_at = now()",
-                         5, NULL, p, NULL, NULL, 0);
+                         " loaded_by = EXCLUDED.loaded_by, loaded_at = now(),"
+                         " unknown_columns = EXCLUDED.unknown_columns",
+                         6, NULL, p, NULL, NULL, 0);
         if (PQresultStatus(r) != PGRES_COMMAND_OK)
             rc = JF_ERR_DB;
     }
@@ -514,6 +549,7 @@ out:
         mac_free(&s->mac);
         free(s->rec);
         free(s->out);
+        jf_buf_free(&s->unknown);
     }
     free(s);
     free(raw);

@@ -42,6 +42,7 @@ typedef struct jf_rec_load_opts {
 typedef struct jf_rec_load_result {
     long rows;
     const char *encoding; /* "utf-8" or "gbk" */
+    int unknown_columns;  /* header columns no mapped column names, stored on the source */
     int status;
     long line;
     const char *field;

@@ -1,5 +1,5 @@
 /* Periodic information exchange (定期信息交换): the patients of an agency's
- * area changed in a month, a quarter or a date range, as NDJSON or CSV
+ * area with records of a month, a quarter or a date range, as NDJSON or CSV
  * (UTF-8 with a BOM, as Excel opens it), each record cut to what the
  * receiving agency may see: the police station gets the police view, civil
  * affairs theirs, the clinic and the mental-health centre the clinical one. */
@@ -24,11 +24,46 @@ static jf_stmt agency = {
     " WHERE a.id = $1",
     0,
 };
+/* The patients with a record that belongs to the period [f, t]: dated in
+ * it by what it records (a visit, an assessment, an admission or a
+ * discharge, an incident, a dated status event, a registration, …), or,
+ * for what carries no such date (a guardian, a care-team member), written
+ * in it. Never by the last update, which moves whenever anything is
+ * written later: the export of a past period is the same whenever taken.
+ * One EXISTS over a UNION ALL is probed per patient of the area through
+ * each table's (patient_id, …) index, the commonest records first, and
+ * stops at the first record found, so the cost follows the area, not the
+ * size of the tables (separate EXISTS clauses are planned as hashes of
+ * every table's rows of the period, the whole province's). */
 static jf_stmt rows = {
     "export_rows",
-    "SELECT p.id, " JF_PATIENT_DOC_SQL " FROM patients p"
-    " WHERE p.org_path >= $2 AND p.org_path < $3 AND p.updated_at >= $4::date"
-    " AND p.updated_at < $5::date + 1 AND p.status NOT IN ('suspected', 'ruled_out')"
+    "SELECT p.id, " JF_PATIENT_DOC_SQL " FROM patients p, (SELECT $4::date AS f, $5::date AS t) b"
+    " WHERE p.org_path >= $2 AND p.org_path < $3 AND p.status NOT IN ('suspected', 'ruled_out')"
+    " AND (p.registered_on BETWEEN b.f AND b.t OR EXISTS ("
+    "  SELECT FROM follow_ups x WHERE x.patient_id = p.id AND x.visit_date BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM medication_pickups x WHERE x.patient_id = p.id"
+    "   AND x.picked_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM risk_assessments x WHERE x.patient_id = p.id"
+    "   AND x.assessed_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM patient_events x WHERE x.patient_id = p.id"
+    "   AND x.event_date BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM hospitalisations x WHERE x.patient_id = p.id"
+    "   AND (x.admitted_on BETWEEN b.f AND b.t OR x.discharged_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM incidents x WHERE x.patient_id = p.id"
+    "   AND x.occurred_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM prescriptions x WHERE x.patient_id = p.id"
+    "   AND (x.started_on BETWEEN b.f AND b.t OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM health_checks x WHERE x.patient_id = p.id"
+    "   AND x.checked_on BETWEEN b.f AND b.t"
+    "  UNION ALL SELECT FROM guardians x WHERE x.patient_id = p.id"
+    "   AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM care_team_members x WHERE x.patient_id = p.id"
+    "   AND (x.created_at >= b.f AND x.created_at < b.t + 1 OR x.ended_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM transfers x WHERE x.patient_id = p.id"
+    "   AND (x.moved_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t)"
+    "  UNION ALL SELECT FROM assistance_applications x WHERE x.patient_id = p.id"
+    "   AND (x.applied_on BETWEEN b.f AND b.t OR x.decided_on BETWEEN b.f AND b.t"
+    "    OR x.ended_on BETWEEN b.f AND b.t)))"
     " ORDER BY p.org_path, p.id",
     0,
 };

@@ -34,7 +34,8 @@
     " 'status', r.status, 'note', r.note, 'created_by', r.created_by, 'created_at', r.created_at," \
     " 'analysed_at', r.analysed_at, 'previous_run_id', r.previous_run_id,"                         \
     " 'sources', coalesce((SELECT json_agg(json_build_object('source', s.source, 'rows', s.rows,"  \
-    "  'encoding', s.encoding, 'loaded_at', s.loaded_at) ORDER BY s.source)"                       \
+    "  'encoding', s.encoding, 'loaded_at', s.loaded_at, 'unknown_columns', s.unknown_columns)"    \
+    "  ORDER BY s.source)"                                                                         \
     "  FROM reconcile_sources s WHERE s.run_id = r.id), '[]'),"                                    \
     " 'summary', r.summary, 'diff', r.diff)::text"
 

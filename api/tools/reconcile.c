@@ -222,6 +222,11 @@ int main(int argc, char **argv)
             return fail(pg, files[i], res.message[0] ? res.message : "could not be read");
         fprintf(stderr, "jingfang-reconcile: %s: %ld rows (%s) in %.2f s\n", files[i], res.rows,
                 res.encoding, now_s() - t);
+        if (res.unknown_columns > 0)
+            fprintf(stderr,
+                    "jingfang-reconcile: %s: warning: %d column(s) of the header are not mapped"
+                    " and were left out (the run's sources list them)\n",
+                    files[i], res.unknown_columns);
     }
     t = now_s();
     if (jf_rec_analyse(pg, strtoll(run, NULL, 10), err, sizeof(err)) != 0)

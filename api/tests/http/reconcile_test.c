@@ -194,6 +194,22 @@ static long long summary_of(const json_t *run, const char *category)
     return json_integer_value(json_object_get(json_object_get(run, "summary"), category));
 }
 
+/* The unknown_columns of source in the run document run, as compact JSON
+ * (malloc'd); fails the test when the source is not there. */
+static char *unknown_of(const json_t *run, const char *source)
+{
+    json_t *s;
+    size_t i;
+
+    json_array_foreach(json_object_get(run, "sources"), i, s)
+    {
+        if (strcmp(test_jstr(s, "source"), source) == 0)
+            return json_dumps(json_object_get(s, "unknown_columns"), JSON_COMPACT);
+    }
+    fail_msg("no source %s in the run", source);
+    return NULL;
+}
+
 /* The id of run's finding of category about person (by masked name). */
 static long long finding_of(long long run, const char *category, const char *name)
 {
@@ -642,6 +658,11 @@ static void saved_mappings(void **state)
         char *q = test_fmt("?mapping_id=%lld", mid);
         r = upload(police, run, "police", q, csv, strlen(csv));
         assert_int_equal(r->status, 200);
+        {
+            char *u = unknown_of(r->json, "police");
+            assert_string_equal(u, "[\"序号\"]"); /* not mapped: listed */
+            free(u);
+        }
         http_free(r);
         r = upload(police, run, "police", q, HEADER "1,2,3,4,5,6,7\n", strlen(HEADER) + 14);
         http_assert_problem(r, 422, "id");
@@ -691,6 +712,79 @@ static void saved_mappings(void **state)
         free(b);
     }
     assert_int_equal(db_count("SELECT count(*) FROM reconcile_mappings", 0, NULL), before);
+}
+
+/* ---- columns no mapping names ------------------------------------------ */
+
+/* Upload body as source of run; 200, and the run (as answered and as read
+ * again) lists exactly the unknown columns want (compact JSON). */
+static void upload_lists(long long run, const char *source, const char *body, size_t len,
+                         const char *want)
+{
+    char *path = test_fmt("/api/v1/reconcile/runs/%lld", run), *got;
+    http_res *r = upload(doctor, run, source, NULL, body, len);
+
+    if (r->status != 200)
+        fail_msg("PUT %s: %ld %s", source, r->status, r->body);
+    got = unknown_of(r->json, source);
+    if (strcmp(got, want) != 0)
+        fail_msg("PUT %s: unknown_columns %s, want %s", source, got, want);
+    free(got);
+    http_free(r);
+    r = http_do("GET", path, official, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    got = unknown_of(r->json, source);
+    assert_string_equal(got, want);
+    free(got);
+    http_free(r);
+    free(path);
+}
+
+/* The police rows of run that carry a risk level. */
+static long police_risks(long long run)
+{
+    char *id = test_fmt("%lld", run);
+    const char *p[] = {id};
+    long n = db_count("SELECT count(*) FROM reconcile_rows WHERE run_id = $1"
+                      " AND source = 'police' AND risk IS NOT NULL",
+                      1, p);
+
+    free(id);
+    return n;
+}
+
+/* A list may carry columns that no mapped column names: it is loaded
+ * without them, and the run lists them (UTF-8 and GBK alike), so that a
+ * misspelt 风险等级 is seen rather than dropped silently. A new upload of
+ * the source replaces the list. */
+static void unknown_columns_are_listed(void **state)
+{
+    long long run = new_run(doctor, township, 201);
+    char *utf8, *plain, *gbk;
+    size_t gbk_len;
+
+    (void)state;
+    utf8 = test_fmt("身份证号,姓名,民族,性别,出生日期,村(社区),状态,危险性等级,\n"
+                    "%s,%s,汉,男,%s,梅苑社区,在管,3,\n",
+                    X1.id, X1.name, X1.birth);
+    upload_lists(run, "police", utf8, strlen(utf8), "[\"民族\",\"危险性等级\",\"#9\"]");
+    /* The misspelt risk column was not read; under its name it is. */
+    assert_int_equal(police_risks(run), 0);
+    plain = test_fmt(HEADER "%s,%s,男,%s,梅苑社区,在管,3\n", X1.id, X1.name, X1.birth);
+    upload_lists(run, "police", plain, strlen(plain), "[]");
+    assert_int_equal(police_risks(run), 1);
+
+    {
+        char *b = test_fmt("身份证号,姓名,性别,出生日期,村(社区),状态,风险等级,备注\n"
+                           "%s,%s,男,%s,梅苑社区,在管,1,外出务工\n",
+                           X1.id, X1.name, X1.birth);
+        gbk = to_gbk(b, &gbk_len);
+        free(b);
+    }
+    upload_lists(run, "grid", gbk, gbk_len, "[\"备注\"]");
+    free(utf8);
+    free(plain);
+    free(gbk);
 }
 
 /* ---- who may ---------------------------------------------------------- */
@@ -916,6 +1010,7 @@ int main(void)
         cmocka_unit_test(second_run_diff),
         cmocka_unit_test(malformed_files_leave_nothing),
         cmocka_unit_test(saved_mappings),
+        cmocka_unit_test(unknown_columns_are_listed),
         cmocka_unit_test(who_may),
         cmocka_unit_test(command_line_tool),
     };
