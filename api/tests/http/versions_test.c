@@ -19,7 +19,7 @@
 
 #define DIAG ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-15\""
 
-static char *doctor, *civil, *g01, *g02;
+static char *doctor, *civil, *police, *grid1, *g01, *g02;
 static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 /* ---- helpers ---------------------------------------------------------- */
@@ -116,6 +116,8 @@ static int setup(void **state)
     (void)state;
     doctor = http_login("tf.doctor", NULL);
     civil = http_login("tf.civil", NULL);
+    police = http_login("tf.police", NULL);
+    grid1 = http_login("tf.grid1", NULL);
     g01 = test_unit_id("429005003001G01");
     g02 = test_unit_id("429005003001G02");
     snprintf(cn_unique, sizeof(cn_unique), "%s", test_cn_unique());
@@ -124,7 +126,7 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char **all[] = {&doctor, &civil, &g01, &g02};
+    char **all[] = {&doctor, &civil, &police, &grid1, &g01, &g02};
 
     (void)state;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
@@ -136,8 +138,8 @@ static int teardown(void **state)
 
 /* ---- every kind of change ------------------------------------------------- */
 
-/* The writes after a first visit, in order, each as the doctor (or civil
- * affairs) on its date, to /patients/{pid}/path, or, when of is a step's
+/* The writes after a first visit, in order, each as the doctor (or, by
+ * `as`, civil affairs, the police, the grid worker) on its date, to /patients/{pid}/path, or, when of is a step's
  * index, to /patients/{pid}/path/{the id that step answered}tail. */
 static const struct {
     const char *what;
@@ -146,7 +148,7 @@ static const struct {
     int of;
     const char *tail;
     const char *body, *date, *if_match;
-    int civil;
+    int as; /* 0 the doctor, 1 civil affairs, 2 the police, 3 the grid worker */
     long status;
 } steps[] = {
     {"assessment", "POST", "risk-assessments", -1, NULL,
@@ -182,8 +184,15 @@ static const struct {
      "2026-03-25", NULL, 0, 200},
     {"whereabouts unknown", "POST", "whereabouts-unknown", -1, NULL,
      "{\"reported_on\":\"2026-03-26\"}", "2026-03-26", NULL, 0, 200},
-    {"status", "POST", "status", -1, NULL, "{\"status\":\"in_care\",\"date\":\"2026-03-27\"}",
-     "2026-03-27", NULL, 0, 200},
+    {"whereabouts confirmed", "POST", "whereabouts-confirmed", -1, NULL,
+     "{\"confirmed_on\":\"2026-03-27\",\"place\":\"村口\"}", "2026-03-27", NULL, 2, 200},
+    {"home check", "POST", "home-checks", -1, NULL,
+     "{\"checked_on\":\"2026-03-27\",\"seen\":true,\"whereabouts\":\"at_home\","
+     "\"guardian_present\":true,\"abnormal\":false,\"hazards_checked\":true}",
+     "2026-03-27", NULL, 3, 201},
+    {"absence", "POST", "absences", -1, NULL,
+     "{\"kind\":\"work\",\"destination\":\"东莞\",\"left_on\":\"2026-03-27\"}",
+     "2026-03-27", NULL, 3, 201},
     {"assistance application", "POST", "assistance", -1, NULL,
      "{\"kind\":\"dibao\",\"applied_on\":\"2026-03-27\"}", "2026-03-27", NULL, 1, 201},
 };
@@ -204,9 +213,9 @@ static void every_change_is_a_new_version(void **state)
         char *path = steps[i].of >= 0 ? test_fmt("/api/v1/patients/%lld/%s/%lld%s", pid,
                                                  steps[i].path, ids[steps[i].of], steps[i].tail)
                                       : test_fmt("/api/v1/patients/%lld/%s", pid, steps[i].path);
-        http_res *r =
-            test_call_h(steps[i].date, steps[i].method, path, steps[i].civil ? civil : doctor,
-                        steps[i].body, steps[i].if_match);
+        const char *as[] = {doctor, civil, police, grid1};
+        http_res *r = test_call_h(steps[i].date, steps[i].method, path, as[steps[i].as],
+                                  steps[i].body, steps[i].if_match);
 
         ids[i] = r->json ? test_jint(r->json, "id") : 0;
         one_new_version(steps[i].what, r, steps[i].status, pid, &v);
