@@ -668,13 +668,18 @@ static int list_checks(jf_req *req)
     return jf_episode_list(req, &check_list, "health_checks");
 }
 
-/* POST /patients/{id}/whereabouts-unknown {reported_on, note?}: anyone who
- * reports or treats (grid workers, police, doctors) may say a patient
- * cannot be found; the patient becomes lost (失访) at once. */
-static int whereabouts_unknown(jf_req *req)
+/* A change of the patient's whereabouts: from `from` (NONE: any status
+ * that may become `to`) to `to`, dated by the body's date field, with a
+ * note; the reason, notification and audit follow. */
+typedef struct whereabouts_step {
+    const char *date_field, *place_field; /* place_field: NULL when none */
+    jf_pstatus from, to;
+    const char *reason, *detail, *notify_kind, *notify_detail, *action;
+} whereabouts_step;
+
+static int whereabouts(jf_req *req, const whereabouts_step *st)
 {
-    static const char *const allowed[] = {"reported_on", "note", NULL};
-    jf_role role = jf_role_parse(req->claims.role);
+    const char *allowed[] = {st->date_field, "note", st->place_field, NULL};
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
@@ -683,12 +688,12 @@ static int whereabouts_unknown(jf_req *req)
     jf_buf out;
     int rc;
 
-    if (!jf_role_has(role, JF_CAP_PATIENT_REPORT) && !jf_role_has(role, JF_CAP_CLINICAL_WRITE))
-        return jf_resp_forbidden(req, "your role may not do this");
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    const char *on = jf_body_date(req, &e, "reported_on", true);
+    const char *on = jf_body_date(req, &e, st->date_field, true);
+    const char *place =
+        st->place_field ? jf_body_str(req, &e, st->place_field, true, 1, 200) : NULL;
     const char *note = jf_body_str(req, &e, "note", false, 1, 400);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -697,33 +702,37 @@ static int whereabouts_unknown(jf_req *req)
     jf_buf_init(&out, 1u << 16);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         goto out;
-    /* The key first: the retry of this report meets a patient now lost. */
+    /* The key first: the retry of this report meets the status it made. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
-    if (row.status == JF_PS_LOST) {
+    if (st->from != JF_PS_NONE && row.status != st->from) {
+        rc = refuse(req, "Not lost", "only a patient recorded as lost (失访) is found again");
+        goto out;
+    }
+    if (row.status == st->to) {
         rc = refuse(req, "Already lost", "the patient is already recorded as lost (失访)");
         goto out;
     }
-    if (!jf_pstatus_allowed(row.status, JF_PS_LOST)) {
+    if (!jf_pstatus_allowed(row.status, st->to)) {
         rc = refuse(req, "Status change refused",
                     row.status == JF_PS_HOSPITALISED
                         ? "the patient is in hospital: record the discharge first"
-                        : jf_pstatus_refusal(row.status, JF_PS_LOST));
+                        : jf_pstatus_refusal(row.status, st->to));
         goto out;
     }
-    rc = move_status(req, conn, &row, JF_PS_LOST, on,
-                     note ? jf_arena_printf(&req->arena, "whereabouts unknown (去向不明): %s", note)
-                          : "whereabouts unknown (去向不明)",
-                     "{\"whereabouts_unknown\":true}");
+    rc = move_status(req, conn, &row, st->to, on,
+                     jf_arena_printf(&req->arena, "%s%s%s%s%s", st->reason, place ? place : "",
+                                     note ? "（" : "", note ? note : "", note ? "）" : ""),
+                     st->detail);
     if (rc == JF_ERR_CONFLICT)
         goto out;
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
+    if (rc == 0 && st->notify_kind != NULL)
+        rc = jf_notify(req, conn, st->notify_kind, row.id, st->notify_detail, NULL);
     if (rc == 0)
-        rc = jf_notify(req, conn, "lost", row.id, "{\"reason\":\"whereabouts_unknown\"}", NULL);
-    if (rc == 0)
-        rc = audit(req, conn, &row, "patient.whereabouts_unknown",
-                   jf_arena_printf(&req->arena, "{\"reported_on\":\"%s\"}", on));
+        rc = audit(req, conn, &row, st->action,
+                   jf_arena_printf(&req->arena, "{\"%s\":\"%s\"}", st->date_field, on));
     const char *p[] = {row.id};
     if (rc == 0)
         rc = jf_db_exec(conn, &state, 1, p, &res);
@@ -745,6 +754,42 @@ out:
     return rc;
 }
 
+/* POST /patients/{id}/whereabouts-unknown {reported_on, note?}: anyone who
+ * reports or treats (grid workers, police, doctors) may say a patient
+ * cannot be found; the patient becomes lost (失访) at once. */
+static int whereabouts_unknown(jf_req *req)
+{
+    jf_role role = jf_role_parse(req->claims.role);
+
+    if (!jf_role_has(role, JF_CAP_PATIENT_REPORT) && !jf_role_has(role, JF_CAP_CLINICAL_WRITE))
+        return jf_resp_forbidden(req, "your role may not do this");
+    return whereabouts(req,
+                       &(whereabouts_step){.date_field = "reported_on",
+                                           .from = JF_PS_NONE,
+                                           .to = JF_PS_LOST,
+                                           .reason = "whereabouts unknown (去向不明)",
+                                           .detail = "{\"whereabouts_unknown\":true}",
+                                           .notify_kind = "lost",
+                                           .notify_detail = "{\"reason\":\"whereabouts_unknown\"}",
+                                           .action = "patient.whereabouts_unknown"});
+}
+
+/* POST /patients/{id}/whereabouts-confirmed {confirmed_on, place, note?}:
+ * the police found a lost patient, who is back in care. With a 面访, the
+ * only way back from 失访 (R-LOST-CYCLES). */
+static int whereabouts_confirmed(jf_req *req)
+{
+    if (jf_role_parse(req->claims.role) != JF_ROLE_POLICE)
+        return jf_resp_forbidden(req, "only the police confirm a lost patient's whereabouts");
+    return whereabouts(req, &(whereabouts_step){.date_field = "confirmed_on",
+                                                .place_field = "place",
+                                                .from = JF_PS_LOST,
+                                                .to = JF_PS_IN_CARE,
+                                                .reason = "whereabouts confirmed by the police: ",
+                                                .detail = "{\"whereabouts_confirmed\":true}",
+                                                .action = "patient.whereabouts_confirmed"});
+}
+
 static const jf_route routes[] = {
     {"GET", "/api/v1/patients/{id}/admissions", list_admissions, JF_ROUTE_AUTH,
      JF_CAP_CLINICAL_READ},
@@ -761,6 +806,9 @@ static const jf_route routes[] = {
     /* Two capabilities qualify; the handler checks them. */
     {"POST", "/api/v1/patients/{id}/whereabouts-unknown", whereabouts_unknown, JF_ROUTE_AUTH,
      JF_CAP_PATIENT_READ},
+    /* Police only; the handler checks the role. */
+    {"POST", "/api/v1/patients/{id}/whereabouts-confirmed", whereabouts_confirmed, JF_ROUTE_AUTH,
+     JF_CAP_WRITE},
 };
 
 int jf_res_episodes_init(void)

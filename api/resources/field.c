@@ -1,9 +1,7 @@
-/* The field work around the national form (DOMAIN.md "Visit mode", "Lost to
- * follow-up", "Inter-agency notifications"): the 走访 (home check) that grid
- * workers and village cadres record, temporary absences (外出) reported
- * alone or at a visit, and the police's confirmation of a lost patient's
- * whereabouts, which with a 面访 is the only way back from 失访. */
-#include "clinical.h"
+/* The field work around the national form (DOMAIN.md "Visit mode",
+ * "Inter-agency notifications"): the 走访 (home check) that grid workers and
+ * village cadres record, and temporary absences (外出) reported alone or at
+ * a visit. */
 #include "common.h"
 #include "episodes.h"
 #include "field.h"
@@ -71,18 +69,6 @@ static jf_stmt absence_return = {
     " upd AS (UPDATE absences a SET returned_on = $3::date FROM a0 WHERE a.id = a0.id"
     "  AND a0.returned_on IS NULL AND a0.left_on <= $3::date RETURNING a.*)"
     " SELECT (SELECT " ABSENCE_JSON "::text FROM upd a), a0.left_on, a0.returned_on FROM a0",
-    0,
-};
-static jf_stmt found = {
-    "whereabouts_found",
-    "UPDATE patients SET status = 'in_care', version = version + 1, updated_at = now()"
-    " WHERE id = $1 AND status = 'lost' RETURNING id",
-    0,
-};
-static jf_stmt state = {
-    "field_state",
-    "SELECT json_build_object('status', status, 'risk_level', risk_level, 'colour', colour,"
-    " 'next_due', next_due, 'misses', misses)::text FROM patients WHERE id = $1",
     0,
 };
 
@@ -434,89 +420,6 @@ out:
     return rc;
 }
 
-/* POST /patients/{id}/whereabouts-confirmed {confirmed_on, place, note?}:
- * the police found a lost patient; the patient is back in care. */
-static int whereabouts_confirmed(jf_req *req)
-{
-    static const char *const allowed[] = {"confirmed_on", "place", "note", NULL};
-    jf_errors e = {0};
-    jf_patient_row row;
-    jf_idem idem;
-    jf_db_conn *conn = NULL;
-    PGresult *res = NULL;
-    jf_buf out;
-    int rc;
-
-    if (jf_role_parse(req->claims.role) != JF_ROLE_POLICE)
-        return jf_resp_forbidden(req, "only the police confirm a lost patient's whereabouts");
-    if ((rc = jf_req_read_json(req)) != 0)
-        return rc;
-    jf_body_only(req, &e, allowed);
-    const char *on = jf_body_date(req, &e, "confirmed_on", true);
-    const char *place = jf_body_str(req, &e, "place", true, 1, 200);
-    const char *note = jf_body_str(req, &e, "note", false, 1, 400);
-    if (jf_errors_any(&e))
-        return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    jf_buf_init(&out, 1u << 12);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    const char *p[] = {row.id};
-    rc = jf_db_exec(conn, &found, 1, p, &res);
-    if (rc == 0 && PQntuples(res) == 0) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Not lost",
-                             "only a patient recorded as lost (失访) is found again", "status",
-                             "is not lost");
-        goto out;
-    }
-    if (rc == 0)
-        rc = jf_res_patient_event(
-            req, conn,
-            &(jf_patient_event){.patient_id = row.id,
-                                .kind = "status",
-                                .date = on,
-                                .from_status = "lost",
-                                .to_status = "in_care",
-                                .reason = jf_arena_printf(
-                                    &req->arena, "whereabouts confirmed by the police: %s%s%s%s",
-                                    place, note ? "（" : "", note ? note : "", note ? "）" : ""),
-                                .detail_json = "{\"whereabouts_confirmed\":true}"});
-    if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
-    if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.whereabouts_confirmed",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json =
-                                jf_arena_printf(&req->arena, "{\"confirmed_on\":\"%s\"}", on)};
-        rc = jf_audit_record(conn, req, &a);
-    }
-    PQclear(res);
-    res = NULL;
-    if (rc == 0)
-        rc = jf_db_exec(conn, &state, 1, p, &res);
-    if (rc == 0)
-        rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    if (rc == 0)
-        rc = jf_idem_finish(req, conn, &idem, 200, NULL, out.data);
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-out:
-    jf_buf_free(&out);
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
-}
-
 static const jf_route routes[] = {
     {"GET", "/api/v1/patients/{id}/home-checks", list_checks, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/home-checks", create_check, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
@@ -524,15 +427,12 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/patients/{id}/absences", create_absence, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
     {"POST", "/api/v1/patients/{id}/absences/{absence_id}/return", absence_back, JF_ROUTE_AUTH,
      JF_CAP_HOME_CHECK},
-    /* Police only; the handler checks the role. */
-    {"POST", "/api/v1/patients/{id}/whereabouts-confirmed", whereabouts_confirmed, JF_ROUTE_AUTH,
-     JF_CAP_WRITE},
 };
 
 int jf_res_field_init(void)
 {
-    jf_stmt *const s[] = {&check_insert,   &check_list, &absence_insert, &absence_list,
-                          &absence_return, &found,      &state};
+    jf_stmt *const s[] = {&check_insert, &check_list, &absence_insert, &absence_list,
+                          &absence_return};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
