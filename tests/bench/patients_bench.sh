@@ -37,6 +37,9 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+# The service connects as the app role, as deployed; the set-up above and
+# below (generator, pgbench, psql) as the superuser.
+APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 say "generating $N patients (10,000 in 梅苑社区)"
 "$BIN/jingfang-gen" --patients "$N" --hot-village 429005003001 --hot-count 10000
 psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
@@ -44,7 +47,7 @@ say "pgbench -i (scale 10) in the same database"
 pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
 
 export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-$((2 * $(nproc)))}
-"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
 TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
