@@ -2,10 +2,12 @@
  * in order, each in its own transaction, recording name and SHA-256. An
  * applied migration whose file changed since is refused, loudly: migrations
  * are never edited after they land; a new one fixes an old one.
- * Connection from JF_DB_URL (libpq conninfo), default "dbname=jingfang".
+ * Connection from JF_DB_URL or JF_DB_URL_FILE (libpq conninfo), default
+ * "dbname=jingfang".
  * Once the owner role owns the database (migration 0025), every migration
  * runs as it, even when a superuser connects, so that it owns what they
  * create. */
+#include "../core/config.h"
 #include "../core/crypto.h"
 
 #include <dirent.h>
@@ -92,14 +94,18 @@ static int is_migration(const char *name)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "db/migrations";
-    const char *url = getenv("JF_DB_URL");
+    char url[512], err[256];
     char *names[MAX_MIGRATIONS];
     int n = 0, rc = 1, applied = 0;
     struct dirent *de;
     PGconn *pg;
     DIR *d;
 
-    pg = PQconnectdb(url && *url ? url : "dbname=jingfang");
+    if (jf_config_env("JF_DB_URL", url, sizeof(url), err, sizeof(err)) != 0) {
+        fprintf(stderr, "jingfang-migrate: %s\n", err);
+        return 1;
+    }
+    pg = PQconnectdb(*url ? url : "dbname=jingfang");
     if (PQstatus(pg) != CONNECTION_OK) {
         fprintf(stderr, "jingfang-migrate: cannot connect: %s", PQerrorMessage(pg));
         PQfinish(pg);
