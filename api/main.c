@@ -118,7 +118,7 @@ static int serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (app.cfg.audit_flush_ms > 0 && jf_audit_batch_start(app.pool, app.cfg.audit_flush_ms) != 0) {
+    if (app.cfg.audit_flush_ms > 0 && jf_audit_batch_start(app.cfg.db_url, app.cfg.audit_flush_ms) != 0) {
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         return 1;

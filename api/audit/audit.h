@@ -25,14 +25,16 @@ int jf_audit_init(void);
  * open, so the record and the change commit together). */
 int jf_audit_record(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e);
 
-/* Reads are audited in batches (audit_batch.c): start the flusher, which
- * writes what reads deferred every flush_ms on a connection of pool; stop
- * flushes what is left (call before the pool is destroyed). */
-int jf_audit_batch_start(jf_db_pool *pool, long flush_ms);
+/* Reads are audited by group commit (audit_batch.c): start the flusher,
+ * which writes the rows readers queue on a connection of its own to
+ * conninfo; stop writes what is left (call after the HTTP server stopped). */
+int jf_audit_batch_start(const char *conninfo, long wait_ms);
 void jf_audit_batch_stop(void);
-/* Record a read: queued for the flusher when it runs, else (and when the
- * queue is full) inserted at once on conn like jf_audit_record (conn NULL:
- * on a connection borrowed from the request's pool for it). */
+/* Record a read and return once the record is committed: queued for the
+ * flusher when it runs, waiting at most its wait_ms (then
+ * JF_ERR_UNAVAILABLE: withhold the answer); else (and when the queue is
+ * full) inserted at once on conn like jf_audit_record (conn NULL: on a
+ * connection borrowed from the request's pool for it). */
 int jf_audit_defer(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e);
 
 #endif

@@ -31,8 +31,9 @@ static const struct cfg_row cfg_rows[] = {
      "connections carrying batched reads in pipeline mode; 0: reads borrow from the pool"},
     {"JF_DB_ACQUIRE_TIMEOUT_MS", CFG_INT, "2000", 10, 60000, F(db_acquire_timeout_ms),
      "wait for a free connection before 503"},
-    {"JF_AUDIT_FLUSH_MS", CFG_INT, "200", 0, 5000, F(audit_flush_ms),
-     "write batched read records at least this often; 0: each read inserts its own"},
+    {"JF_AUDIT_FLUSH_MS", CFG_INT, "2000", 0, 60000, F(audit_flush_ms),
+     "reads share group commits of their records and wait this long for theirs (then 503);"
+     " 0: each read inserts its own"},
     {"JF_THREADS", CFG_INT, "128", 4, 4096, F(threads), "HTTP worker threads"},
     {"JF_KEEPALIVE_MS", CFG_INT, "10000", 0, 600000, F(keepalive_ms), "keep-alive timeout"},
     {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, F(request_timeout_ms),
