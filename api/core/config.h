@@ -32,6 +32,7 @@ typedef struct jf_config {
     long stats_refresh_s; /* JF_STATS_REFRESH_S: jingfang-worker refreshes the statistics cache */
     unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
     unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
+    unsigned char audit_key[32];    /* JF_AUDIT_KEY: HMAC chain of the audit log, 64 hex */
 } jf_config;
 
 /* Fill cfg from the environment (getenv) and validate every row. Every

@@ -37,6 +37,7 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_AUDIT_KEY=$(jf_random_hex)
 # The service connects as the app role, as deployed; the set-up above and
 # below (generator, pgbench, psql) as the superuser.
 APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)

@@ -5,7 +5,7 @@
 # Every refusal must be the database's permission check, and afterwards the
 # log holds the same rows and its triggers are still on.
 set -euo pipefail
-: "${JF_TEST_DB:?run through scripts/test}" "${JF_TEST_DB_OWNER:?}"
+: "${JF_TEST_DB:?run through scripts/test}" "${JF_TEST_DB_OWNER:?}" "${JF_AUDIT_KEY:?}"
 fail() { echo "FAIL: $*" >&2; exit 1; }
 app() { psql "$JF_TEST_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
 
@@ -21,7 +21,8 @@ app() { psql "$JF_TEST_DB" -X -q -v ON_ERROR_STOP=1 "$@"; }
     fail "the app role owns relations"
 
 # What the service does is still allowed: add an audit row and read it.
-app -c "INSERT INTO audit_log (action, request_id) VALUES ('test.roles', 'roles-test')" ||
+PGOPTIONS="-c jingfang.audit_key=$JF_AUDIT_KEY" \
+    app -c "INSERT INTO audit_log (action, request_id) VALUES ('test.roles', 'roles-test')" ||
     fail "the app role cannot add an audit row"
 rows=$(app -tAc "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || md5(string_agg(action, ',' ORDER BY id)) FROM audit_log")
 [ "$(app -tAc "SELECT count(*) FROM audit_log WHERE request_id = 'roles-test'")" -ge 1 ] ||
@@ -36,6 +37,9 @@ attacks=(
     "ALTER TABLE audit_log DISABLE TRIGGER ALL"
     "ALTER TABLE audit_log DISABLE TRIGGER audit_log_no_update"
     "DROP TRIGGER audit_log_no_update ON audit_log"
+    "ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain"
+    "UPDATE audit_chain_head SET seq = 0"
+    "SELECT * FROM audit_chain_head"
     "ALTER TABLE audit_log ADD COLUMN x int"
     "ALTER TABLE audit_log RENAME TO audit_log_old"
     "DROP TABLE audit_log"

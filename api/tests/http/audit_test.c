@@ -1,6 +1,8 @@
 /* The audit log one can trust: no read is answered before its record is
  * durable (a server killed with SIGKILL during a burst of reads has a row
- * for every read it answered). */
+ * for every read it answered), and `jingfang-api audit-verify` finds an
+ * edited, deleted, moved or unchained row. Tampering is done as the owner
+ * of the table, who can switch its triggers off; each case is undone. */
 #include "client.h"
 
 #include <stdarg.h>
@@ -20,6 +22,159 @@
 #define SUITE_SALT 26 /* keeps this suite's ID numbers apart from the others' */
 #define READERS 6
 #define ANSWERED_BEFORE_KILL 600
+
+/* ---- audit-verify ---------------------------------------------------------------- */
+
+/* Run `jingfang-api audit-verify` (with env prepended to the command, or
+ * ""); its first line of output into out, its exit status returned. */
+static int verify(const char *env, char *out, size_t size)
+{
+    char *cmd = test_fmt("%s '%s' audit-verify 2>&1", env, getenv("JF_TEST_API_BIN"));
+    FILE *f = popen(cmd, "r");
+    int st;
+
+    assert_non_null(f);
+    out[0] = '\0';
+    if (fgets(out, (int)size, f) == NULL)
+        out[0] = '\0';
+    st = pclose(f);
+    free(cmd);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+static void assert_intact(void)
+{
+    char out[512];
+
+    if (verify("", out, sizeof(out)) != 0)
+        fail_msg("audit-verify on the untouched log: %s", out);
+    assert_non_null(strstr(out, "intact"));
+}
+
+/* Verify fails, and its report holds want. */
+static void assert_broken(const char *want)
+{
+    char out[512];
+
+    assert_int_equal(verify("", out, sizeof(out)), 1);
+    if (strstr(out, want) == NULL)
+        fail_msg("audit-verify said \"%s\", expected it to name \"%s\"", out, want);
+}
+
+/* Run sql as the owner with the audit log's triggers off (what someone with
+ * the owner's password could do), in one transaction. */
+static void as_owner_untriggered(const char *sql)
+{
+    char *all = test_fmt("BEGIN; ALTER TABLE audit_log DISABLE TRIGGER USER; %s;"
+                         " ALTER TABLE audit_log ENABLE TRIGGER USER; COMMIT",
+                         sql);
+    if (!db_try(all))
+        fail_msg("as the owner: %s", all);
+    free(all);
+}
+
+/* The id and chain_seq (text, malloc'd) of a recent chained row. */
+static void recent_row(int back, char **id, char **seq)
+{
+    char *sql = test_fmt("SELECT id FROM audit_log WHERE chain_seq IS NOT NULL"
+                         " ORDER BY chain_seq DESC OFFSET %d LIMIT 1",
+                         back);
+    *id = db_scalar(sql, 0, NULL);
+    assert_non_null(*id);
+    free(sql);
+    const char *p[] = {*id};
+    *seq = db_scalar("SELECT chain_seq FROM audit_log WHERE id = $1", 1, p);
+    assert_non_null(*seq);
+}
+
+/* Give row a chain place seq_a and row b seq_b (through -1: chain_seq is
+ * unique). */
+static void place(const char *a, const char *seq_a, const char *b, const char *seq_b)
+{
+    char *sql = test_fmt("UPDATE audit_log SET chain_seq = -1 WHERE id = %s;"
+                         " UPDATE audit_log SET chain_seq = %s WHERE id = %s;"
+                         " UPDATE audit_log SET chain_seq = %s WHERE id = %s",
+                         a, seq_b, b, seq_a, a);
+    as_owner_untriggered(sql);
+    free(sql);
+}
+
+static void verify_finds_tampering(void **state)
+{
+    char *token = http_login("tf.doctor", NULL), *id, *seq, *id2, *seq2, *sql, *want;
+    http_res *r;
+
+    (void)state;
+    /* A few fresh rows, so that the chain has rows on both sides. */
+    for (int i = 0; i < 5; i++) {
+        r = http_do("GET", "/api/v1/patients?limit=2", token, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        http_free(r);
+    }
+    free(token);
+    assert_intact();
+
+    /* The wrong key finds the very first row wrong. */
+    {
+        char out[512];
+        assert_int_equal(
+            verify("JF_AUDIT_KEY=00000000000000000000000000000000000000000000000000000000000000ff",
+                   out, sizeof(out)),
+            1);
+        assert_non_null(strstr(out, "broken"));
+    }
+
+    /* Edited. */
+    recent_row(3, &id, &seq);
+    sql = test_fmt("UPDATE audit_log SET action = action || '.x' WHERE id = %s", id);
+    as_owner_untriggered(sql);
+    free(sql);
+    want = test_fmt("audit row id %s (chain_seq %s) was edited", id, seq);
+    assert_broken(want);
+    free(want);
+    sql = test_fmt("UPDATE audit_log SET action = left(action, -2) WHERE id = %s", id);
+    as_owner_untriggered(sql);
+    free(sql);
+    assert_intact();
+
+    /* Deleted. */
+    sql = test_fmt("DROP TABLE IF EXISTS jf_saved; CREATE TEMP TABLE jf_saved AS"
+                   " SELECT * FROM audit_log WHERE id = %s; DELETE FROM audit_log WHERE id = %s",
+                   id, id);
+    as_owner_untriggered(sql);
+    free(sql);
+    want = test_fmt("row %s is missing", seq);
+    assert_broken(want);
+    free(want);
+    as_owner_untriggered("INSERT INTO audit_log SELECT * FROM jf_saved");
+    assert_intact();
+    free(id);
+    free(seq);
+
+    /* Two rows swapped: the first's place in the chain taken by the second. */
+    recent_row(2, &id, &seq);
+    recent_row(1, &id2, &seq2);
+    place(id, seq2, id2, seq);
+    want = test_fmt("audit row id %s (chain_seq %s) was edited, moved", id2, seq);
+    assert_broken(want);
+    free(want);
+    place(id, seq, id2, seq2);
+    assert_intact();
+    free(id2);
+    free(seq2);
+
+    /* A row slipped in with the chain trigger off. */
+    sql = test_fmt("INSERT INTO audit_log (action, request_id) VALUES ('test.forged', 'forged-%s')",
+                   test_unique());
+    as_owner_untriggered(sql);
+    free(sql);
+    assert_broken("outside the chain");
+    as_owner_untriggered("DELETE FROM audit_log WHERE action = 'test.forged'");
+    assert_intact();
+    free(id);
+    free(seq);
+}
 
 /* ---- durable reads ---------------------------------------------------------------- */
 
@@ -187,6 +342,7 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(answered_reads_survive_sigkill),
+        cmocka_unit_test(verify_finds_tampering),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -33,6 +33,7 @@ static const struct kv base_env[] = {
     {"JF_JWT_SECRET", SECRET32},
     {"JF_ID_ENC_KEY", HEX64},
     {"JF_ID_INDEX_KEY", HEX64_UPPER},
+    {"JF_AUDIT_KEY", HEX64},
 };
 static const struct kv *overrides;
 
@@ -123,6 +124,10 @@ static void test_rows(void **state)
         {"JF_ID_ENC_KEY", HEX64_UPPER, 1},
         {"JF_ID_INDEX_KEY", NULL, 0},
         {"JF_ID_INDEX_KEY", "xyz", 0},
+        {"JF_AUDIT_KEY", NULL, 0},
+        {"JF_AUDIT_KEY", "", 0},
+        {"JF_AUDIT_KEY", HEX63, 0},
+        {"JF_AUDIT_KEY", HEX64_UPPER, 1},
         {"JF_DB_POOL_SIZE", "0", 0},
         {"JF_DB_POOL_SIZE", "abc", 0},
         {"JF_DB_POOL_SIZE", "9999999999999", 0},
@@ -212,7 +217,7 @@ static void test_files(void **state)
         {"JF_JWT_SECRET", SECRET31 "\n", 0, NULL, "JF_JWT_SECRET must be"},
         {"JF_JWT_SECRET", SECRET32 "\0x", 34, NULL, "NUL"},
         {"JF_JWT_SECRET", NULL, 2000, NULL, "too long"},
-        {"JF_ID_ENC_KEY", HEX64 "\n", 0, NULL, NULL},
+        {"JF_AUDIT_KEY", HEX64 "\n", 0, NULL, NULL},
         {"JF_DB_URL", "host=db user=jingfang_app password=s3cret\n", 0, NULL, NULL},
     };
     static char big[2000];
@@ -246,9 +251,9 @@ static void test_files(void **state)
             assert_string_equal(cfg.jwt_secret, SECRET32);
             assert_int_equal(cfg.jwt_secret_len, 32);
         }
-        if (rows[i].error == NULL && strcmp(rows[i].name, "JF_ID_ENC_KEY") == 0)
+        if (rows[i].error == NULL && strcmp(rows[i].name, "JF_AUDIT_KEY") == 0)
             for (int k = 0; k < 32; k++)
-                assert_int_equal(cfg.id_enc_key[k], k);
+                assert_int_equal(cfg.audit_key[k], k);
         if (rows[i].error == NULL && strcmp(rows[i].name, "JF_DB_URL") == 0)
             assert_string_equal(cfg.db_url, "host=db user=jingfang_app password=s3cret");
     }
