@@ -46,6 +46,7 @@ static struct {
     unsigned long long done; /* every batch up to this one has committed… */
     unsigned long long lost; /* …but this one and those before it (out of memory) */
     bool running, stopping;
+    bool mend; /* the last batch failed: check the connection first (flusher only) */
 } batch = {.lock = PTHREAD_MUTEX_INITIALIZER,
            .wake = PTHREAD_COND_INITIALIZER,
            .committed = PTHREAD_COND_INITIALIZER};
@@ -133,13 +134,16 @@ static int copy_out(const jf_buf *data)
 
     if (jf_db_pool_acquire(batch.pool, &conn) != 0)
         return JF_ERR_DB;
-    /* Through the pool first: a connection broken by a database restart is
-     * mended there (and its prepared statements forgotten), never here. */
-    rc = jf_db_exec_sql(conn, "SELECT 1", 0, NULL, &res);
-    PQclear(res);
-    if (rc != 0) {
-        jf_db_pool_release(batch.pool, conn);
-        return rc;
+    /* After a failure, through the pool first: a connection broken by a
+     * database restart is mended there, never here. (Not before every
+     * batch: a round trip more in each read's wait.) */
+    if (batch.mend) {
+        rc = jf_db_exec_sql(conn, "SELECT 1", 0, NULL, &res);
+        PQclear(res);
+        if (rc != 0) {
+            jf_db_pool_release(batch.pool, conn);
+            return rc;
+        }
     }
     PGconn *pg = jf_db_pg(conn);
     res = PQexec(pg, copy_sql);
@@ -155,6 +159,7 @@ static int copy_out(const jf_buf *data)
     }
     if (rc != 0)
         jf_log_error("audit", "batch of read records not written: %s", PQerrorMessage(pg));
+    batch.mend = rc != 0;
     jf_db_pool_release(batch.pool, conn);
     return rc;
 }
@@ -199,6 +204,18 @@ static int flush_once(void)
     return rc;
 }
 
+/* The time ms from now, for pthread_cond_timedwait. */
+static struct timespec after_ms(long ms)
+{
+    struct timespec t;
+
+    clock_gettime(CLOCK_REALTIME, &t);
+    t.tv_nsec += (ms % 1000) * 1000000L;
+    t.tv_sec += ms / 1000 + t.tv_nsec / 1000000000L;
+    t.tv_nsec %= 1000000000L;
+    return t;
+}
+
 static void *flusher(void *arg)
 {
     (void)arg;
@@ -212,11 +229,7 @@ static void *flusher(void *arg)
         int rc = flush_once();
         pthread_mutex_lock(&batch.lock);
         if (rc != 0) { /* the database is away: do not spin on it */
-            struct timespec until;
-            clock_gettime(CLOCK_REALTIME, &until);
-            until.tv_nsec += RETRY_MS * 1000000L;
-            until.tv_sec += until.tv_nsec / 1000000000L;
-            until.tv_nsec %= 1000000000L;
+            struct timespec until = after_ms(RETRY_MS);
             while (!batch.stopping &&
                    pthread_cond_timedwait(&batch.wake, &batch.lock, &until) != ETIMEDOUT)
                 ;
@@ -286,10 +299,7 @@ int jf_audit_defer(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e)
         return record_now(conn, req, e);
     jf_buf_init(&line, ROW_MAX_BYTES);
     rc = encode_row(&line, req, e);
-    clock_gettime(CLOCK_REALTIME, &until);
-    until.tv_nsec += (batch.wait_ms % 1000) * 1000000L;
-    until.tv_sec += batch.wait_ms / 1000 + until.tv_nsec / 1000000000L;
-    until.tv_nsec %= 1000000000L;
+    until = after_ms(batch.wait_ms);
     if (rc == 0) {
         pthread_mutex_lock(&batch.lock);
         rc = jf_buf_append(&batch.pending, line.data, line.len);
