@@ -130,8 +130,10 @@ static int serve(void)
     jf_config_log(&app.cfg);
     if (app.cfg.test_clock)
         jf_log_warn("config", "JF_TEST_CLOCK=1: clients may set the date; tests only");
-    if (jf_audit_key_use(app.cfg.audit_key) != 0)
+    if (jf_audit_key_use(app.cfg.audit_key) != 0) {
+        jf_log_error("config", "refusing to start: PGOPTIONS too long to carry the audit key");
         return 1;
+    }
     rc = jf_db_pool_create(&app.pool, app.cfg.db_url, (int)app.cfg.db_pool_size,
                            (int)app.cfg.db_acquire_timeout_ms);
     if (rc != 0)

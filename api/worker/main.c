@@ -202,7 +202,11 @@ int main(int argc, char **argv)
         return 1;
     }
     jf_config_log(&w.cfg);
-    if (jf_audit_key_use(w.cfg.audit_key) != 0 || jf_deliver_init() != 0 || jf_sweep_init() != 0) {
+    if (jf_audit_key_use(w.cfg.audit_key) != 0) {
+        jf_log_error("start", "PGOPTIONS too long to carry the audit key");
+        return 1;
+    }
+    if (jf_deliver_init() != 0 || jf_sweep_init() != 0) {
         jf_log_error("start", "statement table overflow");
         return 1;
     }
