@@ -6,7 +6,9 @@
  *                                patient on the register (under org unit CODE)
  *   jingfang-api recompute --pending  recompute every patient once when the
  *                                stored state predates the rules (after migrating)
- *   jingfang-api statement NAME  print the SQL of a registered statement */
+ *   jingfang-api statement NAME  print the SQL of a registered statement
+ *   jingfang-api audit-verify    check the audit log's HMAC chain; exit 1
+ *                                naming the first row edited, deleted or moved */
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "core/config.h"
@@ -69,6 +71,32 @@ static int cmd_statement(const char *name)
     return 0;
 }
 
+/* Exit 0 when the chain is intact, 1 when it is broken, 2 when it could not
+ * be checked. */
+static int cmd_audit_verify(void)
+{
+    static jf_config cfg;
+    char err[256];
+    PGconn *pg;
+    int rc;
+
+    if (jf_config_load(&cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "jingfang-api: %s\n", err);
+        return 2;
+    }
+    pg = PQconnectdb(cfg.db_url);
+    if (PQstatus(pg) != CONNECTION_OK) {
+        fprintf(stderr, "jingfang-api: cannot connect: %s", PQerrorMessage(pg));
+        PQfinish(pg);
+        return 2;
+    }
+    rc = jf_audit_verify(pg, cfg.audit_key, stdout);
+    if (rc < 0)
+        fprintf(stderr, "jingfang-api: audit-verify: %s %s", jf_err_str(rc), PQerrorMessage(pg));
+    PQfinish(pg);
+    return rc < 0 ? 2 : rc;
+}
+
 static int cmd_recompute(const char *code)
 {
     static jf_app app;
@@ -79,6 +107,8 @@ static int cmd_recompute(const char *code)
         fprintf(stderr, "jingfang-api: %s\n", err);
         return 1;
     }
+    if (jf_audit_key_use(app.cfg.audit_key) != 0)
+        return 1;
     if (jf_db_pool_create(&app.pool, app.cfg.db_url, 1, 10000) != 0)
         return 1;
     rc = code != NULL && strcmp(code, "--pending") == 0 ? jf_clinical_recompute_pending(&app)
@@ -103,6 +133,10 @@ static int serve(void)
     jf_config_log(&app.cfg);
     if (app.cfg.test_clock)
         jf_log_warn("config", "JF_TEST_CLOCK=1: clients may set the date; tests only");
+    if (jf_audit_key_use(app.cfg.audit_key) != 0) {
+        jf_log_error("config", "refusing to start: PGOPTIONS too long to carry the audit key");
+        return 1;
+    }
     rc = jf_db_pool_create(&app.pool, app.cfg.db_url, (int)app.cfg.db_pool_size,
                            (int)app.cfg.db_acquire_timeout_ms);
     if (rc != 0)
@@ -121,7 +155,8 @@ static int serve(void)
     pthread_sigmask(SIG_BLOCK, &set, NULL);
     signal(SIGPIPE, SIG_IGN);
 
-    if (app.cfg.audit_flush_ms > 0 && jf_audit_batch_start(app.pool, app.cfg.audit_flush_ms) != 0) {
+    if (app.cfg.audit_flush_ms > 0 &&
+        jf_audit_batch_start(app.cfg.db_url, app.cfg.audit_flush_ms) != 0) {
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         return 1;
@@ -163,8 +198,12 @@ int main(int argc, char **argv)
         return cmd_recompute(argc > 2 ? argv[2] : NULL);
     if (argc > 1 && strcmp(argv[1], "statement") == 0)
         return cmd_statement(argc > 2 ? argv[2] : NULL);
+    if (argc > 1 && strcmp(argv[1], "audit-verify") == 0)
+        return cmd_audit_verify();
     if (argc > 1) {
-        fprintf(stderr, "usage: %s [hash-password | routes | recompute [CODE] | statement NAME]\n",
+        fprintf(stderr,
+                "usage: %s [hash-password | routes | recompute [CODE] | statement NAME |"
+                " audit-verify]\n",
                 argv[0]);
         return 2;
     }

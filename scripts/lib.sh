@@ -73,20 +73,29 @@ jf_pg_stop() {
     as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
 
-# jf_pg_url DATADIR PORT [DB]: a libpq conninfo string for the cluster.
+# jf_pg_url DATADIR PORT [DB [USER]]: a libpq conninfo string for the
+# cluster, as USER (default: the superuser postgres). The service connects as
+# jingfang_app, migrations and the demo seed run as jingfang_owner (made by
+# migration 0025; local clusters trust their socket, so no password).
 jf_pg_url() {
-    printf 'host=%s port=%s dbname=%s user=postgres' "$1/run" "$2" "${3:-jingfang}"
+    printf 'host=%s port=%s dbname=%s user=%s' "$1/run" "$2" "${3:-jingfang}" "${4:-postgres}"
 }
 
 # jf_db_prepare BUILD DATADIR PORT: create the database if needed, migrate,
 # load the demo data (idempotent).
 jf_db_prepare() {
-    local build=$1 data=$2 port=$3 url hash
-    url=$(jf_pg_url "$data" "$port" postgres)
-    psql "$url" -tAc "SELECT 1 FROM pg_database WHERE datname = 'jingfang'" | grep -q 1 ||
-        psql "$url" -qc "CREATE DATABASE jingfang" >/dev/null
-    url=$(jf_pg_url "$data" "$port")
+    local build=$1 data=$2 port=$3 su url hash
+    su=$(jf_pg_url "$data" "$port" postgres)
+    psql "$su" -tAc "SELECT 1 FROM pg_database WHERE datname = 'jingfang'" | grep -q 1 ||
+        psql "$su" -qc "CREATE DATABASE jingfang" >/dev/null
+    # The first time, as the superuser: migration 0025 makes the roles and
+    # hands everything to the owner; from then on as the owner.
+    url=$(jf_pg_url "$data" "$port" jingfang postgres)
+    psql "$su" -tAc "SELECT 1 FROM pg_roles WHERE rolname = 'jingfang_owner' AND rolcanlogin" |
+        grep -q 1 && url=$(jf_pg_url "$data" "$port" jingfang jingfang_owner)
     JF_DB_URL=$url "$build/api/jingfang-migrate" "$JF_ROOT/db/migrations" >&2
+    psql "$su" -qc "ALTER ROLE jingfang_owner LOGIN" -c "ALTER ROLE jingfang_app LOGIN" >/dev/null
+    url=$(jf_pg_url "$data" "$port" jingfang jingfang_owner)
     hash=$(printf '%s\n' "$JF_DEMO_PASSWORD" | "$build/api/jingfang-api" hash-password)
     psql "$url" -q -v ON_ERROR_STOP=1 -v demo_hash="$hash" -f "$JF_ROOT/db/seed/demo.sql" >/dev/null
 }

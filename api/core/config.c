@@ -31,8 +31,9 @@ static const struct cfg_row cfg_rows[] = {
      "connections carrying batched reads in pipeline mode; 0: reads borrow from the pool"},
     {"JF_DB_ACQUIRE_TIMEOUT_MS", CFG_INT, "2000", 10, 60000, F(db_acquire_timeout_ms),
      "wait for a free connection before 503"},
-    {"JF_AUDIT_FLUSH_MS", CFG_INT, "200", 0, 5000, F(audit_flush_ms),
-     "write batched read records at least this often; 0: each read inserts its own"},
+    {"JF_AUDIT_FLUSH_MS", CFG_INT, "2000", 0, 60000, F(audit_flush_ms),
+     "reads share group commits of their records and wait this long for theirs (then 503);"
+     " 0: each read inserts its own"},
     {"JF_THREADS", CFG_INT, "128", 4, 4096, F(threads), "HTTP worker threads"},
     {"JF_KEEPALIVE_MS", CFG_INT, "10000", 0, 600000, F(keepalive_ms), "keep-alive timeout"},
     {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, F(request_timeout_ms),
@@ -63,6 +64,8 @@ static const struct cfg_row cfg_rows[] = {
      "seconds between refreshes of the statistics cache (0: never)"},
     {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
     {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
+    {"JF_AUDIT_KEY", CFG_HEXKEY32, NULL, 0, 0, F(audit_key),
+     "HMAC key chaining the audit rows, 64 hex digits"},
 };
 
 #undef F
@@ -127,26 +130,80 @@ static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, cha
     return JF_ERR_INVALID;
 }
 
+/* Larger than any value of the table: a longer file is refused, not cut. */
+#define CFG_FILE_MAX 1024
+
+/* The value of NAME, or else the contents of the file NAME_FILE names
+ * (without one trailing newline), into out; "" when neither is set. */
+static int cfg_value(const char *(*get)(const char *name), const char *name, char *out, size_t size,
+                     char *err, size_t errlen)
+{
+    char fname[96];
+    const char *v = get(name), *path;
+    FILE *f;
+    size_t n;
+
+    snprintf(fname, sizeof(fname), "%s_FILE", name);
+    path = get(fname);
+    if (v != NULL && *v != '\0' && path != NULL && *path != '\0') {
+        snprintf(err, errlen, "set %s or %s, not both", name, fname);
+        return JF_ERR_INVALID;
+    }
+    if (path == NULL || *path == '\0') {
+        snprintf(out, size, "%s", v ? v : "");
+        if (strlen(v ? v : "") >= size) {
+            snprintf(err, errlen, "%s is too long", name);
+            return JF_ERR_INVALID;
+        }
+        return 0;
+    }
+    f = fopen(path, "r");
+    if (f == NULL) {
+        snprintf(err, errlen, "%s: cannot read %s: %s", fname, path, strerror(errno));
+        return JF_ERR_INVALID;
+    }
+    n = fread(out, 1, size, f);
+    fclose(f);
+    if (n == size) {
+        snprintf(err, errlen, "%s: %s is too long", fname, path);
+        return JF_ERR_INVALID;
+    }
+    out[n] = '\0';
+    if (n > 0 && out[n - 1] == '\n')
+        out[--n] = '\0';
+    if (n > 0 && out[n - 1] == '\r')
+        out[--n] = '\0';
+    if (strlen(out) != n) {
+        snprintf(err, errlen, "%s: %s holds a NUL byte", fname, path);
+        return JF_ERR_INVALID;
+    }
+    return 0;
+}
+
 int jf_config_load_from(jf_config *cfg, const char *(*get)(const char *name), char *err,
                         size_t errlen)
 {
-    memset(cfg, 0, sizeof(*cfg));
-    for (size_t i = 0; i < sizeof(cfg_rows) / sizeof(cfg_rows[0]); i++) {
-        const struct cfg_row *r = &cfg_rows[i];
-        const char *v = get(r->env);
-        int rc;
+    char *v = malloc(CFG_FILE_MAX);
+    int rc = v ? 0 : JF_ERR_NOMEM;
 
-        if (v == NULL || *v == '\0')
-            v = r->def;
-        if (v == NULL) {
-            snprintf(err, errlen, "%s is required (%s)", r->env, r->doc);
-            return JF_ERR_INVALID;
-        }
-        rc = cfg_apply(cfg, r, v, err, errlen);
+    memset(cfg, 0, sizeof(*cfg));
+    for (size_t i = 0; rc == 0 && i < sizeof(cfg_rows) / sizeof(cfg_rows[0]); i++) {
+        const struct cfg_row *r = &cfg_rows[i];
+
+        rc = cfg_value(get, r->env, v, CFG_FILE_MAX, err, errlen);
         if (rc != 0)
-            return rc;
+            break;
+        if (*v == '\0' && r->def == NULL) {
+            snprintf(err, errlen, "%s is required (%s)", r->env, r->doc);
+            rc = JF_ERR_INVALID;
+            break;
+        }
+        rc = cfg_apply(cfg, r, *v ? v : r->def, err, errlen);
     }
-    return 0;
+    if (v != NULL)
+        explicit_bzero(v, CFG_FILE_MAX); /* it may have held a secret */
+    free(v);
+    return rc;
 }
 
 static const char *env_get(const char *name)
@@ -157,6 +214,11 @@ static const char *env_get(const char *name)
 int jf_config_load(jf_config *cfg, char *err, size_t errlen)
 {
     return jf_config_load_from(cfg, env_get, err, errlen);
+}
+
+int jf_config_env(const char *name, char *out, size_t size, char *err, size_t errlen)
+{
+    return cfg_value(env_get, name, out, size, err, errlen);
 }
 
 void jf_config_log(const jf_config *cfg)

@@ -32,14 +32,20 @@ typedef struct jf_config {
     long stats_refresh_s; /* JF_STATS_REFRESH_S: jingfang-worker refreshes the statistics cache */
     unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
     unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
+    unsigned char audit_key[32];    /* JF_AUDIT_KEY: HMAC chain of the audit log, 64 hex */
 } jf_config;
 
-/* Fill cfg from the environment (getenv) and validate every row. On error
- * writes a one-line reason into err and returns JF_ERR_INVALID. */
+/* Fill cfg from the environment (getenv) and validate every row. Every
+ * variable NAME may instead be given as NAME_FILE, the path of a file that
+ * holds the value (a container secret; one trailing newline is dropped).
+ * On error writes a one-line reason into err and returns JF_ERR_INVALID. */
 int jf_config_load(jf_config *cfg, char *err, size_t errlen);
 /* Same, but looking values up through get(name) — for tests. */
 int jf_config_load_from(jf_config *cfg, const char *(*get)(const char *name), char *err,
                         size_t errlen);
+/* One variable outside the table (tools): NAME or the file NAME_FILE, as
+ * jf_config_load reads them, into out ("" when neither is set). */
+int jf_config_env(const char *name, char *out, size_t size, char *err, size_t errlen);
 /* Log the effective values once, secrets redacted. */
 void jf_config_log(const jf_config *cfg);
 

@@ -2,7 +2,12 @@
  * in order, each in its own transaction, recording name and SHA-256. An
  * applied migration whose file changed since is refused, loudly: migrations
  * are never edited after they land; a new one fixes an old one.
- * Connection from JF_DB_URL (libpq conninfo), default "dbname=jingfang". */
+ * Connection from JF_DB_URL or JF_DB_URL_FILE (libpq conninfo), default
+ * "dbname=jingfang".
+ * Once the owner role owns the database (migration 0025), every migration
+ * runs as it, even when a superuser connects, so that it owns what they
+ * create. */
+#include "../core/config.h"
 #include "../core/crypto.h"
 
 #include <dirent.h>
@@ -62,6 +67,22 @@ static int run(PGconn *pg, const char *sql, const char *what)
     return good;
 }
 
+/* SET ROLE jingfang_owner when it owns the database (0025 made it so), the
+ * session may take it and has not yet; 1 unless that failed. */
+static int become_owner(PGconn *pg)
+{
+    PGresult *r = PQexec(pg, "SELECT 1 FROM pg_roles r JOIN pg_database d ON d.datdba = r.oid"
+                             " WHERE d.datname = current_database()"
+                             " AND r.rolname = 'jingfang_owner' AND r.rolname <> current_user"
+                             " AND pg_has_role(r.oid, 'MEMBER')");
+    int good = ok(pg, r, "look up the owner role");
+
+    if (good && PQntuples(r) == 1)
+        good = run(pg, "SET ROLE jingfang_owner", "set role jingfang_owner");
+    PQclear(r);
+    return good;
+}
+
 static int is_migration(const char *name)
 {
     size_t n = strlen(name);
@@ -73,14 +94,18 @@ static int is_migration(const char *name)
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "db/migrations";
-    const char *url = getenv("JF_DB_URL");
+    char url[512], err[256];
     char *names[MAX_MIGRATIONS];
     int n = 0, rc = 1, applied = 0;
     struct dirent *de;
     PGconn *pg;
     DIR *d;
 
-    pg = PQconnectdb(url && *url ? url : "dbname=jingfang");
+    if (jf_config_env("JF_DB_URL", url, sizeof(url), err, sizeof(err)) != 0) {
+        fprintf(stderr, "jingfang-migrate: %s\n", err);
+        return 1;
+    }
+    pg = PQconnectdb(*url ? url : "dbname=jingfang");
     if (PQstatus(pg) != CONNECTION_OK) {
         fprintf(stderr, "jingfang-migrate: cannot connect: %s", PQerrorMessage(pg));
         PQfinish(pg);
@@ -100,7 +125,7 @@ int main(int argc, char **argv)
 
     PQclear(PQexec(pg, "SET client_min_messages = warning"));
     /* One migrator at a time, even with several replicas starting at once. */
-    if (!run(pg, "SELECT pg_advisory_lock(7263)", "lock") ||
+    if (!run(pg, "SELECT pg_advisory_lock(7263)", "lock") || !become_owner(pg) ||
         !run(pg,
              "CREATE TABLE IF NOT EXISTS schema_migrations ("
              " version text PRIMARY KEY, sha256 text NOT NULL,"
@@ -147,7 +172,7 @@ int main(int argc, char **argv)
         }
         PQclear(r);
         /* The whole file and its record commit together or not at all. */
-        int good = run(pg, "BEGIN", "begin") && run(pg, sql, names[i]);
+        int good = become_owner(pg) && run(pg, "BEGIN", "begin") && run(pg, sql, names[i]);
         if (good) {
             const char *ip[] = {names[i], hex};
             r = PQexecParams(pg, "INSERT INTO schema_migrations (version, sha256) VALUES ($1, $2)",

@@ -2,6 +2,7 @@
  * SOURCE=FILE is streamed into the run (the same loader as the upload
  * endpoint), then the run is analysed; the whole run is one transaction,
  * so a refused file leaves nothing behind. Prints the run as JSON. */
+#include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/date.h"
 #include "../domain/reconcile.h"
@@ -22,7 +23,8 @@ static void usage(void)
             "usage: jingfang-reconcile --unit CODE [--note TEXT] [--encoding auto|utf-8|gbk]\n"
             "                          [--mapping SOURCE=ID]... SOURCE=FILE...\n"
             "  SOURCE: police health grid drug_purchase special_outpatient reimbursement\n"
-            "  environment: JF_DB_URL (libpq), JF_ID_INDEX_KEY (64 hex digits)\n");
+            "  environment: JF_DB_URL (libpq), JF_ID_INDEX_KEY and JF_AUDIT_KEY (64 hex digits "
+            "each)\n");
 }
 
 static long file_read(void *ctx, char *buf, size_t cap)
@@ -95,7 +97,7 @@ int main(int argc, char **argv)
     const char *unit = NULL, *note = NULL, *files[MAX_FILES], *sources[MAX_FILES];
     const char *mappings[MAX_FILES] = {0};
     jf_rec_encoding enc = JF_REC_ENC_AUTO;
-    unsigned char key[32];
+    unsigned char key[32], audit_key[32];
     int nfiles = 0;
     char err[512], run[24];
     PGconn *pg;
@@ -167,6 +169,11 @@ int main(int argc, char **argv)
     }
     if (hexkey(getenv("JF_ID_INDEX_KEY"), key) != 0) {
         fprintf(stderr, "jingfang-reconcile: JF_ID_INDEX_KEY must be 64 hex digits\n");
+        return 2;
+    }
+    /* The run is audited, and audit rows are chained under this key. */
+    if (hexkey(getenv("JF_AUDIT_KEY"), audit_key) != 0 || jf_audit_key_use(audit_key) != 0) {
+        fprintf(stderr, "jingfang-reconcile: JF_AUDIT_KEY must be 64 hex digits\n");
         return 2;
     }
     pg = PQconnectdb(getenv("JF_DB_URL") ? getenv("JF_DB_URL") : "dbname=jingfang");

@@ -15,6 +15,7 @@
  * Configuration comes from the JF_* variables (core/config.h). */
 #include "deliver.h"
 #include "sweep.h"
+#include "../audit/audit.h"
 #include "../core/config.h"
 #include "../core/err.h"
 #include "../core/log.h"
@@ -201,6 +202,10 @@ int main(int argc, char **argv)
         return 1;
     }
     jf_config_log(&w.cfg);
+    if (jf_audit_key_use(w.cfg.audit_key) != 0) {
+        jf_log_error("start", "PGOPTIONS too long to carry the audit key");
+        return 1;
+    }
     if (jf_deliver_init() != 0 || jf_sweep_init() != 0) {
         jf_log_error("start", "statement table overflow");
         return 1;

@@ -4,7 +4,9 @@
 # patients (10,000 of them in one village) it measures, in the same run:
 #   1. pgbench -S -M prepared (32 clients): the database's own ceiling;
 #   2. wrk, 32 connections: GET /api/v1/patients/{id} with auth, scope,
-#      role view, ID decryption and an audit row per read;
+#      role view, ID decryption and an audit row per read, committed (and
+#      chained) before the answer; then the same with the chain's triggers
+#      off;
 #   3. wrk, 32 connections: the first page (50) of the 10,000-patient village;
 #   4. pgbench running the service's own read statement (patient_read, as
 #      `jingfang-api statement` prints it, for one id) with 32 clients: what
@@ -37,6 +39,10 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_AUDIT_KEY=$(jf_random_hex)
+# The service connects as the app role, as deployed; the set-up above and
+# below (generator, pgbench, psql) as the superuser.
+APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 say "generating $N patients (10,000 in 梅苑社区)"
 "$BIN/jingfang-gen" --patients "$N" --hot-village 429005003001 --hot-count 10000
 psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
@@ -44,7 +50,7 @@ say "pgbench -i (scale 10) in the same database"
 pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
 
 export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-$((2 * $(nproc)))}
-"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
 TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
@@ -75,6 +81,15 @@ say "wrk -c 32 GET /api/v1/patients/{id} ($SECS s)"
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
     "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get.txt"
 READS=$(($(pipeline reads) - READS0)) BATCHES=$(($(pipeline batches) - BATCHES0))
+# The same reads with the audit chain's triggers off (as the superuser):
+# what the HMAC chain costs, apart from waiting for the record's commit.
+chain() { psql "$JF_DB_URL" -qc "ALTER TABLE audit_log $1 TRIGGER audit_log_chain" \
+    -c "ALTER TABLE audit_log $1 TRIGGER audit_log_chain_head" >/dev/null; }
+chain DISABLE
+say "wrk -c 32 GET /api/v1/patients/{id}, audit chain off ($SECS s)"
+wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/patient_get.lua" \
+    "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get-nochain.txt"
+chain ENABLE
 say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($SECS s)"
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/auth_get.lua" \
     "http://$JF_LISTEN" -- "/api/v1/patients?org_unit_id=$VILLAGE&limit=50" "$TOKEN" >"$TMP/list.txt"
@@ -90,6 +105,7 @@ printf '%-44s %12s %10s %8s\n' "measure" "per second" "p99" "errors"
 printf '%-44s %12s %10s %8s\n' "pgbench -S -M prepared (32 clients)" "$TPS" "-" "-"
 printf '%-44s %12s %10s %8s\n' "pgbench: patient_read statement (32)" "$READ_TPS" "-" "-"
 printf '%-44s %12s %10s %8s\n' "GET /api/v1/patients/{id} (32 conns)" "$GET_RPS" "$(p99 "$TMP/get.txt")" "$(errs "$TMP/get.txt")"
+printf '%-44s %12s %10s %8s\n' "  the same, audit chain off" "$(rps "$TMP/get-nochain.txt")" "$(p99 "$TMP/get-nochain.txt")" "$(errs "$TMP/get-nochain.txt")"
 printf '%-44s %12s %10s %8s\n' "village list page, 10,000 patients (32)" "$LIST_RPS" "$(p99 "$TMP/list.txt")" "$(errs "$TMP/list.txt")"
 awk -v n="$READS" -v b="$BATCHES" 'BEGIN { if (b > 0)
     printf "batched read lane: %d reads in %d round trips (%.1f per round trip)\n", n, b, n / b }'

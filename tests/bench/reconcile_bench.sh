@@ -29,7 +29,9 @@ trap cleanup EXIT
 jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
-export JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex) JF_AUDIT_KEY=$(jf_random_hex)
+# The service and the loader connect as the app role, as deployed.
+APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 mkdir -p "$TMP/lists"
 say "generating a registry of $N patients and three lists of $N rows"
 "$BIN/jingfang-reconcile-gen" --rows "$N" --dir "$TMP/lists" --registry >"$TMP/expected.txt"
@@ -39,7 +41,7 @@ psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
 ls -l "$TMP/lists" | tail -n +2
 
 say "jingfang-reconcile --unit 429005003 police=… health=… grid=(GBK)"
-/usr/bin/time -v "$BIN/jingfang-reconcile" --unit 429005003 \
+JF_DB_URL=$APP_URL /usr/bin/time -v "$BIN/jingfang-reconcile" --unit 429005003 \
     police="$TMP/lists/police.csv" health="$TMP/lists/health.csv" grid="$TMP/lists/grid.csv" \
     >"$TMP/run.json" 2>"$TMP/time.txt" || { cat "$TMP/time.txt" >&2; die "the run failed"; }
 WALL=$(sed -n 's/.*Elapsed (wall clock) time (h:mm:ss or m:ss): //p' "$TMP/time.txt")
@@ -60,7 +62,7 @@ done <"$TMP/expected.txt"
 # The same lists through the API: three streamed uploads and the analysis.
 APIPORT=$(jf_free_port 25000 7000)
 export JF_LISTEN=127.0.0.1:$APIPORT JF_JWT_SECRET=$(jf_random_hex) JF_THREADS=16 JF_DB_POOL_SIZE=4
-"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 trap 'kill -TERM $API_PID 2>/dev/null; wait $API_PID 2>/dev/null; cleanup' EXIT
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"

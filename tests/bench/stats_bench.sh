@@ -43,6 +43,10 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_AUDIT_KEY=$(jf_random_hex)
+# The service connects as the app role, as deployed; the set-up above and
+# below (generator, pgbench, psql) as the superuser.
+APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 say "generating $N patients in 泰丰街道"
 t0=$(date +%s)
 "$BIN/jingfang-gen" --patients "$N" --township 429005003
@@ -72,7 +76,7 @@ wait "$REFRESH_JOB"
 REFRESH_MS=$(cat "$TMP/refresh.ms")
 
 export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
-"$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
+JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
 TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \

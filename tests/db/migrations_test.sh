@@ -2,12 +2,12 @@
 # Migrations: applied in order, recorded with a checksum, idempotent, each
 # atomic — and an applied migration edited later is refused by name.
 set -euo pipefail
-: "${JF_TEST_DB:?run through scripts/test}" "${JF_TEST_MIGRATE_BIN:?}"
+: "${JF_TEST_DB_ADMIN:?run through scripts/test}" "${JF_TEST_MIGRATE_BIN:?}"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 DB=jf_migrate_test_$$
 WORK=$(mktemp -d)
-admin_url=${JF_TEST_DB/dbname=jingfang/dbname=postgres}
-url=${JF_TEST_DB/dbname=jingfang/dbname=$DB}
+admin_url=${JF_TEST_DB_ADMIN/dbname=jingfang/dbname=postgres}
+url=${JF_TEST_DB_ADMIN/dbname=jingfang/dbname=$DB}
 trap 'psql "$admin_url" -qc "DROP DATABASE IF EXISTS $DB" >/dev/null 2>&1; rm -rf "$WORK"' EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 

@@ -247,9 +247,12 @@ static PGconn *db(void)
     static PGconn *pg;
 
     if (pg == NULL) {
-        pg = PQconnectdb(getenv("JF_TEST_DB") ? getenv("JF_TEST_DB") : "");
+        /* Fixtures are set up as the owner of the tables: the service's
+         * own role (JF_TEST_DB) may not change most of what they change. */
+        const char *url = getenv("JF_TEST_DB_OWNER") ? getenv("JF_TEST_DB_OWNER") : getenv("JF_TEST_DB");
+        pg = PQconnectdb(url ? url : "");
         if (PQstatus(pg) != CONNECTION_OK) {
-            fprintf(stderr, "JF_TEST_DB: %s", PQerrorMessage(pg));
+            fprintf(stderr, "JF_TEST_DB_OWNER: %s", PQerrorMessage(pg));
             exit(1);
         }
     }

@@ -1,6 +1,7 @@
 /* A small HTTP client for the integration suites: real requests (libcurl)
- * to the running server at $JF_TEST_URL and direct SQL (libpq) to
- * $JF_TEST_DB to check what was, or was not, written. */
+ * to the running server at $JF_TEST_URL and direct SQL (libpq), as the
+ * tables' owner ($JF_TEST_DB_OWNER, else $JF_TEST_DB), to set fixtures up
+ * and check what was, or was not, written. */
 #ifndef JF_TEST_CLIENT_H
 #define JF_TEST_CLIENT_H
 
@@ -42,11 +43,11 @@ const char *test_unique(void);
  * command that must succeed. */
 char *db_scalar(const char *sql, int n, const char *const *params);
 long db_count(const char *sql, int n, const char *const *params);
-/* Reads are audited in batches written every JF_AUDIT_FLUSH_MS (200 ms by
- * default). test_audit_settle waits until whatever the server queued
- * before the call is surely written (before counting read records); and
- * db_count_until polls a count until it equals want or 5 s pass, returning
- * the last count. */
+/* A read is answered only once its audit record is committed, so its
+ * record is there when the answer is; test_audit_settle (a short pause)
+ * dates from when records were written up to 200 ms later, and is now only
+ * a margin. db_count_until polls a count until it equals want or 5 s pass,
+ * returning the last count. */
 void test_audit_settle(void);
 long db_count_until(const char *sql, int n, const char *const *params, long want);
 /* Run sql and return 1 if it succeeded, 0 if the database refused it. */

@@ -5,7 +5,10 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../../../core/config.h"
 #include "../../../core/err.h"
@@ -30,6 +33,7 @@ static const struct kv base_env[] = {
     {"JF_JWT_SECRET", SECRET32},
     {"JF_ID_ENC_KEY", HEX64},
     {"JF_ID_INDEX_KEY", HEX64_UPPER},
+    {"JF_AUDIT_KEY", HEX64},
 };
 static const struct kv *overrides;
 
@@ -120,6 +124,10 @@ static void test_rows(void **state)
         {"JF_ID_ENC_KEY", HEX64_UPPER, 1},
         {"JF_ID_INDEX_KEY", NULL, 0},
         {"JF_ID_INDEX_KEY", "xyz", 0},
+        {"JF_AUDIT_KEY", NULL, 0},
+        {"JF_AUDIT_KEY", "", 0},
+        {"JF_AUDIT_KEY", HEX63, 0},
+        {"JF_AUDIT_KEY", HEX64_UPPER, 1},
         {"JF_DB_POOL_SIZE", "0", 0},
         {"JF_DB_POOL_SIZE", "abc", 0},
         {"JF_DB_POOL_SIZE", "9999999999999", 0},
@@ -187,12 +195,77 @@ static void test_short_err(void **state)
     overrides = NULL;
 }
 
+/* NAME_FILE: the value read from a file (a container secret), one trailing
+ * newline dropped; refused, naming the variable, when the file is missing,
+ * too long or holds a NUL, and when NAME is set as well. */
+static void test_files(void **state)
+{
+    static const struct {
+        const char *name;    /* the variable given as a file */
+        const char *content; /* NULL: no file at that path */
+        size_t len;          /* 0: strlen(content) */
+        const char *also;  /* set NAME itself as well, or NULL */
+        const char *error; /* NULL: accepted; else a part of the error */
+    } rows[] = {
+        {"JF_JWT_SECRET", SECRET32 "\n", 0, NULL, NULL},
+        {"JF_JWT_SECRET", SECRET32 "\r\n", 0, NULL, NULL},
+        {"JF_JWT_SECRET", SECRET32, 0, NULL, NULL},
+        {"JF_JWT_SECRET", SECRET32 "\n", 0, SECRET32, "JF_JWT_SECRET_FILE"},
+        {"JF_JWT_SECRET", NULL, 0, NULL, "JF_JWT_SECRET_FILE"},
+        {"JF_JWT_SECRET", "", 0, NULL, "JF_JWT_SECRET is required"},
+        {"JF_JWT_SECRET", "\n", 0, NULL, "JF_JWT_SECRET is required"},
+        {"JF_JWT_SECRET", SECRET31 "\n", 0, NULL, "JF_JWT_SECRET must be"},
+        {"JF_JWT_SECRET", SECRET32 "\0x", 34, NULL, "NUL"},
+        {"JF_JWT_SECRET", NULL, 2000, NULL, "too long"},
+        {"JF_AUDIT_KEY", HEX64 "\n", 0, NULL, NULL},
+        {"JF_DB_URL", "host=db user=jingfang_app password=s3cret\n", 0, NULL, NULL},
+    };
+    static char big[2000];
+
+    memset(big, 'b', sizeof(big));
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char path[] = "/tmp/jf-config-test-XXXXXX", fname[64], err[256] = "";
+        int fd = mkstemp(path);
+        jf_config cfg;
+        int rc;
+
+        assert_true(fd >= 0);
+        if (rows[i].content != NULL || rows[i].len > 0) {
+            const char *c = rows[i].content ? rows[i].content : big;
+            size_t n = rows[i].len ? rows[i].len : strlen(c);
+            assert_int_equal(write(fd, c, n), (ssize_t)n);
+        } else {
+            unlink(path);
+        }
+        close(fd);
+        snprintf(fname, sizeof(fname), "%s_FILE", rows[i].name);
+        struct kv env[MAX_KV] = {{fname, path}, {rows[i].name, rows[i].also}};
+        overrides = env;
+        rc = jf_config_load_from(&cfg, table_get, err, sizeof(err));
+        unlink(path);
+        if (rows[i].error == NULL && rc != 0)
+            fail_msg("row %zu (%s): refused: %s", i, fname, err);
+        if (rows[i].error != NULL && (rc != JF_ERR_INVALID || strstr(err, rows[i].error) == NULL))
+            fail_msg("row %zu (%s): got %d \"%s\"", i, fname, rc, err);
+        if (rows[i].error == NULL && strcmp(rows[i].name, "JF_JWT_SECRET") == 0) {
+            assert_string_equal(cfg.jwt_secret, SECRET32);
+            assert_int_equal(cfg.jwt_secret_len, 32);
+        }
+        if (rows[i].error == NULL && strcmp(rows[i].name, "JF_AUDIT_KEY") == 0)
+            for (int k = 0; k < 32; k++)
+                assert_int_equal(cfg.audit_key[k], k);
+        if (rows[i].error == NULL && strcmp(rows[i].name, "JF_DB_URL") == 0)
+            assert_string_equal(cfg.db_url, "host=db user=jingfang_app password=s3cret");
+    }
+    overrides = NULL;
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_defaults),  cmocka_unit_test(test_overrides),
         cmocka_unit_test(test_rows),      cmocka_unit_test(test_secret_len),
-        cmocka_unit_test(test_short_err),
+        cmocka_unit_test(test_short_err), cmocka_unit_test(test_files),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
