@@ -93,10 +93,11 @@ static int lane_open(lane *l)
     l->pg = PQconnectdbParams((const char *const[]){"dbname", "application_name", NULL},
                               (const char *const[]){l->conninfo, JF_DB_PIPE_APP_NAME, NULL}, 1);
     if (PQstatus(l->pg) != CONNECTION_OK) {
-        jf_log_error("db_connect", "cannot connect to PostgreSQL: %s", PQerrorMessage(l->pg));
+        jf_db_log_down("connect to", PQerrorMessage(l->pg));
         lane_close(l);
         return JF_ERR_UNAVAILABLE;
     }
+    jf_db_log_notices(l->pg);
     /* As the pool's sessions; and since a batch waits behind its slowest
      * read, no read may hold the lane for long. */
     r = PQexec(l->pg, "SET TIME ZONE 'Asia/Shanghai'; SET statement_timeout = '10s'");

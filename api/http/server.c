@@ -173,7 +173,9 @@ static void dispatch(jf_req *req)
         else
             jf_resp_internal(req);
     }
-    if (rc != 0 && rc != JF_ERR_INVALID && req->status >= 500)
+    /* A 503 is the database down or busy: the pool logs that, once per
+     * outage rather than once per request. */
+    if (rc != 0 && rc != JF_ERR_INVALID && rc != JF_ERR_UNAVAILABLE && req->status >= 500)
         jf_log_error("request_failed", "request %s %s failed: %s", req->method, route->pattern,
                      jf_err_str(rc));
 }

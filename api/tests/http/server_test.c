@@ -201,15 +201,109 @@ static void contract_covers_every_route(void **state)
     http_free(r);
 }
 
+/* Writers running at once while PostgreSQL restarts (restart non-NULL)
+ * or right after, so that pooled connections are closed by the server
+ * under writes in flight and found closed by the next ones: each answer
+ * must be a success or a 503 with Retry-After, never a 500. */
+#define WRITERS 8
+#define WRITES 40
+static void writes_meet_the_restart(const char *admin, const char *path, const char *restart)
+{
+    pid_t kids[WRITERS];
+    int bad = 0;
+
+    for (int k = 0; k < WRITERS; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int rc = 0;
+            for (int i = 0; i < WRITES; i++) {
+                char *body = test_fmt("{\"population\":%d}", 1000 + k * 100 + i);
+                http_res *r = http_do("PUT", path, admin, body, NULL);
+                if (r->status != 200 && (r->status != 503 || !http_header(r, "Retry-After"))) {
+                    fprintf(stderr, "write %d.%d at the restart: %ld %s\n", k, i, r->status,
+                            r->body);
+                    rc = 1;
+                }
+                http_free(r);
+                free(body);
+            }
+            _exit(rc);
+        }
+    }
+    if (restart != NULL)
+        assert_int_equal(system(restart), 0);
+    for (int k = 0; k < WRITERS; k++) {
+        int st = 0;
+        while (waitpid(kids[k], &st, 0) < 0 && errno == EINTR)
+            ;
+        bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    if (bad > 0)
+        fail_msg("%d of %d writers got an answer other than 200 or 503 (listed above)", bad,
+                 WRITERS);
+}
+
+/* The size of the server's log (JF_TEST_API_LOG), to read what follows. */
+static long log_size(void)
+{
+    const char *path = getenv("JF_TEST_API_LOG");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/* What the server logged from offset on: every line JSON (libpq printed
+ * the server's FATAL notices as plain text), and the database being down
+ * said a few times, not once per failed request. */
+static void log_since_is_json(long offset)
+{
+    FILE *f = fopen(getenv("JF_TEST_API_LOG"), "r");
+    char line[8192];
+    int down = 0;
+
+    assert_non_null(f);
+    fseek(f, offset, SEEK_SET);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] != '{')
+            fail_msg("a log line is not JSON: %s", line);
+        down += strstr(line, "\"level\":\"error\",\"event\":\"db_connect\"") != NULL;
+    }
+    fclose(f);
+    print_message("database down: %d error line(s)\n", down);
+    if (down > 5)
+        fail_msg("%d error lines about the database being down during one restart", down);
+}
+
 /* The pool mends itself: after PostgreSQL restarts, requests work again
- * without restarting the service. */
+ * without restarting the service, and the writes caught by the restart
+ * answer 503 (retry), not 500. */
 static void survives_database_restart(void **state)
 {
     const char *restart = getenv("JF_TEST_PG_RESTART");
-    char *token = http_login("tf.official", NULL);
+    char *token = http_login("tf.official", NULL), *admin = http_login("admin", NULL);
+    /* The writers set a village's population, put back at the end. */
+    char *unit = test_unit_id("429005003004"), *path, *was, *put_back;
+    const char *p[] = {unit};
     http_res *r;
 
     assert_non_null(restart);
+    was = db_scalar("SELECT population::text FROM org_units WHERE id = $1", 1, p);
+    assert_non_null(was);
+    path = test_fmt("/api/v1/org-units/%s/population", unit);
+    /* Every pooled connection open, then a restart under the writes, and
+     * one just before them. */
+    writes_meet_the_restart(admin, path, NULL);
+    long logged = log_size();
+    writes_meet_the_restart(admin, path, restart);
+    assert_int_equal(system(restart), 0);
+    writes_meet_the_restart(admin, path, NULL);
+    log_since_is_json(logged);
     r = http_do("GET", "/api/v1/org-units", token, NULL, NULL);
     assert_int_equal(r->status, 200);
     http_free(r);
@@ -224,6 +318,15 @@ static void survives_database_restart(void **state)
     r = http_do("GET", "/readyz", NULL, NULL, NULL);
     assert_int_equal(r->status, 200);
     http_free(r);
+    put_back = test_fmt("{\"population\":%s}", was);
+    r = http_do("PUT", path, admin, put_back, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(put_back);
+    free(was);
+    free(path);
+    free(unit);
+    free(admin);
     free(token);
 }
 
