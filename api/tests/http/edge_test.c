@@ -21,7 +21,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
-#include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -150,31 +149,13 @@ static void ambiguous_framing_is_400_and_closed(void **state)
 
 /* ---- header and query text at the edge ----------------------------------- */
 
-typedef struct route {
-    char method[16];
-    char path[256];
-} route;
-
-static route routes[MAX_ROUTES];
+static test_route routes[MAX_ROUTES];
 static size_t nroutes;
 
 static void load_routes(void)
 {
-    const char *bin = getenv("JF_TEST_API_BIN");
-    char cmd[4096];
-    FILE *f;
-
-    if (nroutes > 0)
-        return;
-    assert_non_null(bin);
-    snprintf(cmd, sizeof(cmd), "%s routes", bin);
-    f = popen(cmd, "r");
-    assert_non_null(f);
-    while (nroutes < MAX_ROUTES &&
-           fscanf(f, "%15s %255s", routes[nroutes].method, routes[nroutes].path) == 2)
-        nroutes++;
-    pclose(f);
-    assert_true(nroutes >= 15);
+    if (nroutes == 0)
+        nroutes = test_routes(routes, MAX_ROUTES);
 }
 
 /* The route's pattern with every {param} replaced by 1. */
@@ -467,60 +448,11 @@ static void forwarded_for_only_from_a_trusted_proxy(void **state)
 
 /* ---- slow connections ---------------------------------------------------- */
 
-/* Wait up to 20 s for something to accept connections on 127.0.0.1:port. */
-static bool listening(int port)
-{
-    for (int i = 0; i < 400; i++) {
-        int fd = dial("127.0.0.1", port);
-        if (fd >= 0) {
-            close(fd);
-            return true;
-        }
-        usleep(50 * 1000);
-    }
-    return false;
-}
-
 /* A second server: 24 threads, at most 4 connections an address, and a
  * request timeout (20 s) longer than the test waits, so what frees the
  * threads is the cap and nothing else. */
-static pid_t start_capped_server(int port)
-{
-    const char *bin = getenv("JF_TEST_API_BIN");
-    char listen[64];
-    pid_t child;
-
-    assert_non_null(bin);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        setenv("JF_LISTEN", listen, 1);
-        setenv("JF_THREADS", "24", 1);
-        setenv("JF_MAX_CONN_PER_IP", "4", 1);
-        setenv("JF_REQUEST_TIMEOUT_MS", "20000", 1);
-        setenv("JF_DB_PIPELINES", "0", 1);
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(126);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    if (!listening(port)) {
-        kill(child, SIGKILL);
-        fail_msg("the capped server did not start on port %d", port);
-    }
-    return child;
-}
-
-static void stop_server(pid_t child)
-{
-    int st = 0;
-
-    assert_int_equal(kill(child, SIGTERM), 0);
-    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-        ;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
-}
+static const char *const capped_env[] = {"JF_THREADS=24", "JF_MAX_CONN_PER_IP=4",
+                                         "JF_REQUEST_TIMEOUT_MS=20000", "JF_DB_PIPELINES=0", NULL};
 
 /* 200 connections that send half a request line and stall, from nsrc
  * addresses 127.0.0.(10+i). Another client (127.0.0.3) must still be
@@ -577,12 +509,12 @@ static void slow_flood(int port, int nsrc)
 static void slow_connections_do_not_block_others(void **state)
 {
     int port = server_port() + 19;
-    pid_t child = start_capped_server(port);
+    pid_t child = test_server_start(port, capped_env);
 
     (void)state;
     slow_flood(port, 1);
     slow_flood(port, 4);
-    stop_server(child);
+    test_server_stop(child);
 }
 
 /* The main server (default timeout): a request whose headers never end is

@@ -392,56 +392,23 @@ static void read_records_survive_database_restart(void **state)
     free(doctor);
 }
 
-/* Wait up to 20 s for something to accept connections on 127.0.0.1:port. */
-static bool listening(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int i = 0; i < 400; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        if (fd >= 0)
-            close(fd);
-        if (ok)
-            return true;
-        usleep(50 * 1000);
-    }
-    return false;
-}
-
 /* A second server with a long flush interval, stopped with SIGTERM right
  * after a read: the record is written on the way out. It runs without the
  * batched read lanes, so the read takes the pool's path, and must answer
  * the very document the main server (lanes on) answers. */
 static void read_records_are_written_at_shutdown(void **state)
 {
-    const char *bin = getenv("JF_TEST_API_BIN"), *url = getenv("JF_TEST_URL");
-    char *doctor = http_login("tf.doctor", NULL), *path, rid[80], listen[64], *mine;
+    static const char *const env[] = {"JF_AUDIT_FLUSH_MS=5000", "JF_DB_PIPELINES=0", NULL};
+    const char *url = getenv("JF_TEST_URL");
+    char *doctor = http_login("tf.doctor", NULL), *path, rid[80], *mine;
     long long pid = some_patient(doctor);
-    int port = url_port(url) + 17, st = 0;
+    int port = url_port(url) + 17;
     http_res *r;
     pid_t child;
 
-    assert_non_null(bin);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        setenv("JF_LISTEN", listen, 1);
-        setenv("JF_AUDIT_FLUSH_MS", "5000", 1);
-        setenv("JF_DB_PIPELINES", "0", 1);
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(126);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    mine = test_fmt("http://%s", listen);
+    child = test_server_start(port, env);
+    mine = test_fmt("http://127.0.0.1:%d", port);
     path = test_fmt("/api/v1/patients/%lld", pid);
-    if (!listening(port)) {
-        kill(child, SIGKILL);
-        fail_msg("the second server did not start on %s", listen);
-    }
     http_res *via_lane = http_do("GET", path, doctor, NULL, NULL);
     setenv("JF_TEST_URL", mine, 1);
     r = http_do("GET", path, doctor, NULL, NULL);
@@ -450,12 +417,9 @@ static void read_records_are_written_at_shutdown(void **state)
     assert_string_equal(r->body, via_lane->body);
     http_free(via_lane);
     snprintf(rid, sizeof(rid), "%s", http_header(r, "X-Request-Id"));
-    assert_int_equal(kill(child, SIGTERM), 0);
+    test_server_stop(child);
     assert_int_equal(r->status, 200);
     http_free(r);
-    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-        ;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     {
         char idtxt[32];
         const char *p[] = {idtxt, rid};
