@@ -11,10 +11,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <time.h>
 #include <unistd.h>
 
 #define MAX_PORTS 4
 #define MAX_SOCKS 65536 /* a census stops counting past this */
+#define LOG_EVERY_S 10  /* a flood is one warning per interval, not one per connection */
 
 /* One client socket: its descriptor and its peer. */
 struct sock {
@@ -34,6 +36,9 @@ struct jf_connlimit {
     int nports;
     struct sock *known; /* the previous census, sorted by fd */
     size_t nknown;
+    unsigned long unlogged;         /* refused since the last warning */
+    time_t logged;                  /* when that was */
+    char last[JF_NETADDR_TEXT_MAX]; /* the address last refused */
 };
 
 int jf_connlimit_create(jf_connlimit **out, long cap, const jf_netaddr_list *exempt)
@@ -175,7 +180,7 @@ void jf_connlimit_admit(jf_connlimit *cl)
 {
     struct sock *all;
     size_t n, refused = 0;
-    char ip[JF_NETADDR_TEXT_MAX] = "";
+    char ip[JF_NETADDR_TEXT_MAX];
 
     if (cl == NULL || cl->cap <= 0)
         return;
@@ -184,8 +189,9 @@ void jf_connlimit_admit(jf_connlimit *cl)
         goto out;
     all = census(cl, &n);
     if (all == NULL)
-        goto out;
-    qsort(all, n, sizeof(*all), by_peer);
+        n = 0; /* no client socket (or no census): forget the last one */
+    else
+        qsort(all, n, sizeof(*all), by_peer);
     for (size_t i = 0, j; i < n; i = j) {
         long open = 0;
         for (j = i;
@@ -201,17 +207,26 @@ void jf_connlimit_admit(jf_connlimit *cl)
             if (all[k].refused || !all[k].fresh)
                 continue;
             refuse(&all[k], cl);
-            open -= all[k].refused;
-            refused += all[k].refused;
+            if (all[k].refused) {
+                open--;
+                refused++;
+                memcpy(cl->last, ip, sizeof(ip));
+            }
         }
     }
-    qsort(all, n, sizeof(*all), by_fd);
+    if (all != NULL)
+        qsort(all, n, sizeof(*all), by_fd);
     free(cl->known);
     cl->known = all;
     cl->nknown = n;
-    if (refused > 0)
-        jf_log_warn("connection_refused", "%zu connection(s) of %s over the cap of %ld", refused,
-                    ip, cl->cap);
+    cl->unlogged += refused;
+    if (cl->unlogged > 0 && time(NULL) - cl->logged >= LOG_EVERY_S) {
+        jf_log_warn("connection_refused",
+                    "%lu connection(s) over the cap of %ld an address refused (the last of %s)",
+                    cl->unlogged, cl->cap, cl->last);
+        cl->unlogged = 0;
+        cl->logged = time(NULL);
+    }
 out:
     pthread_mutex_unlock(&cl->lock);
 }
