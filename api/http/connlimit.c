@@ -8,6 +8,7 @@
 #include <netinet/in.h>
 #include <pthread.h>
 #include <stdbool.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -39,10 +40,17 @@ struct jf_connlimit {
     unsigned long unlogged;         /* refused since the last warning */
     time_t logged;                  /* when that was */
     char last[JF_NETADDR_TEXT_MAX]; /* the address last refused */
+    char resp[512];                 /* the 503 a refused connection gets */
+    int resp_len;
 };
 
 int jf_connlimit_create(jf_connlimit **out, long cap, const jf_netaddr_list *exempt)
 {
+    /* problem+json like every answer, though no request was read. */
+    static const char body[] =
+        "{\"type\":\"https://jingfang.example/problems/too-many-connections\","
+        "\"title\":\"Service unavailable\",\"status\":503,\"detail\":\"this address holds "
+        "too many open connections; retry when one of them is closed\",\"errors\":[]}";
     jf_connlimit *cl = calloc(1, sizeof(*cl));
 
     if (cl == NULL)
@@ -50,6 +58,11 @@ int jf_connlimit_create(jf_connlimit **out, long cap, const jf_netaddr_list *exe
     pthread_mutex_init(&cl->lock, NULL);
     cl->cap = cap;
     cl->exempt = exempt;
+    cl->resp_len = snprintf(cl->resp, sizeof(cl->resp),
+                            "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"
+                            "Content-Type: application/problem+json\r\nContent-Length: %zu\r\n"
+                            "Connection: close\r\n\r\n%s",
+                            sizeof(body) - 1, body);
     *out = cl;
     return 0;
 }
@@ -165,13 +178,11 @@ static struct sock *census(const jf_connlimit *cl, size_t *n)
  * and reused since the census is left alone. */
 static void refuse(struct sock *s, const jf_connlimit *cl)
 {
-    static const char resp[] = "HTTP/1.1 503 Service Unavailable\r\nRetry-After: 5\r\n"
-                               "Content-Length: 0\r\nConnection: close\r\n\r\n";
     struct sock now;
 
     if (!client_socket(cl, s->fd, &now) || !same_peer(&now, s))
         return;
-    (void)send(s->fd, resp, sizeof(resp) - 1, MSG_DONTWAIT | MSG_NOSIGNAL);
+    (void)send(s->fd, cl->resp, (size_t)cl->resp_len, MSG_DONTWAIT | MSG_NOSIGNAL);
     shutdown(s->fd, SHUT_RDWR);
     s->refused = true;
 }
