@@ -394,7 +394,7 @@ static void *dispatch(void *arg)
 {
     lane *l = arg;
     job *v[BATCH_MAX], *backlog = NULL;
-    int n = 0, kept; /* n: at first, the reads carried over to go again */
+    int n = 0; /* at first, the reads carried over to go again */
 
     for (;;) {
         n = take(l, v, n, &backlog);
@@ -420,9 +420,13 @@ static void *dispatch(void *arg)
             read_batch(l, v, n, send_batch(l, v, n));
             atomic_fetch_add_explicit(&l->owner->batches, 1, memory_order_relaxed);
         }
-        kept = deliver(v, n);
-        atomic_fetch_add_explicit(&l->owner->reads, (unsigned)(n - kept), memory_order_relaxed);
-        n = kept;
+        /* Counted before the readers wake, so that what a reader does next
+         * (scrape /metrics, total the reads) sees its own read counted. */
+        unsigned finished = 0;
+        for (int i = 0; i < n; i++)
+            finished += v[i]->finished;
+        atomic_fetch_add_explicit(&l->owner->reads, finished, memory_order_relaxed);
+        n = deliver(v, n);
     }
     lane_close(l);
     return NULL;
