@@ -455,10 +455,11 @@ static const char *const capped_env[] = {"JF_THREADS=24", "JF_MAX_CONN_PER_IP=4"
                                          "JF_REQUEST_TIMEOUT_MS=20000", "JF_DB_PIPELINES=0", NULL};
 
 /* 200 connections that send half a request line and stall, from nsrc
- * addresses 127.0.0.(10+i). Another client (127.0.0.3) must still be
+ * addresses 127.0.0.(first+i), none used before (the server may not have
+ * closed an earlier flood's yet). Another client (127.0.0.3) must still be
  * answered, well before the slow ones' 20 s timeout; and the server must
- * have refused all but 4 an address. */
-static void slow_flood(int port, int nsrc)
+ * have refused all but 4 an address, and kept those 4 open. */
+static void slow_flood(int port, int first, int nsrc)
 {
     enum { N = 200 };
     static const char partial[] = "GET /healthz HT";
@@ -468,7 +469,7 @@ static void slow_flood(int port, int nsrc)
     bool closed;
 
     for (int i = 0; i < N; i++) {
-        snprintf(src, sizeof(src), "127.0.0.%d", 10 + i % nsrc);
+        snprintf(src, sizeof(src), "127.0.0.%d", first + i % nsrc);
         fds[i].fd = dial(src, port);
         fds[i].events = POLLIN;
         assert_true(fds[i].fd >= 0);
@@ -498,12 +499,17 @@ static void slow_flood(int port, int nsrc)
             refused++;
         }
     }
-    for (int i = 0; i < N; i++)
-        if (fds[i].fd >= 0)
-            close(fds[i].fd);
     if (refused != N - 4 * nsrc)
         fail_msg("%d of %d slow connections refused from %d address(es), want %d", refused, N, nsrc,
                  N - 4 * nsrc);
+    assert_true(poll(fds, N, 0) >= 0);
+    for (int i = 0; i < N; i++) {
+        if (fds[i].fd < 0)
+            continue;
+        if (fds[i].revents != 0)
+            fail_msg("an admitted slow connection was closed too");
+        close(fds[i].fd);
+    }
 }
 
 static void slow_connections_do_not_block_others(void **state)
@@ -512,8 +518,8 @@ static void slow_connections_do_not_block_others(void **state)
     pid_t child = test_server_start(port, capped_env);
 
     (void)state;
-    slow_flood(port, 1);
-    slow_flood(port, 4);
+    slow_flood(port, 10, 1);
+    slow_flood(port, 20, 4);
     test_server_stop(child);
 }
 
