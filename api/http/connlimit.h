@@ -26,6 +26,10 @@ int jf_connlimit_create(jf_connlimit **out, long cap, const jf_netaddr_list *exe
 void jf_connlimit_listen(jf_connlimit *cl, const int *ports, int n);
 /* Called for each new connection; see the contract above. */
 void jf_connlimit_admit(jf_connlimit *cl);
+/* Called when civetweb closes a connection (its connection_close callback);
+ * while no more connections are open than the cap, admitting takes no
+ * census. */
+void jf_connlimit_release(jf_connlimit *cl);
 void jf_connlimit_destroy(jf_connlimit *cl);
 
 #endif

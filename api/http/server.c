@@ -308,6 +308,13 @@ static int on_connection(const struct mg_connection *conn, void **conn_data)
     return 0;
 }
 
+static void on_close(const struct mg_connection *conn)
+{
+    jf_app *app = mg_get_user_data(mg_get_context(conn));
+
+    jf_connlimit_release(app->connlimit);
+}
+
 /* Errors civetweb answers itself, before a request reaches on_request (a
  * control character in a header, a header block over max_request_size, a
  * request line it cannot parse): problem+json like every other answer. */
@@ -370,6 +377,7 @@ int jf_server_start(jf_app *app, jf_server **out)
     cb.begin_request = on_request;
     cb.log_message = on_log;
     cb.init_connection = on_connection;
+    cb.connection_close = on_close;
     cb.http_error = on_http_error;
     srv = calloc(1, sizeof(*srv));
     if (srv == NULL || jf_connlimit_create(&srv->connlimit, app->cfg.max_conn_per_ip,
