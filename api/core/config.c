@@ -9,7 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-enum cfg_type { CFG_STR, CFG_INT, CFG_SECRET, CFG_HEXKEY32 };
+enum cfg_type { CFG_STR, CFG_INT, CFG_SECRET, CFG_HEXKEY32, CFG_NETS };
 
 struct cfg_row {
     const char *env;
@@ -36,8 +36,13 @@ static const struct cfg_row cfg_rows[] = {
      " 0: each read inserts its own"},
     {"JF_THREADS", CFG_INT, "128", 4, 4096, F(threads), "HTTP worker threads"},
     {"JF_KEEPALIVE_MS", CFG_INT, "10000", 0, 600000, F(keepalive_ms), "keep-alive timeout"},
-    {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "30000", 100, 600000, F(request_timeout_ms),
-     "socket read/write timeout"},
+    {"JF_REQUEST_TIMEOUT_MS", CFG_INT, "5000", 100, 600000, F(request_timeout_ms),
+     "a request's headers must arrive within it; also bounds each socket read and write"},
+    {"JF_MAX_CONN_PER_IP", CFG_INT, "16", 0, 4096, F(max_conn_per_ip),
+     "open connections one client address may hold (trusted proxies excepted); 0: no cap"},
+    {"JF_TRUSTED_PROXIES", CFG_NETS, "127.0.0.1, ::1", 0, 255, F(trusted_proxies),
+     "proxies (addresses or address/prefix, comma-separated) whose X-Forwarded-For is "
+     "believed; none: no proxy"},
     {"JF_BODY_MAX_BYTES", CFG_INT, "1048576", 1024, 64L * 1024 * 1024, F(body_max_bytes),
      "largest request body accepted"},
     {"JF_UPLOAD_MAX_BYTES", CFG_INT, "268435456", 1024, 4L * 1024 * 1024 * 1024,
@@ -90,6 +95,7 @@ static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, cha
     switch (r->type) {
     case CFG_STR:
     case CFG_SECRET:
+    case CFG_NETS:
         if ((long)len < r->min || (long)len > r->max || len >= r->size) {
             snprintf(err, errlen, "%s must be %ld to %ld bytes long", r->env, r->min, r->max);
             return JF_ERR_INVALID;
@@ -97,6 +103,15 @@ static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, cha
         memcpy(field, v, len + 1);
         if (r->type == CFG_SECRET)
             cfg->jwt_secret_len = len;
+        /* An empty variable means the default, so "none" spells no proxy. */
+        if (r->type == CFG_NETS && strcmp(v, "none") != 0 &&
+            jf_netaddr_list_parse(v, &cfg->trusted_nets) != 0) {
+            snprintf(err, errlen,
+                     "%s must be a comma-separated list of at most %d IP addresses or "
+                     "address/prefix networks",
+                     r->env, JF_NETADDR_MAX_NETS);
+            return JF_ERR_INVALID;
+        }
         return 0;
     case CFG_INT: {
         char *end = NULL;
@@ -239,6 +254,7 @@ void jf_config_log(const jf_config *cfg)
         if (rc != 0)
             break;
         switch (r->type) {
+        case CFG_NETS:
         case CFG_STR:
             /* A libpq URL may carry a password: log only what precedes it. */
             if (strcmp(r->env, "JF_DB_URL") == 0 &&

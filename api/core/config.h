@@ -5,17 +5,22 @@
 
 #include <stddef.h>
 
+#include "netaddr.h"
+
 typedef struct jf_config {
-    char listen[128];           /* JF_LISTEN: host:port civetweb binds */
-    char db_url[512];           /* JF_DB_URL: libpq conninfo */
-    long db_pool_size;          /* JF_DB_POOL_SIZE */
-    long db_pipelines;          /* JF_DB_PIPELINES: lanes of batched reads */
-    long audit_flush_ms;        /* JF_AUDIT_FLUSH_MS */
-    long db_acquire_timeout_ms; /* JF_DB_ACQUIRE_TIMEOUT_MS: then 503 */
-    long threads;               /* JF_THREADS: civetweb worker threads */
-    long keepalive_ms;          /* JF_KEEPALIVE_MS */
-    long request_timeout_ms;    /* JF_REQUEST_TIMEOUT_MS */
-    long body_max_bytes;        /* JF_BODY_MAX_BYTES: 413 past it */
+    char listen[128];             /* JF_LISTEN: host:port civetweb binds */
+    char db_url[512];             /* JF_DB_URL: libpq conninfo */
+    long db_pool_size;            /* JF_DB_POOL_SIZE */
+    long db_pipelines;            /* JF_DB_PIPELINES: lanes of batched reads */
+    long audit_flush_ms;          /* JF_AUDIT_FLUSH_MS */
+    long db_acquire_timeout_ms;   /* JF_DB_ACQUIRE_TIMEOUT_MS: then 503 */
+    long threads;                 /* JF_THREADS: civetweb worker threads */
+    long keepalive_ms;            /* JF_KEEPALIVE_MS */
+    long request_timeout_ms;      /* JF_REQUEST_TIMEOUT_MS: headers must arrive within it */
+    long max_conn_per_ip;         /* JF_MAX_CONN_PER_IP: 0 = no cap */
+    char trusted_proxies[256];    /* JF_TRUSTED_PROXIES: as written */
+    jf_netaddr_list trusted_nets; /* ... parsed */
+    long body_max_bytes;          /* JF_BODY_MAX_BYTES: 413 past it */
     long upload_max_bytes; /* JF_UPLOAD_MAX_BYTES: a 三网 list upload, streamed; 413 past it */
     char jwt_secret[512];  /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
     size_t jwt_secret_len;

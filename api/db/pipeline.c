@@ -93,10 +93,11 @@ static int lane_open(lane *l)
     l->pg = PQconnectdbParams((const char *const[]){"dbname", "application_name", NULL},
                               (const char *const[]){l->conninfo, JF_DB_PIPE_APP_NAME, NULL}, 1);
     if (PQstatus(l->pg) != CONNECTION_OK) {
-        jf_log_error("db_connect", "cannot connect to PostgreSQL: %s", PQerrorMessage(l->pg));
+        jf_db_log_down("connect to", PQerrorMessage(l->pg));
         lane_close(l);
         return JF_ERR_UNAVAILABLE;
     }
+    jf_db_log_notices(l->pg);
     /* As the pool's sessions; and since a batch waits behind its slowest
      * read, no read may hold the lane for long. */
     r = PQexec(l->pg, "SET TIME ZONE 'Asia/Shanghai'; SET statement_timeout = '10s'");
@@ -393,7 +394,7 @@ static void *dispatch(void *arg)
 {
     lane *l = arg;
     job *v[BATCH_MAX], *backlog = NULL;
-    int n = 0, kept; /* n: at first, the reads carried over to go again */
+    int n = 0; /* at first, the reads carried over to go again */
 
     for (;;) {
         n = take(l, v, n, &backlog);
@@ -419,12 +420,12 @@ static void *dispatch(void *arg)
             read_batch(l, v, n, send_batch(l, v, n));
             atomic_fetch_add_explicit(&l->owner->batches, 1, memory_order_relaxed);
         }
-        /* Counted before the waiters wake: one that reads the counter
-         * after its answer must find its own read in it. */
-        kept = 0;
+        /* Counted before the readers wake, so that what a reader does next
+         * (scrape /metrics, total the reads) sees its own read counted. */
+        unsigned finished = 0;
         for (int i = 0; i < n; i++)
-            kept += !v[i]->finished;
-        atomic_fetch_add_explicit(&l->owner->reads, (unsigned)(n - kept), memory_order_relaxed);
+            finished += v[i]->finished;
+        atomic_fetch_add_explicit(&l->owner->reads, finished, memory_order_relaxed);
         n = deliver(v, n);
     }
     lane_close(l);

@@ -13,6 +13,7 @@ struct jf_db_conn {
     PGconn *pg;
     bool in_use;
     bool in_tx;
+    bool lost; /* the server ended the session: open a new one on next acquire */
     unsigned char prepared[JF_DB_MAX_STMTS];
 };
 
@@ -101,22 +102,88 @@ void jf_db_pool_destroy(jf_db_pool *p)
     free(p);
 }
 
+static void on_notice(void *arg, const char *message)
+{
+    (void)arg;
+    /* libpq's text ends with a newline; the JSON line needs none. */
+    jf_log_warn("db_notice", "%.*s", (int)strcspn(message, "\n"), message);
+}
+
+void jf_db_log_notices(PGconn *pg)
+{
+    if (pg != NULL)
+        PQsetNoticeProcessor(pg, on_notice, NULL);
+}
+
+/* Did this failure lose the session (SQLSTATE class 08, 57P01..57P03 —
+ * the server shut down or restarted — or a broken connection)? */
+static bool conn_lost(PGconn *pg, const PGresult *res)
+{
+    const char *st = jf_db_sqlstate(res);
+
+    return PQstatus(pg) == CONNECTION_BAD || strncmp(st, "08", 2) == 0 ||
+           strcmp(st, "57P01") == 0 || strcmp(st, "57P02") == 0 || strcmp(st, "57P03") == 0;
+}
+
+static struct {
+    pthread_mutex_t lock;
+    time_t first;        /* 0: the database is not known to be down */
+    unsigned long count; /* failures since the last line */
+} down = {.lock = PTHREAD_MUTEX_INITIALIZER};
+
+void jf_db_log_down(const char *what, const char *why)
+{
+    time_t now = time(NULL);
+    unsigned long n = 0;
+    bool first;
+
+    pthread_mutex_lock(&down.lock);
+    first = down.first == 0;
+    down.count++;
+    if (first || now - down.first >= JF_DB_DOWN_LOG_S) {
+        n = down.count;
+        down.first = now;
+        down.count = 0;
+    }
+    pthread_mutex_unlock(&down.lock);
+    if (first)
+        jf_log_error("db_connect", "cannot %s PostgreSQL: %.*s", what, (int)strcspn(why, "\n"),
+                     why);
+    else if (n > 0)
+        jf_log_error("db_connect", "cannot %s PostgreSQL: %lu failures in the last %d s: %.*s",
+                     what, n, JF_DB_DOWN_LOG_S, (int)strcspn(why, "\n"), why);
+}
+
+/* The database answers again: the next outage is logged from its start. */
+static void db_up(void)
+{
+    pthread_mutex_lock(&down.lock);
+    if (down.first != 0)
+        jf_log_info("db_connect", "PostgreSQL is reachable again");
+    down.first = 0;
+    down.count = 0;
+    pthread_mutex_unlock(&down.lock);
+}
+
 /* (Re)open the connection; prepared flags are forgotten with the session. */
 static int conn_open(jf_db_pool *p, jf_db_conn *c)
 {
-    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK && !c->lost)
         return 0;
     if (c->pg != NULL)
         PQfinish(c->pg);
     memset(c->prepared, 0, sizeof(c->prepared));
     c->in_tx = false;
+    c->lost = false;
     c->pg = PQconnectdb(p->conninfo);
     if (PQstatus(c->pg) != CONNECTION_OK) {
-        jf_log_error("db_connect", "cannot connect to PostgreSQL: %s", PQerrorMessage(c->pg));
+        jf_db_log_down("connect to", PQerrorMessage(c->pg));
         PQfinish(c->pg);
         c->pg = NULL;
         return JF_ERR_UNAVAILABLE;
     }
+    db_up();
+    jf_db_log_notices(c->pg);
     /* Times are shown and computed in China Standard Time. */
     PQclear(PQexec(c->pg, "SET TIME ZONE 'Asia/Shanghai'"));
     return 0;
@@ -240,11 +307,15 @@ int jf_db_pool_size(jf_db_pool *p)
 static bool conn_reset(jf_db_conn *c)
 {
     jf_log_warn("db_reconnect", "connection lost; reconnecting");
-    PQreset(c->pg);
+    PQreset(c->pg); /* keeps the notice processor */
     memset(c->prepared, 0, sizeof(c->prepared));
     c->in_tx = false;
-    if (PQstatus(c->pg) != CONNECTION_OK)
+    c->lost = false;
+    if (PQstatus(c->pg) != CONNECTION_OK) {
+        jf_db_log_down("reconnect to", PQerrorMessage(c->pg));
         return false;
+    }
+    db_up();
     PQclear(PQexec(c->pg, "SET TIME ZONE 'Asia/Shanghai'"));
     return true;
 }
@@ -277,7 +348,7 @@ static int exec_common(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
 {
     PGresult *r = exec_once(c, s, sql, n, params);
 
-    if (!result_ok(r) && PQstatus(c->pg) == CONNECTION_BAD && !c->in_tx) {
+    if (!result_ok(r) && conn_lost(c->pg, r) && !c->in_tx) {
         /* The server went away between requests: reconnect and try once
          * more. Not inside a transaction, whose earlier work is lost. */
         PQclear(r);
@@ -287,7 +358,11 @@ static int exec_common(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
         *res = r;
         return 0;
     }
-    if (PQstatus(c->pg) == CONNECTION_BAD) {
+    if (r == NULL || conn_lost(c->pg, r)) {
+        /* A restart's "terminating connection" (57P01) can come while
+         * libpq still counts the session as open: it is not, so the next
+         * acquire opens a new one, and this request answers 503. */
+        c->lost = true;
         PQclear(r);
         *res = NULL;
         return JF_ERR_UNAVAILABLE;
@@ -309,9 +384,9 @@ int jf_db_exec_sql(jf_db_conn *c, const char *sql, int n, const char *const *par
 static int simple(jf_db_conn *c, const char *sql)
 {
     PGresult *r = PQexec(c->pg, sql);
-    int rc =
-        result_ok(r) ? 0 : (PQstatus(c->pg) == CONNECTION_BAD ? JF_ERR_UNAVAILABLE : JF_ERR_DB);
+    int rc = result_ok(r) ? 0 : conn_lost(c->pg, r) ? JF_ERR_UNAVAILABLE : JF_ERR_DB;
 
+    c->lost = c->lost || rc == JF_ERR_UNAVAILABLE;
     PQclear(r);
     return rc;
 }
@@ -336,7 +411,7 @@ int jf_db_commit(jf_db_conn *c)
 
 void jf_db_rollback(jf_db_conn *c)
 {
-    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK)
+    if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK && !c->lost)
         simple(c, "ROLLBACK");
     c->in_tx = false;
 }

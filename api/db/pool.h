@@ -70,6 +70,15 @@ void jf_db_rollback(jf_db_conn *conn);
 const char *jf_db_sqlstate(const PGresult *res);
 /* The underlying libpq handle (for COPY and the like). */
 PGconn *jf_db_pg(jf_db_conn *conn);
+/* Log the server's notices and warnings on pg as JSON lines (libpq would
+ * print them as plain text on stderr). Call on every new connection. */
+void jf_db_log_notices(PGconn *pg);
+/* Log "cannot connect" once, then a count of repeats at most every
+ * JF_DB_DOWN_LOG_S seconds while the database stays down, so an outage
+ * is not one error line per request. */
+void jf_db_log_down(const char *what, const char *why);
+#define JF_DB_DOWN_LOG_S 10
+
 /* Is the server reachable? Runs SELECT 1 on a borrowed connection. */
 bool jf_db_ping(jf_db_pool *pool);
 

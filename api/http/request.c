@@ -1,6 +1,7 @@
 /* Reading from a request: parameters, headers, the JSON body. */
 #include "request.h"
 #include "response.h"
+#include "validate.h"
 #include "../core/err.h"
 
 #include <civetweb.h>
@@ -42,7 +43,7 @@ const char *jf_req_header(const jf_req *req, const char *name)
 
 const char *jf_req_remote(const jf_req *req)
 {
-    return req->ri->remote_addr;
+    return req->client;
 }
 
 static int hexdig(int c)
@@ -105,6 +106,14 @@ int jf_req_parse_query(jf_req *req, const char *qs)
             if (k == NULL || v == NULL) {
                 jf_resp_problem(req, 400, "validation", "Malformed query string", NULL, "query",
                                 "a query parameter is badly encoded or too long");
+                return JF_ERR_INVALID;
+            }
+            /* Values go into SQL and logs: PostgreSQL refuses invalid
+             * UTF-8 (a 500 before this check), and controls have no place. */
+            if (!jf_text_ok(k) || !jf_text_ok(v)) {
+                jf_resp_problem(req, 400, "validation", "Malformed query string", NULL,
+                                jf_text_ok(k) && *k ? k : "query",
+                                "must be UTF-8 text without control characters");
                 return JF_ERR_INVALID;
             }
             req->qkeys[req->nquery] = k;
@@ -271,8 +280,12 @@ int jf_req_read_json(jf_req *req)
     }
     req->body = json_loadb(body.data ? body.data : "", body.len, JSON_REJECT_DUPLICATES, &jerr);
     if (req->body == NULL) {
+        /* jansson names its flag for a \u0000 escape; say what is wrong. */
+        const char *why = json_error_code(&jerr) == json_error_null_character
+                              ? "a string holds a NUL character (\\u0000), which is not accepted"
+                              : jerr.text;
         char *msg = jf_arena_printf(&req->arena, "invalid JSON at line %d column %d: %s", jerr.line,
-                                    jerr.column, jerr.text);
+                                    jerr.column, why);
         jf_resp_problem(req, 400, "malformed-json", "Malformed JSON", msg, "body",
                         "is not valid JSON");
         rc = JF_ERR_INVALID;

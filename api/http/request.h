@@ -15,6 +15,7 @@
 #include "../core/arena.h"
 #include "../core/buf.h"
 #include "../core/config.h"
+#include "../core/netaddr.h"
 #include "../db/pool.h"
 
 #define JF_MAX_PATH_PARAMS 4
@@ -30,7 +31,8 @@ struct jf_route;
 typedef struct jf_app {
     jf_config cfg;
     jf_db_pool *pool;
-    struct jf_db_pipe *pipe; /* batched reads; NULL: reads use the pool */
+    struct jf_db_pipe *pipe;        /* batched reads; NULL: reads use the pool */
+    struct jf_connlimit *connlimit; /* set by jf_server_start */
 } jf_app;
 
 typedef struct jf_req {
@@ -40,6 +42,7 @@ typedef struct jf_req {
     jf_arena arena;
     const struct jf_route *route;
     char request_id[JF_REQUEST_ID_MAX + 1];
+    char client[JF_NETADDR_TEXT_MAX]; /* the caller's address (see jf_req_remote) */
     const char *method;
     const char *path;
     const char *path_params[JF_MAX_PATH_PARAMS];
@@ -64,7 +67,8 @@ long long jf_req_param_id(const jf_req *req, int i);
 const char *jf_req_query(const jf_req *req, const char *name);
 /* A request header, or NULL. */
 const char *jf_req_header(const jf_req *req, const char *name);
-/* The caller's address as civetweb saw it (X-Forwarded-For is not trusted). */
+/* The caller's address: the peer's, or, when the peer is a trusted proxy
+ * (JF_TRUSTED_PROXIES), the client it names in X-Forwarded-For. */
 const char *jf_req_remote(const jf_req *req);
 
 /* Read and parse the JSON object body under the configured cap.

@@ -1,8 +1,10 @@
 /* civetweb glue and the per-request pipeline. */
 #include "server.h"
+#include "connlimit.h"
 #include "metrics.h"
 #include "response.h"
 #include "router.h"
+#include "validate.h"
 #include "../auth/scope.h"
 #include "../auth/token.h"
 #include "../core/crypto.h"
@@ -24,6 +26,7 @@
 
 struct jf_server {
     struct mg_context *ctx;
+    jf_connlimit *connlimit;
 };
 
 static double elapsed_s(const struct timespec *t0)
@@ -84,6 +87,87 @@ static void set_request_id(jf_req *req)
     jf_crypto_hex(raw, sizeof(raw), req->request_id);
 }
 
+/* The caller's address (jf_req_remote): X-Forwarded-For is believed only
+ * from a trusted proxy. Repeated headers form one list, in order. */
+static void set_client(jf_req *req)
+{
+    const struct mg_request_info *ri = req->ri;
+    jf_buf xff;
+
+    jf_buf_init(&xff, 16384); /* civetweb's max_request_size bounds it anyway */
+    for (int i = 0; i < ri->num_headers; i++)
+        if (strcasecmp(ri->http_headers[i].name, "X-Forwarded-For") == 0 &&
+            jf_buf_printf(&xff, "%s%s", xff.len ? "," : "", ri->http_headers[i].value) != 0)
+            jf_buf_reset(&xff);
+    jf_netaddr_client(&req->app->cfg.trusted_nets, ri->remote_addr, xff.len ? xff.data : NULL,
+                      req->client);
+    jf_buf_free(&xff);
+}
+
+/* RFC 9112 §6.3: a message with both Content-Length and Transfer-Encoding,
+ * a transfer coding other than chunked, or Content-Lengths that disagree
+ * cannot be framed safely (request smuggling through a proxy that reads it
+ * otherwise): 400, and the connection is closed. */
+static int check_framing(jf_req *req)
+{
+    const struct mg_request_info *ri = req->ri;
+    const char *cl = NULL, *te = NULL, *field = NULL, *why = NULL;
+    int nte = 0;
+
+    for (int i = 0; i < ri->num_headers && why == NULL; i++) {
+        const char *name = ri->http_headers[i].name, *value = ri->http_headers[i].value;
+        if (strcasecmp(name, "Content-Length") == 0) {
+            field = "Content-Length";
+            if (*value == '\0' || strspn(value, "0123456789") != strlen(value))
+                why = "must be a decimal number";
+            else if (cl != NULL && strcmp(cl, value) != 0)
+                why = "is given twice with different values";
+            cl = value;
+        } else if (strcasecmp(name, "Transfer-Encoding") == 0) {
+            te = value;
+            nte++;
+        }
+    }
+    if (why == NULL && te != NULL) {
+        field = "Transfer-Encoding";
+        if (cl != NULL)
+            why = "must not come with Content-Length";
+        else if (nte > 1 || strcasecmp(te, "chunked") != 0)
+            why = "only chunked is accepted";
+    }
+    if (why == NULL)
+        return 0;
+    mg_disable_connection_keep_alive(req->conn);
+    jf_resp_header(req, "Connection", "close");
+    jf_resp_problem(req, 400, "malformed-request", "Malformed request",
+                    "the request's length cannot be determined safely", field, why);
+    return JF_ERR_INVALID;
+}
+
+/* The headers the server reads (besides X-Request-Id, replaced when odd,
+ * and X-Forwarded-For, whose odd entries are skipped) must be UTF-8 text:
+ * they reach SQL, the audit log and error messages. */
+static int check_headers(jf_req *req)
+{
+    static const char *const read[] = {"Authorization", "Content-Type", "Idempotency-Key",
+                                       "If-Match", "X-Test-Date"};
+    const struct mg_request_info *ri = req->ri;
+
+    /* Every copy of a header: which one a reader takes is civetweb's choice. */
+    for (int h = 0; h < ri->num_headers; h++) {
+        for (size_t i = 0; i < sizeof(read) / sizeof(read[0]); i++) {
+            if (strcasecmp(ri->http_headers[h].name, read[i]) == 0 &&
+                !jf_text_ok(ri->http_headers[h].value)) {
+                jf_resp_problem(req, 400, "validation", "Validation failed",
+                                "a header is not valid text", read[i],
+                                "must be UTF-8 text without control characters");
+                return JF_ERR_INVALID;
+            }
+        }
+    }
+    return 0;
+}
+
 static int authenticate(jf_req *req)
 {
     const char *h = jf_req_header(req, "Authorization");
@@ -119,7 +203,7 @@ static void access_log(const jf_req *req, const char *route, double secs)
                       ",\"status\":%d,\"ms\":%.3f,\"bytes\":%zu,\"user_id\":%lld,"
                       "\"remote\":\"%s\"}",
                       req->status, secs * 1000.0, req->resp_bytes,
-                      req->authenticated ? req->claims.user_id : 0, req->ri->remote_addr) == 0)
+                      req->authenticated ? req->claims.user_id : 0, req->client) == 0)
         jf_log_line(b.data, b.len);
     jf_buf_free(&b);
 }
@@ -148,6 +232,8 @@ static void dispatch(jf_req *req)
     bool path_known = false;
     int rc;
 
+    if (check_framing(req) != 0 || check_headers(req) != 0)
+        return;
     route = jf_router_match(req->method, req->path, req, &path_known);
     if (route == NULL) {
         if (path_known)
@@ -173,7 +259,9 @@ static void dispatch(jf_req *req)
         else
             jf_resp_internal(req);
     }
-    if (rc != 0 && rc != JF_ERR_INVALID && req->status >= 500)
+    /* A 503 is the database down or busy: the pool logs that, once per
+     * outage rather than once per request. */
+    if (rc != 0 && rc != JF_ERR_INVALID && rc != JF_ERR_UNAVAILABLE && req->status >= 500)
         jf_log_error("request_failed", "request %s %s failed: %s", req->method, route->pattern,
                      jf_err_str(rc));
 }
@@ -193,6 +281,7 @@ static int on_request(struct mg_connection *conn)
     jf_arena_init(&req.arena, REQUEST_ARENA_CAP);
     jf_buf_init(&req.resp_headers, RESP_HEADERS_CAP);
     set_request_id(&req);
+    set_client(&req);
 
     dispatch(&req);
     jf_date_set_today(JF_DATE_NONE);
@@ -210,6 +299,44 @@ static int on_request(struct mg_connection *conn)
     return 1;
 }
 
+static int on_connection(const struct mg_connection *conn, void **conn_data)
+{
+    jf_app *app = mg_get_user_data(mg_get_context(conn));
+
+    *conn_data = NULL;
+    jf_connlimit_admit(app->connlimit);
+    return 0;
+}
+
+static void on_close(const struct mg_connection *conn)
+{
+    jf_app *app = mg_get_user_data(mg_get_context(conn));
+
+    jf_connlimit_release(app->connlimit);
+}
+
+/* Errors civetweb answers itself, before a request reaches on_request (a
+ * control character in a header, a header block over max_request_size, a
+ * request line it cannot parse): problem+json like every other answer. */
+static int on_http_error(struct mg_connection *conn, int status, const char *errmsg)
+{
+    const char *title = mg_get_response_code_text(conn, status);
+    char body[512];
+    int n;
+
+    (void)errmsg; /* may quote the request: not reflected */
+    n = snprintf(body, sizeof(body),
+                 "{\"type\":\"https://jingfang.example/problems/malformed-request\","
+                 "\"title\":\"%s\",\"status\":%d,"
+                 "\"detail\":\"the request could not be parsed\",\"errors\":[]}",
+                 title, status);
+    mg_printf(conn,
+              "HTTP/1.1 %d %s\r\nContent-Type: application/problem+json\r\n"
+              "Content-Length: %d\r\nCache-Control: no-store\r\nConnection: close\r\n\r\n%s",
+              status, title, n, body);
+    return 0;
+}
+
 static int on_log(const struct mg_connection *conn, const char *message)
 {
     jf_log_warn("civetweb", "%s", message);
@@ -219,7 +346,9 @@ static int on_log(const struct mg_connection *conn, const char *message)
 int jf_server_start(jf_app *app, jf_server **out)
 {
     struct mg_callbacks cb;
+    struct mg_server_port ports[4];
     char threads[16], keepalive[16], timeout[16];
+    int listening[4], n;
     jf_server *srv;
     const char *options[] = {
         "listening_ports",
@@ -247,14 +376,26 @@ int jf_server_start(jf_app *app, jf_server **out)
     memset(&cb, 0, sizeof(cb));
     cb.begin_request = on_request;
     cb.log_message = on_log;
+    cb.init_connection = on_connection;
+    cb.connection_close = on_close;
+    cb.http_error = on_http_error;
     srv = calloc(1, sizeof(*srv));
-    if (srv == NULL)
+    if (srv == NULL || jf_connlimit_create(&srv->connlimit, app->cfg.max_conn_per_ip,
+                                           &app->cfg.trusted_nets) != 0) {
+        free(srv);
         return JF_ERR_NOMEM;
+    }
+    app->connlimit = srv->connlimit;
     srv->ctx = mg_start(&cb, app, options);
     if (srv->ctx == NULL) {
+        jf_connlimit_destroy(srv->connlimit);
         free(srv);
         return JF_ERR_IO;
     }
+    n = mg_get_server_ports(srv->ctx, 4, ports);
+    for (int i = 0; i < n; i++)
+        listening[i] = ports[i].port;
+    jf_connlimit_listen(srv->connlimit, listening, n > 0 ? n : 0);
     *out = srv;
     return 0;
 }
@@ -264,5 +405,6 @@ void jf_server_stop(jf_server *srv)
     if (srv == NULL)
         return;
     mg_stop(srv->ctx);
+    jf_connlimit_destroy(srv->connlimit);
     free(srv);
 }

@@ -74,6 +74,44 @@ bool jf_body_null(const jf_req *req, const char *field)
     return json_is_null(json_object_get(req->body, field));
 }
 
+bool jf_text_ok(const char *s)
+{
+    const unsigned char *p = (const unsigned char *)s;
+
+    while (*p) {
+        unsigned c = *p, need, cp;
+
+        if (c < 0x80) {
+            if (c < 0x20 || c == 0x7f)
+                return false;
+            p++;
+            continue;
+        }
+        if (c >= 0xc2 && c <= 0xdf) {
+            need = 1;
+            cp = c & 0x1f;
+        } else if (c >= 0xe0 && c <= 0xef) {
+            need = 2;
+            cp = c & 0x0f;
+        } else if (c >= 0xf0 && c <= 0xf4) {
+            need = 3;
+            cp = c & 0x07;
+        } else {
+            return false; /* a continuation byte, C0/C1 (overlong) or F5..FF */
+        }
+        for (unsigned i = 1; i <= need; i++) {
+            if ((p[i] & 0xc0) != 0x80)
+                return false; /* also stops at the NUL */
+            cp = cp << 6 | (p[i] & 0x3f);
+        }
+        if ((need == 2 && cp < 0x800) || (need == 3 && (cp < 0x10000 || cp > 0x10ffff)) ||
+            (cp >= 0xd800 && cp <= 0xdfff) || (cp >= 0x80 && cp <= 0x9f))
+            return false;
+        p += need + 1;
+    }
+    return true;
+}
+
 size_t jf_utf8_len(const char *s)
 {
     size_t n = 0;
@@ -105,12 +143,9 @@ const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool
         jf_errors_add(e, field, "must not contain NUL characters");
         return NULL;
     }
-    for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
-        /* C0 controls, DEL, and the C1 controls U+0080..U+009F (C2 80..9F). */
-        if (*p < 0x20 || *p == 0x7f || (*p == 0xc2 && p[1] >= 0x80 && p[1] <= 0x9f)) {
-            jf_errors_add(e, field, "must not contain control characters");
-            return NULL;
-        }
+    if (!jf_text_ok(s)) { /* jansson let only valid UTF-8 through: a control it is */
+        jf_errors_add(e, field, "must not contain control characters");
+        return NULL;
     }
     n = jf_utf8_len(s);
     if (n < minc || n > maxc) {

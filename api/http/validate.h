@@ -45,6 +45,9 @@ const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, boo
 const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required);
 /* Is s one of the codes in allowed (NULL-terminated)? */
 bool jf_in_set(const char *s, const char *const *allowed);
+/* Is s well-formed UTF-8 (no overlong forms, surrogates or code points past
+ * U+10FFFF) free of control characters (C0, DEL, C1)? */
+bool jf_text_ok(const char *s);
 /* Number of UTF-8 code points in s. */
 size_t jf_utf8_len(const char *s);
 

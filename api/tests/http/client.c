@@ -14,6 +14,13 @@
 #include <strings.h>
 #include <time.h>
 #include <unistd.h>
+#include <arpa/inet.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <stdbool.h>
+#include <sys/socket.h>
+#include <sys/wait.h>
 
 struct sink {
     char *p;
@@ -307,6 +314,81 @@ int db_try(const char *sql)
 
     PQclear(r);
     return st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK;
+}
+
+/* ---- routes and further servers ------------------------------------------ */
+
+size_t test_routes(test_route *out, size_t max)
+{
+    const char *bin = getenv("JF_TEST_API_BIN");
+    char cmd[4096];
+    size_t n = 0;
+    FILE *f;
+
+    assert_non_null(bin);
+    snprintf(cmd, sizeof(cmd), "%s routes", bin);
+    f = popen(cmd, "r");
+    assert_non_null(f);
+    while (n < max && fscanf(f, "%15s %255s", out[n].method, out[n].path) == 2)
+        n++;
+    pclose(f);
+    assert_true(n >= 15);
+    return n;
+}
+
+/* Wait up to 20 s for something to accept connections on 127.0.0.1:port. */
+static bool listening(int port)
+{
+    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
+
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    for (int i = 0; i < 400; i++) {
+        int fd = socket(AF_INET, SOCK_STREAM, 0);
+        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
+        if (fd >= 0)
+            close(fd);
+        if (ok)
+            return true;
+        usleep(50 * 1000);
+    }
+    return false;
+}
+
+pid_t test_server_start(int port, const char *const *env)
+{
+    const char *bin = getenv("JF_TEST_API_BIN");
+    char listen[64];
+    pid_t child;
+
+    assert_non_null(bin);
+    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
+    child = fork();
+    assert_true(child >= 0);
+    if (child == 0) {
+        setenv("JF_LISTEN", listen, 1);
+        for (size_t i = 0; env != NULL && env[i] != NULL; i++)
+            if (putenv((char *)env[i]) != 0)
+                _exit(125);
+        if (freopen("/dev/null", "w", stdout) == NULL)
+            _exit(126);
+        execl(bin, bin, (char *)NULL);
+        _exit(127);
+    }
+    if (!listening(port)) {
+        kill(child, SIGKILL);
+        fail_msg("the second server did not start on %s", listen);
+    }
+    return child;
+}
+
+void test_server_stop(pid_t pid)
+{
+    int st = 0;
+
+    assert_int_equal(kill(pid, SIGTERM), 0);
+    while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
+        ;
+    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
 }
 
 /* ---- fixtures shared by the suites --------------------------------------- */

@@ -7,6 +7,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <sys/types.h>
 
 typedef struct http_res {
     long status;
@@ -52,6 +53,22 @@ void test_audit_settle(void);
 long db_count_until(const char *sql, int n, const char *const *params, long want);
 /* Run sql and return 1 if it succeeded, 0 if the database refused it. */
 int db_try(const char *sql);
+
+/* Every route the server registers ("METHOD /pattern", from
+ * `$JF_TEST_API_BIN routes`), up to max into out; returns how many (the
+ * test fails unless there are at least 15). */
+typedef struct test_route {
+    char method[16];
+    char path[256];
+} test_route;
+size_t test_routes(test_route *out, size_t max);
+/* Another server ($JF_TEST_API_BIN) on 127.0.0.1:port, with this
+ * environment plus env ("NAME=value" strings, NULL-terminated) and its
+ * stdout discarded; returns once it accepts connections (the test fails
+ * if it does not within 20 s). test_server_stop sends SIGTERM and fails
+ * the test unless it exits cleanly. */
+pid_t test_server_start(int port, const char *const *env);
+void test_server_stop(pid_t pid);
 
 /* Fixtures shared by the suites. */
 /* printf into a fresh string (free it); aborts the test on failure. */

@@ -201,15 +201,109 @@ static void contract_covers_every_route(void **state)
     http_free(r);
 }
 
+/* Writers running at once while PostgreSQL restarts (restart non-NULL)
+ * or right after, so that pooled connections are closed by the server
+ * under writes in flight and found closed by the next ones: each answer
+ * must be a success or a 503 with Retry-After, never a 500. */
+#define WRITERS 8
+#define WRITES 40
+static void writes_meet_the_restart(const char *admin, const char *path, const char *restart)
+{
+    pid_t kids[WRITERS];
+    int bad = 0;
+
+    for (int k = 0; k < WRITERS; k++) {
+        kids[k] = fork();
+        assert_true(kids[k] >= 0);
+        if (kids[k] == 0) {
+            int rc = 0;
+            for (int i = 0; i < WRITES; i++) {
+                char *body = test_fmt("{\"population\":%d}", 1000 + k * 100 + i);
+                http_res *r = http_do("PUT", path, admin, body, NULL);
+                if (r->status != 200 && (r->status != 503 || !http_header(r, "Retry-After"))) {
+                    fprintf(stderr, "write %d.%d at the restart: %ld %s\n", k, i, r->status,
+                            r->body);
+                    rc = 1;
+                }
+                http_free(r);
+                free(body);
+            }
+            _exit(rc);
+        }
+    }
+    if (restart != NULL)
+        assert_int_equal(system(restart), 0);
+    for (int k = 0; k < WRITERS; k++) {
+        int st = 0;
+        while (waitpid(kids[k], &st, 0) < 0 && errno == EINTR)
+            ;
+        bad += !(WIFEXITED(st) && WEXITSTATUS(st) == 0);
+    }
+    if (bad > 0)
+        fail_msg("%d of %d writers got an answer other than 200 or 503 (listed above)", bad,
+                 WRITERS);
+}
+
+/* The size of the server's log (JF_TEST_API_LOG), to read what follows. */
+static long log_size(void)
+{
+    const char *path = getenv("JF_TEST_API_LOG");
+    FILE *f = path ? fopen(path, "r") : NULL;
+    long n;
+
+    assert_non_null(f);
+    fseek(f, 0, SEEK_END);
+    n = ftell(f);
+    fclose(f);
+    return n;
+}
+
+/* What the server logged from offset on: every line JSON (libpq printed
+ * the server's FATAL notices as plain text), and the database being down
+ * said a few times, not once per failed request. */
+static void log_since_is_json(long offset)
+{
+    FILE *f = fopen(getenv("JF_TEST_API_LOG"), "r");
+    char line[8192];
+    int down = 0;
+
+    assert_non_null(f);
+    fseek(f, offset, SEEK_SET);
+    while (fgets(line, sizeof(line), f) != NULL) {
+        if (line[0] != '{')
+            fail_msg("a log line is not JSON: %s", line);
+        down += strstr(line, "\"level\":\"error\",\"event\":\"db_connect\"") != NULL;
+    }
+    fclose(f);
+    print_message("database down: %d error line(s)\n", down);
+    if (down > 5)
+        fail_msg("%d error lines about the database being down during one restart", down);
+}
+
 /* The pool mends itself: after PostgreSQL restarts, requests work again
- * without restarting the service. */
+ * without restarting the service, and the writes caught by the restart
+ * answer 503 (retry), not 500. */
 static void survives_database_restart(void **state)
 {
     const char *restart = getenv("JF_TEST_PG_RESTART");
-    char *token = http_login("tf.official", NULL);
+    char *token = http_login("tf.official", NULL), *admin = http_login("admin", NULL);
+    /* The writers set a village's population, put back at the end. */
+    char *unit = test_unit_id("429005003004"), *path, *was, *put_back;
+    const char *p[] = {unit};
     http_res *r;
 
     assert_non_null(restart);
+    was = db_scalar("SELECT population::text FROM org_units WHERE id = $1", 1, p);
+    assert_non_null(was);
+    path = test_fmt("/api/v1/org-units/%s/population", unit);
+    /* Every pooled connection open, then a restart under the writes, and
+     * one just before them. */
+    writes_meet_the_restart(admin, path, NULL);
+    long logged = log_size();
+    writes_meet_the_restart(admin, path, restart);
+    assert_int_equal(system(restart), 0);
+    writes_meet_the_restart(admin, path, NULL);
+    log_since_is_json(logged);
     r = http_do("GET", "/api/v1/org-units", token, NULL, NULL);
     assert_int_equal(r->status, 200);
     http_free(r);
@@ -224,6 +318,15 @@ static void survives_database_restart(void **state)
     r = http_do("GET", "/readyz", NULL, NULL, NULL);
     assert_int_equal(r->status, 200);
     http_free(r);
+    put_back = test_fmt("{\"population\":%s}", was);
+    r = http_do("PUT", path, admin, put_back, NULL);
+    assert_int_equal(r->status, 200);
+    http_free(r);
+    free(put_back);
+    free(was);
+    free(path);
+    free(unit);
+    free(admin);
     free(token);
 }
 
@@ -289,56 +392,23 @@ static void read_records_survive_database_restart(void **state)
     free(doctor);
 }
 
-/* Wait up to 20 s for something to accept connections on 127.0.0.1:port. */
-static bool listening(int port)
-{
-    struct sockaddr_in a = {.sin_family = AF_INET, .sin_port = htons((uint16_t)port)};
-
-    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    for (int i = 0; i < 400; i++) {
-        int fd = socket(AF_INET, SOCK_STREAM, 0);
-        bool ok = fd >= 0 && connect(fd, (struct sockaddr *)&a, sizeof(a)) == 0;
-        if (fd >= 0)
-            close(fd);
-        if (ok)
-            return true;
-        usleep(50 * 1000);
-    }
-    return false;
-}
-
 /* A second server with a long flush interval, stopped with SIGTERM right
  * after a read: the record is written on the way out. It runs without the
  * batched read lanes, so the read takes the pool's path, and must answer
  * the very document the main server (lanes on) answers. */
 static void read_records_are_written_at_shutdown(void **state)
 {
-    const char *bin = getenv("JF_TEST_API_BIN"), *url = getenv("JF_TEST_URL");
-    char *doctor = http_login("tf.doctor", NULL), *path, rid[80], listen[64], *mine;
+    static const char *const env[] = {"JF_AUDIT_FLUSH_MS=5000", "JF_DB_PIPELINES=0", NULL};
+    const char *url = getenv("JF_TEST_URL");
+    char *doctor = http_login("tf.doctor", NULL), *path, rid[80], *mine;
     long long pid = some_patient(doctor);
-    int port = url_port(url) + 17, st = 0;
+    int port = url_port(url) + 17;
     http_res *r;
     pid_t child;
 
-    assert_non_null(bin);
-    snprintf(listen, sizeof(listen), "127.0.0.1:%d", port);
-    child = fork();
-    assert_true(child >= 0);
-    if (child == 0) {
-        setenv("JF_LISTEN", listen, 1);
-        setenv("JF_AUDIT_FLUSH_MS", "5000", 1);
-        setenv("JF_DB_PIPELINES", "0", 1);
-        if (freopen("/dev/null", "w", stdout) == NULL)
-            _exit(126);
-        execl(bin, bin, (char *)NULL);
-        _exit(127);
-    }
-    mine = test_fmt("http://%s", listen);
+    child = test_server_start(port, env);
+    mine = test_fmt("http://127.0.0.1:%d", port);
     path = test_fmt("/api/v1/patients/%lld", pid);
-    if (!listening(port)) {
-        kill(child, SIGKILL);
-        fail_msg("the second server did not start on %s", listen);
-    }
     http_res *via_lane = http_do("GET", path, doctor, NULL, NULL);
     setenv("JF_TEST_URL", mine, 1);
     r = http_do("GET", path, doctor, NULL, NULL);
@@ -347,12 +417,9 @@ static void read_records_are_written_at_shutdown(void **state)
     assert_string_equal(r->body, via_lane->body);
     http_free(via_lane);
     snprintf(rid, sizeof(rid), "%s", http_header(r, "X-Request-Id"));
-    assert_int_equal(kill(child, SIGTERM), 0);
+    test_server_stop(child);
     assert_int_equal(r->status, 200);
     http_free(r);
-    while (waitpid(child, &st, 0) < 0 && errno == EINTR)
-        ;
-    assert_true(WIFEXITED(st) && WEXITSTATUS(st) == 0);
     {
         char idtxt[32];
         const char *p[] = {idtxt, rid};

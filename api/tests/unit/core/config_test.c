@@ -65,6 +65,11 @@ static void test_defaults(void **state)
     assert_int_equal(cfg.db_pool_size, 8);
     assert_int_equal(cfg.db_acquire_timeout_ms, 2000);
     assert_int_equal(cfg.threads, 128);
+    assert_int_equal(cfg.request_timeout_ms, 5000);
+    assert_int_equal(cfg.max_conn_per_ip, 16);
+    assert_int_equal(cfg.trusted_nets.n, 2); /* loopback, IPv4 and IPv6 */
+    assert_true(jf_netaddr_list_has(&cfg.trusted_nets, "127.0.0.1"));
+    assert_true(jf_netaddr_list_has(&cfg.trusted_nets, "::1"));
     assert_int_equal(cfg.body_max_bytes, 1048576);
     assert_string_equal(cfg.jwt_issuer, "jingfang");
     assert_string_equal(cfg.jwt_audience, "jingfang-api");
@@ -87,6 +92,7 @@ static void test_overrides(void **state)
         {"JF_PBKDF2_ITERATIONS", "600000"},
         {"JF_JWT_ISSUER", "精防"},
         {"JF_DB_URL", ""}, /* empty means unset: the default applies */
+        {"JF_TRUSTED_PROXIES", "none"},
     };
     jf_config cfg;
     char err[256] = "";
@@ -98,6 +104,7 @@ static void test_overrides(void **state)
     assert_int_equal(cfg.pbkdf2_iterations, 600000);
     assert_string_equal(cfg.jwt_issuer, "精防");
     assert_string_equal(cfg.db_url, "dbname=jingfang");
+    assert_int_equal(cfg.trusted_nets.n, 0);
 }
 
 /* One variable set (or removed) per row: accepted, or refused with an error
@@ -146,6 +153,14 @@ static void test_rows(void **state)
         {"JF_ACCESS_TTL_S", "3601", 0},
         {"JF_LISTEN", l127, 1},
         {"JF_LISTEN", l128, 0},
+        {"JF_MAX_CONN_PER_IP", "0", 1},
+        {"JF_MAX_CONN_PER_IP", "-1", 0},
+        {"JF_MAX_CONN_PER_IP", "4097", 0},
+        {"JF_TRUSTED_PROXIES", "none", 1},
+        {"JF_TRUSTED_PROXIES", "10.0.0.0/8, ::1", 1},
+        {"JF_TRUSTED_PROXIES", "10.0.0.0/33", 0},
+        {"JF_TRUSTED_PROXIES", "nginx", 0},
+        {"JF_TRUSTED_PROXIES", "127.0.0.1,", 0},
     };
 
     memset(s511, 's', 511);

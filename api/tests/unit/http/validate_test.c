@@ -282,6 +282,47 @@ static void test_utf8_len(void **state)
             fail_msg("\"%s\": got %zu, want %zu", rows[i].s, jf_utf8_len(rows[i].s), rows[i].n);
 }
 
+static void test_text_ok(void **state)
+{
+    static const struct {
+        const char *s;
+        bool ok;
+    } rows[] = {
+        {"", true},
+        {"abc 123-_.", true},
+        {"精防", true},
+        {"\xc2\xa0", true},         /* U+00A0, just past C1 */
+        {"\xf0\x9f\x98\x80", true}, /* U+1F600 */
+        {"\xf4\x8f\xbf\xbf", true}, /* U+10FFFF */
+        {"\xef\xbf\xbd", true},     /* U+FFFD */
+        {"a\tb", false},
+        {"a\nb", false},
+        {"\x01", false},
+        {"\x7f", false},
+        {"\xc2\x80", false}, /* C1 */
+        {"\xc2\x9f", false},
+        {"\xff", false},
+        {"\xfe\xff", false},
+        {"\x80", false},     /* lone continuation */
+        {"\xc0\xaf", false}, /* overlong '/' */
+        {"\xc1\xbf", false},
+        {"\xe0\x80\xaf", false},     /* overlong */
+        {"\xf0\x80\x80\xaf", false}, /* overlong */
+        {"\xed\xa0\x80", false},     /* surrogate */
+        {"\xf4\x90\x80\x80", false}, /* past U+10FFFF */
+        {"\xf5\x80\x80\x80", false},
+        {"\xe7\xb2", false}, /* truncated */
+        {"\xe7", false},
+        {"a\xe7\xb2"
+         "b",
+         false},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++)
+        if (jf_text_ok(rows[i].s) != rows[i].ok)
+            fail_msg("row %zu: want %d", i, rows[i].ok);
+}
+
 static void test_in_set(void **state)
 {
     static const char *const roles[] = {"doctor", "police", "", NULL};
@@ -416,6 +457,7 @@ int main(void)
         cmocka_unit_test_teardown(test_errors_collect, teardown),
         cmocka_unit_test_teardown(test_body_has_null, teardown),
         cmocka_unit_test_teardown(test_utf8_len, teardown),
+        cmocka_unit_test_teardown(test_text_ok, teardown),
         cmocka_unit_test_teardown(test_in_set, teardown),
         cmocka_unit_test_teardown(test_query_limit, teardown),
         cmocka_unit_test_teardown(test_query_bool, teardown),
