@@ -116,15 +116,3 @@ export function xlsx(sheet: string, header: string[], rows: (string | number | n
   }
   return zipStored(Object.entries(files).map(([name, text]) => ({ name, data: enc.encode(text) })))
 }
-
-/** Hand bytes to the browser as a download. */
-export function saveBytes(bytes: Uint8Array, filename: string, type: string) {
-  const href = URL.createObjectURL(new Blob([bytes as BlobPart], { type }))
-  const a = document.createElement('a')
-  a.href = href
-  a.download = filename
-  document.body.appendChild(a)
-  a.click()
-  a.remove()
-  setTimeout(() => URL.revokeObjectURL(href), 1000)
-}

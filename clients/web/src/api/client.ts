@@ -105,7 +105,12 @@ export function problemText(p: unknown): string {
 export async function download(url: string, filename: string): Promise<void> {
   const r = await fetch(url, { headers: { Authorization: `Bearer ${await fresh()}` } })
   if (!r.ok) throw new Error(problemText(await r.json().catch(() => undefined)))
-  const href = URL.createObjectURL(await r.blob())
+  saveBlob(await r.blob(), filename)
+}
+
+/** Hand a blob to the browser as a download named filename. */
+export function saveBlob(blob: Blob, filename: string) {
+  const href = URL.createObjectURL(blob)
   const a = document.createElement('a')
   a.href = href
   a.download = filename
