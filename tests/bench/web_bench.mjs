@@ -6,12 +6,12 @@
 // Usage: node tests/bench/web_bench.mjs URL DIST [runs]   (a measure, never a test)
 import { createRequire } from 'node:module'
 import { readFileSync, readdirSync, statSync } from 'node:fs'
-import { join } from 'node:path'
+import { join, resolve } from 'node:path'
 import { gzipSync } from 'node:zlib'
 
 const [url, dist, runsArg] = process.argv.slice(2)
 const runs = Number(runsArg ?? 5)
-const require = createRequire(join(dist, '..', 'package.json'))
+const require = createRequire(resolve(dist, '..', 'package.json'))
 const { chromium } = require('@playwright/test')
 const password = process.env.JF_DEMO_PASSWORD ?? 'Jingfang@2026'
 const kib = (n) => (n / 1024).toFixed(1)
@@ -23,11 +23,13 @@ const browser = await chromium.launch({ executablePath: process.env.JF_CHROMIUM 
 {
   const page = await browser.newPage()
   const sizes = { script: 0, stylesheet: 0 }
-  page.on('requestfinished', async (req) => {
+  const pending = []
+  page.on('requestfinished', (req) => {
     const t = req.resourceType()
-    if (t in sizes) sizes[t] += (await req.sizes()).responseBodySize
+    if (t in sizes) pending.push(req.sizes().then((s) => (sizes[t] += s.responseBodySize)))
   })
   await page.goto(`${url}/login`, { waitUntil: 'networkidle' })
+  await Promise.all(pending)
   await page.close()
   console.log(`login page: JS ${kib(sizes.script)} KiB + CSS ${kib(sizes.stylesheet)} KiB = ${kib(sizes.script + sizes.stylesheet)} KiB (gzip, as sent)`)
 }
