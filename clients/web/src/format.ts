@@ -1,5 +1,8 @@
 // How the dashboard writes dates, money and rates: 2026-03-01, 200.00 元, 92.5%.
 
+/** The management colours as drawn (tags, dots, charts). */
+export const COLOUR_HEX = { red: '#e53935', orange: '#fb8c00', yellow: '#fdd835', green: '#43a047' } as const
+
 /** A date or timestamp as its China Standard Time date, 2026-03-01. */
 export function fmtDate(v: string | null | undefined): string {
   if (!v) return '—'
