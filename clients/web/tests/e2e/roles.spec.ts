@@ -26,6 +26,7 @@ test('police see no diagnosis on a patient page; the doctor does', async ({ page
   await loginUi(page, 'tf.doctor')
   await page.goto(`/patients/${id}`)
   await expect(page.locator('[data-test=basic]')).toContainText('精神分裂症')
+  await shot(page, 'patient-doctor')
   await page.getByRole('button', { name: '退出' }).click()
 
   await loginUi(page, 'tf.police')
