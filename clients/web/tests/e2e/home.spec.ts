@@ -5,7 +5,7 @@ import { test, expect, login, token, apiGet, shot } from './fixtures'
 type Counts = { registered?: number; managed?: number; rates?: Record<string, number>; colour?: Record<string, number>; org_unit: { id: number; name: string } }
 type Dash = { totals: Counts; children: Counts[]; org_unit: { id: number } }
 
-const pct = (v: number | undefined) => `${(Math.round((v ?? 0) * 10) / 10).toFixed(1)}%`
+const pct = (v: number | undefined) => (v === undefined ? '—' : `${(Math.round(v * 10) / 10).toFixed(1)}%`)
 
 test('首页 shows the API figures and drills down to the patients', async ({ page, request }) => {
   const tok = await token(request, 'tf.official')
