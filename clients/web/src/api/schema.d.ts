@@ -382,7 +382,8 @@ export interface paths {
          *     `diagnosis`, and one whose view lacks risk (`civil_affairs`) may not
          *     filter by `risk_level`, `colour` or `key_flag`: 400 names the
          *     parameter. One audit entry (`patient.list`) records the `id` of every
-         *     patient the page showed.
+         *     patient the page showed; the page is sent only once that entry is
+         *     committed (else 503).
          */
         get: operations["listPatients"];
         put?: never;
@@ -438,7 +439,9 @@ export interface paths {
          *     that does not exist or lies outside the caller's subtree answers 404;
          *     the read is audited either way (`patient.read`, or
          *     `patient.read_denied` for a record outside the subtree), so probing
-         *     shows in the log.
+         *     shows in the log. The answer is sent only once its audit record is
+         *     committed; when that cannot be done in time (the database is away),
+         *     503 (the record is still written once the database is back).
          */
         get: operations["getPatient"];
         put?: never;
@@ -5574,21 +5577,6 @@ export interface components {
             place: string;
             /** @description Kept in the status event's reason, after the place. */
             note?: string;
-        };
-        /** @description The patient's state after the police confirmed the whereabouts. */
-        WhereaboutsConfirmedState: {
-            status: components["schemas"]["PatientStatus"];
-            /** @description Current risk level; `null` before the first assessment. */
-            risk_level: components["schemas"]["RiskLevel"] | null;
-            /** @description Management colour. */
-            colour: components["schemas"]["Colour"] | null;
-            /**
-             * Format: date
-             * @description When the next follow-up is due; `null` when nothing is due.
-             */
-            next_due: string | null;
-            /** @description Missed cycles since the last visit that counted as reached, counted only since the patient came back into care. */
-            misses: number;
         };
         /**
          * @description Where the patient is (去向), as found at a home check: `at_home`
@@ -12330,7 +12318,7 @@ export interface operations {
             };
         };
         responses: {
-            /** @description The patient's state after the confirmation, now `in_care`. */
+            /** @description The patient's clinical state after the confirmation, now `in_care`. */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
@@ -12339,14 +12327,26 @@ export interface operations {
                 content: {
                     /**
                      * @example {
-                     *       "status": "in_care",
                      *       "risk_level": 1,
                      *       "colour": "yellow",
+                     *       "key_flags": [
+                     *         "ever_lost"
+                     *       ],
+                     *       "colour_reasons": [
+                     *         "key_flags"
+                     *       ],
+                     *       "status": "in_care",
+                     *       "ever_lost": true,
                      *       "next_due": "2024-07-12",
-                     *       "misses": 0
+                     *       "next_due_joint": false,
+                     *       "due_rule": "basically_stable_again_1m",
+                     *       "last_reached_on": "2024-06-12",
+                     *       "last_class": "basically_stable",
+                     *       "misses": 0,
+                     *       "health_check_due": "2024-11-02"
                      *     }
                      */
-                    "application/json": components["schemas"]["WhereaboutsConfirmedState"];
+                    "application/json": components["schemas"]["ClinicalState"];
                 };
             };
             400: components["responses"]["BadRequest"];
