@@ -965,7 +965,9 @@ static void tier_configuration(void **state)
     assert_int_equal(
         db_count("SELECT count(*) FROM audit_log WHERE action = 'config.update'", 0, NULL),
         updates);
-    /* Only an administrator, and only of the whole area (it is city-wide). */
+    /* Only an administrator; the default (what this document is) only one of
+     * the whole area: a township's administrator edits the township's own
+     * (suite http_tiers), not the county's. */
     r = http_do("PUT", "/api/v1/config/clinical", doctor, config_before, NULL);
     http_assert_problem(r, 403, NULL);
     http_free(r);
