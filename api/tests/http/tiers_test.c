@@ -432,6 +432,13 @@ static void points_colour(void **state)
     assert_int_equal(json_object_size(json_object_get(r->json, "colour_points_detail")), 1);
     assert_true(has(json_object_get(r->json, "colour_reasons"), "points"));
     http_free(r);
+    /* The patient's document says so too. */
+    ipath = test_fmt("/api/v1/patients/%lld", pid);
+    r = http_do("GET", ipath, doctor, NULL, NULL);
+    assert_string_equal(test_jstr(r->json, "colour"), "orange");
+    assert_string_equal(test_jstr(r->json, "colour_scheme"), "points");
+    http_free(r);
+    free(ipath);
 
     /* An incident: 3 more points (orange still by points), but red by the rules. */
     ipath = test_fmt("/api/v1/patients/%lld/incidents", pid);
