@@ -368,17 +368,20 @@ static http_res *state_of(long long pid, const char *date)
     return r;
 }
 
-static int has(const json_t *a, const char *s)
+/* As of date, the patient is colour for reason by the rules of the default
+ * configuration, with no points. */
+static void by_default_rules(long long pid, const char *date, const char *colour,
+                             const char *reason)
 {
-    size_t i;
-    json_t *v;
+    http_res *r = state_of(pid, date);
 
-    json_array_foreach(a, i, v)
-    {
-        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
-            return 1;
-    }
-    return 0;
+    assert_string_equal(test_jstr(r->json, "colour"), colour);
+    assert_true(test_jhas(json_object_get(r->json, "colour_reasons"), reason));
+    assert_string_equal(test_jstr(r->json, "colour_scheme"), "rules");
+    assert_true(json_is_null(json_object_get(r->json, "colour_config_unit_id")));
+    assert_true(json_is_null(json_object_get(r->json, "colour_points")));
+    assert_true(json_is_null(json_object_get(r->json, "colour_points_detail")));
+    http_free(r);
 }
 
 /* Under the township's points scheme the colour follows the points at the
@@ -397,13 +400,7 @@ static void points_colour(void **state)
     pid = test_create_patient(doctor, "2026-03-01", name, id, g01,
                               ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-15\"");
     test_stable_visit(doctor, pid, "2026-03-01");
-    r = state_of(pid, "2026-03-01");
-    assert_string_equal(test_jstr(r->json, "colour"), "yellow");
-    assert_string_equal(test_jstr(r->json, "colour_scheme"), "rules");
-    assert_true(json_is_null(json_object_get(r->json, "colour_config_unit_id")));
-    assert_true(json_is_null(json_object_get(r->json, "colour_points")));
-    assert_true(has(json_object_get(r->json, "colour_reasons"), "key_flags"));
-    http_free(r);
+    by_default_rules(pid, "2026-03-01", "yellow", "key_flags");
 
     body = doc_for(tf, scheme);
     r = http_do("PUT", PATH, tf_admin, body, NULL);
@@ -430,7 +427,7 @@ static void points_colour(void **state)
     assert_int_equal(test_jint(json_object_get(r->json, "colour_points_detail"), "weak_guardian"),
                      5);
     assert_int_equal(json_object_size(json_object_get(r->json, "colour_points_detail")), 1);
-    assert_true(has(json_object_get(r->json, "colour_reasons"), "points"));
+    assert_true(test_jhas(json_object_get(r->json, "colour_reasons"), "points"));
     http_free(r);
     /* The patient's document says so too. */
     ipath = test_fmt("/api/v1/patients/%lld", pid);
@@ -453,19 +450,14 @@ static void points_colour(void **state)
     assert_string_equal(test_jstr(r->json, "colour"), "red");
     assert_string_equal(test_jstr(r->json, "colour_scheme"), "points");
     assert_int_equal(test_jint(r->json, "colour_points"), 8);
-    assert_true(has(json_object_get(r->json, "colour_reasons"), "recent_incident"));
-    assert_false(has(json_object_get(r->json, "colour_reasons"), "points"));
+    assert_true(test_jhas(json_object_get(r->json, "colour_reasons"), "recent_incident"));
+    assert_false(test_jhas(json_object_get(r->json, "colour_reasons"), "points"));
     http_free(r);
 
     /* Back to the default (the rules): the next change says so. */
     http_free(del(tf_admin, tf));
     test_stable_visit(doctor, pid, "2026-04-10");
-    r = state_of(pid, "2026-04-10");
-    assert_string_equal(test_jstr(r->json, "colour"), "red");
-    assert_string_equal(test_jstr(r->json, "colour_scheme"), "rules");
-    assert_true(json_is_null(json_object_get(r->json, "colour_config_unit_id")));
-    assert_true(json_is_null(json_object_get(r->json, "colour_points_detail")));
-    http_free(r);
+    by_default_rules(pid, "2026-04-10", "red", "recent_incident");
     free(name);
 }
 
