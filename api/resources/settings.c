@@ -51,7 +51,7 @@ static jf_stmt unit = {
  * points when the document has none, are those that applied until now. */
 static jf_stmt store = {
     "clinical_config_store",
-    "INSERT INTO clinical_configs AS t (org_unit_id, tiers, settings, scheme, points,"
+    "INSERT INTO clinical_configs (org_unit_id, tiers, settings, scheme, points,"
     " updated_at, updated_by)"
     " SELECT $1::bigint, $2::jsonb->'tiers', c.settings || ($2::jsonb->'settings'),"
     "  CASE WHEN $2::jsonb ? 'scheme' THEN $2::jsonb->>'scheme' ELSE c.scheme END,"
