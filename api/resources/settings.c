@@ -46,26 +46,28 @@ static jf_stmt unit = {
     "SELECT path, parent_id IS NULL FROM org_units WHERE id = $1::bigint",
     0,
 };
-/* $1 the unit's own key (NULL: the default), $2 the validated document, $3
- * the user. Settings missing from the document, and the scheme with its
+/* $1 the unit's own key (NULL: the default), $2 the user, $3 the validated
+ * document. Settings missing from the document, and the scheme with its
  * points when the document has none, are those that applied until now. */
 static jf_stmt store = {
     "clinical_config_store",
     "INSERT INTO clinical_configs (org_unit_id, tiers, settings, scheme, points,"
     " updated_at, updated_by)"
-    " SELECT $1::bigint, $2::jsonb->'tiers', c.settings || ($2::jsonb->'settings'),"
-    "  CASE WHEN $2::jsonb ? 'scheme' THEN $2::jsonb->>'scheme' ELSE c.scheme END,"
-    "  CASE WHEN $2::jsonb ? 'scheme' THEN nullif($2::jsonb->'points', 'null') ELSE c.points END,"
-    "  now(), $3::bigint"
+    " SELECT $1::bigint, $3::jsonb->'tiers', c.settings || ($3::jsonb->'settings'),"
+    "  CASE WHEN $3::jsonb ? 'scheme' THEN $3::jsonb->>'scheme' ELSE c.scheme END,"
+    "  CASE WHEN $3::jsonb ? 'scheme' THEN nullif($3::jsonb->'points', 'null') ELSE c.points END,"
+    "  now(), $2::bigint"
     " FROM clinical_config_at(coalesce((SELECT path FROM org_units WHERE id = $1::bigint), '')) c"
     " ON CONFLICT (org_unit_id) DO UPDATE SET tiers = excluded.tiers,"
     " settings = excluded.settings, scheme = excluded.scheme, points = excluded.points,"
-    " updated_at = excluded.updated_at, updated_by = excluded.updated_by",
+    " removed_at = NULL, updated_at = excluded.updated_at, updated_by = excluded.updated_by",
     0,
 };
+/* $1 the unit, $2 the user: the row stays, marked removed. */
 static jf_stmt drop = {
     "clinical_config_drop",
-    "DELETE FROM clinical_configs WHERE org_unit_id = $1::bigint",
+    "UPDATE clinical_configs SET removed_at = now(), updated_at = now(), updated_by = $2::bigint"
+    " WHERE org_unit_id = $1::bigint AND removed_at IS NULL",
     0,
 };
 
@@ -348,10 +350,10 @@ static int change(jf_req *req, long long id, const char *after)
         before = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
-    const char *sp[] = {key, after, jf_res_id(req, req->claims.user_id)};
+    const char *sp[] = {key, jf_res_id(req, req->claims.user_id), after};
     if (rc == 0)
         rc = after != NULL ? jf_db_exec(conn, &store, 3, sp, &res)
-                           : jf_db_exec(conn, &drop, 1, sp, &res);
+                           : jf_db_exec(conn, &drop, 2, sp, &res);
     if (rc == 0 && after == NULL && strcmp(PQcmdTuples(res), "0") == 0) {
         jf_db_rollback(conn);
         rc = jf_resp_problem(req, 404, "not-found", "Not found",

@@ -3,13 +3,16 @@
 -- thresholds and scheme (the rules of DOMAIN.md, or points: 积分, seed 001);
 -- a unit without its own uses its nearest ancestor's, and the row without a
 -- unit is the default (the root's). A unit's configuration is one document,
--- replaced whole; the API validates it (resources/settings.c).
+-- replaced whole; the API validates it (resources/settings.c). A unit made
+-- to inherit again keeps its row, marked removed (the service deletes
+-- nothing here), until it has its own again.
 CREATE TABLE clinical_configs (
     org_unit_id  bigint REFERENCES org_units(id),  -- NULL: the default
     tiers        jsonb NOT NULL CHECK (jsonb_typeof(tiers) = 'object'),
     settings     jsonb NOT NULL CHECK (jsonb_typeof(settings) = 'object'),
     scheme       text NOT NULL DEFAULT 'rules' CHECK (scheme IN ('rules', 'points')),
     points       jsonb CHECK (jsonb_typeof(points) = 'object'),
+    removed_at   timestamptz CHECK (removed_at IS NULL OR org_unit_id IS NOT NULL),
     updated_at   timestamptz NOT NULL DEFAULT now(),
     updated_by   bigint REFERENCES users(id),
     UNIQUE NULLS NOT DISTINCT (org_unit_id),
@@ -32,7 +35,7 @@ SELECT NULL,
 CREATE FUNCTION clinical_config_at(unit_path text) RETURNS clinical_configs
 LANGUAGE sql STABLE AS $$
     SELECT c.* FROM clinical_configs c LEFT JOIN org_units u ON u.id = c.org_unit_id
-     WHERE c.org_unit_id IS NULL OR starts_with(unit_path, u.path)
+     WHERE c.removed_at IS NULL AND (c.org_unit_id IS NULL OR starts_with(unit_path, u.path))
      ORDER BY length(u.path) DESC NULLS LAST LIMIT 1
 $$;
 

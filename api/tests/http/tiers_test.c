@@ -97,7 +97,7 @@ static int clean_setup(void **state)
 
 static long configs(void)
 {
-    return db_count("SELECT count(*) FROM clinical_configs", 0, NULL);
+    return db_count("SELECT count(*) FROM clinical_configs WHERE removed_at IS NULL", 0, NULL);
 }
 
 static long audited(const char *action)
@@ -204,6 +204,13 @@ static void inheritance(void **state)
     assert_true(json_is_null(json_object_get(r->json, "source_unit_id")));
     http_free(r);
     assert_int_equal(audited("config.inherit"), inherits + 1);
+    {
+        const char *p[] = {tf}; /* kept, marked removed: the service deletes nothing */
+        assert_int_equal(db_count("SELECT count(*) FROM clinical_configs WHERE org_unit_id ="
+                                  " $1::bigint AND removed_at IS NOT NULL",
+                                  1, p),
+                         1);
+    }
     expect_source(doctor, tf, NULL, 1, default_green);
     expect_source(doctor, g01, village, 1, default_green);
     r = del(tf_admin, tf);
