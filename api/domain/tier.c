@@ -15,6 +15,11 @@ const char *jf_flag_name(jf_flag f)
     return (unsigned)f < JF_FLAG_COUNT ? flag_names[f] : "";
 }
 
+const char *jf_scheme_name(jf_scheme s)
+{
+    return s == JF_SCHEME_POINTS ? "points" : "rules";
+}
+
 const char *jf_colour_name(jf_colour c)
 {
     return (unsigned)c < 4 ? colour_names[c] : "";
@@ -54,7 +59,7 @@ static void reason(jf_tier_result *r, const char *code)
             (r)->flags |= 1u << (flag);                                                            \
     } while (0)
 
-void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out)
+static void rules(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out)
 {
     bool weak_guardian = !f->capable_guardian;
     bool poor = f->poor_compliance || f->relapses_recent >= cfg->relapse_count;
@@ -106,4 +111,44 @@ void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_ti
     if (out->flags != 0)
         reason(out, "key_flags");
     out->colour = out->ncolour_reasons > 0 ? JF_YELLOW : JF_GREEN;
+}
+
+static void term(jf_tier_result *r, const char *item, int points)
+{
+    if (points == 0)
+        return;
+    r->breakdown[r->nbreakdown].item = item;
+    r->breakdown[r->nbreakdown++].points = points;
+    r->points += points;
+}
+
+/* The colour by points, over the colour the rules gave (out). */
+static void points(const jf_patient_facts *f, const jf_points_config *pc, jf_tier_result *out)
+{
+    jf_colour by_points = JF_GREEN;
+    bool floor = out->colour == JF_RED;
+
+    term(out, "risk_level", f->risk_level > 0 ? f->risk_level * pc->per_risk_level : 0);
+    for (int i = 0; i < JF_FLAG_COUNT; i++)
+        if (out->flags & (1u << i))
+            term(out, flag_names[i], pc->per_flag[i]);
+    for (int c = JF_RED; c > JF_GREEN && by_points == JF_GREEN; c--)
+        if (out->points >= pc->threshold[c])
+            by_points = (jf_colour)c;
+    if (floor) {
+        /* The rules' red stands, with its reasons; the points say so too when they agree. */
+        if (by_points == JF_RED)
+            reason(out, "points");
+        return;
+    }
+    out->colour = by_points;
+    out->ncolour_reasons = 0;
+    reason(out, "points");
+}
+
+void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out)
+{
+    rules(f, cfg, out);
+    if (cfg->scheme == JF_SCHEME_POINTS)
+        points(f, &cfg->points, out);
 }

@@ -1,7 +1,8 @@
 /* Key-patient flags (重点患者, seeds 000 and 003) and the colour tier
- * (分色管理), computed from a patient's facts with their reasons. The
- * thresholds are configuration (stored in the database, edited by admins),
- * passed in as jf_tier_config. Pure; tested row by row. */
+ * (分色管理), computed from a patient's facts with their reasons, by the
+ * rules of DOMAIN.md or by a points scheme (积分, seed 001). The thresholds
+ * are configuration (stored per org unit, edited by admins), passed in as
+ * jf_tier_config. Pure; tested row by row. */
 #ifndef JF_TIER_H
 #define JF_TIER_H
 
@@ -48,6 +49,18 @@ typedef struct jf_patient_facts {
     bool migrant, vagrant;
 } jf_patient_facts;
 
+/* How the colour is given: by the rules of DOMAIN.md, or by points. */
+typedef enum jf_scheme { JF_SCHEME_RULES = 0, JF_SCHEME_POINTS } jf_scheme;
+
+/* A points scheme (积分): points per level of current risk and per key flag;
+ * a total at or above a colour's threshold gives that colour (the highest
+ * reached), below yellow's is green. */
+typedef struct jf_points_config {
+    int per_risk_level;
+    int per_flag[JF_FLAG_COUNT];
+    int threshold[4]; /* indexed by jf_colour; [JF_GREEN] unused */
+} jf_points_config;
+
 typedef struct jf_tier_config {
     int red_min_risk;       /* default 3 */
     int incident_months;    /* an incident this recent makes red; default 12 */
@@ -55,6 +68,8 @@ typedef struct jf_tier_config {
     int miss_gap_days;      /* unreached attempts closer than this count once (失访); 7 */
     int interval_months[4]; /* longest interval per colour, indexed by jf_colour */
     bool joint[4];          /* visits must be joint, per colour */
+    jf_scheme scheme;
+    jf_points_config points; /* read when scheme is JF_SCHEME_POINTS */
 } jf_tier_config;
 
 #define JF_REASONS_MAX 24
@@ -64,14 +79,25 @@ typedef struct jf_tier_result {
     unsigned flags;                /* bit i = jf_flag i */
     const char *colour_reasons[8]; /* codes of why this colour */
     int ncolour_reasons;
+    /* Under the points scheme: the total and what made it, one item
+     * ("risk_level" or a flag name) per non-zero term. */
+    int points;
+    struct {
+        const char *item;
+        int points;
+    } breakdown[JF_FLAG_COUNT + 1];
+    int nbreakdown;
 } jf_tier_result;
 
 /* The defaults of DOMAIN.md: red 1 month joint, orange 1, yellow 3, green 3. */
 jf_tier_config jf_tier_config_default(void);
-/* Flags and colour of a patient. */
+/* Flags and colour of a patient. Under the points scheme the points give
+ * the colour, except that what the rules make red stays red (safety
+ * first: risk at red_min_risk, unstable, a recent incident, lost). */
 void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out);
 const char *jf_flag_name(jf_flag f);
 const char *jf_colour_name(jf_colour c);
 jf_colour jf_colour_parse(const char *s); /* -1 cast when unknown */
+const char *jf_scheme_name(jf_scheme s);
 
 #endif

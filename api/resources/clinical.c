@@ -98,10 +98,29 @@ static jf_stmt risk_obs = {
     0,
 };
 
+/* The configuration that applies to patient $1 (its unit's, else the
+ * nearest ancestor's, else the default), one row per value: the unit it
+ * belongs to (NULL: the default) and the scheme on every row. */
 static jf_stmt config = {
     "clinical_config",
-    "SELECT 'tier', colour, interval_months, joint FROM tier_config"
-    " UNION ALL SELECT 'setting', key, value, false FROM clinical_settings",
+    "SELECT c.org_unit_id, c.scheme, k.kind, k.key, k.value, k.joint"
+    " FROM patients p, clinical_config_at(p.org_path) c, LATERAL ("
+    "  SELECT 'tier', t.key, (t.value->>'interval_months')::int, (t.value->>'joint')::bool"
+    "  FROM jsonb_each(c.tiers) t"
+    "  UNION ALL SELECT 'setting', s.key, s.value::int, false FROM jsonb_each_text(c.settings) s"
+    "  UNION ALL SELECT 'points', i.key, i.value::int, false"
+    "  FROM jsonb_each_text(c.points->'items') i"
+    "  UNION ALL SELECT 'threshold', h.key, h.value::int, false"
+    "  FROM jsonb_each_text(c.points->'thresholds') h) k(kind, key, value, joint)"
+    " WHERE p.id = $1",
+    0,
+};
+/* Where the colour came from: $2 scheme, $3 the unit whose configuration
+ * applied, $4 $5 the points and their terms. */
+static jf_stmt store_source = {
+    "clinical_store_source",
+    "UPDATE patients SET colour_scheme = $2, colour_config_unit_id = $3::bigint,"
+    " colour_points = $4::int, colour_points_detail = $5::jsonb WHERE id = $1",
     0,
 };
 static jf_stmt store = {
@@ -125,7 +144,8 @@ static jf_stmt register_ids = {
 
 int jf_clinical_init(void)
 {
-    jf_stmt *const s[] = {&facts, &visits, &risk_obs, &config, &store, &register_ids};
+    jf_stmt *const s[] = {&facts, &visits,       &risk_obs,    &config,
+                          &store, &store_source, &register_ids};
     int rc = jf_notify_init();
 
     return rc ? rc : jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
@@ -150,22 +170,40 @@ static jf_date d(const PGresult *r, int col)
     return v;
 }
 
-/* The tier configuration as stored. */
-static int load_config(jf_db_conn *conn, jf_tier_config *cfg, int *incident_months)
+/* The configuration that applies to the patient, and the unit it belongs
+ * to (unit "" for the default). */
+static int load_config(jf_db_conn *conn, const char *patient_id, jf_tier_config *cfg,
+                       int *incident_months, char unit[24])
 {
     PGresult *res = NULL;
-    int rc = jf_db_exec(conn, &config, 0, NULL, &res);
+    const char *p[] = {patient_id};
+    int rc = jf_db_exec(conn, &config, 1, p, &res);
 
     *cfg = jf_tier_config_default();
+    unit[0] = '\0';
     for (int i = 0; rc == 0 && i < PQntuples(res); i++) {
-        const char *kind = PQgetvalue(res, i, 0), *key = PQgetvalue(res, i, 1);
-        int v = (int)strtol(PQgetvalue(res, i, 2), NULL, 10);
+        const char *kind = PQgetvalue(res, i, 2), *key = PQgetvalue(res, i, 3);
+        int v = (int)strtol(PQgetvalue(res, i, 4), NULL, 10);
+        jf_colour c = jf_colour_parse(key);
+        if (i == 0) {
+            snprintf(unit, 24, "%s", PQgetvalue(res, 0, 0));
+            cfg->scheme =
+                strcmp(PQgetvalue(res, 0, 1), "points") == 0 ? JF_SCHEME_POINTS : JF_SCHEME_RULES;
+        }
         if (strcmp(kind, "tier") == 0) {
-            jf_colour c = jf_colour_parse(key);
             if ((int)c >= 0) {
                 cfg->interval_months[c] = v;
-                cfg->joint[c] = strcmp(PQgetvalue(res, i, 3), "t") == 0;
+                cfg->joint[c] = strcmp(PQgetvalue(res, i, 5), "t") == 0;
             }
+        } else if (strcmp(kind, "threshold") == 0) {
+            if ((int)c > JF_GREEN)
+                cfg->points.threshold[c] = v;
+        } else if (strcmp(kind, "points") == 0) {
+            if (strcmp(key, "risk_level") == 0)
+                cfg->points.per_risk_level = v;
+            for (int f = 0; f < JF_FLAG_COUNT; f++)
+                if (strcmp(key, jf_flag_name((jf_flag)f)) == 0)
+                    cfg->points.per_flag[f] = v;
         } else if (strcmp(key, "red_min_risk") == 0) {
             cfg->red_min_risk = v;
         } else if (strcmp(key, "incident_months") == 0) {
@@ -178,6 +216,35 @@ static int load_config(jf_db_conn *conn, jf_tier_config *cfg, int *incident_mont
     }
     *incident_months = cfg->incident_months;
     PQclear(res);
+    return rc;
+}
+
+/* Store where the colour came from: the scheme, the unit whose
+ * configuration applied, and under points the total and its terms. */
+static int store_colour_source(jf_req *req, jf_db_conn *conn, const char *patient_id, bool coloured,
+                               const jf_tier_config *cfg, const char *unit,
+                               const jf_tier_result *tier)
+{
+    bool points = coloured && cfg->scheme == JF_SCHEME_POINTS;
+    PGresult *res = NULL;
+    jf_buf detail;
+    int rc = 0;
+
+    jf_buf_init(&detail, 4096);
+    for (int i = 0; points && rc == 0 && i < tier->nbreakdown; i++)
+        rc = jf_buf_puts(&detail, i ? "," : "{") ||
+             jf_buf_json_str(&detail, tier->breakdown[i].item) ||
+             jf_buf_printf(&detail, ":%d", tier->breakdown[i].points);
+    if (rc == 0 && points)
+        rc = jf_buf_puts(&detail, tier->nbreakdown ? "}" : "{}");
+    const char *p[] = {patient_id, coloured ? jf_scheme_name(cfg->scheme) : NULL,
+                       coloured && unit[0] ? unit : NULL,
+                       points ? jf_arena_printf(&req->arena, "%d", tier->points) : NULL,
+                       points ? detail.data : NULL};
+    if (rc == 0)
+        rc = jf_db_exec(conn, &store_source, 5, p, &res);
+    PQclear(res);
+    jf_buf_free(&detail);
     return rc;
 }
 
@@ -251,13 +318,13 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     jf_visit_state vs;
     PGresult *res = NULL;
     char today_s[11], months[8], due_s[11], check_s[11], last_s[11], reg_s[11], misses_s[12];
-    char risk_s[8], f2f_s[11];
+    char risk_s[8], f2f_s[11], config_unit[24];
     const char *flag_names[JF_FLAG_COUNT];
     int nflags = 0, incident_months, rc;
     jf_date today = jf_date_today(), last_check;
     jf_buf flags, reasons;
 
-    rc = load_config(conn, &cfg, &incident_months);
+    rc = load_config(conn, patient_id, &cfg, &incident_months, config_unit);
     if (rc != 0)
         return rc;
     jf_date_format(today, today_s);
@@ -378,6 +445,9 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
             rc = jf_db_exec(conn, &store, 16, sp, &sres);
         PQclear(sres);
     }
+    if (rc == 0)
+        rc = store_colour_source(req, conn, patient_id, jf_pstatus_registered(status), &cfg,
+                                 config_unit, &tier);
     /* Moving into danger notifies the police station, 综治中心 and clinic
      * at once; becoming lost notifies the police station, grid, village,
      * 综治中心 and the mental-health centre. */

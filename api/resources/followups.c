@@ -117,8 +117,11 @@ static jf_stmt patient_state = {
     " key_flags, 'colour_reasons', colour_reasons, 'status', status, 'next_due', next_due,"
     " 'next_due_joint', next_due_joint, 'due_rule', due_rule, 'last_reached_on',"
     " last_reached_on, 'last_class', last_class, 'misses', misses, 'health_check_due',"
-    " health_check_due, 'last_face_to_face_on', last_face_to_face_on)::text"
-    " FROM patients WHERE id = $1",
+    " health_check_due, 'last_face_to_face_on', last_face_to_face_on, 'colour_scheme',"
+    " colour_scheme, 'colour_config_unit_id', colour_config_unit_id,"
+    " 'colour_config_unit_name', (SELECT name FROM org_units u"
+    " WHERE u.id = colour_config_unit_id), 'colour_points', colour_points,"
+    " 'colour_points_detail', colour_points_detail)::text FROM patients WHERE id = $1",
     0,
 };
 

@@ -44,6 +44,7 @@
     X("updated_at", "p.updated_at", TIME, BASE)                                                    \
     X("risk_level", "p.risk_level", NUM, RISK)                                                     \
     X("colour", "p.colour", STR, RISK)                                                             \
+    X("colour_scheme", "p.colour_scheme", STR, RISK)                                               \
     X("key_flags", "p.key_flags", JSON, RISK)                                                      \
     X("can_drive", "p.can_drive", BOOL, RISK)                                                      \
     X("police_key_person", "p.police_key_person", BOOL, RISK)                                      \

@@ -490,6 +490,19 @@ const char *test_jstr(const json_t *o, const char *k)
     return json_string_value(json_object_get(o, k));
 }
 
+int test_jhas(const json_t *a, const char *s)
+{
+    size_t i;
+    json_t *v;
+
+    json_array_foreach(a, i, v)
+    {
+        if (json_is_string(v) && strcmp(json_string_value(v), s) == 0)
+            return 1;
+    }
+    return 0;
+}
+
 const char *test_cn_unique(void)
 {
     static const char *const cn[] = {"零", "一", "二", "三", "四", "五", "六", "七", "八", "九"};

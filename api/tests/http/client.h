@@ -88,6 +88,8 @@ char *test_agency_id(const char *name);
 /* Integer and string members of a JSON object. */
 long long test_jint(const json_t *o, const char *k);
 const char *test_jstr(const json_t *o, const char *k);
+/* Does the JSON array a hold the string s? */
+int test_jhas(const json_t *a, const char *s);
 /* test_unique() spelt in Chinese numerals (a static buffer), for names,
  * which take no ASCII digits. */
 const char *test_cn_unique(void);

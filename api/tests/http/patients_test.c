@@ -552,7 +552,8 @@ static const char *const clinical_keys[] = {"diagnosis",    "diagnosing_hospital
                                             "consent_date", "report_note",         NULL};
 static const char *const economic_keys[] = {"employment", "economic_status", "dibao", "tekun",
                                             NULL};
-static const char *const risk_keys[] = {"risk_level", "colour", "key_flags", "can_drive", NULL};
+static const char *const risk_keys[] = {"risk_level", "colour", "colour_scheme", "key_flags",
+                                        "can_drive", NULL};
 static const char *const identity_keys[] = {
     "id",          "name",       "status",  "org_unit_id", "id_number_masked",
     "gender",      "birth_date", "phone",   "address",     "hukou_area_code",

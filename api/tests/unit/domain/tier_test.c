@@ -3,6 +3,7 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "../../../domain/tier.h"
@@ -10,7 +11,9 @@
 /* A stable patient with a capable guardian and nothing else: green. */
 static jf_patient_facts calm(void)
 {
-    jf_patient_facts f = {.risk_level = 0, .max_risk_ever = 0, .last_class = JF_CLASS_STABLE,
+    jf_patient_facts f = {.risk_level = 0,
+                          .max_risk_ever = 0,
+                          .last_class = JF_CLASS_STABLE,
                           .capable_guardian = true};
     return f;
 }
@@ -140,6 +143,117 @@ static void flags_table(void **state)
     }
 }
 
+/* A scheme of the kind seed 001 describes: risk level × 2, incident
+ * history 3, weak guardian 2, poor compliance 2, ever lost 3, lives alone 1,
+ * migrant 1; red from 8, orange from 5, yellow from 2. */
+static jf_tier_config points_config(void)
+{
+    jf_tier_config cfg = jf_tier_config_default();
+
+    cfg.scheme = JF_SCHEME_POINTS;
+    cfg.points.per_risk_level = 2;
+    cfg.points.per_flag[JF_FLAG_INCIDENT_HISTORY] = 3;
+    cfg.points.per_flag[JF_FLAG_WEAK_GUARDIAN] = 2;
+    cfg.points.per_flag[JF_FLAG_POOR_COMPLIANCE] = 2;
+    cfg.points.per_flag[JF_FLAG_EVER_LOST] = 3;
+    cfg.points.per_flag[JF_FLAG_LIVES_ALONE] = 1;
+    cfg.points.per_flag[JF_FLAG_MIGRANT] = 1;
+    cfg.points.threshold[JF_RED] = 8;
+    cfg.points.threshold[JF_ORANGE] = 5;
+    cfg.points.threshold[JF_YELLOW] = 2;
+    return cfg;
+}
+
+static void points_table(void **state)
+{
+    jf_tier_config cfg = points_config();
+    struct {
+        const char *why;
+        jf_patient_facts f;
+        jf_colour want;
+        int points;
+        const char *reasons; /* every colour reason, in order, comma-separated */
+    } rows[] = {
+        {"nothing: 0 points", calm(), JF_GREEN, 0, "points"},
+        {"lives alone: 1, below yellow (the rules say yellow)", calm(), JF_GREEN, 1, "points"},
+        {"risk 1, weak guardian: 4 (the rules say orange)", calm(), JF_YELLOW, 4, "points"},
+        {"risk 2, weak guardian, poor compliance: 8", calm(), JF_RED, 8, "points"},
+        {"old incident, weak guardian: 5 (the rules say yellow)", calm(), JF_ORANGE, 5, "points"},
+        {"old incident, migrant, lives alone, risk 1: 7", calm(), JF_ORANGE, 7, "points"},
+        {"risk 3 alone: 6 points, but risk 3 stays red", calm(), JF_RED, 6, "risk_level"},
+        {"lost: red whatever the points", calm(), JF_RED, 3, "lost"},
+        {"unstable: red whatever the points", calm(), JF_RED, 0, "unstable"},
+        {"recent incident: red whatever the points", calm(), JF_RED, 3, "recent_incident"},
+        {"risk 3, weak guardian, poor compliance: red by both", calm(), JF_RED, 10,
+         "risk_level,points"},
+        {"never classified, no points: green", calm(), JF_GREEN, 0, "points"},
+    };
+    rows[1].f.lives_alone = true;
+    rows[2].f.risk_level = 1, rows[2].f.capable_guardian = false;
+    rows[3].f.risk_level = 2, rows[3].f.capable_guardian = false, rows[3].f.poor_compliance = true;
+    rows[4].f.incidents_total = 1, rows[4].f.capable_guardian = false;
+    rows[5].f.incidents_total = 1, rows[5].f.migrant = rows[5].f.lives_alone = true;
+    rows[5].f.risk_level = 1;
+    rows[6].f.risk_level = 3;
+    rows[7].f.lost = true;
+    rows[8].f.last_class = JF_CLASS_UNSTABLE;
+    rows[9].f.incidents_total = rows[9].f.incidents_recent = 1;
+    rows[10].f.risk_level = 3, rows[10].f.capable_guardian = false;
+    rows[10].f.poor_compliance = true;
+    rows[11].f.last_class = JF_CLASS_NONE;
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        jf_tier_result r;
+        char got[128] = "";
+        size_t len = 0;
+        int sum = 0;
+
+        jf_tier_compute(&rows[i].f, &cfg, &r);
+        for (int k = 0; k < r.ncolour_reasons && len < sizeof(got); k++)
+            len += (size_t)snprintf(got + len, sizeof(got) - len, "%s%s", k ? "," : "",
+                                    r.colour_reasons[k]);
+        for (int k = 0; k < r.nbreakdown; k++) {
+            assert_true(r.breakdown[k].points != 0);
+            sum += r.breakdown[k].points;
+        }
+        if (r.colour != rows[i].want || r.points != rows[i].points ||
+            strcmp(got, rows[i].reasons) != 0 || sum != r.points)
+            fail_msg("%s: expected %s %d [%s], got %s %d [%s] (breakdown sums to %d)", rows[i].why,
+                     jf_colour_name(rows[i].want), rows[i].points, rows[i].reasons,
+                     jf_colour_name(r.colour), r.points, got, sum);
+    }
+}
+
+/* The breakdown names each term: risk level × points per level, then flags. */
+static void points_breakdown(void **state)
+{
+    jf_tier_config cfg = points_config();
+    jf_patient_facts f = calm();
+    jf_tier_result r;
+
+    f.risk_level = 2, f.capable_guardian = false, f.poor_compliance = true;
+    jf_tier_compute(&f, &cfg, &r);
+    assert_int_equal(r.nbreakdown, 3);
+    assert_string_equal(r.breakdown[0].item, "risk_level");
+    assert_int_equal(r.breakdown[0].points, 4);
+    assert_string_equal(r.breakdown[1].item, "weak_guardian");
+    assert_int_equal(r.breakdown[1].points, 2);
+    assert_string_equal(r.breakdown[2].item, "poor_compliance");
+    assert_int_equal(r.breakdown[2].points, 2);
+    /* The rules scheme gives no points, and flags are the same either way. */
+    cfg.scheme = JF_SCHEME_RULES;
+    {
+        jf_tier_result rr;
+        jf_tier_compute(&f, &cfg, &rr);
+        assert_int_equal(rr.colour, JF_ORANGE);
+        assert_int_equal(rr.points, 0);
+        assert_int_equal(rr.nbreakdown, 0);
+        assert_int_equal(rr.flags, r.flags);
+    }
+    assert_string_equal(jf_scheme_name(JF_SCHEME_POINTS), "points");
+    assert_string_equal(jf_scheme_name(JF_SCHEME_RULES), "rules");
+}
+
 static void colour_names(void **state)
 {
     for (int c = JF_GREEN; c <= JF_RED; c++)
@@ -150,10 +264,9 @@ static void colour_names(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(colour_table),
-        cmocka_unit_test(thresholds_are_configuration),
-        cmocka_unit_test(flags_table),
-        cmocka_unit_test(colour_names),
+        cmocka_unit_test(colour_table),     cmocka_unit_test(thresholds_are_configuration),
+        cmocka_unit_test(flags_table),      cmocka_unit_test(points_table),
+        cmocka_unit_test(points_breakdown), cmocka_unit_test(colour_names),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
