@@ -37,7 +37,7 @@ static void b64url(const unsigned char *in, size_t n, char *out)
  * when md is NULL. */
 static char *forge(const char *header, const char *payload, const EVP_MD *md, const char *key)
 {
-    char *tok = malloc(8192);
+    char *tok = malloc(4 * (strlen(header) + strlen(payload)) / 3 + 128);
     unsigned char sig[64];
     unsigned sl = 0;
     size_t n;
@@ -164,6 +164,45 @@ static void tampered_missing_and_malformed_tokens_are_401(void **state)
     http_assert_problem(r, 401, "Authorization");
     http_free(r);
     free(good);
+}
+
+/* Bearer tokens nested deep in the header or in the payload, unsigned or
+ * signed with the real key, on several routes: each is answered 401 and
+ * the server stays up (1,000 deep used to overflow a worker's stack in the
+ * JSON parser before the signature was checked, killing the process). */
+static void deep_tokens_are_401_and_server_stays_up(void **state)
+{
+    static const char *const routes[] = {"/api/v1/me", "/api/v1/patients",
+                                         "/api/v1/statistics/dashboard", "/api/v1/worklists/due"};
+    static const int depths[] = {1000, 2500, 10000};
+    const char *secret = getenv("JF_JWT_SECRET");
+    const char *hs = "{\"alg\":\"HS256\",\"typ\":\"JWT\"}";
+
+    for (size_t d = 0; d < sizeof(depths) / sizeof(depths[0]); d++) {
+        char *deep = malloc((size_t)depths[d] + 1);
+        char *toks[3];
+
+        memset(deep, '[', (size_t)depths[d]);
+        deep[depths[d]] = '\0';
+        toks[0] = forge(deep, "{}", NULL, NULL);        /* as the outside test sent */
+        toks[1] = forge(hs, deep, EVP_sha256(), secret); /* a valid signature */
+        toks[2] = forge(hs, deep, NULL, NULL);
+        for (size_t t = 0; t < 3; t++) {
+            for (size_t i = 0; i < sizeof(routes) / sizeof(routes[0]); i++) {
+                http_res *r = http_do("GET", routes[i], toks[t], NULL, NULL);
+
+                if (r->status != 401)
+                    fail_msg("%s, depth %d, token %zu: %ld", routes[i], depths[d], t, r->status);
+                http_assert_problem(r, 401, "Authorization");
+                http_free(r);
+                r = http_do("GET", "/healthz", NULL, NULL, NULL);
+                assert_int_equal(r->status, 200);
+                http_free(r);
+            }
+            free(toks[t]);
+        }
+        free(deep);
+    }
 }
 
 static void login_returns_pair_and_me(void **state)
@@ -389,6 +428,7 @@ int main(void)
         cmocka_unit_test(login_bad_input),
         cmocka_unit_test(token_attacks_are_401),
         cmocka_unit_test(tampered_missing_and_malformed_tokens_are_401),
+        cmocka_unit_test(deep_tokens_are_401_and_server_stays_up),
         cmocka_unit_test(successful_login_is_audited),
         cmocka_unit_test(wrong_password_401_audited_and_backs_off),
         cmocka_unit_test(refresh_rotates_and_reuse_revokes_family),
