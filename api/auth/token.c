@@ -17,7 +17,7 @@
 /* base64url of the header libjwt writes for our tokens, {"alg":"HS256","typ":"JWT"}
  * (the unit test checks that issued tokens start with it). */
 #define TOKEN_HEADER "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
-#define SIG_B64_LEN 43 /* 32 bytes of HMAC-SHA256, base64url without padding */
+#define SIG_B64_LEN 43      /* 32 bytes of HMAC-SHA256, base64url without padding */
 #define PAYLOAD_DEPTH_MAX 1 /* our claims are one flat object */
 
 int jf_token_issue(const jf_config *cfg, const jf_claims *c, time_t now, char **out)
