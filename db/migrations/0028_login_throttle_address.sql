@@ -20,7 +20,8 @@
 -- key is written) once past its limit, so the table holds at most about
 -- (address limit + 8) rows per address seen in the last hour.
 
-DROP FUNCTION login_throttle_fail(text, int);
+-- login_throttle_fail (0002) is no longer called, but stays until no replica
+-- of the previous version runs: during a rolling upgrade those still call it.
 
 CREATE INDEX login_throttle_idle ON login_throttle (last_failure_at);
 
