@@ -1,17 +1,24 @@
 /* JWT issue and verification over libjwt 1.10, which takes the algorithm
  * from the token, skips the signature with an empty key and never checks
- * exp: every one of those is checked here instead. */
+ * exp: every one of those is checked here instead. A token's JSON is parsed
+ * only after its bytes are known to be ours (see token_ours). */
 #include "token.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
 
 #include <jwt.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #define TOKEN_MAX 4096
 #define CLOCK_SKEW_S 30
+/* base64url of the header libjwt writes for our tokens, {"alg":"HS256","typ":"JWT"}
+ * (the unit test checks that issued tokens start with it). */
+#define TOKEN_HEADER "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9"
+#define SIG_B64_LEN 43      /* 32 bytes of HMAC-SHA256, base64url without padding */
+#define PAYLOAD_DEPTH_MAX 1 /* our claims are one flat object */
 
 int jf_token_issue(const jf_config *cfg, const jf_claims *c, time_t now, char **out)
 {
@@ -60,18 +67,78 @@ static int copy_grant(jwt_t *jwt, const char *name, char *dst, size_t dstlen)
     return 0;
 }
 
+/* Deepest nesting of objects and arrays in JSON text p[0..n), strings
+ * skipped; 0 for a scalar. Used on a signed payload before it is parsed, so
+ * that the parser's recursion stays within a worker's 100 KB stack. */
+static int json_depth(const unsigned char *p, size_t n)
+{
+    int depth = 0, max = 0;
+    bool in_str = false;
+
+    for (size_t i = 0; i < n; i++) {
+        if (in_str) {
+            if (p[i] == '\\')
+                i++;
+            else if (p[i] == '"')
+                in_str = false;
+        } else if (p[i] == '"') {
+            in_str = true;
+        } else if (p[i] == '{' || p[i] == '[') {
+            if (++depth > max)
+                max = depth;
+        } else if (p[i] == '}' || p[i] == ']') {
+            depth--;
+        }
+    }
+    return max;
+}
+
+/* Is token "<our header>.<payload>.<HMAC-SHA256 of the two under our key>"
+ * with a flat payload? Checked on the bytes, before any JSON is parsed: a
+ * forged token nested a thousand deep used to overflow the worker's stack
+ * inside libjwt's parser before its signature was looked at. */
+static bool token_ours(const jf_config *cfg, const char *token, size_t len, const char **why)
+{
+    const size_t hlen = sizeof(TOKEN_HEADER) - 1;
+    unsigned char mac[JF_SHA256_LEN], payload[TOKEN_MAX / 4 * 3];
+    char sig[SIG_B64_LEN + 2];
+    const char *p, *dot;
+    int n;
+
+    *why = "malformed token";
+    if (len <= hlen + 1 + 1 + SIG_B64_LEN || memcmp(token, TOKEN_HEADER, hlen) != 0 ||
+        token[hlen] != '.')
+        return false;
+    p = token + hlen + 1;
+    dot = memchr(p, '.', len - hlen - 1);
+    if (dot == NULL || dot == p || (size_t)(token + len - (dot + 1)) != SIG_B64_LEN)
+        return false;
+    *why = "bad signature";
+    jf_crypto_hmac_sha256(cfg->jwt_secret, cfg->jwt_secret_len, token, (size_t)(dot - token), mac);
+    if (jf_crypto_b64url_encode(mac, sizeof(mac), sig, sizeof(sig)) < 0 ||
+        !jf_crypto_equal(sig, dot + 1, SIG_B64_LEN))
+        return false;
+    *why = "malformed token";
+    n = jf_crypto_b64url_decode(p, (size_t)(dot - p), payload, sizeof(payload));
+    return n > 0 && json_depth(payload, (size_t)n) <= PAYLOAD_DEPTH_MAX;
+}
+
 int jf_token_verify(const jf_config *cfg, const char *token, time_t now, jf_claims *c,
                     const char **why)
 {
     jwt_t *jwt = NULL;
     const char *v;
     char *end;
+    size_t len;
     long exp, nbf;
     int rc = JF_ERR_AUTH;
 
     memset(c, 0, sizeof(*c));
     *why = "malformed token";
-    if (token == NULL || strlen(token) > TOKEN_MAX)
+    if (token == NULL)
+        return JF_ERR_AUTH;
+    len = strnlen(token, TOKEN_MAX + 1);
+    if (len > TOKEN_MAX || !token_ours(cfg, token, len, why))
         return JF_ERR_AUTH;
     /* The key is always passed: with a key, libjwt refuses alg "none"
      * tokens and checks the HMAC of whatever HS* the header names. */

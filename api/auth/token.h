@@ -1,7 +1,9 @@
 /* Access tokens: HS256 JWTs issued and verified with libjwt, plus the checks
- * libjwt 1.10 does not do. Verification refuses: a token over 4 KiB, any
- * algorithm but HS256 (including "none"), a bad signature, a missing or
- * wrong iss or aud, exp in the past, nbf in the future, missing claims. */
+ * libjwt 1.10 does not do. Verification refuses: a token over 4 KiB, a
+ * header other than the one we issue (so any algorithm but HS256), a bad
+ * signature (checked before any of the token's JSON is parsed), a nested
+ * payload, a missing or wrong iss or aud, exp in the past, nbf in the
+ * future, missing claims. */
 #ifndef JF_TOKEN_H
 #define JF_TOKEN_H
 

@@ -29,7 +29,9 @@ typedef struct jf_config {
     long access_ttl_s;         /* JF_ACCESS_TTL_S */
     long refresh_ttl_s;        /* JF_REFRESH_TTL_S */
     long pbkdf2_iterations;    /* JF_PBKDF2_ITERATIONS */
-    long login_max_failures;   /* JF_LOGIN_MAX_FAILURES: then back off */
+    long login_max_failures;   /* JF_LOGIN_MAX_FAILURES: one account from one address */
+    long login_addr_max;       /* JF_LOGIN_ADDR_MAX_FAILURES: every account from one address */
+    long login_account_max;    /* JF_LOGIN_ACCOUNT_MAX_FAILURES: one account from anywhere */
     long test_clock;           /* JF_TEST_CLOCK: 1 lets X-Test-Date set "today" (tests only) */
     long worker_interval_ms;   /* JF_WORKER_INTERVAL_MS: jingfang-worker's pause between passes */
     long webhook_max_attempts; /* JF_WEBHOOK_MAX_ATTEMPTS: then a delivery is dead */

@@ -1,5 +1,5 @@
-/* Sessions: login with password back-off, refresh-token rotation with reuse
- * detection, logout, and "who am I". */
+/* Sessions: login with back-off by address and account, refresh-token
+ * rotation with reuse detection, logout, and "who am I". */
 #include "common.h"
 #include "throttle.h"
 #include "resources.h"
@@ -165,10 +165,6 @@ static int login(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = jf_throttle_check(req, conn, key, "Too many failed logins")) == JF_ERR_AUTH)
-        goto out;
-    if (rc != 0)
-        goto dberr;
     const char *kp[] = {key};
     rc = jf_db_exec(conn, &user_by_name, 1, kp, &user);
     if (rc != 0) {
@@ -176,6 +172,13 @@ static int login(jf_req *req)
         user = NULL;
         goto dberr;
     }
+    /* Counted before the password is checked, so that parallel guesses
+     * cannot all pass a check made before the first failure is written. */
+    rc = jf_throttle_take(req, conn, key, PQntuples(user) == 1, "Too many failed logins");
+    if (rc == JF_ERR_AUTH)
+        goto out;
+    if (rc != 0)
+        goto dberr;
     /* PBKDF2 takes a while: do not hold a connection meanwhile. */
     jf_db_pool_release(req->app->pool, conn);
     conn = NULL;
@@ -191,9 +194,7 @@ static int login(jf_req *req)
 
     if (!ok) {
         jf_audit_entry a = {.action = "auth.login_failed", .username = key, .target_type = "user"};
-        rc = jf_throttle_fail(req, conn, key);
-        if (rc == 0)
-            rc = jf_audit_record(conn, req, &a);
+        rc = jf_audit_record(conn, req, &a);
         if (rc != 0)
             goto dberr;
         unauthorized(req, "wrong username or password");
@@ -202,7 +203,7 @@ static int login(jf_req *req)
 
     rc = jf_db_begin(conn);
     if (rc == 0)
-        rc = jf_throttle_clear(conn, key);
+        rc = jf_throttle_ok(req, conn, key);
     if (rc == 0) {
         jf_audit_entry a = {.action = "auth.login",
                             .target_type = "user",

@@ -10,6 +10,7 @@
 #include "../audit/audit.h"
 #include "../auth/scope.h"
 #include "../core/buf.h"
+#include "../core/csv.h"
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../domain/date.h"
@@ -290,15 +291,6 @@ static void value_text(const json_t *v, char *out, size_t n)
     }
 }
 
-static int csv_cell(jf_buf *b, const char *s)
-{
-    int rc = jf_buf_puts(b, "\"");
-
-    for (const char *p = s ? s : ""; rc == 0 && *p; p++)
-        rc = *p == '"' ? jf_buf_puts(b, "\"\"") : jf_buf_append(b, p, 1);
-    return rc == 0 ? jf_buf_puts(b, "\"") : rc;
-}
-
 static int report_csv(const report *r, jf_buf *b)
 {
     int rc = jf_buf_puts(b, "\xEF\xBB\xBF部分,项目,分项,数值,来源\r\n");
@@ -309,15 +301,15 @@ static int report_csv(const report *r, jf_buf *b)
         for (size_t i = 0; i < n && rc == 0; i++) {
             char num[40];
             value_text(report_value(r, &rows[i]), num, sizeof(num));
-            rc = csv_cell(b, section_of(rows, i));
+            rc = jf_csv_text(b, section_of(rows, i), true);
             if (rc == 0)
                 rc = jf_buf_puts(b, ",");
             if (rc == 0)
-                rc = csv_cell(b, rows[i].label);
+                rc = jf_csv_text(b, rows[i].label, true);
             if (rc == 0)
                 rc = jf_buf_puts(b, ",");
             if (rc == 0)
-                rc = csv_cell(b, rows[i].sub);
+                rc = jf_csv_text(b, rows[i].sub, true);
             if (rc == 0)
                 rc = jf_buf_printf(b, ",%s,%s\r\n", num, rows[i].manual ? "手工填报" : "系统生成");
         }

@@ -8,6 +8,7 @@
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
+#include "../core/csv.h"
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
@@ -105,29 +106,17 @@ static int period_range(const char *s, jf_date *from, jf_date *to)
     return 0;
 }
 
-/* One CSV cell: quoted when needed, quotes doubled. */
+/* One CSV cell (text through jf_csv_text: quoted, formulas defused). */
 static int csv_cell(jf_buf *b, const json_t *v, bool last)
 {
-    char num[32];
-    const char *s = "";
-    int rc = 0;
+    int rc;
 
-    if (json_is_string(v))
-        s = json_string_value(v);
-    else if (json_is_integer(v))
-        snprintf(num, sizeof(num), "%lld", (long long)json_integer_value(v)), s = num;
-    else if (json_is_true(v))
-        s = "true";
-    else if (json_is_false(v))
-        s = "false";
-    if (strpbrk(s, ",\"\r\n") != NULL) {
-        rc = jf_buf_puts(b, "\"");
-        for (const char *p = s; rc == 0 && *p; p++)
-            rc = *p == '"' ? jf_buf_puts(b, "\"\"") : jf_buf_append(b, p, 1);
-        rc = rc ? rc : jf_buf_puts(b, "\"");
-    } else {
-        rc = jf_buf_puts(b, s);
-    }
+    if (json_is_integer(v))
+        rc = jf_buf_printf(b, "%lld", (long long)json_integer_value(v));
+    else if (json_is_boolean(v))
+        rc = jf_buf_puts(b, json_is_true(v) ? "true" : "false");
+    else
+        rc = jf_csv_text(b, json_string_value(v), false);
     return rc ? rc : jf_buf_puts(b, last ? "\r\n" : ",");
 }
 

@@ -466,10 +466,6 @@ static int token(jf_req *req)
 
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if ((rc = jf_throttle_check(req, conn, key, "Too many failed attempts")) == JF_ERR_AUTH)
-        goto out;
-    if (rc != 0)
-        goto dberr;
     const char *cp[] = {client_id};
     rc = jf_db_exec(conn, &client_by_client_id, 1, cp, &client);
     if (rc != 0) {
@@ -477,6 +473,11 @@ static int token(jf_req *req)
         client = NULL;
         goto dberr;
     }
+    rc = jf_throttle_take(req, conn, key, PQntuples(client) == 1, "Too many failed attempts");
+    if (rc == JF_ERR_AUTH)
+        goto out;
+    if (rc != 0)
+        goto dberr;
     /* PBKDF2 takes a while: do not hold a connection meanwhile. */
     jf_db_pool_release(req->app->pool, conn);
     conn = NULL;
@@ -506,9 +507,7 @@ static int token(jf_req *req)
             .target_type = "service_client",
             .target_id = PQntuples(client) == 1 ? PQgetvalue(client, 0, C_ID) : NULL,
             .detail_json = jf_arena_printf(&req->arena, "{\"reason\":\"%s\"}", why)};
-        rc = jf_throttle_fail(req, conn, key);
-        if (rc == 0)
-            rc = jf_audit_record(conn, req, &a);
+        rc = jf_audit_record(conn, req, &a);
         if (rc != 0)
             goto dberr;
         rc = jf_resp_problem(req, 401, "unauthorized", "Unauthorized",
@@ -533,7 +532,7 @@ static int token(jf_req *req)
                         .role = c.role};
     rc = jf_db_begin(conn);
     if (rc == 0)
-        rc = jf_throttle_clear(conn, key);
+        rc = jf_throttle_ok(req, conn, key);
     if (rc == 0) {
         PQclear(res);
         res = NULL;

@@ -69,6 +69,14 @@ static const char *base_url(void)
     return u;
 }
 
+/* The address this thread's requests leave from ("" : the default). */
+static __thread char source_addr[64];
+
+void http_source(const char *addr)
+{
+    snprintf(source_addr, sizeof(source_addr), "%s", addr ? addr : "");
+}
+
 /* Every request of the suites goes through here. */
 static http_res *perform(const char *method, const char *path, const char *token,
                          const char *ctype, const char *body, size_t len, int chunked,
@@ -91,6 +99,10 @@ static http_res *perform(const char *method, const char *path, const char *token
     curl_easy_setopt(c, CURLOPT_HEADERFUNCTION, sink_write);
     curl_easy_setopt(c, CURLOPT_HEADERDATA, &hd);
     curl_easy_setopt(c, CURLOPT_TIMEOUT, 60L);
+    if (source_addr[0] != '\0') {
+        snprintf(line, sizeof(line), "host!%s", source_addr);
+        curl_easy_setopt(c, CURLOPT_INTERFACE, line);
+    }
     if (token != NULL) {
         snprintf(line, sizeof(line), "Authorization: Bearer %s", token);
         h = curl_slist_append(h, line);

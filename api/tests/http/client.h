@@ -24,6 +24,9 @@ http_res *http_do(const char *method, const char *path, const char *token, const
 http_res *http_raw(const char *method, const char *path, const char *token, const char *ctype,
                    const char *body, size_t len, int chunked);
 void http_free(http_res *r);
+/* Send this thread's further requests from addr, a loopback address such as
+ * "127.0.5.9", so that the server sees another client (NULL: the default). */
+void http_source(const char *addr);
 /* Value of response header name (case-insensitive) in a static buffer, or NULL. */
 const char *http_header(const http_res *r, const char *name);
 /* Log in as username with the demo password (or password); return the

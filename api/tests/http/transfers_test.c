@@ -1301,6 +1301,53 @@ static void exports_cut_to_the_agency(void **state)
     free(tf_clinic);
 }
 
+/* A name or an address a spreadsheet would run as a formula reaches the
+ * CSV quote-prefixed (OWASP), beside the full ID number; the NDJSON keeps
+ * it as it is. */
+static void export_csv_defuses_formulas(void **state)
+{
+    static const char name[] = "=HYPERLINK(\"http://x.cn\",\"看\")",
+                      name_json[] = "=HYPERLINK(\\\"http://x.cn\\\",\\\"看\\\")";
+    char id18[19], from[11], to[11], *tf_clinic = test_agency_id(TF_CLINIC), *q, *row;
+    const char *at, *eol, *cell;
+    char *more = test_fmt(DIAG ",\"address\":\"@SUM(1+1)*cmd|' /C calc'!A0\",\"phone\":\"-1+1+1\"");
+    long long pid;
+    http_res *c;
+    json_t *recs;
+
+    (void)state;
+    test_new_id(id18, -1, SUITE_SALT);
+    pid = test_create_patient(doctor, CREATED_ON, name_json, id18, g01, more);
+    china_date(-2, from);
+    china_date(2, to);
+    q = test_fmt("agency_id=%s&from=%s&to=%s&format=csv", tf_clinic, from, to);
+    c = want(export(official, q), 200, "clinic CSV");
+    row = test_fmt("\r\n%lld,\"'=HYPERLINK(\"\"http://x.cn\"\",\"\"看\"\")\",", pid);
+    at = strstr(c->body, row);
+    if (at == NULL)
+        fail_msg("no defused row %s in %s", row, c->body);
+    at += strlen(row);
+    eol = strstr(at, "\r\n");
+    cell = strstr(at, id18);
+    assert_true(cell != NULL && cell < eol);
+    cell = strstr(at, ",'-1+1+1,'@SUM(1+1)*cmd|' /C calc'!A0,");
+    assert_true(cell != NULL && cell < eol);
+    assert_null(strstr(c->body, ",=HYPERLINK"));
+    assert_null(strstr(c->body, ",\"=HYPERLINK"));
+    http_free(c);
+    free(q);
+    q = test_fmt("agency_id=%s&from=%s&to=%s", tf_clinic, from, to);
+    c = want(export(official, q), 200, "clinic NDJSON");
+    recs = records(c);
+    assert_string_equal(test_jstr(record_of(recs, pid), "name"), name);
+    json_decref(recs);
+    http_free(c);
+    free(q);
+    free(row);
+    free(more);
+    free(tf_clinic);
+}
+
 /* Only officials and admins whose area holds the agency, and the agency's
  * own system, export; nothing refused is audited as an export. */
 static void export_refused_to_others(void **state)
@@ -1479,6 +1526,7 @@ int main(void)
         cmocka_unit_test(never_visited_patient_gets_two_weeks_after_acceptance),
         cmocka_unit_test(decision_before_the_move_is_refused),
         cmocka_unit_test(exports_cut_to_the_agency),
+        cmocka_unit_test(export_csv_defuses_formulas),
         cmocka_unit_test(export_refused_to_others),
         cmocka_unit_test(export_bad_queries),
     };

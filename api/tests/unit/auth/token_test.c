@@ -7,6 +7,7 @@
 
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -245,7 +246,14 @@ static const struct token_row {
     int expect_ok;
 } token_rows[] = {
     {"valid HS256", HDR, GOOD, SECRET, HS256, KEEP, NULL, 1},
-    {"valid without typ", "{\"alg\":\"HS256\"}", GOOD, SECRET, HS256, KEEP, NULL, 1},
+    /* Only the exact header we issue: JSON in it is never parsed. */
+    {"header without typ", "{\"alg\":\"HS256\"}", GOOD, SECRET, HS256, KEEP, NULL, 0},
+    {"header keys swapped", "{\"typ\":\"JWT\",\"alg\":\"HS256\"}", GOOD, SECRET, HS256, KEEP,
+     NULL, 0},
+    {"header with a space", "{\"alg\": \"HS256\",\"typ\":\"JWT\"}", GOOD, SECRET, HS256, KEEP,
+     NULL, 0},
+    {"header with a kid", "{\"alg\":\"HS256\",\"typ\":\"JWT\",\"kid\":\"1\"}", GOOD, SECRET,
+     HS256, KEEP, NULL, 0},
     {"valid, no agency", HDR,
      "{" ISS "," AUD "," SUB "," NAME "," ROLE "," OU "," OUP ",\"ag\":0," TIMES "}", SECRET, HS256,
      KEEP, NULL, 1},
@@ -282,6 +290,10 @@ static const struct token_row {
     {"secret prefix", HDR, GOOD, SECRET_PREFIX, HS256, KEEP, NULL, 0},
     {"payload not JSON", HDR, "not json", SECRET, HS256, KEEP, NULL, 0},
     {"payload not an object", HDR, "[1,2,3]", SECRET, HS256, KEEP, NULL, 0},
+    {"payload nested, signed", HDR, "{" WHO "," TIMES ",\"x\":{\"y\":1}}", SECRET, HS256, KEEP,
+     NULL, 0},
+    {"payload with a bracket in a string", HDR, "{" WHO "," TIMES ",\"x\":\"[{\\\"[\"}", SECRET,
+     HS256, KEEP, NULL, 1},
 
     /* Time. Verified at NOW. */
     {"expired", HDR, "{" WHO "," IAT "," NBF ",\"exp\":1699999999}", SECRET, HS256, KEEP, NULL, 0},
@@ -453,6 +465,68 @@ static void test_length_cap(void **state)
     assert_in_range(first_bad, 4097, 4100);
 }
 
+/* The header libjwt writes is the one jf_token_verify accepts (a libjwt
+ * that wrote another would lock every user out: caught here). */
+static void test_issued_header(void **state)
+{
+    assert_int_equal(jf_token_issue(&cfg, &claims42, NOW, &issued[0]), 0);
+    assert_true(strncmp(issued[0], "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.", 37) == 0);
+}
+
+/* Tokens nested deep in the header or the payload (under the 4 KiB cap),
+ * checked on a thread with a civetweb worker's 100 KB stack: refused,
+ * without a crash (the parser used to recurse into them before the
+ * signature was checked). */
+struct deep_job {
+    const char *token;
+    int rc;
+    const char *why;
+};
+
+static void *verify_job(void *arg)
+{
+    struct deep_job *j = arg;
+    jf_claims c;
+
+    j->rc = jf_token_verify(&cfg, j->token, NOW, &c, &j->why);
+    return NULL;
+}
+
+static void test_deep_nesting(void **state)
+{
+    static char deep[2501], tok[8192];
+    static const struct {
+        const char *name;
+        int in_header, depth;
+        enum sign sign;
+    } rows[] = {
+        {"header [ x1000, unsigned", 1, 1000, UNSIGNED},
+        {"header [ x2500, signed", 1, 2500, HS256},
+        {"payload [ x1000, signed", 0, 1000, HS256},
+        {"payload [ x2500, wrong key", 0, 2500, UNSIGNED},
+    };
+    pthread_attr_t attr;
+
+    assert_int_equal(pthread_attr_init(&attr), 0);
+    assert_int_equal(pthread_attr_setstacksize(&attr, 100 * 1024), 0);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        struct deep_job j = {tok, 0, NULL};
+        pthread_t t;
+
+        memset(deep, '[', (size_t)rows[i].depth);
+        deep[rows[i].depth] = '\0';
+        craft(rows[i].in_header ? deep : HDR, rows[i].in_header ? GOOD : deep, NULL, SECRET,
+              rows[i].sign, KEEP, tok, sizeof(tok));
+        if (rows[i].sign == UNSIGNED) /* "….x", as the outside test sent */
+            memcpy(tok + strlen(tok), "x", 2);
+        assert_int_equal(pthread_create(&t, &attr, verify_job, &j), 0);
+        assert_int_equal(pthread_join(t, NULL), 0);
+        if (j.rc != JF_ERR_AUTH || j.why == NULL)
+            fail_msg("%s: got %d, want JF_ERR_AUTH", rows[i].name, j.rc);
+    }
+    pthread_attr_destroy(&attr);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -462,6 +536,8 @@ int main(void)
         cmocka_unit_test(test_crafted),
         cmocka_unit_test(test_garbage),
         cmocka_unit_test(test_length_cap),
+        cmocka_unit_test_teardown(test_issued_header, teardown),
+        cmocka_unit_test(test_deep_nesting),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
