@@ -1318,8 +1318,7 @@ static void export_csv_defuses_formulas(void **state)
     (void)state;
     test_new_id(id18, -1, SUITE_SALT);
     pid = test_create_patient(doctor, CREATED_ON, name_json, id18, g01, more);
-    china_date(-2, from);
-    china_date(2, to);
+    export_range(from, to);
     q = test_fmt("agency_id=%s&from=%s&to=%s&format=csv", tf_clinic, from, to);
     c = want(export(official, q), 200, "clinic CSV");
     row = test_fmt("\r\n%lld,\"'=HYPERLINK(\"\"http://x.cn\"\",\"\"看\"\")\",", pid);
