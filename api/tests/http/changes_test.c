@@ -20,7 +20,7 @@
 #define CREATED_ON "2026-10-01"
 
 static char *doctor, *grid1, *yl_doctor, *root_admin;
-static char *g01, *yl_grid;
+static char *g01, *g02, *yl_grid;
 
 /* What a phone holds after syncing: patient id → the last item seen. */
 typedef struct phone {
@@ -252,6 +252,39 @@ static void a_transfer_moves_the_record(void **state)
     free(path);
 }
 
+/* Re-assigned to another grid of the village: a tombstone on the grid
+ * worker's phone, still a record on the village doctor's. */
+static void a_reassignment_is_a_tombstone_for_the_old_grid(void **state)
+{
+    long long pid = create_patient("调", g01);
+    char *path = test_fmt("/api/v1/patients/%lld", pid);
+    char *body = test_fmt("{\"org_unit_id\":%s}", g02);
+    char *village = http_login("tf.doctor2", NULL);
+    phone grid, vill;
+    http_res *r;
+
+    (void)state;
+    phone_init(&grid);
+    phone_init(&vill);
+    phone_sync(&grid, grid1, 0);
+    phone_sync(&vill, village, 0);
+    assert_non_null(phone_patient(&grid, pid));
+    r = http_do("PATCH", path, doctor, body, "If-Match: \"1\"");
+    if (r->status != 200)
+        fail_msg("re-assign: %ld %s", r->status, r->body);
+    http_free(r);
+    phone_sync(&grid, grid1, 0);
+    phone_sync(&vill, village, 0);
+    assert_true(phone_deleted(&grid, pid));
+    assert_non_null(phone_patient(&vill, pid));
+    assert_int_equal(test_jint(phone_patient(&vill, pid), "org_unit_id"), atoll(g02));
+    phone_free(&grid);
+    phone_free(&vill);
+    free(village);
+    free(body);
+    free(path);
+}
+
 /* A death is a tombstone too. */
 static void a_death_is_a_tombstone(void **state)
 {
@@ -450,13 +483,14 @@ static int setup(void **state)
     yl_doctor = http_login("yl.doctor", NULL);
     root_admin = http_login("admin", NULL);
     g01 = test_unit_id("429005003001G01");
+    g02 = test_unit_id("429005003001G02");
     yl_grid = test_unit_id("429005001001G01");
     return 0;
 }
 
 static int teardown(void **state)
 {
-    char **all[] = {&doctor, &grid1, &yl_doctor, &root_admin, &g01, &yl_grid};
+    char **all[] = {&doctor, &grid1, &yl_doctor, &root_admin, &g01, &g02, &yl_grid};
 
     (void)state;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++)
@@ -470,6 +504,7 @@ int main(void)
         cmocka_unit_test(bad_cursors_are_refused),
         cmocka_unit_test(a_visit_by_someone_else_shows_up),
         cmocka_unit_test(a_transfer_moves_the_record),
+        cmocka_unit_test(a_reassignment_is_a_tombstone_for_the_old_grid),
         cmocka_unit_test(a_death_is_a_tombstone),
         cmocka_unit_test(nothing_outside_the_view),
         cmocka_unit_test(a_big_grid_syncs_in_a_few_pages),
