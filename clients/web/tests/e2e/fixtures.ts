@@ -1,0 +1,73 @@
+// What every browser test shares: a page that fails the test on any console
+// error or warning, logins through the UI and the API, screenshots.
+import { test as base, expect, type APIRequestContext, type Page } from '@playwright/test'
+
+export const PASSWORD = process.env.JF_DEMO_PASSWORD ?? 'Jingfang@2026'
+
+export const test = base.extend<{ page: Page }>({
+  page: async ({ page }, use) => {
+    const problems: string[] = []
+    page.on('console', (m) => {
+      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`)
+    })
+    page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
+    await use(page)
+    expect(problems, 'console errors or warnings').toEqual([])
+  },
+})
+export { expect }
+
+/** Log in through the login page and wait for the shell. */
+export async function login(page: Page, username: string) {
+  await page.goto('/login')
+  await page.locator('input[name=username]').fill(username)
+  await page.locator('input[name=password]').fill(PASSWORD)
+  await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.locator('.brand')).toBeVisible()
+}
+
+/** An access token for direct API calls (the figures the page must show). */
+export async function token(request: APIRequestContext, username: string): Promise<string> {
+  const r = await request.post('/api/v1/auth/login', { data: { username, password: PASSWORD } })
+  expect(r.status()).toBe(200)
+  return (await r.json()).access_token as string
+}
+
+export async function apiGet<T = unknown>(request: APIRequestContext, tok: string, path: string): Promise<T> {
+  const r = await request.get(path, { headers: { Authorization: `Bearer ${tok}` } })
+  expect(r.status(), path).toBe(200)
+  return (await r.json()) as T
+}
+
+export async function apiSend<T = unknown>(request: APIRequestContext, tok: string, method: string, path: string, data: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: T; etag: string | undefined }> {
+  const r = await request.fetch(path, { method, data, headers: { Authorization: `Bearer ${tok}`, ...headers } })
+  return { status: r.status(), body: (await r.json().catch(() => null)) as T, etag: r.headers()['etag'] }
+}
+
+/** A screenshot kept as a test artifact (test-results/screens, git-ignored). */
+export async function shot(page: Page, name: string) {
+  await page.waitForLoadState('networkidle')
+  await page.screenshot({ path: `test-results/screens/${name}.png`, fullPage: false })
+}
+
+/** A valid GB 11643 ID number (checksum included) born on birth (YYYYMMDD), random serial. */
+export function idNumber(birth = '19800101', area = '429005'): string {
+  const body = area + birth + String(100 + Math.floor(Math.random() * 900))
+  const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
+  const sum = [...body].reduce((s, c, i) => s + Number(c) * w[i], 0)
+  return body + '10X98765432'[sum % 11]
+}
+
+/** A patient of 泰丰街道's 梅苑社区 made for one test, as tf.doctor. */
+export async function newPatient(request: APIRequestContext, name: string): Promise<number> {
+  const tok = await token(request, 'tf.doctor')
+  const units = await apiGet<{ items: { id: number; name: string }[] }>(request, tok, '/api/v1/org-units?limit=200')
+  const unit = units.items.find((u) => u.name === '梅苑社区')
+  expect(unit, '梅苑社区 in the demo data').toBeTruthy()
+  const r = await apiSend<{ id: number }>(request, tok, 'POST', '/api/v1/patients', {
+    name, id_number: idNumber(), org_unit_id: unit!.id, gender: 'male', birth_date: '1980-01-01',
+    phone: '13800001234', address: '梅苑社区1组1号', diagnosis: 'schizophrenia', diagnosis_date: '2025-01-05',
+  })
+  expect(r.status, JSON.stringify(r.body)).toBe(201)
+  return r.body.id
+}
