@@ -5,7 +5,7 @@ JF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 JF_DEBS="build-essential cmake pkg-config libcivetweb-dev libpq-dev libjansson-dev libjwt-dev
  libssl-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev postgresql-15 postgresql-contrib curl
- wrk nodejs npm clang-format libxlsxwriter-dev unzip time"
+ wrk nodejs npm clang-format libxlsxwriter-dev unzip time chromium fonts-noto-cjk"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }

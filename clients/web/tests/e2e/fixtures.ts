@@ -4,11 +4,19 @@ import { test as base, expect, type APIRequestContext, type Page } from '@playwr
 
 export const PASSWORD = process.env.JF_DEMO_PASSWORD ?? 'Jingfang@2026'
 
+let allowed: RegExp[] = []
+/** A console line this test causes on purpose (the browser logs a 412 it was sent, say). */
+export function allowConsole(re: RegExp) {
+  allowed.push(re)
+}
+
 export const test = base.extend<{ page: Page }>({
   page: async ({ page }, use) => {
     const problems: string[] = []
+    allowed = []
     page.on('console', (m) => {
-      if (m.type() === 'error' || m.type() === 'warning') problems.push(`${m.type()}: ${m.text()}`)
+      const line = `${m.type()}: ${m.text()}`
+      if ((m.type() === 'error' || m.type() === 'warning') && !allowed.some((re) => re.test(line))) problems.push(line)
     })
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`))
     await use(page)
@@ -52,7 +60,7 @@ export async function shot(page: Page, name: string) {
 
 /** A valid GB 11643 ID number (checksum included) born on birth (YYYYMMDD), random serial. */
 export function idNumber(birth = '19800101', area = '429005'): string {
-  const body = area + birth + String(100 + Math.floor(Math.random() * 900))
+  const body = area + birth + String(10 + Math.floor(Math.random() * 90)) + '1' // odd: male
   const w = [7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2]
   const sum = [...body].reduce((s, c, i) => s + Number(c) * w[i], 0)
   return body + '10X98765432'[sum % 11]
