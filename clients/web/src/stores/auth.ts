@@ -20,7 +20,7 @@ export const MENU: MenuItem[] = [
   { path: '/patients', title: '患者', roles: ALL },
   { path: '/notifications', title: '通报', roles: ALL },
   { path: '/reconcile', title: '三网比对', roles: ['admin', 'official', 'doctor', 'police'] },
-  { path: '/assistance', title: '救治救助', roles: ['admin', 'official', 'doctor', 'civil_affairs'] },
+  { path: '/assistance', title: '救治救助', roles: ['admin', 'official', 'civil_affairs'] },
   { path: '/campaigns', title: '专项行动', roles: ['admin', 'official', 'doctor', 'police', 'civil_affairs'] },
   { path: '/transfers', title: '流转', roles: ['admin', 'official', 'doctor'] },
 ]

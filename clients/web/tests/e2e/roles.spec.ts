@@ -6,7 +6,7 @@ const ALL = ['首页', '工作清单', '患者', '通报', '三网比对', '救�
 const MENUS: Record<string, string[]> = {
   'tf.admin': ALL,
   'tf.official': ALL,
-  'tf.doctor': ALL,
+  'tf.doctor': ['首页', '工作清单', '患者', '通报', '三网比对', '专项行动', '流转'],
   'tf.police': ['首页', '患者', '通报', '三网比对', '专项行动'],
   'tf.civil': ['首页', '患者', '通报', '救治救助', '专项行动'],
   'tf.grid1': ['工作清单', '患者', '通报'],
