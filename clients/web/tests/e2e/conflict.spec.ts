@@ -3,7 +3,7 @@
 import { test, expect, allowConsole, login, token, apiGet, apiSend, newPatient, shot } from './fixtures'
 
 test('a 412 conflict is shown, not swallowed, and the edit re-applies', async ({ page, request }) => {
-  const id = await newPatient(request, '冲突甲')
+  const { id, name } = await newPatient(request, '冲突甲')
   allowConsole(/status of 412/)
   await login(page, 'tf.doctor')
   await page.goto(`/patients/${id}`)

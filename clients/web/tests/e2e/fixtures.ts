@@ -26,11 +26,30 @@ export const test = base.extend<{ page: Page }>({
 export { expect }
 
 /** Log in through the login page and wait for the shell. */
-export async function login(page: Page, username: string) {
+export async function loginUi(page: Page, username: string) {
   await page.goto('/login')
   await page.locator('input[name=username]').fill(username)
   await page.locator('input[name=password]').fill(PASSWORD)
   await page.getByRole('button', { name: '登录' }).click()
+  await expect(page.locator('.brand')).toBeVisible()
+}
+
+const sessions = new Map<string, string>()
+
+/** Open the dashboard signed in as username: one API login per user for the
+ * whole run (the login page itself is tested by loginUi), the session put
+ * where the client keeps it. */
+export async function login(page: Page, username: string) {
+  let s = sessions.get(username)
+  if (!s) {
+    const r = await page.request.post('/api/v1/auth/login', { data: { username, password: PASSWORD } })
+    expect(r.status()).toBe(200)
+    const t = await r.json()
+    s = JSON.stringify({ access: t.access_token, refresh: t.refresh_token, user: t.user })
+    sessions.set(username, s)
+  }
+  await page.addInitScript((v) => sessionStorage.setItem('jf.session', v), s)
+  await page.goto('/')
   await expect(page.locator('.brand')).toBeVisible()
 }
 
@@ -66,16 +85,24 @@ export function idNumber(birth = '19800101', area = '429005'): string {
   return body + '10X98765432'[sum % 11]
 }
 
-/** A patient of 泰丰街道's 梅苑社区 made for one test, as tf.doctor. */
-export async function newPatient(request: APIRequestContext, name: string): Promise<number> {
+/** A name unique to this run (names take no ASCII digits): base and five of 甲…癸. */
+export function uniqueName(base: string): string {
+  return base + [...String(Date.now()).slice(-5)].map((d) => '甲乙丙丁戊己庚辛壬癸'[Number(d)]).join('')
+}
+
+/** A patient of 泰丰街道's 梅苑社区 made for one test, as tf.doctor; its id and (unique) name. */
+export async function newPatient(request: APIRequestContext, base: string): Promise<{ id: number; name: string }> {
+  const name = uniqueName(base)
+  const rnd = (lo: number, n: number) => String(lo + Math.floor(Math.random() * n)).padStart(2, '0')
+  const birth = `${rnd(1950, 50)}-${rnd(1, 12)}-${rnd(1, 28)}`
   const tok = await token(request, 'tf.doctor')
   const units = await apiGet<{ items: { id: number; name: string }[] }>(request, tok, '/api/v1/org-units?limit=200')
   const unit = units.items.find((u) => u.name === '梅苑社区')
   expect(unit, '梅苑社区 in the demo data').toBeTruthy()
   const r = await apiSend<{ id: number }>(request, tok, 'POST', '/api/v1/patients', {
-    name, id_number: idNumber(), org_unit_id: unit!.id, gender: 'male', birth_date: '1980-01-01',
+    name, id_number: idNumber(birth.replace(/-/g, '')), org_unit_id: unit!.id, gender: 'male', birth_date: birth,
     phone: '13800001234', address: '梅苑社区1组1号', diagnosis: 'schizophrenia', diagnosis_date: '2025-01-05',
   })
   expect(r.status, JSON.stringify(r.body)).toBe(201)
-  return r.body.id
+  return { id: r.body.id, name }
 }

@@ -1,5 +1,5 @@
-// 首页: the figures equal the API's for the same unit and period, and a
-// drill-down reaches the patients behind a count.
+// 首页: the figures equal the API's for the same unit and period (cached, and
+// computed live), and a drill-down reaches the patients behind a count.
 import { test, expect, login, token, apiGet, shot } from './fixtures'
 
 type Counts = { registered?: number; managed?: number; rates?: Record<string, number>; colour?: Record<string, number>; org_unit: { id: number; name: string } }
@@ -20,12 +20,17 @@ test('首页 shows the API figures and drills down to the patients', async ({ pa
   await expect(page.locator('[data-test=children] tbody tr')).toHaveCount(api.children.length)
   await shot(page, 'home-official')
 
-  // township → the child unit with the most patients, then its patients of a colour.
-  const child = [...api.children].sort((a, b) => (b.registered ?? 0) - (a.registered ?? 0))[0]
+  // Live figures (the cache may predate patients other tests made), then
+  // township → the child unit with the most patients → its patients of a colour.
+  await page.locator('[data-test=live]').click()
+  await expect(page.locator('[data-test=as-of]')).toContainText('实时计算')
+  const live = await apiGet<Dash>(request, tok, `/api/v1/statistics/dashboard?year=${year}&live=true`)
+  await expect(page.locator('[data-indicator=registered] [data-value]')).toHaveText(String(live.totals.registered))
+  const child = [...live.children].sort((a, b) => (b.registered ?? 0) - (a.registered ?? 0))[0]
   expect(child.registered ?? 0).toBeGreaterThan(0)
   await page.locator('[data-test=drill]', { hasText: child.org_unit.name }).click()
   await expect(page.locator('[data-test=unit-name]')).toHaveText(child.org_unit.name)
-  const sub = await apiGet<Dash>(request, tok, `/api/v1/statistics/dashboard?year=${year}&org_unit_id=${child.org_unit.id}`)
+  const sub = await apiGet<Dash>(request, tok, `/api/v1/statistics/dashboard?year=${year}&org_unit_id=${child.org_unit.id}&live=true`)
   await expect(page.locator('[data-indicator=registered] [data-value]')).toHaveText(String(sub.totals.registered))
   const [colour, n] = Object.entries(sub.totals.colour ?? {}).filter(([, v]) => v > 0)[0]
   await page.locator(`[data-colour=${colour}]`).click()

@@ -2,7 +2,7 @@
 import { test, expect, login, token, apiGet, apiSend, newPatient, shot } from './fixtures'
 
 test('an incoming transfer is accepted on the page', async ({ page, request }) => {
-  const id = await newPatient(request, '流转甲')
+  const { id, name } = await newPatient(request, '流转甲')
   const tok = await token(request, 'tf.doctor')
   const units = await apiGet<{ items: { id: number; name: string }[] }>(request, tok, '/api/v1/org-units')
   const to = units.items.find((u) => u.name === '潜阳村')!
@@ -12,7 +12,7 @@ test('an incoming transfer is accepted on the page', async ({ page, request }) =
 
   await login(page, 'tf.doctor')
   await page.locator('.el-menu-item[data-menu="/transfers"]').click()
-  const row = page.locator('[data-test=transfers] tbody tr', { hasText: '流转甲' })
+  const row = page.locator('[data-test=transfers] tbody tr', { hasText: name })
   await expect(row).toContainText('待接收')
   await shot(page, 'transfers')
   await row.getByRole('button', { name: '接收' }).click()
