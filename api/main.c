@@ -16,6 +16,7 @@
 #include "db/pool.h"
 #include "http/router.h"
 #include "http/server.h"
+#include "http/static.h"
 #include "resources/clinical.h"
 #include "resources/resources.h"
 
@@ -127,9 +128,11 @@ static int serve(void)
         return 1;
     }
     mg_init_library(0);
-    rc = jf_server_start(&app, &srv);
-    if (rc != 0) {
+    rc = jf_static_load(app.cfg.web_dir);
+    if (rc == 0 && (rc = jf_server_start(&app, &srv)) != 0)
         jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
+    if (rc != 0) {
+        jf_static_free();
         jf_audit_batch_stop();
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
@@ -141,6 +144,7 @@ static int serve(void)
     sigwait(&set, &sig);
     jf_log_info("stopping", "signal %d: finishing requests in flight", sig);
     jf_server_stop(srv);
+    jf_static_free();
     jf_audit_batch_stop();
     jf_db_pipe_destroy(app.pipe);
     jf_db_pool_destroy(app.pool);

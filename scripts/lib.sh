@@ -5,7 +5,7 @@ JF_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 PG_BIN=/usr/lib/postgresql/15/bin
 JF_DEBS="build-essential cmake pkg-config libcivetweb-dev libpq-dev libjansson-dev libjwt-dev
  libssl-dev libcurl4-openssl-dev libyaml-dev libcmocka-dev postgresql-15 postgresql-contrib curl
- wrk nodejs npm clang-format libxlsxwriter-dev unzip time"
+ wrk nodejs npm clang-format libxlsxwriter-dev unzip time chromium fonts-noto-cjk"
 
 say() { printf '\033[1m==> %s\033[0m\n' "$*" >&2; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -120,3 +120,33 @@ jf_wait_http() {
 
 # The demo password of every demo login (a demo, not a secret).
 JF_DEMO_PASSWORD=${JF_DEMO_PASSWORD:-Jingfang@2026}
+
+# jf_web_build: build the web client into clients/web/dist when its sources
+# are newer than the last build (npm ci first when node_modules is missing or
+# older than package-lock.json). Prints the directory to serve (JF_WEB_DIR).
+jf_web_build() {
+    local web=$JF_ROOT/clients/web
+    if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules" ]; then
+        say "installing the web client's packages (npm ci)"
+        (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
+    fi
+    if [ ! -s "$web/dist/files.txt" ] ||
+        [ -n "$(find "$web/src" "$web/public" "$web/index.html" "$web/vite.config.ts" \
+            "$web/package-lock.json" -newer "$web/dist/files.txt" -print -quit)" ]; then
+        say "building the web client (clients/web/dist)"
+        (cd "$web" && npm run --silent build >&2)
+    fi
+    echo "$web/dist"
+}
+
+# jf_dev_worker BUILD: fill the statistics cache once (the dashboard shows
+# the demo figures at once), then run jingfang-worker in the background for
+# notifications, escalation, webhooks and the cache, stopped when the
+# calling script exits (a background job of a script ignores Ctrl-C).
+jf_dev_worker() {
+    "$1/api/jingfang-worker" --once >"$JF_ROOT/.jf/worker.log" 2>&1 ||
+        { tail -20 "$JF_ROOT/.jf/worker.log" >&2; die "jingfang-worker --once failed"; }
+    "$1/api/jingfang-worker" >>"$JF_ROOT/.jf/worker.log" 2>&1 &
+    JF_DEV_WORKER_PID=$!
+    trap 'kill -TERM "$JF_DEV_WORKER_PID" 2>/dev/null; wait "$JF_DEV_WORKER_PID" 2>/dev/null' EXIT
+}

@@ -3,6 +3,7 @@
 #include "metrics.h"
 #include "response.h"
 #include "router.h"
+#include "static.h"
 #include "../auth/scope.h"
 #include "../auth/token.h"
 #include "../core/crypto.h"
@@ -153,7 +154,7 @@ static void dispatch(jf_req *req)
         if (path_known)
             jf_resp_problem(req, 405, "method-not-allowed", "Method not allowed",
                             "this path does not accept that method", NULL, NULL);
-        else
+        else if (!jf_static_serve(req))
             jf_resp_not_found(req);
         return;
     }

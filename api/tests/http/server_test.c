@@ -97,6 +97,57 @@ static void unknown_route_and_method(void **state)
     http_free(r);
 }
 
+/* The web client (JF_WEB_DIR, set by scripts/test) from memory: exact files
+ * with their caching, index.html for the client's routes, never a file the
+ * build did not list, and the API's own 404s untouched. */
+static void web_client_served_from_memory(void **state)
+{
+    static const char *spa[] = {"/", "/login", "/patients/12", "/../../etc/passwd", "/index.html"};
+    static const char *not_served[] = {"/assets/no-such-chunk.js", "/api/v1/patients-x", "/api"};
+    http_res *r;
+
+    for (size_t i = 0; i < sizeof(spa) / sizeof(spa[0]); i++) {
+        r = http_do("GET", spa[i], NULL, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        assert_string_equal(http_header(r, "Content-Type"), "text/html; charset=utf-8");
+        assert_string_equal(http_header(r, "Cache-Control"), "no-cache");
+        assert_non_null(strstr(http_header(r, "Content-Security-Policy"), "script-src 'self';"));
+        assert_non_null(strstr(r->body, "<div id=\"app\">"));
+        http_free(r);
+    }
+    for (size_t i = 0; i < sizeof(not_served) / sizeof(not_served[0]); i++) {
+        r = http_do("GET", not_served[i], NULL, NULL, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+    }
+    /* A hashed asset that index.html names: cached for good, sent as its gzip twin. */
+    r = http_do("GET", "/", NULL, NULL, NULL);
+    const char *src = strstr(r->body, "src=\"/assets/"), *end;
+    assert_non_null(src);
+    src += 5;
+    assert_non_null(end = strchr(src, '"'));
+    char *asset = test_fmt("%.*s", (int)(end - src), src);
+    http_free(r);
+    r = http_do("GET", asset, NULL, NULL, "Accept-Encoding: gzip, deflate");
+    assert_int_equal(r->status, 200);
+    assert_string_equal(http_header(r, "Content-Type"), "text/javascript; charset=utf-8");
+    assert_string_equal(http_header(r, "Cache-Control"), "public, max-age=31536000, immutable");
+    assert_string_equal(http_header(r, "Content-Encoding"), "gzip");
+    http_free(r);
+    r = http_do("GET", asset, NULL, NULL, "Accept-Encoding: identity");
+    assert_int_equal(r->status, 200);
+    assert_null(http_header(r, "Content-Encoding"));
+    http_free(r);
+    free(asset);
+    /* Only GET and HEAD: a write to a client path is the API's 404. */
+    r = http_do("POST", "/patients", NULL, "{}", NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = http_do("GET", "/files.txt", NULL, NULL, NULL);
+    assert_null(strstr(r->body, "index.html\n")); /* the manifest itself is not served */
+    http_free(r);
+}
+
 static void malformed_json_is_400(void **state)
 {
     static const char *bad[] = {"{", "[1,2]", "\"str\"", "{\"username\":}", "nul",
@@ -374,6 +425,7 @@ int main(void)
         cmocka_unit_test(metrics_prometheus_text),
         cmocka_unit_test(request_id_echoed_or_made),
         cmocka_unit_test(unknown_route_and_method),
+        cmocka_unit_test(web_client_served_from_memory),
         cmocka_unit_test(malformed_json_is_400),
         cmocka_unit_test(wrong_media_type_is_415),
         cmocka_unit_test(body_over_cap_is_413),
