@@ -39,33 +39,27 @@ CREATE TRIGGER patients_changes_insert AFTER INSERT ON patients
 CREATE TRIGGER patients_changes_update AFTER UPDATE ON patients
     FOR EACH ROW WHEN (OLD.* IS DISTINCT FROM NEW.*) EXECUTE FUNCTION changes_patient();
 
--- Records kept beside the patient that its card shows (the last visit,
--- the absence under way): a change to them is a change to the patient.
-CREATE FUNCTION changes_patient_child() RETURNS trigger
+-- Records kept beside a patient. TG_ARGV[0] 'patient': one its card shows
+-- (the last visit, the absence under way), so a change to it is a change
+-- to the patient; 'care_team': a member of its care team, seen where the
+-- patient is.
+CREATE FUNCTION changes_child() RETURNS trigger
 LANGUAGE plpgsql AS $$
 BEGIN
     INSERT INTO changes (kind, entity_id, org_path)
-    SELECT 'patient', p.id, p.org_path FROM patients p WHERE p.id = NEW.patient_id;
+    SELECT TG_ARGV[0], CASE TG_ARGV[0] WHEN 'patient' THEN p.id ELSE NEW.id END, p.org_path
+      FROM patients p WHERE p.id = NEW.patient_id;
     RETURN NULL;
 END $$;
 
 CREATE TRIGGER home_checks_changes AFTER INSERT OR UPDATE ON home_checks
-    FOR EACH ROW EXECUTE FUNCTION changes_patient_child();
+    FOR EACH ROW EXECUTE FUNCTION changes_child('patient');
 CREATE TRIGGER absences_changes AFTER INSERT OR UPDATE ON absences
-    FOR EACH ROW EXECUTE FUNCTION changes_patient_child();
+    FOR EACH ROW EXECUTE FUNCTION changes_child('patient');
 CREATE TRIGGER follow_ups_changes AFTER INSERT OR UPDATE ON follow_ups
-    FOR EACH ROW EXECUTE FUNCTION changes_patient_child();
-
-CREATE FUNCTION changes_care_team() RETURNS trigger
-LANGUAGE plpgsql AS $$
-BEGIN
-    INSERT INTO changes (kind, entity_id, org_path)
-    SELECT 'care_team', NEW.id, p.org_path FROM patients p WHERE p.id = NEW.patient_id;
-    RETURN NULL;
-END $$;
-
+    FOR EACH ROW EXECUTE FUNCTION changes_child('patient');
 CREATE TRIGGER care_team_members_changes AFTER INSERT OR UPDATE ON care_team_members
-    FOR EACH ROW EXECUTE FUNCTION changes_care_team();
+    FOR EACH ROW EXECUTE FUNCTION changes_child('care_team');
 
 CREATE FUNCTION changes_notification() RETURNS trigger
 LANGUAGE plpgsql AS $$

@@ -5,12 +5,13 @@
 // blind retry.
 import { reactive } from 'vue'
 import { api, ApiError } from './api.js'
-import { applyPage, db, meta } from './db.js'
+import { applyPage, meta, outboxAll, outboxPut } from './db.js'
+import { lock } from './crypto.js'
 
 export const state = reactive({ online: navigator.onLine, syncing: false, syncedAt: null, error: '', outbox: [] })
 
 export async function loadOutbox() {
-  state.outbox = await (await db()).getAll('outbox')
+  if (lock.unlocked) state.outbox = await outboxAll()
   return state.outbox
 }
 
@@ -22,7 +23,7 @@ export async function enqueue(kind, path, body, label, after = null) {
     kind, path, body, label, after, method: 'POST', key: crypto.randomUUID(), state: 'pending',
     problem: null, created_at: new Date().toISOString(), sent_at: null, result_id: null, attempts: 0,
   }
-  item.seq = await (await db()).add('outbox', item)
+  item.seq = await outboxPut(item)
   await loadOutbox()
   kick()
   return item
@@ -31,21 +32,20 @@ export async function enqueue(kind, path, body, label, after = null) {
 // Change a rejected record and send it again (under a new key: the server
 // kept nothing of the refused one).
 export async function resend(seq, body) {
-  const d = await db()
-  const item = await d.get('outbox', seq)
+  const item = (await outboxAll()).find((i) => i.seq === seq)
   Object.assign(item, { body, state: 'pending', problem: null, key: crypto.randomUUID() })
-  await d.put('outbox', item)
+  await outboxPut(item)
   await loadOutbox()
   kick()
 }
 
 async function push() {
-  const d = await db()
-  for (const item of await d.getAll('outbox')) {
+  const items = await outboxAll()
+  for (const item of items) {
     if (item.state !== 'pending') continue
     let path = item.path
     if (item.after != null) {
-      const dep = await d.get('outbox', item.after)
+      const dep = items.find((i) => i.seq === item.after)
       if (!dep || dep.state !== 'sent') continue // waits for (or stays with) its parent
       path = path.replace('{after}', dep.result_id)
     }
@@ -55,12 +55,12 @@ async function push() {
       Object.assign(item, { state: 'sent', sent_at: new Date().toISOString(), result_id: res?.id ?? null })
     } catch (e) {
       if (!(e instanceof ApiError) || e.status >= 500 || e.status === 401 || e.status === 429) {
-        await d.put('outbox', item)
+        await outboxPut(item)
         throw e // offline or the server is struggling: later, in order
       }
       Object.assign(item, { state: 'rejected', problem: e.problem ?? { title: e.message, status: e.status } })
     }
-    await d.put('outbox', item)
+    await outboxPut(item)
     await loadOutbox()
   }
 }
@@ -89,7 +89,7 @@ export function kick() {
   running = (async () => {
     state.syncing = true
     try {
-      if (!(await meta.get('session'))) return
+      if (!lock.unlocked || !(await meta.get('session'))) return
       await push()
       await pull()
       state.error = ''

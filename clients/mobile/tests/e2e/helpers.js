@@ -54,12 +54,40 @@ export function watchConsole(page) {
   return bad
 }
 
+export const PIN = '246810'
+
+// Log in and set the PIN that seals the local copy.
 export async function loginOnPhone(page, username) {
   await page.goto('/m/')
   await page.getByLabel('用户名').fill(username)
   await page.getByLabel('密码').fill(PASSWORD)
   await page.getByRole('button', { name: '登录' }).click()
+  await page.locator('input[name="pin"]').fill(PIN)
+  await page.locator('input[name="pin_again"]').fill(PIN)
+  await page.getByTestId('pin-ok').click()
   await expect(page.getByTestId('freshness')).toContainText('刚刚同步')
   // The shell is cached before the test goes offline.
   await page.evaluate(() => navigator.serviceWorker.ready.then(() => true))
+}
+
+export async function unlockPhone(page, pin = PIN) {
+  await page.locator('input[name="pin"]').fill(pin)
+  await page.getByTestId('pin-ok').click()
+}
+
+// The rows of an IndexedDB store as stored (sealed), from the page.
+export function rawRows(page, store) {
+  return page.evaluate((s) => new Promise((ok) => {
+    const r = indexedDB.open('jingfang')
+    r.onsuccess = () => {
+      const g = r.result.transaction(s).objectStore(s).getAll()
+      g.onsuccess = () => { ok(JSON.stringify(g.result, (k, v) => (v instanceof Uint8Array ? [...v] : v))); r.result.close() }
+    }
+  }), store)
+}
+
+// 今日 opens each list with its most urgent rows: open them all.
+export async function showAll(page) {
+  const more = page.getByText(/^显示全部/)
+  while (await more.count()) await more.first().click()
 }

@@ -2,14 +2,16 @@
 // written offline, the app reloaded from its service worker, then sent
 // once each when the network returns, even when the first answer is lost;
 // a record the server refuses shows why and is fixed and resent; logout is
-// refused while anything is unsent; a transfer made at the office removes
+// refused while anything is unsent; the local copy is sealed under the PIN
+// and locks after five idle minutes; a transfer made at the office removes
 // the patient from the phone.
 import { test, expect } from '@playwright/test'
-import { call, loginOnPhone, newPatient, tag, token, unitId, watchConsole } from './helpers.js'
+import { call, loginOnPhone, newPatient, rawRows, showAll, tag, token, unitId, unlockPhone, watchConsole } from './helpers.js'
 
 const shot = (page, name) => page.screenshot({ path: `test-results/${name}.png`, fullPage: true })
 
 async function homeCheck(page, name, date) {
+  await showAll(page)
   await page.getByText(name, { exact: true }).click()
   await page.getByTestId('home-check').click()
   if (date) await page.locator('input[name="checked_on"]').fill(date)
@@ -28,6 +30,7 @@ test('offline: three home checks and a report arrive once each; fix a refused on
   const suspect = '疑似' + tag('丁')
 
   await loginOnPhone(page, 'tf.grid1')
+  await showAll(page)
   await expect(page.getByText(names[2], { exact: true })).toBeVisible()
   await shot(page, '01-today')
 
@@ -40,6 +43,12 @@ test('offline: three home checks and a report arrive once each; fix a refused on
   await page.getByTestId('save').click()
   await expect(page.getByTestId('outbox-item')).toHaveCount(4)
   await expect(page.getByTestId('state').filter({ hasText: '待上传' })).toHaveCount(4)
+  // What the phone keeps is sealed: no name in the clear, outbox included.
+  for (const store of ['patients', 'outbox']) {
+    const raw = await rawRows(page, store)
+    expect(raw).toContain('"box"')
+    for (const n of [...names, suspect]) expect(raw).not.toContain(n)
+  }
 
   // Logout is refused while the outbox holds records.
   await page.getByTestId('logout').click()
@@ -50,6 +59,10 @@ test('offline: three home checks and a report arrive once each; fix a refused on
   // outbox is still there.
   const reload = await page.reload()
   expect(reload.fromServiceWorker()).toBe(true)
+  // A reload forgets the key: the PIN opens the copy, a wrong one does not.
+  await unlockPhone(page, '111111')
+  await expect(page.getByTestId('pin-error')).toContainText('PIN 不正确')
+  await unlockPhone(page)
   await page.getByRole('tab', { name: /待上传/ }).click()
   await expect(page.getByTestId('outbox-item')).toHaveCount(4)
 
@@ -119,6 +132,7 @@ test('a transfer made at the office removes the patient from the phone', async (
   const id = await newPatient(request, doctor, g01, name)
 
   await loginOnPhone(page, 'tf.grid1')
+  await showAll(page)
   await expect(page.getByText(name, { exact: true })).toBeVisible()
   const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)
   const t = await call(request, doctor, 'POST', `/patients/${id}/transfers`, { to_org_unit_id: ylGrid, moved_on: today, reason: '随子女迁居' })
@@ -129,5 +143,18 @@ test('a transfer made at the office removes the patient from the phone', async (
   await page.getByRole('button', { name: '同步' }).click()
   await expect(page.getByText(name, { exact: true })).toHaveCount(0)
   await shot(page, '05-after-transfer')
+  expect(bad).toEqual([])
+})
+
+test('the phone locks after five idle minutes and the PIN unlocks it', async ({ page }) => {
+  const bad = watchConsole(page)
+  await page.clock.install()
+  await loginOnPhone(page, 'tf.grid1')
+  await page.clock.fastForward('05:01')
+  await expect(page.getByText('已锁定')).toBeVisible()
+  await expect(page.getByTestId('freshness')).toHaveCount(0)
+  await page.screenshot({ path: 'test-results/06-locked.png' })
+  await unlockPhone(page)
+  await expect(page.getByTestId('freshness')).toBeVisible()
   expect(bad).toEqual([])
 })
