@@ -536,7 +536,7 @@ export interface paths {
          *     | `registered` (在册) | `in_care`, `lost`, `moved_out`, `deceased`, `deregistered` |
          *     | `in_care` (在管) | `lost`, `moved_out`, `deceased`, `deregistered` |
          *     | `hospitalised` (住院) | `deceased`, `deregistered` |
-         *     | `lost` (失访) | `in_care`, `moved_out`, `deceased`, `deregistered` |
+         *     | `lost` (失访) | `moved_out`, `deceased`, `deregistered` |
          *     | `moved_out` (迁出) | `in_care`, `deceased`, `deregistered` |
          *     | `suspected` (疑似) | none: diagnose (`/diagnosis`) or rule out (`/rule-out`) |
          *     | `ruled_out` (排除) | none: report the person again if needed |
@@ -546,10 +546,19 @@ export interface paths {
          *     here; those are reached by reporting and diagnosis. Hospital stays
          *     are admissions: `POST …/admissions` puts a patient in hospital and
          *     `POST …/admissions/{admission_id}/discharge` brings them back, so
-         *     `hospitalised` is neither reached nor left to `in_care` here. Leaving
-         *     `moved_out` this way cancels the pending transfer. A change to the
-         *     status the patient already has is refused too. If the status changed
-         *     between the check and the write, the answer is 409 `conflict`.
+         *     `hospitalised` is neither reached nor left to `in_care` here. A
+         *     `lost` patient is found again only by a face-to-face follow-up (面访)
+         *     that reaches them or by the police confirming the whereabouts
+         *     (`POST …/whereabouts-confirmed`), so `lost` → `in_care` answers 409
+         *     here. Leaving `moved_out` this way cancels the pending transfer. A
+         *     change to the status the patient already has is refused too. If the
+         *     status changed between the check and the write, the answer is 409
+         *     `conflict`.
+         *
+         *     For a patient whose `hukou_area_code` is the code of another
+         *     township of the system (双列管), every status change also raises a
+         *     `status_changed` notification to that township's police station,
+         *     stability office and clinic.
          *
          *     With an `Idempotency-Key` the request may be retried safely after a
          *     lost answer: the same key with the same body answers the first
@@ -1041,8 +1050,10 @@ export interface paths {
         put?: never;
         /**
          * Record a follow-up visit
-         * @description Record a follow-up visit (随访) on the national form. `doctor` and
-         *     `grid_worker`; other roles get 403. `visit_date` (not in the future),
+         * @description Record a follow-up visit (随访) on the national form. `doctor` only:
+         *     the national form is the doctor's, and grid workers record home
+         *     checks (`POST …/home-checks`) instead; other roles get 403.
+         *     `visit_date` (not in the future),
          *     `mode` and `reached` are always required; the rest depends on the
          *     visit:
          *
@@ -1064,6 +1075,21 @@ export interface paths {
          *       otherwise); the patient becomes `deceased`, with a status event
          *       dated `death_date`, and the record closes.
          *
+         *     - **Joint** (`joint_visit: true`, 联合随访): a joint visit goes to see
+         *       the patient, so it must be a 面访 that reached them: `mode`
+         *       `clinic` or `home`, `informant` `patient` or not given;
+         *       otherwise 400 naming `joint_visit`.
+         *     - **Away** (`absence`, 外出): a visit that learns the patient is away
+         *       for a while records the absence with it (`kind`, `destination`,
+         *       optional `left_on`, which defaults to `visit_date`,
+         *       `expected_return` and `note`; errors are named `absence.kind`, …).
+         *       A 面访 saw the patient, so it cannot carry one: 400 naming
+         *       `absence`. The absence is recorded as by
+         *       `POST …/absences` (`reported_via: follow_up`, `source_id` the
+         *       visit), told to the police station and the mental-health centre
+         *       when the patient is at risk (`temporary_absence`), and audited
+         *       as `absence.create`.
+         *
          *     `discharged_on` only goes with `hospitalisation: discharged`. Dates
          *     may not lie in the future. Optional fields may be `null`, which is
          *     the same as leaving them out. Unknown fields, and fields the server
@@ -1071,12 +1097,16 @@ export interface paths {
          *     named; nothing is written then.
          *
          *     In the same transaction the server records the visit's risk level as
-         *     a `community` risk assessment, brings a `registered` or `lost`
-         *     patient that the visit reached into care (`in_care`, with a status
-         *     event), recomputes the clinical state (three visits in a row that do
-         *     not reach the patient make them `lost`), stores the resulting due
-         *     date on the visit (`next_due`, `next_due_joint`) and audits
-         *     `followup.create`. A patient who is `suspected`, `ruled_out`,
+         *     a `community` risk assessment (`face_to_face` when the visit is a
+         *     面访; see the `follow-ups` tag for which levels may lower the current
+         *     one) and raises a `risk_assessment` notification to 综治中心 and the
+         *     police station, brings a `registered` patient that the visit reached
+         *     into care (`in_care`, with a status event) and a `lost` one only
+         *     when the visit is a 面访 that reached them (a phone call or the
+         *     family's word does not find a lost patient), recomputes the clinical
+         *     state (three missed cycles make the patient `lost`), stores the
+         *     resulting due date on the visit (`next_due`, `next_due_joint`) and
+         *     audits `followup.create`. A patient who is `suspected`, `ruled_out`,
          *     `deceased` or `deregistered` is not followed up: 409.
          *
          *     With an `Idempotency-Key` a visit recorded on a phone may be sent
@@ -1156,16 +1186,24 @@ export interface paths {
          * @description Record a risk assessment (危险性评估), such as a township review or a
          *     city hospital's assessment (三级三评). `doctor` only; other roles get
          *     403. `assessed_on` (not in the future), `level` (0 to 5) and `tier`
-         *     are required, `basis` optional; unknown fields are refused with 400.
-         *     The patient must be on the register (`registered`, `in_care`,
-         *     `hospitalised`, `lost` or `moved_out`), otherwise 409.
+         *     are required; `basis` and `face_to_face` (whether the patient was
+         *     seen in person; `true` unless said otherwise) are optional; unknown
+         *     fields are refused with 400. The patient must be on the register
+         *     (`registered`, `in_care`, `hospitalised`, `lost` or `moved_out`),
+         *     otherwise 409.
          *
-         *     The assessment counts by the rule of the `follow-ups` tag (the
-         *     latest of the highest tier within the last year), so a later
-         *     community assessment does not undo a city one. The clinical state is
+         *     The assessment counts by the rule of the `follow-ups` tag, safety
+         *     first: a higher level takes effect at once; a lower one only when
+         *     the assessment was made face to face and its tier is the same as or
+         *     higher than the tier that set the current level (`community` <
+         *     `township` < `city`), so a later community assessment does not
+         *     lower a city one, and one made without seeing the patient
+         *     (`face_to_face: false`) lowers nothing. The clinical state is
          *     recomputed and the body is the patient's new clinical state, not the
-         *     assessment itself; the assessment is read back with `GET`. Audited
-         *     as `risk_assessment.create`.
+         *     assessment itself; the assessment is read back with `GET`. Every
+         *     assessment raises a `risk_assessment` notification to 综治中心
+         *     (`stability_office`) and the police station in the same
+         *     transaction. Audited as `risk_assessment.create`.
          *
          *     With an `Idempotency-Key` the request may be retried safely: the same
          *     key with the same body answers the first response again, with
@@ -1197,7 +1235,7 @@ export interface paths {
          * @description The clinical state (管理状态) the server derives for a patient: the
          *     current risk level, colour and why, key flags, status, when the next
          *     follow-up is due and by which rule, the last reached visit, the
-         *     misses since, and when the annual health check is due (see the
+         *     misses since, the last 面访, and when the annual health check is due (see the
          *     `follow-ups` tag for every rule). It is recomputed on every change
          *     that can move it, so it is what the work lists show. Every role whose
          *     view shows risk, for patients in its subtree; `civil_affairs` gets
@@ -1299,8 +1337,10 @@ export interface paths {
          *
          *     A `hospitalised` patient is back `in_care`, with a status event dated
          *     `discharged_on`, and the next follow-up is due within 7 days of the
-         *     discharge (`due_rule` `discharge_7d`). Audited as
-         *     `admission.discharge`.
+         *     discharge (`due_rule` `discharge_7d`). A `discharged` notification
+         *     (detail `{"admission_id", "discharged_on"}`) goes to the clinic and
+         *     the police station in the same transaction, for the visit within 7
+         *     days. Audited as `admission.discharge`.
          *
          *     With an `Idempotency-Key` the request may be retried safely after a
          *     lost answer: the same key with the same body answers the first
@@ -1439,8 +1479,10 @@ export interface paths {
          *     The patient becomes `lost` (失访) at once, with a status event dated
          *     `reported_on` whose reason carries the note, and is red (`lost`)
          *     with the `ever_lost` key flag, and a `lost` notification goes to the
-         *     agencies concerned. The next follow-up that reaches the patient
-         *     brings them back into care. A patient already `lost`, in
+         *     agencies concerned. Only a face-to-face follow-up (面访) that reaches
+         *     the patient, or the police confirming their whereabouts
+         *     (`POST …/whereabouts-confirmed`), brings them back into care. A
+         *     patient already `lost`, in
          *     hospital (record the discharge first) or whose status cannot become
          *     `lost` (suspected, ruled out, moved out, deceased, deregistered)
          *     answers 409. Audited as `patient.whereabouts_unknown`.
@@ -1453,6 +1495,223 @@ export interface paths {
          *     made); the same key with a different body answers 422.
          */
         post: operations["reportWhereaboutsUnknown"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/home-checks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's home checks
+         * @description Home checks (走访记录) of one patient, newest first (by `checked_on`,
+         *     then `id`), all at once. Every role, for patients in its subtree
+         *     (404 otherwise). The read is audited (`patient.clinical_read`).
+         */
+        get: operations["listHomeChecks"];
+        put?: never;
+        /**
+         * Record a home check
+         * @description Home check (走访): a short visit by a grid worker, a village cadre,
+         *     a police officer or a doctor to see how the patient is, not the
+         *     national follow-up form (no class, no schedule). `grid_worker`,
+         *     `official` (village cadres are officials of their village),
+         *     `police` and `doctor`; other roles (`civil_affairs`, `admin`,
+         *     `service`) get 403.
+         *
+         *     `checked_on` (not in the future), `seen` (the patient seen in
+         *     person), `whereabouts`, `guardian_present`, `abnormal` (anything
+         *     abnormal seen or told) and `hazards_checked` (sharp tools and other
+         *     hazards checked) are required; `abnormal_signs` (at most 8 codes),
+         *     `hazards_found` (1 to 200 characters), `risk_level` (0 to 5, as
+         *     observed), `note` (1 to 1000 characters) and `absence` are
+         *     optional; unknown fields are refused with 400. The parts must agree,
+         *     or 400 names the field:
+         *
+         *     - a patient `seen` is at home: `whereabouts` must be `at_home` or
+         *       `other`;
+         *     - `abnormal_signs` only with `abnormal: true`;
+         *     - `absence` (外出: `kind`, `destination`, optional `left_on`, which
+         *       defaults to `checked_on`, `expected_return` and `note`; errors
+         *       named `absence.kind`, …) only when the patient was not `seen`.
+         *
+         *     The patient must be in the caller's subtree (404 otherwise) and on
+         *     the register (`registered`, `in_care`, `hospitalised`, `lost` or
+         *     `moved_out`), otherwise 409.
+         *
+         *     In the same transaction the clinical state is recomputed: a
+         *     `risk_level` observed at a home check raises the patient's current
+         *     level at once when it is higher and never lowers it (see the
+         *     `follow-ups` tag), so a grid worker who sees danger puts the patient
+         *     at that level (and, at `red_min_risk` or more, raises `risk_high`)
+         *     before a clinician confirms it. A home check neither classifies the
+         *     patient, nor moves the follow-up schedule, nor finds a lost patient.
+         *     An `absence` is recorded as by `POST …/absences`
+         *     (`reported_via: home_check`, `source_id` the home check) and told to
+         *     the police station and the mental-health centre when the patient is
+         *     at risk (`temporary_absence`). Audited as `home_check.create` (and
+         *     `absence.create`).
+         *
+         *     With an `Idempotency-Key` a home check recorded on a phone may be
+         *     sent again after a lost answer: the same key with the same body
+         *     answers the first response again, with `Idempotent-Replayed: true`,
+         *     and writes nothing; the same key with a different body answers 422.
+         */
+        post: operations["recordHomeCheck"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/absences": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's temporary absences
+         * @description Temporary absences (外出记录) of one patient, newest first (by
+         *     `left_on`, then `id`), all at once: those reported on their own and
+         *     those learnt at a follow-up or a home check (`reported_via`,
+         *     `source_id`). Every role, for patients in its subtree (404
+         *     otherwise). The read is audited (`patient.clinical_read`).
+         */
+        get: operations["listAbsences"];
+        put?: never;
+        /**
+         * Report a temporary absence
+         * @description Temporary absence (外出: away for work, visiting family, treatment),
+         *     reported on its own, as when the family calls to say the patient
+         *     has left. The roles that record home checks: `grid_worker`,
+         *     `official`, `police` and `doctor`; other roles get 403. `kind`,
+         *     `destination` (1 to 200 characters) and `left_on` (not in the
+         *     future) are required; `expected_return` (a real date, which may lie
+         *     ahead, not before `left_on`) and `note` (1 to 500 characters) are
+         *     optional; unknown fields are refused with 400. The patient must be
+         *     in the caller's subtree (404 otherwise) and on the register
+         *     (`registered`, `in_care`, `hospitalised`, `lost` or `moved_out`),
+         *     otherwise 409.
+         *
+         *     The absence is recorded with `reported_via: report`. When the
+         *     patient is at risk — current risk level 3 or more, or last classed
+         *     unstable — `notified` is `true` and a `temporary_absence`
+         *     notification, with the absence as its detail, goes to the police
+         *     station and the mental-health centre in the same transaction;
+         *     otherwise `notified` is `false` and nobody is told. The absence does
+         *     not change the patient's status or schedule. Audited as
+         *     `absence.create`.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["reportAbsence"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/absences/{absence_id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description The absence's id. */
+                absence_id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The patient is back from a temporary absence
+         * @description The patient came back (外出返回). The roles that record home checks:
+         *     `grid_worker`, `official`, `police` and `doctor`; other roles get
+         *     403. `returned_on` (not in the future, not before `left_on`) is
+         *     required; unknown fields are refused with 400. An absence that is
+         *     not this patient's answers 404; one that has already ended answers
+         *     409. Audited as `absence.return`.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["recordAbsenceReturn"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/whereabouts-confirmed": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The police confirm a lost patient's whereabouts
+         * @description Whereabouts confirmed (找到失访患者). `police` only: other roles get
+         *     403. `confirmed_on` (not in the future) and `place` (where the
+         *     patient was found, 1 to 200 characters) are required; `note` (1 to
+         *     400 characters) is optional; unknown fields are refused with 400.
+         *     The patient must be in the caller's subtree (404 otherwise).
+         *
+         *     A `lost` patient (失访) is back in care (`in_care`), with a status
+         *     event dated `confirmed_on` whose reason names the place (and the
+         *     note, in brackets); the misses
+         *     counted before are behind them, and `ever_lost` stays a key flag.
+         *     This and a face-to-face follow-up (面访) that reaches the patient are
+         *     the only ways back from `lost`. A patient who is not `lost` answers
+         *     409. The clinical state is recomputed in the same transaction.
+         *     Audited as `patient.whereabouts_confirmed`.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing
+         *     (the key is checked before the record's state, so the retry of a
+         *     confirmation that went through replays rather than meeting the
+         *     state it made); the same key with a different body answers 422.
+         */
+        post: operations["confirmWhereabouts"];
         delete?: never;
         options?: never;
         head?: never;
@@ -1606,6 +1865,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in the caller's view since a cursor
+         * @description The change feed of the grid-worker app. Without `cursor` it starts
+         *     from the beginning: the pages up to `more: false` are a full
+         *     snapshot of the caller's view. With the `next_cursor` of the last
+         *     page it returns, in order, what changed since: patient cards (name,
+         *     masked ID, address, phone, guardians' phones, colour, risk, flags,
+         *     due date and rule, misses, last visit, the absence under way) under
+         *     the caller's org unit, the active care-team members of those
+         *     patients, and the notifications addressed to the caller or the
+         *     caller's agency (with the caller's read and acknowledgement). Each
+         *     record comes once per page at its latest change. A record that left
+         *     the view (transferred or re-assigned elsewhere, deceased,
+         *     deregistered, ruled out, a care-team member ended) comes as a
+         *     tombstone, `deleted: true` and `data: null`: the phone deletes it,
+         *     and deletes a deleted patient's care team with it. The first sync
+         *     may carry tombstones of records the phone never held.
+         *
+         *     Every change to a patient, however it is made (a visit, a home
+         *     check, an absence, a recompute, a guardian, a transfer, an
+         *     integration), appears. The cursor is opaque and durable (it
+         *     survives restarts and is the same on every replica); an empty page
+         *     returns the cursor it was given. Changes of transactions still
+         *     running are held back until they commit, so none is skipped. The
+         *     phone works out today's due and overdue visits from `next_due`.
+         *     Every role that reads patients; `colour`, `risk_level` and
+         *     `key_flags` are withheld from roles without the risk view
+         *     (`civil_affairs`), phones are masked for roles that need no number.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/worklists/due": {
         parameters: {
             query?: never;
@@ -1670,8 +1974,8 @@ export interface paths {
         /**
          * Patients lost to follow-up
          * @description Lost to follow-up (失访): patients in the caller's subtree whose
-         *     status is `lost` (three visits in a row that did not reach them, or
-         *     whereabouts reported unknown), ordered as the other lists: by colour
+         *     status is `lost` (three missed cycles, or whereabouts reported
+         *     unknown), ordered as the other lists: by colour
          *     (all lost patients are red), then the oldest due date, then patient.
          *     Every role; `colour` and `risk_level` are `null` for roles without
          *     the risk view (`civil_affairs`). Narrow with `org_unit_id` and
@@ -1704,6 +2008,39 @@ export interface paths {
          *     with `org_unit_id` and `doctor_id`.
          */
         get: operations["listHealthChecksDue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/worklists/face-to-face": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Patients not seen in person for a quarter
+         * @description Not seen in person (面访不足): `registered` and `in_care` patients in
+         *     the caller's subtree who have had no face-to-face visit (面访, see
+         *     the `follow-ups` tag) for a quarter: their last 面访 that reached
+         *     them (`last_face_to_face_on`), or their registration when there has
+         *     been none, lies more than 92 days before today. Phone calls and the
+         *     family's word may keep the schedule of a stable patient, but not for
+         *     long: someone must go and see them. `due` is that date plus 92 days
+         *     and `days_overdue` counts from it; `joint` and `due_rule` are those
+         *     of the next follow-up. Ordered as the other lists: red, orange,
+         *     yellow, green, then the oldest `due`, then patient. Every role;
+         *     `colour` and `risk_level` are `null` for roles without the risk view
+         *     (`civil_affairs`), and phones are masked as in patient records.
+         *     Narrow with `org_unit_id` and `doctor_id`; `within_days` is checked
+         *     but has no effect here.
+         */
+        get: operations["listFaceToFaceOverdue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -1753,8 +2090,8 @@ export interface paths {
          * @description The clinical configuration (分色管理配置): for each colour the longest
          *     interval between follow-ups in months and whether visits must be
          *     joint, and the thresholds `red_min_risk`, `incident_months`,
-         *     `relapse_count` and `pickup_tolerance_days` (see the `follow-ups`
-         *     tag for how they are used). Every role.
+         *     `relapse_count`, `pickup_tolerance_days` and `miss_gap_days` (see the
+         *     `follow-ups` tag for how they are used). Every role.
          */
         get: operations["getClinicalConfig"];
         /**
@@ -1762,7 +2099,8 @@ export interface paths {
          * @description Replace the clinical configuration (修改分色管理配置) as a whole.
          *     `admin` only, and only an administrator of the root org unit, since
          *     it applies to the whole area; others get 403. Every colour and every
-         *     setting is required:
+         *     setting is required, except `miss_gap_days`, which keeps its stored
+         *     value when absent:
          *
          *     | Field | Range |
          *     | --- | --- |
@@ -1772,6 +2110,7 @@ export interface paths {
          *     | `settings.incident_months` | 1 to 36 |
          *     | `settings.relapse_count` | 1 to 10 |
          *     | `settings.pickup_tolerance_days` | 0 to 60 |
+         *     | `settings.miss_gap_days` | 1 to 30 |
          *
          *     A document as read may be sent back (`updated_at` is ignored).
          *     Unknown keys are refused with 400, each error naming its place
@@ -2567,9 +2906,10 @@ export interface paths {
          *     characters) optional; unknown fields are refused with 400.
          *
          *     A `hospitalised` patient is back `in_care`, with a status event
-         *     dated `discharged_on`, and the next follow-up is due within 7 days
-         *     (`due_rule` `discharge_7d`). A patient with no open stay answers
-         *     409. Audited as `admission.discharge`.
+         *     dated `discharged_on`, the next follow-up is due within 7 days
+         *     (`due_rule` `discharge_7d`) and a `discharged` notification goes to
+         *     the clinic and the police station. A patient with no open stay
+         *     answers 409. Audited as `admission.discharge`.
          */
         post: operations["hospitalDischargePatient"];
         delete?: never;
@@ -4864,12 +5204,20 @@ export interface components {
             /** @description Who made the visit (随访人员). */
             visitors?: string;
             /**
-             * @description The visit was made jointly (联合随访).
+             * @description The visit was made jointly (联合随访). A joint visit must be a 面访
+             *     that reached the patient (`mode` `clinic` or `home`, `informant`
+             *     `patient` or not given); otherwise 400 naming `joint_visit`.
              * @default false
              */
             joint_visit?: boolean;
             joint_with?: components["schemas"]["JointWith"][];
             note?: string;
+            /**
+             * @description A temporary absence (外出) learnt at the visit, recorded with it;
+             *     `null` is none. Refused (400 naming `absence`) on a 面访, which
+             *     saw the patient.
+             */
+            absence?: components["schemas"]["VisitAbsence"] | null;
         };
         /**
          * @description A follow-up visit as recorded. Every key is always present: the parts
@@ -4950,8 +5298,10 @@ export interface components {
         };
         /**
          * @description Who assessed (三级三评): `community` (社区/村, also every follow-up's
-         *     own level), `township` (乡镇) or `city` (市级). A higher tier
-         *     outranks a lower one within a year.
+         *     own level), `township` (乡镇) or `city` (市级). A lower level takes
+         *     effect only from a face-to-face assessment of the same or a higher
+         *     tier than the one that set the current level (`community` <
+         *     `township` < `city`); a higher level takes effect at once.
          * @enum {string}
          */
         RiskTier: "community" | "township" | "city";
@@ -4959,6 +5309,13 @@ export interface components {
             assessed_on: components["schemas"]["PastDate"];
             level: components["schemas"]["RiskLevel"];
             tier: components["schemas"]["RiskTier"];
+            /**
+             * @description The patient was seen in person (面访). Only a face-to-face
+             *     assessment may lower the current level; one that was not can
+             *     only raise it.
+             * @default true
+             */
+            face_to_face?: boolean;
             /** @description What the assessment rests on (评估依据), 1 to 1000 characters. */
             basis?: string;
         };
@@ -4969,6 +5326,12 @@ export interface components {
             assessed_on: string;
             level: components["schemas"]["RiskLevel"];
             tier: components["schemas"]["RiskTier"];
+            /**
+             * @description The patient was seen in person: as given for an assessment
+             *     recorded directly, and for a visit's level whether the visit
+             *     was a 面访.
+             */
+            face_to_face: boolean;
             basis: string | null;
             /**
              * Format: int64
@@ -5004,7 +5367,8 @@ export interface components {
         /**
          * @description The clinical state the server derives for a patient (see the
          *     `follow-ups` tag). `ever_lost` is present only in the answer to
-         *     `POST /api/v1/patients/{id}/whereabouts-unknown`.
+         *     `POST /api/v1/patients/{id}/whereabouts-unknown`, and
+         *     `last_face_to_face_on` in every answer but that one.
          */
         ClinicalState: {
             /** @description Current risk level; `null` before the first assessment. */
@@ -5034,18 +5398,25 @@ export interface components {
             last_reached_on: string | null;
             /** @description Class of that visit. */
             last_class: components["schemas"]["VisitClass"] | null;
-            /** @description Visits in a row that did not reach the patient (three make them lost). */
+            /** @description Missed cycles since the last visit that counted as reached (three make the patient lost). */
             misses: number;
             /**
              * Format: date
              * @description When the annual health check is due; `null` for a record not on the register.
              */
             health_check_due: string | null;
+            /**
+             * Format: date
+             * @description Date of the last face-to-face visit (面访) that reached the patient; `null` when there has been none.
+             */
+            last_face_to_face_on?: string | null;
         };
         /**
          * @description A patient on a follow-up work list. `due` is the next follow-up date
-         *     (on the health-check list, the health-check date); `days_overdue` is
-         *     how many days ago it was, 0 when it is today or later.
+         *     (on the health-check list, the health-check date; on the
+         *     face-to-face list, 92 days after the last 面访 or registration);
+         *     `days_overdue` is how many days ago it was, 0 when it is today or
+         *     later.
          */
         WorklistItem: {
             /** Format: int64 */
@@ -5078,8 +5449,40 @@ export interface components {
              * @description Date of the last visit that reached the patient.
              */
             last_reached_on: string | null;
-            /** @description Visits in a row that did not reach the patient. */
+            /** @description Missed cycles since the last visit that counted as reached. */
             misses: number;
+            /**
+             * Format: date
+             * @description Date of the last face-to-face visit (面访) that reached the patient; `null` when there has been none.
+             */
+            last_face_to_face_on: string | null;
+        };
+        ChangePage: {
+            items: components["schemas"]["Change"][];
+            /** @description Where the next call continues; kept by the phone between syncs. */
+            next_cursor: string;
+            /** @description `true` when the page is full: ask again with `next_cursor` at once. */
+            more: boolean;
+        };
+        Change: {
+            /** @enum {string} */
+            kind: "patient" | "care_team" | "notification";
+            /**
+             * Format: int64
+             * @description The id of the patient, care-team member or notification.
+             */
+            id: number;
+            /** @description A tombstone, the record left the caller's view; delete it. */
+            deleted: boolean;
+            /**
+             * @description The record as the caller sees it (`null` for a tombstone): a patient
+             *     card, a care-team member (`id`, `patient_id`, `role`, `name`,
+             *     `phone`, `user_id`, `version`) or a notification with the caller's
+             *     `read_at`, `acknowledged_at` and `action_taken`.
+             */
+            data: {
+                [key: string]: unknown;
+            } | null;
         };
         Worklist: {
             /**
@@ -5209,6 +5612,194 @@ export interface components {
             reported_on: components["schemas"]["PastDate"];
             /** @description What is known (去向不明情况), kept in the status event's reason. */
             note?: string;
+        };
+        WhereaboutsConfirmed: {
+            confirmed_on: components["schemas"]["PastDate"];
+            /** @description Where the patient was found (找到地点), named in the status event's reason. */
+            place: string;
+            /** @description Kept in the status event's reason, after the place. */
+            note?: string;
+        };
+        /** @description The patient's state after the police confirmed the whereabouts. */
+        WhereaboutsConfirmedState: {
+            status: components["schemas"]["PatientStatus"];
+            /** @description Current risk level; `null` before the first assessment. */
+            risk_level: components["schemas"]["RiskLevel"] | null;
+            /** @description Management colour. */
+            colour: components["schemas"]["Colour"] | null;
+            /**
+             * Format: date
+             * @description When the next follow-up is due; `null` when nothing is due.
+             */
+            next_due: string | null;
+            /** @description Missed cycles since the last visit that counted as reached, counted only since the patient came back into care. */
+            misses: number;
+        };
+        /**
+         * @description Where the patient is (去向), as found at a home check: `at_home`
+         *     (在家), `out_for_work` (外出务工), `visiting` (走亲访友), `in_hospital`
+         *     (住院), `moved` (搬离), `unknown` (去向不明) or `other` (其他). A
+         *     patient `seen` is `at_home` or `other`.
+         * @enum {string}
+         */
+        HomeCheckWhereabouts: "at_home" | "out_for_work" | "visiting" | "in_hospital" | "moved" | "unknown" | "other";
+        /**
+         * @description Something abnormal seen or told at a home check (异常情况):
+         *     `threats` (威胁他人), `violence` (暴力行为), `self_harm` (自伤自杀),
+         *     `wandering` (外出游荡), `not_medicating` (未按时服药),
+         *     `odd_behaviour` (言行异常) or `other` (其他).
+         * @enum {string}
+         */
+        AbnormalSign: "threats" | "violence" | "self_harm" | "wandering" | "not_medicating" | "odd_behaviour" | "other";
+        /**
+         * @description A home check (走访). A patient `seen` is `at_home` or `other`;
+         *     `abnormal_signs` only with `abnormal: true`; `absence` only for a
+         *     patient not `seen`. Optional fields may be `null`, the same as
+         *     leaving them out.
+         */
+        HomeCheckCreate: {
+            checked_on: components["schemas"]["PastDate"];
+            /** @description The patient was seen in person. */
+            seen: boolean;
+            whereabouts: components["schemas"]["HomeCheckWhereabouts"];
+            /** @description A guardian was present (监护人在场). */
+            guardian_present: boolean;
+            /** @description Anything abnormal seen or told (有无异常). */
+            abnormal: boolean;
+            /** @description What was abnormal; only with `abnormal: true`. */
+            abnormal_signs?: components["schemas"]["AbnormalSign"][];
+            /** @description Sharp tools and other hazards checked (危险物品排查). */
+            hazards_checked: boolean;
+            /** @description What hazards were found and what was done. */
+            hazards_found?: string;
+            /**
+             * @description The risk level observed (0 to 5). It raises the current level at
+             *     once when higher, and never lowers it.
+             */
+            risk_level?: components["schemas"]["RiskLevel"] | null;
+            note?: string;
+            /**
+             * @description A temporary absence (外出) learnt at the check, recorded with it;
+             *     `null` is none. Only for a patient not `seen`.
+             */
+            absence?: components["schemas"]["VisitAbsence"] | null;
+        };
+        /** @description A home check (走访) as recorded. */
+        HomeCheck: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            /** Format: date */
+            checked_on: string;
+            seen: boolean;
+            whereabouts: components["schemas"]["HomeCheckWhereabouts"];
+            guardian_present: boolean;
+            abnormal: boolean;
+            abnormal_signs: components["schemas"]["AbnormalSign"][];
+            hazards_checked: boolean;
+            hazards_found: string | null;
+            /** @description The risk level observed, if one was given. */
+            risk_level: components["schemas"]["RiskLevel"] | null;
+            note: string | null;
+            /**
+             * Format: int64
+             * @description Who recorded it.
+             */
+            user_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        HomeCheckList: {
+            items: components["schemas"]["HomeCheck"][];
+        };
+        /**
+         * @description Why the patient is away (外出原因): `work` (外出务工), `visiting`
+         *     (走亲访友), `treatment` (外出就医) or `other` (其他).
+         * @enum {string}
+         */
+        AbsenceKind: "work" | "visiting" | "treatment" | "other";
+        /**
+         * @description A temporary absence (外出) learnt at a follow-up or a home check.
+         *     `left_on` defaults to the day of the visit. Errors are named
+         *     `absence.<field>`.
+         */
+        VisitAbsence: {
+            kind: components["schemas"]["AbsenceKind"];
+            /** @description Where the patient went (去向). */
+            destination: string;
+            left_on?: components["schemas"]["PastDate"];
+            /**
+             * Format: date
+             * @description When the patient is expected back (预计返回日期), a real date that may lie ahead; not before `left_on`.
+             */
+            expected_return?: string;
+            note?: string;
+        };
+        AbsenceReturn: {
+            /**
+             * Format: date
+             * @description The day the patient came back (not in the future, not before `left_on`).
+             */
+            returned_on: string;
+        };
+        /** @description A temporary absence (外出) reported on its own. */
+        AbsenceCreate: {
+            kind: components["schemas"]["AbsenceKind"];
+            /** @description Where the patient went (去向). */
+            destination: string;
+            left_on: components["schemas"]["PastDate"];
+            /**
+             * Format: date
+             * @description When the patient is expected back (预计返回日期), a real date that may lie ahead; not before `left_on`.
+             */
+            expected_return?: string;
+            note?: string;
+        };
+        /** @description A temporary absence (外出) as recorded. */
+        Absence: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            kind: components["schemas"]["AbsenceKind"];
+            destination: string;
+            /** Format: date */
+            left_on: string;
+            /** Format: date */
+            expected_return: string | null;
+            /**
+             * Format: date
+             * @description When the patient came back (`POST …/absences/{absence_id}/return`), else `null`.
+             */
+            returned_on: string | null;
+            /**
+             * @description How it was learnt `report` (reported on its own), `follow_up` or `home_check`.
+             * @enum {string}
+             */
+            reported_via: "report" | "follow_up" | "home_check";
+            /**
+             * Format: int64
+             * @description The follow-up or home check it was learnt at; `null` for a report.
+             */
+            source_id: number | null;
+            /**
+             * @description The patient was at risk when it was recorded (current risk level
+             *     3 or more, or last classed unstable), so the police station and
+             *     the mental-health centre were told (`temporary_absence`).
+             */
+            notified: boolean;
+            note: string | null;
+            /**
+             * Format: int64
+             * @description Who recorded it.
+             */
+            user_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        AbsenceList: {
+            items: components["schemas"]["Absence"][];
         };
         /**
          * @description Unit of the oral doses `mg`, `ml` or `tablet` (片).
@@ -5385,6 +5976,8 @@ export interface components {
             relapse_count: number;
             /** @description Days after a supply runs out before the patient is on the pick-ups-overdue list (default 7). */
             pickup_tolerance_days: number;
+            /** @description Unreached attempts fewer than this many days after the one that counted toward 失访 are logged but count once (default 7). Optional in an update. */
+            miss_gap_days?: number;
         };
         ClinicalConfig: {
             tiers: components["schemas"]["ClinicalTiers"];
@@ -5432,7 +6025,7 @@ export interface components {
          *     recipients.
          * @enum {string}
          */
-        NotificationKind: "risk_high" | "unstable" | "lost" | "leaving" | "suspected_reported" | "incident" | "followup_overdue" | "pickup_overdue" | "transfer_out" | "transfer_in";
+        NotificationKind: "risk_high" | "unstable" | "lost" | "leaving" | "suspected_reported" | "incident" | "followup_overdue" | "pickup_overdue" | "transfer_out" | "transfer_in" | "temporary_absence" | "discharged" | "risk_assessment" | "status_changed";
         /**
          * @description What raised the notification, by `kind`: `risk_high`
          *     `{"risk_level": 3}`; `unstable` `{"class": "unstable"}`; `lost`
@@ -5443,7 +6036,12 @@ export interface components {
          *     `"returned"`); `suspected_reported` `{}`; `incident` the incident
          *     as recorded (an `Incident`); `followup_overdue`
          *     `{"next_due": "2024-06-01"}`; `pickup_overdue` `{"expected_by":
-         *     "2024-05-31", "days_late": 12, "last_pickup_id": 1207}`.
+         *     "2024-05-31", "days_late": 12, "last_pickup_id": 1207}`;
+         *     `temporary_absence` the absence as recorded (an `Absence`);
+         *     `discharged` `{"admission_id": 611, "discharged_on":
+         *     "2024-04-10"}`; `risk_assessment` `{"assessed_on": "2024-06-14",
+         *     "level": 3}`; `status_changed` `{"from": "in_care", "to": "lost",
+         *     "date": "2024-06-15", "reason": "…"}` (`reason` may be `null`).
          */
         NotificationDetail: {
             [key: string]: unknown;
@@ -5508,9 +6106,9 @@ export interface components {
             created_at: string;
             /**
              * Format: date-time
-             * @description `created_at` plus the kind's deadline.
+             * @description `created_at` plus the kind's deadline; null for the informational kinds (`risk_assessment`, `status_changed`), which are pushed to be read and are never overdue nor escalated.
              */
-            deadline_at: string;
+            deadline_at: string | null;
             /** @description Past `deadline_at` with some recipient (anyone's) not yet acknowledging. */
             overdue: boolean;
             /**
@@ -10219,7 +10817,9 @@ export interface operations {
              * @description The form is invalid: a field fails validation, is unknown or is
              *     set by the server, a required part is missing, or a part does
              *     not fit the visit (a reached visit with `unreached_reason`, an
-             *     unreached one with a symptom, …). `errors` names each field at
+             *     unreached one with a symptom, a joint visit or an `absence` that
+             *     does not fit whether the patient was seen in person, …). `errors`
+             *     names each field at
              *     fault (`social_function` and `medications` say which item);
              *     nothing is written.
              */
@@ -10387,6 +10987,7 @@ export interface operations {
                      *           "assessed_on": "2024-06-12",
                      *           "level": 1,
                      *           "tier": "community",
+                     *           "face_to_face": false,
                      *           "basis": null,
                      *           "follow_up_id": 5321,
                      *           "user_id": 17,
@@ -10398,6 +10999,7 @@ export interface operations {
                      *           "assessed_on": "2024-03-18",
                      *           "level": 2,
                      *           "tier": "city",
+                     *           "face_to_face": true,
                      *           "basis": "市精神卫生中心会诊，近半年无肇事肇祸",
                      *           "follow_up_id": null,
                      *           "user_id": 17,
@@ -10453,6 +11055,7 @@ export interface operations {
                  *       "assessed_on": "2024-06-14",
                  *       "level": 3,
                  *       "tier": "city",
+                 *       "face_to_face": true,
                  *       "basis": "市精神卫生中心复核：近一月两次持械威胁邻居"
                  *     }
                  */
@@ -10490,7 +11093,8 @@ export interface operations {
                      *       "last_reached_on": "2024-06-12",
                      *       "last_class": "basically_stable",
                      *       "misses": 0,
-                     *       "health_check_due": "2024-11-02"
+                     *       "health_check_due": "2024-11-02",
+                     *       "last_face_to_face_on": "2024-06-12"
                      *     }
                      */
                     "application/json": components["schemas"]["ClinicalState"];
@@ -11279,6 +11883,559 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listHomeChecks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's home checks, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 88,
+                     *           "patient_id": 1024,
+                     *           "checked_on": "2024-06-18",
+                     *           "seen": true,
+                     *           "whereabouts": "at_home",
+                     *           "guardian_present": true,
+                     *           "abnormal": true,
+                     *           "abnormal_signs": [
+                     *             "not_medicating"
+                     *           ],
+                     *           "hazards_checked": true,
+                     *           "hazards_found": "厨房菜刀已交家属保管",
+                     *           "risk_level": 1,
+                     *           "note": "母亲反映近一周未按时服药，已告知精防医生",
+                     *           "user_id": 58,
+                     *           "created_at": "2024-06-18T09:41:02.117+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HomeCheckList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordHomeCheck: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                "application/json": components["schemas"]["HomeCheckCreate"];
+            };
+        };
+        responses: {
+            /** @description The home check was recorded; the body is the home check as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 88,
+                     *       "patient_id": 1024,
+                     *       "checked_on": "2024-06-18",
+                     *       "seen": true,
+                     *       "whereabouts": "at_home",
+                     *       "guardian_present": true,
+                     *       "abnormal": true,
+                     *       "abnormal_signs": [
+                     *         "not_medicating"
+                     *       ],
+                     *       "hazards_checked": true,
+                     *       "hazards_found": "厨房菜刀已交家属保管",
+                     *       "risk_level": 1,
+                     *       "note": "母亲反映近一周未按时服药，已告知精防医生",
+                     *       "user_id": 58,
+                     *       "created_at": "2024-06-18T09:41:02.117+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["HomeCheck"];
+                };
+            };
+            /**
+             * @description The body is invalid: a field fails validation, is unknown or
+             *     missing, or the parts do not agree (a patient `seen` away from
+             *     home, `abnormal_signs` without `abnormal`, an `absence` for a
+             *     patient seen). `errors` names each field at fault; nothing is
+             *     written.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The patient is not on the register (`transition-refused`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Not on the register",
+                     *       "status": 409,
+                     *       "detail": "only a patient on the register (在册) is visited",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "status",
+                     *           "message": "does not allow this record"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAbsences: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's absences, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 35,
+                     *           "patient_id": 1024,
+                     *           "kind": "work",
+                     *           "destination": "宁波市北仑区某电子厂",
+                     *           "left_on": "2024-06-10",
+                     *           "expected_return": "2024-08-01",
+                     *           "returned_on": null,
+                     *           "reported_via": "home_check",
+                     *           "source_id": 89,
+                     *           "notified": true,
+                     *           "note": null,
+                     *           "user_id": 58,
+                     *           "created_at": "2024-06-18T10:02:45.33+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["AbsenceList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    reportAbsence: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "kind": "visiting",
+                 *       "destination": "江西省上饶市外婆家",
+                 *       "left_on": "2024-06-15",
+                 *       "expected_return": "2024-06-30",
+                 *       "note": "随身带了半个月的药"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AbsenceCreate"];
+            };
+        };
+        responses: {
+            /** @description The absence was recorded; the body is the absence as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 36,
+                     *       "patient_id": 1310,
+                     *       "kind": "visiting",
+                     *       "destination": "江西省上饶市外婆家",
+                     *       "left_on": "2024-06-15",
+                     *       "expected_return": "2024-06-30",
+                     *       "returned_on": null,
+                     *       "reported_via": "report",
+                     *       "source_id": null,
+                     *       "notified": true,
+                     *       "note": "随身带了半个月的药",
+                     *       "user_id": 58,
+                     *       "created_at": "2024-06-16T08:12:40.61+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Absence"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The patient is not on the register (`transition-refused`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Not on the register",
+                     *       "status": 409,
+                     *       "detail": "only a patient on the register (在册) is visited",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "status",
+                     *           "message": "does not allow this record"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordAbsenceReturn: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description The absence's id. */
+                absence_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "returned_on": "2024-06-29"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AbsenceReturn"];
+            };
+        };
+        responses: {
+            /** @description The absence, ended. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 36,
+                     *       "patient_id": 1310,
+                     *       "kind": "visiting",
+                     *       "destination": "江西省上饶市外婆家",
+                     *       "left_on": "2024-06-15",
+                     *       "expected_return": "2024-06-30",
+                     *       "returned_on": "2024-06-29",
+                     *       "reported_via": "report",
+                     *       "source_id": null,
+                     *       "notified": true,
+                     *       "note": "随身带了半个月的药",
+                     *       "user_id": 58,
+                     *       "created_at": "2024-06-16T08:12:40.61+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Absence"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The absence has already ended (`transition-refused`), or the patient is not on the register. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Already back",
+                     *       "status": 409,
+                     *       "detail": "the patient came back on 2024-06-29",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "returned_on",
+                     *           "message": "the absence has ended"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirmWhereabouts: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "confirmed_on": "2024-06-21",
+                 *       "place": "县城汽车站候车室",
+                 *       "note": "已联系家属接回"
+                 *     }
+                 */
+                "application/json": components["schemas"]["WhereaboutsConfirmed"];
+            };
+        };
+        responses: {
+            /** @description The patient's state after the confirmation, now `in_care`. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "status": "in_care",
+                     *       "risk_level": 1,
+                     *       "colour": "yellow",
+                     *       "next_due": "2024-07-12",
+                     *       "misses": 0
+                     *     }
+                     */
+                    "application/json": components["schemas"]["WhereaboutsConfirmedState"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            /** @description The caller is not the police. */
+            403: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/forbidden",
+                     *       "title": "Forbidden",
+                     *       "status": 403,
+                     *       "detail": "only the police confirm a lost patient's whereabouts",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": []
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            404: components["responses"]["NotFound"];
+            /** @description The patient is not lost (`transition-refused`). */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Not lost",
+                     *       "status": 409,
+                     *       "detail": "only a patient recorded as lost (失访) is found again",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "status",
+                     *           "message": "is not lost"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     getMedication: {
         parameters: {
             query?: never;
@@ -11681,6 +12838,142 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page; omit it to start from the
+                 *     beginning. Anything else is refused with 400 naming `cursor`.
+                 * @example YzE6NzQ4OjEyMDM
+                 */
+                cursor?: string;
+                /** @description Largest number of records in this page. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "kind": "patient",
+                     *           "id": 1402,
+                     *           "deleted": false,
+                     *           "data": {
+                     *             "id": 1402,
+                     *             "version": 7,
+                     *             "name": "周磊",
+                     *             "status": "in_care",
+                     *             "gender": "male",
+                     *             "id_masked": "429005********1234",
+                     *             "address": "东坡村3组12号",
+                     *             "phone": "13300008888",
+                     *             "guardians": [
+                     *               {
+                     *                 "id": 88,
+                     *                 "kind": "primary",
+                     *                 "name": "周建华",
+                     *                 "relation": "parent",
+                     *                 "phone": "13300007777",
+                     *                 "capacity": "adequate",
+                     *                 "has_agreement": true
+                     *               }
+                     *             ],
+                     *             "org_unit_id": 12,
+                     *             "org_unit_name": "东坡村第一网格",
+                     *             "doctor_id": 17,
+                     *             "doctor_name": "王芳",
+                     *             "colour": "orange",
+                     *             "risk_level": 2,
+                     *             "key_flags": [],
+                     *             "next_due": "2024-07-10",
+                     *             "next_due_joint": false,
+                     *             "due_rule": "stable_3m",
+                     *             "misses": 0,
+                     *             "last_reached_on": "2024-04-10",
+                     *             "last_face_to_face_on": "2024-04-10",
+                     *             "last_home_check_on": "2024-05-20",
+                     *             "last_visit_on": "2024-05-20",
+                     *             "away_since": null,
+                     *             "updated_at": "2024-05-20T02:11:09Z"
+                     *           }
+                     *         },
+                     *         {
+                     *           "kind": "patient",
+                     *           "id": 1388,
+                     *           "deleted": true,
+                     *           "data": null
+                     *         },
+                     *         {
+                     *           "kind": "notification",
+                     *           "id": 5120,
+                     *           "deleted": false,
+                     *           "data": {
+                     *             "id": 5120,
+                     *             "kind": "lost",
+                     *             "title": "失访/去向不明",
+                     *             "patient_id": 1402,
+                     *             "summary": "失访/去向不明：周磊（东坡村第一网格）",
+                     *             "created_at": "2024-05-21T01:00:00Z",
+                     *             "deadline_at": "2024-05-22T01:00:00Z",
+                     *             "read_at": null,
+                     *             "acknowledged_at": null,
+                     *             "action_taken": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "YzE6NzUwOjEyMTE",
+                     *       "more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /**
+             * @description A malformed `cursor` (not one this server issued) or a `limit`
+             *     outside 1 to 1000. `errors` names the parameter.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/validation",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "one or more fields are invalid; see errors",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "cursor",
+                     *           "message": "is not a cursor this server issued"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listFollowUpsDue: {
         parameters: {
             query?: {
@@ -11746,7 +13039,8 @@ export interface operations {
                      *           "due_rule": "unstable_2w",
                      *           "days_overdue": 0,
                      *           "last_reached_on": "2024-06-10",
-                     *           "misses": 0
+                     *           "misses": 0,
+                     *           "last_face_to_face_on": "2024-06-10"
                      *         },
                      *         {
                      *           "patient_id": 1024,
@@ -11763,7 +13057,8 @@ export interface operations {
                      *           "due_rule": "basically_stable_2w",
                      *           "days_overdue": 0,
                      *           "last_reached_on": "2024-06-11",
-                     *           "misses": 0
+                     *           "misses": 0,
+                     *           "last_face_to_face_on": "2024-06-11"
                      *         }
                      *       ],
                      *       "next_cursor": "dzE6MnwyMDI0LTA2LTI1fDEwMjQ"
@@ -11843,7 +13138,8 @@ export interface operations {
                      *           "due_rule": "unstable_2w",
                      *           "days_overdue": 10,
                      *           "last_reached_on": "2024-05-27",
-                     *           "misses": 1
+                     *           "misses": 1,
+                     *           "last_face_to_face_on": "2024-05-27"
                      *         }
                      *       ],
                      *       "next_cursor": "dzE6NHwyMDI0LTA2LTEwfDEzMTA"
@@ -11923,7 +13219,8 @@ export interface operations {
                      *           "due_rule": "stable_3m",
                      *           "days_overdue": 71,
                      *           "last_reached_on": "2024-01-10",
-                     *           "misses": 3
+                     *           "misses": 3,
+                     *           "last_face_to_face_on": "2024-01-10"
                      *         }
                      *       ],
                      *       "next_cursor": null
@@ -12003,7 +13300,8 @@ export interface operations {
                      *           "due_rule": "stable_3m",
                      *           "days_overdue": 0,
                      *           "last_reached_on": "2024-09-12",
-                     *           "misses": 0
+                     *           "misses": 0,
+                     *           "last_face_to_face_on": "2024-09-12"
                      *         }
                      *       ],
                      *       "next_cursor": null
@@ -12015,6 +13313,87 @@ export interface operations {
             400: components["responses"]["WorklistBadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listFaceToFaceOverdue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
+                /**
+                 * @description How many days ahead to look, 0 (today only) to 366. Used by the due
+                 *     and health-check lists; checked, but without effect, on the overdue
+                 *     and lost lists.
+                 * @example 7
+                 */
+                within_days?: components["parameters"]["WithinDays"];
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of patients without a 面访 for a quarter, most urgent first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "as_of": "2024-06-20",
+                     *       "items": [
+                     *         {
+                     *           "patient_id": 1188,
+                     *           "name": "陈建国",
+                     *           "status": "in_care",
+                     *           "org_unit_id": 12,
+                     *           "org_unit_name": "东坡村第一网格",
+                     *           "colour": "green",
+                     *           "risk_level": 0,
+                     *           "phone": "13500006666",
+                     *           "doctor_id": 17,
+                     *           "due": "2024-05-18",
+                     *           "joint": false,
+                     *           "due_rule": "stable_3m",
+                     *           "days_overdue": 33,
+                     *           "last_reached_on": "2024-05-20",
+                     *           "misses": 0,
+                     *           "last_face_to_face_on": "2024-02-16"
+                     *         }
+                     *       ],
+                     *       "next_cursor": null
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Worklist"];
+                };
+            };
+            400: components["responses"]["WorklistBadRequest"];
+            401: components["responses"]["Unauthorized"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -12161,7 +13540,8 @@ export interface operations {
                      *         "red_min_risk": 3,
                      *         "incident_months": 12,
                      *         "relapse_count": 2,
-                     *         "pickup_tolerance_days": 7
+                     *         "pickup_tolerance_days": 7,
+                     *         "miss_gap_days": 7
                      *       },
                      *       "updated_at": "2024-01-02T09:00:00.51+08:00"
                      *     }
@@ -16501,7 +17881,7 @@ export interface operations {
                  * @description `notification.` followed by the notification's `kind`.
                  * @example notification.risk_high
                  */
-                "X-Jingfang-Topic": "notification.risk_high" | "notification.unstable" | "notification.lost" | "notification.leaving" | "notification.suspected_reported" | "notification.incident" | "notification.followup_overdue" | "notification.pickup_overdue" | "notification.transfer_out" | "notification.transfer_in";
+                "X-Jingfang-Topic": "notification.risk_high" | "notification.unstable" | "notification.lost" | "notification.leaving" | "notification.suspected_reported" | "notification.incident" | "notification.followup_overdue" | "notification.pickup_overdue" | "notification.transfer_out" | "notification.transfer_in" | "notification.temporary_absence" | "notification.discharged" | "notification.risk_assessment" | "notification.status_changed";
                 /**
                  * @description When this attempt was sent, in Unix seconds; part of what is signed.
                  * @example 1718330713
