@@ -163,7 +163,9 @@ static int serve(void)
         return 1;
     }
     mg_init_library(0);
-    rc = jf_static_load(app.cfg.web_dir);
+    rc = jf_static_load(JF_STATIC_WEB, app.cfg.web_dir);
+    if (rc == 0)
+        rc = jf_static_load(JF_STATIC_MOBILE, app.cfg.mobile_dir);
     if (rc == 0 && (rc = jf_server_start(&app, &srv)) != 0)
         jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
     if (rc != 0) {

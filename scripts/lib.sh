@@ -131,19 +131,20 @@ jf_wait_http() {
 # The demo password of every demo login (a demo, not a secret).
 JF_DEMO_PASSWORD=${JF_DEMO_PASSWORD:-Jingfang@2026}
 
-# jf_web_build: build the web client into clients/web/dist when its sources
-# are newer than the last build (npm ci first when node_modules is missing or
-# older than package-lock.json). Prints the directory to serve (JF_WEB_DIR).
+# jf_web_build [CLIENT]: build clients/CLIENT (web by default; mobile is the
+# grid-worker app) into its dist when its sources are newer than the last
+# build (npm ci first when node_modules is missing or older than
+# package-lock.json). Prints the directory to serve (JF_WEB_DIR, JF_MOBILE_DIR).
 jf_web_build() {
-    local web=$JF_ROOT/clients/web
+    local web=$JF_ROOT/clients/${1:-web}
     if [ ! -d "$web/node_modules" ] || [ "$web/package-lock.json" -nt "$web/node_modules" ]; then
-        say "installing the web client's packages (npm ci)"
+        say "installing the packages of clients/${1:-web} (npm ci)"
         (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >&2 && touch node_modules)
     fi
     if [ ! -s "$web/dist/files.txt" ] ||
-        [ -n "$(find "$web/src" "$web/public" "$web/index.html" "$web/vite.config.ts" \
+        [ -n "$(find "$web/src" "$web/public" "$web/index.html" "$web"/vite.config.* \
             "$web/package-lock.json" -newer "$web/dist/files.txt" -print -quit)" ]; then
-        say "building the web client (clients/web/dist)"
+        say "building clients/${1:-web} (dist)"
         (cd "$web" && npm run --silent build >&2)
     fi
     echo "$web/dist"

@@ -73,6 +73,8 @@ static const struct cfg_row cfg_rows[] = {
      "seconds between refreshes of the statistics cache (0: never)"},
     {"JF_WEB_DIR", CFG_STR, "", 0, 255, F(web_dir),
      "built web client served at / (its files.txt lists the files); empty: none"},
+    {"JF_MOBILE_DIR", CFG_STR, "", 0, 255, F(mobile_dir),
+     "built grid-worker app served at /m/ (its files.txt lists the files); empty: none"},
     {"JF_ID_ENC_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_enc_key), "AES-256-GCM key, 64 hex digits"},
     {"JF_ID_INDEX_KEY", CFG_HEXKEY32, NULL, 0, 0, F(id_index_key), "HMAC key, 64 hex digits"},
     {"JF_AUDIT_KEY", CFG_HEXKEY32, NULL, 0, 0, F(audit_key),

@@ -1,4 +1,5 @@
-/* The web client from memory: a fixed table read once at start. */
+/* The clients from memory: fixed tables read once at start, the web
+ * client at / and the grid-worker app at /m/. */
 #include "static.h"
 #include "response.h"
 #include "../core/err.h"
@@ -23,11 +24,14 @@
 
 /* Read-only once the server runs: loaded before it starts, freed after it
  * stops. */
-static struct {
+typedef struct site {
+    const char *prefix; /* "/" or "/m/": the site's paths start with it */
     jf_static_file files[JF_STATIC_MAX_FILES];
     size_t n;
     const jf_static_file *index;
-} web;
+} site;
+
+static site sites[] = {{.prefix = "/"}, {.prefix = "/m/"}};
 
 bool jf_static_name_ok(const char *name)
 {
@@ -78,12 +82,24 @@ const char *jf_static_ctype(const char *name)
     return "application/octet-stream";
 }
 
-static jf_static_file *lookup(const char *name, size_t len)
+static jf_static_file *lookup(site *web, const char *name, size_t len)
 {
-    for (size_t i = 0; i < web.n; i++)
-        if (strlen(web.files[i].name) == len && memcmp(web.files[i].name, name, len) == 0)
-            return &web.files[i];
+    for (size_t i = 0; i < web->n; i++)
+        if (strlen(web->files[i].name) == len && memcmp(web->files[i].name, name, len) == 0)
+            return &web->files[i];
     return NULL;
+}
+
+static void site_free(site *web)
+{
+    for (size_t i = 0; i < web->n; i++) {
+        free(web->files[i].name);
+        free(web->files[i].data);
+        free(web->files[i].gz);
+    }
+    memset(web->files, 0, sizeof(web->files));
+    web->n = 0;
+    web->index = NULL;
 }
 
 /* Read a whole regular file under cap. 0, or a jf_err. */
@@ -125,8 +141,9 @@ static const char *cache_of(const char *name)
     return strncmp(name, "assets/", 7) == 0 ? CACHE_IMMUTABLE : CACHE_REVALIDATE;
 }
 
-int jf_static_load(const char *dir)
+int jf_static_load(jf_static_site which, const char *dir)
 {
+    site *web = &sites[which];
     char path[512], *list = NULL, *line, *save = NULL;
     size_t list_len = 0, total = 0;
     int rc;
@@ -146,7 +163,7 @@ int jf_static_load(const char *dir)
         bool gz = n > 3 && strcmp(line + n - 3, ".gz") == 0;
 
         rc = JF_ERR_INVALID;
-        if (!jf_static_name_ok(line) || web.n == JF_STATIC_MAX_FILES) {
+        if (!jf_static_name_ok(line) || web->n == JF_STATIC_MAX_FILES) {
             jf_log_error("web", "files.txt: refused entry %.64s (or more than %d files)", line,
                          JF_STATIC_MAX_FILES);
             goto out;
@@ -161,62 +178,65 @@ int jf_static_load(const char *dir)
             goto out;
         }
         /* "x.gz" is the compressed twin of "x", listed after it. */
-        if (gz && (f = lookup(line, n - 3)) != NULL && f->gz == NULL) {
+        if (gz && (f = lookup(web, line, n - 3)) != NULL && f->gz == NULL) {
             f->gz = data;
             f->gz_len = len;
             continue;
         }
-        f = &web.files[web.n];
+        f = &web->files[web->n];
         if ((f->name = strdup(line)) == NULL) {
             free(data);
             rc = JF_ERR_NOMEM;
             goto out;
         }
-        web.n++;
+        web->n++;
         f->data = data;
         f->len = len;
         f->ctype = jf_static_ctype(line);
         f->cache = cache_of(line);
     }
-    web.index = lookup("index.html", 10);
+    web->index = lookup(web, "index.html", 10);
     rc = 0;
-    if (web.index == NULL) {
+    if (web->index == NULL) {
         jf_log_error("web", "%s/files.txt lists no index.html", dir);
         rc = JF_ERR_INVALID;
     }
 out:
     free(list);
     if (rc != 0)
-        jf_static_free();
+        site_free(web);
     else
-        jf_log_info("web", "serving the web client from memory: %zu files, %zu bytes", web.n,
+        jf_log_info("web", "serving %s from memory: %zu files, %zu bytes", web->prefix, web->n,
                     total);
     return rc;
 }
 
 void jf_static_free(void)
 {
-    for (size_t i = 0; i < web.n; i++) {
-        free(web.files[i].name);
-        free(web.files[i].data);
-        free(web.files[i].gz);
-    }
-    memset(&web, 0, sizeof(web));
+    for (size_t i = 0; i < sizeof(sites) / sizeof(sites[0]); i++)
+        site_free(&sites[i]);
 }
 
 const jf_static_file *jf_static_find(const char *path)
 {
+    site *web = &sites[JF_STATIC_WEB];
     const jf_static_file *f;
+    const char *name;
 
-    if (web.index == NULL || path[0] != '/' || strncmp(path, "/api/", 5) == 0 ||
-        strcmp(path, "/api") == 0)
+    if (path[0] != '/' || strncmp(path, "/api/", 5) == 0 || strcmp(path, "/api") == 0)
         return NULL;
-    if ((f = lookup(path + 1, strlen(path + 1))) != NULL)
+    /* /m and everything under /m/ belong to the app, loaded or not. */
+    if (strncmp(path, "/m/", 3) == 0 || strcmp(path, "/m") == 0)
+        web = &sites[JF_STATIC_MOBILE];
+    if (web->index == NULL)
+        return NULL;
+    name = path + (strlen(path) < strlen(web->prefix) ? strlen(path) : strlen(web->prefix));
+    if ((f = lookup(web, name, strlen(name))) != NULL)
         return f;
     /* A stale hashed asset must fail loudly, not parse index.html as JS. */
-    if (strncmp(path, "/assets/", 8) == 0)
+    if (strncmp(name, "assets/", 7) == 0)
         return NULL;
-    return web.index;
+    return web->index;
 }
 
 /* Whether Accept-Encoding names gzip (without q=0: browsers never send it). */

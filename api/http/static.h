@@ -1,4 +1,5 @@
-/* The built web client, served from memory. At start the files that the
+/* The built clients, served from memory: the web client at /, the
+ * grid-worker app at /m/. At start the files that the
  * build's files.txt lists are read once; a request is answered from that
  * table by exact path, never from the file system (civetweb's own file
  * serving, document_root, is not used: it carries CVEs). Paths outside
@@ -27,9 +28,15 @@ typedef struct jf_static_file {
     const char *cache; /* Cache-Control */
 } jf_static_file;
 
-/* Load the files dir/files.txt lists (one relative path a line). 0, or a
- * jf_err with the reason logged; an empty dir loads nothing and is 0. */
-int jf_static_load(const char *dir);
+typedef enum jf_static_site {
+    JF_STATIC_WEB = 0, /* the township dashboard, at / */
+    JF_STATIC_MOBILE,  /* the grid-worker app, at /m/ */
+} jf_static_site;
+
+/* Load the files dir/files.txt lists (one relative path a line) as site
+ * which. 0, or a jf_err with the reason logged; an empty dir loads nothing
+ * and is 0. */
+int jf_static_load(jf_static_site which, const char *dir);
 /* Free what jf_static_load read. */
 void jf_static_free(void);
 
@@ -39,8 +46,9 @@ bool jf_static_name_ok(const char *name);
 /* The Content-Type of a file by its extension. */
 const char *jf_static_ctype(const char *name);
 /* The file a request path answers: the exact file, index.html for other
- * paths of the client, NULL for /api/, missing assets and when no client
- * is loaded. */
+ * paths of the client (paths under /m/ are the app's, the rest the web
+ * client's), NULL for /api/, missing assets and when that client is not
+ * loaded. */
 const jf_static_file *jf_static_find(const char *path);
 
 /* Answer a GET or HEAD that no route matched from the loaded client.

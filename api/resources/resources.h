@@ -28,6 +28,8 @@ int jf_res_campaigns_init(void);
 int jf_res_campaign_report_init(void);
 /* 三网 data comparison: runs, uploads, mappings, findings. */
 int jf_res_reconcile_init(void);
+/* GET /api/v1/changes: the grid-worker app's change feed. */
+int jf_res_changes_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

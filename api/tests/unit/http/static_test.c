@@ -130,7 +130,7 @@ static void test_find(void **state)
     (void)state;
     assert_null(jf_static_find("/"));
     put("files.txt", "index.html\nindex.html.gz\nassets/app-1.js\n");
-    assert_int_equal(jf_static_load(dir), 0);
+    assert_int_equal(jf_static_load(JF_STATIC_WEB, dir), 0);
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
         f = jf_static_find(rows[i].path);
         if (rows[i].file == NULL ? f != NULL : f == NULL || strcmp(f->name, rows[i].file) != 0)
@@ -143,6 +143,24 @@ static void test_find(void **state)
     assert_string_equal(jf_static_find("/assets/app-1.js")->cache,
                         "public, max-age=31536000, immutable");
     assert_null(jf_static_find("/assets/app-1.js")->gz);
+    /* The app's paths are its own: nothing of the web client under /m/. */
+    assert_null(jf_static_find("/m/"));
+    assert_null(jf_static_find("/m"));
+    assert_int_equal(jf_static_load(JF_STATIC_MOBILE, dir), 0);
+    {
+        static const struct {
+            const char *path, *file;
+        } m[] = {
+            {"/m/", "index.html"},          {"/m", "index.html"},
+            {"/m/today", "index.html"},     {"/m/assets/app-1.js", "assets/app-1.js"},
+            {"/m/assets/app-0.js", NULL},   {"/mx", "index.html"},
+        };
+        for (size_t i = 0; i < sizeof(m) / sizeof(m[0]); i++) {
+            f = jf_static_find(m[i].path);
+            if (m[i].file == NULL ? f != NULL : f == NULL || strcmp(f->name, m[i].file) != 0)
+                fail_msg("app row %zu: %s", i, m[i].path);
+        }
+    }
 }
 
 static void test_load_refuses(void **state)
@@ -157,11 +175,11 @@ static void test_load_refuses(void **state)
     (void)state;
     for (size_t i = 0; i < sizeof(manifests) / sizeof(manifests[0]); i++) {
         put("files.txt", manifests[i]);
-        if (jf_static_load(dir) == 0)
+        if (jf_static_load(JF_STATIC_WEB, dir) == 0)
             fail_msg("manifest %zu loaded", i);
         assert_null(jf_static_find("/"));
     }
-    assert_int_equal(jf_static_load(""), 0);
+    assert_int_equal(jf_static_load(JF_STATIC_WEB, ""), 0);
     assert_null(jf_static_find("/"));
 }
 

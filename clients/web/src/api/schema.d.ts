@@ -102,11 +102,17 @@ export interface paths {
          * Log in with username and password
          * @description Login (登录). Exchanges a username and password for a token pair and
          *     opens a new refresh-token family. Usernames are matched without regard
-         *     to case. Failed attempts are counted per username, whether or not it
-         *     exists; after too many the username is locked for a while and the
-         *     server answers 429 with `Retry-After`. A wrong password, an unknown
-         *     username and an inactive account all answer the same 401. Unknown
-         *     fields are refused with 400.
+         *     to case. Every attempt is counted before the password is checked:
+         *     per client address (`JF_LOGIN_ADDR_MAX_FAILURES`, 30 an hour), per
+         *     username from that address whether or not it exists
+         *     (`JF_LOGIN_MAX_FAILURES`, 5) and per existing account from anywhere
+         *     (`JF_LOGIN_ACCOUNT_MAX_FAILURES`, 50). Past a limit the address, the
+         *     username from that address or the account is locked for 1 minute,
+         *     then 2, 4, … up to 15 minutes at each further attempt, and the server
+         *     answers 429 with `Retry-After`, even to the right password. A
+         *     success clears the username's count from that address. A wrong
+         *     password, an unknown username and an inactive account all answer the
+         *     same 401. Unknown fields are refused with 400.
          */
         post: operations["login"];
         delete?: never;
@@ -187,13 +193,14 @@ export interface paths {
          *
          *     An unknown client, a wrong secret, a deactivated client, a
          *     deactivated user or a user that is no longer of role `service` all
-         *     answer the same 401, and count as a failure of that `client_id`
-         *     (the count starts again after an hour without failures): from the
-         *     5th failure (`JF_LOGIN_MAX_FAILURES`) on, the client id is locked
-         *     for 1 second, then 2, 4, … up to 15 minutes at each further
-         *     failure, and meanwhile every request for it answers 429 with
-         *     `Retry-After`, even with the right secret. A success clears the
-         *     count and sets the client's `last_used_at`.
+         *     answer the same 401. Attempts back off as logins do (the count
+         *     starts again after an hour without attempts), per client address,
+         *     per `client_id` from that address (from the 5th attempt,
+         *     `JF_LOGIN_MAX_FAILURES`) and per existing `client_id` from anywhere:
+         *     the key is locked for 1 minute, then 2, 4, … up to 15 minutes at
+         *     each further attempt, and meanwhile every request for it answers
+         *     429 with `Retry-After`, even with the right secret. A success clears
+         *     the count from that address and sets the client's `last_used_at`.
          *     Audited as `auth.token`, failures as `auth.token_failed`.
          */
         post: operations["issueServiceToken"];
@@ -1868,6 +1875,51 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/changes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * What changed in the caller's view since a cursor
+         * @description The change feed of the grid-worker app. Without `cursor` it starts
+         *     from the beginning: the pages up to `more: false` are a full
+         *     snapshot of the caller's view. With the `next_cursor` of the last
+         *     page it returns, in order, what changed since: patient cards (name,
+         *     masked ID, address, phone, guardians' phones, colour, risk, flags,
+         *     due date and rule, misses, last visit, the absence under way) under
+         *     the caller's org unit, the active care-team members of those
+         *     patients, and the notifications addressed to the caller or the
+         *     caller's agency (with the caller's read and acknowledgement). Each
+         *     record comes once per page at its latest change. A record that left
+         *     the view (transferred or re-assigned elsewhere, deceased,
+         *     deregistered, ruled out, a care-team member ended) comes as a
+         *     tombstone, `deleted: true` and `data: null`: the phone deletes it,
+         *     and deletes a deleted patient's care team with it. The first sync
+         *     may carry tombstones of records the phone never held.
+         *
+         *     Every change to a patient, however it is made (a visit, a home
+         *     check, an absence, a recompute, a guardian, a transfer, an
+         *     integration), appears. The cursor is opaque and durable (it
+         *     survives restarts and is the same on every replica); an empty page
+         *     returns the cursor it was given. Changes of transactions still
+         *     running are held back until they commit, so none is skipped. The
+         *     phone works out today's due and overdue visits from `next_due`.
+         *     Every role that reads patients; `colour`, `risk_level` and
+         *     `key_flags` are withheld from roles without the risk view
+         *     (`civil_affairs`), phones are masked for roles that need no number.
+         */
+        get: operations["listChanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/worklists/due": {
         parameters: {
             query?: never;
@@ -2049,16 +2101,33 @@ export interface paths {
          *     interval between follow-ups in months and whether visits must be
          *     joint, and the thresholds `red_min_risk`, `incident_months`,
          *     `relapse_count`, `pickup_tolerance_days` and `miss_gap_days` (see the
-         *     `follow-ups` tag for how they are used). Every role.
+         *     `follow-ups` tag for how they are used), and the scheme with its
+         *     points. Every role.
+         *
+         *     With `org_unit_id`, the configuration that applies at that unit:
+         *     its own, else that of its nearest ancestor that has one, else the
+         *     default; `source_unit_id` says whose it is and `inherited` whether
+         *     it is not the unit's own. The unit must be in the caller's area or
+         *     above it (403 otherwise; 400 when there is no such unit). Without
+         *     it, the default. `pickup_tolerance_days` is read from the default
+         *     only.
          */
         get: operations["getClinicalConfig"];
         /**
          * Replace the clinical configuration
-         * @description Replace the clinical configuration (修改分色管理配置) as a whole.
-         *     `admin` only, and only an administrator of the root org unit, since
-         *     it applies to the whole area; others get 403. Every colour and every
-         *     setting is required, except `miss_gap_days`, which keeps its stored
-         *     value when absent:
+         * @description Replace the clinical configuration (修改分色管理配置) of one org unit
+         *     as a whole. `org_unit_id` names the unit: absent, the caller's own;
+         *     `null`, the default (as is the root unit). `admin` only: an
+         *     administrator of that unit or of a unit above it (a township's
+         *     edits the township's and its villages', not the county's nor
+         *     another township's); the default only an administrator of the root
+         *     unit. Others get 403. The unit then has a configuration of its own,
+         *     which the units below it without one inherit.
+         *
+         *     Every colour and every setting is required, except `miss_gap_days`,
+         *     which keeps the value that applied when absent. Without `scheme`,
+         *     the scheme and points that applied are kept; with `scheme: points`,
+         *     `points` is required:
          *
          *     | Field | Range |
          *     | --- | --- |
@@ -2069,12 +2138,19 @@ export interface paths {
          *     | `settings.relapse_count` | 1 to 10 |
          *     | `settings.pickup_tolerance_days` | 0 to 60 |
          *     | `settings.miss_gap_days` | 1 to 30 |
+         *     | `scheme` | `rules` or `points` |
+         *     | `points.items.<item>` | 0 to 100 (`risk_level`: per level; a key flag: once) |
+         *     | `points.thresholds.red`, `.orange`, `.yellow` | 1 to 1000, rising from yellow to red |
          *
-         *     A document as read may be sent back (`updated_at` is ignored).
+         *     A document as read may be sent back (`updated_at`, `inherited`,
+         *     `source_unit_id` and `source_unit_name` are ignored).
          *     Unknown keys are refused with 400, each error naming its place
-         *     (`tiers.green.interval_months`, `settings`, …); nothing changes then.
-         *     There is no `If-Match`: the last change wins. The change and the
-         *     configuration before it are audited (`config.update`).
+         *     (`tiers.green.interval_months`, `settings`, `points.thresholds`, …);
+         *     nothing changes then. There is no `If-Match`: the last change wins.
+         *     The change and the configuration that applied before it are audited
+         *     (`config.update`, target `clinical` for the default,
+         *     `clinical/<org_unit_id>` for a unit). The answer is the
+         *     configuration that applies at the unit from then on.
          *
          *     The new configuration applies to recomputations from then on: each
          *     patient's colour and due date move at that patient's next change, not
@@ -2082,7 +2158,16 @@ export interface paths {
          */
         put: operations["updateClinicalConfig"];
         post?: never;
-        delete?: never;
+        /**
+         * Make a unit inherit its configuration again
+         * @description Remove an org unit's own clinical configuration (恢复继承): the unit,
+         *     and those below it without their own, use that of its nearest
+         *     ancestor that has one again. (The row is kept, marked removed.) Who may: as for the `PUT`. The default
+         *     cannot be removed (400 for the root unit). Audited
+         *     (`config.inherit`, with the configuration removed). The answer is
+         *     the configuration that applies at the unit from then on.
+         */
+        delete: operations["removeClinicalConfig"];
         options?: never;
         head?: never;
         patch?: never;
@@ -4499,6 +4584,8 @@ export interface components {
             risk_level?: components["schemas"]["RiskLevel"] | null;
             /** @description Risk group. Management colour; `null` before the first assessment. */
             colour?: components["schemas"]["Colour"] | null;
+            /** @description Risk group. How the colour was given (the rules or points); the clinical state says which unit's configuration applied. */
+            colour_scheme?: components["schemas"]["ColourScheme"] | null;
             /** @description Risk group. Reasons for close attention (重点关注); empty when none. */
             key_flags?: components["schemas"]["KeyFlag"][];
             /** @description Risk group. Can drive a vehicle (掌握驾驶技能). */
@@ -5345,10 +5432,12 @@ export interface components {
          * @description Why the patient has their colour: for red `risk_level`, `unstable`,
          *     `recent_incident` or `lost`; for orange `risk_level` with
          *     `weak_guardian` or `poor_compliance`; for yellow `basically_stable`,
-         *     `not_yet_classified`, `risk_level` or `key_flags`.
+         *     `not_yet_classified`, `risk_level` or `key_flags`; under a points
+         *     scheme `points` (and, when the rules make the patient red, the
+         *     rules' reasons).
          * @enum {string}
          */
-        ColourReason: "risk_level" | "unstable" | "recent_incident" | "lost" | "weak_guardian" | "poor_compliance" | "basically_stable" | "not_yet_classified" | "key_flags";
+        ColourReason: "risk_level" | "unstable" | "recent_incident" | "lost" | "weak_guardian" | "poor_compliance" | "basically_stable" | "not_yet_classified" | "key_flags" | "points";
         /**
          * @description The clinical state the server derives for a patient (see the
          *     `follow-ups` tag). `ever_lost` is present only in the answer to
@@ -5395,6 +5484,24 @@ export interface components {
              * @description Date of the last face-to-face visit (面访) that reached the patient; `null` when there has been none.
              */
             last_face_to_face_on?: string | null;
+            /** @description How `colour` was given; `null` for a record not on the register. */
+            colour_scheme?: components["schemas"]["ColourScheme"] | null;
+            /**
+             * Format: int64
+             * @description The unit whose configuration applied; `null` for the default.
+             */
+            colour_config_unit_id?: number | null;
+            /** @description Its name. */
+            colour_config_unit_name?: string | null;
+            /** @description Under the points scheme, the total; else `null`. */
+            colour_points?: number | null;
+            /**
+             * @description Under the points scheme, the points of each item that counted
+             *     (`{"risk_level": 4, "weak_guardian": 2}`); else `null`.
+             */
+            colour_points_detail?: {
+                [key: string]: number;
+            } | null;
         };
         /**
          * @description A patient on a follow-up work list. `due` is the next follow-up date
@@ -5441,6 +5548,33 @@ export interface components {
              * @description Date of the last face-to-face visit (面访) that reached the patient; `null` when there has been none.
              */
             last_face_to_face_on: string | null;
+        };
+        ChangePage: {
+            items: components["schemas"]["Change"][];
+            /** @description Where the next call continues; kept by the phone between syncs. */
+            next_cursor: string;
+            /** @description `true` when the page is full: ask again with `next_cursor` at once. */
+            more: boolean;
+        };
+        Change: {
+            /** @enum {string} */
+            kind: "patient" | "care_team" | "notification";
+            /**
+             * Format: int64
+             * @description The id of the patient, care-team member or notification.
+             */
+            id: number;
+            /** @description A tombstone, the record left the caller's view; delete it. */
+            deleted: boolean;
+            /**
+             * @description The record as the caller sees it (`null` for a tombstone): a patient
+             *     card, a care-team member (`id`, `patient_id`, `role`, `name`,
+             *     `phone`, `user_id`, `version`) or a notification with the caller's
+             *     `read_at`, `acknowledged_at` and `action_taken`.
+             */
+            data: {
+                [key: string]: unknown;
+            } | null;
         };
         Worklist: {
             /**
@@ -5922,22 +6056,99 @@ export interface components {
             /** @description Unreached attempts fewer than this many days after the one that counted toward 失访 are logged but count once (default 7). Optional in an update. */
             miss_gap_days?: number;
         };
+        /** @description The configuration that applies at an org unit, and where it comes from. */
         ClinicalConfig: {
             tiers: components["schemas"]["ClinicalTiers"];
             settings: components["schemas"]["ClinicalSettings"];
+            scheme: components["schemas"]["ColourScheme"];
+            /** @description The points scheme; `null` when none is configured. */
+            points: components["schemas"]["PointsScheme"] | null;
+            /**
+             * Format: int64
+             * @description The unit asked for; `null` for the default.
+             */
+            org_unit_id: number | null;
+            /**
+             * Format: int64
+             * @description The unit whose own configuration this is; `null` for the default.
+             */
+            source_unit_id: number | null;
+            /** @description Its name. */
+            source_unit_name: string | null;
+            /** @description Whether the unit asked for uses another's (it has none of its own). */
+            inherited: boolean;
             /**
              * Format: date-time
-             * @description When any part was last changed.
+             * @description When it was last changed.
              */
             updated_at: string;
         };
-        /** @description The whole configuration; `updated_at` may be sent back as read and is ignored. */
+        /**
+         * @description The whole configuration of one unit. What a read adds
+         *     (`updated_at`, `inherited`, `source_unit_id`, `source_unit_name`)
+         *     may be sent back and is ignored.
+         */
         ClinicalConfigUpdate: {
+            /**
+             * Format: int64
+             * @description The unit; absent, the caller's own; `null`, the default.
+             */
+            org_unit_id?: number | null;
             tiers: components["schemas"]["ClinicalTiers"];
             settings: components["schemas"]["ClinicalSettings"];
+            scheme?: components["schemas"]["ColourScheme"];
+            /** @description Required with `scheme` `points`; only with `scheme`. */
+            points?: components["schemas"]["PointsScheme"] | null;
             /** @description Ignored. */
             updated_at?: unknown;
+            /** @description Ignored. */
+            inherited?: unknown;
+            /** @description Ignored. */
+            source_unit_id?: unknown;
+            /** @description Ignored. */
+            source_unit_name?: unknown;
         };
+        /**
+         * @description How the colour is given: by the rules (`rules`, see the
+         *     `follow-ups` tag) or by points (`points`, 积分), never below the
+         *     rules' red.
+         * @enum {string}
+         */
+        ColourScheme: "rules" | "points";
+        /**
+         * @description A points scheme (积分, seed 001): points per level of the current risk
+         *     and per key flag; the total gives the highest colour whose threshold
+         *     it reaches, green below yellow's.
+         */
+        PointsScheme: {
+            /** @description Points per item; an item left out counts 0. */
+            items: {
+                /** @description Points per level of the current risk (level 3 counts three times). */
+                risk_level?: number;
+                incident_history?: components["schemas"]["PointsItem"];
+                risk_3_plus?: components["schemas"]["PointsItem"];
+                weak_guardian?: components["schemas"]["PointsItem"];
+                poor_compliance?: components["schemas"]["PointsItem"];
+                refuses_follow_up?: components["schemas"]["PointsItem"];
+                ever_lost?: components["schemas"]["PointsItem"];
+                unstable?: components["schemas"]["PointsItem"];
+                lives_alone?: components["schemas"]["PointsItem"];
+                family_history?: components["schemas"]["PointsItem"];
+                extreme_poverty?: components["schemas"]["PointsItem"];
+                can_drive?: components["schemas"]["PointsItem"];
+                forced_admission?: components["schemas"]["PointsItem"];
+                migrant?: components["schemas"]["PointsItem"];
+                vagrant?: components["schemas"]["PointsItem"];
+            };
+            /** @description The least total for each colour; yellow ≤ orange ≤ red. */
+            thresholds: {
+                red: number;
+                orange: number;
+                yellow: number;
+            };
+        };
+        /** @description Points when the patient has this key flag (see `KeyFlag`). */
+        PointsItem: number;
         /** @description A service client's credentials, exchanged for an access token. */
         ClientCredentials: {
             /** @constant */
@@ -7447,7 +7658,7 @@ export interface components {
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
-        /** @description Too many failed logins for this username; try again after `Retry-After` seconds. */
+        /** @description Too many attempts from this address, for this account from this address, or for this account; try again after `Retry-After` seconds. */
         TooManyRequests: {
             headers: {
                 "X-Request-Id": components["headers"]["XRequestId"];
@@ -12806,6 +13017,142 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listChanges: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `next_cursor` of the previous page; omit it to start from the
+                 *     beginning. Anything else is refused with 400 naming `cursor`.
+                 * @example YzE6NzQ4OjEyMDM
+                 */
+                cursor?: string;
+                /** @description Largest number of records in this page. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of changes. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "kind": "patient",
+                     *           "id": 1402,
+                     *           "deleted": false,
+                     *           "data": {
+                     *             "id": 1402,
+                     *             "version": 7,
+                     *             "name": "周磊",
+                     *             "status": "in_care",
+                     *             "gender": "male",
+                     *             "id_masked": "429005********1234",
+                     *             "address": "东坡村3组12号",
+                     *             "phone": "13300008888",
+                     *             "guardians": [
+                     *               {
+                     *                 "id": 88,
+                     *                 "kind": "primary",
+                     *                 "name": "周建华",
+                     *                 "relation": "parent",
+                     *                 "phone": "13300007777",
+                     *                 "capacity": "adequate",
+                     *                 "has_agreement": true
+                     *               }
+                     *             ],
+                     *             "org_unit_id": 12,
+                     *             "org_unit_name": "东坡村第一网格",
+                     *             "doctor_id": 17,
+                     *             "doctor_name": "王芳",
+                     *             "colour": "orange",
+                     *             "risk_level": 2,
+                     *             "key_flags": [],
+                     *             "next_due": "2024-07-10",
+                     *             "next_due_joint": false,
+                     *             "due_rule": "stable_3m",
+                     *             "misses": 0,
+                     *             "last_reached_on": "2024-04-10",
+                     *             "last_face_to_face_on": "2024-04-10",
+                     *             "last_home_check_on": "2024-05-20",
+                     *             "last_visit_on": "2024-05-20",
+                     *             "away_since": null,
+                     *             "updated_at": "2024-05-20T02:11:09Z"
+                     *           }
+                     *         },
+                     *         {
+                     *           "kind": "patient",
+                     *           "id": 1388,
+                     *           "deleted": true,
+                     *           "data": null
+                     *         },
+                     *         {
+                     *           "kind": "notification",
+                     *           "id": 5120,
+                     *           "deleted": false,
+                     *           "data": {
+                     *             "id": 5120,
+                     *             "kind": "lost",
+                     *             "title": "失访/去向不明",
+                     *             "patient_id": 1402,
+                     *             "summary": "失访/去向不明：周磊（东坡村第一网格）",
+                     *             "created_at": "2024-05-21T01:00:00Z",
+                     *             "deadline_at": "2024-05-22T01:00:00Z",
+                     *             "read_at": null,
+                     *             "acknowledged_at": null,
+                     *             "action_taken": null
+                     *           }
+                     *         }
+                     *       ],
+                     *       "next_cursor": "YzE6NzUwOjEyMTE",
+                     *       "more": false
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ChangePage"];
+                };
+            };
+            /**
+             * @description A malformed `cursor` (not one this server issued) or a `limit`
+             *     outside 1 to 1000. `errors` names the parameter.
+             */
+            400: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/validation",
+                     *       "title": "Validation failed",
+                     *       "status": 400,
+                     *       "detail": "one or more fields are invalid; see errors",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "cursor",
+                     *           "message": "is not a cursor this server issued"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listFollowUpsDue: {
         parameters: {
             query?: {
@@ -13334,7 +13681,10 @@ export interface operations {
     };
     getClinicalConfig: {
         parameters: {
-            query?: never;
+            query?: {
+                /** @description The org unit whose configuration is asked for; without it, the default. */
+                org_unit_id?: number;
+            };
             header?: never;
             path?: never;
             cookie?: never;
@@ -13375,6 +13725,12 @@ export interface operations {
                      *         "pickup_tolerance_days": 7,
                      *         "miss_gap_days": 7
                      *       },
+                     *       "scheme": "rules",
+                     *       "points": null,
+                     *       "org_unit_id": null,
+                     *       "source_unit_id": null,
+                     *       "source_unit_name": null,
+                     *       "inherited": false,
                      *       "updated_at": "2024-01-02T09:00:00.51+08:00"
                      *     }
                      */
@@ -13383,6 +13739,7 @@ export interface operations {
             };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -13421,7 +13778,25 @@ export interface operations {
                  *         "incident_months": 12,
                  *         "relapse_count": 2,
                  *         "pickup_tolerance_days": 5
-                 *       }
+                 *       },
+                 *       "scheme": "points",
+                 *       "points": {
+                 *         "items": {
+                 *           "risk_level": 2,
+                 *           "incident_history": 3,
+                 *           "weak_guardian": 2,
+                 *           "poor_compliance": 2,
+                 *           "ever_lost": 3,
+                 *           "lives_alone": 1,
+                 *           "migrant": 1
+                 *         },
+                 *         "thresholds": {
+                 *           "red": 8,
+                 *           "orange": 5,
+                 *           "yellow": 2
+                 *         }
+                 *       },
+                 *       "org_unit_id": 2
                  *     }
                  */
                 "application/json": components["schemas"]["ClinicalConfigUpdate"];
@@ -13459,8 +13834,30 @@ export interface operations {
                      *         "red_min_risk": 3,
                      *         "incident_months": 12,
                      *         "relapse_count": 2,
-                     *         "pickup_tolerance_days": 5
+                     *         "pickup_tolerance_days": 5,
+                     *         "miss_gap_days": 7
                      *       },
+                     *       "scheme": "points",
+                     *       "points": {
+                     *         "items": {
+                     *           "risk_level": 2,
+                     *           "incident_history": 3,
+                     *           "weak_guardian": 2,
+                     *           "poor_compliance": 2,
+                     *           "ever_lost": 3,
+                     *           "lives_alone": 1,
+                     *           "migrant": 1
+                     *         },
+                     *         "thresholds": {
+                     *           "red": 8,
+                     *           "orange": 5,
+                     *           "yellow": 2
+                     *         }
+                     *       },
+                     *       "org_unit_id": 2,
+                     *       "source_unit_id": 2,
+                     *       "source_unit_name": "泰丰街道",
+                     *       "inherited": false,
                      *       "updated_at": "2024-06-20T10:31:07.25+08:00"
                      *     }
                      */
@@ -13503,8 +13900,8 @@ export interface operations {
             };
             401: components["responses"]["Unauthorized"];
             /**
-             * @description The caller is not an administrator, or administers only part of
-             *     the area (the configuration is city-wide).
+             * @description The caller is not an administrator, or not of that unit nor of
+             *     one above it; for the default, not of the root unit.
              */
             403: {
                 headers: {
@@ -13517,7 +13914,7 @@ export interface operations {
                      *       "type": "https://jingfang.example/problems/forbidden",
                      *       "title": "Forbidden",
                      *       "status": 403,
-                     *       "detail": "the tier configuration is city-wide: only an administrator of the whole area may change it",
+                     *       "detail": "only an administrator of this unit or of one above it may change its configuration",
                      *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
                      *       "errors": []
                      *     }
@@ -13527,6 +13924,45 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    removeClinicalConfig: {
+        parameters: {
+            query: {
+                /** @description The unit that is to inherit. */
+                org_unit_id: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The configuration that now applies at the unit (`inherited` is true). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ClinicalConfig"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            /** @description The unit has no configuration of its own (it inherits already). */
+            404: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };

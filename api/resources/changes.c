@@ -1,0 +1,216 @@
+/* The change feed of the grid-worker app (GET /api/v1/changes): what changed
+ * in the caller's view since an opaque cursor, in order and in bounded
+ * pages: patient cards, care-team members and the notifications addressed
+ * to the caller or the caller's agency. A record that left the view comes
+ * as a tombstone ("deleted": true) so the phone deletes it. The log is the
+ * `changes` table (migration 0031), filled by triggers whoever writes. */
+#include "common.h"
+#include "patients.h"
+#include "resources.h"
+#include "../core/crypto.h"
+#include "../core/err.h"
+#include "../http/response.h"
+#include "../http/router.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define FEED_LIMIT_DEFAULT 500
+#define FEED_LIMIT_MAX 1000
+
+/* In view: under the caller's path and still managed here. */
+#define IN_VIEW(p)                                                                                 \
+    "(" p ".org_path >= $1 AND " p ".org_path < $2 AND " p ".status NOT IN"                        \
+    " ('deceased', 'deregistered', 'ruled_out'))"
+
+/* The entities changed after the cursor ($5 xid, $6 seq) that touched the
+ * caller's view ($1..$2 paths, $3 agency or $4 user), each once at its
+ * latest change, below the oldest running transaction (a change not yet
+ * committed may hold a lower seq than one already committed; reading past
+ * it would skip it for ever). $7 rows, $8 risk visible, $9 whole phones. */
+static jf_stmt feed = {
+    "changes_feed",
+    "WITH x AS ("
+    "  SELECT kind, entity_id, xid, seq FROM changes WHERE org_path >= $1 AND org_path < $2"
+    "   AND (xid, seq) > ($5::xid8, $6::bigint)"
+    "  UNION ALL SELECT kind, entity_id, xid, seq FROM changes WHERE old_path >= $1"
+    "   AND old_path < $2 AND (xid, seq) > ($5::xid8, $6::bigint)"
+    "  UNION ALL SELECT kind, entity_id, xid, seq FROM changes WHERE agency_id = nullif($3, 0)"
+    "   AND (xid, seq) > ($5::xid8, $6::bigint)"
+    "  UNION ALL SELECT kind, entity_id, xid, seq FROM changes WHERE user_id = $4"
+    "   AND (xid, seq) > ($5::xid8, $6::bigint)),"
+    " c AS (SELECT DISTINCT ON (kind, entity_id) kind, entity_id, xid, seq FROM x"
+    "  WHERE xid < pg_snapshot_xmin(pg_current_snapshot())"
+    "  ORDER BY kind, entity_id, xid DESC, seq DESC),"
+    " page AS (SELECT * FROM c ORDER BY xid, seq LIMIT $7),"
+    " d AS (SELECT page.*, CASE page.kind"
+    "  WHEN 'patient' THEN (SELECT json_build_object('id', p.id, 'version', p.version,"
+    "   'name', p.name, 'status', p.status, 'gender', p.gender, 'id_masked', p.id_masked,"
+    "   'address', p.address, 'phone', CASE WHEN $9 THEN p.phone ELSE p.phone_masked END,"
+    "   'guardians', coalesce(CASE WHEN $9 THEN p.guardians_full ELSE p.guardians_masked END,"
+    "   '[]'), 'org_unit_id', p.org_unit_id, 'org_unit_name', p.org_unit_name,"
+    "   'doctor_id', p.doctor_id, 'doctor_name', p.doctor_name,"
+    "   'colour', CASE WHEN $8 THEN p.colour END, 'risk_level', CASE WHEN $8 THEN p.risk_level END,"
+    "   'key_flags', CASE WHEN $8 THEN p.key_flags ELSE '[]' END,"
+    "   'next_due', p.next_due, 'next_due_joint', p.next_due_joint, 'due_rule', p.due_rule,"
+    "   'misses', p.misses, 'last_reached_on', p.last_reached_on,"
+    "   'last_face_to_face_on', p.last_face_to_face_on, 'last_home_check_on', h.checked_on,"
+    "   'last_visit_on', greatest(p.last_reached_on, h.checked_on), 'away_since', a.left_on,"
+    "   'updated_at', p.updated_at)"
+    "   FROM patients p"
+    "   LEFT JOIN LATERAL (SELECT max(checked_on) AS checked_on FROM home_checks"
+    "    WHERE patient_id = p.id) h ON true"
+    "   LEFT JOIN LATERAL (SELECT min(left_on) AS left_on FROM absences"
+    "    WHERE patient_id = p.id AND returned_on IS NULL) a ON true"
+    "   WHERE p.id = page.entity_id AND " IN_VIEW(
+        "p") ")"
+             "  WHEN 'care_team' THEN (SELECT json_build_object('id', m.id, 'patient_id', "
+             "m.patient_id,"
+             "   'role', m.role, 'name', m.name, 'phone', CASE WHEN $9 THEN m.phone ELSE "
+             "m.phone_masked"
+             "   END, 'user_id', m.user_id, 'version', m.version)"
+             "   FROM care_team_members m JOIN patients p ON p.id = m.patient_id"
+             "   WHERE m.id = page.entity_id AND m.active AND " IN_VIEW(
+                 "p") ")"
+                      "  ELSE (SELECT json_build_object('id', n.id, 'kind', n.kind, 'title', "
+                      "k.title,"
+                      "   'patient_id', n.patient_id, 'summary', n.summary, 'created_at', "
+                      "n.created_at,"
+                      "   'deadline_at', CASE WHEN isfinite(n.deadline_at) THEN n.deadline_at END,"
+                      "   'read_at', r.read_at, 'acknowledged_at', r.acknowledged_at,"
+                      "   'action_taken', r.action_taken)"
+                      "   FROM notifications n JOIN notification_kinds k ON k.kind = n.kind"
+                      "   JOIN LATERAL (SELECT * FROM notification_recipients r WHERE "
+                      "r.notification_id = n.id"
+                      "    AND (r.agency_id = nullif($3, 0) OR r.user_id = $4) ORDER BY r.id LIMIT "
+                      "1) r ON true"
+                      "   WHERE n.id = page.entity_id) END AS data FROM page)"
+                      " SELECT d.xid::text, d.seq, json_build_object('kind', d.kind, 'id', "
+                      "d.entity_id,"
+                      "  'deleted', d.data IS NULL, 'data', d.data)::text FROM d ORDER BY d.xid, "
+                      "d.seq",
+    0,
+};
+
+/* The cursor: "c1:<xid>:<seq>" in base64url; the start is xid 0, seq 0. */
+static const char *encode_cursor(jf_req *req, const char *xid, const char *seq)
+{
+    char plain[64], *out = jf_arena_alloc(&req->arena, 96);
+    int n = snprintf(plain, sizeof(plain), "c1:%s:%s", xid, seq);
+
+    if (out == NULL || n <= 0 || (size_t)n >= sizeof(plain) ||
+        jf_crypto_b64url_encode((unsigned char *)plain, (size_t)n, out, 96) < 0)
+        return NULL;
+    return out;
+}
+
+/* 0 with *xid and *seq (arena text) set; -1 with the error added. */
+static int decode_cursor(jf_req *req, jf_errors *e, const char **xid, const char **seq)
+{
+    const char *s = jf_req_query(req, "cursor");
+    unsigned char plain[64];
+    unsigned long long x, q;
+    char tail;
+    int n;
+
+    *xid = "0";
+    *seq = "0";
+    if (s == NULL)
+        return 0;
+    n = jf_crypto_b64url_decode(s, strlen(s), plain, sizeof(plain) - 1);
+    if (n > 3) {
+        plain[n] = '\0';
+        if (strncmp((char *)plain, "c1:", 3) == 0 &&
+            strspn((char *)plain + 3, "0123456789:") == (size_t)n - 3 &&
+            sscanf((char *)plain, "c1:%19llu:%19llu%c", &x, &q, &tail) == 2 &&
+            q <= 9223372036854775807ULL && x <= 9223372036854775807ULL) {
+            *xid = jf_arena_printf(&req->arena, "%llu", x);
+            *seq = jf_arena_printf(&req->arena, "%llu", q);
+            return 0;
+        }
+    }
+    jf_errors_add(e, "cursor", "is not a cursor this server issued");
+    return -1;
+}
+
+static int page_limit(const jf_req *req, jf_errors *e, int *limit)
+{
+    const char *s = jf_req_query(req, "limit");
+    char *end = NULL;
+    long v;
+
+    *limit = FEED_LIMIT_DEFAULT;
+    if (s == NULL)
+        return 0;
+    v = strtol(s, &end, 10);
+    if (end == s || *end != '\0' || v < 1 || v > FEED_LIMIT_MAX) {
+        jf_errors_add(e, "limit", "must be a whole number from 1 to %d", FEED_LIMIT_MAX);
+        return -1;
+    }
+    *limit = (int)v;
+    return 0;
+}
+
+static int changes(jf_req *req)
+{
+    jf_patient_view v = jf_res_view(req);
+    jf_errors e = {0};
+    const char *xid, *seq, *next;
+    int limit, rc, n;
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    jf_buf out;
+
+    page_limit(req, &e, &limit);
+    decode_cursor(req, &e, &xid, &seq);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    const char *p[] = {req->claims.org_path,
+                       jf_res_path_upper(req, req->claims.org_path),
+                       jf_res_id(req, req->claims.agency_id),
+                       jf_res_id(req, req->claims.user_id),
+                       xid,
+                       seq,
+                       jf_res_id(req, limit),
+                       jf_res_tf(v.risk),
+                       jf_res_tf(v.phone_full)};
+    rc = jf_db_exec(conn, &feed, 9, p, &res);
+    jf_db_pool_release(req->app->pool, conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        PQclear(res);
+        return rc;
+    }
+    n = PQntuples(res);
+    /* An empty page leaves the cursor where it was: the phone keeps it. */
+    next = n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
+                 : encode_cursor(req, xid, seq);
+    jf_buf_init(&out, 64u << 20);
+    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
+    for (int i = 0; rc == 0 && i < n; i++)
+        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
+    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
+    rc = rc ? rc : jf_buf_json_str(&out, next);
+    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    jf_buf_free(&out);
+    PQclear(res);
+    return rc;
+}
+
+static const jf_route routes[] = {
+    {"GET", "/api/v1/changes", changes, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+};
+
+int jf_res_changes_init(void)
+{
+    jf_stmt *const s[] = {&feed};
+
+    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+        return JF_ERR_TOO_LARGE;
+    return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}
