@@ -3,10 +3,11 @@
 // outside that list is ever served.
 import { readdirSync, readFileSync, writeFileSync, statSync } from 'node:fs'
 import { gzipSync } from 'node:zlib'
-import { join, relative, dirname } from 'node:path'
+import { join, relative, dirname, resolve } from 'node:path'
 import { fileURLToPath } from 'node:url'
 
-const dist = join(dirname(fileURLToPath(import.meta.url)), '../dist')
+// The grid-worker app's build passes its own dist (JF_MOBILE_DIR).
+const dist = process.argv[2] ? resolve(process.argv[2]) : join(dirname(fileURLToPath(import.meta.url)), '../dist')
 const walk = (d) => readdirSync(d).flatMap((n) => {
   const p = join(d, n)
   return statSync(p).isDirectory() ? walk(p) : [p]
