@@ -215,6 +215,23 @@ static int load_registered(jf_req *req, jf_db_conn *conn, jf_patient_row *row)
     return rc;
 }
 
+/* The end of a keyed creation inside the open transaction: the answer kept
+ * for the Idempotency-Key, the commit, 201 with out. A failure, rc's or
+ * theirs, is answered here (unless it already was) and returned. */
+static int answer_created(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int rc,
+                          const jf_buf *out)
+{
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, idem, 201, NULL, out->data);
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+        return rc;
+    }
+    return jf_resp_json_text(req, 201, out->data, out->len);
+}
+
 /* POST /patients/{id}/home-checks: a 走访. A risk level observed there
  * raises the patient's at once and never lowers it; an absence learnt
  * there is recorded (and told) like one reported alone. */
@@ -229,7 +246,6 @@ static int create_check(jf_req *req)
     jf_absence abs;
     jf_idem idem;
     jf_db_conn *conn = NULL;
-    PGresult *res = NULL;
     bool seen = false, guardian = false, abnormal = false, hazards = false;
     long long risk = -1;
     jf_buf out;
@@ -289,15 +305,7 @@ static int create_check(jf_req *req)
         json_decref(doc);
         rc = jf_absence_write(req, conn, &row, &abs, "home_check", cid, NULL);
     }
-    if (rc == 0)
-        rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
+    rc = answer_created(req, conn, &idem, rc, &out);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
@@ -333,15 +341,7 @@ static int create_absence(jf_req *req)
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     rc = jf_absence_write(req, conn, &row, &abs, "report", NULL, &out);
-    if (rc == 0)
-        rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
+    rc = answer_created(req, conn, &idem, rc, &out);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
