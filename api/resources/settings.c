@@ -35,7 +35,9 @@ static jf_stmt config = {
     "  'alert_urgent_handled_minutes','alert_warning_received_minutes',"
     "  'alert_warning_arrived_minutes','alert_warning_handled_minutes',"
     "  'alert_watch_received_minutes','alert_watch_arrived_minutes',"
-    "  'alert_watch_handled_minutes'], key)) FROM jsonb_each(c.settings)),"
+    "  'alert_watch_handled_minutes','exchange_health_police_months',"
+    "  'exchange_health_stability_months','exchange_other_months','exchange_grace_days'], key))"
+    "  FROM jsonb_each(c.settings)),"
     " 'scheme', c.scheme, 'points', c.points,"
     " 'source_unit_id', c.org_unit_id,"
     " 'source_unit_name', (SELECT name FROM org_units WHERE id = c.org_unit_id),"
@@ -100,6 +102,12 @@ static const struct {
     {"alert_watch_received_minutes", 1, 1440, true},
     {"alert_watch_arrived_minutes", 1, 1440, true},
     {"alert_watch_handled_minutes", 1, 1440, true},
+    /* Months between inter-agency exchanges (信息交换, seeds 001 and 004),
+     * and the days after a period by which the receiver confirms one. */
+    {"exchange_health_police_months", 1, 12, true},
+    {"exchange_health_stability_months", 1, 12, true},
+    {"exchange_other_months", 1, 12, true},
+    {"exchange_grace_days", 1, 60, true},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

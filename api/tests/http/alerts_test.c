@@ -223,8 +223,8 @@ static void targets_follow_the_configuration(void **state)
     (void)state;
 
     assert_int_equal(r->status, 200);
-    assert_int_equal(test_jint(json_object_get(r->json, "settings"), "alert_urgent_received_minutes"),
-                     1);
+    assert_int_equal(
+        test_jint(json_object_get(r->json, "settings"), "alert_urgent_received_minutes"), 1);
     json_object_set_new(r->json, "org_unit_id", json_integer(strtoll(village5, NULL, 10)));
     json_object_set_new(json_object_get(r->json, "settings"), "alert_urgent_received_minutes",
                         json_integer(2));
@@ -256,7 +256,8 @@ static void unknown_person_linked_later(void **state)
 {
     long long id = raise_alert(grid1, "{\"person\":\"戴帽子的青年\",\"grade\":\"warning\","
                                       "\"place\":\"梅苑广场\",\"observed\":\"自言自语、摔东西\"}");
-    long long pid = create_patient("乙", NULL, NULL), other = create_patient("丙", yl_unit, yl_doctor);
+    long long pid = create_patient("乙", NULL, NULL),
+              other = create_patient("丙", yl_unit, yl_doctor);
     char *path = test_fmt(ALERTS "/%lld/link", id), *body = test_fmt("{\"patient_id\":%lld}", pid),
          *bad = test_fmt("{\"patient_id\":%lld}", other);
     http_res *r;
@@ -293,8 +294,9 @@ static void unknown_person_linked_later(void **state)
  * on someone is refused and nothing is recorded. */
 static void unknown_person_reported_as_suspected(void **state)
 {
-    long long id = raise_alert(grid1, "{\"person\":\"常在菜场游荡的老人\",\"grade\":\"watch\","
-                                      "\"place\":\"梅苑菜场\",\"observed\":\"衣着不整、喃喃自语\"}");
+    long long id =
+        raise_alert(grid1, "{\"person\":\"常在菜场游荡的老人\",\"grade\":\"watch\","
+                           "\"place\":\"梅苑菜场\",\"observed\":\"衣着不整、喃喃自语\"}");
     char *body = test_fmt("{\"name\":\"无名氏%s\",\"address\":\"梅苑菜场\",\"org_unit_id\":%s,"
                           "\"report_note\":\"预警转疑似\",\"alert_id\":%lld}",
                           test_cn_unique(), g01, id);
@@ -561,7 +563,8 @@ static void dashboard_alert_figures(void **state)
             continue;
         police_seen = 1;
         /* One receipt in time and one late, at least (response_steps_and_targets). */
-        double rate = json_number_value(json_object_get(json_object_get(it, "met_rate"), "received"));
+        double rate =
+            json_number_value(json_object_get(json_object_get(it, "met_rate"), "received"));
         assert_true(rate > 0 && rate < 100);
     }
     assert_true(police_seen);
@@ -591,8 +594,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-    char **all[] = {&doctor, &police, &civil, &grid1, &stability, &yl_doctor, &tf_admin,
-                    &g01,    &village5, &yl_unit};
+    char **all[] = {&doctor,    &police,   &civil, &grid1,    &stability,
+                    &yl_doctor, &tf_admin, &g01,   &village5, &yl_unit};
     (void)state;
     for (size_t i = 0; i < sizeof(all) / sizeof(all[0]); i++) {
         free(*all[i]);

@@ -4315,6 +4315,132 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inter-agency exchanges owed in the caller's area
+         * @description The exchanges (信息交换) of the caller's area, newest first,
+         *     keyset-paged: per township, per ordered pair of its agencies
+         *     (clinic, police station, 综治中心, civil affairs, 残联) and per
+         *     period that has ended — monthly for the clinic and the police
+         *     station, quarterly for the clinic and 综治中心, half-yearly for the
+         *     others by default (clinical configuration `exchange_*_months`,
+         *     per unit) — one dated package of what changed for the receiver.
+         *     `state` is `owed` until the receiver confirms receipt
+         *     (`received`), `overdue` once `due_on` (the period's end plus
+         *     `exchange_grace_days`) has passed without it. The list first makes
+         *     the rows of every period ended by today. Filters: `org_unit_id` (in
+         *     the caller's area, 400 otherwise), `state`, `mine=true` (those the
+         *     caller's agency sends or receives). Every role that reads patients.
+         *     Audited as `exchange.list`.
+         */
+        get: operations["listExchanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One exchange
+         * @description One exchange of the caller's area (404 otherwise). Every role that
+         *     reads patients. Audited as `exchange.read`.
+         */
+        get: operations["getExchange"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}/package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What the exchange carries, in the receiver's view
+         * @description The package of the exchange: what changed in its period for the
+         *     township's patients — `visits` (follow-ups), `home_checks` (走访),
+         *     `assessments`, `diagnoses`, `admissions`, `medication`
+         *     (prescriptions running in the period, with the pick-ups in it) and
+         *     `guardians` (added, changed or ended) — cut to the view of the
+         *     receiving agency: a police station gets no `diagnoses` nor
+         *     `medication` and no admission reasons; civil affairs and 残联 get no
+         *     risk levels, classes, `assessments`, `diagnoses` nor `medication`;
+         *     phone numbers are masked unless the view shows them whole. A
+         *     section the view does not allow is left out. Read by the receiving
+         *     agency's users and by officials of the area; others get 403.
+         *     Audited as `exchange.package`.
+         */
+        get: operations["getExchangePackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The receiver confirms the exchange (签收)
+         * @description The receiving agency confirms it received the package, with an
+         *     optional `note` (1 to 500 characters). Only users of the receiving
+         *     agency (403 otherwise); a second confirmation answers 409. Answers
+         *     the exchange, now `received`. Audited as `exchange.receipt`.
+         */
+        post: operations["confirmExchangeReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     notification: {
@@ -6286,6 +6412,67 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /** @enum {string} */
+        ExchangeState: "owed" | "overdue" | "received";
+        ExchangeAgency: {
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            name: string;
+        };
+        /** @description One dated exchange (信息交换) from an agency to another for a period. */
+        Exchange: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            township_id: number;
+            township_name: string;
+            sender: components["schemas"]["ExchangeAgency"];
+            receiver: components["schemas"]["ExchangeAgency"];
+            /** Format: date */
+            period_from: string;
+            /** Format: date */
+            period_to: string;
+            /** Format: date */
+            due_on: string;
+            state: components["schemas"]["ExchangeState"];
+            /** Format: date-time */
+            received_at: string | null;
+            /** Format: int64 */
+            received_by: number | null;
+            note: string | null;
+        };
+        ExchangeList: {
+            items: components["schemas"]["Exchange"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        ExchangeReceipt: {
+            note?: string;
+        };
+        ExchangePackage: {
+            exchange: components["schemas"]["Exchange"];
+            /** @description The sections (arrays of records) the receiver's view allows. */
+            package: {
+                visits: Record<string, never>[];
+                home_checks: Record<string, never>[];
+                assessments?: Record<string, never>[];
+                diagnoses?: Record<string, never>[];
+                admissions: Record<string, never>[];
+                medication?: Record<string, never>[];
+                guardians: Record<string, never>[];
+            };
+        };
+        /**
+         * @description The inter-agency exchanges of the townships in the unit's area, as
+         *     of the end of the period: owed (their period has ended), confirmed,
+         *     and overdue (not confirmed by their due day).
+         */
+        StatExchanges: {
+            owed: number;
+            received: number;
+            overdue: number;
+        };
         AbsenceList: {
             items: components["schemas"]["Absence"][];
         };
@@ -6484,6 +6671,14 @@ export interface components {
             alert_watch_arrived_minutes?: number;
             /** @description Minutes an agency has to handle an alert of grade `watch` (default 5). Optional in an update. */
             alert_watch_handled_minutes?: number;
+            /** @description Months between the exchanges (信息交换) of the clinic and the police station (default 1). Optional in an update. */
+            exchange_health_police_months?: number;
+            /** @description Months between the exchanges of the clinic and 综治中心 (default 3). Optional in an update. */
+            exchange_health_stability_months?: number;
+            /** @description Months between the exchanges of the other pairs of agencies (default 6). Optional in an update. */
+            exchange_other_months?: number;
+            /** @description Days after its period by which the receiver confirms an exchange before it is overdue (default 10). Optional in an update. */
+            exchange_grace_days?: number;
         };
         /** @description The configuration that applies at an org unit, and where it comes from. */
         ClinicalConfig: {
@@ -7571,6 +7766,7 @@ export interface components {
             as_of: string;
             org_unit: components["schemas"]["StatOrgUnit"];
             alerts?: components["schemas"]["StatAlerts"];
+            exchanges?: components["schemas"]["StatExchanges"];
             totals: components["schemas"]["StatCounts"];
             direct?: components["schemas"]["StatCounts"];
             /** @description One entry per child unit, in code order, with `org_unit` and its figures. */
@@ -19081,6 +19277,158 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listExchanges: {
+        parameters: {
+            query?: {
+                /** @description Only exchanges of townships in this unit's area; default the caller's unit. */
+                org_unit_id?: number;
+                /** @description Only exchanges in this state. */
+                state?: components["schemas"]["ExchangeState"];
+                /** @description Only those the caller's agency sends or receives (400 when the caller has none). */
+                mine?: boolean;
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of exchanges. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exchange. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exchange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getExchangePackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exchange and its package. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangePackage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirmExchangeReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "已核对，3名患者信息已更新至派出所台账"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExchangeReceipt"];
+            };
+        };
+        responses: {
+            /** @description The exchange after the receipt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exchange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
