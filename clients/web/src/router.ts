@@ -20,6 +20,8 @@ export const router = createRouter({
         { path: 'assistance', component: () => import('./views/AssistanceView.vue') },
         { path: 'campaigns', component: () => import('./views/CampaignsView.vue') },
         { path: 'transfers', component: () => import('./views/TransfersView.vue') },
+        { path: 'alerts', component: () => import('./views/AlertsView.vue') },
+        { path: 'exchanges', component: () => import('./views/ExchangesView.vue') },
         { path: ':rest(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { any: true } },
       ],
     },

@@ -67,6 +67,18 @@ export const zh = {
   findingStatus: { open: '待核实', verifying: '核实中', resolved: '已处理' },
   progressState: { submitted: '已报送', late: '逾期报送', overdue: '逾期未报', pending: '待报送' },
   level: { province: '省', city: '市', county: '县（区）', township: '乡镇（街道）', village: '村（社区）', grid: '网格' },
+  alertGrade: { watch: '关注', warning: '预警', urgent: '紧急' },
+  agencyKind: {
+    health_office: '卫健办', stability_office: '综治中心', police_station: '派出所', clinic: '卫生院',
+    civil_affairs: '民政办', disabled_federation: '残联', medical_insurance: '医保', justice_office: '司法所',
+    finance_office: '财政所', mental_health_centre: '精神卫生中心', village_committee: '村（居）委会',
+  },
+  emergencySituation: { self_harm: '伤害自身', harm_others: '危害他人或公共安全', relapse: '病情复发或急性加重', adverse_reaction: '药物不良反应' },
+  emergencyOutcome: {
+    stabilised: '现场平息', hospitalised: '送医住院', outpatient: '门诊处置后返家', guardian_care: '交监护人看护',
+    police_custody: '公安处置', died: '死亡', other: '其他',
+  },
+  exchangeState: { owed: '待签收', overdue: '逾期未签收', received: '已签收' },
 } as const
 
 export type Dict = Record<string, string>

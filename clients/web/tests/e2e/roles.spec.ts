@@ -2,13 +2,13 @@
 // civil affairs get no clinical panels, checked in the DOM.
 import { test, expect, loginUi, newPatient, shot } from './fixtures'
 
-const ALL = ['首页', '工作清单', '患者', '通报', '三网比对', '救治救助', '专项行动', '流转']
+const ALL = ['首页', '工作清单', '患者', '通报', '三网比对', '救治救助', '专项行动', '流转', '预警处置', '信息交换']
 const MENUS: Record<string, string[]> = {
   'tf.admin': ALL,
   'tf.official': ALL,
-  'tf.doctor': ['首页', '工作清单', '患者', '通报', '三网比对', '专项行动', '流转'],
-  'tf.police': ['首页', '患者', '通报', '三网比对', '专项行动'],
-  'tf.civil': ['首页', '患者', '通报', '救治救助', '专项行动'],
+  'tf.doctor': ['首页', '工作清单', '患者', '通报', '三网比对', '专项行动', '流转', '预警处置', '信息交换'],
+  'tf.police': ['首页', '患者', '通报', '三网比对', '专项行动', '预警处置', '信息交换'],
+  'tf.civil': ['首页', '患者', '通报', '救治救助', '专项行动', '信息交换'],
   'tf.grid1': ['工作清单', '患者', '通报'],
 }
 const DIAGNOSES = ['精神分裂症', '分裂情感性障碍', '偏执性精神病', '双相情感障碍', '癫痫所致精神障碍', '精神发育迟滞伴发精神障碍']
