@@ -4059,6 +4059,169 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The area's search tasks
+         * @description Search tasks (查找) of the patients in the caller's subtree (or the
+         *     subtree of `org_unit_id`, which must lie in it: else 400), oldest
+         *     first, one keyset page at a time, each with its notes; narrowed by
+         *     `state`. Police, officials, doctors, grid workers and admins; other
+         *     roles get 403. Audited (`search_task.list`).
+         */
+        get: operations["listSearchTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One search task
+         * @description A search task with its patient, assigned agencies and notes (newest
+         *     first). The roles that read search tasks (else 403), for a patient
+         *     in the caller's subtree (404 otherwise, as for a task that does not
+         *     exist). Audited (`search_task.read`).
+         */
+        get: operations["getSearchTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a dated note to a search task
+         * @description A dated note of the search (who went where, whom they asked, what
+         *     was learnt), on an open or a closed task. Police, officials,
+         *     doctors and grid workers (else 403), for a patient in the caller's
+         *     subtree (else 404). `noted_on` (not in the future, not before the
+         *     task opened) and `text` (1 to 1000 characters) are required;
+         *     unknown fields are refused with 400. The note records who wrote it
+         *     and their agency. Audited (`search_task.note`). The answer is the
+         *     task with its notes.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["addSearchTaskNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a search task
+         * @description Close an open task by hand: officials (the 平安办, the township) and
+         *     the police (else 403), for a patient in the caller's subtree (else
+         *     404). `outcome` and `closed_on` (not in the future, not before the
+         *     task opened) are required; a decision (`deceased`, `moved_away`
+         *     迁出, `detained` 在押/羁押, `deregistered` 销案, `other`) needs its
+         *     `reason` (1 to 500 characters). `found` is accepted only when the
+         *     records show the patient seen in person (a face-to-face follow-up
+         *     that reached them) or the whereabouts confirmed by the police since
+         *     the task opened (else 409 naming `outcome`): those records close
+         *     the task by themselves, so this is rarely needed. A closed task
+         *     answers 409 naming `state`. Closing does not change the patient's
+         *     status (a death, a move or a 销案 is recorded on the patient, which
+         *     closes an open task by itself). Audited (`search_task.close`).
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["closeSearchTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/search-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's search tasks
+         * @description The search tasks (查找) of one patient, newest first, each with its
+         *     notes: at most one is open. The roles that read search tasks (else
+         *     403), for a patient in the caller's subtree (404 otherwise). The
+         *     read is audited (`patient.clinical_read`).
+         */
+        get: operations["listPatientSearchTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     notification: {
@@ -4133,6 +4296,109 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /**
+         * @description A search task is `open` until found or decided, then `closed`.
+         * @enum {string}
+         */
+        SearchTaskState: "open" | "closed";
+        /**
+         * @description How a task closed: `found`, or a decision — `deceased` (死亡),
+         *     `moved_away` (迁出), `detained` (在押/羁押), `deregistered` (销案),
+         *     `other`.
+         * @enum {string}
+         */
+        SearchTaskOutcome: "found" | "deceased" | "moved_away" | "detained" | "deregistered" | "other";
+        /** @description An agency by id and name (`null` when the area has none of the kind). */
+        AgencyRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        } | null;
+        /** @description A dated note of the search. */
+        SearchTaskNote: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date */
+            noted_on: string;
+            text: string;
+            /** Format: int64 */
+            user_id: number;
+            user_name: string;
+            /** Format: int64 */
+            agency_id: number | null;
+            agency_name: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A search task (查找) for a lost patient, with its notes newest first. */
+        SearchTask: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            patient_name: string;
+            /** @description The patient's status now (`lost` while the search goes on). */
+            patient_status: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            /** Format: date */
+            opened_on: string;
+            /**
+             * @description `three_misses` (three follow-ups on distinct cycles did not reach
+             *     the patient) or `whereabouts_unknown` (去向不明 reported).
+             * @enum {string}
+             */
+            opened_reason: "three_misses" | "whereabouts_unknown";
+            police_agency: components["schemas"]["AgencyRef"];
+            stability_agency: components["schemas"]["AgencyRef"];
+            state: components["schemas"]["SearchTaskState"];
+            outcome: components["schemas"]["SearchTaskOutcome"] | null;
+            /**
+             * @description The evidence of `found`: `seen_in_person` (a face-to-face
+             *     follow-up reached the patient), `police_confirmed` or `admitted`
+             *     (to hospital); `null` otherwise.
+             * @enum {string|null}
+             */
+            found_by: "seen_in_person" | "police_confirmed" | "admitted" | null;
+            /** Format: date */
+            closed_on: string | null;
+            close_reason: string | null;
+            /**
+             * Format: int64
+             * @description The user who closed it (by hand, or whose record closed it).
+             */
+            closed_by: number | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            notes: components["schemas"]["SearchTaskNote"][];
+        };
+        SearchTaskList: {
+            items: components["schemas"]["SearchTask"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        SearchTaskItems: {
+            items: components["schemas"]["SearchTask"][];
+        };
+        SearchTaskNoteCreate: {
+            /**
+             * Format: date
+             * @description The day of what the note tells (not in the future, not before the task opened).
+             */
+            noted_on: string;
+            text: string;
+        };
+        SearchTaskClose: {
+            outcome: components["schemas"]["SearchTaskOutcome"];
+            /**
+             * Format: date
+             * @description Not in the future, not before the task opened.
+             */
+            closed_on: string;
+            /** @description Required for a decision (any outcome but `found`). */
+            reason?: string;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -18131,6 +18397,303 @@ export interface operations {
             };
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSearchTasks: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description Only tasks in this state. */
+                state?: components["schemas"]["SearchTaskState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of search tasks. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTaskList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSearchTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The search task. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "patient_id": 1024,
+                     *       "patient_name": "张某某",
+                     *       "patient_status": "lost",
+                     *       "org_unit_id": 41,
+                     *       "org_unit_name": "梅苑社区第一网格",
+                     *       "opened_on": "2026-03-01",
+                     *       "opened_reason": "whereabouts_unknown",
+                     *       "police_agency": {
+                     *         "id": 7,
+                     *         "name": "泰丰派出所"
+                     *       },
+                     *       "stability_agency": {
+                     *         "id": 6,
+                     *         "name": "泰丰街道综治中心"
+                     *       },
+                     *       "state": "open",
+                     *       "outcome": null,
+                     *       "found_by": null,
+                     *       "closed_on": null,
+                     *       "close_reason": null,
+                     *       "closed_by": null,
+                     *       "closed_at": null,
+                     *       "notes": [
+                     *         {
+                     *           "id": 31,
+                     *           "noted_on": "2026-03-02",
+                     *           "text": "走访其兄，称去了武汉",
+                     *           "user_id": 9,
+                     *           "user_name": "李警官",
+                     *           "agency_id": 7,
+                     *           "agency_name": "泰丰派出所",
+                     *           "created_at": "2026-03-02T10:12:00.5+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addSearchTaskNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "noted_on": "2026-03-02",
+                 *       "text": "走访其兄，称去了武汉"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SearchTaskNoteCreate"];
+            };
+        };
+        responses: {
+            /** @description The note was added; the body is the task with its notes. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    closeSearchTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "outcome": "detained",
+                 *       "closed_on": "2026-03-10",
+                 *       "reason": "因盗窃被武汉市公安局羁押"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SearchTaskClose"];
+            };
+        };
+        responses: {
+            /** @description The task, closed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description The task is closed already (`state`), or "found" without the
+             *     evidence (`outcome`) (`transition-refused`).
+             */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Search not closed",
+                     *       "status": 409,
+                     *       "detail": "found needs the patient seen in person (a face-to-face follow-up that reached them) or the whereabouts confirmed by the police (POST /patients/{id}/whereabouts-confirmed); a phone call is not enough",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "outcome",
+                     *           "message": "found needs the patient seen in person (a face-to-face follow-up that reached them) or the whereabouts confirmed by the police (POST /patients/{id}/whereabouts-confirmed); a phone call is not enough"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPatientSearchTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's search tasks, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTaskItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
