@@ -4222,6 +4222,170 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/ledgers/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ledger (an unknown one answers 404). */
+                kind: components["schemas"]["LedgerKind"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A ledger (台账) of the area
+         * @description The registered patients (`registered`, `in_care`, `hospitalised`,
+         *     `lost`) of the caller's subtree — or of `org_unit_id` (a township,
+         *     village or grid in it: else 400) — that belong on the ledger, by
+         *     patient id, each with the ledger's `detail` and the entry's work
+         *     notes, newest first. A role that does not keep the ledger gets 403
+         *     (see the tag).
+         *
+         *     `format=json` (default) answers one keyset page. `format=csv` (or
+         *     `Accept: text/csv`) answers the whole ledger of the area as
+         *     `text/csv; charset=utf-8` with a byte-order mark, and `format=xlsx`
+         *     (or `Accept:
+         *     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`)
+         *     as a workbook: a title, a header (患者编号, 姓名, 状态, 所属单位,
+         *     联系电话, the ledger's columns, 工作记录) and one row per patient,
+         *     as a download. A file holds at most 20,000 rows: a larger area
+         *     answers 400 naming `org_unit_id`. Audited (`ledger.read`, with the
+         *     ledger and the format).
+         */
+        get: operations["getLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/ledger-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A work note on a patient's ledger entry
+         * @description A dated work note (工作记录) on the patient's entry in one ledger:
+         *     who went, what was done. `ledger`, `noted_on` (not in the future)
+         *     and `text` (1 to 1000 characters) are required; unknown fields are
+         *     refused with 400. The roles that keep that ledger, but not admins
+         *     or system accounts (else 403), for a patient in the caller's
+         *     subtree (else 404). The note records who wrote it and their agency.
+         *     Audited (`ledger.note`).
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["addLedgerNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/medication-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Medicine delivered to a patient's home
+         * @description The deliveries (送药上门) of one patient, newest first. Roles that
+         *     read clinical records, for a patient in their subtree (404
+         *     otherwise). Audited (`patient.clinical_read`).
+         */
+        get: operations["listMedicationDeliveries"];
+        put?: never;
+        /**
+         * Record medicine delivered to the home (送药上门)
+         * @description Medicine taken to the patient's home (seed 001: 送药下乡、送药上门).
+         *     The roles that record home checks: `grid_worker`, `official`,
+         *     `police` and `doctor` (else 403), for a patient on the register in
+         *     the caller's subtree (404 otherwise, 409 when not on the register).
+         *     `delivered_on` (not in the future), `drug` (1 to 100 characters)
+         *     and `received_by` are required; `days_supplied` (1 to 366) and
+         *     `note` are optional; unknown fields are refused with 400. Audited
+         *     as `medication_delivery.create`; counted on the `non_adherent`
+         *     ledger.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["recordMedicationDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/non-adherence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Why a patient does not take medication
+         * @description The reasons recorded (不服药原因), newest first; the first is the
+         *     current one. Roles that read clinical records, for a patient in
+         *     their subtree (404 otherwise). Audited (`patient.clinical_read`).
+         */
+        get: operations["listNonAdherenceReasons"];
+        put?: never;
+        /**
+         * Record why a patient does not take medication
+         * @description Why the patient does not take medication, and since when (seed 001:
+         *     分析患者不服药原因): `reason` and `since` (not in the future) are
+         *     required, `note` optional; unknown fields are refused with 400. The
+         *     roles that record home checks (else 403), for a patient on the
+         *     register in the caller's subtree (404 otherwise, 409 when not on
+         *     the register). Each is kept; the latest stands on the
+         *     `non_adherent` ledger. Audited as `non_adherence.create`.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["recordNonAdherenceReason"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     notification: {
@@ -4296,6 +4460,134 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /**
+         * @description A ledger (台账).
+         * @enum {string}
+         */
+        LedgerKind: "lost" | "non_adherent" | "guardianship" | "migrant" | "key";
+        /** @description A dated work note. */
+        LedgerNote: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date */
+            noted_on: string;
+            text: string;
+            /** Format: int64 */
+            user_id: number;
+            user_name: string;
+            agency_name: string | null;
+        };
+        LedgerNoteCreate: {
+            ledger: components["schemas"]["LedgerKind"];
+            /**
+             * Format: date
+             * @description Not in the future.
+             */
+            noted_on: string;
+            text: string;
+        };
+        /** @description One patient on a ledger. */
+        LedgerEntry: {
+            /** Format: int64 */
+            patient_id: number;
+            name: string;
+            status: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            /** @description Whole or masked, as the role sees phone numbers. */
+            phone: string | null;
+            /**
+             * @description The ledger's own members, flat. `lost`: `search_task_id`,
+             *     `search_state`, `lost_on`, `lost_reason`, `police_agency`,
+             *     `stability_agency`, `search_notes` (LedgerNote, newest first).
+             *     `non_adherent`: `compliance` and `compliance_on` (the last
+             *     follow-up that recorded it), `reason`, `reason_since`,
+             *     `reason_note`, `deliveries` (送药上门 so far),
+             *     `last_delivered_on`. `guardianship`: `guardian_capacity` (`weak`
+             *     or `none`), `guardians` (the active ones, in one text),
+             *     `social_guardian`. `migrant`: `migrant`, `hukou_elsewhere`,
+             *     `hukou_address`, `away_to`, `away_since`, `expected_return`.
+             *     `key`: `key_flags`, `risk_level`, `colour`.
+             */
+            detail: Record<string, never> | null;
+            /** @description The entry's work notes, newest first. */
+            notes: components["schemas"]["LedgerNote"][];
+        };
+        LedgerPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        MedicationDeliveryCreate: {
+            /**
+             * Format: date
+             * @description Not in the future.
+             */
+            delivered_on: string;
+            drug: string;
+            days_supplied?: number;
+            received_by: components["schemas"]["DeliveryReceiver"];
+            note?: string;
+        };
+        /**
+         * @description Who took the medicine at the door.
+         * @enum {string}
+         */
+        DeliveryReceiver: "patient" | "guardian" | "other";
+        /** @description Medicine delivered to the home (送药上门). */
+        MedicationDelivery: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            /** Format: date */
+            delivered_on: string;
+            drug: string;
+            days_supplied: number | null;
+            received_by: components["schemas"]["DeliveryReceiver"];
+            note: string | null;
+            /** Format: int64 */
+            user_id: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        MedicationDeliveryList: {
+            items: components["schemas"]["MedicationDelivery"][];
+        };
+        /**
+         * @description Why (不服药原因): `poverty` (家庭贫困), `distance` (路途遥远，取药不便),
+         *     `side_effects` (副作用大), `refuses` (主观抵触), `no_insight` (无自知力),
+         *     `no_guardian` (无人督促), `other`.
+         * @enum {string}
+         */
+        NonAdherenceReasonCode: "poverty" | "distance" | "side_effects" | "refuses" | "no_insight" | "no_guardian" | "other";
+        NonAdherenceReasonCreate: {
+            reason: components["schemas"]["NonAdherenceReasonCode"];
+            /**
+             * Format: date
+             * @description Since when the patient does not take medication (not in the future).
+             */
+            since: string;
+            note?: string;
+        };
+        NonAdherenceReason: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            reason: components["schemas"]["NonAdherenceReasonCode"];
+            /** Format: date */
+            since: string;
+            note: string | null;
+            /** Format: int64 */
+            user_id: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        NonAdherenceReasonList: {
+            items: components["schemas"]["NonAdherenceReason"][];
+        };
         /**
          * @description A search task is `open` until found or decided, then `closed`.
          * @enum {string}
@@ -18694,6 +18986,310 @@ export interface operations {
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLedger: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description json (default), csv or xlsx. */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description The ledger (an unknown one answers 404). */
+                kind: components["schemas"]["LedgerKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the ledger (JSON), or the whole ledger as a file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addLedgerNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ledger": "non_adherent",
+                 *       "noted_on": "2026-03-04",
+                 *       "text": "向监护人宣传不服药的危害"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LedgerNoteCreate"];
+            };
+        };
+        responses: {
+            /** @description The note as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerNote"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMedicationDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedicationDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordMedicationDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "delivered_on": "2026-03-03",
+                 *       "drug": "利培酮片",
+                 *       "days_supplied": 30,
+                 *       "received_by": "guardian"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MedicationDeliveryCreate"];
+            };
+        };
+        responses: {
+            /** @description The delivery as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedicationDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listNonAdherenceReasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reasons, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NonAdherenceReasonList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordNonAdherenceReason: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "distance",
+                 *       "since": "2026-02-01",
+                 *       "note": "山路远，取药不便"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NonAdherenceReasonCreate"];
+            };
+        };
+        responses: {
+            /** @description The reason as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NonAdherenceReason"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
