@@ -33,39 +33,6 @@ static long long create_patient(const char *tag, char **name_out)
     return pid;
 }
 
-static http_res *expect(long status, const char *date, const char *method, const char *token,
-                        char *path, const char *body)
-{
-    http_res *r = test_call(date, method, path, token, body);
-
-    if (r->status != status)
-        fail_msg("%s %s: expected %ld, got %ld %s", method, path, status, r->status, r->body);
-    free(path);
-    return r;
-}
-
-static void refused(long status, const char *field, const char *date, const char *method,
-                    const char *token, char *path, const char *body)
-{
-    http_res *r = test_call(date, method, path, token, body);
-
-    if (r->status != status)
-        fail_msg("%s %s %s: expected %ld, got %ld %s", method, path, body ? body : "", status,
-                 r->status, r->body);
-    http_assert_problem(r, status, field);
-    http_free(r);
-    free(path);
-}
-
-static long count_sql(const char *sql, long long id)
-{
-    char idtxt[32];
-    const char *p[] = {idtxt};
-
-    snprintf(idtxt, sizeof(idtxt), "%lld", id);
-    return db_count(sql, 1, p);
-}
-
 /* The entry of patient pid in ledger kind of grid 1 as token (a new
  * reference, NULL when absent), walking the pages. */
 static json_t *entry(const char *token, const char *kind, long long pid)
@@ -135,12 +102,12 @@ static void non_adherent_with_reason_and_deliveries(void **state)
     (void)state;
     {
         char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);
-        http_free(expect(201, "2026-03-01", "POST", doctor, path,
-                         "{\"visit_date\":\"2026-03-01\",\"mode\":\"home\",\"reached\":true,"
-                         "\"risk_level\":0,\"insight\":\"complete\",\"compliance\":"
-                         "\"intermittent\",\"social_function\":{\"personal_care\":\"good\","
-                         "\"housework\":\"good\",\"work\":\"good\",\"learning\":\"good\","
-                         "\"social_contact\":\"good\"}}"));
+        http_free(test_expect(201, "2026-03-01", "POST", doctor, path,
+                              "{\"visit_date\":\"2026-03-01\",\"mode\":\"home\",\"reached\":true,"
+                              "\"risk_level\":0,\"insight\":\"complete\",\"compliance\":"
+                              "\"intermittent\",\"social_function\":{\"personal_care\":\"good\","
+                              "\"housework\":\"good\",\"work\":\"good\",\"learning\":\"good\","
+                              "\"social_contact\":\"good\"}}"));
     }
     e = entry(doctor, "non_adherent", pid);
     assert_non_null(e);
@@ -163,18 +130,18 @@ static void non_adherent_with_reason_and_deliveries(void **state)
             {"{\"reason\":\"distance\",\"since\":\"2026-02-01\",\"x\":1}", "x"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-            refused(400, bad[i].field, "2026-03-02", "POST", doctor,
-                    test_fmt("/api/v1/patients/%lld/non-adherence", pid), bad[i].body);
+            test_refused(400, bad[i].field, "2026-03-02", "POST", doctor,
+                         test_fmt("/api/v1/patients/%lld/non-adherence", pid), bad[i].body);
     }
     const char *why = "{\"reason\":\"distance\",\"since\":\"2026-02-01\",\"note\":\"山路远\"}";
-    refused(403, NULL, "2026-03-02", "POST", civil,
-            test_fmt("/api/v1/patients/%lld/non-adherence", pid), why);
-    refused(404, NULL, "2026-03-02", "POST", yl_doctor,
-            test_fmt("/api/v1/patients/%lld/non-adherence", pid), why);
+    test_refused(403, NULL, "2026-03-02", "POST", civil,
+                 test_fmt("/api/v1/patients/%lld/non-adherence", pid), why);
+    test_refused(404, NULL, "2026-03-02", "POST", yl_doctor,
+                 test_fmt("/api/v1/patients/%lld/non-adherence", pid), why);
     assert_int_equal(
-        count_sql("SELECT count(*) FROM non_adherence_reasons WHERE patient_id = $1", pid), 0);
-    http_free(expect(201, "2026-03-02", "POST", grid1,
-                     test_fmt("/api/v1/patients/%lld/non-adherence", pid), why));
+        db_count_id("SELECT count(*) FROM non_adherence_reasons WHERE patient_id = $1", pid), 0);
+    http_free(test_expect(201, "2026-03-02", "POST", grid1,
+                          test_fmt("/api/v1/patients/%lld/non-adherence", pid), why));
 
     /* 送药上门: keyed, written once; bad input writes nothing. */
     {
@@ -192,16 +159,16 @@ static void non_adherent_with_reason_and_deliveries(void **state)
              "days_supplied"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-            refused(400, bad[i].field, "2026-03-03", "POST", doctor,
-                    test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), bad[i].body);
+            test_refused(400, bad[i].field, "2026-03-03", "POST", doctor,
+                         test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), bad[i].body);
     }
     const char *drop =
         "{\"delivered_on\":\"2026-03-03\",\"drug\":\"利培酮片\",\"days_supplied\":30,"
         "\"received_by\":\"guardian\"}";
-    refused(403, NULL, "2026-03-03", "POST", civil,
-            test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), drop);
-    refused(404, NULL, "2026-03-03", "POST", yl_doctor,
-            test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), drop);
+    test_refused(403, NULL, "2026-03-03", "POST", civil,
+                 test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), drop);
+    test_refused(404, NULL, "2026-03-03", "POST", yl_doctor,
+                 test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), drop);
     {
         char *key = test_fmt("delivery-%s", test_unique());
         http_res *a =
@@ -216,13 +183,13 @@ static void non_adherent_with_reason_and_deliveries(void **state)
         free(key);
     }
     assert_int_equal(
-        count_sql("SELECT count(*) FROM medication_deliveries WHERE patient_id = $1", pid), 1);
-    assert_int_equal(count_sql("SELECT count(*) FROM audit_log WHERE action ="
-                               " 'medication_delivery.create' AND target_id = $1::text",
-                               pid),
+        db_count_id("SELECT count(*) FROM medication_deliveries WHERE patient_id = $1", pid), 1);
+    assert_int_equal(db_count_id("SELECT count(*) FROM audit_log WHERE action ="
+                                 " 'medication_delivery.create' AND target_id = $1::text",
+                                 pid),
                      1);
-    http_free(expect(200, NULL, "GET", doctor,
-                     test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), NULL));
+    http_free(test_expect(200, NULL, "GET", doctor,
+                          test_fmt("/api/v1/patients/%lld/medication-deliveries", pid), NULL));
 
     /* A work note on the entry. */
     {
@@ -236,23 +203,24 @@ static void non_adherent_with_reason_and_deliveries(void **state)
             {"{\"ledger\":\"non_adherent\",\"noted_on\":\"2026-03-04\",\"text\":\"\"}", "text"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-            refused(400, bad[i].field, "2026-03-04", "POST", doctor,
-                    test_fmt("/api/v1/patients/%lld/ledger-notes", pid), bad[i].body);
+            test_refused(400, bad[i].field, "2026-03-04", "POST", doctor,
+                         test_fmt("/api/v1/patients/%lld/ledger-notes", pid), bad[i].body);
     }
     const char *note = "{\"ledger\":\"non_adherent\",\"noted_on\":\"2026-03-04\","
                        "\"text\":\"向监护人宣传不服药的危害\"}";
-    refused(403, NULL, "2026-03-04", "POST", police,
-            test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
-    refused(403, NULL, "2026-03-04", "POST", tf_admin,
-            test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
-    refused(404, NULL, "2026-03-04", "POST", yl_doctor,
-            test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
-    assert_int_equal(count_sql("SELECT count(*) FROM ledger_notes WHERE patient_id = $1", pid), 0);
-    http_free(expect(201, "2026-03-04", "POST", doctor,
-                     test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note));
-    assert_int_equal(count_sql("SELECT count(*) FROM audit_log WHERE action = 'ledger.note'"
-                               " AND target_id = $1::text",
-                               pid),
+    test_refused(403, NULL, "2026-03-04", "POST", police,
+                 test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
+    test_refused(403, NULL, "2026-03-04", "POST", tf_admin,
+                 test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
+    test_refused(404, NULL, "2026-03-04", "POST", yl_doctor,
+                 test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note);
+    assert_int_equal(db_count_id("SELECT count(*) FROM ledger_notes WHERE patient_id = $1", pid),
+                     0);
+    http_free(test_expect(201, "2026-03-04", "POST", doctor,
+                          test_fmt("/api/v1/patients/%lld/ledger-notes", pid), note));
+    assert_int_equal(db_count_id("SELECT count(*) FROM audit_log WHERE action = 'ledger.note'"
+                                 " AND target_id = $1::text",
+                                 pid),
                      1);
 
     e = entry(grid1, "non_adherent", pid);
@@ -265,8 +233,8 @@ static void non_adherent_with_reason_and_deliveries(void **state)
     assert_string_equal(test_jstr(json_array_get(json_object_get(e, "notes"), 0), "text"),
                         "向监护人宣传不服药的危害");
     json_decref(e);
-    refused(403, NULL, NULL, "GET", police, test_fmt("/api/v1/ledgers/non_adherent"), NULL);
-    refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/non_adherent"), NULL);
+    test_refused(403, NULL, NULL, "GET", police, test_fmt("/api/v1/ledgers/non_adherent"), NULL);
+    test_refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/non_adherent"), NULL);
 }
 
 /* 失访 with the search task and its notes; the key ledger names ever lost;
@@ -280,32 +248,33 @@ static void lost_key_and_files(void **state)
 
     (void)state;
     test_stable_visit(doctor, pid, "2026-02-01");
-    http_free(expect(200, "2026-03-01", "POST", grid1,
-                     test_fmt("/api/v1/patients/%lld/whereabouts-unknown", pid),
-                     "{\"reported_on\":\"2026-03-01\"}"));
+    http_free(test_expect(200, "2026-03-01", "POST", grid1,
+                          test_fmt("/api/v1/patients/%lld/whereabouts-unknown", pid),
+                          "{\"reported_on\":\"2026-03-01\"}"));
     e = entry(police, "lost", pid);
     assert_non_null(e);
     d = json_object_get(e, "detail");
     assert_string_equal(test_jstr(d, "search_state"), "open");
     assert_string_equal(test_jstr(d, "lost_reason"), "whereabouts_unknown");
-    http_free(expect(201, "2026-03-02", "POST", police,
-                     test_fmt("/api/v1/search-tasks/%lld/notes", test_jint(d, "search_task_id")),
-                     "{\"noted_on\":\"2026-03-02\",\"text\":\"走访邻居\"}"));
+    http_free(
+        test_expect(201, "2026-03-02", "POST", police,
+                    test_fmt("/api/v1/search-tasks/%lld/notes", test_jint(d, "search_task_id")),
+                    "{\"noted_on\":\"2026-03-02\",\"text\":\"走访邻居\"}"));
     json_decref(e);
     e = entry(police, "lost", pid);
     d = json_object_get(e, "detail");
     assert_string_equal(test_jstr(json_array_get(json_object_get(d, "search_notes"), 0), "text"),
                         "走访邻居");
     json_decref(e);
-    refused(400, "org_unit_id", NULL, "GET", yl_doctor,
-            test_fmt("/api/v1/ledgers/lost?org_unit_id=%s", g01), NULL);
-    refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/lost"), NULL);
+    test_refused(400, "org_unit_id", NULL, "GET", yl_doctor,
+                 test_fmt("/api/v1/ledgers/lost?org_unit_id=%s", g01), NULL);
+    test_refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/lost"), NULL);
 
     e = entry(doctor, "key", pid);
     assert_non_null(e);
     assert_true(test_jhas(json_object_get(json_object_get(e, "detail"), "key_flags"), "ever_lost"));
     json_decref(e);
-    refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/key"), NULL);
+    test_refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/ledgers/key"), NULL);
 
     /* No active guardian: in the guardianship ledger, read by civil affairs too. */
     e = entry(civil, "guardianship", pid);
@@ -314,8 +283,8 @@ static void lost_key_and_files(void **state)
     json_decref(e);
 
     /* Files: CSV by ?format or Accept, .xlsx; the police's has no diagnosis. */
-    r = expect(200, NULL, "GET", police,
-               test_fmt("/api/v1/ledgers/lost?org_unit_id=%s&format=csv", g01), NULL);
+    r = test_expect(200, NULL, "GET", police,
+                    test_fmt("/api/v1/ledgers/lost?org_unit_id=%s&format=csv", g01), NULL);
     assert_non_null(strstr(http_header(r, "Content-Type"), "text/csv"));
     assert_memory_equal(r->body, "\xEF\xBB\xBF", 3);
     assert_non_null(strstr(r->body, "查找记录"));
@@ -350,9 +319,9 @@ static void migrant_away(void **state)
 
     (void)state;
     assert_null(entry(doctor, "migrant", pid));
-    http_free(
-        expect(201, "2026-03-01", "POST", grid1, test_fmt("/api/v1/patients/%lld/absences", pid),
-               "{\"kind\":\"work\",\"destination\":\"宁波市北仑区\",\"left_on\":\"2026-02-20\"}"));
+    http_free(test_expect(
+        201, "2026-03-01", "POST", grid1, test_fmt("/api/v1/patients/%lld/absences", pid),
+        "{\"kind\":\"work\",\"destination\":\"宁波市北仑区\",\"left_on\":\"2026-02-20\"}"));
     e = entry(police, "migrant", pid);
     assert_non_null(e);
     assert_string_equal(test_jstr(json_object_get(e, "detail"), "away_to"), "宁波市北仑区");
@@ -365,12 +334,15 @@ static void bad_queries(void **state)
     char *yl = test_unit_id("429005001");
 
     (void)state;
-    refused(404, NULL, NULL, "GET", doctor, test_fmt("/api/v1/ledgers/everyone"), NULL);
-    refused(400, "format", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?format=pdf"), NULL);
-    refused(400, "org_unit_id", NULL, "GET", doctor,
-            test_fmt("/api/v1/ledgers/key?org_unit_id=%s", yl), NULL);
-    refused(400, "limit", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?limit=500"), NULL);
-    refused(400, "cursor", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?cursor=@@"), NULL);
+    test_refused(404, NULL, NULL, "GET", doctor, test_fmt("/api/v1/ledgers/everyone"), NULL);
+    test_refused(400, "format", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?format=pdf"),
+                 NULL);
+    test_refused(400, "org_unit_id", NULL, "GET", doctor,
+                 test_fmt("/api/v1/ledgers/key?org_unit_id=%s", yl), NULL);
+    test_refused(400, "limit", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?limit=500"),
+                 NULL);
+    test_refused(400, "cursor", NULL, "GET", doctor, test_fmt("/api/v1/ledgers/key?cursor=@@"),
+                 NULL);
     free(yl);
 }
 

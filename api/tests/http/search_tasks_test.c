@@ -33,50 +33,11 @@ static long long create_patient(const char *tag)
     return pid;
 }
 
-static http_res *call(const char *date, const char *method, const char *token, const char *path,
-                      const char *body)
-{
-    return test_call(date, method, path, token, body);
-}
-
-static http_res *expect(long status, const char *date, const char *method, const char *token,
-                        char *path, const char *body)
-{
-    http_res *r = call(date, method, token, path, body);
-
-    if (r->status != status)
-        fail_msg("%s %s: expected %ld, got %ld %s", method, path, status, r->status, r->body);
-    free(path);
-    return r;
-}
-
-static void refused(long status, const char *field, const char *date, const char *method,
-                    const char *token, char *path, const char *body)
-{
-    http_res *r = call(date, method, token, path, body);
-
-    if (r->status != status)
-        fail_msg("%s %s %s: expected %ld, got %ld %s", method, path, body ? body : "", status,
-                 r->status, r->body);
-    http_assert_problem(r, status, field);
-    http_free(r);
-    free(path);
-}
-
-static long count_sql(const char *sql, long long id)
-{
-    char idtxt[32];
-    const char *p[] = {idtxt};
-
-    snprintf(idtxt, sizeof(idtxt), "%lld", id);
-    return db_count(sql, 1, p);
-}
-
 /* The patient's tasks, newest first (as the doctor). */
 static http_res *tasks_of(long long pid, const char *date)
 {
-    return expect(200, date, "GET", doctor, test_fmt("/api/v1/patients/%lld/search-tasks", pid),
-                  NULL);
+    return test_expect(200, date, "GET", doctor,
+                       test_fmt("/api/v1/patients/%lld/search-tasks", pid), NULL);
 }
 
 /* The id of the patient's newest task, which must be in state. */
@@ -98,8 +59,8 @@ static void lose(long long pid, const char *date)
 {
     char *body = test_fmt("{\"reported_on\":\"%s\"}", date);
 
-    http_free(expect(200, date, "POST", grid1,
-                     test_fmt("/api/v1/patients/%lld/whereabouts-unknown", pid), body));
+    http_free(test_expect(200, date, "POST", grid1,
+                          test_fmt("/api/v1/patients/%lld/whereabouts-unknown", pid), body));
     free(body);
 }
 
@@ -194,7 +155,8 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
 
     (void)state;
     test_stable_visit(doctor, pid, "2026-02-01");
-    assert_int_equal(count_sql("SELECT count(*) FROM search_tasks WHERE patient_id = $1", pid), 0);
+    assert_int_equal(db_count_id("SELECT count(*) FROM search_tasks WHERE patient_id = $1", pid),
+                     0);
     lose(pid, "2026-03-01");
     r = tasks_of(pid, "2026-03-01");
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
@@ -217,15 +179,17 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
     assert_true(listed(tf_admin, "state=open", tid));
     assert_false(listed(yl_doctor, "state=open", tid));
     assert_false(listed(police, "state=closed", tid));
-    http_free(expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid), NULL));
-    refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
-    refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/search-tasks"), NULL);
-    refused(404, NULL, NULL, "GET", yl_doctor, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
-    refused(404, NULL, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid + 1000000),
-            NULL);
-    assert_true(count_sql("SELECT count(*) FROM audit_log WHERE action = 'search_task.read'"
-                          " AND target_id = $1::text",
-                          tid) >= 1);
+    http_free(
+        test_expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid), NULL));
+    test_refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
+    test_refused(403, NULL, NULL, "GET", civil, test_fmt("/api/v1/search-tasks"), NULL);
+    test_refused(404, NULL, NULL, "GET", yl_doctor, test_fmt("/api/v1/search-tasks/%lld", tid),
+                 NULL);
+    test_refused(404, NULL, NULL, "GET", police,
+                 test_fmt("/api/v1/search-tasks/%lld", tid + 1000000), NULL);
+    assert_true(db_count_id("SELECT count(*) FROM audit_log WHERE action = 'search_task.read'"
+                            " AND target_id = $1::text",
+                            tid) >= 1);
 
     /* Notes: bad input is 400 naming the field and writes nothing. */
     {
@@ -240,17 +204,17 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
             {"{\"noted_on\":\"2026-03-02\",\"text\":\"x\",\"who\":1}", "who"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-            refused(400, bad[i].field, "2026-03-08", "POST", police,
-                    test_fmt("/api/v1/search-tasks/%lld/notes", tid), bad[i].body);
+            test_refused(400, bad[i].field, "2026-03-08", "POST", police,
+                         test_fmt("/api/v1/search-tasks/%lld/notes", tid), bad[i].body);
         assert_int_equal(
-            count_sql("SELECT count(*) FROM search_task_notes WHERE task_id = $1", tid), 0);
+            db_count_id("SELECT count(*) FROM search_task_notes WHERE task_id = $1", tid), 0);
     }
-    refused(403, NULL, "2026-03-02", "POST", civil,
-            test_fmt("/api/v1/search-tasks/%lld/notes", tid),
-            "{\"noted_on\":\"2026-03-02\",\"text\":\"x\"}");
-    refused(404, NULL, "2026-03-02", "POST", yl_doctor,
-            test_fmt("/api/v1/search-tasks/%lld/notes", tid),
-            "{\"noted_on\":\"2026-03-02\",\"text\":\"x\"}");
+    test_refused(403, NULL, "2026-03-02", "POST", civil,
+                 test_fmt("/api/v1/search-tasks/%lld/notes", tid),
+                 "{\"noted_on\":\"2026-03-02\",\"text\":\"x\"}");
+    test_refused(404, NULL, "2026-03-02", "POST", yl_doctor,
+                 test_fmt("/api/v1/search-tasks/%lld/notes", tid),
+                 "{\"noted_on\":\"2026-03-02\",\"text\":\"x\"}");
     /* The police's note, sent twice with one key, is written once. */
     {
         char *path = test_fmt("/api/v1/search-tasks/%lld/notes", tid);
@@ -270,43 +234,44 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
         free(hdr);
         free(path);
     }
-    http_free(expect(201, "2026-03-03", "POST", pingan,
-                     test_fmt("/api/v1/search-tasks/%lld/notes", tid),
-                     "{\"noted_on\":\"2026-03-03\",\"text\":\"联系武汉方面协查\"}"));
-    assert_int_equal(count_sql("SELECT count(*) FROM search_task_notes WHERE task_id = $1", tid),
+    http_free(test_expect(201, "2026-03-03", "POST", pingan,
+                          test_fmt("/api/v1/search-tasks/%lld/notes", tid),
+                          "{\"noted_on\":\"2026-03-03\",\"text\":\"联系武汉方面协查\"}"));
+    assert_int_equal(db_count_id("SELECT count(*) FROM search_task_notes WHERE task_id = $1", tid),
                      2);
-    assert_int_equal(count_sql("SELECT count(*) FROM audit_log WHERE action = 'search_task.note'"
-                               " AND target_id = $1::text",
-                               tid),
+    assert_int_equal(db_count_id("SELECT count(*) FROM audit_log WHERE action = 'search_task.note'"
+                                 " AND target_id = $1::text",
+                                 tid),
                      2);
     /* Newest first, visible to the grid. */
-    r = expect(200, NULL, "GET", grid1, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
+    r = test_expect(200, NULL, "GET", grid1, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
     assert_string_equal(test_jstr(json_array_get(json_object_get(r->json, "notes"), 0), "text"),
                         "联系武汉方面协查");
     http_free(r);
 
     /* Found by hand without the evidence: refused, naming why. */
-    refused(409, "outcome", "2026-03-04", "POST", pingan,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid),
-            "{\"outcome\":\"found\",\"closed_on\":\"2026-03-04\"}");
+    test_refused(409, "outcome", "2026-03-04", "POST", pingan,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid),
+                 "{\"outcome\":\"found\",\"closed_on\":\"2026-03-04\"}");
     /* The family on the phone is not enough. */
     {
         char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);
-        http_free(expect(201, "2026-03-05", "POST", doctor, path,
-                         "{\"visit_date\":\"2026-03-05\",\"mode\":\"phone\",\"informant\":"
-                         "\"family\",\"reached\":true,\"risk_level\":0,\"insight\":\"complete\","
-                         "\"compliance\":\"regular\",\"social_function\":{\"personal_care\":"
-                         "\"good\",\"housework\":\"good\",\"work\":\"good\",\"learning\":\"good\","
-                         "\"social_contact\":\"good\"}}"));
+        http_free(
+            test_expect(201, "2026-03-05", "POST", doctor, path,
+                        "{\"visit_date\":\"2026-03-05\",\"mode\":\"phone\",\"informant\":"
+                        "\"family\",\"reached\":true,\"risk_level\":0,\"insight\":\"complete\","
+                        "\"compliance\":\"regular\",\"social_function\":{\"personal_care\":"
+                        "\"good\",\"housework\":\"good\",\"work\":\"good\",\"learning\":\"good\","
+                        "\"social_contact\":\"good\"}}"));
     }
     assert_int_equal(task_of(pid, "2026-03-05", "open"), tid);
-    refused(409, "outcome", "2026-03-05", "POST", police,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid),
-            "{\"outcome\":\"found\",\"closed_on\":\"2026-03-05\"}");
+    test_refused(409, "outcome", "2026-03-05", "POST", police,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid),
+                 "{\"outcome\":\"found\",\"closed_on\":\"2026-03-05\"}");
     /* The police confirm the whereabouts: found, in the same write. */
-    http_free(expect(200, "2026-03-06", "POST", police,
-                     test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid),
-                     "{\"confirmed_on\":\"2026-03-06\",\"place\":\"武汉市汉阳区\"}"));
+    http_free(test_expect(200, "2026-03-06", "POST", police,
+                          test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid),
+                          "{\"confirmed_on\":\"2026-03-06\",\"place\":\"武汉市汉阳区\"}"));
     r = tasks_of(pid, "2026-03-06");
     t = json_array_get(json_object_get(r->json, "items"), 0);
     assert_int_equal(test_jint(t, "id"), tid);
@@ -318,9 +283,9 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
     assert_true(listed(police, "state=closed", tid));
     assert_false(listed(police, "state=open", tid));
     /* Closed stays closed. */
-    refused(409, "state", "2026-03-07", "POST", police,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid),
-            "{\"outcome\":\"other\",\"closed_on\":\"2026-03-07\",\"reason\":\"x\"}");
+    test_refused(409, "state", "2026-03-07", "POST", police,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid),
+                 "{\"outcome\":\"other\",\"closed_on\":\"2026-03-07\",\"reason\":\"x\"}");
 }
 
 /* Three misses on distinct cycles open the task at the recompute; a 面访
@@ -338,8 +303,8 @@ static void three_misses_open_and_a_visit_finds(void **state)
         char *body = test_fmt("{\"visit_date\":\"%s\",\"mode\":\"home\",\"informant\":\"other\","
                               "\"reached\":false,\"unreached_reason\":\"missing\"}",
                               dates[i]);
-        http_free(expect(201, dates[i], "POST", doctor,
-                         test_fmt("/api/v1/patients/%lld/follow-ups", pid), body));
+        http_free(test_expect(201, dates[i], "POST", doctor,
+                              test_fmt("/api/v1/patients/%lld/follow-ups", pid), body));
         free(body);
     }
     r = tasks_of(pid, "2026-04-26");
@@ -350,7 +315,7 @@ static void three_misses_open_and_a_visit_finds(void **state)
     tid = test_jint(t, "id");
     http_free(r);
     test_stable_visit(doctor, pid, "2026-05-02");
-    r = expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
+    r = test_expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid), NULL);
     assert_string_equal(test_jstr(r->json, "outcome"), "found");
     assert_string_equal(test_jstr(r->json, "found_by"), "seen_in_person");
     assert_string_equal(test_jstr(r->json, "patient_status"), "in_care");
@@ -386,42 +351,42 @@ static void a_decision_closes(void **state)
              "x"},
         };
         for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++)
-            refused(400, bad[i].field, "2026-03-10", "POST", official,
-                    test_fmt("/api/v1/search-tasks/%lld/close", tid), bad[i].body);
+            test_refused(400, bad[i].field, "2026-03-10", "POST", official,
+                         test_fmt("/api/v1/search-tasks/%lld/close", tid), bad[i].body);
     }
     const char *ok = "{\"outcome\":\"detained\",\"closed_on\":\"2026-03-10\","
                      "\"reason\":\"因盗窃被武汉市公安局羁押\"}";
-    refused(403, NULL, "2026-03-10", "POST", doctor,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
-    refused(403, NULL, "2026-03-10", "POST", grid1,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
-    refused(404, NULL, "2026-03-10", "POST", yl_official,
-            test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
+    test_refused(403, NULL, "2026-03-10", "POST", doctor,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
+    test_refused(403, NULL, "2026-03-10", "POST", grid1,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
+    test_refused(404, NULL, "2026-03-10", "POST", yl_official,
+                 test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
     task_of(pid, "2026-03-10", "open");
-    r = expect(200, "2026-03-10", "POST", pingan, test_fmt("/api/v1/search-tasks/%lld/close", tid),
-               ok);
+    r = test_expect(200, "2026-03-10", "POST", pingan,
+                    test_fmt("/api/v1/search-tasks/%lld/close", tid), ok);
     assert_string_equal(test_jstr(r->json, "state"), "closed");
     assert_string_equal(test_jstr(r->json, "outcome"), "detained");
     assert_true(json_is_null(json_object_get(r->json, "found_by")));
     assert_string_equal(test_jstr(r->json, "close_reason"), "因盗窃被武汉市公安局羁押");
     http_free(r);
-    assert_int_equal(count_sql("SELECT count(*) FROM audit_log WHERE action = 'search_task.close'"
-                               " AND target_id = $1::text",
-                               tid),
+    assert_int_equal(db_count_id("SELECT count(*) FROM audit_log WHERE action = 'search_task.close'"
+                                 " AND target_id = $1::text",
+                                 tid),
                      1);
     /* Back in care, lost again: a new task. */
-    http_free(expect(200, "2026-04-01", "POST", police,
-                     test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid),
-                     "{\"confirmed_on\":\"2026-04-01\",\"place\":\"武汉\"}"));
+    http_free(test_expect(200, "2026-04-01", "POST", police,
+                          test_fmt("/api/v1/patients/%lld/whereabouts-confirmed", pid),
+                          "{\"confirmed_on\":\"2026-04-01\",\"place\":\"武汉\"}"));
     lose(pid, "2026-05-01");
     tid2 = task_of(pid, "2026-05-01", "open");
     assert_true(tid2 != tid);
     /* A status change out of 失访 closes it as the decision it stands for. */
-    http_free(expect(200, "2026-05-03", "POST", doctor,
-                     test_fmt("/api/v1/patients/%lld/status", pid),
-                     "{\"status\":\"deregistered\",\"date\":\"2026-05-03\",\"reason\":"
-                     "\"排除诊断\"}"));
-    r = expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid2), NULL);
+    http_free(test_expect(200, "2026-05-03", "POST", doctor,
+                          test_fmt("/api/v1/patients/%lld/status", pid),
+                          "{\"status\":\"deregistered\",\"date\":\"2026-05-03\",\"reason\":"
+                          "\"排除诊断\"}"));
+    r = test_expect(200, NULL, "GET", police, test_fmt("/api/v1/search-tasks/%lld", tid2), NULL);
     assert_string_equal(test_jstr(r->json, "outcome"), "deregistered");
     assert_string_equal(test_jstr(r->json, "close_reason"), "排除诊断");
     http_free(r);
@@ -435,11 +400,13 @@ static void list_filters_and_every_lost_patient_has_a_task(void **state)
     const char *none[] = {NULL};
 
     (void)state;
-    refused(400, "state", NULL, "GET", police, test_fmt("/api/v1/search-tasks?state=lost"), NULL);
-    refused(400, "org_unit_id", NULL, "GET", police,
-            test_fmt("/api/v1/search-tasks?org_unit_id=%s", yl), NULL);
-    refused(400, "cursor", NULL, "GET", police, test_fmt("/api/v1/search-tasks?cursor=zz"), NULL);
-    refused(400, "limit", NULL, "GET", police, test_fmt("/api/v1/search-tasks?limit=0"), NULL);
+    test_refused(400, "state", NULL, "GET", police, test_fmt("/api/v1/search-tasks?state=lost"),
+                 NULL);
+    test_refused(400, "org_unit_id", NULL, "GET", police,
+                 test_fmt("/api/v1/search-tasks?org_unit_id=%s", yl), NULL);
+    test_refused(400, "cursor", NULL, "GET", police, test_fmt("/api/v1/search-tasks?cursor=zz"),
+                 NULL);
+    test_refused(400, "limit", NULL, "GET", police, test_fmt("/api/v1/search-tasks?limit=0"), NULL);
     assert_int_equal(db_count("SELECT count(*) FROM patients p WHERE p.status = 'lost' AND NOT"
                               " EXISTS (SELECT FROM search_tasks t WHERE t.patient_id = p.id"
                               " AND t.state = 'open')",
