@@ -18,8 +18,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-/* A whole ledger as a file: more rows than this is narrowed by area. */
-#define LEDGER_FILE_ROWS 20000
+/* A whole ledger as a file: more rows than this is narrowed by area (its
+ * cells live in the request's arena, 16 MB). */
+#define LEDGER_FILE_ROWS 5000
 #define LEDGER_FILE_BYTES (64u * 1024u * 1024u)
 
 #define NOTE_JSON                                                                                  \
@@ -151,8 +152,9 @@ static const struct {
 #define NCOMMON (sizeof(common) / sizeof(common[0]))
 
 /* A value as one cell's text (arena): strings as they are, numbers and
- * booleans spelt, arrays of notes as "date text；…", other arrays joined. */
-static const char *cell(jf_req *req, const json_t *v)
+ * booleans spelt, arrays of notes as "date text；…", other arrays joined.
+ * *failed is set when the arena is exhausted. */
+static const char *cell(jf_req *req, const json_t *v, bool *failed)
 {
     jf_buf b;
     const char *out;
@@ -163,8 +165,11 @@ static const char *cell(jf_req *req, const json_t *v)
         return NULL;
     if (json_is_string(v))
         return json_string_value(v);
-    if (json_is_integer(v))
-        return jf_res_id(req, json_integer_value(v));
+    if (json_is_integer(v)) {
+        out = jf_res_id(req, json_integer_value(v));
+        *failed |= out == NULL;
+        return out;
+    }
     if (json_is_boolean(v))
         return json_is_true(v) ? "是" : "否";
     if (!json_is_array(v))
@@ -182,6 +187,7 @@ static const char *cell(jf_req *req, const json_t *v)
             jf_buf_puts(&b, json_string_value(it));
     }
     out = b.data ? jf_arena_strdup(&req->arena, b.data) : NULL;
+    *failed |= b.data != NULL && out == NULL;
     jf_buf_free(&b);
     return out;
 }
@@ -192,6 +198,7 @@ static const char **table(jf_req *req, const PGresult *res, jf_ledger l, json_t 
 {
     size_t n = NCOMMON + sheets[l].n + 1, rows = (size_t)PQntuples(res);
     const char **cells = jf_arena_alloc(&req->arena, (rows + 1) * n * sizeof(*cells));
+    bool failed = false;
 
     *ncols = n;
     if (cells == NULL)
@@ -206,12 +213,12 @@ static const char **table(jf_req *req, const PGresult *res, jf_ledger l, json_t 
         const char **row = cells + (r + 1) * n;
         docs[r] = e;
         for (size_t c = 0; c < NCOMMON; c++)
-            row[c] = cell(req, json_object_get(e, common[c].key));
+            row[c] = cell(req, json_object_get(e, common[c].key), &failed);
         for (size_t c = 0; c < sheets[l].n; c++)
-            row[NCOMMON + c] = cell(req, json_object_get(d, sheets[l].cols[c].key));
-        row[n - 1] = cell(req, json_object_get(e, "notes"));
+            row[NCOMMON + c] = cell(req, json_object_get(d, sheets[l].cols[c].key), &failed);
+        row[n - 1] = cell(req, json_object_get(e, "notes"), &failed);
     }
-    return cells;
+    return failed ? NULL : cells;
 }
 
 /* The whole ledger as CSV (UTF-8 with a BOM, as Excel opens it) or .xlsx. */
