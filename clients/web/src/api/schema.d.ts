@@ -4248,7 +4248,7 @@ export interface paths {
          *     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`)
          *     as a workbook: a title, a header (患者编号, 姓名, 状态, 所属单位,
          *     联系电话, the ledger's columns, 工作记录) and one row per patient,
-         *     as a download. A file holds at most 20,000 rows: a larger area
+         *     as a download. A file holds at most 5,000 rows: a larger area
          *     answers 400 naming `org_unit_id`. Audited (`ledger.read`, with the
          *     ledger and the format).
          */
