@@ -12,27 +12,18 @@
 #include "../core/buf.h"
 #include "../core/csv.h"
 #include "../core/err.h"
-#include "../core/log.h"
+#include "../core/xlsx.h"
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
-#include <errno.h>
-#include <fcntl.h>
-#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
-#include <xlsxwriter.h>
 
 /* The spreadsheet is small; a larger one is an error, not a realloc storm. */
 #define REPORT_MAX_BYTES (1024u * 1024u)
 #define REPORT_CSV_CAP (256u * 1024u)
-/* libxlsxwriter (zlib, its XML writers) runs on its own thread with this
- * stack rather than on a civetweb worker's 100 KB. */
-#define REPORT_STACK (2u * 1024u * 1024u)
 /* Largest hand-entered figure (counts, or 万元). */
 #define REPORT_MAX_VALUE 1e12
 
@@ -320,12 +311,6 @@ static int report_csv(const report *r, jf_buf *b)
 /* Row of the first data line in the sheet (0-based): title, unit/date, header. */
 #define XLSX_FIRST_ROW 3
 
-struct xlsx_job {
-    const report *r;
-    const char *path;
-    lxw_error err;
-};
-
 /* One block of rows in columns col .. col + 3: section (merged over its
  * rows), item, sub-item, value. */
 static void xlsx_block(lxw_worksheet *ws, const report *r, const report_field *rows, size_t n,
@@ -354,19 +339,13 @@ static void xlsx_block(lxw_worksheet *ws, const report *r, const report_field *r
     }
 }
 
-static void *xlsx_write(void *arg)
+static void xlsx_fill(lxw_workbook *wb, void *arg)
 {
-    struct xlsx_job *j = arg;
-    const report *r = j->r;
-    lxw_workbook *wb = workbook_new(j->path);
+    const report *r = arg;
     lxw_worksheet *ws;
     lxw_format *title, *cell, *sec;
     char line[256];
 
-    if (wb == NULL) {
-        j->err = LXW_ERROR_CREATING_XLSX_FILE;
-        return NULL;
-    }
     ws = workbook_add_worksheet(wb, "统计报表");
     title = workbook_add_format(wb);
     format_set_bold(title);
@@ -404,63 +383,6 @@ static void *xlsx_write(void *arg)
              r->end);
     worksheet_write_string(ws, (lxw_row_t)(XLSX_FIRST_ROW + (NLEFT > NRIGHT ? NLEFT : NRIGHT) + 1),
                            0, line, NULL);
-    j->err = workbook_close(wb);
-    return NULL;
-}
-
-/* Write the workbook into a temporary file on a thread with a large stack
- * and read it back into *out (malloc'd, *len bytes). */
-static int report_xlsx(const report *r, char **out, size_t *len)
-{
-    char path[] = "/tmp/jf-report-XXXXXX";
-    struct xlsx_job job = {r, path, LXW_NO_ERROR};
-    pthread_attr_t attr;
-    pthread_t t;
-    struct stat st;
-    int fd = mkstemp(path), rc = JF_ERR_IO;
-
-    *out = NULL;
-    if (fd < 0)
-        return JF_ERR_IO;
-    close(fd);
-    if (pthread_attr_init(&attr) != 0)
-        goto out;
-    pthread_attr_setstacksize(&attr, REPORT_STACK);
-    if (pthread_create(&t, &attr, xlsx_write, &job) == 0) {
-        pthread_join(t, NULL);
-        rc = 0;
-    }
-    pthread_attr_destroy(&attr);
-    if (rc != 0 || job.err != LXW_NO_ERROR) {
-        jf_log_error("report", "xlsx: %s", lxw_strerror(job.err));
-        rc = JF_ERR_IO;
-        goto out;
-    }
-    fd = open(path, O_RDONLY);
-    if (fd < 0 || fstat(fd, &st) != 0 || st.st_size <= 0 || st.st_size > REPORT_MAX_BYTES) {
-        rc = JF_ERR_TOO_LARGE;
-    } else if ((*out = malloc((size_t)st.st_size)) == NULL) {
-        rc = JF_ERR_NOMEM;
-    } else {
-        size_t got = 0;
-        while (got < (size_t)st.st_size) {
-            ssize_t k = read(fd, *out + got, (size_t)st.st_size - got);
-            if (k <= 0)
-                break;
-            got += (size_t)k;
-        }
-        *len = got;
-        rc = got == (size_t)st.st_size ? 0 : JF_ERR_IO;
-    }
-    if (fd >= 0)
-        close(fd);
-out:
-    unlink(path);
-    if (rc != 0) {
-        free(*out);
-        *out = NULL;
-    }
-    return rc;
 }
 
 /* ---- handlers ----------------------------------------------------------- */
@@ -514,7 +436,7 @@ static int get_report(jf_req *req)
     } else {
         char *x = NULL;
         size_t n = 0;
-        rc = report_xlsx(&r, &x, &n);
+        rc = jf_xlsx_build(xlsx_fill, &r, REPORT_MAX_BYTES, &x, &n);
         if (rc == 0) {
             jf_resp_header(req, "Content-Disposition",
                            jf_arena_printf(&req->arena,

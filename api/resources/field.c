@@ -1,7 +1,8 @@
 /* The field work around the national form (DOMAIN.md "Visit mode",
- * "Inter-agency notifications"): the 走访 (home check) that grid workers and
- * village cadres record, and temporary absences (外出) reported alone or at
- * a visit. */
+ * "Inter-agency notifications", "Ledgers"): the 走访 (home check) that grid
+ * workers and village cadres record, temporary absences (外出) reported
+ * alone or at a visit, medicine delivered to the home (送药上门) and why a
+ * patient does not take medication (不服药原因, seed 001). */
 #include "common.h"
 #include "episodes.h"
 #include "field.h"
@@ -13,6 +14,7 @@
 #include "../auth/scope.h"
 #include "../core/err.h"
 #include "../domain/date.h"
+#include "../domain/ledger.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
@@ -69,6 +71,40 @@ static jf_stmt absence_return = {
     " upd AS (UPDATE absences a SET returned_on = $3::date FROM a0 WHERE a.id = a0.id"
     "  AND a0.returned_on IS NULL AND a0.left_on <= $3::date RETURNING a.*)"
     " SELECT (SELECT " ABSENCE_JSON "::text FROM upd a), a0.left_on, a0.returned_on FROM a0",
+    0,
+};
+
+#define DELIVERY_JSON                                                                              \
+    "json_build_object('id', d.id, 'patient_id', d.patient_id, 'delivered_on', d.delivered_on,"    \
+    " 'drug', d.drug, 'days_supplied', d.days_supplied, 'received_by', d.received_by, 'note',"     \
+    " d.note, 'user_id', d.user_id, 'created_at', d.created_at)"
+#define REASON_JSON                                                                                \
+    "json_build_object('id', r.id, 'patient_id', r.patient_id, 'reason', r.reason, 'since',"       \
+    " r.since, 'note', r.note, 'user_id', r.user_id, 'created_at', r.created_at)"
+
+static jf_stmt delivery_insert = {
+    "delivery_insert",
+    "INSERT INTO medication_deliveries AS d (patient_id, delivered_on, drug, days_supplied,"
+    " received_by, note, user_id) VALUES ($1, $2::date, $3, $4::int, $5, $6, $7)"
+    " RETURNING d.id, " DELIVERY_JSON "::text",
+    0,
+};
+static jf_stmt delivery_list = {
+    "delivery_list",
+    "SELECT coalesce(json_agg(" DELIVERY_JSON " ORDER BY d.delivered_on DESC, d.id DESC), '[]')"
+    "::text FROM medication_deliveries d WHERE d.patient_id = $1",
+    0,
+};
+static jf_stmt reason_insert = {
+    "non_adherence_insert",
+    "INSERT INTO non_adherence_reasons AS r (patient_id, reason, since, note, user_id)"
+    " VALUES ($1, $2, $3::date, $4, $5) RETURNING r.id, " REASON_JSON "::text",
+    0,
+};
+static jf_stmt reason_list = {
+    "non_adherence_list",
+    "SELECT coalesce(json_agg(" REASON_JSON " ORDER BY r.id DESC), '[]')::text"
+    " FROM non_adherence_reasons r WHERE r.patient_id = $1",
     0,
 };
 
@@ -420,6 +456,96 @@ out:
     return rc;
 }
 
+/* A record of the loaded, registered patient from fields already read,
+ * keyed and audited as action, answered 201 (stmt: $1 the patient). */
+static int keyed_record(jf_req *req, const jf_stmt *stmt, int n, const char **p, const char *action,
+                        const char *key)
+{
+    jf_patient_row row;
+    jf_idem idem;
+    jf_db_conn *conn = NULL;
+    jf_buf out;
+    int rc;
+
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    jf_buf_init(&out, 1u << 16);
+    if ((rc = load_registered(req, conn, &row)) != 0)
+        goto out;
+    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
+        goto out;
+    p[0] = row.id;
+    rc = jf_episode_record_write(req, conn, &row, stmt, n, p, action, key, NULL, &out);
+    if (rc != 0)
+        goto out;
+    rc = answer_created(req, conn, &idem, rc, &out);
+out:
+    jf_buf_free(&out);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* POST /patients/{id}/medication-deliveries: medicine taken to the
+ * patient's home (送药上门, seed 001), for the 不服药 ledger. */
+static int create_delivery(jf_req *req)
+{
+    static const char *const allowed[] = {"delivered_on", "drug", "days_supplied",
+                                          "received_by",  "note", NULL};
+    static const char *const receivers[] = {"patient", "guardian", "other", NULL};
+    jf_errors e = {0};
+    long long days = -1;
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *on = jf_body_date(req, &e, "delivered_on", true);
+    const char *drug = jf_body_str(req, &e, "drug", true, 1, 100);
+    jf_body_int(req, &e, "days_supplied", false, 1, 366, &days);
+    const char *by = jf_body_code(req, &e, "received_by", true, receivers);
+    const char *note = jf_body_str(req, &e, "note", false, 1, 500);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    const char *p[] = {NULL,
+                       on,
+                       drug,
+                       days > 0 ? jf_res_id(req, days) : NULL,
+                       by,
+                       note,
+                       jf_res_id(req, req->claims.user_id)};
+    return keyed_record(req, &delivery_insert, 7, p, "medication_delivery.create", "delivery_id");
+}
+
+static int list_deliveries(jf_req *req)
+{
+    return jf_episode_list(req, &delivery_list, "medication_deliveries");
+}
+
+/* POST /patients/{id}/non-adherence {reason, since, note?}: why the patient
+ * does not take medication (不服药原因) and since when; the latest stands. */
+static int create_reason(jf_req *req)
+{
+    static const char *const allowed[] = {"reason", "since", "note", NULL};
+    jf_errors e = {0};
+    int rc;
+
+    if ((rc = jf_req_read_json(req)) != 0)
+        return rc;
+    jf_body_only(req, &e, allowed);
+    const char *reason = jf_body_code(req, &e, "reason", true, jf_non_adherence_reasons);
+    const char *since = jf_body_date(req, &e, "since", true);
+    const char *note = jf_body_str(req, &e, "note", false, 1, 500);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    const char *p[] = {NULL, reason, since, note, jf_res_id(req, req->claims.user_id)};
+    return keyed_record(req, &reason_insert, 5, p, "non_adherence.create", "non_adherence_id");
+}
+
+static int list_reasons(jf_req *req)
+{
+    return jf_episode_list(req, &reason_list, "non_adherence");
+}
+
 static const jf_route routes[] = {
     {"GET", "/api/v1/patients/{id}/home-checks", list_checks, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/home-checks", create_check, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
@@ -427,12 +553,21 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/patients/{id}/absences", create_absence, JF_ROUTE_AUTH, JF_CAP_HOME_CHECK},
     {"POST", "/api/v1/patients/{id}/absences/{absence_id}/return", absence_back, JF_ROUTE_AUTH,
      JF_CAP_HOME_CHECK},
+    {"GET", "/api/v1/patients/{id}/medication-deliveries", list_deliveries, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_READ},
+    {"POST", "/api/v1/patients/{id}/medication-deliveries", create_delivery, JF_ROUTE_AUTH,
+     JF_CAP_HOME_CHECK},
+    {"GET", "/api/v1/patients/{id}/non-adherence", list_reasons, JF_ROUTE_AUTH,
+     JF_CAP_CLINICAL_READ},
+    {"POST", "/api/v1/patients/{id}/non-adherence", create_reason, JF_ROUTE_AUTH,
+     JF_CAP_HOME_CHECK},
 };
 
 int jf_res_field_init(void)
 {
-    jf_stmt *const s[] = {&check_insert, &check_list, &absence_insert, &absence_list,
-                          &absence_return};
+    jf_stmt *const s[] = {&check_insert,  &check_list,     &absence_insert,
+                          &absence_list,  &absence_return, &delivery_insert,
+                          &delivery_list, &reason_insert,  &reason_list};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

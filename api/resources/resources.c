@@ -32,7 +32,9 @@ int jf_resources_init(void)
                                   jf_res_campaigns_init,
                                   jf_res_campaign_report_init,
                                   jf_res_reconcile_init,
-                                  jf_res_changes_init};
+                                  jf_res_changes_init,
+                                  jf_res_search_tasks_init,
+                                  jf_res_ledgers_init};
 
     for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
         int rc = inits[i]();

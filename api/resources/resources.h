@@ -32,6 +32,10 @@ int jf_res_campaign_report_init(void);
 int jf_res_reconcile_init(void);
 /* GET /api/v1/changes: the grid-worker app's change feed. */
 int jf_res_changes_init(void);
+/* Search tasks (查找) for lost patients. */
+int jf_res_search_tasks_init(void);
+/* Ledgers (台账) and their work notes. */
+int jf_res_ledgers_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

@@ -32,12 +32,13 @@ static jf_stmt cache_state = {
     0,
 };
 /* Figures computed live beside the indicators ($2 path, $4 detail, $5
- * from, $6 to, $7 end in both statements below): the alerts, for the roles
- * that respond to them (alerts are few), and the exchanges owed by the
- * area's agencies as of the end of the period. */
+ * from, $6 to, $7 end in both statements below): the alerts and the open
+ * search tasks, for the roles that act on them (both are few), and the
+ * exchanges owed by the area's agencies as of the end of the period. */
 #define LIVE_EXTRAS                                                                                \
     " || CASE WHEN $4 IN ('full', 'police') THEN jsonb_build_object('alerts',"                     \
-    " stat_alerts_json($2, $5::date, $6::date)) ELSE '{}' END"                                     \
+    " stat_alerts_json($2, $5::date, $6::date), 'search_tasks',"                                   \
+    " stat_search_tasks_json($2, $7::date)) ELSE '{}' END"                                         \
     " || jsonb_build_object('exchanges', stat_exchanges_json($2, $7::date))"
 /* $1 unit, $2 path, $3 year, $4 detail, $5 from, $6 to, $7 end, $8 as_of. */
 static jf_stmt dash_cached = {

@@ -532,7 +532,8 @@ static void bad_inputs_roles_and_scope(void **state)
 }
 
 /* The dashboard counts the real alerts of the area by grade (drills apart)
- * and, per agency, the share of targets met; civil affairs sees none. */
+ * and, per agency, the share of targets met, and the open search tasks;
+ * civil affairs sees none of them. */
 static void dashboard_alert_figures(void **state)
 {
     char *official = http_login("tf.official", NULL);
@@ -568,10 +569,17 @@ static void dashboard_alert_figures(void **state)
         assert_true(rate > 0 && rate < 100);
     }
     assert_true(police_seen);
+    /* The search tasks open for the township's lost patients. */
+    assert_int_equal(test_jint(json_object_get(r->json, "search_tasks"), "open"),
+                     db_count("SELECT count(*) FROM search_tasks t JOIN patients p"
+                              " ON p.id = t.patient_id JOIN org_units u ON u.code = '429005003'"
+                              " WHERE t.state = 'open' AND starts_with(p.org_path, u.path)",
+                              0, NULL));
     http_free(r);
     r = http_do("GET", "/api/v1/statistics/dashboard", civil, NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_null(json_object_get(r->json, "alerts"));
+    assert_null(json_object_get(r->json, "search_tasks"));
     http_free(r);
     free(official);
 }

@@ -564,6 +564,39 @@ http_res *test_call(const char *date, const char *method, const char *path, cons
     return test_call_h(date, method, path, token, body, NULL);
 }
 
+http_res *test_expect(long status, const char *date, const char *method, const char *token,
+                      char *path, const char *body)
+{
+    http_res *r = test_call(date, method, path, token, body);
+
+    if (r->status != status)
+        fail_msg("%s %s: expected %ld, got %ld %s", method, path, status, r->status, r->body);
+    free(path);
+    return r;
+}
+
+void test_refused(long status, const char *field, const char *date, const char *method,
+                  const char *token, char *path, const char *body)
+{
+    http_res *r = test_call(date, method, path, token, body);
+
+    if (r->status != status)
+        fail_msg("%s %s %s: expected %ld, got %ld %s", method, path, body ? body : "", status,
+                 r->status, r->body);
+    http_assert_problem(r, status, field);
+    http_free(r);
+    free(path);
+}
+
+long db_count_id(const char *sql, long long id)
+{
+    char idtxt[32];
+    const char *p[] = {idtxt};
+
+    snprintf(idtxt, sizeof(idtxt), "%lld", id);
+    return db_count(sql, 1, p);
+}
+
 long long test_create_patient(const char *token, const char *date, const char *name,
                               const char *id18, const char *unit, const char *extra)
 {

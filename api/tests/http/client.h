@@ -106,6 +106,16 @@ http_res *test_call_h(const char *date, const char *method, const char *path, co
  * test_call_h. */
 http_res *test_post_keyed(const char *token, long long pid, const char *what, const char *key,
                           const char *body, const char *date);
+/* test_call, failing the test unless the answer has status; frees path
+ * (made with test_fmt). */
+http_res *test_expect(long status, const char *date, const char *method, const char *token,
+                      char *path, const char *body);
+/* test_call, asserting a problem with status naming field (NULL: any);
+ * frees path. */
+void test_refused(long status, const char *field, const char *date, const char *method,
+                  const char *token, char *path, const char *body);
+/* db_count of sql with the id as $1. */
+long db_count_id(const char *sql, long long id);
 /* test_call_h without further headers. */
 http_res *test_call(const char *date, const char *method, const char *path, const char *token,
                     const char *body);

@@ -4441,6 +4441,333 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/search-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The area's search tasks
+         * @description Search tasks (查找) of the patients in the caller's subtree (or the
+         *     subtree of `org_unit_id`, which must lie in it: else 400), oldest
+         *     first, one keyset page at a time, each with its notes; narrowed by
+         *     `state`. Police, officials, doctors, grid workers and admins; other
+         *     roles get 403. Audited (`search_task.list`).
+         */
+        get: operations["listSearchTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One search task
+         * @description A search task with its patient, assigned agencies and notes (newest
+         *     first). The roles that read search tasks (else 403), for a patient
+         *     in the caller's subtree (404 otherwise, as for a task that does not
+         *     exist). Audited (`search_task.read`).
+         */
+        get: operations["getSearchTask"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}/notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Add a dated note to a search task
+         * @description A dated note of the search (who went where, whom they asked, what
+         *     was learnt), on an open or a closed task. Police, officials,
+         *     doctors and grid workers (else 403), for a patient in the caller's
+         *     subtree (else 404). `noted_on` (not in the future, not before the
+         *     task opened) and `text` (1 to 1000 characters) are required;
+         *     unknown fields are refused with 400. The note records who wrote it
+         *     and their agency. Audited (`search_task.note`). The answer is the
+         *     task with its notes.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["addSearchTaskNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/search-tasks/{id}/close": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Close a search task
+         * @description Close an open task by hand: officials (the 平安办, the township) and
+         *     the police (else 403), for a patient in the caller's subtree (else
+         *     404). `outcome` and `closed_on` (not in the future, not before the
+         *     task opened) are required; a decision (`deceased`, `moved_away`
+         *     迁出, `detained` 在押/羁押, `deregistered` 销案, `other`) needs its
+         *     `reason` (1 to 500 characters). `found` is accepted only when the
+         *     records show the patient seen in person (a face-to-face follow-up
+         *     that reached them) or the whereabouts confirmed by the police since
+         *     the task opened (else 409 naming `outcome`): those records close
+         *     the task by themselves, so this is rarely needed. A closed task
+         *     answers 409 naming `state`. Closing does not change the patient's
+         *     status (a death, a move or a 销案 is recorded on the patient, which
+         *     closes an open task by itself). Audited (`search_task.close`).
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["closeSearchTask"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/search-tasks": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's search tasks
+         * @description The search tasks (查找) of one patient, newest first, each with its
+         *     notes: at most one is open. The roles that read search tasks (else
+         *     403), for a patient in the caller's subtree (404 otherwise). The
+         *     read is audited (`patient.clinical_read`).
+         */
+        get: operations["listPatientSearchTasks"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/ledgers/{kind}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The ledger (an unknown one answers 404). */
+                kind: components["schemas"]["LedgerKind"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A ledger (台账) of the area
+         * @description The registered patients (`registered`, `in_care`, `hospitalised`,
+         *     `lost`) of the caller's subtree — or of `org_unit_id` (a township,
+         *     village or grid in it: else 400) — that belong on the ledger, by
+         *     patient id, each with the ledger's `detail` and the entry's work
+         *     notes, newest first. A role that does not keep the ledger gets 403
+         *     (see the tag).
+         *
+         *     `format=json` (default) answers one keyset page. `format=csv` (or
+         *     `Accept: text/csv`) answers the whole ledger of the area as
+         *     `text/csv; charset=utf-8` with a byte-order mark, and `format=xlsx`
+         *     (or `Accept:
+         *     application/vnd.openxmlformats-officedocument.spreadsheetml.sheet`)
+         *     as a workbook: a title, a header (患者编号, 姓名, 状态, 所属单位,
+         *     联系电话, the ledger's columns, 工作记录) and one row per patient,
+         *     as a download. A file holds at most 5,000 rows: a larger area
+         *     answers 400 naming `org_unit_id`. Audited (`ledger.read`, with the
+         *     ledger and the format).
+         */
+        get: operations["getLedger"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/ledger-notes": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A work note on a patient's ledger entry
+         * @description A dated work note (工作记录) on the patient's entry in one ledger:
+         *     who went, what was done. `ledger`, `noted_on` (not in the future)
+         *     and `text` (1 to 1000 characters) are required; unknown fields are
+         *     refused with 400. The roles that keep that ledger, but not admins
+         *     or system accounts (else 403), for a patient in the caller's
+         *     subtree (else 404). The note records who wrote it and their agency.
+         *     Audited (`ledger.note`).
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["addLedgerNote"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/medication-deliveries": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Medicine delivered to a patient's home
+         * @description The deliveries (送药上门) of one patient, newest first. Roles that
+         *     read clinical records, for a patient in their subtree (404
+         *     otherwise). Audited (`patient.clinical_read`).
+         */
+        get: operations["listMedicationDeliveries"];
+        put?: never;
+        /**
+         * Record medicine delivered to the home (送药上门)
+         * @description Medicine taken to the patient's home (seed 001: 送药下乡、送药上门).
+         *     The roles that record home checks: `grid_worker`, `official`,
+         *     `police` and `doctor` (else 403), for a patient on the register in
+         *     the caller's subtree (404 otherwise, 409 when not on the register).
+         *     `delivered_on` (not in the future), `drug` (1 to 100 characters)
+         *     and `received_by` are required; `days_supplied` (1 to 366) and
+         *     `note` are optional; unknown fields are refused with 400. Audited
+         *     as `medication_delivery.create`; counted on the `non_adherent`
+         *     ledger.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["recordMedicationDelivery"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/non-adherence": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * Why a patient does not take medication
+         * @description The reasons recorded (不服药原因), newest first; the first is the
+         *     current one. Roles that read clinical records, for a patient in
+         *     their subtree (404 otherwise). Audited (`patient.clinical_read`).
+         */
+        get: operations["listNonAdherenceReasons"];
+        put?: never;
+        /**
+         * Record why a patient does not take medication
+         * @description Why the patient does not take medication, and since when (seed 001:
+         *     分析患者不服药原因): `reason` and `since` (not in the future) are
+         *     required, `note` optional; unknown fields are refused with 400. The
+         *     roles that record home checks (else 403), for a patient on the
+         *     register in the caller's subtree (404 otherwise, 409 when not on
+         *     the register). Each is kept; the latest stands on the
+         *     `non_adherent` ledger. Audited as `non_adherence.create`.
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["recordNonAdherenceReason"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     notification: {
@@ -4515,6 +4842,237 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /**
+         * @description A ledger (台账).
+         * @enum {string}
+         */
+        LedgerKind: "lost" | "non_adherent" | "guardianship" | "migrant" | "key";
+        /** @description A dated work note. */
+        LedgerNote: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date */
+            noted_on: string;
+            text: string;
+            /** Format: int64 */
+            user_id: number;
+            user_name: string;
+            agency_name: string | null;
+        };
+        LedgerNoteCreate: {
+            ledger: components["schemas"]["LedgerKind"];
+            /**
+             * Format: date
+             * @description Not in the future.
+             */
+            noted_on: string;
+            text: string;
+        };
+        /** @description One patient on a ledger. */
+        LedgerEntry: {
+            /** Format: int64 */
+            patient_id: number;
+            name: string;
+            status: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            /** @description Whole or masked, as the role sees phone numbers. */
+            phone: string | null;
+            /**
+             * @description The ledger's own members, flat. `lost`: `search_task_id`,
+             *     `search_state`, `lost_on`, `lost_reason`, `police_agency`,
+             *     `stability_agency`, `search_notes` (LedgerNote, newest first).
+             *     `non_adherent`: `compliance` and `compliance_on` (the last
+             *     follow-up that recorded it), `reason`, `reason_since`,
+             *     `reason_note`, `deliveries` (送药上门 so far),
+             *     `last_delivered_on`. `guardianship`: `guardian_capacity` (`weak`
+             *     or `none`), `guardians` (the active ones, in one text),
+             *     `social_guardian`. `migrant`: `migrant`, `hukou_elsewhere`,
+             *     `hukou_address`, `away_to`, `away_since`, `expected_return`.
+             *     `key`: `key_flags`, `risk_level`, `colour`.
+             */
+            detail: Record<string, never> | null;
+            /** @description The entry's work notes, newest first. */
+            notes: components["schemas"]["LedgerNote"][];
+        };
+        LedgerPage: {
+            items: components["schemas"]["LedgerEntry"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        MedicationDeliveryCreate: {
+            /**
+             * Format: date
+             * @description Not in the future.
+             */
+            delivered_on: string;
+            drug: string;
+            days_supplied?: number;
+            received_by: components["schemas"]["DeliveryReceiver"];
+            note?: string;
+        };
+        /**
+         * @description Who took the medicine at the door.
+         * @enum {string}
+         */
+        DeliveryReceiver: "patient" | "guardian" | "other";
+        /** @description Medicine delivered to the home (送药上门). */
+        MedicationDelivery: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            /** Format: date */
+            delivered_on: string;
+            drug: string;
+            days_supplied: number | null;
+            received_by: components["schemas"]["DeliveryReceiver"];
+            note: string | null;
+            /** Format: int64 */
+            user_id: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        MedicationDeliveryList: {
+            items: components["schemas"]["MedicationDelivery"][];
+        };
+        /**
+         * @description Why (不服药原因): `poverty` (家庭贫困), `distance` (路途遥远，取药不便),
+         *     `side_effects` (副作用大), `refuses` (主观抵触), `no_insight` (无自知力),
+         *     `no_guardian` (无人督促), `other`.
+         * @enum {string}
+         */
+        NonAdherenceReasonCode: "poverty" | "distance" | "side_effects" | "refuses" | "no_insight" | "no_guardian" | "other";
+        NonAdherenceReasonCreate: {
+            reason: components["schemas"]["NonAdherenceReasonCode"];
+            /**
+             * Format: date
+             * @description Since when the patient does not take medication (not in the future).
+             */
+            since: string;
+            note?: string;
+        };
+        NonAdherenceReason: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            reason: components["schemas"]["NonAdherenceReasonCode"];
+            /** Format: date */
+            since: string;
+            note: string | null;
+            /** Format: int64 */
+            user_id: number;
+            /** Format: date-time */
+            created_at: string;
+        };
+        NonAdherenceReasonList: {
+            items: components["schemas"]["NonAdherenceReason"][];
+        };
+        /**
+         * @description A search task is `open` until found or decided, then `closed`.
+         * @enum {string}
+         */
+        SearchTaskState: "open" | "closed";
+        /**
+         * @description How a task closed: `found`, or a decision — `deceased` (死亡),
+         *     `moved_away` (迁出), `detained` (在押/羁押), `deregistered` (销案),
+         *     `other`.
+         * @enum {string}
+         */
+        SearchTaskOutcome: "found" | "deceased" | "moved_away" | "detained" | "deregistered" | "other";
+        /** @description An agency by id and name (`null` when the area has none of the kind). */
+        AgencyRef: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+        } | null;
+        /** @description A dated note of the search. */
+        SearchTaskNote: {
+            /** Format: int64 */
+            id: number;
+            /** Format: date */
+            noted_on: string;
+            text: string;
+            /** Format: int64 */
+            user_id: number;
+            user_name: string;
+            /** Format: int64 */
+            agency_id: number | null;
+            agency_name: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @description A search task (查找) for a lost patient, with its notes newest first. */
+        SearchTask: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            patient_name: string;
+            /** @description The patient's status now (`lost` while the search goes on). */
+            patient_status: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            /** Format: date */
+            opened_on: string;
+            /**
+             * @description `three_misses` (three follow-ups on distinct cycles did not reach
+             *     the patient) or `whereabouts_unknown` (去向不明 reported).
+             * @enum {string}
+             */
+            opened_reason: "three_misses" | "whereabouts_unknown";
+            police_agency: components["schemas"]["AgencyRef"];
+            stability_agency: components["schemas"]["AgencyRef"];
+            state: components["schemas"]["SearchTaskState"];
+            outcome: components["schemas"]["SearchTaskOutcome"] | null;
+            /**
+             * @description The evidence of `found`: `seen_in_person` (a face-to-face
+             *     follow-up reached the patient), `police_confirmed` or `admitted`
+             *     (to hospital); `null` otherwise.
+             * @enum {string|null}
+             */
+            found_by: "seen_in_person" | "police_confirmed" | "admitted" | null;
+            /** Format: date */
+            closed_on: string | null;
+            close_reason: string | null;
+            /**
+             * Format: int64
+             * @description The user who closed it (by hand, or whose record closed it).
+             */
+            closed_by: number | null;
+            /** Format: date-time */
+            closed_at: string | null;
+            notes: components["schemas"]["SearchTaskNote"][];
+        };
+        SearchTaskList: {
+            items: components["schemas"]["SearchTask"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        SearchTaskItems: {
+            items: components["schemas"]["SearchTask"][];
+        };
+        SearchTaskNoteCreate: {
+            /**
+             * Format: date
+             * @description The day of what the note tells (not in the future, not before the task opened).
+             */
+            noted_on: string;
+            text: string;
+        };
+        SearchTaskClose: {
+            outcome: components["schemas"]["SearchTaskOutcome"];
+            /**
+             * Format: date
+             * @description Not in the future, not before the task opened.
+             */
+            closed_on: string;
+            /** @description Required for a decision (any outcome but `found`). */
+            reason?: string;
+        };
         Health: {
             /** @constant */
             status: "ok";
@@ -7767,6 +8325,15 @@ export interface components {
             org_unit: components["schemas"]["StatOrgUnit"];
             alerts?: components["schemas"]["StatAlerts"];
             exchanges?: components["schemas"]["StatExchanges"];
+            /**
+             * @description Search tasks (查找) open for lost patients of the unit's area, and
+             *     the oldest one's age in days as of the period's end (`null` when
+             *     none is open). Officials, doctors, admins and police.
+             */
+            search_tasks?: {
+                open: number;
+                oldest_days: number | null;
+            };
             totals: components["schemas"]["StatCounts"];
             direct?: components["schemas"]["StatCounts"];
             /** @description One entry per child unit, in code order, with `org_unit` and its figures. */
@@ -19430,6 +19997,607 @@ export interface operations {
             409: components["responses"]["StateRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listSearchTasks: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description Only tasks in this state. */
+                state?: components["schemas"]["SearchTaskState"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of search tasks. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTaskList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getSearchTask: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The search task. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 12,
+                     *       "patient_id": 1024,
+                     *       "patient_name": "张某某",
+                     *       "patient_status": "lost",
+                     *       "org_unit_id": 41,
+                     *       "org_unit_name": "梅苑社区第一网格",
+                     *       "opened_on": "2026-03-01",
+                     *       "opened_reason": "whereabouts_unknown",
+                     *       "police_agency": {
+                     *         "id": 7,
+                     *         "name": "泰丰派出所"
+                     *       },
+                     *       "stability_agency": {
+                     *         "id": 6,
+                     *         "name": "泰丰街道综治中心"
+                     *       },
+                     *       "state": "open",
+                     *       "outcome": null,
+                     *       "found_by": null,
+                     *       "closed_on": null,
+                     *       "close_reason": null,
+                     *       "closed_by": null,
+                     *       "closed_at": null,
+                     *       "notes": [
+                     *         {
+                     *           "id": 31,
+                     *           "noted_on": "2026-03-02",
+                     *           "text": "走访其兄，称去了武汉",
+                     *           "user_id": 9,
+                     *           "user_name": "李警官",
+                     *           "agency_id": 7,
+                     *           "agency_name": "泰丰派出所",
+                     *           "created_at": "2026-03-02T10:12:00.5+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addSearchTaskNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "noted_on": "2026-03-02",
+                 *       "text": "走访其兄，称去了武汉"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SearchTaskNoteCreate"];
+            };
+        };
+        responses: {
+            /** @description The note was added; the body is the task with its notes. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    closeSearchTask: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "outcome": "detained",
+                 *       "closed_on": "2026-03-10",
+                 *       "reason": "因盗窃被武汉市公安局羁押"
+                 *     }
+                 */
+                "application/json": components["schemas"]["SearchTaskClose"];
+            };
+        };
+        responses: {
+            /** @description The task, closed. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTask"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /**
+             * @description The task is closed already (`state`), or "found" without the
+             *     evidence (`outcome`) (`transition-refused`).
+             */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "type": "https://jingfang.example/problems/transition-refused",
+                     *       "title": "Search not closed",
+                     *       "status": 409,
+                     *       "detail": "found needs the patient seen in person (a face-to-face follow-up that reached them) or the whereabouts confirmed by the police (POST /patients/{id}/whereabouts-confirmed); a phone call is not enough",
+                     *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                     *       "errors": [
+                     *         {
+                     *           "field": "outcome",
+                     *           "message": "found needs the patient seen in person (a face-to-face follow-up that reached them) or the whereabouts confirmed by the police (POST /patients/{id}/whereabouts-confirmed); a phone call is not enough"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPatientSearchTasks: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's search tasks, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["SearchTaskItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getLedger: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description json (default), csv or xlsx. */
+                format?: "json" | "csv" | "xlsx";
+            };
+            header?: never;
+            path: {
+                /** @description The ledger (an unknown one answers 404). */
+                kind: components["schemas"]["LedgerKind"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of the ledger (JSON), or the whole ledger as a file. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    addLedgerNote: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "ledger": "non_adherent",
+                 *       "noted_on": "2026-03-04",
+                 *       "text": "向监护人宣传不服药的危害"
+                 *     }
+                 */
+                "application/json": components["schemas"]["LedgerNoteCreate"];
+            };
+        };
+        responses: {
+            /** @description The note as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["LedgerNote"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listMedicationDeliveries: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The deliveries, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedicationDeliveryList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordMedicationDelivery: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "delivered_on": "2026-03-03",
+                 *       "drug": "利培酮片",
+                 *       "days_supplied": 30,
+                 *       "received_by": "guardian"
+                 *     }
+                 */
+                "application/json": components["schemas"]["MedicationDeliveryCreate"];
+            };
+        };
+        responses: {
+            /** @description The delivery as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["MedicationDelivery"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listNonAdherenceReasons: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The reasons, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NonAdherenceReasonList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordNonAdherenceReason: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "distance",
+                 *       "since": "2026-02-01",
+                 *       "note": "山路远，取药不便"
+                 *     }
+                 */
+                "application/json": components["schemas"]["NonAdherenceReasonCreate"];
+            };
+        };
+        responses: {
+            /** @description The reason as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["NonAdherenceReason"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
