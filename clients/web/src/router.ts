@@ -22,6 +22,7 @@ export const router = createRouter({
         { path: 'transfers', component: () => import('./views/TransfersView.vue') },
         { path: 'alerts', component: () => import('./views/AlertsView.vue') },
         { path: 'exchanges', component: () => import('./views/ExchangesView.vue') },
+        { path: 'ledgers', component: () => import('./views/LedgersView.vue') },
         { path: ':rest(.*)*', component: () => import('./views/NotFoundView.vue'), meta: { any: true } },
       ],
     },

@@ -23,6 +23,7 @@ export const MENU: MenuItem[] = [
   { path: '/assistance', title: '救治救助', roles: ['admin', 'official', 'civil_affairs'] },
   { path: '/campaigns', title: '专项行动', roles: ['admin', 'official', 'doctor', 'police', 'civil_affairs'] },
   { path: '/transfers', title: '流转', roles: ['admin', 'official', 'doctor'] },
+  { path: '/ledgers', title: '台账', roles: ['admin', 'official', 'doctor', 'police', 'civil_affairs', 'grid_worker'] },
   { path: '/alerts', title: '预警处置', roles: ['admin', 'official', 'doctor', 'police'] },
   { path: '/exchanges', title: '信息交换', roles: ['admin', 'official', 'doctor', 'police', 'civil_affairs'] },
 ]
