@@ -26,6 +26,15 @@ static jf_stmt suspected_insert = {
     " RETURNING id",
     0,
 };
+/* The alert on an unknown person ($1) seen in the caller's area [$4, $5)
+ * becomes the reported person's ($2). */
+static jf_stmt alert_link = {
+    "suspected_alert_link",
+    "UPDATE alerts SET patient_id = $2::bigint, linked_at = now(), linked_by = $3::bigint"
+    " WHERE id = $1::bigint AND patient_id IS NULL AND org_path >= $4 AND org_path < $5"
+    " RETURNING id",
+    0,
+};
 static jf_stmt set_status = {
     "patient_set_status",
     "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
@@ -218,13 +227,13 @@ out:
  * person who may be ill, with what is known. */
 static int report_suspected(jf_req *req)
 {
-    static const char *const allowed[] = {"name",        "gender",      "birth_date",
-                                          "id_number",   "phone",       "address",
-                                          "org_unit_id", "report_note", NULL};
+    static const char *const allowed[] = {"name",     "gender",  "birth_date",  "id_number",
+                                          "phone",    "address", "org_unit_id", "report_note",
+                                          "alert_id", NULL};
     jf_errors e = {0};
     const char *name, *gender, *birth, *phone, *address, *note, *path = NULL, *pid;
     char phone_masked[24], iso[11];
-    long long unit = 0;
+    long long unit = 0, alert = 0;
     int has_id;
     jf_idcard id;
     jf_pii_id pii;
@@ -243,6 +252,7 @@ static int report_suspected(jf_req *req)
     address = jf_body_str(req, &e, "address", true, 1, 128);
     note = jf_body_str(req, &e, "report_note", true, 1, 500);
     jf_body_int(req, &e, "org_unit_id", true, 1, INT64_MAX, &unit);
+    jf_body_int(req, &e, "alert_id", false, 1, INT64_MAX, &alert);
     if (gender != NULL && strcmp(gender, "male") != 0 && strcmp(gender, "female") != 0)
         jf_errors_add(&e, "gender", "must be male or female");
     if (phone != NULL && strspn(phone, "0123456789+-") != strlen(phone))
@@ -302,6 +312,19 @@ static int report_suspected(jf_req *req)
     rc = jf_res_patient_event(
         req, conn,
         &(jf_patient_event){.patient_id = pid, .kind = "reported", .to_status = "suspected"});
+    /* The alert that brought the person to notice is now theirs. */
+    if (rc == 0 && alert > 0) {
+        const char *p[] = {jf_res_id(req, alert), pid, jf_res_id(req, req->claims.user_id),
+                           req->claims.org_path, jf_res_path_upper(req, req->claims.org_path)};
+        PQclear(res);
+        res = NULL;
+        rc = jf_db_exec(conn, &alert_link, 5, p, &res);
+        if (rc == 0 && PQntuples(res) == 0) {
+            jf_errors_add(&e, "alert_id", "is not an alert on an unknown person in your area");
+            rc = jf_errors_respond(req, &e);
+            goto out;
+        }
+    }
     /* The clinic and the mental-health centre must arrange a diagnosis. */
     if (rc == 0)
         rc = jf_notify(req, conn, "suspected_reported", pid, NULL, NULL);
@@ -679,7 +702,8 @@ static const jf_route routes[] = {
 
 int jf_res_patient_flow_init(void)
 {
-    jf_stmt *const s[] = {&suspected_insert, &set_status, &diagnose, &events_list, &audit_list};
+    jf_stmt *const s[] = {&suspected_insert, &alert_link,  &set_status,
+                          &diagnose,         &events_list, &audit_list};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -20,6 +20,8 @@ int jf_resources_init(void)
                                   jf_res_exports_init,
                                   jf_res_episodes_init,
                                   jf_res_field_init,
+                                  jf_res_alerts_init,
+                                  jf_res_exchanges_init,
                                   jf_res_medication_init,
                                   jf_res_settings_init,
                                   jf_res_service_auth_init,

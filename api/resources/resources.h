@@ -17,6 +17,8 @@ int jf_res_transfers_init(void);
 int jf_res_exports_init(void);
 int jf_res_episodes_init(void);
 int jf_res_field_init(void);
+int jf_res_alerts_init(void);
+int jf_res_exchanges_init(void);
 int jf_res_medication_init(void);
 int jf_res_settings_init(void);
 int jf_res_service_auth_init(void);

@@ -31,7 +31,13 @@ static jf_stmt config = {
     "  FROM jsonb_each(c.tiers)),"
     " 'settings', (SELECT json_object_agg(key, value ORDER BY array_position(ARRAY["
     "  'red_min_risk','incident_months','relapse_count','pickup_tolerance_days',"
-    "  'miss_gap_days'], key)) FROM jsonb_each(c.settings)),"
+    "  'miss_gap_days','alert_urgent_received_minutes','alert_urgent_arrived_minutes',"
+    "  'alert_urgent_handled_minutes','alert_warning_received_minutes',"
+    "  'alert_warning_arrived_minutes','alert_warning_handled_minutes',"
+    "  'alert_watch_received_minutes','alert_watch_arrived_minutes',"
+    "  'alert_watch_handled_minutes','exchange_health_police_months',"
+    "  'exchange_health_stability_months','exchange_other_months','exchange_grace_days'], key))"
+    "  FROM jsonb_each(c.settings)),"
     " 'scheme', c.scheme, 'points', c.points,"
     " 'source_unit_id', c.org_unit_id,"
     " 'source_unit_name', (SELECT name FROM org_units WHERE id = c.org_unit_id),"
@@ -85,6 +91,23 @@ static const struct {
     {"relapse_count", 1, 10, false},         /* this many admissions in 12 months is relapse */
     {"pickup_tolerance_days", 0, 60, false}, /* days past a supply's end before 取药超期 */
     {"miss_gap_days", 1, 30, true},          /* unreached attempts closer than this count once */
+    /* Minutes an agency has to receive an alert, arrive and handle it, per
+     * grade ("1、3、5"分钟快反, seed 000). */
+    {"alert_urgent_received_minutes", 1, 1440, true},
+    {"alert_urgent_arrived_minutes", 1, 1440, true},
+    {"alert_urgent_handled_minutes", 1, 1440, true},
+    {"alert_warning_received_minutes", 1, 1440, true},
+    {"alert_warning_arrived_minutes", 1, 1440, true},
+    {"alert_warning_handled_minutes", 1, 1440, true},
+    {"alert_watch_received_minutes", 1, 1440, true},
+    {"alert_watch_arrived_minutes", 1, 1440, true},
+    {"alert_watch_handled_minutes", 1, 1440, true},
+    /* Months between inter-agency exchanges (信息交换, seeds 001 and 004),
+     * and the days after a period by which the receiver confirms one. */
+    {"exchange_health_police_months", 1, 12, true},
+    {"exchange_health_stability_months", 1, 12, true},
+    {"exchange_other_months", 1, 12, true},
+    {"exchange_grace_days", 1, 60, true},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -31,12 +31,20 @@ static jf_stmt cache_state = {
     " FROM stat_refresh_log",
     0,
 };
+/* Figures computed live beside the indicators ($2 path, $4 detail, $5
+ * from, $6 to, $7 end in both statements below): the alerts, for the roles
+ * that respond to them (alerts are few), and the exchanges owed by the
+ * area's agencies as of the end of the period. */
+#define LIVE_EXTRAS                                                                                \
+    " || CASE WHEN $4 IN ('full', 'police') THEN jsonb_build_object('alerts',"                     \
+    " stat_alerts_json($2, $5::date, $6::date)) ELSE '{}' END"                                     \
+    " || jsonb_build_object('exchanges', stat_exchanges_json($2, $7::date))"
 /* $1 unit, $2 path, $3 year, $4 detail, $5 from, $6 to, $7 end, $8 as_of. */
 static jf_stmt dash_cached = {
     "stat_dashboard_cached",
     "SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
     " 'end', $7::date), 'source', 'cached', 'as_of', $8::text)"
-    " || stat_dashboard_json($1, stat_cached_counts($2, $3::int), $4))::text",
+    " || stat_dashboard_json($1, stat_cached_counts($2, $3::int), $4)" LIVE_EXTRAS ")::text",
     0,
 };
 /* $1 unit, $2 path, $3 today, $4 detail, $5 from, $6 to, $7 end, $8 now (NULL: now()). */
@@ -47,7 +55,7 @@ static jf_stmt dash_live = {
     " 'as_of', to_char(coalesce($8::timestamptz, now()) AT TIME ZONE 'UTC',"
     " 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'))"
     " || stat_dashboard_json($1, stat_live_counts($2, $5::date, $6::date, $3::date,"
-    " coalesce($8::timestamptz, now())), $4))::text",
+    " coalesce($8::timestamptz, now())), $4)" LIVE_EXTRAS ")::text",
     0,
 };
 static jf_stmt pop_get = {"stat_population_get",

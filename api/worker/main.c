@@ -15,6 +15,7 @@
  * Configuration comes from the JF_* variables (core/config.h). */
 #include "deliver.h"
 #include "sweep.h"
+#include "wake.h"
 #include "../audit/audit.h"
 #include "../core/config.h"
 #include "../core/err.h"
@@ -22,6 +23,7 @@
 #include "../db/pool.h"
 
 #include <curl/curl.h>
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <string.h>
@@ -41,6 +43,7 @@ struct worker {
     CURL *curl;
     const char *now; /* --now, or NULL for the database's now() */
     sigset_t stop_signals;
+    jf_wake wake; /* looping: the sleep between passes */
     int stopping;
     jf_deliver_stats deliveries;
 };
@@ -66,6 +69,18 @@ static int stop_requested(struct worker *w, long ms)
         jf_log_info("stopping", "signal %d: the batch in hand is finished, then exit", sig);
     }
     return w->stopping;
+}
+
+/* Sleep between passes until the interval ends, a new delivery is
+ * committed (NOTIFY jf_outbox) or a stop signal comes. */
+static void sleep_between_passes(struct worker *w)
+{
+    int sig = jf_wake_wait(&w->wake, w->cfg.worker_interval_ms);
+
+    if (sig > 0 && !w->stopping) {
+        w->stopping = 1;
+        jf_log_info("stopping", "signal %d: exit", sig);
+    }
 }
 
 static long monotonic_ms(void)
@@ -163,8 +178,8 @@ static int run_loop(struct worker *w)
          * the next pass tries again. */
         if (worker_pass(w, sweep, stats, &more) != 0)
             more = 0;
-        if (!more)
-            stop_requested(w, w->cfg.worker_interval_ms);
+        if (!more && !stop_requested(w, 0))
+            sleep_between_passes(w);
     }
     jf_log_info("stopped", "delivered %ld, retrying %ld, dead %ld, lost %ld",
                 w->deliveries.delivered, w->deliveries.retried, w->deliveries.dead,
@@ -223,7 +238,13 @@ int main(int argc, char **argv)
     }
     jf_log_info("started", "%s%s%s", once ? "one pass" : "looping", w.now ? " as of " : "",
                 w.now ? w.now : "");
+    if (!once && jf_wake_open(&w.wake, w.cfg.db_url, &w.stop_signals) != 0) {
+        jf_log_error("start", "cannot wait for signals: %s", strerror(errno));
+        goto out;
+    }
     status = once ? run_once(&w) : run_loop(&w);
+    if (!once)
+        jf_wake_close(&w.wake);
 out:
     jf_db_pool_destroy(w.pool);
     if (w.curl != NULL)

@@ -83,26 +83,37 @@ static jf_stmt pickups = {
     0,
 };
 
+/* $1 now: the exchanges (信息交换, migration 0033) of every period ended
+ * by then, for every township. Returns how many rows it made. */
+static jf_stmt exchanges = {
+    "worker_sweep_exchanges",
+    "SELECT exchange_schedule((coalesce($1::timestamptz, now()) AT TIME ZONE "
+    "'Asia/Shanghai')::date)",
+    0,
+};
+
 /* Returns whether it refreshed (false: another session was at it). */
 static jf_stmt stats_refresh = {"worker_stats_refresh", "SELECT stat_refresh()", 0};
 
 int jf_sweep_init(void)
 {
-    jf_stmt *const s[] = {&escalate, &followups, &pickups, &stats_refresh};
+    jf_stmt *const s[] = {&escalate, &followups, &pickups, &exchanges, &stats_refresh};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
 
-static int sweep_escalate(jf_db_conn *conn, const char *now, long *count)
+/* Run a one-statement sweep as of now; *count gets the rows it touched
+ * (an UPDATE's) or made (a function's count in row 0). */
+static int sweep_once(jf_db_conn *conn, const jf_stmt *stmt, const char *now, long *count)
 {
     const char *p[] = {now};
     PGresult *res = NULL;
-    int rc = jf_db_exec(conn, &escalate, 1, p, &res);
+    int rc = jf_db_exec(conn, stmt, 1, p, &res);
 
     if (rc == 0)
-        *count += strtol(PQcmdTuples(res), NULL, 10);
+        *count += strtol(PQntuples(res) == 1 ? PQgetvalue(res, 0, 0) : PQcmdTuples(res), NULL, 10);
     else
-        jf_log_error("sweep", "escalation failed: %s %s", jf_err_str(rc),
+        jf_log_error("sweep", "%s failed: %s %s", stmt->name, jf_err_str(rc),
                      res ? PQresultErrorMessage(res) : "");
     PQclear(res);
     return rc;
@@ -142,9 +153,10 @@ static void log_counts(const jf_sweep_counts *c, int rc)
     jf_log_timestamp(ts, sizeof(ts));
     n = snprintf(line, sizeof(line),
                  "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"sweep\",\"escalated\":%ld,"
-                 "\"followup_overdue\":%ld,\"pickup_overdue\":%ld,\"complete\":%s}",
+                 "\"followup_overdue\":%ld,\"pickup_overdue\":%ld,\"exchanges\":%ld,"
+                 "\"complete\":%s}",
                  ts, rc == 0 ? "info" : "error", c->escalated, c->followup_overdue,
-                 c->pickup_overdue, rc == 0 ? "true" : "false");
+                 c->pickup_overdue, c->exchanges, rc == 0 ? "true" : "false");
     if (n > 0 && (size_t)n < sizeof(line))
         jf_log_line(line, (size_t)n);
 }
@@ -164,11 +176,13 @@ int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts)
     pp[1] = batch;
     memset(counts, 0, sizeof(*counts));
     /* Escalate first: what the sweeps raise now has a deadline ahead. */
-    rc = sweep_escalate(conn, now, &counts->escalated);
+    rc = sweep_once(conn, &escalate, now, &counts->escalated);
     if (rc == 0)
         rc = sweep_raise(conn, &followups, 3, fp, &counts->followup_overdue);
     if (rc == 0)
         rc = sweep_raise(conn, &pickups, 2, pp, &counts->pickup_overdue);
+    if (rc == 0)
+        rc = sweep_once(conn, &exchanges, now, &counts->exchanges);
     log_counts(counts, rc);
     return rc;
 }

@@ -605,6 +605,9 @@ export interface paths {
          *     it when sent too), and a number already on the register answers 409
          *     as on registration. Unknown fields are refused with 400.
          *
+         *     An alert on an unknown person (`POST /api/v1/alerts`) becomes a
+         *     suspected-person report by sending its `alert_id` with the report.
+         *
          *     A doctor then confirms the diagnosis
          *     (`POST /api/v1/patients/{id}/diagnosis`) or rules the person out
          *     (`POST /api/v1/patients/{id}/rule-out`).
@@ -4071,6 +4074,385 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/alerts": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Abnormal-behaviour alerts in the caller's area
+         * @description Alerts (预警) raised in the caller's area (by the place they were
+         *     seen), newest first, keyset-paged. Every role that reads patients.
+         *     Filters: `org_unit_id` (a unit in the caller's area, 400 otherwise),
+         *     `grade`, `drill` (`false` for the real ones only), `patient_id`,
+         *     `state` (`open`: some receiving agency has not handled it yet;
+         *     `handled`) and `mine=true` (those sent to the caller's agency: the
+         *     station's or clinic's inbox of alerts). Audited as `alert.list`.
+         */
+        get: operations["listAlerts"];
+        put?: never;
+        /**
+         * Raise an abnormal-behaviour alert (异常行为预警)
+         * @description Anyone of the care team who sees abnormal behaviour raises an alert:
+         *     roles `grid_worker`, `official` (village cadres, 综治中心), `police`
+         *     and `doctor`; other roles get 403. On a known patient
+         *     (`patient_id`, in the caller's area, else 400 naming it) or on an
+         *     unknown person (`person`, a description, required without
+         *     `patient_id`). `grade` is `watch` (关注), `warning` (预警) or
+         *     `urgent` (紧急); `place` (1 to 200 characters) and `observed` (what
+         *     was seen, 1 to 1000) are required; `reporter` (who saw it, when not
+         *     the caller: a guardian, a neighbour) is optional. `org_unit_id` is
+         *     where it was seen: default the patient's unit, else the caller's;
+         *     it must be in the caller's area (400 naming it). `drill: true`
+         *     records a drill (演练): handled the same way, marked, and left out
+         *     of the statistics.
+         *
+         *     In the same transaction the alert reaches the nearest police
+         *     station, clinic and 综治中心 (`stability_office`) whose area holds
+         *     the place: each gets a response row to stamp (`…/received`,
+         *     `…/arrived`, `…/handled`), and their registered systems get the
+         *     webhook `alert.<grade>` at once (the worker is woken at the commit,
+         *     not at its next look at the queue). `targets` are the minutes each
+         *     step may take, from the clinical configuration of the place when the
+         *     alert was raised (`alert_<grade>_<step>_minutes`, default 1, 3 and
+         *     5: "1、3、5"分钟快反). Audited as `alert.create` (`alert.drill`).
+         *
+         *     With an `Idempotency-Key` the request may be retried safely after a
+         *     lost answer: the same key with the same body answers the first
+         *     response again, with `Idempotent-Replayed: true`, and writes nothing;
+         *     the same key with a different body answers 422.
+         */
+        post: operations["raiseAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One alert, with its responses and emergency records
+         * @description The alert with, per receiving agency, the times of its steps, the
+         *     seconds each took from the alert, and whether each target was met
+         *     (`null` while the step is pending and time remains), and the
+         *     emergency records written against it. Every role that reads
+         *     patients, for alerts seen in its area (404 otherwise). Audited as
+         *     `alert.read`.
+         */
+        get: operations["getAlert"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/received": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alert response step: received
+         * @description 接警/签收: the agency has the alert. Stamped with the server's clock for the caller's agency,
+         *     which must be one the alert was sent to (403 otherwise; 404 for an
+         *     alert outside the caller's area). The first step.
+         *     Recording a step twice answers 409. The body is `{}` or
+         *     `{"note": "…"}` (1 to 500 characters, kept on the agency's row).
+         *     Answers the alert. Audited as `alert.received`. Takes an
+         *     `Idempotency-Key` like every keyed write.
+         */
+        post: operations["recordAlertReceived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/arrived": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alert response step: arrived
+         * @description 到达现场: the agency's people are on the scene. Stamped with the server's clock for the caller's agency,
+         *     which must be one the alert was sent to (403 otherwise; 404 for an
+         *     alert outside the caller's area). Needs `received` first (409 naming it); refused once handled.
+         *     Recording a step twice answers 409. The body is `{}` or
+         *     `{"note": "…"}` (1 to 500 characters, kept on the agency's row).
+         *     Answers the alert. Audited as `alert.arrived`. Takes an
+         *     `Idempotency-Key` like every keyed write.
+         */
+        post: operations["recordAlertArrived"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/handled": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Alert response step: handled
+         * @description 处置完毕: the agency has dealt with it. Stamped with the server's clock for the caller's agency,
+         *     which must be one the alert was sent to (403 otherwise; 404 for an
+         *     alert outside the caller's area). Needs `received` first (409 naming it); arrival is not required (an alert may be handled without going out). Once every receiving agency has handled it the alert's `state` is `handled`.
+         *     Recording a step twice answers 409. The body is `{}` or
+         *     `{"note": "…"}` (1 to 500 characters, kept on the agency's row).
+         *     Answers the alert. Audited as `alert.handled`. Takes an
+         *     `Idempotency-Key` like every keyed write.
+         */
+        post: operations["recordAlertHandled"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/link": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Tie an alert on an unknown person to a patient
+         * @description The unknown person turned out to be a patient on the register, or
+         *     was reported as a suspected person (`POST /api/v1/suspected-reports`
+         *     makes the record; link the alert to it here). The roles that raise
+         *     alerts; the patient must be in the caller's area (400 naming
+         *     `patient_id`); an alert already on a patient answers 409. Audited as
+         *     `alert.link`. Takes an `Idempotency-Key`.
+         */
+        post: operations["linkAlert"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/alerts/{id}/emergency-records": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Write up the handling (应急处置记录单)
+         * @description The emergency record of the 2018 规范 for the alert: `situation`,
+         *     one of the four (伤害自身 `self_harm`, 危害他人或公共安全
+         *     `harm_others`, 病情复发或急性加重 `relapse`, 药物不良反应
+         *     `adverse_reaction`); `occurred_at` as local time `YYYY-MM-DDTHH:MM`
+         *     (not in the future; default the alert's time); `place`; who came
+         *     (`responders`, 1 to 8 codes, and `responder_names`); whether the
+         *     person was sent to hospital (`sent_to_hospital`; then `hospital` or
+         *     `admission_id`, an admission of the alert's patient, 400 naming it
+         *     otherwise); whether restraint was used and for how many minutes
+         *     (`restraint`, `restraint_minutes` required with it and refused
+         *     without); the `outcome`. Roles `police` and `doctor` (403
+         *     otherwise); alerts in the caller's area (404 otherwise). Audited as
+         *     `alert.emergency_record`. Takes an `Idempotency-Key`.
+         */
+        post: operations["createEmergencyRecord"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Inter-agency exchanges owed in the caller's area
+         * @description The exchanges (信息交换) of the caller's area, newest first,
+         *     keyset-paged: per township, per ordered pair of its agencies
+         *     (clinic, police station, 综治中心, civil affairs, 残联) and per
+         *     period that has ended — monthly for the clinic and the police
+         *     station, quarterly for the clinic and 综治中心, half-yearly for the
+         *     others by default (clinical configuration `exchange_*_months`,
+         *     per unit) — one dated package of what changed for the receiver.
+         *     `state` is `owed` until the receiver confirms receipt
+         *     (`received`), `overdue` once `due_on` (the period's end plus
+         *     `exchange_grace_days`) has passed without it. The list first makes
+         *     the rows of every period ended by today. Filters: `org_unit_id` (in
+         *     the caller's area, 400 otherwise), `state`, `mine=true` (those the
+         *     caller's agency sends or receives). Every role that reads patients.
+         *     Audited as `exchange.list`.
+         */
+        get: operations["listExchanges"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * One exchange
+         * @description One exchange of the caller's area (404 otherwise). Every role that
+         *     reads patients. Audited as `exchange.read`.
+         */
+        get: operations["getExchange"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}/package": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * What the exchange carries, in the receiver's view
+         * @description The package of the exchange: what changed in its period for the
+         *     township's patients — `visits` (follow-ups), `home_checks` (走访),
+         *     `assessments`, `diagnoses`, `admissions`, `medication`
+         *     (prescriptions running in the period, with the pick-ups in it) and
+         *     `guardians` (added, changed or ended) — cut to the view of the
+         *     receiving agency: a police station gets no `diagnoses` nor
+         *     `medication` and no admission reasons; civil affairs and 残联 get no
+         *     risk levels, classes, `assessments`, `diagnoses` nor `medication`;
+         *     phone numbers are masked unless the view shows them whole. A
+         *     section the view does not allow is left out. Read by the receiving
+         *     agency's users and by officials of the area; others get 403.
+         *     Audited as `exchange.package`.
+         */
+        get: operations["getExchangePackage"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/exchanges/{id}/receipt": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * The receiver confirms the exchange (签收)
+         * @description The receiving agency confirms it received the package, with an
+         *     optional `note` (1 to 500 characters). Only users of the receiving
+         *     agency (403 otherwise); a second confirmation answers 409. Answers
+         *     the exchange, now `received`. Audited as `exchange.receipt`.
+         */
+        post: operations["confirmExchangeReceipt"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
 }
 export interface webhooks {
     notification: {
@@ -4749,6 +5131,11 @@ export interface components {
             org_unit_id: components["schemas"]["ResidenceUnitId"];
             /** @description What the reporter saw (上报情况), 1 to 500 characters. */
             report_note: string;
+            /**
+             * Format: int64
+             * @description An alert on an unknown person (in the caller's area, not yet on anyone) that this report follows; it becomes the reported person's. 400 naming it otherwise, and nothing is recorded.
+             */
+            alert_id?: number;
         };
         /**
          * @description A suspected person's confirmed diagnosis. `id_number` is required when
@@ -5887,6 +6274,217 @@ export interface components {
             /** Format: date-time */
             created_at: string;
         };
+        /**
+         * @description 关注 `watch`, 预警 `warning`, 紧急 `urgent`.
+         * @enum {string}
+         */
+        AlertGrade: "watch" | "warning" | "urgent";
+        /** @description An alert on a patient (`patient_id`) or on an unknown person (`person`). */
+        AlertCreate: {
+            /** Format: int64 */
+            patient_id?: number;
+            /** @description Who, when not a known patient (required then). */
+            person?: string;
+            grade: components["schemas"]["AlertGrade"];
+            place: string;
+            observed: string;
+            /** @description Who saw it, when not the caller. */
+            reporter?: string;
+            /**
+             * Format: int64
+             * @description Where it was seen; default the patient's unit, else the caller's.
+             */
+            org_unit_id?: number;
+            /** @default false */
+            drill?: boolean;
+        };
+        AlertStep: {
+            note?: string;
+        };
+        AlertLink: {
+            /** Format: int64 */
+            patient_id: number;
+        };
+        /** @description Per step (`received`, `arrived`, `handled`) a value, `null` when not applicable. */
+        AlertSteps: {
+            received: number | boolean | null;
+            arrived: number | boolean | null;
+            handled: number | boolean | null;
+        };
+        /** @description One receiving agency's steps, stamped by the server. */
+        AlertResponse: {
+            /** Format: int64 */
+            agency_id: number;
+            /** @enum {string} */
+            agency_kind: "police_station" | "clinic" | "stability_office";
+            agency_name: string;
+            /** Format: date-time */
+            received_at: string | null;
+            /** Format: date-time */
+            arrived_at: string | null;
+            /** Format: date-time */
+            handled_at: string | null;
+            note: string | null;
+            seconds: components["schemas"]["AlertSteps"];
+            met: components["schemas"]["AlertSteps"];
+        };
+        /**
+         * @description An abnormal-behaviour alert. `state` is `open` until every receiving
+         *     agency has handled it. `targets`: minutes allowed per step; in each
+         *     response `seconds` taken per step from the alert and `met` per step
+         *     (`true`/`false`, `null` while pending with time left).
+         */
+        Alert: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number | null;
+            patient_name: string | null;
+            person: string | null;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            grade: components["schemas"]["AlertGrade"];
+            place: string;
+            observed: string;
+            reporter: string | null;
+            drill: boolean;
+            targets: {
+                received: number;
+                arrived: number;
+                handled: number;
+            };
+            /** Format: int64 */
+            user_id: number;
+            /** Format: int64 */
+            agency_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            linked_at: string | null;
+            /** @enum {string} */
+            state: "open" | "handled";
+            responses: components["schemas"]["AlertResponse"][];
+            emergency_records: components["schemas"]["EmergencyRecord"][];
+        };
+        AlertList: {
+            items: components["schemas"]["Alert"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        /**
+         * @description The four situations of the 2018 规范.
+         * @enum {string}
+         */
+        EmergencySituation: "self_harm" | "harm_others" | "relapse" | "adverse_reaction";
+        /** @enum {string} */
+        EmergencyOutcome: "stabilised" | "hospitalised" | "outpatient" | "guardian_care" | "police_custody" | "died" | "other";
+        EmergencyResponders: ("police_station" | "clinic" | "stability_office" | "village_committee" | "mental_health_centre" | "grid_worker" | "guardian" | "family" | "other")[];
+        EmergencyRecordCreate: {
+            situation: components["schemas"]["EmergencySituation"];
+            /** @description Local time (UTC+8); default the alert's time. */
+            occurred_at?: string;
+            place: string;
+            responders: components["schemas"]["EmergencyResponders"];
+            responder_names?: string;
+            sent_to_hospital: boolean;
+            hospital?: string;
+            /** Format: int64 */
+            admission_id?: number;
+            restraint: boolean;
+            restraint_minutes?: number;
+            outcome: components["schemas"]["EmergencyOutcome"];
+            note?: string;
+        };
+        EmergencyRecord: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            alert_id: number;
+            /** Format: int64 */
+            patient_id: number | null;
+            situation: components["schemas"]["EmergencySituation"];
+            /** Format: date-time */
+            occurred_at: string;
+            place: string;
+            responders: components["schemas"]["EmergencyResponders"];
+            responder_names: string | null;
+            sent_to_hospital: boolean;
+            hospital: string | null;
+            /** Format: int64 */
+            admission_id: number | null;
+            restraint: boolean;
+            restraint_minutes: number | null;
+            outcome: components["schemas"]["EmergencyOutcome"];
+            note: string | null;
+            /** Format: int64 */
+            user_id: number;
+            /** Format: int64 */
+            agency_id: number | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        /** @enum {string} */
+        ExchangeState: "owed" | "overdue" | "received";
+        ExchangeAgency: {
+            /** Format: int64 */
+            id: number;
+            kind: string;
+            name: string;
+        };
+        /** @description One dated exchange (信息交换) from an agency to another for a period. */
+        Exchange: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            township_id: number;
+            township_name: string;
+            sender: components["schemas"]["ExchangeAgency"];
+            receiver: components["schemas"]["ExchangeAgency"];
+            /** Format: date */
+            period_from: string;
+            /** Format: date */
+            period_to: string;
+            /** Format: date */
+            due_on: string;
+            state: components["schemas"]["ExchangeState"];
+            /** Format: date-time */
+            received_at: string | null;
+            /** Format: int64 */
+            received_by: number | null;
+            note: string | null;
+        };
+        ExchangeList: {
+            items: components["schemas"]["Exchange"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
+        };
+        ExchangeReceipt: {
+            note?: string;
+        };
+        ExchangePackage: {
+            exchange: components["schemas"]["Exchange"];
+            /** @description The sections (arrays of records) the receiver's view allows. */
+            package: {
+                visits: Record<string, never>[];
+                home_checks: Record<string, never>[];
+                assessments?: Record<string, never>[];
+                diagnoses?: Record<string, never>[];
+                admissions: Record<string, never>[];
+                medication?: Record<string, never>[];
+                guardians: Record<string, never>[];
+            };
+        };
+        /**
+         * @description The inter-agency exchanges of the townships in the unit's area, as
+         *     of the end of the period: owed (their period has ended), confirmed,
+         *     and overdue (not confirmed by their due day).
+         */
+        StatExchanges: {
+            owed: number;
+            received: number;
+            overdue: number;
+        };
         AbsenceList: {
             items: components["schemas"]["Absence"][];
         };
@@ -6067,6 +6665,32 @@ export interface components {
             pickup_tolerance_days: number;
             /** @description Unreached attempts fewer than this many days after the one that counted toward 失访 are logged but count once (default 7). Optional in an update. */
             miss_gap_days?: number;
+            /** @description Minutes an agency has to receive an alert of grade `urgent` (default 1). Optional in an update. */
+            alert_urgent_received_minutes?: number;
+            /** @description Minutes an agency has to arrive at an alert of grade `urgent` (default 3). Optional in an update. */
+            alert_urgent_arrived_minutes?: number;
+            /** @description Minutes an agency has to handle an alert of grade `urgent` (default 5). Optional in an update. */
+            alert_urgent_handled_minutes?: number;
+            /** @description Minutes an agency has to receive an alert of grade `warning` (default 1). Optional in an update. */
+            alert_warning_received_minutes?: number;
+            /** @description Minutes an agency has to arrive at an alert of grade `warning` (default 3). Optional in an update. */
+            alert_warning_arrived_minutes?: number;
+            /** @description Minutes an agency has to handle an alert of grade `warning` (default 5). Optional in an update. */
+            alert_warning_handled_minutes?: number;
+            /** @description Minutes an agency has to receive an alert of grade `watch` (default 1). Optional in an update. */
+            alert_watch_received_minutes?: number;
+            /** @description Minutes an agency has to arrive at an alert of grade `watch` (default 3). Optional in an update. */
+            alert_watch_arrived_minutes?: number;
+            /** @description Minutes an agency has to handle an alert of grade `watch` (default 5). Optional in an update. */
+            alert_watch_handled_minutes?: number;
+            /** @description Months between the exchanges (信息交换) of the clinic and the police station (default 1). Optional in an update. */
+            exchange_health_police_months?: number;
+            /** @description Months between the exchanges of the clinic and 综治中心 (default 3). Optional in an update. */
+            exchange_health_stability_months?: number;
+            /** @description Months between the exchanges of the other pairs of agencies (default 6). Optional in an update. */
+            exchange_other_months?: number;
+            /** @description Days after its period by which the receiver confirms an exchange before it is overdue (default 10). Optional in an update. */
+            exchange_grace_days?: number;
         };
         /** @description The configuration that applies at an org unit, and where it comes from. */
         ClinicalConfig: {
@@ -7100,6 +7724,39 @@ export interface components {
             name: string;
             level: string;
         };
+        /**
+         * @description Abnormal-behaviour alerts (预警) seen in the unit's area during the
+         *     period, always computed live, for officials, doctors, admins and
+         *     police (absent for other roles). Drills are counted apart
+         *     (`drills`) and left out of every other figure. Per receiving agency:
+         *     the median seconds from the alert to each step, and the share (%)
+         *     of decided steps that met their target (a step pending with time
+         *     left is not yet decided); `null` when there is none.
+         */
+        StatAlerts: {
+            total: number;
+            by_grade: {
+                watch: number;
+                warning: number;
+                urgent: number;
+            };
+            /** @description Real alerts some receiving agency has not handled yet. */
+            open: number;
+            drills: number;
+            by_agency: {
+                /** Format: int64 */
+                agency_id: number;
+                agency_name: string;
+                agency_kind: string;
+                alerts: number;
+                median_seconds: components["schemas"]["AlertSteps"];
+                met_rate: {
+                    received: number | null;
+                    arrived: number | null;
+                    handled: number | null;
+                };
+            }[];
+        };
         StatDashboard: {
             period: {
                 /** Format: date */
@@ -7120,6 +7777,8 @@ export interface components {
              */
             as_of: string;
             org_unit: components["schemas"]["StatOrgUnit"];
+            alerts?: components["schemas"]["StatAlerts"];
+            exchanges?: components["schemas"]["StatExchanges"];
             totals: components["schemas"]["StatCounts"];
             direct?: components["schemas"]["StatCounts"];
             /** @description One entry per child unit, in code order, with `org_unit` and its figures. */
@@ -7746,6 +8405,35 @@ export interface components {
                 [name: string]: unknown;
             };
             content: {
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The alert's state does not allow it (`transition-refused`): a step
+         *     recorded already, arrival or handling before receipt, a link of an
+         *     alert already on a patient. `errors` names the step or field.
+         */
+        AlertStepRefused: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "type": "https://jingfang.example/problems/transition-refused",
+                 *       "title": "Not received yet",
+                 *       "status": 409,
+                 *       "detail": "record that the alert was received first",
+                 *       "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                 *       "errors": [
+                 *         {
+                 *           "field": "received",
+                 *           "message": "must be recorded first"
+                 *         }
+                 *       ]
+                 *     }
+                 */
                 "application/problem+json": components["schemas"]["Problem"];
             };
         };
@@ -18144,6 +18832,616 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listAlerts: {
+        parameters: {
+            query?: {
+                /** @description Only alerts seen in this unit or below it; default the caller's unit. */
+                org_unit_id?: number;
+                /** @description Only alerts of this grade. */
+                grade?: components["schemas"]["AlertGrade"];
+                /** @description Only drills (`true`) or only real alerts (`false`). */
+                drill?: boolean;
+                /** @description Only alerts on this patient. */
+                patient_id?: number;
+                /** @description Only open or only handled alerts. */
+                state?: "open" | "handled";
+                /** @description Only alerts sent to the caller's agency (400 when the caller has none). */
+                mine?: boolean;
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of alerts. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["AlertList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    raiseAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "patient_id": 1024,
+                 *       "grade": "urgent",
+                 *       "place": "梅苑社区3栋2单元楼道",
+                 *       "observed": "手持菜刀在楼道大声叫喊",
+                 *       "reporter": "邻居"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertCreate"];
+            };
+        };
+        responses: {
+            /** @description The alert, as stored, with the agencies it reached. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAlert: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The alert. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordAlertReceived: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "民警二人已出警"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertStep"];
+            };
+        };
+        responses: {
+            /** @description The alert after the step. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordAlertArrived: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "民警二人已出警"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertStep"];
+            };
+        };
+        responses: {
+            /** @description The alert after the step. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    recordAlertHandled: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "民警二人已出警"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertStep"];
+            };
+        };
+        responses: {
+            /** @description The alert after the step. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    linkAlert: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "patient_id": 1024
+                 *     }
+                 */
+                "application/json": components["schemas"]["AlertLink"];
+            };
+        };
+        responses: {
+            /** @description The alert, now on the patient. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Alert"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createEmergencyRecord: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "situation": "harm_others",
+                 *       "occurred_at": "2026-11-02T21:40",
+                 *       "place": "梅苑社区3栋2单元",
+                 *       "responders": [
+                 *         "police_station",
+                 *         "clinic",
+                 *         "guardian"
+                 *       ],
+                 *       "responder_names": "张伟、王秀兰",
+                 *       "sent_to_hospital": true,
+                 *       "hospital": "潜江市精神卫生中心",
+                 *       "restraint": true,
+                 *       "restraint_minutes": 30,
+                 *       "outcome": "hospitalised"
+                 *     }
+                 */
+                "application/json": components["schemas"]["EmergencyRecordCreate"];
+            };
+        };
+        responses: {
+            /** @description The record as stored. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["EmergencyRecord"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listExchanges: {
+        parameters: {
+            query?: {
+                /** @description Only exchanges of townships in this unit's area; default the caller's unit. */
+                org_unit_id?: number;
+                /** @description Only exchanges in this state. */
+                state?: components["schemas"]["ExchangeState"];
+                /** @description Only those the caller's agency sends or receives (400 when the caller has none). */
+                mine?: boolean;
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description A page of exchanges. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangeList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getExchange: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exchange. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exchange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getExchangePackage: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The exchange and its package. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ExchangePackage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    confirmExchangeReceipt: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "note": "已核对，3名患者信息已更新至派出所台账"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ExchangeReceipt"];
+            };
+        };
+        responses: {
+            /** @description The exchange after the receipt. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Exchange"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["AlertStepRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
