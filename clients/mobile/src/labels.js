@@ -30,10 +30,11 @@ export const gfp = { good: '良好', fair: '一般', poor: '较差' }
 export const social = { personal_care: '个人生活料理', housework: '家务劳动', work: '生产劳动及工作', learning: '学习能力', social_contact: '社会人际交往' }
 export const compliance = { regular: '按医嘱规律服药', intermittent: '间断服药', none: '不服药', not_required: '医嘱勿需服药' }
 export const effect = { recovered: '痊愈', improved: '好转', unchanged: '无变化', worse: '加重' }
+export const alertGrade = { watch: '关注', warning: '预警', urgent: '紧急' }
 export const outboxState = { pending: '待上传', sent: '已上传', rejected: '被退回', conflict: '待选择' }
 export const outboxKind = {
   home_check: '走访', suspected: '疑似上报', absence: '外出报告', whereabouts: '去向不明',
-  guardian: '修改监护人', follow_up: '随访',
+  guardian: '修改监护人', follow_up: '随访', alert: '异常行为预警',
 }
 // The fields the server may name when it sends a record back.
 export const field = {
@@ -45,4 +46,5 @@ export const field = {
   visit_date: '随访日期', mode: '随访方式', reached: '随访到本人', unreached_reason: '未访到原因',
   symptoms: '目前症状', insight: '自知力', sleep: '睡眠情况', diet: '饮食情况', social_function: '社会功能',
   compliance: '服药依从性', treatment_effect: '治疗效果',
+  grade: '等级', place: '地点', observed: '看到的情况', person: '人员特征', reporter: '发现人', patient_id: '患者',
 }
