@@ -54,7 +54,7 @@ static void cadence_by_pair(void **state)
 {
     char *jan = test_fmt("%s-01-01", year), *feb = test_fmt("%s-02-01", year),
          *q1 = test_fmt("%s-01-01", year),
-         *feb_end = test_fmt("%s-02-%s", year, atoi(year) % 4 ? "28" : "29"),
+         *feb_end = test_fmt("%s-02-%s", year, strtol(year, NULL, 10) % 4 ? "28" : "29"),
          *h1_end = test_fmt("%s-06-30", year);
     json_t *x = find(police, "clinic", "police_station", feb);
     http_res *r;
