@@ -134,6 +134,11 @@ export function kick() {
   return running
 }
 
+// Settled when no sync is running (logout waits for it before the wipe).
+export async function idle() {
+  while (running) await running
+}
+
 async function sync() {
   state.syncing = true
   try {

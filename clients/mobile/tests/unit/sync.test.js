@@ -6,7 +6,7 @@ import 'fake-indexeddb/auto'
 import { beforeAll, beforeEach, describe, expect, it, vi } from 'vitest'
 import { lockNow, setPin, unlock } from '../../src/crypto.js'
 import { all, meta, outboxAll, todayRows } from '../../src/db.js'
-import { choose, enqueue, kick, state } from '../../src/sync.js'
+import { choose, enqueue, idle, kick, state } from '../../src/sync.js'
 
 const json = (status, body, headers = {}) =>
   new Response(body == null ? null : JSON.stringify(body), { status, headers: { 'Content-Type': 'application/json', ...headers } })
@@ -129,6 +129,22 @@ describe('kick', () => {
     expect(await unlock('246810')).toBe(true)
     await kick()
     expect(sent('GET /api/v1/changes')).toHaveLength(1)
+  })
+
+  it('idle() waits for the sync under way and the one asked for during it', async () => {
+    let release
+    routes['GET /api/v1/changes'] = () => new Promise((ok) => { release = () => ok(emptyFeed()) })
+    kick()
+    kick() // asked for during the first: runs after it
+    let settled = false
+    const done = idle().then(() => { settled = true })
+    await new Promise((ok) => setTimeout(ok, 50))
+    expect(settled).toBe(false)
+    release()
+    await new Promise((ok) => setTimeout(ok, 50))
+    release()
+    await done
+    expect(sent('GET /api/v1/changes')).toHaveLength(2)
   })
 })
 
