@@ -9,6 +9,7 @@
 #include "resources.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
+#include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
@@ -28,7 +29,12 @@
  * caller's view ($1..$2 paths, $3 agency or $4 user), each once at its
  * latest change, below the oldest running transaction (a change not yet
  * committed may hold a lower seq than one already committed; reading past
- * it would skip it for ever). $7 rows, $8 risk visible, $9 whole phones. */
+ * it would skip it for ever). $7 rows, $8 risk visible, $9 whole phones,
+ * $10 guardians' addresses, $11 today. A guardian carries its version, so
+ * the phone can change it offline with If-Match; pickup_due is the day after
+ * which the last pick-up is overdue (取药超期: the supply's end plus the
+ * tolerance) while a prescription runs: the phone compares it with its day,
+ * as it does next_due (a pick-up or a prescription bumps the patient). */
 static jf_stmt feed = {
     "changes_feed",
     "WITH x AS ("
@@ -48,7 +54,12 @@ static jf_stmt feed = {
     "  WHEN 'patient' THEN (SELECT json_build_object('id', p.id, 'version', p.version,"
     "   'name', p.name, 'status', p.status, 'gender', p.gender, 'id_masked', p.id_masked,"
     "   'address', p.address, 'phone', CASE WHEN $9 THEN p.phone ELSE p.phone_masked END,"
-    "   'guardians', coalesce(CASE WHEN $9 THEN p.guardians_full ELSE p.guardians_masked END,"
+    "   'guardians', coalesce((SELECT json_agg(json_build_object('id', g.id, 'kind', g.kind,"
+    "    'name', g.name, 'relation', g.relation,"
+    "    'phone', CASE WHEN $9 THEN g.phone ELSE g.phone_masked END,"
+    "    'address', CASE WHEN $10 THEN g.address END, 'capacity', g.capacity,"
+    "    'has_agreement', g.agreement_signed_on IS NOT NULL, 'version', g.version)"
+    "    ORDER BY g.kind, g.id) FROM guardians g WHERE g.patient_id = p.id AND g.active),"
     "   '[]'), 'org_unit_id', p.org_unit_id, 'org_unit_name', p.org_unit_name,"
     "   'doctor_id', p.doctor_id, 'doctor_name', p.doctor_name,"
     "   'colour', CASE WHEN $8 THEN p.colour END, 'risk_level', CASE WHEN $8 THEN p.risk_level END,"
@@ -57,12 +68,19 @@ static jf_stmt feed = {
     "   'misses', p.misses, 'last_reached_on', p.last_reached_on,"
     "   'last_face_to_face_on', p.last_face_to_face_on, 'last_home_check_on', h.checked_on,"
     "   'last_visit_on', greatest(p.last_reached_on, h.checked_on), 'away_since', a.left_on,"
+    "   'pickup_due', CASE WHEN EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
+    "    AND r.started_on <= $11::date AND (r.ended_on IS NULL OR r.ended_on > $11::date))"
+    "    THEN k.supply_ends + coalesce((SELECT value FROM clinical_settings"
+    "    WHERE key = 'pickup_tolerance_days'), 7) END,"
     "   'updated_at', p.updated_at)"
     "   FROM patients p"
     "   LEFT JOIN LATERAL (SELECT max(checked_on) AS checked_on FROM home_checks"
     "    WHERE patient_id = p.id) h ON true"
     "   LEFT JOIN LATERAL (SELECT min(left_on) AS left_on FROM absences"
     "    WHERE patient_id = p.id AND returned_on IS NULL) a ON true"
+    "   LEFT JOIN LATERAL (SELECT m.picked_on + m.days_supplied AS supply_ends"
+    "    FROM medication_pickups m WHERE m.patient_id = p.id"
+    "    ORDER BY m.picked_on DESC, m.id DESC LIMIT 1) k ON true"
     "   WHERE p.id = page.entity_id AND " IN_VIEW(
         "p") ")"
              "  WHEN 'care_team' THEN (SELECT json_build_object('id', m.id, 'patient_id', "
@@ -160,12 +178,14 @@ static int changes(jf_req *req)
     int limit, rc, n;
     jf_db_conn *conn;
     PGresult *res = NULL;
+    char today[11];
     jf_buf out;
 
     page_limit(req, &e, &limit);
     decode_cursor(req, &e, &xid, &seq);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
+    jf_date_format(jf_date_today(), today);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path,
@@ -176,8 +196,10 @@ static int changes(jf_req *req)
                        seq,
                        jf_res_id(req, limit),
                        jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full)};
-    rc = jf_db_exec(conn, &feed, 9, p, &res);
+                       jf_res_tf(v.phone_full),
+                       jf_res_tf(v.guardian_detail),
+                       today};
+    rc = jf_db_exec(conn, &feed, 11, p, &res);
     jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);

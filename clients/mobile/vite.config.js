@@ -43,4 +43,5 @@ export default defineConfig({
     }),
   ],
   build: { target: 'es2020', chunkSizeWarningLimit: 400 },
+  test: { environment: 'happy-dom', include: ['tests/unit/**/*.test.js'] },
 })

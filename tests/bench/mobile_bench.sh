@@ -37,6 +37,7 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_AUDIT_KEY=$(jf_random_hex) JF_DEMO_PASSWORD
 say "one grid of $N patients and its grid worker (bench.grid, the demo password)"
 psql "$JF_DB_URL" -v ON_ERROR_STOP=1 -q -v n="$N" <<'SQL' >/dev/null
 INSERT INTO org_units (parent_id, level, code, name)
@@ -54,10 +55,12 @@ SELECT 'bench.grid', '压测网格员', 'grid_worker', u.id, t.agency_id, t.pass
 VACUUM ANALYZE;
 SQL
 
+# The service connects as the app role, as in production.
+export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 export JF_LISTEN=127.0.0.1:$APIPORT
 "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
-jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
+jf_wait_http "http://$JF_LISTEN/healthz" || { cat "$TMP/api.log" >&2; die "the API did not start"; }
 
 echo
 echo "grid: $N patients   machine: $(nproc) cores"

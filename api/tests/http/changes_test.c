@@ -3,8 +3,9 @@
  * else shows up; a patient transferred away is a tombstone on the old
  * grid's phone and a record on the new side; nothing outside the caller's
  * view ever appears, for grids, villages, townships and roles; a
- * 300-patient grid syncs from empty in a few pages; bad cursors and limits
- * are refused naming the field. */
+ * 300-patient grid syncs from empty in a few pages; a guardian comes with
+ * its version, a patient with the day its pick-up falls overdue; bad
+ * cursors and limits are refused naming the field. */
 #include "client.h"
 
 #include <stdarg.h>
@@ -14,6 +15,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #define SUITE_SALT 23 /* keeps this suite's ID numbers apart from the others' */
 #define DIAG ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2020-01-15\""
@@ -404,6 +406,129 @@ static void nothing_outside_the_view(void **state)
     check_view("tf.civil", 0);   /* civil affairs: no risk */
 }
 
+/* ---- what the phone works with offline --------------------------------- */
+
+static json_t *only_guardian(json_t *card)
+{
+    json_t *gs = json_object_get(card, "guardians");
+
+    assert_int_equal(json_array_size(gs), 1);
+    return json_array_get(gs, 0);
+}
+
+/* A guardian carries its version (the phone edits it offline with
+ * If-Match) and its address for the roles that see it; a change to the
+ * guardian reaches the phone with the new version. */
+static void a_guardian_comes_with_its_version(void **state)
+{
+    long long pid = create_patient("监", g01);
+    char *path = test_fmt("/api/v1/patients/%lld/guardians", pid);
+    char *gpath, *ifm;
+    phone grid, police;
+    json_t *g;
+    http_res *r;
+    long long gid, version;
+
+    (void)state;
+    r = http_do("POST", path, doctor,
+                "{\"kind\":\"primary\",\"name\":\"王母\",\"relation\":\"parent\","
+                "\"phone\":\"13900002222\",\"address\":\"梅苑社区1栋\",\"capacity\":\"adequate\"}",
+                NULL);
+    if (r->status != 201)
+        fail_msg("guardian: %ld %s", r->status, r->body);
+    gid = test_jint(r->json, "id");
+    http_free(r);
+    phone_init(&grid);
+    phone_sync(&grid, grid1, 0);
+    g = only_guardian(phone_patient(&grid, pid));
+    assert_int_equal(test_jint(g, "id"), gid);
+    assert_string_equal(test_jstr(g, "phone"), "13900002222");
+    assert_string_equal(test_jstr(g, "address"), "梅苑社区1栋");
+    version = test_jint(g, "version");
+    assert_true(version >= 1);
+
+    /* The police see the phone, not the guardian's address. */
+    {
+        char *tok = http_login("tf.police", NULL);
+        phone_init(&police);
+        phone_sync(&police, tok, 0);
+        g = only_guardian(phone_patient(&police, pid));
+        assert_true(json_is_null(json_object_get(g, "address")));
+        phone_free(&police);
+        free(tok);
+    }
+
+    /* The grid worker changes the phone with the version the feed gave. */
+    gpath = test_fmt("/api/v1/patients/%lld/guardians/%lld", pid, gid);
+    ifm = test_fmt("If-Match: \"%lld\"", version);
+    r = http_do("PATCH", gpath, grid1, "{\"phone\":\"13900003333\"}", ifm);
+    if (r->status != 200)
+        fail_msg("guardian patch: %ld %s", r->status, r->body);
+    http_free(r);
+    phone_sync(&grid, grid1, 0);
+    g = only_guardian(phone_patient(&grid, pid));
+    assert_string_equal(test_jstr(g, "phone"), "13900003333");
+    assert_true(test_jint(g, "version") > version);
+    phone_free(&grid);
+    free(ifm);
+    free(gpath);
+    free(path);
+}
+
+/* 取药超期 on the phone: pickup_due is the last pick-up's supply end plus
+ * the tolerance while a prescription runs, null without one; a pick-up
+ * moves it. */
+static void the_pickup_due_date_follows_the_pickups(void **state)
+{
+    long long pid = create_patient("药", g01), other = create_patient("无药", g01);
+    char *rx = test_fmt("/api/v1/patients/%lld/prescriptions", pid);
+    char *pk = test_fmt("/api/v1/patients/%lld/pickups", pid);
+    char due[11];
+    long long tol;
+    phone ph;
+    http_res *r;
+
+    (void)state;
+    r = http_do("GET", "/api/v1/worklists/pickups-overdue?limit=1", doctor, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    tol = test_jint(r->json, "tolerance_days");
+    http_free(r);
+    r = test_call("2026-10-01", "POST", rx, doctor,
+                  "{\"drug\":\"利培酮\",\"dose_morning\":2,\"unit\":\"mg\","
+                  "\"started_on\":\"2026-10-01\"}");
+    if (r->status != 201)
+        fail_msg("prescription: %ld %s", r->status, r->body);
+    http_free(r);
+    r = test_call("2026-10-02", "POST", pk, doctor,
+                  "{\"picked_on\":\"2026-10-02\",\"days_supplied\":30}");
+    if (r->status != 201)
+        fail_msg("pickup: %ld %s", r->status, r->body);
+    http_free(r);
+
+    phone_init(&ph);
+    phone_sync(&ph, grid1, 0);
+    {
+        /* Supply ends 2026-11-01; overdue after that plus the tolerance. */
+        struct tm t = {.tm_year = 126, .tm_mon = 10, .tm_mday = 1 + (int)tol, .tm_hour = 12};
+        time_t x = timegm(&t);
+        strftime(due, sizeof(due), "%Y-%m-%d", gmtime(&x));
+    }
+    assert_string_equal(test_jstr(phone_patient(&ph, pid), "pickup_due"), due);
+    assert_true(json_is_null(json_object_get(phone_patient(&ph, other), "pickup_due")));
+
+    /* A new pick-up reaches the phone and moves the date. */
+    r = test_call("2026-11-20", "POST", pk, doctor,
+                  "{\"picked_on\":\"2026-11-20\",\"days_supplied\":60}");
+    if (r->status != 201)
+        fail_msg("pickup: %ld %s", r->status, r->body);
+    http_free(r);
+    phone_sync(&ph, grid1, 0);
+    assert_true(strcmp(test_jstr(phone_patient(&ph, pid), "pickup_due"), "2027-01-19") >= 0);
+    phone_free(&ph);
+    free(rx);
+    free(pk);
+}
+
 /* ---- a 300-patient grid from empty -------------------------------------- */
 
 static void a_big_grid_syncs_in_a_few_pages(void **state)
@@ -507,6 +632,8 @@ int main(void)
         cmocka_unit_test(a_reassignment_is_a_tombstone_for_the_old_grid),
         cmocka_unit_test(a_death_is_a_tombstone),
         cmocka_unit_test(nothing_outside_the_view),
+        cmocka_unit_test(a_guardian_comes_with_its_version),
+        cmocka_unit_test(the_pickup_due_date_follows_the_pickups),
         cmocka_unit_test(a_big_grid_syncs_in_a_few_pages),
     };
 

@@ -24,11 +24,29 @@ export const meta = {
   set: async (k, v) => (await db()).put('meta', v, k),
 }
 
+// 今日 opens from one sealed box, not from every card (a decryption each):
+// the fields its lists show, of every patient, kept by applyPage.
+const TODAY_FIELDS = ['id', 'name', 'status', 'colour', 'next_due', 'pickup_due', 'address', 'phone']
+const slim = (p) => Object.fromEntries(TODAY_FIELDS.map((k) => [k, p[k] ?? null]))
+
+// The rows of 今日 (a copy synced before the box existed is read whole once).
+export async function todayRows() {
+  const box = await meta.get('today')
+  return box ? unseal(box) : (await all('patients')).map(slim)
+}
+
 // Apply one page of the change feed and its cursor in one transaction, so a
 // page is either wholly on the phone or not at all.
 export async function applyPage(items, cursor) {
   // Sealed first: a transaction closes when it waits on anything else.
   const boxes = await Promise.all(items.map((it) => (it.deleted ? null : seal(it.data))))
+  const rows = new Map((await todayRows()).map((p) => [p.id, p]))
+  for (const it of items) {
+    if (it.kind !== 'patient') continue
+    if (it.deleted) rows.delete(it.id)
+    else rows.set(it.id, slim(it.data))
+  }
+  const today = await seal([...rows.values()])
   const tx = (await db()).transaction([...STORES, 'meta'], 'readwrite')
   for (const [i, it] of items.entries()) {
     const store = tx.objectStore(it.kind === 'care_team' ? 'care_team' : it.kind + 's')
@@ -43,6 +61,7 @@ export async function applyPage(items, cursor) {
       for (const m of await ct.getAll()) if (m.patient_id === it.id) ct.delete(m.id)
     }
   }
+  tx.objectStore('meta').put(today, 'today')
   tx.objectStore('meta').put(cursor, 'cursor')
   tx.objectStore('meta').put(new Date().toISOString(), 'synced_at')
   await tx.done

@@ -1,5 +1,6 @@
-// 今日: the worker's due, overdue and lost patients, worked out on the phone
-// from the cards the change feed keeps (next_due, status), red first.
+// 今日: the worker's due, overdue, lost and pick-up overdue (取药超期)
+// patients, worked out on the phone from the cards the change feed keeps
+// (next_due, pickup_due, status), red first.
 const RANK = { red: 3, orange: 2, yellow: 1, green: 0 }
 
 export function localDay(d = new Date()) {
@@ -22,6 +23,10 @@ export function worklists(patients, today = localDay(), withinDays = 14) {
     overdue: managed.filter((p) => p.status !== 'lost' && p.next_due && p.next_due < today).sort(urgent),
     due: managed.filter((p) => p.status !== 'lost' && p.next_due && p.next_due >= today && p.next_due <= until).sort(urgent),
     lost: managed.filter((p) => p.status === 'lost').sort(urgent),
+    // pickup_due is the last day the pick-up is not yet late; a patient in
+    // hospital is given medicine there.
+    pickup: managed.filter((p) => p.status !== 'hospitalised' && p.pickup_due && p.pickup_due < today)
+      .sort((a, b) => a.pickup_due.localeCompare(b.pickup_due) || urgent(a, b)),
   }
 }
 

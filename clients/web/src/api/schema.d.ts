@@ -1891,9 +1891,9 @@ export interface paths {
          *     from the beginning: the pages up to `more: false` are a full
          *     snapshot of the caller's view. With the `next_cursor` of the last
          *     page it returns, in order, what changed since: patient cards (name,
-         *     masked ID, address, phone, guardians' phones, colour, risk, flags,
-         *     due date and rule, misses, last visit, the absence under way) under
-         *     the caller's org unit, the active care-team members of those
+         *     masked ID, address, phone, the active guardians, colour, risk,
+         *     flags, due date and rule, misses, last visit, the absence under way,
+         *     the pick-up due date) under the caller's org unit, the active care-team members of those
          *     patients, and the notifications addressed to the caller or the
          *     caller's agency (with the caller's read and acknowledgement). Each
          *     record comes once per page at its latest change. A record that left
@@ -1910,6 +1910,18 @@ export interface paths {
          *     returns the cursor it was given. Changes of transactions still
          *     running are held back until they commit, so none is skipped. The
          *     phone works out today's due and overdue visits from `next_due`.
+         *
+         *     Each guardian on a card carries its `version`, so the phone can
+         *     change it offline with `If-Match`, and its `address` for the roles
+         *     that see guardians' details (`null` for the others).
+         *     `pickup_due` is the last day on which the last medicine pick-up is
+         *     not yet overdue (its supply's end plus the tolerance,
+         *     `pickup_tolerance_days`), while a prescription runs; `null` without
+         *     a running prescription or a pick-up. A patient whose `pickup_due`
+         *     is before today, and who is not in hospital, is on the 取药超期
+         *     list, as in `GET /api/v1/worklists/pickups-overdue`. A pick-up or a
+         *     prescription brings the patient again.
+         *
          *     Every role that reads patients; `colour`, `risk_level` and
          *     `key_flags` are withheld from roles without the risk view
          *     (`civil_affairs`), phones are masked for roles that need no number.
@@ -14321,8 +14333,10 @@ export interface operations {
                      *                 "name": "周建华",
                      *                 "relation": "parent",
                      *                 "phone": "13300007777",
+                     *                 "address": "东坡村3组12号",
                      *                 "capacity": "adequate",
-                     *                 "has_agreement": true
+                     *                 "has_agreement": true,
+                     *                 "version": 3
                      *               }
                      *             ],
                      *             "org_unit_id": 12,
@@ -14341,6 +14355,7 @@ export interface operations {
                      *             "last_home_check_on": "2024-05-20",
                      *             "last_visit_on": "2024-05-20",
                      *             "away_since": null,
+                     *             "pickup_due": "2024-06-07",
                      *             "updated_at": "2024-05-20T02:11:09Z"
                      *           }
                      *         },
