@@ -290,17 +290,19 @@ static int get_ledger(jf_req *req)
     jf_ledger l = jf_ledger_parse(jf_req_param(req, 0));
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
-    long long unit = jf_query_id(req, &e, "org_unit_id"), after = 0;
+    long long unit, after = 0;
     const char *path = NULL, *format;
     jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
     bool json;
 
+    /* Refused before any error is collected: e owns nothing yet. */
     if (l == JF_LEDGER_NONE)
         return jf_resp_not_found(req);
     if (!jf_ledger_may_read(jf_role_parse(req->claims.role), l))
         return jf_resp_forbidden(req, "your role does not keep this ledger");
+    unit = jf_query_id(req, &e, "org_unit_id");
     jf_query_limit(req, &e, &limit);
     jf_res_cursor_decode(req, &e, &after);
     format = format_of(req, &e);

@@ -153,14 +153,16 @@ static int list_tasks(jf_req *req)
 {
     static const char *const states[] = {"open", "closed", NULL};
     jf_errors e = {0};
-    long long unit = jf_query_id(req, &e, "org_unit_id"), after = 0;
+    long long unit, after = 0;
     const char *state = jf_req_query(req, "state"), *path = NULL;
     jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
 
+    /* Refused before any error is collected: e owns nothing yet. */
     if ((rc = role_gate(req, jf_search_may_read, "your role does not take part in searches")))
         return rc;
+    unit = jf_query_id(req, &e, "org_unit_id");
     jf_query_limit(req, &e, &limit);
     jf_res_cursor_decode(req, &e, &after);
     if (state != NULL && !jf_in_set(state, states))
