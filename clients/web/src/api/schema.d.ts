@@ -391,6 +391,18 @@ export interface paths {
          *     parameter. One audit entry (`patient.list`) records the `id` of every
          *     patient the page showed; the page is sent only once that entry is
          *     committed (else 503).
+         *
+         *     With `indicator`, the list holds exactly the patients a figure of
+         *     the statistics counts (`GET /api/v1/statistics/dashboard`) for the
+         *     unit (`org_unit_id`, default the caller's) and the period (`year`,
+         *     default this year, or `from` … `to`, validated as there): computed
+         *     from the records by the same SQL as the figures, so its `total`
+         *     equals the live figure. To list what a cached figure counts, give
+         *     `from` as the dashboard's `period.from` and `to` as its
+         *     `period.end`. Only for roles that see the figure on their dashboard
+         *     (`admin`, `official`, `doctor` every indicator; `police` and
+         *     `civil_affairs` `registered`); else 400 names `indicator`. `year`,
+         *     `from` and `to` without `indicator` are refused with 400.
          */
         get: operations["listPatients"];
         put?: never;
@@ -9062,6 +9074,21 @@ export interface operations {
                 cursor?: components["parameters"]["Cursor"];
                 /** @description When true, the response also carries `total`, the number of matching items across all pages. */
                 count?: components["parameters"]["Count"];
+                /**
+                 * @description Only the patients a figure of the statistics counts for the unit
+                 *     and period: `registered` (在册, the rates' denominator),
+                 *     `managed` (在管), `standard` (规范管理), `face` (面访),
+                 *     `regular` (规律服药), `medicated` (服药), `at_home` (居家, the
+                 *     denominator of 居家稳定率), `stable_home` (居家稳定).
+                 * @example standard
+                 */
+                indicator?: "registered" | "managed" | "standard" | "face" | "regular" | "medicated" | "at_home" | "stable_home";
+                /** @description With indicator, a calendar year (default this year); not with from and to. */
+                year?: number;
+                /** @description With indicator, the first day of the period (with to); not after today. */
+                from?: string;
+                /** @description With indicator, the last day of the period (with from); at most 3660 days after from. */
+                to?: string;
                 /**
                  * @description Only patients in this org unit's subtree (a village with its
                  *     grids, say, or one grid). A unit that does not exist or lies
