@@ -893,7 +893,8 @@ export interface paths {
          *     there is no active guardian at all or none capable. Ordered by
          *     org-unit path and then patient, one keyset page at a time. Every
          *     role; `risk_level` and `colour` are `null` for roles without the
-         *     risk view (`civil_affairs`).
+         *     risk view (`civil_affairs`). Narrow with `org_unit_id` and
+         *     `doctor_id`.
          */
         get: operations["listGuardianGaps"];
         put?: never;
@@ -1036,7 +1037,7 @@ export interface paths {
          *     empty otherwise; `guardian_gap` says whether a capable guardian is
          *     lacking. Ordered by org-unit path and then patient, one keyset page
          *     at a time. Every role; `colour` is `null` for roles without the risk
-         *     view (`civil_affairs`).
+         *     view (`civil_affairs`). Narrow with `org_unit_id` and `doctor_id`.
          */
         get: operations["listCareGaps"];
         put?: never;
@@ -1932,6 +1933,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/worklists/doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The responsible doctors of the area's patients
+         * @description The doctors to narrow the worklists by (`doctor_id`): every user who
+         *     is the responsible doctor (责任精防医生) of a patient on the
+         *     register (`registered`, `in_care`, `hospitalised`, `lost`,
+         *     `moved_out`) in the caller's subtree (or the subtree of
+         *     `org_unit_id`), with how many such patients each has, by name.
+         *     Every role.
+         */
+        get: operations["listWorklistDoctors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/worklists/due": {
         parameters: {
             query?: never;
@@ -2089,7 +2115,7 @@ export interface paths {
          *     first, then patient. `official`, `doctor` and `grid_worker`; other
          *     roles get 403. `colour` and `risk_level` are `null` for roles
          *     without the risk view, and phones are masked as in patient records.
-         *     Narrow with `org_unit_id`.
+         *     Narrow with `org_unit_id` and `doctor_id`.
          */
         get: operations["listPickupsOverdue"];
         put?: never;
@@ -10430,6 +10456,20 @@ export interface operations {
                  * @example azE6MTc
                  */
                 cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
             };
             header?: never;
             path?: never;
@@ -10731,6 +10771,13 @@ export interface operations {
                  * @example 11
                  */
                 org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
             };
             header?: never;
             path?: never;
@@ -13180,6 +13227,59 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listWorklistDoctors: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The doctors, by name. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 17,
+                     *           "name": "李医生",
+                     *           "patients": 42
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            /** @description The doctor's display name. */
+                            name: string;
+                            /** @description Patients on the register in the area whose responsible doctor this is. */
+                            patients: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listFollowUpsDue: {
         parameters: {
             query?: {
@@ -13614,6 +13714,13 @@ export interface operations {
                  * @example 11
                  */
                 org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
                 /** @description Largest number of items to return in this page. */
                 limit?: components["parameters"]["Limit"];
                 /**
