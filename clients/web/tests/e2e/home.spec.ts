@@ -39,3 +39,50 @@ test('首页 shows the API figures and drills down to the patients', async ({ pa
   await expect(page.locator('[data-test=patients] tbody tr').first()).toBeVisible()
   await shot(page, 'patients-drill')
 })
+
+test('every figure of 首页 lists exactly the patients it counts', async ({ page, request }) => {
+  test.setTimeout(240_000)
+  const tok = await token(request, 'tf.official')
+  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear()
+  await login(page, 'tf.official')
+  const live = async () => {
+    await page.locator('[data-test=live]').click()
+    await expect(page.locator('[data-test=as-of]')).toContainText('实时计算')
+  }
+  await live()
+  const api = await apiGet<{ totals: Record<string, number>; children: (Record<string, number> & { org_unit: { id: number } })[] }>(
+    request, tok, `/api/v1/statistics/dashboard?year=${year}&live=true`)
+  const t = api.totals
+  const card = (k: string) => `[data-indicator=${k}] .v a`
+  const part = (k: string, p: string) => `[data-indicator=${k}] [data-part=${p}]`
+  // [what to click, the indicator it lists, the figure]: each figure, each rate's
+  // numerator and denominator, and a rate of the first child unit.
+  const figures: [string, string, number][] = [
+    [card('registered'), 'registered', t.registered],
+    [card('managed'), 'managed', t.managed],
+    [card('standard_management'), 'standard', t.standard],
+    [part('standard_management', 'registered'), 'registered', t.registered],
+    [card('face_to_face'), 'face', t.face],
+    [card('regular_medication'), 'regular', t.regular],
+    [part('medication', 'medicated'), 'medicated', t.medicated],
+    [card('home_stable'), 'stable_home', t.stable_home],
+    [part('home_stable', 'at_home'), 'at_home', t.at_home],
+    ['[data-test=children] tbody tr:first-child [data-child-rate=standard_management]', 'standard', api.children[0].standard],
+  ]
+  expect(t.registered, 'the demo township has patients').toBeGreaterThan(0)
+  expect(Math.max(t.managed, t.standard, t.face, t.regular, t.stable_home), 'the demo data has visits this year').toBeGreaterThan(0)
+  let shown = false
+  for (const [sel, indicator, n] of figures) {
+    await page.locator(sel).click()
+    await expect(page).toHaveURL(new RegExp(`indicator=${indicator}`))
+    await expect(page.locator('[data-test=total]'), `${sel}: ${indicator}`).toHaveText(`共 ${n} 人`)
+    await expect(page.locator('[data-test=figure]')).toBeVisible()
+    if (indicator !== 'registered' && n > 0 && !shown) {
+      await expect(page.locator('[data-test=patients] tbody tr').first()).toBeVisible()
+      await shot(page, 'patients-figure')
+      shown = true
+    }
+    await page.goBack()
+    await live()
+  }
+})
