@@ -1,6 +1,6 @@
 // 首页: the figures equal the API's for the same unit and period (cached, and
 // computed live), and a drill-down reaches the patients behind a count.
-import { test, expect, login, token, apiGet, shot } from './fixtures'
+import { test, expect, login, token, apiGet, apiSend, newPatient, shot } from './fixtures'
 
 type Counts = { registered?: number; managed?: number; rates?: Record<string, number>; colour?: Record<string, number>; org_unit: { id: number; name: string } }
 type Dash = { totals: Counts; children: Counts[]; org_unit: { id: number } }
@@ -43,7 +43,17 @@ test('首页 shows the API figures and drills down to the patients', async ({ pa
 test('every figure of 首页 lists exactly the patients it counts', async ({ page, request }) => {
   test.setTimeout(240_000)
   const tok = await token(request, 'tf.official')
-  const year = new Date(Date.now() + 8 * 3600e3).getUTCFullYear()
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)
+  const year = Number(today.slice(0, 4))
+  // A patient seen at home today, stable and taking the medicine regularly:
+  // every figure of the year counts someone.
+  const p = await newPatient(request, '指标')
+  const visit = await apiSend(request, await token(request, 'tf.doctor'), 'POST', `/api/v1/patients/${p.id}/follow-ups`, {
+    visit_date: today, mode: 'home', informant: 'patient', reached: true, risk_level: 0, symptoms: [], insight: 'complete',
+    sleep: 'good', diet: 'fair', social_function: { personal_care: 'good', housework: 'fair', work: 'na', learning: 'good', social_contact: 'fair' },
+    compliance: 'regular',
+  })
+  expect(visit.status, JSON.stringify(visit.body)).toBe(201)
   await login(page, 'tf.official')
   const live = async () => {
     await page.locator('[data-test=live]').click()

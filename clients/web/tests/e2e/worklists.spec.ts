@@ -1,24 +1,21 @@
 // 工作清单: an official narrows the lists by the responsible doctor, and the
 // page lists what the API lists for that doctor.
-import { test, expect, apiGet, login, shot, token } from './fixtures'
+import { test, expect, apiGet, apiSend, login, newPatient, shot, token } from './fixtures'
 
 test('an official picks a responsible doctor on 工作清单', async ({ page, request }) => {
+  // Two new patients without a guardian (so both are care gaps), one of them tf.doctor2's.
+  const [a] = [await newPatient(request, '清单'), await newPatient(request, '清单')]
+  const put = await apiSend<{ doctor_id: number }>(request, await token(request, 'tf.doctor'), 'PUT', `/api/v1/patients/${a.id}/doctor`,
+    { doctor_id: (await apiGet<{ id: number }>(request, await token(request, 'tf.doctor2'), '/api/v1/me')).id })
+  expect(put.status, JSON.stringify(put.body)).toBe(200)
   const tok = await token(request, 'tf.official')
   const { items: doctors } = await apiGet<{ items: { id: number; name: string; patients: number }[] }>(request, tok, '/api/v1/worklists/doctors')
-  expect(doctors.length, 'the demo township has patients with a responsible doctor').toBeGreaterThan(0)
+  const doc = doctors.find((d) => d.id === put.body.doctor_id)
+  expect(doc, 'tf.doctor2 among the doctors to pick').toBeTruthy()
   const all = await apiGet<{ items: { patient_id: number }[] }>(request, tok, '/api/v1/worklists/care-gaps?limit=200')
-  // A doctor whose narrowed list holds some of the whole list, not all of it.
-  type Items = { items: { patient_id: number; name: string }[] }
-  let doc: (typeof doctors)[number] | undefined
-  let mine: Items = { items: [] }
-  for (const d of doctors) {
-    mine = await apiGet<Items>(request, tok, `/api/v1/worklists/care-gaps?limit=200&doctor_id=${d.id}`)
-    if (mine.items.length > 0 && mine.items.length < all.items.length) {
-      doc = d
-      break
-    }
-  }
-  expect(doc, 'a doctor with some of the care gaps').toBeTruthy()
+  const mine = await apiGet<{ items: { patient_id: number; name: string }[] }>(request, tok, `/api/v1/worklists/care-gaps?limit=200&doctor_id=${doc!.id}`)
+  expect(mine.items.map((i) => i.patient_id)).toContain(a.id)
+  expect(mine.items.length).toBeLessThan(all.items.length)
 
   await login(page, 'tf.official')
   await page.locator('.el-menu-item[data-menu="/worklists"]').click()
