@@ -54,7 +54,8 @@ static jf_stmt member_insert = {
     0,
 };
 /* Patients on the register that are key patients with an incomplete team,
- * or lack an active guardian of adequate capacity (as the guardian gaps). */
+ * or lack an active guardian of adequate capacity (as the guardian gaps);
+ * $7 narrows to one responsible doctor. */
 static jf_stmt gaps = {
     "care_gaps",
     "SELECT p.id, p.org_path, json_build_object('patient_id', p.id, 'name', p.name,"
@@ -70,7 +71,7 @@ static jf_stmt gaps = {
     " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
     " AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
     " AND (g.capable = 0 OR (k.required AND cardinality(k.missing) > 0))"
-    " ORDER BY p.org_path, p.id LIMIT $6",
+    " AND ($7::bigint IS NULL OR p.doctor_id = $7) ORDER BY p.org_path, p.id LIMIT $6",
     0,
 };
 
@@ -326,6 +327,7 @@ static int care_gaps(jf_req *req)
     jf_db_conn *conn;
     PGresult *res = NULL;
     long long after_id = 0, unit = jf_query_id(req, &e, "org_unit_id");
+    long long doctor = jf_query_id(req, &e, "doctor_id");
     const char *after_path = "", *scope;
     int limit, rc;
 
@@ -347,9 +349,10 @@ static int care_gaps(jf_req *req)
                        after_path,
                        jf_res_id(req, after_id),
                        jf_res_tf(jf_res_view(req).risk),
-                       jf_res_id(req, limit + 1)};
+                       jf_res_id(req, limit + 1),
+                       doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
-        rc = jf_db_exec(conn, &gaps, 6, p, &res);
+        rc = jf_db_exec(conn, &gaps, 7, p, &res);
     jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);

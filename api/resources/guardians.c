@@ -89,7 +89,8 @@ static jf_stmt gaps = {
     "  AS capable FROM guardians WHERE patient_id = p.id AND active) g"
     " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
     " AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
-    " AND g.capable = 0 ORDER BY p.org_path, p.id LIMIT $6",
+    " AND g.capable = 0 AND ($7::bigint IS NULL OR p.doctor_id = $7)"
+    " ORDER BY p.org_path, p.id LIMIT $6",
     0,
 };
 
@@ -496,37 +497,40 @@ out:
     return rc;
 }
 
-/* GET /worklists/guardian-gaps: who needs a (social) guardian appointed. */
+/* GET /worklists/guardian-gaps: who needs a (social) guardian appointed,
+ * in the caller's area or a unit of it, of one doctor or all. */
 static int guardian_gaps(jf_req *req)
 {
     jf_errors e = {0};
     jf_db_conn *conn;
     PGresult *res = NULL;
-    long long after_id = 0;
-    const char *after_path = "", *scope = req->claims.org_path;
-    const char *upper = jf_res_path_upper(req, scope);
+    long long after_id = 0, unit = jf_query_id(req, &e, "org_unit_id");
+    long long doctor = jf_query_id(req, &e, "doctor_id");
+    const char *after_path = "", *scope;
     int limit, rc;
 
     jf_query_limit(req, &e, &limit);
-    if (jf_req_query(req, "cursor") != NULL) {
-        /* The cursor is the last patient id; its path is looked up. */
-        jf_res_cursor_decode(req, &e, &after_id);
-    }
+    jf_res_cursor_decode(req, &e, &after_id);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    if (after_id > 0) {
-        rc = jf_res_patient_path(req, conn, after_id, &after_path);
+    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
+    if (rc == 0 && scope == NULL) {
+        jf_db_pool_release(req->app->pool, conn);
+        return jf_errors_respond(req, &e);
     }
+    if (rc == 0 && after_id > 0)
+        rc = jf_res_patient_path(req, conn, after_id, &after_path);
     const char *p[] = {scope,
-                       upper,
+                       jf_res_path_upper(req, scope),
                        after_path,
                        jf_res_id(req, after_id),
                        jf_res_tf(jf_res_view(req).risk),
-                       jf_res_id(req, limit + 1)};
+                       jf_res_id(req, limit + 1),
+                       doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
-        rc = jf_db_exec(conn, &gaps, 6, p, &res);
+        rc = jf_db_exec(conn, &gaps, 7, p, &res);
     jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);

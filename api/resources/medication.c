@@ -75,8 +75,9 @@ static jf_stmt tolerance = {
     0,
 };
 /* $1 scope low, $2 scope high, $3 today, $4 tolerance days, $5..$6 cursor
- * (days late, id), $7 limit, $8 risk visible, $9 phone visible. A patient
- * in hospital is given medicine there, so is not listed. */
+ * (days late, id), $7 limit, $8 risk visible, $9 phone visible, $10 the
+ * responsible doctor (NULL: any). A patient in hospital is given medicine
+ * there, so is not listed. */
 static jf_stmt overdue = {
     "pickup_overdue",
     "WITH w AS (SELECT p.*, lp.id AS pickup_id, lp.picked_on, lp.days_supplied, lp.picked_by,"
@@ -88,7 +89,8 @@ static jf_stmt overdue = {
     "  AND p.status IN ('registered', 'in_care', 'lost', 'moved_out')"
     "  AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
     "   AND r.started_on <= $3::date AND (r.ended_on IS NULL OR r.ended_on > $3::date))"
-    "  AND lp.picked_on + lp.days_supplied + $4::int < $3::date)"
+    "  AND lp.picked_on + lp.days_supplied + $4::int < $3::date"
+    "  AND ($10::bigint IS NULL OR p.doctor_id = $10))"
     " SELECT w.id, w.days_late, json_build_object('patient_id', w.id, 'name', w.name,"
     "  'status', w.status, 'org_unit_id', w.org_unit_id,"
     "  'org_unit_name', (SELECT name FROM org_units WHERE id = w.org_unit_id),"
@@ -429,12 +431,13 @@ static void decode_cursor(jf_req *req, jf_errors *e, const char **days, const ch
     jf_errors_add(e, "cursor", "is not a cursor this server issued");
 }
 
-/* GET /worklists/pickups-overdue?org_unit_id=&limit=&cursor= */
+/* GET /worklists/pickups-overdue?org_unit_id=&doctor_id=&limit=&cursor= */
 static int pickups_overdue(jf_req *req)
 {
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
     long long unit = jf_query_id(req, &e, "org_unit_id");
+    long long doctor = jf_query_id(req, &e, "doctor_id");
     const char *days, *cid, *scope, *tol = "7";
     char today[11];
     int limit, rc;
@@ -469,9 +472,10 @@ static int pickups_overdue(jf_req *req)
                        cid,
                        jf_res_id(req, limit + 1),
                        jf_res_tf(v.risk),
-                       jf_res_tf(v.phone_full)};
+                       jf_res_tf(v.phone_full),
+                       doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
-        rc = jf_db_exec(conn, &overdue, 9, p, &res);
+        rc = jf_db_exec(conn, &overdue, 10, p, &res);
     if (rc != 0) {
         jf_res_db_error(req, rc, res);
         goto out;

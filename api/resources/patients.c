@@ -7,6 +7,7 @@
 #include "patient_doc.h"
 #include "patient_fields.h"
 #include "resources.h"
+#include "statistics.h"
 #include "../audit/audit.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
@@ -37,28 +38,48 @@ static jf_stmt patient_read = {
     " WHERE p.id = ANY ($2::bigint[])",
     0,
 };
+/* The list's filters over patients p, their parameters numbered from the
+ * arguments: status, risk level, colour, key flag, diagnosis, name prefix,
+ * ID number index. */
+#define PATIENT_FILTERS(st, rl, co, kf, dg, nm, ix)                                                \
+    " AND ($" st "::text IS NULL OR p.status = $" st ") AND ($" rl "::int IS NULL"                 \
+    " OR p.risk_level = $" rl ") AND ($" co "::text IS NULL OR p.colour = $" co ")"                \
+    " AND ($" kf "::text IS NULL OR p.key_flags ? $" kf ") AND ($" dg "::text IS NULL"             \
+    " OR p.diagnosis = $" dg ") AND ($" nm "::text IS NULL OR starts_with(p.name, $" nm "))"       \
+    " AND ($" ix "::bytea IS NULL OR p.id_index = $" ix ")"
+/* The patients counted in a figure of the statistics (indicator ind over
+ * the subtree at path for [from, to] seen on today): the very function the
+ * figures are counted from (migration 0015), joined as f. */
+#define PATIENT_FACTS(path, from, to, today, ind)                                                  \
+    " FROM stat_patient_facts($" path ", $" from "::date, $" to "::date, $" today "::date) f"      \
+    " JOIN patients p ON p.id = f.patient_id WHERE CASE $" ind "::text"                            \
+    " WHEN 'managed' THEN f.managed WHEN 'standard' THEN f.standard WHEN 'face' THEN f.face"       \
+    " WHEN 'regular' THEN f.regular WHEN 'medicated' THEN f.medicated"                             \
+    " WHEN 'at_home' THEN f.at_home WHEN 'stable_home' THEN f.stable_home ELSE true END AND"
+#define PATIENT_PAGE_FILTERS PATIENT_FILTERS("6", "7", "8", "9", "10", "11", "12")
+#define PATIENT_PAGE                                                                               \
+    " p.org_path >= $2 AND p.org_path < $3"                                                        \
+    " AND (p.org_path, p.id) > ($4::text, $5::bigint)" PATIENT_PAGE_FILTERS                        \
+    " ORDER BY p.org_path, p.id LIMIT $13"
 /* One page of a subtree in (org_path, id) order: an index range scan.
  * Planned for its parameters on every call (not prepared): a generic plan
  * cannot know that a village holds thousands of patients, estimates one
  * row, and sorts the whole village (measured: 20 ms instead of 1 ms). */
-static const char patient_list_sql[] =
-    "SELECT p.id, p.org_path, " JF_PATIENT_DOC_SQL
-    " FROM patients p WHERE p.org_path >= $2 AND p.org_path < $3"
-    " AND (p.org_path, p.id) > ($4::text, $5::bigint)"
-    " AND ($6::text IS NULL OR p.status = $6) AND ($7::int IS NULL OR p.risk_level = $7)"
-    " AND ($8::text IS NULL OR p.colour = $8) AND ($9::text IS NULL OR p.key_flags ? $9)"
-    " AND ($10::text IS NULL OR p.diagnosis = $10) AND ($11::text IS NULL"
-    "  OR starts_with(p.name, $11)) AND ($12::bytea IS NULL OR p.id_index = $12)"
-    " ORDER BY p.org_path, p.id LIMIT $13";
+#define PATIENT_LIST_COLUMNS "SELECT p.id, p.org_path, " JF_PATIENT_DOC_SQL
+static const char patient_list_sql[] = PATIENT_LIST_COLUMNS " FROM patients p WHERE" PATIENT_PAGE;
+/* The same page of the patients behind a figure ($14 from, $15 to, $16
+ * today, $17 indicator). */
+static const char patient_list_facts_sql[] =
+    PATIENT_LIST_COLUMNS PATIENT_FACTS("2", "14", "15", "16", "17") PATIENT_PAGE;
+#define PATIENT_COUNT_RANGE                                                                        \
+    " p.org_path >= $1 AND p.org_path < $2" PATIENT_FILTERS("3", "4", "5", "6", "7", "8", "9")
 static jf_stmt patient_count = {
     "patient_count",
-    "SELECT count(*) FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
-    " AND ($3::text IS NULL OR p.status = $3) AND ($4::int IS NULL OR p.risk_level = $4)"
-    " AND ($5::text IS NULL OR p.colour = $5) AND ($6::text IS NULL OR p.key_flags ? $6)"
-    " AND ($7::text IS NULL OR p.diagnosis = $7) AND ($8::text IS NULL"
-    "  OR starts_with(p.name, $8)) AND ($9::bytea IS NULL OR p.id_index = $9)",
+    "SELECT count(*) FROM patients p WHERE" PATIENT_COUNT_RANGE,
     0,
 };
+static const char patient_count_facts_sql[] =
+    "SELECT count(*)" PATIENT_FACTS("1", "10", "11", "12", "13") PATIENT_COUNT_RANGE;
 /* The stored values the cross-field date rules read, in jf_pfields names. */
 static const char *const dated_fields[] = {"onset_date",   "diagnosis_date", "consent",
                                            "consent_date", "birth_date",     NULL};
@@ -648,6 +669,12 @@ static const char *const key_flag_codes[] = {
     "ever_lost",        "unstable",         "lives_alone",   "family_history",  "extreme_poverty",
     "can_drive",        "forced_admission", "migrant",       "vagrant",         NULL};
 
+/* The figures of the statistics whose patients the list can show (the
+ * per-patient facts of migration 0015; registered is the denominator). */
+static const char *const indicator_codes[] = {"registered", "managed",     "standard",
+                                              "face",       "regular",     "medicated",
+                                              "at_home",    "stable_home", NULL};
+
 /* A query filter from a fixed set of codes; adds an error when not one. */
 static const char *code_filter(jf_req *req, jf_errors *e, const char *name,
                                const char *const *codes)
@@ -675,7 +702,8 @@ static int list(jf_req *req)
     const char *diagnosis = code_filter(req, &e, "diagnosis", diagnosis_codes);
     const char *name = jf_req_query(req, "name");
     const char *idnum = jf_req_query(req, "id_number");
-    const char *after_path, *after_id, *scope, *upper;
+    const char *indicator = code_filter(req, &e, "indicator", indicator_codes);
+    const char *after_path, *after_id, *scope, *upper, *period[3] = {NULL};
     char index_hex[2 + 2 * 32 + 1];
     jf_db_conn *conn = NULL;
     PGresult *res = NULL, *cres = NULL;
@@ -695,6 +723,25 @@ static int list(jf_req *req)
                       : colour ? "colour"
                                : "key_flag",
                       "your role may not filter by risk");
+    if (indicator != NULL) {
+        /* The patients behind a figure: the dashboard's period and roles. */
+        const char *detail = jf_stat_detail(req);
+        jf_date today = jf_date_today(), from, to;
+        int year;
+        jf_stat_period(req, &e, today, &from, &to, &year);
+        if (detail == NULL || (strcmp(detail, "full") != 0 && strcmp(indicator, "registered") != 0))
+            jf_errors_add(&e, "indicator", "your role does not see this figure");
+        char d[3][11];
+        jf_date_format(from, d[0]);
+        jf_date_format(to, d[1]);
+        jf_date_format(today, d[2]);
+        for (int i = 0; i < 3; i++)
+            period[i] = jf_arena_strdup(&req->arena, d[i]);
+    } else {
+        for (const char *const *k = (const char *const[]){"year", "from", "to", NULL}; *k; k++)
+            if (jf_req_query(req, *k) != NULL)
+                jf_errors_add(&e, *k, "is only used with indicator");
+    }
     if (idnum != NULL) {
         jf_idcard_result r = jf_idcard_parse(idnum, jf_date_ymd_int(jf_date_today()), &id);
         if (r != JF_IDCARD_OK)
@@ -728,13 +775,22 @@ static int list(jf_req *req)
                        diagnosis,
                        name,
                        idnum ? index_hex : NULL,
-                       jf_res_id(req, limit + 1)};
-    rc = jf_db_exec_sql(conn, patient_list_sql, 13, p, &res);
-    if (rc == 0 && count)
-        rc = jf_db_exec(conn, &patient_count, 9,
-                        (const char *const[]){scope, upper, status, risk, colour, flag, diagnosis,
-                                              name, idnum ? index_hex : NULL},
-                        &cres);
+                       jf_res_id(req, limit + 1),
+                       period[0],
+                       period[1],
+                       period[2],
+                       indicator};
+    const char *cp[] = {scope, upper, status,    risk,      colour,    flag,     diagnosis,
+                        name,  p[11], period[0], period[1], period[2], indicator};
+    if (indicator != NULL) {
+        rc = jf_db_exec_sql(conn, patient_list_facts_sql, 17, p, &res);
+        if (rc == 0 && count)
+            rc = jf_db_exec_sql(conn, patient_count_facts_sql, 13, cp, &cres);
+    } else {
+        rc = jf_db_exec_sql(conn, patient_list_sql, 13, p, &res);
+        if (rc == 0 && count)
+            rc = jf_db_exec(conn, &patient_count, 9, cp, &cres);
+    }
     if (rc != 0)
         goto dberr;
     nrows = PQntuples(res);

@@ -7,6 +7,7 @@
  * risk, colour, key categories and notifications; civil affairs the counts
  * on the register and of key categories; grid workers and service accounts
  * none (403). */
+#include "statistics.h"
 #include "common.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -69,8 +70,7 @@ static jf_stmt pop_set = {
     0,
 };
 
-/* The detail a role sees, or NULL when it sees no statistics. */
-static const char *detail_of(const jf_req *req)
+const char *jf_stat_detail(const jf_req *req)
 {
     switch (jf_role_parse(req->claims.role)) {
     case JF_ROLE_ADMIN:
@@ -101,10 +101,8 @@ static jf_date query_date(const jf_req *req, jf_errors *e, const char *name)
     return d;
 }
 
-/* The period of the request: year=YYYY (default: this year) or from and to.
- * Sets *year to the calendar year asked for, 0 for from/to. */
-static void query_period(const jf_req *req, jf_errors *e, jf_date today, jf_date *from, jf_date *to,
-                         int *year)
+void jf_stat_period(const jf_req *req, jf_errors *e, jf_date today, jf_date *from, jf_date *to,
+                    int *year)
 {
     const char *ys = jf_req_query(req, "year");
     int ty, tm, td;
@@ -199,14 +197,14 @@ static int dashboard(jf_req *req)
 {
     jf_errors e = {0};
     jf_date today = jf_date_today(), from, to;
-    const char *detail = detail_of(req), *path = NULL, *now = NULL;
+    const char *detail = jf_stat_detail(req), *path = NULL, *now = NULL;
     long long unit = jf_query_id(req, &e, "org_unit_id");
     bool live = jf_query_bool(req, &e, "live");
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     int year, rc;
 
-    query_period(req, &e, today, &from, &to, &year);
+    jf_stat_period(req, &e, today, &from, &to, &year);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_res_acquire(req, &conn)) != 0)

@@ -2,7 +2,8 @@
  * annual health check is due, who has not been seen in person (面访) for a
  * quarter (seed 001: no long-term phone visits instead of home visits) — in the caller's area,
  * narrowed to a village, grid or doctor, most urgent first (red before orange …, then the oldest
- * due date), paginated by keyset. */
+ * due date), paginated by keyset; and the doctors responsible for the area's patients, to
+ * narrow them by. */
 #include "common.h"
 #include "patients.h"
 #include "resources.h"
@@ -42,6 +43,19 @@ static jf_stmt worklist = {
     " WHERE (coalesce(w.rank, 0) < $6::int OR (coalesce(w.rank, 0) = $6::int"
     "   AND (coalesce(w.due, '1900-01-01'), w.id) > ($7::date, $8::bigint)))"
     " ORDER BY coalesce(w.rank, 0) DESC, coalesce(w.due, '1900-01-01'), w.id LIMIT $9",
+    0,
+};
+
+/* The responsible doctors (责任医生) of the patients on the register in
+ * the subtree [$1, $2), with how many each has, by name. */
+static jf_stmt doctors_stmt = {
+    "worklist_doctors",
+    "SELECT json_build_object('items', coalesce(json_agg(json_build_object('id', u.id,"
+    " 'name', u.display_name, 'patients', d.n) ORDER BY u.display_name, u.id), '[]'))::text"
+    " FROM (SELECT p.doctor_id, count(*) AS n FROM patients p"
+    "  WHERE p.org_path >= $1 AND p.org_path < $2 AND p.doctor_id IS NOT NULL"
+    "  AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    "  GROUP BY p.doctor_id) d JOIN users u ON u.id = d.doctor_id",
     0,
 };
 
@@ -185,7 +199,34 @@ static int face_to_face(jf_req *req)
     return run(req, "face_to_face");
 }
 
+/* GET /worklists/doctors?org_unit_id= */
+static int doctors(jf_req *req)
+{
+    jf_errors e = {0};
+    long long unit = jf_query_id(req, &e, "org_unit_id");
+    const char *scope;
+    jf_db_conn *conn;
+    int rc;
+
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, NULL);
+    } else if (scope == NULL) {
+        rc = jf_errors_respond(req, &e);
+    } else {
+        const char *p[] = {scope, jf_res_path_upper(req, scope)};
+        rc = jf_res_send_row(req, conn, &doctors_stmt, 2, p, 200);
+    }
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
 static const jf_route routes[] = {
+    {"GET", "/api/v1/worklists/doctors", doctors, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/due", due, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/overdue", overdue, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"GET", "/api/v1/worklists/lost", lost, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
@@ -195,7 +236,7 @@ static const jf_route routes[] = {
 
 int jf_res_worklists_init(void)
 {
-    jf_stmt *const s[] = {&worklist};
+    jf_stmt *const s[] = {&worklist, &doctors_stmt};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

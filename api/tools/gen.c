@@ -2583,6 +2583,101 @@ static int gen_fks_alter(PGconn *pg, const gen_fk *fks, int n, bool add)
     return rc;
 }
 
+/* The change feed (migration 0031) writes a row per patient, per visit and
+ * per record beside it, each from a PL/pgSQL trigger, and the version
+ * triggers (0023) hold every row of each COPY to touch patients this very
+ * transaction made: for 13.7 million visits, most of a load of a million
+ * patients. What they would record for new patients is one change each,
+ * (the guardians' summaries update the new patients too), so, when the
+ * tables are ours, they are set aside for the load and that change is
+ * written once per patient at the end (gen_triggers_restore). */
+typedef struct gen_trigger {
+    char table[140], name[140];
+} gen_trigger;
+#define GEN_MAX_TRIGGERS 32
+
+static const char gen_loaded_tables[] =
+    "{patients,patient_events,guardians,follow_ups,risk_assessments,hospitalisations,"
+    "incidents,prescriptions,medication_pickups,health_checks}";
+
+static int gen_triggers_alter(PGconn *pg, const gen_trigger *t, int n, bool enable)
+{
+    jf_buf sql;
+    int rc = 0;
+
+    jf_buf_init(&sql, 1024);
+    for (int i = 0; i < n && rc == 0; i++) {
+        jf_buf_reset(&sql);
+        rc = jf_buf_printf(&sql, "ALTER TABLE %s %s TRIGGER %s", t[i].table,
+                           enable ? "ENABLE" : "DISABLE", t[i].name);
+        if (rc == 0)
+            rc = gen_exec(pg, sql.data);
+    }
+    jf_buf_free(&sql);
+    return rc;
+}
+
+static int gen_triggers_set_aside(PGconn *pg, gen_trigger *t, int *n)
+{
+    static const char list[] =
+        "SELECT c.oid::regclass::text, quote_ident(g.tgname),"
+        "  bool_and(pg_has_role(current_user, c.relowner, 'USAGE')) OVER ()"
+        "  FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_proc f ON f.oid = "
+        "g.tgfoid"
+        " WHERE c.oid = ANY ($1::regclass[]) AND NOT g.tgisinternal AND g.tgenabled <> 'D'"
+        "   AND f.proname IN ('changes_patient', 'changes_child', 'patients_touch')"
+        " ORDER BY 1, 2";
+    const char *params[1] = {gen_loaded_tables};
+    PGresult *res = gen_query(pg, list, 1, params);
+    int count;
+
+    *n = 0;
+    if (res == NULL)
+        return JF_ERR_DB;
+    count = PQntuples(res);
+    if (count == 0 || count > GEN_MAX_TRIGGERS || PQgetvalue(res, 0, 2)[0] != 't') {
+        PQclear(res);
+        return 0; /* none, or not ours to change: they fire row by row */
+    }
+    for (int i = 0; i < count; i++) {
+        if (PQgetlength(res, i, 0) >= (int)sizeof(t[i].table) ||
+            PQgetlength(res, i, 1) >= (int)sizeof(t[i].name)) {
+            PQclear(res);
+            return 0;
+        }
+        memcpy(t[i].table, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0) + 1);
+        memcpy(t[i].name, PQgetvalue(res, i, 1), (size_t)PQgetlength(res, i, 1) + 1);
+    }
+    PQclear(res);
+    *n = count;
+    return gen_triggers_alter(pg, t, count, false);
+}
+
+/* Put the triggers back and write the change the feed would have: one per
+ * new patient (its version is still 1: made in this transaction). */
+static int gen_triggers_restore(PGconn *pg, const gen_ctx *c, const gen_trigger *t, int n)
+{
+    char first[24], last[24];
+    const char *params[2] = {first, last};
+    PGresult *res;
+    int rc;
+
+    if (n == 0)
+        return 0;
+    rc = gen_triggers_alter(pg, t, n, true);
+    if (rc != 0)
+        return rc;
+    snprintf(first, sizeof(first), "%" PRId64, c->first_id);
+    snprintf(last, sizeof(last), "%" PRId64, c->first_id + c->n - 1);
+    res = gen_query(pg,
+                    "INSERT INTO changes (kind, entity_id, org_path) SELECT 'patient', id, org_path"
+                    " FROM patients WHERE id BETWEEN $1 AND $2 ORDER BY id",
+                    2, params);
+    rc = res == NULL ? JF_ERR_DB : 0;
+    PQclear(res);
+    return rc;
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 
 static int gen_hexkey(const char *env, unsigned char key[32])
@@ -2715,6 +2810,8 @@ int main(int argc, char **argv)
     double t0 = gen_now(), took[T_N] = {0};
     static gen_run run;
     static gen_fk fks[GEN_MAX_FKS];
+    static gen_trigger triggers[GEN_MAX_TRIGGERS];
+    int n_triggers = 0;
     int n_fks = 0;
     double took_fks = 0;
     int rc = 0;
@@ -2840,6 +2937,8 @@ int main(int argc, char **argv)
         rc = gen_load_tiers(pg, &c);
     if (rc == 0)
         rc = gen_reserve_ids(pg, &c);
+    if (rc == 0)
+        rc = gen_triggers_set_aside(pg, triggers, &n_triggers);
     /* The patients stream also counts the clinical rows, whose ids are
      * then reserved in one step per table. */
     for (int t = T_PATIENTS; t < T_N && rc == 0; t++) {
@@ -2859,6 +2958,8 @@ int main(int argc, char **argv)
         double t1 = gen_now();
 
         rc = gen_fks_alter(pg, fks, n_fks, true);
+        if (rc == 0)
+            rc = gen_triggers_restore(pg, &c, triggers, n_triggers);
         took_fks = gen_now() - t1;
     }
     if (rc == 0)
@@ -2875,8 +2976,11 @@ int main(int argc, char **argv)
                 day, gen_now() - t0);
         for (int t = T_PATIENTS; t < T_N; t++)
             fprintf(stderr, "  %-18s %10ld rows %7.2f s\n", gen_table_name[t], written[t], took[t]);
-        if (n_fks > 0)
-            fprintf(stderr, "  %d foreign keys checked at the end in %.2f s\n", n_fks, took_fks);
+        if (n_fks > 0 || n_triggers > 0)
+            fprintf(stderr,
+                    "  %d foreign keys checked, %d triggers set aside put back, at the end in "
+                    "%.2f s\n",
+                    n_fks, n_triggers, took_fks);
         fprintf(stderr, "now run: jingfang-api recompute %s (due dates, colours, flags)\n",
                 township);
     }

@@ -38,6 +38,7 @@ jf_pg_start "$TMP/pg" "$PGPORT"
 jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
 export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
 export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
+export JF_AUDIT_KEY=$(jf_random_hex)
 say "generating $N patients in 泰丰街道"
 t0=$(date +%s)
 "$BIN/jingfang-gen" --patients "$N" --township 429005003 >/dev/null
@@ -48,7 +49,7 @@ psql "$JF_DB_URL" -qc "SELECT stat_refresh()" >/dev/null
 export JF_LISTEN=127.0.0.1:$APIPORT
 "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
-jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
+jf_wait_http "http://$JF_LISTEN/healthz" || { tail -5 "$TMP/api.log" >&2; die "the API did not start"; }
 
 echo
 echo "patients: $(psql "$JF_DB_URL" -tAc 'SELECT count(*) FROM patients')   generated in $GEN_S s   machine: $(nproc) cores"

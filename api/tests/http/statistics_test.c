@@ -635,6 +635,169 @@ static void bad_queries(void **state)
     }
 }
 
+/* ---- the patients behind each figure ----------------------------------- */
+
+/* How many patients GET /patients?indicator=metric lists for unit over the
+ * period query, as token on date, walking every page (and checking the
+ * first page's total agrees). */
+static long long listed(const char *token, const char *date, const char *unit, const char *metric,
+                        const char *query)
+{
+    char *cursor = NULL;
+    long long n = 0, total = -1;
+
+    do {
+        char *path = test_fmt("/api/v1/patients?indicator=%s&org_unit_id=%s&%s&limit=37%s%s",
+                              metric, unit, query, cursor ? "&cursor=" : "&count=true",
+                              cursor ? cursor : "");
+        http_res *r = test_call(date, "GET", path, token, NULL);
+        if (r->status != 200)
+            fail_msg("GET %s: %ld %s", path, r->status, r->body);
+        if (cursor == NULL)
+            total = test_jint(r->json, "total");
+        n += (long long)json_array_size(json_object_get(r->json, "items"));
+        free(cursor);
+        const char *next = http_str(r, "next_cursor");
+        cursor = next ? strdup(next) : NULL;
+        http_free(r);
+        free(path);
+    } while (cursor != NULL);
+    assert_int_equal(n, total);
+    return n;
+}
+
+/* Every figure of a block (the unit or a child) equals the count of the
+ * patients the list shows for it. */
+static void check_listed(const json_t *block, const char *token, const char *date,
+                         const char *unit, const char *query)
+{
+    for (size_t i = 0; i < NMETRICS; i++) {
+        long long want = test_jint(block, metrics[i]),
+                  got = listed(token, date, unit, metrics[i], query);
+        if (got != want)
+            fail_msg("unit %s, %s (%s on %s): the figure is %lld, the list holds %lld", unit,
+                     metrics[i], query, date ? date : "today", want, got);
+    }
+}
+
+static void patients_behind_figures(void **state)
+{
+    static const struct {
+        const char *today, *query;
+    } rows[] = {
+        {"2026-02-01", "year=2025"},
+        {"2026-05-10", "from=2025-10-01&to=2026-03-31"},
+        {"2025-12-31", "from=2025-12-01&to=2025-12-31"},
+    };
+
+    (void)state;
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *q = test_fmt("&%s&live=true", rows[i].query);
+        http_res *r = dash(admin, rows[i].today, gen_unit, q);
+        json_t *kids = json_object_get(r->json, "children"), *k;
+        size_t j;
+        check_listed(json_object_get(r->json, "totals"), admin, rows[i].today, gen_unit,
+                     rows[i].query);
+        json_array_foreach(kids, j, k)
+        {
+            char id[32];
+            snprintf(id, sizeof(id), "%lld", test_jint(json_object_get(k, "org_unit"), "id"));
+            check_listed(k, admin, rows[i].today, id, rows[i].query);
+        }
+        http_free(r);
+        free(q);
+    }
+    /* The edge cases (a death mid-year, hospital stays, gaps of 92 and 93 days). */
+    http_res *r = dash(admin, "2025-03-31", edge_village, "&year=2025&live=true");
+    check_listed(json_object_get(r->json, "totals"), admin, "2025-03-31", edge_village,
+                 "year=2025");
+    http_free(r);
+
+    /* The cached figures (the default) link with their period's end. */
+    char *t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+    free(t);
+    r = dash(admin, NULL, gen_unit, NULL);
+    assert_string_equal(http_str(r, "source"), "cached");
+    json_t *period = json_object_get(r->json, "period");
+    char *q = test_fmt("from=%s&to=%s", test_jstr(period, "from"), test_jstr(period, "end"));
+    check_listed(json_object_get(r->json, "totals"), admin, NULL, gen_unit, q);
+    free(q);
+    http_free(r);
+
+    /* A doctor sees them too; the police and civil affairs the register
+     * only (their dashboard shows no clinical figure). A past year, which
+     * other suites' new patients do not change. */
+    r = dash(county_doctor, "2026-02-01", gen_unit, "&year=2025&live=true");
+    check_listed(json_object_get(r->json, "totals"), county_doctor, "2026-02-01", gen_unit,
+                 "year=2025");
+    http_free(r);
+    const char *counts_only[] = {police, civil};
+    for (size_t i = 0; i < 2; i++) {
+        r = dash(counts_only[i], "2026-02-01", tf_unit, "&year=2025&live=true");
+        assert_int_equal(listed(counts_only[i], "2026-02-01", tf_unit, "registered", "year=2025"),
+                         test_jint(json_object_get(r->json, "totals"), "registered"));
+        http_free(r);
+    }
+}
+
+static void patients_behind_figures_bad(void **state)
+{
+    static const struct {
+        const char *query, *field;
+    } rows[] = {
+        {"indicator=happiness", "indicator"},
+        {"indicator=", "indicator"},
+        {"indicator=managed&year=abc", "year"},
+        {"indicator=managed&year=2025&from=2025-01-01&to=2025-02-01", "year"},
+        {"indicator=managed&from=2025-01-01", "to"},
+        {"indicator=managed&from=2025-03-01&to=2025-02-01", "to"},
+        {"indicator=managed&from=2099-01-01&to=2099-02-01", "from"},
+        {"year=2025", "year"},
+        {"from=2025-01-01&to=2025-02-01", "from"},
+        {"status=registered&to=2025-02-01", "to"},
+    };
+
+    (void)state;
+    test_audit_settle();
+    long audits = db_count("SELECT count(*) FROM audit_log WHERE action = 'patient.list'", 0, NULL);
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        char *path = test_fmt("/api/v1/patients?%s", rows[i].query);
+        http_res *r = test_call("2026-02-01", "GET", path, official, NULL);
+        http_assert_problem(r, 400, rows[i].field);
+        http_free(r);
+        free(path);
+    }
+    /* A figure the role's dashboard does not show; a role with no statistics. */
+    const struct {
+        const char *token, *query;
+    } roles[] = {
+        {police, "indicator=managed"},
+        {civil, "indicator=stable_home"},
+        {grid1, "indicator=registered"},
+    };
+    for (size_t i = 0; i < sizeof(roles) / sizeof(roles[0]); i++) {
+        char *path = test_fmt("/api/v1/patients?%s", roles[i].query);
+        http_res *r = http_do("GET", path, roles[i].token, NULL, NULL);
+        http_assert_problem(r, 400, "indicator");
+        http_free(r);
+        free(path);
+    }
+    /* Another township's figures: not in the caller's area. */
+    const char *others[] = {official, doctor, yl_admin};
+    char *path = test_fmt("/api/v1/patients?indicator=registered&org_unit_id=%s", gen_unit);
+    for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++) {
+        http_res *r = http_do("GET", path, others[i], NULL, NULL);
+        http_assert_problem(r, 400, "org_unit_id");
+        assert_null(strstr(r->body, "统计"));
+        http_free(r);
+    }
+    free(path);
+    /* Nothing was read, so nothing was audited. */
+    test_audit_settle();
+    assert_int_equal(
+        db_count("SELECT count(*) FROM audit_log WHERE action = 'patient.list'", 0, NULL), audits);
+}
+
 /* ---- resident population ------------------------------------------------ */
 
 static void population(void **state)
@@ -1131,6 +1294,8 @@ int main(void)
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(roles_and_scope),
         cmocka_unit_test(bad_queries),
+        cmocka_unit_test(patients_behind_figures),
+        cmocka_unit_test(patients_behind_figures_bad),
         cmocka_unit_test(population),
         cmocka_unit_test(campaigns),
         cmocka_unit_test(campaign_report),

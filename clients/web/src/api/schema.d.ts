@@ -391,6 +391,18 @@ export interface paths {
          *     parameter. One audit entry (`patient.list`) records the `id` of every
          *     patient the page showed; the page is sent only once that entry is
          *     committed (else 503).
+         *
+         *     With `indicator`, the list holds exactly the patients a figure of
+         *     the statistics counts (`GET /api/v1/statistics/dashboard`) for the
+         *     unit (`org_unit_id`, default the caller's) and the period (`year`,
+         *     default this year, or `from` … `to`, validated as there): computed
+         *     from the records by the same SQL as the figures, so its `total`
+         *     equals the live figure. To list what a cached figure counts, give
+         *     `from` as the dashboard's `period.from` and `to` as its
+         *     `period.end`. Only for roles that see the figure on their dashboard
+         *     (`admin`, `official`, `doctor` every indicator; `police` and
+         *     `civil_affairs` `registered`); else 400 names `indicator`. `year`,
+         *     `from` and `to` without `indicator` are refused with 400.
          */
         get: operations["listPatients"];
         put?: never;
@@ -884,7 +896,8 @@ export interface paths {
          *     there is no active guardian at all or none capable. Ordered by
          *     org-unit path and then patient, one keyset page at a time. Every
          *     role; `risk_level` and `colour` are `null` for roles without the
-         *     risk view (`civil_affairs`).
+         *     risk view (`civil_affairs`). Narrow with `org_unit_id` and
+         *     `doctor_id`.
          */
         get: operations["listGuardianGaps"];
         put?: never;
@@ -1027,7 +1040,7 @@ export interface paths {
          *     empty otherwise; `guardian_gap` says whether a capable guardian is
          *     lacking. Ordered by org-unit path and then patient, one keyset page
          *     at a time. Every role; `colour` is `null` for roles without the risk
-         *     view (`civil_affairs`).
+         *     view (`civil_affairs`). Narrow with `org_unit_id` and `doctor_id`.
          */
         get: operations["listCareGaps"];
         put?: never;
@@ -1935,6 +1948,31 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/worklists/doctors": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The responsible doctors of the area's patients
+         * @description The doctors to narrow the worklists by (`doctor_id`): every user who
+         *     is the responsible doctor (责任精防医生) of a patient on the
+         *     register (`registered`, `in_care`, `hospitalised`, `lost`,
+         *     `moved_out`) in the caller's subtree (or the subtree of
+         *     `org_unit_id`), with how many such patients each has, by name.
+         *     Every role.
+         */
+        get: operations["listWorklistDoctors"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/worklists/due": {
         parameters: {
             query?: never;
@@ -2092,7 +2130,7 @@ export interface paths {
          *     first, then patient. `official`, `doctor` and `grid_worker`; other
          *     roles get 403. `colour` and `risk_level` are `null` for roles
          *     without the risk view, and phones are masked as in patient records.
-         *     Narrow with `org_unit_id`.
+         *     Narrow with `org_unit_id` and `doctor_id`.
          */
         get: operations["listPickupsOverdue"];
         put?: never;
@@ -10331,6 +10369,21 @@ export interface operations {
                 /** @description When true, the response also carries `total`, the number of matching items across all pages. */
                 count?: components["parameters"]["Count"];
                 /**
+                 * @description Only the patients a figure of the statistics counts for the unit
+                 *     and period: `registered` (在册, the rates' denominator),
+                 *     `managed` (在管), `standard` (规范管理), `face` (面访),
+                 *     `regular` (规律服药), `medicated` (服药), `at_home` (居家, the
+                 *     denominator of 居家稳定率), `stable_home` (居家稳定).
+                 * @example standard
+                 */
+                indicator?: "registered" | "managed" | "standard" | "face" | "regular" | "medicated" | "at_home" | "stable_home";
+                /** @description With indicator, a calendar year (default this year); not with from and to. */
+                year?: number;
+                /** @description With indicator, the first day of the period (with to); not after today. */
+                from?: string;
+                /** @description With indicator, the last day of the period (with from); at most 3660 days after from. */
+                to?: string;
+                /**
                  * @description Only patients in this org unit's subtree (a village with its
                  *     grids, say, or one grid). A unit that does not exist or lies
                  *     outside the caller's subtree is refused with 400.
@@ -11671,6 +11724,20 @@ export interface operations {
                  * @example azE6MTc
                  */
                 cursor?: components["parameters"]["Cursor"];
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
             };
             header?: never;
             path?: never;
@@ -11972,6 +12039,13 @@ export interface operations {
                  * @example 11
                  */
                 org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
             };
             header?: never;
             path?: never;
@@ -14424,6 +14498,59 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listWorklistDoctors: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The doctors, by name. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 17,
+                     *           "name": "李医生",
+                     *           "patients": 42
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": {
+                        items: {
+                            /** Format: int64 */
+                            id: number;
+                            /** @description The doctor's display name. */
+                            name: string;
+                            /** @description Patients on the register in the area whose responsible doctor this is. */
+                            patients: number;
+                        }[];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listFollowUpsDue: {
         parameters: {
             query?: {
@@ -14858,6 +14985,13 @@ export interface operations {
                  * @example 11
                  */
                 org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
                 /** @description Largest number of items to return in this page. */
                 limit?: components["parameters"]["Limit"];
                 /**

@@ -1,6 +1,6 @@
 // 首页: the figures equal the API's for the same unit and period (cached, and
 // computed live), and a drill-down reaches the patients behind a count.
-import { test, expect, login, token, apiGet, shot } from './fixtures'
+import { test, expect, login, token, apiGet, apiSend, newPatient, shot } from './fixtures'
 
 type Counts = { registered?: number; managed?: number; rates?: Record<string, number>; colour?: Record<string, number>; org_unit: { id: number; name: string } }
 type Dash = { totals: Counts; children: Counts[]; org_unit: { id: number } }
@@ -38,4 +38,61 @@ test('首页 shows the API figures and drills down to the patients', async ({ pa
   await expect(page.locator('[data-test=total]')).toHaveText(`共 ${n} 人`)
   await expect(page.locator('[data-test=patients] tbody tr').first()).toBeVisible()
   await shot(page, 'patients-drill')
+})
+
+test('every figure of 首页 lists exactly the patients it counts', async ({ page, request }) => {
+  test.setTimeout(240_000)
+  const tok = await token(request, 'tf.official')
+  const today = new Date(Date.now() + 8 * 3600e3).toISOString().slice(0, 10)
+  const year = Number(today.slice(0, 4))
+  // A patient seen at home today, stable and taking the medicine regularly:
+  // every figure of the year counts someone.
+  const p = await newPatient(request, '指标')
+  const visit = await apiSend(request, await token(request, 'tf.doctor'), 'POST', `/api/v1/patients/${p.id}/follow-ups`, {
+    visit_date: today, mode: 'home', informant: 'patient', reached: true, risk_level: 0, symptoms: [], insight: 'complete',
+    sleep: 'good', diet: 'fair', social_function: { personal_care: 'good', housework: 'fair', work: 'na', learning: 'good', social_contact: 'fair' },
+    compliance: 'regular',
+  })
+  expect(visit.status, JSON.stringify(visit.body)).toBe(201)
+  await login(page, 'tf.official')
+  const live = async () => {
+    await page.locator('[data-test=live]').click()
+    await expect(page.locator('[data-test=as-of]')).toContainText('实时计算')
+  }
+  await live()
+  const api = await apiGet<{ totals: Record<string, number>; children: (Record<string, number> & { org_unit: { id: number } })[] }>(
+    request, tok, `/api/v1/statistics/dashboard?year=${year}&live=true`)
+  const t = api.totals
+  const card = (k: string) => `[data-indicator=${k}] .v a`
+  const part = (k: string, p: string) => `[data-indicator=${k}] [data-part=${p}]`
+  // [what to click, the indicator it lists, the figure]: each figure, each rate's
+  // numerator and denominator, and a rate of the first child unit.
+  const figures: [string, string, number][] = [
+    [card('registered'), 'registered', t.registered],
+    [card('managed'), 'managed', t.managed],
+    [card('standard_management'), 'standard', t.standard],
+    [part('standard_management', 'registered'), 'registered', t.registered],
+    [card('face_to_face'), 'face', t.face],
+    [card('regular_medication'), 'regular', t.regular],
+    [part('medication', 'medicated'), 'medicated', t.medicated],
+    [card('home_stable'), 'stable_home', t.stable_home],
+    [part('home_stable', 'at_home'), 'at_home', t.at_home],
+    ['[data-test=children] tbody tr:first-child [data-child-rate=standard_management]', 'standard', api.children[0].standard],
+  ]
+  expect(t.registered, 'the demo township has patients').toBeGreaterThan(0)
+  expect(Math.max(t.managed, t.standard, t.face, t.regular, t.stable_home), 'the demo data has visits this year').toBeGreaterThan(0)
+  let shown = false
+  for (const [sel, indicator, n] of figures) {
+    await page.locator(sel).click()
+    await expect(page).toHaveURL(new RegExp(`indicator=${indicator}`))
+    await expect(page.locator('[data-test=total]'), `${sel}: ${indicator}`).toHaveText(`共 ${n} 人`)
+    await expect(page.locator('[data-test=figure]')).toBeVisible()
+    if (indicator !== 'registered' && n > 0 && !shown) {
+      await expect(page.locator('[data-test=patients] tbody tr').first()).toBeVisible()
+      await shot(page, 'patients-figure')
+      shown = true
+    }
+    await page.goBack()
+    await live()
+  }
 })
