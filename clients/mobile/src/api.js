@@ -13,7 +13,8 @@ export class ApiError extends Error {
 async function refresh(session) {
   const run = async () => {
     const now = await meta.get('session')
-    if (now && now.access_token !== session.access_token) return now // another tab did it
+    if (!now) return null // logged out meanwhile: never bring the session back
+    if (now.access_token !== session.access_token) return now // another tab did it
     const r = await fetch('/api/v1/auth/refresh', {
       method: 'POST',
       headers: { 'Content-Type': 'application/json' },

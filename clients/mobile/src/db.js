@@ -48,6 +48,12 @@ export async function applyPage(items, cursor) {
   }
   const today = await seal([...rows.values()])
   const tx = (await db()).transaction([...STORES, 'meta'], 'readwrite')
+  // Logged out meanwhile (the wipe took the session): write nothing. In
+  // the transaction, so no page can land in a copy wiped after the check.
+  if (!(await tx.objectStore('meta').get('session'))) {
+    await tx.done
+    return
+  }
   for (const [i, it] of items.entries()) {
     const store = tx.objectStore(it.kind === 'care_team' ? 'care_team' : it.kind + 's')
     if (!it.deleted) {
