@@ -130,17 +130,23 @@ static int audit(jf_req *req, jf_db_conn *conn, const char *action, const char *
     return deferred ? jf_audit_defer(conn, req, &a) : jf_audit_record(conn, req, &a);
 }
 
-/* Commit a write inside its keyed transaction and answer body with status.
- * A failure is answered here and returned. */
-static int finish(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int status, const char *body)
+/* Is patient pid in the caller's area? Adds an error naming patient_id
+ * when not; *unit (when not NULL) gets the patient's unit. 0 or the
+ * jf_db_exec error (not answered). */
+static int patient_in_area(jf_req *req, jf_db_conn *conn, jf_errors *e, long long pid,
+                           long long *unit)
 {
-    int rc = jf_idem_finish(req, conn, idem, status, NULL, body);
+    const char *p[] = {jf_res_id(req, pid)};
+    PGresult *res = NULL;
+    int rc = jf_db_exec(conn, &patient_place, 1, p, &res);
 
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0)
-        return jf_res_db_error(req, rc, NULL);
-    return jf_resp_json_text(req, status, body, strlen(body));
+    if (rc == 0 && (PQntuples(res) == 0 || jf_scope_check(&req->claims, PQgetvalue(res, 0, 1),
+                                                          JF_ACCESS_READ) != JF_SCOPE_OK))
+        jf_errors_add(e, "patient_id", "no such patient in your area");
+    else if (rc == 0 && unit != NULL)
+        *unit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+    PQclear(res);
+    return rc;
 }
 
 /* POST /alerts {patient_id | person, grade, place, observed, reporter,
@@ -177,18 +183,8 @@ static int create(jf_req *req)
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
     /* The place: the unit given, else the patient's, else the caller's. */
-    if (pid > 0) {
-        const char *p[] = {jf_res_id(req, pid)};
-        if ((rc = jf_db_exec(conn, &patient_place, 1, p, &res)) != 0)
-            goto dberr;
-        if (PQntuples(res) == 0 ||
-            jf_scope_check(&req->claims, PQgetvalue(res, 0, 1), JF_ACCESS_READ) != JF_SCOPE_OK)
-            jf_errors_add(&e, "patient_id", "no such patient in your area");
-        else if (unit == 0)
-            unit = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-        PQclear(res);
-        res = NULL;
-    }
+    if (pid > 0 && (rc = patient_in_area(req, conn, &e, pid, unit == 0 ? &unit : NULL)) != 0)
+        goto dberr;
     if (!jf_errors_any(&e) && (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         goto dberr;
     if (jf_errors_any(&e)) {
@@ -218,7 +214,8 @@ static int create(jf_req *req)
         goto dberr;
     if ((rc = jf_db_exec(conn, &doc, 1, id, &res)) != 0)
         goto dberr;
-    rc = finish(req, conn, &idem, 201, PQgetvalue(res, 0, 0));
+    rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 0),
+                        (size_t)PQgetlength(res, 0, 0));
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -310,7 +307,8 @@ static int record_step(jf_req *req, const char *what, int done_col)
         goto dberr;
     if ((rc = jf_db_exec(conn, &doc, 1, p + 1, &res)) != 0)
         goto dberr;
-    rc = finish(req, conn, &idem, 200, PQgetvalue(res, 0, 0));
+    rc = jf_idem_commit(req, conn, &idem, 200, PQgetvalue(res, 0, 0),
+                        (size_t)PQgetlength(res, 0, 0));
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -453,18 +451,14 @@ static int link_patient(jf_req *req)
                              "the alert already names a patient");
         goto out;
     }
-    const char *pp[] = {jf_res_id(req, pid)};
-    if ((rc = jf_db_exec(conn, &patient_place, 1, pp, &res)) != 0)
+    if ((rc = patient_in_area(req, conn, &e, pid, NULL)) != 0)
         goto dberr;
-    if (PQntuples(res) == 0 ||
-        jf_scope_check(&req->claims, PQgetvalue(res, 0, 1), JF_ACCESS_READ) != JF_SCOPE_OK) {
-        jf_errors_add(&e, "patient_id", "no such patient in your area");
+    if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
     }
-    PQclear(res);
-    res = NULL;
-    const char *p[] = {jf_req_param(req, 0), pp[0], jf_res_id(req, req->claims.user_id)};
+    const char *p[] = {jf_req_param(req, 0), jf_res_id(req, pid),
+                       jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_exec(conn, &link, 3, p, &res)) != 0)
         goto dberr;
     PQclear(res);
@@ -473,7 +467,8 @@ static int link_patient(jf_req *req)
         goto dberr;
     if ((rc = jf_db_exec(conn, &doc, 1, p, &res)) != 0)
         goto dberr;
-    rc = finish(req, conn, &idem, 200, PQgetvalue(res, 0, 0));
+    rc = jf_idem_commit(req, conn, &idem, 200, PQgetvalue(res, 0, 0),
+                        (size_t)PQgetlength(res, 0, 0));
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -482,36 +477,6 @@ out:
     PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
-}
-
-/* A text[] literal of responder codes from the body's "responders". */
-static const char *read_responders(jf_req *req, jf_errors *e)
-{
-    json_t *a = json_object_get(req->body, "responders"), *v;
-    jf_buf b;
-    size_t i;
-    const char *out = NULL;
-
-    if (!json_is_array(a) || json_array_size(a) == 0 || json_array_size(a) > 8) {
-        jf_errors_add(e, "responders", "must be an array of 1 to 8 codes (who came)");
-        return NULL;
-    }
-    jf_buf_init(&b, 256);
-    jf_buf_puts(&b, "{");
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v) || !jf_in_set(json_string_value(v), responder_codes)) {
-            jf_errors_add(e, "responders", "item %zu is not one of the allowed codes", i);
-            goto out;
-        }
-        jf_buf_puts(&b, i ? "," : "");
-        jf_buf_puts(&b, json_string_value(v));
-    }
-    if (jf_buf_puts(&b, "}") == 0)
-        out = jf_arena_strdup(&req->arena, b.data);
-out:
-    jf_buf_free(&b);
-    return out;
 }
 
 /* "YYYY-MM-DDTHH:MM" (China time), not after today: as a timestamptz text
@@ -571,7 +536,10 @@ static int create_emergency(jf_req *req)
     const char *situation = jf_body_code(req, &e, "situation", true, situations);
     const char *at = read_local_time(req, &e, "occurred_at");
     const char *place = jf_body_str(req, &e, "place", true, 1, 200);
-    const char *responders = read_responders(req, &e);
+    json_t *who = json_object_get(req->body, "responders");
+    const char *responders = jf_res_codes(req, &e, "responders", responder_codes);
+    if (json_is_array(who) ? json_array_size(who) == 0 : who == NULL || json_is_null(who))
+        jf_errors_add(&e, "responders", "is required: 1 to 8 codes (who came)");
     const char *names = jf_body_str(req, &e, "responder_names", false, 1, 200);
     jf_body_bool(req, &e, "sent_to_hospital", true, &hospital_sent);
     const char *hospital = jf_body_str(req, &e, "hospital", false, 1, 64);
@@ -632,7 +600,8 @@ static int create_emergency(jf_req *req)
     if ((rc = audit(req, conn, "alert.emergency_record", jf_req_param(req, 0), unit_of(h),
                     false)) != 0)
         goto dberr;
-    rc = finish(req, conn, &idem, 201, PQgetvalue(res, 0, 1));
+    rc =
+        jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)));
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);

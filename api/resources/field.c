@@ -115,39 +115,6 @@ static const char *const sign_codes[] = {
     "not_medicating", "odd_behaviour", "other",     NULL};
 static const char *const absence_kinds[] = {"work", "visiting", "treatment", "other", NULL};
 
-/* A text[] literal of codes from the array at field (at most 8), or NULL. */
-static const char *codes(jf_req *req, jf_errors *e, const char *field, const char *const *allowed)
-{
-    json_t *a = json_object_get(req->body, field), *v;
-    char *out, *w;
-    size_t i;
-
-    if (a == NULL || json_is_null(a))
-        return NULL;
-    if (!json_is_array(a) || json_array_size(a) > 8) {
-        jf_errors_add(e, field, "must be an array of at most 8 codes");
-        return NULL;
-    }
-    out = w = jf_arena_alloc(&req->arena, 8 * 24 + 3);
-    if (out == NULL)
-        return NULL;
-    *w++ = '{';
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v) || !jf_in_set(json_string_value(v), allowed)) {
-            jf_errors_add(e, field, "item %zu is not one of the allowed codes", i);
-            return NULL;
-        }
-        if (i > 0)
-            *w++ = ',';
-        memcpy(w, json_string_value(v), json_string_length(v));
-        w += json_string_length(v);
-    }
-    *w++ = '}';
-    *w = '\0';
-    return out;
-}
-
 void jf_absence_read(jf_req *req, jf_errors *e, json_t *o, const char *prefix, jf_absence *a)
 {
     static const char *const keys[] = {"kind", "destination", "left_on", "expected_return",
@@ -251,23 +218,6 @@ static int load_registered(jf_req *req, jf_db_conn *conn, jf_patient_row *row)
     return rc;
 }
 
-/* The end of a keyed creation inside the open transaction: the answer kept
- * for the Idempotency-Key, the commit, 201 with out. A failure, rc's or
- * theirs, is answered here (unless it already was) and returned. */
-static int answer_created(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int rc,
-                          const jf_buf *out)
-{
-    if (rc == 0)
-        rc = jf_idem_finish(req, conn, idem, 201, NULL, out->data);
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        return rc;
-    }
-    return jf_resp_json_text(req, 201, out->data, out->len);
-}
-
 /* POST /patients/{id}/home-checks: a 走访. A risk level observed there
  * raises the patient's at once and never lowers it; an absence learnt
  * there is recorded (and told) like one reported alone. */
@@ -295,7 +245,7 @@ static int create_check(jf_req *req)
     const char *where = jf_body_code(req, &e, "whereabouts", true, whereabouts_codes);
     jf_body_bool(req, &e, "guardian_present", true, &guardian);
     jf_body_bool(req, &e, "abnormal", true, &abnormal);
-    const char *signs = codes(req, &e, "abnormal_signs", sign_codes);
+    const char *signs = jf_res_codes(req, &e, "abnormal_signs", sign_codes);
     jf_body_bool(req, &e, "hazards_checked", true, &hazards);
     const char *found_h = jf_body_str(req, &e, "hazards_found", false, 1, 200);
     jf_body_int(req, &e, "risk_level", false, 0, 5, &risk);
@@ -341,7 +291,8 @@ static int create_check(jf_req *req)
         json_decref(doc);
         rc = jf_absence_write(req, conn, &row, &abs, "home_check", cid, NULL);
     }
-    rc = answer_created(req, conn, &idem, rc, &out);
+    rc = rc ? jf_res_db_error(req, rc, NULL)
+            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
@@ -377,7 +328,8 @@ static int create_absence(jf_req *req)
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     rc = jf_absence_write(req, conn, &row, &abs, "report", NULL, &out);
-    rc = answer_created(req, conn, &idem, rc, &out);
+    rc = rc ? jf_res_db_error(req, rc, NULL)
+            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);
@@ -478,7 +430,8 @@ static int keyed_record(jf_req *req, const jf_stmt *stmt, int n, const char **p,
     rc = jf_episode_record_write(req, conn, &row, stmt, n, p, action, key, NULL, &out);
     if (rc != 0)
         goto out;
-    rc = answer_created(req, conn, &idem, rc, &out);
+    rc = rc ? jf_res_db_error(req, rc, NULL)
+            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
     jf_buf_free(&out);
     jf_db_pool_release(req->app->pool, conn);

@@ -184,3 +184,15 @@ int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
     PQclear(res);
     return rc;
 }
+
+int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status, const char *body,
+                   size_t len)
+{
+    int rc = jf_idem_finish(req, conn, st, status, NULL, body);
+
+    if (rc == 0)
+        rc = jf_db_commit(conn);
+    if (rc != 0)
+        return jf_res_db_error(req, rc, NULL);
+    return jf_resp_json_text(req, status, body, len);
+}

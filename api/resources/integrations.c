@@ -163,18 +163,6 @@ out:
     return rc;
 }
 
-/* Store the answer for retries, commit, and send out with status. */
-static int finish(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int status, const jf_buf *out)
-{
-    int rc = jf_idem_finish(req, conn, idem, status, NULL, out->data);
-
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0)
-        return jf_res_db_error(req, rc, NULL);
-    return jf_resp_json_text(req, status, out->data, out->len);
-}
-
 /* Every handler ends here: give the connection back. A replay is a success. */
 static int close_call(jf_req *req, jf_db_conn *conn, jf_buf *out, int rc)
 {
@@ -292,7 +280,7 @@ static int hospital_diagnosis(jf_req *req)
         goto out;
     if ((rc = confirm(req, conn, &row, f, &out)) != 0)
         goto out;
-    rc = finish(req, conn, &idem, 200, &out);
+    rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
     return close_call(req, conn, &out, rc);
 }
@@ -326,7 +314,7 @@ static int hospital_admission(jf_req *req)
         goto out;
     if ((rc = jf_episode_admit(req, conn, &row, &a, &out)) != 0)
         goto out;
-    rc = finish(req, conn, &idem, 201, &out);
+    rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
     return close_call(req, conn, &out, rc);
 }
@@ -359,7 +347,7 @@ static int hospital_discharge(jf_req *req)
         goto out;
     if ((rc = jf_episode_discharge(req, conn, &row, NULL, on, note, &out)) != 0)
         goto out;
-    rc = finish(req, conn, &idem, 200, &out);
+    rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
     return close_call(req, conn, &out, rc);
 }
@@ -395,7 +383,7 @@ static int police_incident(jf_req *req)
         goto out;
     if ((rc = jf_episode_incident(req, conn, &row, &in, &out)) != 0)
         goto out;
-    rc = finish(req, conn, &idem, 201, &out);
+    rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
     return close_call(req, conn, &out, rc);
 }
@@ -487,7 +475,7 @@ static int police_key_person(jf_req *req)
         goto out;
     if ((rc = key_person(req, conn, &row, listed, on, note, &out)) != 0)
         goto out;
-    rc = finish(req, conn, &idem, 200, &out);
+    rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
     return close_call(req, conn, &out, rc);
 }

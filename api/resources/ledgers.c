@@ -408,15 +408,11 @@ static int add_note(jf_req *req)
                                                 kind, PQgetvalue(res, 0, 0))};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc == 0)
-        rc = jf_idem_finish(req, conn, &idem, 201, NULL, PQgetvalue(res, 0, 1));
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
+    if (rc != 0)
         jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
+    else
+        rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1),
+                            (size_t)PQgetlength(res, 0, 1));
 out:
     PQclear(res);
     jf_db_pool_release(req->app->pool, conn);

@@ -234,11 +234,8 @@ static int answer_task(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int s
     if (rc == 0)
         rc = jf_db_exec(conn, &task_one, 1, p, &res);
     if (rc == 0)
-        rc = jf_idem_finish(req, conn, idem, status, NULL, PQgetvalue(res, 0, 0));
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc == 0)
-        rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+        rc = jf_idem_commit(req, conn, idem, status, PQgetvalue(res, 0, 0),
+                            (size_t)PQgetlength(res, 0, 0));
     else
         jf_res_db_error(req, rc, res);
     PQclear(res);
