@@ -61,7 +61,7 @@ export async function loginOnPhone(page, username) {
   await page.goto('/m/')
   await page.getByLabel('用户名').fill(username)
   await page.getByLabel('密码').fill(PASSWORD)
-  await page.getByRole('button', { name: '登录' }).click()
+  await page.getByRole('button', { name: '登录', exact: true }).click()
   await page.locator('input[name="pin"]').fill(PIN)
   await page.locator('input[name="pin_again"]').fill(PIN)
   await page.getByTestId('pin-ok').click()

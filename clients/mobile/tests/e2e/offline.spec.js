@@ -111,7 +111,7 @@ test('offline: three home checks and a report arrive once each; fix a refused on
 
   // Everything sent: logout works and wipes the local copy.
   await page.getByTestId('logout').click()
-  await expect(page.getByRole('button', { name: '登录' })).toBeVisible()
+  await expect(page.getByRole('button', { name: '登录', exact: true })).toBeVisible()
   expect(await page.evaluate(async () => {
     const req = indexedDB.open('jingfang')
     const d = await new Promise((ok) => { req.onsuccess = () => ok(req.result) })
