@@ -9,10 +9,6 @@ export default defineConfig({
   timeout: 90_000,
   expect: { timeout: 20_000 },
   workers: 1,
-  // One retry while the step after a dropped route in offline.spec.js now
-  // and then finds no 今日 list (seen once in a clean run, not reproduced):
-  // a retry that fails again still fails the run.
-  retries: 1,
   reporter: [['list']],
   use: {
     baseURL: process.env.JF_E2E_URL ?? 'http://127.0.0.1:8080',

@@ -86,8 +86,11 @@ export function rawRows(page, store) {
   }), store)
 }
 
-// 今日 opens each list with its most urgent rows: open them all.
+// 今日 opens each list with its most urgent rows: open them all, once the
+// lists are read from the local copy (before that there is no 显示全部 to
+// click, and a patient beyond the first rows would never show).
 export async function showAll(page) {
+  await page.getByTestId('list-overdue').waitFor()
   const more = page.getByText(/^显示全部/)
   while (await more.count()) await more.first().click()
 }
