@@ -69,7 +69,7 @@ static const struct cfg_row cfg_rows[] = {
      "webhook attempts before a delivery is dead"},
     {"JF_WEBHOOK_TIMEOUT_MS", CFG_INT, "5000", 100, 60000, F(webhook_timeout_ms),
      "timeout of one webhook POST"},
-    {"JF_STATS_REFRESH_S", CFG_INT, "600", 0, 86400, F(stats_refresh_s),
+    {"JF_STATS_REFRESH_S", CFG_INT, "60", 0, 86400, F(stats_refresh_s),
      "seconds between refreshes of the statistics cache (0: never)"},
     {"JF_WEB_DIR", CFG_STR, "", 0, 255, F(web_dir),
      "built web client served at / (its files.txt lists the files); empty: none"},

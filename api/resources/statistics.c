@@ -1,8 +1,10 @@
 /* Statistics (统计): the dashboard of indicators of an org unit for a period,
  * broken down by its child units, and the resident population per unit
- * that 报告患病率 needs. The figures come from SQL (migration 0015): the
- * calendar years the worker's cache holds are read from it (fast, as old as
- * its last refresh), any other period is computed live from the records.
+ * that 报告患病率 needs. The figures come from SQL (migrations 0015, 0040):
+ * a calendar month, quarter, half-year or year of this or last year is read
+ * from the worker's rollups (exact: the patients changed since its last
+ * pass are put right from the records; the current-state counts are as of
+ * that pass), any other period is computed live from the records.
  * Officials, doctors and admins see every indicator; police the counts of
  * risk, colour, key categories and notifications; civil affairs the counts
  * on the register and of key categories; grid workers and service accounts
@@ -26,12 +28,6 @@
 #define STAT_MAX_SPAN_DAYS 3660
 
 static jf_stmt unit_get = {"stat_unit", "SELECT path FROM org_units WHERE id = $1", 0};
-static jf_stmt cache_state = {
-    "stat_cache_state",
-    "SELECT as_of, to_char(refreshed_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
-    " FROM stat_refresh_log",
-    0,
-};
 /* Figures computed live beside the indicators ($2 path, $4 detail, $5
  * from, $6 to, $7 end in both statements below): the alerts and the open
  * search tasks, for the roles that act on them (both are few), and the
@@ -41,12 +37,18 @@ static jf_stmt cache_state = {
     " stat_alerts_json($2, $5::date, $6::date), 'search_tasks',"                                   \
     " stat_search_tasks_json($2, $7::date)) ELSE '{}' END"                                         \
     " || jsonb_build_object('exchanges', stat_exchanges_json($2, $7::date))"
-/* $1 unit, $2 path, $3 year, $4 detail, $5 from, $6 to, $7 end, $8 as_of. */
-static jf_stmt dash_cached = {
-    "stat_dashboard_cached",
-    "SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
-    " 'end', $7::date), 'source', 'cached', 'as_of', $8::text)"
-    " || stat_dashboard_json($1, stat_cached_counts($2, $3::int), $4)" LIVE_EXTRAS ")::text",
+/* $1 unit, $2 path, $3 today, $4 detail, $5 from, $6 to, $7 end; no row
+ * when the rollups do not hold the period as of today. The cache's state
+ * counts and the assistance rows join the rollups' period counts. */
+static jf_stmt dash_rollup = {
+    "stat_dashboard_rollup",
+    "WITH r AS (SELECT stat_rollup_counts($2, $5::date, $6::date, $3::date) AS c)"
+    " SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
+    " 'end', $7::date), 'source', 'cached', 'as_of', (SELECT to_char(refreshed_at AT TIME ZONE"
+    " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM stat_refresh_log))"
+    " || stat_dashboard_json($1, r.c || stat_cached_counts($2, 0) || ARRAY(SELECT"
+    " ROW(a.*)::stat_count FROM stat_assistance_counts($2, $5::date, $7::date) a), $4)" LIVE_EXTRAS
+    ")::text FROM r WHERE r.c IS NOT NULL",
     0,
 };
 /* $1 unit, $2 path, $3 today, $4 detail, $5 from, $6 to, $7 end, $8 now (NULL: now()). */
@@ -178,20 +180,6 @@ static int unit_path(jf_req *req, jf_db_conn *conn, long long unit, const char *
     return rc;
 }
 
-/* May the cache answer? A calendar year it holds (this or last year of its
- * refresh day), with the refresh done today or yesterday. */
-static bool cache_usable(const char *as_of_text, jf_date today, int year)
-{
-    jf_date as_of;
-    int ay, am, ad, ty, tm, td;
-
-    if (year == 0 || jf_date_parse(as_of_text, &as_of) != 0)
-        return false;
-    jf_date_to_ymd(as_of, &ay, &am, &ad);
-    jf_date_to_ymd(today, &ty, &tm, &td);
-    return ay == ty && (year == ay || year == ay - 1) && today - as_of <= 1 && today >= as_of;
-}
-
 /* GET /statistics/dashboard */
 static int dashboard(jf_req *req)
 {
@@ -220,21 +208,21 @@ static int dashboard(jf_req *req)
         unit = req->claims.org_unit_id;
     const char *unit_s = jf_res_id(req, unit), *from_s = fmt_date(req, from),
                *to_s = fmt_date(req, to), *end_s = fmt_date(req, to < today ? to : today);
-    if ((rc = jf_db_exec(conn, &cache_state, 0, NULL, &res)) != 0)
-        goto dberr;
-    if (!live && PQntuples(res) == 1 && cache_usable(PQgetvalue(res, 0, 0), today, year)) {
-        const char *as_of = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
+    const char *today_s = fmt_date(req, today);
+    if (!live) {
+        const char *p[] = {unit_s, path, today_s, detail, from_s, to_s, end_s};
+        if ((rc = jf_db_exec(conn, &dash_rollup, 7, p, &res)) != 0)
+            goto dberr;
+        if (PQntuples(res) == 1) {
+            rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+            goto out;
+        }
         PQclear(res);
         res = NULL;
-        const char *p[] = {unit_s, path, jf_res_id(req, year), detail, from_s, to_s, end_s, as_of};
-        rc = jf_res_send_row(req, conn, &dash_cached, 8, p, 200);
-        goto out;
     }
-    PQclear(res);
-    res = NULL;
     if (jf_date_overridden())
         now = jf_arena_printf(&req->arena, "%s 12:00:00+08", fmt_date(req, today));
-    const char *p[] = {unit_s, path, fmt_date(req, today), detail, from_s, to_s, end_s, now};
+    const char *p[] = {unit_s, path, today_s, detail, from_s, to_s, end_s, now};
     rc = jf_res_send_row(req, conn, &dash_live, 8, p, 200);
     goto out;
 dberr:
@@ -309,7 +297,7 @@ static const jf_route routes[] = {
 
 int jf_res_statistics_init(void)
 {
-    jf_stmt *const s[] = {&unit_get, &cache_state, &dash_cached, &dash_live, &pop_get, &pop_set};
+    jf_stmt *const s[] = {&unit_get, &dash_rollup, &dash_live, &pop_get, &pop_set};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #define SUITE_SALT 24 /* keeps this suite's ID numbers apart from the others' */
@@ -98,8 +99,8 @@ static char *unit_path(const char *unit_id)
 }
 
 /* Compare a block of the dashboard with the brute force over unit's subtree. */
-static void check_block(const json_t *block, const char *unit_id, const char *from,
-                        const char *to, const char *today, const char *what)
+static void check_block(const json_t *block, const char *unit_id, const char *from, const char *to,
+                        const char *today, const char *what)
 {
     char *path = unit_path(unit_id);
     const char *p[] = {path, from, to, today};
@@ -218,8 +219,8 @@ static int setup(void **state)
     for (int i = 0; i < 6; i++) {
         char code[32], name[64];
         snprintf(code, sizeof(code), EDGE_VILLAGE "G%02d", i + 1);
-        snprintf(name, sizeof(name), "边界村第%s网格", (const char *[]){"一", "二", "三", "四",
-                                                                     "五", "六"}[i]);
+        snprintf(name, sizeof(name), "边界村第%s网格",
+                 (const char *[]){"一", "二", "三", "四", "五", "六"}[i]);
         make_unit(EDGE_VILLAGE, "grid", code, name, 100);
         edge_grid[i] = test_unit_id(code);
     }
@@ -236,10 +237,10 @@ static int setup(void **state)
     /* Realistic patients with two years of history (once per database),
      * loaded as the owner (the generator sets foreign keys aside). */
     char *gen = test_fmt("%s", bin_beside("jingfang-gen"));
-    char *cmd = test_fmt("JF_DB_URL=\"$JF_TEST_DB_OWNER\" '%s' --patients 150 --township " GEN_TOWNSHIP
-                         " --seed 24 --if-empty >/dev/null 2>&1 && '%s' recompute " GEN_TOWNSHIP
-                         " >/dev/null 2>&1",
-                         gen, bin_beside("jingfang-api"));
+    char *cmd = test_fmt(
+        "JF_DB_URL=\"$JF_TEST_DB_OWNER\" '%s' --patients 150 --township " GEN_TOWNSHIP
+        " --seed 24 --if-empty >/dev/null 2>&1 && '%s' recompute " GEN_TOWNSHIP " >/dev/null 2>&1",
+        gen, bin_beside("jingfang-api"));
     run(cmd);
     free(cmd);
     free(gen);
@@ -305,7 +306,8 @@ static void cache_matches_brute_force(void **state)
     http_free(r);
     free(q);
 
-    /* A write after the refresh shows only after the next one. */
+    /* A write after the refresh counts at once: the patients changed since
+     * the worker's last pass are put right from the records. */
     char *path = unit_path(gen_unit);
     const char *p[] = {path};
     char *pid = db_scalar("SELECT min(id)::text FROM patients WHERE org_path LIKE $1 || '%'"
@@ -325,7 +327,9 @@ static void cache_matches_brute_force(void **state)
     assert_true(db_try(sql));
     free(sql);
     r = dash(admin, NULL, gen_unit, NULL);
-    assert_int_equal(test_jint(json_object_get(r->json, "totals"), "registered"), before);
+    assert_string_equal(http_str(r, "source"), "cached");
+    assert_int_equal(test_jint(json_object_get(r->json, "totals"), "registered"), before - 1);
+    check_dashboard(r, gen_unit, from, to, today);
     http_free(r);
     t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
     free(t);
@@ -350,6 +354,170 @@ static void cache_matches_brute_force(void **state)
     check_dashboard(r, gen_unit, from, to, today);
     http_free(r);
     free(pid);
+    free(path);
+}
+
+/* ---- rollups: every kept period, random writes between passes ---------- */
+
+/* Each statement answers how many rows it wrote. */
+#define DONE "SELECT count(*)::text FROM w"
+#define W_VISITS                                                                                   \
+    "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
+    "  AND status IN ('registered', 'in_care') ORDER BY md5(id::text || '%u') LIMIT 8)"            \
+    ", w AS (INSERT INTO follow_ups (patient_id, visit_date, mode, reached, compliance, class,"    \
+    "  computed_class) SELECT id, stat_today() - (abs(hashtext(id || '%u')) %% 400),"              \
+    "  (ARRAY['clinic', 'home', 'phone'])[1 + abs(hashtext(id || 'm%u')) %% 3], true,"             \
+    "  (ARRAY['regular', 'intermittent', 'none'])[1 + abs(hashtext(id || 'c%u')) %% 3],"           \
+    "  c, c FROM p, LATERAL (SELECT (ARRAY['stable', 'basically_stable', 'unstable'])"             \
+    "  [1 + abs(hashtext(p.id || 'k%u')) %% 3] AS c) k RETURNING 1) " DONE
+#define W_STAYS                                                                                    \
+    "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
+    "  AND status IN ('registered', 'in_care') AND NOT EXISTS (SELECT 1 FROM hospitalisations h"   \
+    "  WHERE h.patient_id = patients.id AND h.discharged_on IS NULL)"                              \
+    "  ORDER BY md5(id::text || 'h%u') LIMIT 2)"                                                   \
+    ", w AS (INSERT INTO hospitalisations (patient_id, admitted_on, discharged_on, hospital,"      \
+    "  involuntary) SELECT id, stat_today() - 60 - abs(hashtext(id || '%u')) %% 200,"              \
+    "  CASE WHEN abs(hashtext(id || 'o%u')) %% 2 = 0"                                              \
+    "  THEN stat_today() - abs(hashtext(id || 'd%u')) %% 50 END, '市精神卫生中心', false"   \
+    "  FROM p RETURNING 1) " DONE
+#define W_DEATH                                                                                    \
+    "WITH p AS (SELECT id, status FROM patients WHERE starts_with(org_path, '%s')"                 \
+    "  AND status IN ('registered', 'in_care') ORDER BY md5(id::text || 'x%u') LIMIT 1),"          \
+    " u AS (UPDATE patients x SET status = 'deceased' FROM p WHERE x.id = p.id"                    \
+    "  RETURNING x.id, p.status)"                                                                  \
+    ", w AS (INSERT INTO patient_events (patient_id, kind, event_date, from_status, to_status,"    \
+    "  reason, death_cause) SELECT id, 'status', stat_today() - abs(hashtext(id || '%u'))"         \
+    "  %% 300, status, 'deceased', '统计测试', 'illness' FROM u RETURNING 1) " DONE
+#define W_MOVES                                                                                    \
+    "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
+    "  AND status IN ('registered', 'in_care') ORDER BY md5(id::text || 't%u') LIMIT 2),"          \
+    " g AS (SELECT id, path FROM org_units WHERE starts_with(path, '%s')"                          \
+    "  AND level = 'grid' ORDER BY md5(id::text || '%u') LIMIT 1)"                                 \
+    ", w AS (UPDATE patients x SET org_unit_id = g.id, org_path = g.path FROM p, g"                \
+    "  WHERE x.id = p.id AND x.org_unit_id <> g.id RETURNING 1) " DONE
+
+/* Random writes about patients under path (the generated township): reached
+ * visits over the last 400 days, hospital stays (some still open), deaths,
+ * moves between its grids. Each through SQL, as any writer would: the
+ * triggers log the change the rollups follow. */
+static void random_writes(const char *path, unsigned seed)
+{
+    char *q[] = {test_fmt(W_VISITS, path, seed, seed, seed, seed, seed),
+                 test_fmt(W_STAYS, path, seed, seed, seed, seed),
+                 test_fmt(W_DEATH, path, seed, seed), test_fmt(W_MOVES, path, seed, path, seed)};
+
+    for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
+        free(db_scalar(q[i], 0, NULL));
+        free(q[i]);
+    }
+}
+
+/* The period figures of one block (metrics and rates) as text. */
+static char *period_figures(const json_t *block)
+{
+    json_t *o = json_object();
+    char *s;
+
+    for (size_t i = 0; i < NMETRICS; i++)
+        json_object_set(o, metrics[i], json_object_get(block, metrics[i]));
+    json_object_set(o, "rates", json_object_get(block, "rates"));
+    s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
+    json_decref(o);
+    return s;
+}
+
+/* The cached answer equals the live one, block for block. */
+static void check_against_live(const char *unit, const char *from, const char *to, int brute)
+{
+    char *q = test_fmt("&from=%s&to=%s", from, to), *ql = test_fmt("%s&live=true", q);
+    http_res *c = dash(admin, NULL, unit, q), *l = dash(admin, NULL, unit, ql);
+    json_t *ck = json_object_get(c->json, "children"), *lk = json_object_get(l->json, "children");
+
+    assert_string_equal(http_str(c, "source"), "cached");
+    assert_string_equal(http_str(l, "source"), "live");
+    assert_int_equal(json_array_size(ck), json_array_size(lk));
+    for (size_t i = 0; i <= json_array_size(ck); i++) {
+        const json_t *a = i == 0 ? json_object_get(c->json, "totals") : json_array_get(ck, i - 1);
+        const json_t *b = i == 0 ? json_object_get(l->json, "totals") : json_array_get(lk, i - 1);
+        char *x = period_figures(a), *y = period_figures(b);
+        if (strcmp(x, y) != 0)
+            fail_msg("unit %s, %s..%s, block %zu: rollups %s, live %s", unit, from, to, i, x, y);
+        free(x);
+        free(y);
+    }
+    if (brute)
+        check_block(json_object_get(c->json, "totals"), unit, from, to, today_iso(), "totals");
+    http_free(c);
+    http_free(l);
+    free(q);
+    free(ql);
+}
+
+/* Random kept periods and units of the township (itself, its villages,
+ * its grids) after random writes, before and after the worker's passes,
+ * and across a new day: the rollups always answer what the records say. */
+static void rollups_match_live(void **state)
+{
+    char *path = unit_path(gen_unit);
+    const char *pp[] = {path};
+    const char *env = getenv("JF_TEST_SEED");
+    unsigned seed = env ? (unsigned)strtoul(env, NULL, 10) : (unsigned)time(NULL);
+    int checked = 0;
+
+    (void)state;
+    print_message("rollups: seed %u (JF_TEST_SEED repeats it)\n", seed);
+    srand(seed);
+    char *t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+    assert_string_equal(t, "true");
+    free(t);
+    long units = db_count("SELECT count(*) FROM org_units WHERE starts_with(path, $1)", 1, pp);
+    long periods = db_count("SELECT count(*) FROM stat_rollup_periods", 0, NULL);
+    assert_true(units >= 3 && periods >= 13);
+    for (int round = 0; round < 6; round++) {
+        random_writes(path, seed + (unsigned)round);
+        if (round % 2 == 1) {
+            t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+            free(t);
+        }
+        if (round == 3) {
+            /* A new day: the last pass was yesterday and its running
+             * periods are wrong; until the next pass they are answered
+             * live, then from rollups computed again. */
+            assert_true(db_try("UPDATE stat_patient_rollups SET bits = ARRAY(SELECT CASE WHEN"
+                               " r.period_to >= stat_today() THEN 0 ELSE b END::smallint FROM"
+                               " unnest(bits) WITH ORDINALITY u(b, i) JOIN stat_rollup_periods r"
+                               " ON r.idx = u.i ORDER BY i)"));
+            assert_true(db_try("UPDATE stat_refresh_log SET as_of = stat_today() - 1"));
+            char *y = test_fmt("&year=%.4s", today_iso());
+            http_res *r = dash(admin, NULL, gen_unit, y);
+            assert_string_equal(http_str(r, "source"), "live");
+            http_free(r);
+            free(y);
+            t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+            free(t);
+        }
+        for (int k = 0; k < 12; k++) {
+            char off[2][16];
+            snprintf(off[0], sizeof(off[0]), "%ld", (long)(rand() % units));
+            snprintf(off[1], sizeof(off[1]), "%ld", (long)(rand() % periods) + 1);
+            const char *up[] = {path, off[0]}, *pr[] = {off[1]};
+            char *unit = db_scalar("SELECT id::text FROM org_units WHERE starts_with(path, $1)"
+                                   " ORDER BY path OFFSET $2::int LIMIT 1",
+                                   2, up);
+            char *from = db_scalar("SELECT period_from::text FROM stat_rollup_periods"
+                                   " WHERE idx = $1::int",
+                                   1, pr);
+            char *to = db_scalar("SELECT period_to::text FROM stat_rollup_periods"
+                                 " WHERE idx = $1::int",
+                                 1, pr);
+            check_against_live(unit, from, to, k == 0);
+            checked++;
+            free(unit);
+            free(from);
+            free(to);
+        }
+    }
+    print_message("rollups: %d random periods and units checked\n", checked);
     free(path);
 }
 
@@ -403,8 +571,9 @@ static long long edge_patient(const char *name, const char *unit, const char *cr
     char id[19];
 
     test_new_id(id, -1, SUITE_SALT);
-    return test_create_patient(county_doctor, created, name, id, unit,
-                               ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2024-11-20\"");
+    return test_create_patient(
+        county_doctor, created, name, id, unit,
+        ",\"diagnosis\":\"schizophrenia\",\"diagnosis_date\":\"2024-11-20\"");
 }
 
 static void visits(long long pid, const char *const *dates)
@@ -431,10 +600,8 @@ static long long child_metric(const http_res *r, const char *unit, const char *m
 
 static void edge_cases(void **state)
 {
-    static const char *const q92[] = {"2025-01-01", "2025-04-03", "2025-07-04", "2025-10-04",
-                                      NULL};
-    static const char *const q93[] = {"2025-01-01", "2025-04-04", "2025-07-05", "2025-10-04",
-                                      NULL};
+    static const char *const q92[] = {"2025-01-01", "2025-04-03", "2025-07-04", "2025-10-04", NULL};
+    static const char *const q93[] = {"2025-01-01", "2025-04-04", "2025-07-05", "2025-10-04", NULL};
     static const char *const died_visits[] = {"2025-01-02", "2025-04-01", NULL};
     static const char *const moved_visits[] = {"2025-01-05", "2025-04-01", "2025-06-20",
                                                "2025-09-15", "2025-12-10", NULL};
@@ -495,8 +662,10 @@ static void edge_cases(void **state)
                (const char *const[]){"2025-08-01", "2025-10-30", NULL});
     }
 
+    /* 2025 is a year the rollups keep: they answer, with the patients
+     * written since the worker's last pass put right from the records. */
     r = dash(admin, "2026-02-01", edge_village, "&year=2025");
-    assert_string_equal(http_str(r, "source"), "live");
+    assert_string_equal(http_str(r, "source"), "cached");
     /* 92 days apart: standard; 93: not. */
     assert_int_equal(child_metric(r, edge_grid[0], "registered"), 1);
     assert_int_equal(child_metric(r, edge_grid[0], "standard"), 1);
@@ -520,8 +689,8 @@ static void edge_cases(void **state)
     json_t *tot = json_object_get(r->json, "totals");
     assert_int_equal(test_jint(tot, "registered"), 5);
     assert_int_equal(test_jint(tot, "standard"), 3);
-    assert_true(json_number_value(json_object_get(json_object_get(tot, "rates"),
-                                                  "standard_management")) == 60.0);
+    assert_true(json_number_value(
+                    json_object_get(json_object_get(tot, "rates"), "standard_management")) == 60.0);
     check_dashboard(r, edge_village, "2025-01-01", "2025-12-31", "2026-02-01");
     http_free(r);
 
@@ -647,9 +816,9 @@ static long long listed(const char *token, const char *date, const char *unit, c
     long long n = 0, total = -1;
 
     do {
-        char *path = test_fmt("/api/v1/patients?indicator=%s&org_unit_id=%s&%s&limit=37%s%s",
-                              metric, unit, query, cursor ? "&cursor=" : "&count=true",
-                              cursor ? cursor : "");
+        char *path =
+            test_fmt("/api/v1/patients?indicator=%s&org_unit_id=%s&%s&limit=37%s%s", metric, unit,
+                     query, cursor ? "&cursor=" : "&count=true", cursor ? cursor : "");
         http_res *r = test_call(date, "GET", path, token, NULL);
         if (r->status != 200)
             fail_msg("GET %s: %ld %s", path, r->status, r->body);
@@ -668,8 +837,8 @@ static long long listed(const char *token, const char *date, const char *unit, c
 
 /* Every figure of a block (the unit or a child) equals the count of the
  * patients the list shows for it. */
-static void check_listed(const json_t *block, const char *token, const char *date,
-                         const char *unit, const char *query)
+static void check_listed(const json_t *block, const char *token, const char *date, const char *unit,
+                         const char *query)
 {
     for (size_t i = 0; i < NMETRICS; i++) {
         long long want = test_jint(block, metrics[i]),
@@ -854,8 +1023,7 @@ static void population(void **state)
     r = http_do("PUT", tf_path, yl_admin, "{\"population\":1}", NULL);
     http_assert_problem(r, 404, NULL);
     http_free(r);
-    r = http_do("PUT", "/api/v1/org-units/999999999/population", admin, "{\"population\":1}",
-                NULL);
+    r = http_do("PUT", "/api/v1/org-units/999999999/population", admin, "{\"population\":1}", NULL);
     http_assert_problem(r, 404, NULL);
     http_free(r);
     const char *tp[] = {tf_unit};
@@ -863,7 +1031,6 @@ static void population(void **state)
     free(tf_path);
     free(path);
 }
-
 
 /* ---- campaigns and tasks (专项行动, 任务分解表) ----------------------- */
 
@@ -1025,9 +1192,9 @@ static void campaigns(void **state)
         {"{\"month\":\"2026-02\"}", "content"},
         {"{\"month\":\"2026-02\",\"content\":\"\"}", "content"},
         {"{\"month\":\"2026-3\",\"content\":\"x\"}", "month"},
-        {"{\"month\":\"2026-04\",\"content\":\"x\"}", "month"},  /* after this month */
-        {"{\"month\":\"2025-11\",\"content\":\"x\"}", "month"},  /* before the first */
-        {"{\"month\":\"2027-01\",\"content\":\"x\"}", "month"},  /* after the end */
+        {"{\"month\":\"2026-04\",\"content\":\"x\"}", "month"}, /* after this month */
+        {"{\"month\":\"2025-11\",\"content\":\"x\"}", "month"}, /* before the first */
+        {"{\"month\":\"2027-01\",\"content\":\"x\"}", "month"}, /* after the end */
         {"{\"month\":\"2026-02\",\"content\":\"x\",\"by\":1}", "by"},
     };
     for (size_t i = 0; i < sizeof(bad_p) / sizeof(bad_p[0]); i++) {
@@ -1139,9 +1306,10 @@ static void campaign_report(void **state)
     long long cid;
 
     (void)state;
-    body = test_fmt("{\"name\":\"边界街道专项行动\",\"org_unit_id\":%s,\"starts_on\":\"2025-01-01\","
-                    "\"ends_on\":\"2025-12-31\"}",
-                    edge_unit);
+    body =
+        test_fmt("{\"name\":\"边界街道专项行动\",\"org_unit_id\":%s,\"starts_on\":\"2025-01-01\","
+                 "\"ends_on\":\"2025-12-31\"}",
+                 edge_unit);
     r = test_call("2026-02-01", "POST", "/api/v1/campaigns", admin, body);
     assert_int_equal(r->status, 201);
     cid = test_jint(r->json, "id");
@@ -1177,8 +1345,8 @@ static void campaign_report(void **state)
     http_free(r);
     char *id = test_fmt("%lld", cid);
     const char *p[] = {id};
-    char *saved = db_scalar("SELECT report_fields->>'screening_staff' FROM campaigns WHERE id = $1",
-                            1, p);
+    char *saved =
+        db_scalar("SELECT report_fields->>'screening_staff' FROM campaigns WHERE id = $1", 1, p);
     assert_string_equal(saved, "12");
     free(saved);
 
@@ -1290,6 +1458,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(live_matches_brute_force),
         cmocka_unit_test(cache_matches_brute_force),
+        cmocka_unit_test(rollups_match_live),
         cmocka_unit_test(state_counts_match),
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(roles_and_scope),
