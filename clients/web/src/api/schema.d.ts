@@ -3627,9 +3627,13 @@ export interface paths {
          *       `overdue_followups`, `notifications_open` and
          *       `notifications_overdue` describe the state now (at `as_of`).
          *
-         *     `source` is `cached` when the worker's cache answered (the current
-         *     and the previous calendar year, refreshed today; its figures are as
-         *     of `as_of`, at most one refresh interval old) and `live` otherwise.
+         *     `source` is `cached` when the worker's rollups answered (`from`
+         *     and `to` are a calendar month, quarter, half-year or year of the
+         *     current or the previous year, and the worker's last pass was today,
+         *     or yesterday for a period that ended before it): the period figures
+         *     equal the live ones (writes since the last pass are applied from
+         *     the records), the current-state counts are as of `as_of`, at most
+         *     one refresh interval old. `live` otherwise.
          *     What a role sees: `admin`, `official`, `doctor` everything;
          *     `police` the counts on the register, of risk, colour, key
          *     categories and notifications (no clinical indicators);
