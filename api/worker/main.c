@@ -1,9 +1,10 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
  * delivery from the outbox (deliver.h) and the escalation and overdue
- * sweeps (sweep.h), and the refresh of the statistics cache every
- * JF_STATS_REFRESH_S (0: never; the cache is always as of the database's
- * now(), whatever --now says). Any number of workers may run on one
- * database; a refresh holds its worker for its duration, so at scale set
+ * sweeps (sweep.h), and a pass over the statistics rollups every
+ * JF_STATS_REFRESH_S (0: never; the rollups are always as of the
+ * database's now(), whatever --now says). Any number of workers may run on
+ * one database; a pass holds its worker for its duration (a new day's pass
+ * takes minutes at a million patients), so at scale set
  * JF_STATS_REFRESH_S=0 on all workers but one.
  *   jingfang-worker               loop until SIGTERM/SIGINT (the batch in
  *                                 hand is finished first), exit 0
@@ -100,7 +101,7 @@ static int now_plausible(const char *s)
 }
 
 /* One pass on one connection: the sweeps when sweep is set, then delivery
- * batches until nothing is due, then the refresh of the statistics cache
+ * batches until nothing is due, then the pass over the statistics rollups
  * when stats is set. *more is set when the batch limit stopped it with rows
  * still due. */
 static int worker_pass(struct worker *w, int sweep, int stats, int *more)
@@ -129,9 +130,9 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
             break;
         }
     }
-    /* The statistics cache last: a refresh of a large register takes a
-     * while (about a minute at a million patients), and what was due for
-     * delivery has gone out before it. */
+    /* The statistics last: a new day's pass over a large register takes a
+     * while (minutes at a million patients), and what was due for delivery
+     * has gone out before it. */
     if (stats && !stop_requested(w, 0)) {
         int src = jf_sweep_stats(conn);
         if (rc == 0)

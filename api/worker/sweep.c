@@ -201,7 +201,7 @@ int jf_sweep_stats(jf_db_conn *conn)
                      res ? PQresultErrorMessage(res) : "");
     else
         jf_log_info("stats", "%s in %.1f s",
-                    strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "cache refreshed"
+                    strcmp(PQgetvalue(res, 0, 0), "t") == 0 ? "rollups up to date"
                                                             : "refresh skipped (another worker)",
                     (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) / 1e9);
     PQclear(res);

@@ -32,10 +32,11 @@ int jf_sweep_init(void);
  * each in its own short statements, and log the counts. 0 or a negative
  * jf_err; counts holds what was done up to a failure. */
 int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts);
-/* Refresh the statistics cache (migration 0015, stat_refresh(): REFRESH
- * MATERIALIZED VIEW CONCURRENTLY, so readers and writers are never
- * blocked; skipped when another worker is refreshing). Logs its duration.
- * 0 or a negative jf_err. */
+/* A pass over the statistics rollups and the state counts (migration
+ * 0040, stat_refresh(): the patients changed since the last pass, a new
+ * day's running periods; readers and writers are never blocked; skipped
+ * when another worker is at it). Logs its duration. 0 or a negative
+ * jf_err. */
 int jf_sweep_stats(jf_db_conn *conn);
 
 #endif
