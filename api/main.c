@@ -19,6 +19,7 @@
 #include "http/router.h"
 #include "http/server.h"
 #include "http/static.h"
+#include "reconcile/runner.h"
 #include "resources/clinical.h"
 #include "resources/resources.h"
 
@@ -27,6 +28,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+/* The runner looks for 三网 jobs queued elsewhere (or left by a runner
+ * that died) this often; one this API queues wakes it at once. */
+#define RECONCILE_POLL_MS 5000
 
 static int cmd_hash_password(void)
 {
@@ -163,13 +168,16 @@ static int serve(void)
         return 1;
     }
     mg_init_library(0);
-    rc = jf_static_load(JF_STATIC_WEB, app.cfg.web_dir);
+    rc = app.cfg.reconcile_runner ? jf_rec_runner_start(app.cfg.db_url, RECONCILE_POLL_MS) : 0;
+    if (rc == 0)
+        rc = jf_static_load(JF_STATIC_WEB, app.cfg.web_dir);
     if (rc == 0)
         rc = jf_static_load(JF_STATIC_MOBILE, app.cfg.mobile_dir);
     if (rc == 0 && (rc = jf_server_start(&app, &srv)) != 0)
         jf_log_error("listen", "cannot listen on %s", app.cfg.listen);
     if (rc != 0) {
         jf_static_free();
+        jf_rec_runner_stop();
         jf_audit_batch_stop();
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
@@ -181,6 +189,7 @@ static int serve(void)
     sigwait(&set, &sig);
     jf_log_info("stopping", "signal %d: finishing requests in flight", sig);
     jf_server_stop(srv);
+    jf_rec_runner_stop();
     jf_static_free();
     jf_audit_batch_stop();
     jf_db_pipe_destroy(app.pipe);

@@ -36,9 +36,11 @@ typedef struct jf_config {
     long worker_interval_ms;   /* JF_WORKER_INTERVAL_MS: jingfang-worker's pause between passes */
     long webhook_max_attempts; /* JF_WEBHOOK_MAX_ATTEMPTS: then a delivery is dead */
     long webhook_timeout_ms;   /* JF_WEBHOOK_TIMEOUT_MS: one webhook POST, all included */
-    long stats_refresh_s; /* JF_STATS_REFRESH_S: jingfang-worker refreshes the statistics cache */
-    char web_dir[256];    /* JF_WEB_DIR: the built web client (files.txt lists its files) */
-    char mobile_dir[256]; /* JF_MOBILE_DIR: the built grid-worker app, served at /m/ */
+    long stats_refresh_s;      /* JF_STATS_REFRESH_S: jingfang-worker's pass over the rollups */
+    long reconcile_runner;     /* JF_RECONCILE_RUNNER: the API runs 三网 jobs too */
+    long reconcile_wait_ms;    /* JF_RECONCILE_WAIT_MS: POST …/analyse waits this long */
+    char web_dir[256];         /* JF_WEB_DIR: the built web client (files.txt lists its files) */
+    char mobile_dir[256];      /* JF_MOBILE_DIR: the built grid-worker app, served at /m/ */
     unsigned char id_enc_key[32];   /* JF_ID_ENC_KEY: AES-256-GCM, 64 hex */
     unsigned char id_index_key[32]; /* JF_ID_INDEX_KEY: HMAC blind index, 64 hex */
     unsigned char audit_key[32];    /* JF_AUDIT_KEY: HMAC chain of the audit log, 64 hex */

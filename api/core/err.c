@@ -26,6 +26,8 @@ const char *jf_err_str(int rc)
         return "not authenticated";
     case JF_ERR_CRYPTO:
         return "crypto error";
+    case JF_ERR_CANCELLED:
+        return "cancelled";
     }
     return "unknown error";
 }

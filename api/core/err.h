@@ -14,6 +14,7 @@ enum jf_err {
     JF_ERR_IO = -8,          /* socket or file I/O failed */
     JF_ERR_AUTH = -9,        /* credentials or token not acceptable */
     JF_ERR_CRYPTO = -10,     /* OpenSSL failed */
+    JF_ERR_CANCELLED = -11,  /* stopped on request */
 };
 
 /* A short English name of an error code, for logs. Never NULL. */

@@ -239,7 +239,8 @@ static int exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresu
     return 0;
 }
 
-int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen)
+int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, char *err,
+                   size_t errlen)
 {
     char run[24], mask[16], unit[24], path[256], prev[24] = "", cnt[3][24] = {"0", "0", "0"};
     PGresult *r = NULL;
@@ -254,7 +255,7 @@ int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen)
               "  WHERE run_id = r.id),"
               " (SELECT max(id) FROM reconcile_runs o WHERE o.org_unit_id = r.org_unit_id"
               "  AND o.status = 'done' AND o.id < r.id)"
-              " FROM reconcile_runs r WHERE r.id = $1 FOR UPDATE",
+              " FROM reconcile_runs r WHERE r.id = $1 FOR NO KEY UPDATE",
               1, p1, &r, err, errlen);
     if (rc != 0)
         return rc;
@@ -281,26 +282,47 @@ int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen)
     const char *pv[] = {path};
     const char *pm[] = {mask};
     const char *pinv[] = {run, unit, path};
-    if ((rc = exec(pg, "SET LOCAL work_mem = '512MB'", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_nonvalid, 1, p1, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_weak, 1, p1, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "ANALYZE rec_weak", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_villages, 1, pv, NULL, err, errlen)) != 0 ||
+    /* Each step with the name its progress reports (the first of a group
+     * names it; NULL: part of the step before). */
+    const struct {
+        const char *name, *sql;
+        int n;
+        const char *const *p;
+    } steps[] = {
+        {"staging", "SET LOCAL work_mem = '512MB'", 0, NULL},
+        {NULL, sql_nonvalid, 1, p1},
+        {"weak_matches", sql_weak, 1, p1},
+        {NULL, "ANALYZE rec_weak", 0, NULL},
+        {NULL, sql_villages, 1, pv},
         /* Group by hashing whatever the (shared, often stale) statistics of
          * the staging table say: sorting 3 M rows costs twice as much. The
          * table is not analysed here: ANALYZE would hold a lock that
          * serialises every township's analysis until commit. */
-        (rc = exec(pg, "SET LOCAL enable_sort = off", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_group, 1, p1, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "SET LOCAL enable_sort = on", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "ANALYZE rec_persons", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_hits, 1, pm, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "ANALYZE rec_hits", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_facts, 1, p1, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, "ANALYZE rec_facts", 0, NULL, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_persons, 3, pinv, NULL, err, errlen)) != 0 ||
-        (rc = exec(pg, sql_invalid, 3, pinv, NULL, err, errlen)) != 0)
-        return rc;
+        {"persons", "SET LOCAL enable_sort = off", 0, NULL},
+        {NULL, sql_group, 1, p1},
+        {NULL, "SET LOCAL enable_sort = on", 0, NULL},
+        {NULL, "ANALYZE rec_persons", 0, NULL},
+        {"registry", sql_hits, 1, pm},
+        {NULL, "ANALYZE rec_hits", 0, NULL},
+        {"facts", sql_facts, 1, p1},
+        {NULL, "ANALYZE rec_facts", 0, NULL},
+        {"findings", sql_persons, 3, pinv},
+        {NULL, sql_invalid, 3, pinv},
+    };
+    int step = 0;
+    for (size_t i = 0; i < sizeof(steps) / sizeof(steps[0]); i++) {
+        if (steps[i].name != NULL && prog != NULL &&
+            prog->fn(prog->ctx, ++step, JF_REC_STEPS, steps[i].name) != 0) {
+            snprintf(err, errlen, "cancelled");
+            return JF_ERR_CANCELLED;
+        }
+        if ((rc = exec(pg, steps[i].sql, steps[i].n, steps[i].p, NULL, err, errlen)) != 0)
+            return rc;
+    }
+    if (prog != NULL && prog->fn(prog->ctx, ++step, JF_REC_STEPS, "closing") != 0) {
+        snprintf(err, errlen, "cancelled");
+        return JF_ERR_CANCELLED;
+    }
     if (prev[0] != '\0') {
         const char *pd[] = {run, prev};
         if ((rc = exec(pg, sql_diff, 2, pd, &r, err, errlen)) != 0)

@@ -57,11 +57,24 @@ typedef struct jf_rec_load_result {
 int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *ctx,
                 jf_rec_load_result *out);
 
+/* The analysis's steps, as its progress names them: staging,
+ * weak_matches, persons, registry, facts, findings, closing. */
+#define JF_REC_STEPS 7
+
+/* Told as each step starts (step 1..steps, its name); a non-zero return
+ * stops the analysis (cancelled). */
+typedef struct jf_rec_progress {
+    int (*fn)(void *ctx, int step, int steps, const char *name);
+    void *ctx;
+} jf_rec_progress;
+
 /* Compare the loaded sources of run run_id with each other and the
  * registry and write its findings, summary and diff against the previous
- * run of its unit. Must run inside the caller's transaction. 0,
- * JF_ERR_DB (message in err), JF_ERR_CONFLICT when the run is done already
- * or has no source loaded. */
-int jf_rec_analyse(PGconn *pg, long long run_id, char *err, size_t errlen);
+ * run of its unit, telling prog (may be NULL) as each step starts. Must
+ * run inside the caller's transaction. 0, JF_ERR_DB (message in err),
+ * JF_ERR_CONFLICT when the run is done already or has no source loaded,
+ * JF_ERR_CANCELLED when prog said stop. */
+int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, char *err,
+                   size_t errlen);
 
 #endif

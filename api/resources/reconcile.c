@@ -21,6 +21,7 @@
 #include "../http/response.h"
 #include "../http/router.h"
 #include "../reconcile/load.h"
+#include "../reconcile/runner.h"
 
 #include <civetweb.h>
 #include <stdint.h>
@@ -28,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #define RUN_JSON                                                                                   \
     "json_build_object('id', r.id, 'org_unit_id', r.org_unit_id, 'org_unit_name', o.name,"         \
@@ -54,7 +56,7 @@ static jf_stmt run_insert = {
 };
 static jf_stmt run_load = {
     "rec_run_load", "SELECT org_unit_id, org_path, status FROM reconcile_runs WHERE id = $1", 0};
-/* Held by an upload until it commits, so that an analysis (FOR UPDATE)
+/* Held by an upload until it commits, so that an analysis (FOR NO KEY UPDATE)
  * never runs while a list is still being loaded into its run. */
 static jf_stmt run_share = {"rec_run_share",
                             "SELECT status FROM reconcile_runs WHERE id = $1 FOR SHARE", 0};
@@ -505,13 +507,87 @@ out:
     return rc;
 }
 
-/* POST /reconcile/runs/{id}/analyse */
+/* ---- the analysis, a background job (migration 0041) ------------------ */
+
+/* $1 run: how many lists it holds. */
+static jf_stmt run_sources = {"rec_run_sources",
+                              "SELECT count(*) FROM reconcile_sources WHERE run_id = $1", 0};
+/* $1 run, $2 user: the run's queued job, queued now (true) or already. */
+static jf_stmt job_queue = {
+    "rec_job_queue",
+    "WITH n AS (INSERT INTO reconcile_jobs (run_id, org_unit_id, org_path, requested_by)"
+    " SELECT id, org_unit_id, org_path, $2 FROM reconcile_runs WHERE id = $1"
+    " ON CONFLICT (run_id) WHERE state = 'queued' DO NOTHING RETURNING id)"
+    " SELECT id, true FROM n UNION ALL SELECT id, false FROM reconcile_jobs"
+    " WHERE run_id = $1 AND state = 'queued' AND NOT EXISTS (SELECT 1 FROM n)",
+    0,
+};
+static jf_stmt job_doc = {"rec_job_doc", "SELECT reconcile_job_json($1)::text", 0};
+static jf_stmt job_load = {
+    "rec_job_load", "SELECT org_unit_id, org_path, state, run_id FROM reconcile_jobs WHERE id = $1",
+    0};
+/* $1 job: asked to stop, and ended at once when no runner holds it.
+ * Answers whether it ended, and the backend of its runner otherwise. */
+static jf_stmt job_cancel = {
+    "rec_job_cancel",
+    "WITH p AS (INSERT INTO reconcile_job_progress (job_id, step, step_no, steps, rows,"
+    "  cancel_requested) VALUES ($1, 'starting', 0, 0, 0, true) ON CONFLICT (job_id)"
+    "  DO UPDATE SET cancel_requested = true RETURNING runner_pid),"
+    " idle AS (UPDATE reconcile_jobs SET state = 'cancelled', finished_at = now()"
+    "  WHERE id IN (SELECT id FROM reconcile_jobs WHERE id = $1 AND state = 'queued'"
+    "   FOR UPDATE SKIP LOCKED) RETURNING id)"
+    " SELECT EXISTS (SELECT 1 FROM idle), (SELECT runner_pid FROM p)",
+    0,
+};
+/* After the request is committed (the runner, interrupted, reads it). */
+static jf_stmt job_interrupt = {"rec_job_interrupt", "SELECT pg_cancel_backend($1::int)", 0};
+
+/* Does the client prefer the answer before the work is done? */
+static bool respond_async(const jf_req *req)
+{
+    const char *h = jf_req_header(req, "Prefer");
+
+    return h != NULL && strcasestr(h, "respond-async") != NULL;
+}
+
+/* The job's state and, for a failure, why. */
+static int job_state(jf_req *req, jf_db_conn *conn, const char *job, char *state, size_t cap)
+{
+    PGresult *res = NULL;
+    const char *p[] = {job};
+    int rc = jf_db_exec(conn, &job_load, 1, p, &res);
+
+    if (rc == 0)
+        snprintf(state, cap, "%s", PQntuples(res) ? PQgetvalue(res, 0, 2) : "");
+    else
+        jf_res_db_error(req, rc, res);
+    PQclear(res);
+    return rc;
+}
+
+/* 202 with the job and where to follow it. */
+static int send_job(jf_req *req, jf_db_conn *conn, const char *job, int status)
+{
+    const char *p[] = {job};
+
+    if (status == 202)
+        jf_resp_header(req, "Location",
+                       jf_arena_printf(&req->arena, "/api/v1/reconcile/jobs/%s", job));
+    return jf_res_send_row(req, conn, &job_doc, 1, p, status);
+}
+
+/* POST /reconcile/runs/{id}/analyse: the analysis is queued as a job (one
+ * per run at a time: asked again while queued, the same job answers) and
+ * run by a runner. Done within JF_RECONCILE_WAIT_MS: 200 with the analysed
+ * run, as a small township's list always is; else, or with Prefer:
+ * respond-async, 202 with the job to poll. */
 static int analyse_run(jf_req *req)
 {
     const char *run_id, *status;
     long long unit;
-    char err[256];
+    char state[16] = "";
     jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
     int rc;
 
     if (refuse_role(req, true) != 0)
@@ -522,28 +598,137 @@ static int analyse_run(jf_req *req)
         rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
         goto out;
     }
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
+    if (strcmp(status, "done") == 0) {
+        rc = jf_resp_problem(req, 409, "run-state", "Run not ready", "the run was analysed already",
+                             NULL, NULL);
         goto out;
     }
-    rc = jf_rec_analyse(jf_db_pg(conn), strtoll(run_id, NULL, 10), err, sizeof(err));
-    if (rc == JF_ERR_CONFLICT) {
+    const char *p1[] = {run_id};
+    if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &run_sources, 1, p1, &res)) != 0)
+        goto dberr;
+    if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
         jf_db_rollback(conn);
-        rc = jf_resp_problem(req, 409, "run-state", "Run not ready", err, NULL, NULL);
+        rc = jf_resp_problem(req, 409, "run-state", "Run not ready", "no source is loaded yet",
+                             NULL, NULL);
         goto out;
     }
-    if (rc == 0)
-        rc = audit(conn, req, "reconcile.analyse", "reconcile_run", run_id, unit, NULL);
-    if (rc == 0)
-        rc = jf_db_commit(conn);
-    if (rc != 0) {
+    PQclear(res);
+    res = NULL;
+    const char *pq[] = {run_id, jf_res_id(req, req->claims.user_id)};
+    if ((rc = jf_db_exec(conn, &job_queue, 2, pq, &res)) != 0)
+        goto dberr;
+    if (PQntuples(res) == 0) { /* queued by another request this instant */
         jf_db_rollback(conn);
-        jf_log("error", "reconcile.analyse", "%s", err);
-        jf_res_db_error(req, JF_ERR_DB, NULL);
+        rc = jf_resp_problem(req, 409, "analysis-queued", "Analysis queued",
+                             "an analysis of this run is being queued: ask again", NULL, NULL);
         goto out;
     }
-    rc = send_run(req, conn, run_id, 200);
+    const char *job = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
+    if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 &&
+        (rc = audit(conn, req, "reconcile.analyse", "reconcile_run", run_id, unit,
+                    jf_arena_printf(&req->arena, "{\"job_id\":%s}", job))) != 0)
+        goto dberr;
+    if ((rc = jf_db_commit(conn)) != 0)
+        goto dberr;
+    jf_rec_runner_kick();
+    for (long waited = 0; !respond_async(req) && waited < req->app->cfg.reconcile_wait_ms;
+         waited += 50) {
+        if ((rc = job_state(req, conn, job, state, sizeof(state))) != 0)
+            goto out;
+        if (strcmp(state, "queued") != 0)
+            break;
+        nanosleep(&(struct timespec){0, 50 * 1000000L}, NULL);
+    }
+    if (strcmp(state, "done") == 0)
+        rc = send_run(req, conn, run_id, 200);
+    else if (strcmp(state, "failed") == 0 || strcmp(state, "cancelled") == 0)
+        rc = jf_resp_problem(req, strcmp(state, "failed") == 0 ? 500 : 409,
+                             jf_arena_printf(&req->arena, "analysis-%s", state), "Analysis ended",
+                             jf_arena_printf(&req->arena, "job %s %s", job, state), NULL, NULL);
+    else
+        rc = send_job(req, conn, job, 202);
+    goto out;
+dberr:
+    jf_db_rollback(conn);
+    jf_res_db_error(req, rc, res);
 out:
+    PQclear(res);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc;
+}
+
+/* A job: unit, path, state. */
+static int load_job(jf_req *req, jf_db_conn *conn, const char **job_id, const char **state,
+                    long long *unit)
+{
+    static const int cols[3] = {1, 2, 0};
+
+    return load_scoped(req, conn, &job_load, cols, job_id, state, unit);
+}
+
+/* GET /reconcile/jobs/{id}: state (queued, running, done, failed,
+ * cancelled) and progress. */
+static int get_job(jf_req *req)
+{
+    const char *job, *state;
+    long long unit;
+    jf_db_conn *conn = NULL;
+    int rc;
+
+    if (refuse_role(req, false) != 0)
+        return 0;
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = load_job(req, conn, &job, &state, &unit)) == 0)
+        rc = send_job(req, conn, job, 200);
+    jf_db_pool_release(req->app->pool, conn);
+    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+}
+
+/* POST /reconcile/jobs/{id}/cancel: a queued job ends cancelled at once, a
+ * running one as soon as its runner sees it (its statement interrupted);
+ * 409 once it has ended. */
+static int cancel_job(jf_req *req)
+{
+    const char *job, *state;
+    long long unit;
+    jf_db_conn *conn = NULL;
+    PGresult *res = NULL;
+    int rc;
+
+    if (refuse_role(req, true) != 0)
+        return 0;
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    if ((rc = load_job(req, conn, &job, &state, &unit)) != 0) {
+        rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
+        goto out;
+    }
+    if (strcmp(state, "queued") != 0) {
+        rc = jf_resp_problem(req, 409, "job-ended", "Job ended",
+                             jf_arena_printf(&req->arena, "the job is %s", state), NULL, NULL);
+        goto out;
+    }
+    const char *p[] = {job};
+    if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &job_cancel, 1, p, &res)) != 0 ||
+        (rc = audit(conn, req, "reconcile.cancel", "reconcile_job", job, unit, NULL)) != 0 ||
+        (rc = jf_db_commit(conn)) != 0)
+        goto dberr;
+    bool ended = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
+    if (!ended && !PQgetisnull(res, 0, 1)) {
+        const char *pid[] = {jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1))};
+        PQclear(res);
+        res = NULL;
+        if ((rc = jf_db_exec(conn, &job_interrupt, 1, pid, &res)) != 0)
+            goto dberr;
+    }
+    rc = send_job(req, conn, job, ended ? 200 : 202);
+    goto out;
+dberr:
+    jf_db_rollback(conn);
+    jf_res_db_error(req, rc, res);
+out:
+    PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
@@ -880,6 +1065,8 @@ static const jf_route routes[] = {
     {"GET", "/api/v1/reconcile/runs/{id}", get_run, JF_ROUTE_AUTH, 0},
     {"PUT", "/api/v1/reconcile/runs/{id}/sources/{source}", put_source, JF_ROUTE_AUTH, 0},
     {"POST", "/api/v1/reconcile/runs/{id}/analyse", analyse_run, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/reconcile/jobs/{id}", get_job, JF_ROUTE_AUTH, 0},
+    {"POST", "/api/v1/reconcile/jobs/{id}/cancel", cancel_job, JF_ROUTE_AUTH, 0},
     {"POST", "/api/v1/reconcile/mappings", create_mapping, JF_ROUTE_AUTH, 0},
     {"GET", "/api/v1/reconcile/mappings", list_mappings, JF_ROUTE_AUTH, 0},
     {"GET", "/api/v1/reconcile/mappings/{id}", get_mapping, JF_ROUTE_AUTH, 0},
@@ -890,10 +1077,11 @@ static const jf_route routes[] = {
 
 int jf_res_reconcile_init(void)
 {
-    jf_stmt *const s[] = {&run_share,    &run_insert,   &run_load,       &run_doc,
-                          &run_list,     &mapping_load, &mapping_insert, &mapping_doc,
-                          &mapping_list, &finding_load, &finding_doc,    &finding_list,
-                          &finding_move, &finding_event};
+    jf_stmt *const s[] = {&run_share,    &run_insert,    &run_load,       &run_doc,
+                          &run_list,     &mapping_load,  &mapping_insert, &mapping_doc,
+                          &mapping_list, &finding_load,  &finding_doc,    &finding_list,
+                          &finding_move, &finding_event, &run_sources,    &job_queue,
+                          &job_doc,      &job_load,      &job_cancel,     &job_interrupt};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

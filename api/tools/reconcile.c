@@ -236,7 +236,7 @@ int main(int argc, char **argv)
                     files[i], res.unknown_columns);
     }
     t = now_s();
-    if (jf_rec_analyse(pg, strtoll(run, NULL, 10), err, sizeof(err)) != 0)
+    if (jf_rec_analyse(pg, strtoll(run, NULL, 10), NULL, err, sizeof(err)) != 0)
         return fail(pg, "analysis", err);
     fprintf(stderr, "jingfang-reconcile: analysis in %.2f s\n", now_s() - t);
     {

@@ -1,6 +1,7 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
  * delivery from the outbox (deliver.h) and the escalation and overdue
- * sweeps (sweep.h), and a pass over the statistics rollups every
+ * sweeps (sweep.h), the queued 三网 analyses (reconcile/job.h, woken like
+ * deliveries by LISTEN), and a pass over the statistics rollups every
  * JF_STATS_REFRESH_S (0: never; the rollups are always as of the
  * database's now(), whatever --now says). Any number of workers may run on
  * one database; a pass holds its worker for its duration (a new day's pass
@@ -22,6 +23,7 @@
 #include "../core/err.h"
 #include "../core/log.h"
 #include "../db/pool.h"
+#include "../reconcile/job.h"
 
 #include <curl/curl.h>
 #include <errno.h>
@@ -100,6 +102,27 @@ static int now_plausible(const char *s)
     return n >= 10 && n <= NOW_MAX && strspn(s, "0123456789-:+. TZ") == n;
 }
 
+/* Every queued 三网 analysis (reconcile/job.h), on conn and a second
+ * connection for the progress. */
+static int run_reconcile_jobs(struct worker *w, jf_db_conn *conn)
+{
+    jf_db_conn *side = NULL;
+    char err[512];
+    int rc, ran = 1;
+
+    if ((rc = jf_db_pool_acquire(w->pool, &side)) != 0)
+        return rc;
+    while (ran && !stop_requested(w, 0)) {
+        if ((rc = jf_rec_job_next(jf_db_pg(conn), jf_db_pg(side), NULL, &ran, err, sizeof(err))) !=
+            0) {
+            jf_log_error("reconcile", "%s", err);
+            break;
+        }
+    }
+    jf_db_pool_release(w->pool, side);
+    return rc;
+}
+
 /* One pass on one connection: the sweeps when sweep is set, then delivery
  * batches until nothing is due, then the pass over the statistics rollups
  * when stats is set. *more is set when the batch limit stopped it with rows
@@ -130,6 +153,9 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
             break;
         }
     }
+    /* Queued 三网 analyses, one after another, before the statistics. */
+    if (rc == 0 && !stop_requested(w, 0))
+        rc = run_reconcile_jobs(w, conn);
     /* The statistics last: a new day's pass over a large register takes a
      * while (minutes at a million patients), and what was due for delivery
      * has gone out before it. */
@@ -233,7 +259,7 @@ int main(int argc, char **argv)
     curl_ready = 1;
     w.curl = curl_easy_init();
     if (w.curl == NULL ||
-        jf_db_pool_create(&w.pool, w.cfg.db_url, 1, (int)w.cfg.db_acquire_timeout_ms) != 0) {
+        jf_db_pool_create(&w.pool, w.cfg.db_url, 2, (int)w.cfg.db_acquire_timeout_ms) != 0) {
         jf_log_error("start", "out of memory");
         goto out;
     }

@@ -135,8 +135,8 @@ static char *to_gbk(const char *utf8, size_t *len)
 static http_res *upload(const char *token, long long run, const char *source, const char *query,
                         const char *body, size_t len)
 {
-    char *path = test_fmt("/api/v1/reconcile/runs/%lld/sources/%s%s", run, source,
-                          query ? query : "");
+    char *path =
+        test_fmt("/api/v1/reconcile/runs/%lld/sources/%s%s", run, source, query ? query : "");
     http_res *r = http_raw("PUT", path, token, "text/csv", body, len, 0);
 
     free(path);
@@ -385,8 +385,8 @@ static void findings_list_read_and_move(void **state)
     }
     http_free(r);
     free(path);
-    path = test_fmt("/api/v1/reconcile/findings?run_id=%lld&category=risk_conflict&status=open",
-                    run1);
+    path =
+        test_fmt("/api/v1/reconcile/findings?run_id=%lld&category=risk_conflict&status=open", run1);
     r = http_do("GET", path, doctor, NULL, NULL);
     assert_int_equal(r->status, 200);
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 2);
@@ -542,8 +542,7 @@ static void malformed_files_leave_nothing(void **state)
         {"\xEF\xBB\xBF", NULL, "body", "empty"},
         {HEADER, NULL, "body", "no data"},
         {"姓名,性别\n张三,男\n", NULL, "id", "身份证号"},
-        {HEADER "\"429005199001011234,张三,男,1990-01-01,梅苑社区,在管,1\n", NULL, "body",
-         "quote"},
+        {HEADER "\"429005199001011234,张三,男,1990-01-01,梅苑社区,在管,1\n", NULL, "body", "quote"},
         {NULL, "?encoding=utf-8", "encoding", "UTF-8"},
         {"\xFF\xFE"
          "a\0b\0",
@@ -678,8 +677,7 @@ static void saved_mappings(void **state)
 
     /* Bad mappings. */
     const char *bad[][2] = {
-        {"\"source\":\"police\",\"name\":\"a\",\"columns\":{\"name\":\"姓名\"}}",
-         "columns.id"},
+        {"\"source\":\"police\",\"name\":\"a\",\"columns\":{\"name\":\"姓名\"}}", "columns.id"},
         {"\"source\":\"police\",\"name\":\"a\",\"columns\":{\"id\":\"x\","
          "\"name\":\"y\",\"phone\":\"z\"}}",
          "columns.phone"},
@@ -1002,6 +1000,214 @@ static void command_line_tool(void **state)
     free(gbk);
 }
 
+/* ---- the analysis as a background job ------------------------------ */
+
+#define ASYNC "Prefer: respond-async"
+
+static http_res *analyse_async(const char *token, long long run)
+{
+    char *path = test_fmt("/api/v1/reconcile/runs/%lld/analyse", run);
+    http_res *r = http_do("POST", path, token, NULL, ASYNC);
+
+    free(path);
+    return r;
+}
+
+static http_res *get_job(const char *token, long long job)
+{
+    char *path = test_fmt("/api/v1/reconcile/jobs/%lld", job);
+    http_res *r = http_do("GET", path, token, NULL, NULL);
+
+    free(path);
+    return r;
+}
+
+static http_res *cancel(const char *token, long long job)
+{
+    char *path = test_fmt("/api/v1/reconcile/jobs/%lld/cancel", job);
+    http_res *r = http_do("POST", path, token, NULL, NULL);
+
+    free(path);
+    return r;
+}
+
+/* Poll job until its state is want (20 s at most); the last document. */
+static http_res *job_until(long long job, const char *want)
+{
+    for (int i = 0; i < 400; i++) {
+        http_res *r = get_job(doctor, job);
+        assert_int_equal(r->status, 200);
+        if (strcmp(test_jstr(r->json, "state"), want) == 0)
+            return r;
+        if (i == 399)
+            fail_msg("job %lld: %s after 20 s, not %s: %s", job, test_jstr(r->json, "state"), want,
+                     r->body);
+        http_free(r);
+        usleep(50 * 1000);
+    }
+    return NULL;
+}
+
+/* A run of the township with the health list loaded. */
+static long long loaded_run(void)
+{
+    long long run = new_run(doctor, township, 201);
+    char *hea = health_csv();
+
+    upload_ok(run, "health", hea, strlen(hea));
+    free(hea);
+    return run;
+}
+
+/* The backend of job's runner ends, as when its process dies. */
+static void terminate_runner(long long job)
+{
+    const char *admin_url = getenv("JF_TEST_DB_ADMIN");
+    assert_non_null(admin_url);
+    char *cmd = test_fmt("psql \"%s\" -qAtc \"SELECT pg_terminate_backend(runner_pid)"
+                         " FROM reconcile_job_progress WHERE job_id = %lld\" >/dev/null",
+                         admin_url, job);
+
+    assert_int_equal(system(cmd), 0);
+    free(cmd);
+}
+
+/* The status of run. */
+static void assert_run_status(long long run, const char *want)
+{
+    char *path = test_fmt("/api/v1/reconcile/runs/%lld", run);
+    http_res *r = http_do("GET", path, doctor, NULL, NULL);
+
+    assert_int_equal(r->status, 200);
+    assert_string_equal(test_jstr(r->json, "status"), want);
+    http_free(r);
+    free(path);
+}
+
+/* Hold run's row (as an upload in progress would): the analysis waits. */
+static void hold_run(long long run)
+{
+    char *sql = test_fmt("SELECT id::text FROM reconcile_runs WHERE id = %lld FOR SHARE", run);
+
+    assert_true(db_try("BEGIN"));
+    free(db_scalar(sql, 0, NULL));
+    free(sql);
+}
+
+/* POST …/analyse answers 202 with a job when asked to (Prefer:
+ * respond-async); the job reports its steps, ends done with the run
+ * analysed and an event per unit with new findings; asked again while
+ * queued, the same job answers; a running job is cancelled; one whose
+ * runner dies mid-way is run again; who may see and cancel. */
+static void analysis_as_a_job(void **state)
+{
+    (void)state;
+    long long run = loaded_run();
+    http_res *r = analyse_async(doctor, run);
+    if (r->status != 202)
+        fail_msg("analyse async: %ld %s", r->status, r->body);
+    long long job = test_jint(r->json, "id");
+    char *loc = test_fmt("/api/v1/reconcile/jobs/%lld", job);
+    assert_string_equal(http_header(r, "Location"), loc);
+    free(loc);
+    assert_int_equal(test_jint(r->json, "run_id"), run);
+    http_free(r);
+    r = job_until(job, "done");
+    json_t *pr = json_object_get(r->json, "progress");
+    assert_int_equal(test_jint(pr, "percent"), 100);
+    assert_int_equal(test_jint(pr, "steps"), 7);
+    assert_string_equal(test_jstr(pr, "step"), "closing");
+    assert_true(test_jint(pr, "rows") > 0);
+    /* One event per unit with new findings (this township's are old by now). */
+    json_t *fresh = json_object_get(r->json, "new_findings");
+    assert_true(json_is_object(fresh));
+    size_t units = json_object_size(fresh);
+    http_free(r);
+    assert_run_status(run, "done");
+    char *j = test_fmt("%lld", job), *r1 = test_fmt("%lld", run1);
+    const char *pj[] = {j}, *prun[] = {r1};
+    assert_int_equal(db_count("SELECT count(*) FROM outbox WHERE topic = 'reconcile.findings'"
+                              " AND payload->>'job_id' = $1",
+                              1, pj),
+                     units);
+    /* The first run of the township had new findings: their events went out. */
+    assert_true(db_count("SELECT count(*) FROM outbox WHERE topic = 'reconcile.findings'"
+                         " AND payload->>'run_id' = $1 AND (payload->>'new')::int > 0",
+                         1, prun) > 0);
+    free(j);
+    free(r1);
+    /* Ended: no second analysis, no cancel. */
+    r = analyse(doctor, run);
+    http_assert_problem(r, 409, NULL);
+    http_free(r);
+    r = cancel(doctor, job);
+    http_assert_problem(r, 409, NULL);
+    http_free(r);
+
+    /* While the job waits, asking again answers the same job; a running job
+     * is cancelled (its statement interrupted) and the run stays to load. */
+    run = loaded_run();
+    hold_run(run);
+    r = analyse_async(doctor, run);
+    assert_int_equal(r->status, 202);
+    job = test_jint(r->json, "id");
+    http_free(r);
+    r = analyse_async(police, run);
+    assert_int_equal(r->status, 202);
+    assert_int_equal(test_jint(r->json, "id"), job);
+    http_free(r);
+    http_free(job_until(job, "running"));
+    r = get_job(civil, job);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = get_job(yl_doctor, job);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+    r = cancel(official, job);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = cancel(doctor, job);
+    assert_int_equal(r->status, 202);
+    assert_true(json_is_true(json_object_get(r->json, "cancel_requested")));
+    http_free(r);
+    http_free(job_until(job, "cancelled"));
+    assert_true(db_try("COMMIT"));
+    assert_run_status(run, "loading");
+
+    /* The runner's connection dies mid-way (as when the API stops): the
+     * job is taken again and ends done. */
+    hold_run(run);
+    r = analyse_async(doctor, run);
+    assert_int_equal(r->status, 202);
+    assert_true(test_jint(r->json, "id") != job);
+    job = test_jint(r->json, "id");
+    http_free(r);
+    http_free(job_until(job, "running"));
+    terminate_runner(job);
+    assert_true(db_try("COMMIT"));
+    r = job_until(job, "done");
+    assert_null(json_object_get(r->json, "error"));
+    http_free(r);
+    /* Cancelled while no runner holds it (its runner gone, the next not
+     * there yet): it ends at once. */
+    run = loaded_run();
+    hold_run(run);
+    r = analyse_async(doctor, run);
+    job = test_jint(r->json, "id");
+    http_free(r);
+    http_free(job_until(job, "running"));
+    terminate_runner(job);
+    http_free(job_until(job, "queued"));
+    r = cancel(doctor, job);
+    assert_int_equal(r->status, 200);
+    assert_string_equal(test_jstr(r->json, "state"), "cancelled");
+    http_free(r);
+    assert_true(db_try("COMMIT"));
+    r = get_job(doctor, 999999999);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1013,6 +1219,7 @@ int main(void)
         cmocka_unit_test(unknown_columns_are_listed),
         cmocka_unit_test(who_may),
         cmocka_unit_test(command_line_tool),
+        cmocka_unit_test(analysis_as_a_job),
     };
     return cmocka_run_group_tests(tests, setup, NULL);
 }

@@ -3994,10 +3994,74 @@ export interface paths {
          *     source was loaded. Each finding is assigned to the matched patient's
          *     unit, else the village named in the list, else the run's unit. A
          *     finding seen in the previous run of the unit keeps its state; one not
-         *     seen again is resolved. One transaction. 409 when nothing is loaded
-         *     or the run was analysed already.
+         *     seen again is resolved. New findings raise one `reconcile.findings`
+         *     webhook event per unit that owns them, to the agencies of its area.
+         *     409 when nothing is loaded or the run was analysed already.
+         *
+         *     The analysis is a background job: queued here (one per run at a
+         *     time: asked again while it is queued or running, the same job
+         *     answers), run by jingfang-worker or the API's own runner, which take
+         *     the oldest queued job with `FOR UPDATE SKIP LOCKED` and write the
+         *     findings and the job's end in one transaction (a runner that dies
+         *     leaves the job queued for the next). If the job is done within
+         *     `JF_RECONCILE_WAIT_MS` (3 s by default; a township's lists always
+         *     are) the answer is 200 with the analysed run, as before; otherwise,
+         *     or at once with `Prefer: respond-async`, 202 with the job, whose
+         *     `Location` is polled for progress and which may be cancelled.
          */
         post: operations["analyseReconcileRun"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reconcile/jobs/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * A 三网 analysis job and its progress
+         * @description `state`: `queued` (waiting for a runner), `running` (a runner is at
+         *     it now), `done` (the run is analysed), `failed` (`error` says why;
+         *     the run may be analysed again), `cancelled`. `progress` once a
+         *     runner has started it: the step (`staging`, `weak_matches`,
+         *     `persons`, `registry`, `facts`, `findings`, `closing`) and its
+         *     number of `steps`, `percent` (steps behind it; 100 when done), the
+         *     rows of the run's lists. `new_findings`: per unit id, the findings
+         *     not seen in the unit's previous run. Roles as for runs; outside the
+         *     caller's subtree 404.
+         */
+        get: operations["getReconcileJob"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/reconcile/jobs/{id}/cancel": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * Cancel a 三网 analysis job
+         * @description A queued job no runner holds ends `cancelled` at once (200); a
+         *     running one is asked to stop and its statement interrupted, and ends
+         *     `cancelled` within moments (202: poll it). Nothing of a cancelled
+         *     analysis is kept; the run may be analysed again. 409 once the job
+         *     has ended. Doctors, admins and police (who may analyse); audited.
+         */
+        post: operations["cancelReconcileJob"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8542,6 +8606,38 @@ export interface components {
             /** Format: int64 */
             org_unit_id: number;
             note?: string;
+        };
+        ReconcileJob: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            run_id: number;
+            /** Format: int64 */
+            org_unit_id: number;
+            /** @enum {string} */
+            state: "queued" | "running" | "done" | "failed" | "cancelled";
+            cancel_requested: boolean;
+            progress?: {
+                /** @enum {string} */
+                step: "starting" | "staging" | "weak_matches" | "persons" | "registry" | "facts" | "findings" | "closing";
+                step_no: number;
+                steps: number;
+                percent: number;
+                /** Format: int64 */
+                rows: number;
+                /** Format: date-time */
+                started_at: string;
+                /** Format: date-time */
+                updated_at: string;
+            };
+            error?: string;
+            new_findings?: {
+                [key: string]: number;
+            };
+            /** Format: date-time */
+            created_at: string;
+            /** Format: date-time */
+            finished_at?: string;
         };
         ReconcileRun: {
             /** Format: int64 */
@@ -19260,7 +19356,10 @@ export interface operations {
     analyseReconcileRun: {
         parameters: {
             query?: never;
-            header?: never;
+            header?: {
+                /** @description `respond-async`: answer 202 with the job at once. */
+                Prefer?: string;
+            };
             path: {
                 /**
                  * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
@@ -19282,11 +19381,109 @@ export interface operations {
                     "application/json": components["schemas"]["ReconcileRun"];
                 };
             };
+            /** @description The job, queued or running. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    /** @description The job, `/api/v1/reconcile/jobs/{id}`. */
+                    Location?: string;
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileJob"];
+                };
+            };
             400: components["responses"]["BadRequest"];
             401: components["responses"]["Unauthorized"];
             403: components["responses"]["Forbidden"];
             404: components["responses"]["NotFound"];
-            /** @description No source is loaded, or the run was analysed already. */
+            /** @description No source is loaded, the run was analysed already, or the job was cancelled while the request waited. */
+            409: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/problem+json": components["schemas"]["Problem"];
+                };
+            };
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getReconcileJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The job. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileJob"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    cancelReconcileJob: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Cancelled. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileJob"];
+                };
+            };
+            /** @description Asked to stop; its runner ends it. */
+            202: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReconcileJob"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            /** @description The job has ended. */
             409: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
