@@ -217,8 +217,7 @@ static double now_s(void)
     return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
 }
 
-/* Run one statement; with JF_RECONCILE_TRACE set, its time goes to stderr. */
-static int exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out, char *err,
+int jf_rec_exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out, char *err,
                 size_t errlen)
 {
     double t0 = now_s();
@@ -228,7 +227,8 @@ static int exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresu
     if (getenv("JF_RECONCILE_TRACE") != NULL)
         fprintf(stderr, "reconcile: %.3f s  %.60s\n", now_s() - t0, sql);
     if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQresultErrorMessage(r));
+        const char *m = PQresultErrorMessage(r);
+        snprintf(err, errlen, "%s", m[0] != '\0' ? m : PQerrorMessage(pg));
         PQclear(r);
         return JF_ERR_DB;
     }
@@ -249,14 +249,15 @@ int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, ch
     err[0] = '\0';
     snprintf(run, sizeof(run), "%lld", run_id);
     const char *p1[] = {run};
-    rc = exec(pg,
-              "SELECT r.org_unit_id, r.org_path, r.status,"
-              " (SELECT coalesce(bit_or(reconcile_source_bit(source)), 0) FROM reconcile_sources"
-              "  WHERE run_id = r.id),"
-              " (SELECT max(id) FROM reconcile_runs o WHERE o.org_unit_id = r.org_unit_id"
-              "  AND o.status = 'done' AND o.id < r.id)"
-              " FROM reconcile_runs r WHERE r.id = $1 FOR NO KEY UPDATE",
-              1, p1, &r, err, errlen);
+    rc = jf_rec_exec(
+        pg,
+        "SELECT r.org_unit_id, r.org_path, r.status,"
+        " (SELECT coalesce(bit_or(reconcile_source_bit(source)), 0) FROM reconcile_sources"
+        "  WHERE run_id = r.id),"
+        " (SELECT max(id) FROM reconcile_runs o WHERE o.org_unit_id = r.org_unit_id"
+        "  AND o.status = 'done' AND o.id < r.id)"
+        " FROM reconcile_runs r WHERE r.id = $1 FOR NO KEY UPDATE",
+        1, p1, &r, err, errlen);
     if (rc != 0)
         return rc;
     if (PQntuples(r) == 0) {
@@ -316,7 +317,7 @@ int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, ch
             snprintf(err, errlen, "cancelled");
             return JF_ERR_CANCELLED;
         }
-        if ((rc = exec(pg, steps[i].sql, steps[i].n, steps[i].p, NULL, err, errlen)) != 0)
+        if ((rc = jf_rec_exec(pg, steps[i].sql, steps[i].n, steps[i].p, NULL, err, errlen)) != 0)
             return rc;
     }
     if (prog != NULL && prog->fn(prog->ctx, ++step, JF_REC_STEPS, "closing") != 0) {
@@ -325,7 +326,7 @@ int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, ch
     }
     if (prev[0] != '\0') {
         const char *pd[] = {run, prev};
-        if ((rc = exec(pg, sql_diff, 2, pd, &r, err, errlen)) != 0)
+        if ((rc = jf_rec_exec(pg, sql_diff, 2, pd, &r, err, errlen)) != 0)
             return rc;
         for (int i = 0; i < 3; i++)
             snprintf(cnt[i], sizeof(cnt[i]), "%s", PQgetvalue(r, 0, i));
@@ -333,24 +334,24 @@ int jf_rec_analyse(PGconn *pg, long long run_id, const jf_rec_progress *prog, ch
         r = NULL;
     } else {
         const char *pc[] = {run};
-        if ((rc = exec(pg, "SELECT count(*) FROM reconcile_findings WHERE run_id = $1", 1, pc, &r,
-                       err, errlen)) != 0)
+        if ((rc = jf_rec_exec(pg, "SELECT count(*) FROM reconcile_findings WHERE run_id = $1", 1,
+                              pc, &r, err, errlen)) != 0)
             return rc;
         snprintf(cnt[0], sizeof(cnt[0]), "%s", PQgetvalue(r, 0, 0));
         PQclear(r);
         r = NULL;
     }
-    if ((rc = exec(pg, sql_events, 1, p1, NULL, err, errlen)) != 0)
+    if ((rc = jf_rec_exec(pg, sql_events, 1, p1, NULL, err, errlen)) != 0)
         return rc;
     const char *pcl[] = {run, prev[0] ? prev : NULL, cnt[0], cnt[1], cnt[2]};
-    if ((rc = exec(pg, sql_close, 5, pcl, NULL, err, errlen)) != 0)
+    if ((rc = jf_rec_exec(pg, sql_close, 5, pcl, NULL, err, errlen)) != 0)
         return rc;
     /* Staging rows of the unit's earlier runs are no longer needed, nor
      * those of runs abandoned while loading a week ago. */
     const char *pu[] = {unit, run};
-    return exec(pg,
-                "DELETE FROM reconcile_rows WHERE run_id IN (SELECT id FROM reconcile_runs"
-                " WHERE (org_unit_id = $1 AND id < $2 AND status = 'done')"
-                " OR (status = 'loading' AND created_at < now() - interval '7 days'))",
-                2, pu, NULL, err, errlen);
+    return jf_rec_exec(pg,
+                       "DELETE FROM reconcile_rows WHERE run_id IN (SELECT id FROM reconcile_runs"
+                       " WHERE (org_unit_id = $1 AND id < $2 AND status = 'done')"
+                       " OR (status = 'loading' AND created_at < now() - interval '7 days'))",
+                       2, pu, NULL, err, errlen);
 }

@@ -38,26 +38,6 @@ struct ctx {
     const char *job;
 };
 
-/* One statement on pg; 0 or JF_ERR_DB with the message in err. out, when
- * given, receives the result. */
-static int run(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out, char *err,
-               size_t errlen)
-{
-    PGresult *r = PQexecParams(pg, sql, n, NULL, p, NULL, NULL, 0);
-    ExecStatusType st = PQresultStatus(r);
-
-    if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK) {
-        snprintf(err, errlen, "%s", PQerrorMessage(pg));
-        PQclear(r);
-        return JF_ERR_DB;
-    }
-    if (out != NULL)
-        *out = r;
-    else
-        PQclear(r);
-    return 0;
-}
-
 /* The progress of a step, and whether the job was asked to stop. A failure
  * to report does not stop the analysis. */
 static int step(void *arg, int no, int steps, const char *name)
@@ -70,7 +50,7 @@ static int step(void *arg, int no, int steps, const char *name)
     (void)steps;
     snprintf(nos, sizeof(nos), "%d", no);
     const char *p[] = {c->job, name, nos};
-    if (run(c->side, sql_step, 3, p, &r, e, sizeof(e)) == 0) {
+    if (jf_rec_exec(c->side, sql_step, 3, p, &r, e, sizeof(e)) == 0) {
         stop = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
         PQclear(r);
     } else {
@@ -87,8 +67,8 @@ static int cancel_requested(PGconn *side, const char *job)
     const char *p[] = {job};
     int yes = 0;
 
-    if (run(side, "SELECT cancel_requested FROM reconcile_job_progress WHERE job_id = $1", 1, p, &r,
-            e, sizeof(e)) == 0) {
+    if (jf_rec_exec(side, "SELECT cancel_requested FROM reconcile_job_progress WHERE job_id = $1",
+                    1, p, &r, e, sizeof(e)) == 0) {
         yes = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
         PQclear(r);
     }
@@ -102,13 +82,13 @@ int jf_rec_job_next(PGconn *work, PGconn *side, const int *stop, int *ran, char 
     int rc;
 
     *ran = 0;
-    if ((rc = run(work, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
+    if ((rc = jf_rec_exec(work, "BEGIN", 0, NULL, NULL, err, errlen)) != 0)
         return rc;
-    if ((rc = run(work, sql_claim, 0, NULL, &r, err, errlen)) != 0)
+    if ((rc = jf_rec_exec(work, sql_claim, 0, NULL, &r, err, errlen)) != 0)
         goto rollback;
     if (PQntuples(r) == 0) {
         PQclear(r);
-        return run(work, "COMMIT", 0, NULL, NULL, err, errlen);
+        return jf_rec_exec(work, "COMMIT", 0, NULL, NULL, err, errlen);
     }
     *ran = 1;
     snprintf(job, sizeof(job), "%s", PQgetvalue(r, 0, 0));
@@ -118,14 +98,14 @@ int jf_rec_job_next(PGconn *work, PGconn *side, const int *stop, int *ran, char 
     PQclear(r);
     if (stopped) { /* asked to stop while another runner had it in hand */
         const char *pe[] = {job, "cancelled", NULL};
-        if ((rc = run(work, sql_end, 3, pe, NULL, err, errlen)) != 0)
+        if ((rc = jf_rec_exec(work, sql_end, 3, pe, NULL, err, errlen)) != 0)
             goto rollback;
-        return run(work, "COMMIT", 0, NULL, NULL, err, errlen);
+        return jf_rec_exec(work, "COMMIT", 0, NULL, NULL, err, errlen);
     }
     snprintf(pid, sizeof(pid), "%d", PQbackendPID(work));
     snprintf(steps, sizeof(steps), "%d", JF_REC_STEPS);
     const char *ps[] = {job, rows, pid, steps};
-    if ((rc = run(side, sql_start, 4, ps, NULL, err, errlen)) != 0)
+    if ((rc = jf_rec_exec(side, sql_start, 4, ps, NULL, err, errlen)) != 0)
         goto rollback;
     jf_log_info("reconcile.job", "job %s: analysing run %lld (%s rows)", job, run_id, rows);
 
@@ -134,12 +114,12 @@ int jf_rec_job_next(PGconn *work, PGconn *side, const int *stop, int *ran, char 
     const char *pj[] = {job};
     rc = jf_rec_analyse(work, run_id, &prog, why, sizeof(why));
     if (rc == 0)
-        rc = run(work, "SELECT reconcile_job_finish($1)", 1, pj, NULL, why, sizeof(why));
-    if (rc == 0 && (rc = run(work, "COMMIT", 0, NULL, NULL, why, sizeof(why))) == 0) {
+        rc = jf_rec_exec(work, "SELECT reconcile_job_finish($1)", 1, pj, NULL, why, sizeof(why));
+    if (rc == 0 && (rc = jf_rec_exec(work, "COMMIT", 0, NULL, NULL, why, sizeof(why))) == 0) {
         jf_log_info("reconcile.job", "job %s: done", job);
         return 0;
     }
-    run(work, "ROLLBACK", 0, NULL, NULL, err, errlen);
+    jf_rec_exec(work, "ROLLBACK", 0, NULL, NULL, err, errlen);
     /* Lost connection: the job stays queued (its lock went with it). */
     if (PQstatus(work) != CONNECTION_OK) {
         snprintf(err, errlen, "job %s: connection lost: %s", job, why);
@@ -155,8 +135,8 @@ int jf_rec_job_next(PGconn *work, PGconn *side, const int *stop, int *ran, char 
     const char *pe[] = {job, state, strcmp(state, "cancelled") == 0 ? NULL : why};
     jf_log_info("reconcile.job", "job %s: %s%s%s", job, state, pe[2] ? ": " : "",
                 pe[2] ? pe[2] : "");
-    return run(work, sql_end, 3, pe, NULL, err, errlen);
+    return jf_rec_exec(work, sql_end, 3, pe, NULL, err, errlen);
 rollback:
-    run(work, "ROLLBACK", 0, NULL, NULL, why, sizeof(why));
+    jf_rec_exec(work, "ROLLBACK", 0, NULL, NULL, why, sizeof(why));
     return rc;
 }

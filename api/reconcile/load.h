@@ -57,6 +57,12 @@ typedef struct jf_rec_load_result {
 int jf_rec_load(PGconn *pg, const jf_rec_load_opts *o, jf_rec_read_fn rd, void *ctx,
                 jf_rec_load_result *out);
 
+/* One statement on pg; 0, or JF_ERR_DB with the message in err. out, when
+ * given, receives the result (the caller clears it). With
+ * JF_RECONCILE_TRACE set, its time goes to stderr. */
+int jf_rec_exec(PGconn *pg, const char *sql, int n, const char *const *p, PGresult **out, char *err,
+                size_t errlen);
+
 /* The analysis's steps, as its progress names them: staging,
  * weak_matches, persons, registry, facts, findings, closing. */
 #define JF_REC_STEPS 7
