@@ -54,6 +54,8 @@ typedef struct jf_req {
     jf_claims claims;
     json_t *body;
     jf_buf resp_headers; /* extra header lines for the response */
+    jf_buf stream;       /* a streamed body's bytes not yet sent (response.h) */
+    bool stream_open;    /* begun and not ended: cut short, the connection closes */
     int status;          /* 0 until a response was sent */
     size_t resp_bytes;
     struct timespec started;

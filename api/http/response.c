@@ -95,6 +95,71 @@ int jf_resp_send(jf_req *req, int status, const char *ctype, const char *body, s
     return rc;
 }
 
+int jf_resp_stream_begin(jf_req *req, int status, const char *ctype)
+{
+    jf_buf out;
+    int rc;
+
+    if (req->status != 0)
+        return JF_ERR_CONFLICT;
+    req->status = status;
+    req->resp_bytes = 0;
+    req->stream_open = true;
+    jf_buf_init(&req->stream, COALESCE_MAX + 1);
+    jf_buf_init(&out, HEADER_MAX);
+    rc = jf_buf_printf(&out,
+                       "HTTP/1.1 %d %s\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"
+                       "X-Content-Type-Options: nosniff\r\nTransfer-Encoding: chunked\r\n"
+                       "Content-Type: %s\r\n",
+                       status, jf_resp_reason(status), req->request_id, ctype);
+    if (rc == 0 && req->resp_headers.len > 0)
+        rc = jf_buf_append(&out, req->resp_headers.data, req->resp_headers.len);
+    if (rc == 0)
+        rc = jf_buf_append(&out, "\r\n", 2);
+    if (rc == 0 && mg_write(req->conn, out.data, out.len) <= 0)
+        rc = JF_ERR_IO;
+    jf_buf_free(&out);
+    return rc;
+}
+
+static int stream_flush(jf_req *req)
+{
+    int rc = 0;
+
+    if (req->stream.len > 0 &&
+        mg_send_chunk(req->conn, req->stream.data, (unsigned)req->stream.len) <= 0)
+        rc = JF_ERR_IO;
+    req->resp_bytes += req->stream.len;
+    req->stream.len = 0;
+    return rc;
+}
+
+int jf_resp_stream_write(jf_req *req, const char *data, size_t len)
+{
+    int rc = 0;
+
+    if (req->stream.len + len > COALESCE_MAX)
+        rc = stream_flush(req);
+    if (rc == 0 && len > COALESCE_MAX) {
+        if (mg_send_chunk(req->conn, data, (unsigned)len) <= 0)
+            return JF_ERR_IO;
+        req->resp_bytes += len;
+        return 0;
+    }
+    return rc != 0 ? rc : jf_buf_append(&req->stream, data, len);
+}
+
+int jf_resp_stream_end(jf_req *req)
+{
+    int rc = stream_flush(req);
+
+    if (rc == 0 && mg_write(req->conn, "0\r\n\r\n", 5) <= 0)
+        rc = JF_ERR_IO;
+    req->stream_open = rc != 0;
+    jf_buf_free(&req->stream);
+    return rc;
+}
+
 int jf_resp_json_text(jf_req *req, int status, const char *json, size_t len)
 {
     return jf_resp_send(req, status, "application/json", json, len);

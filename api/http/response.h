@@ -29,6 +29,14 @@ int jf_resp_not_found(jf_req *req);
 int jf_resp_forbidden(jf_req *req, const char *detail);
 int jf_resp_unavailable(jf_req *req);
 int jf_resp_internal(jf_req *req);
+/* A body streamed in chunks (Transfer-Encoding: chunked), for answers too
+ * large to hold: begin sends the status and headers, write buffers and
+ * sends a chunk whenever COALESCE_MAX bytes are waiting, end sends the
+ * rest and the last chunk. A stream that stops without end is cut short,
+ * which the client sees as an incomplete body. */
+int jf_resp_stream_begin(jf_req *req, int status, const char *ctype);
+int jf_resp_stream_write(jf_req *req, const char *data, size_t len);
+int jf_resp_stream_end(jf_req *req);
 /* The reason phrase of a status code. */
 const char *jf_resp_reason(int status);
 

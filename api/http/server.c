@@ -281,6 +281,7 @@ static int on_request(struct mg_connection *conn)
     req.path = req.ri->local_uri ? req.ri->local_uri : "";
     jf_arena_init(&req.arena, REQUEST_ARENA_CAP);
     jf_buf_init(&req.resp_headers, RESP_HEADERS_CAP);
+    jf_buf_init(&req.stream, 0);
     set_request_id(&req);
     set_client(&req);
 
@@ -294,10 +295,12 @@ static int on_request(struct mg_connection *conn)
 
     json_decref(req.body);
     jf_buf_free(&req.resp_headers);
+    jf_buf_free(&req.stream);
     jf_arena_free(&req.arena);
-    /* 1: handled. A status code here would make civetweb close the
-     * connection after a 401, which keep-alive clients do not need. */
-    return 1;
+    /* 1: handled. A status code here makes civetweb close the connection:
+     * not wanted after a 401 (keep-alive clients), but needed after a
+     * streamed body cut short, whose client would wait for the rest. */
+    return req.stream_open ? 500 : 1;
 }
 
 static int on_connection(const struct mg_connection *conn, void **conn_data)

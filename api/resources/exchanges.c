@@ -10,6 +10,7 @@
 #include "../audit/audit.h"
 #include "../auth/scope.h"
 #include "../core/err.h"
+#include "../core/log.h"
 #include "../domain/date.h"
 #include "../domain/views.h"
 #include "../http/response.h"
@@ -69,12 +70,17 @@ static jf_stmt receipt = {
     " WHERE id = $1::bigint",
     0,
 };
-/* $1 path, $2 from, $3 to, $4 clinical, $5 risk, $6 phone_full. */
-static jf_stmt package = {
-    "exchange_package",
-    "SELECT exchange_package($1, $2::date, $3::date, $4::bool, $5::bool, $6::bool)::text",
+/* $1 clinical, $2 risk: the sections the receiver's view allows, in order. */
+static jf_stmt sections = {
+    "exchange_sections",
+    "SELECT s FROM unnest(exchange_package_sections($1::bool, $2::bool)) s",
     0,
 };
+/* $1 section, $2 path, $3 from, $4 to, $5 clinical, $6 risk, $7 phone_full:
+ * its rows, one JSON document each, read one at a time. */
+static const char section_sql[] =
+    "SELECT d::text FROM exchange_package_section($1, $2, $3::date, $4::date, $5::bool,"
+    " $6::bool, $7::bool) d";
 
 enum { X_DOC, X_PATH, X_UNIT, X_RECEIVER, X_RECEIVER_KIND, X_RECEIVED, X_FROM, X_TO };
 
@@ -213,21 +219,48 @@ out:
     return rc;
 }
 
-/* GET /exchanges/{id}/package: what the receiver gets, in its view. Its
- * own users read it, and the officials who oversee the area. */
+/* One section's rows into the stream as a JSON array, read in single-row
+ * mode: never more than one row held. 0, or a jf_err once the stream has
+ * begun (it is then cut short). */
+static int stream_section(jf_req *req, PGconn *pg, const char *const *p)
+{
+    PGresult *r;
+    int rc = 0, n = 0;
+
+    if (!PQsendQueryParams(pg, section_sql, 7, NULL, p, NULL, NULL, 0) || !PQsetSingleRowMode(pg))
+        rc = JF_ERR_DB;
+    while ((r = PQgetResult(pg)) != NULL) {
+        ExecStatusType st = PQresultStatus(r);
+        if (rc == 0 && st == PGRES_SINGLE_TUPLE) {
+            if (n++ > 0)
+                rc = jf_resp_stream_write(req, ",", 1);
+            if (rc == 0)
+                rc = jf_resp_stream_write(req, PQgetvalue(r, 0, 0), (size_t)PQgetlength(r, 0, 0));
+        } else if (st != PGRES_SINGLE_TUPLE && st != PGRES_TUPLES_OK) {
+            jf_log_error("exchange.package", "%s", PQresultErrorMessage(r));
+            rc = JF_ERR_DB;
+        }
+        PQclear(r);
+    }
+    return rc;
+}
+
+/* GET /exchanges/{id}/package: what changed in the period, cut to the
+ * receiver's view, streamed section by section ({"exchange": …,
+ * "package": {"visits": […], …}}); the exchange itself is the first
+ * bytes, so the answer starts at once however large the area. The
+ * receiver's agency reads it; officials of the area may too. */
 static int get_package(jf_req *req)
 {
     jf_role role = jf_role_parse(req->claims.role);
     jf_db_conn *conn = NULL;
-    PGresult *res = NULL, *pkg = NULL;
-    jf_buf out;
+    PGresult *res = NULL, *secs = NULL;
     int rc;
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
     if ((rc = jf_res_acquire(req, &conn)) != 0)
         return rc;
-    jf_buf_init(&out, 64u << 20);
     if ((rc = load(req, conn, &res)) != 0)
         goto out;
     if (!is_receiver(req, res) && role != JF_ROLE_OFFICIAL) {
@@ -235,28 +268,43 @@ static int get_package(jf_req *req)
         goto out;
     }
     jf_patient_view v = jf_view_for_role(receiver_role(PQgetvalue(res, 0, X_RECEIVER_KIND)));
-    const char *p[] = {PQgetvalue(res, 0, X_PATH), PQgetvalue(res, 0, X_FROM),
-                       PQgetvalue(res, 0, X_TO),   jf_res_tf(v.clinical),
-                       jf_res_tf(v.risk),          jf_res_tf(v.phone_full)};
-    if ((rc = jf_db_exec(conn, &package, 6, p, &pkg)) != 0)
-        goto dberr;
-    if ((rc = audit(req, conn, "exchange.package", res, true)) != 0)
-        goto dberr;
-    rc = jf_buf_puts(&out, "{\"exchange\":");
-    rc = rc ? rc : jf_buf_puts(&out, PQgetvalue(res, 0, X_DOC));
-    rc = rc ? rc : jf_buf_puts(&out, ",\"package\":");
-    rc = rc ? rc : jf_buf_puts(&out, PQgetvalue(pkg, 0, 0));
-    rc = rc ? rc : jf_buf_puts(&out, "}");
+    const char *ps[] = {jf_res_tf(v.clinical), jf_res_tf(v.risk)};
+    if ((rc = jf_db_exec(conn, &sections, 2, ps, &secs)) != 0 ||
+        (rc = audit(req, conn, "exchange.package", res, true)) != 0) {
+        jf_res_db_error(req, rc, secs);
+        goto out;
+    }
+    if ((rc = jf_resp_stream_begin(req, 200, "application/json")) != 0 ||
+        (rc = jf_resp_stream_write(req, "{\"exchange\":", 12)) != 0 ||
+        (rc = jf_resp_stream_write(req, PQgetvalue(res, 0, X_DOC),
+                                   (size_t)PQgetlength(res, 0, X_DOC))) != 0 ||
+        (rc = jf_resp_stream_write(req, ",\"package\":{", 12)) != 0)
+        goto out;
+    for (int i = 0; rc == 0 && i < PQntuples(secs); i++) {
+        const char *name = PQgetvalue(secs, i, 0);
+        const char *p[] = {name,
+                           PQgetvalue(res, 0, X_PATH),
+                           PQgetvalue(res, 0, X_FROM),
+                           PQgetvalue(res, 0, X_TO),
+                           ps[0],
+                           ps[1],
+                           jf_res_tf(v.phone_full)};
+        const char *head = jf_arena_printf(&req->arena, "%s\"%s\":[", i ? "," : "", name);
+        rc = jf_resp_stream_write(req, head, strlen(head));
+        if (rc == 0)
+            rc = stream_section(req, jf_db_pg(conn), p);
+        if (rc == 0)
+            rc = jf_resp_stream_write(req, "]", 1);
+    }
+    if (rc == 0 && (rc = jf_resp_stream_write(req, "}}", 2)) == 0)
+        rc = jf_resp_stream_end(req);
     if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, pkg);
+        jf_log_error("exchange.package", "exchange %s: the stream was cut: %s",
+                     jf_req_param(req, 0), jf_err_str(rc));
+    rc = 0; /* answered: the status went out with the first bytes */
 out:
-    jf_buf_free(&out);
     PQclear(res);
-    PQclear(pkg);
+    PQclear(secs);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
@@ -323,7 +371,7 @@ static const jf_route routes[] = {
 
 int jf_res_exchanges_init(void)
 {
-    jf_stmt *const s[] = {&schedule, &list, &one, &receipt, &package};
+    jf_stmt *const s[] = {&schedule, &list, &one, &receipt, &sections};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

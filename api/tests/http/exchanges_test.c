@@ -113,10 +113,27 @@ static void package_in_the_receivers_view(void **state)
     r = get(police, path);
     if (r->status != 200)
         fail_msg("package: %ld %s", r->status, r->body);
+    /* Streamed: no length known up front. */
+    assert_string_equal(http_header(r, "Transfer-Encoding"), "chunked");
+    assert_null(http_header(r, "Content-Length"));
     pkg = json_object_get(r->json, "package");
     assert_null(json_object_get(pkg, "diagnoses"));
     assert_null(json_object_get(pkg, "medication"));
     assert_non_null(json_object_get(pkg, "assessments"));
+    /* The stream says what the one-document package says, section for
+     * section (the police station's view: risk and whole phones, nothing
+     * clinical). */
+    {
+        char *want = json_dumps(pkg, JSON_COMPACT);
+        const char *pp[] = {test_jstr(x, "period_from"), test_jstr(x, "period_to"), want};
+        char *same = db_scalar("SELECT (exchange_package(o.path, $1::date, $2::date, false, true,"
+                               " true) = $3::jsonb)::text FROM org_units o"
+                               " WHERE o.code = '429005003'",
+                               3, pp);
+        assert_string_equal(same, "true");
+        free(same);
+        free(want);
+    }
     json_array_foreach(json_object_get(pkg, "visits"), i, it)
     {
         if (test_jint(it, "patient_id") == pid) {

@@ -1198,10 +1198,15 @@ static void analysis_as_a_job(void **state)
     http_free(job_until(job, "running"));
     terminate_runner(job);
     http_free(job_until(job, "queued"));
+    /* 200: ended at once. On a loaded machine the next runner may have
+     * taken it meanwhile (it looks every 5 s): then 202, and it ends as
+     * a running job does. */
     r = cancel(doctor, job);
-    assert_int_equal(r->status, 200);
-    assert_string_equal(test_jstr(r->json, "state"), "cancelled");
+    assert_true(r->status == 200 || r->status == 202);
+    if (r->status == 200)
+        assert_string_equal(test_jstr(r->json, "state"), "cancelled");
     http_free(r);
+    http_free(job_until(job, "cancelled"));
     assert_true(db_try("COMMIT"));
     r = get_job(doctor, 999999999);
     http_assert_problem(r, 404, NULL);

@@ -4520,6 +4520,12 @@ export interface paths {
          *     section the view does not allow is left out. Read by the receiving
          *     agency's users and by officials of the area; others get 403.
          *     Audited as `exchange.package`.
+         *
+         *     Streamed (`Transfer-Encoding: chunked`): the exchange goes first,
+         *     then each section as the database yields its rows, so the answer
+         *     starts at once and a township's month at a million patients is
+         *     never held whole. A failure midway cuts the body short and closes
+         *     the connection; an incomplete body is to be fetched again.
          */
         get: operations["getExchangePackage"];
         put?: never;
