@@ -108,9 +108,14 @@ RPS=$(sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$TMP/wrk.txt")
 P99=$(sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$TMP/wrk.txt")
 
 # The county's dashboards as the county's admin.
-LOGIN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"admin\",\"password\":\"$JF_DEMO_PASSWORD\"}")
-ADMIN_TOKEN=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$LOGIN")
+# (a few tries: requests wrk left queued may still hold the pool)
+for try in 1 2 3 4 5; do
+    LOGIN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"admin\",\"password\":\"$JF_DEMO_PASSWORD\"}")
+    ADMIN_TOKEN=$(sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p' <<<"$LOGIN")
+    [ -n "$ADMIN_TOKEN" ] && break
+    sleep 3
+done
 [ -n "$ADMIN_TOKEN" ] || die "admin login failed: $LOGIN"
 # The median of n sequential GETs of url (as token $3, default the
 # township's official), in ms.

@@ -1,8 +1,9 @@
-/* The three civetweb calls the request and response code makes, over an
+/* The civetweb calls the request and response code makes, over an
  * in-memory connection, so that fuzz_body drives the server's own
  * request.c / response.c / validate.c with bytes instead of a socket. */
 #include "mg_stub.h"
 
+#include <stdio.h>
 #include <string.h>
 
 const char *mg_get_header(const struct mg_connection *conn, const char *name)
@@ -27,4 +28,15 @@ int mg_read(struct mg_connection *conn, void *buf, size_t len)
 int mg_write(struct mg_connection *conn, const void *buf, size_t len)
 {
     return jf_buf_append(&conn->out, buf, len) == 0 ? (int)len : -1;
+}
+
+int mg_send_chunk(struct mg_connection *conn, const char *chunk, unsigned int chunk_len)
+{
+    char head[16];
+    int n = snprintf(head, sizeof(head), "%x\r\n", chunk_len);
+
+    if (mg_write(conn, head, (size_t)n) < 0 || mg_write(conn, chunk, chunk_len) < 0 ||
+        mg_write(conn, "\r\n", 2) < 0)
+        return -1;
+    return (int)chunk_len;
 }
