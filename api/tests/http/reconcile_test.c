@@ -169,13 +169,20 @@ static long long new_run(const char *token, const char *unit, long expect)
     return id;
 }
 
-static http_res *analyse(const char *token, long long run)
+/* method on prefix<id>suffix as token, with extra header lines. */
+static http_res *on_id(const char *method, const char *prefix, long long id, const char *suffix,
+                       const char *token, const char *headers)
 {
-    char *path = test_fmt("/api/v1/reconcile/runs/%lld/analyse", run);
-    http_res *r = http_do("POST", path, token, NULL, NULL);
+    char *path = test_fmt("%s%lld%s", prefix, id, suffix);
+    http_res *r = http_do(method, path, token, NULL, headers);
 
     free(path);
     return r;
+}
+
+static http_res *analyse(const char *token, long long run)
+{
+    return on_id("POST", "/api/v1/reconcile/runs/", run, "/analyse", token, NULL);
 }
 
 static long rows_of(long long run)
@@ -1006,29 +1013,17 @@ static void command_line_tool(void **state)
 
 static http_res *analyse_async(const char *token, long long run)
 {
-    char *path = test_fmt("/api/v1/reconcile/runs/%lld/analyse", run);
-    http_res *r = http_do("POST", path, token, NULL, ASYNC);
-
-    free(path);
-    return r;
+    return on_id("POST", "/api/v1/reconcile/runs/", run, "/analyse", token, ASYNC);
 }
 
 static http_res *get_job(const char *token, long long job)
 {
-    char *path = test_fmt("/api/v1/reconcile/jobs/%lld", job);
-    http_res *r = http_do("GET", path, token, NULL, NULL);
-
-    free(path);
-    return r;
+    return on_id("GET", "/api/v1/reconcile/jobs/", job, "", token, NULL);
 }
 
 static http_res *cancel(const char *token, long long job)
 {
-    char *path = test_fmt("/api/v1/reconcile/jobs/%lld/cancel", job);
-    http_res *r = http_do("POST", path, token, NULL, NULL);
-
-    free(path);
-    return r;
+    return on_id("POST", "/api/v1/reconcile/jobs/", job, "/cancel", token, NULL);
 }
 
 /* Poll job until its state is want (20 s at most); the last document. */
@@ -1075,13 +1070,11 @@ static void terminate_runner(long long job)
 /* The status of run. */
 static void assert_run_status(long long run, const char *want)
 {
-    char *path = test_fmt("/api/v1/reconcile/runs/%lld", run);
-    http_res *r = http_do("GET", path, doctor, NULL, NULL);
+    http_res *r = on_id("GET", "/api/v1/reconcile/runs/", run, "", doctor, NULL);
 
     assert_int_equal(r->status, 200);
     assert_string_equal(test_jstr(r->json, "status"), want);
     http_free(r);
-    free(path);
 }
 
 /* Hold run's row (as an upload in progress would): the analysis waits. */
