@@ -46,7 +46,7 @@ static jf_stmt dash_rollup = {
     " SELECT (jsonb_build_object('period', jsonb_build_object('from', $5::date, 'to', $6::date,"
     " 'end', $7::date), 'source', 'cached', 'as_of', (SELECT to_char(refreshed_at AT TIME ZONE"
     " 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM stat_refresh_log))"
-    " || stat_dashboard_json($1, r.c || stat_cached_counts($2, 0) || ARRAY(SELECT"
+    " || stat_dashboard_json($1, r.c || stat_cached_state($2) || ARRAY(SELECT"
     " ROW(a.*)::stat_count FROM stat_assistance_counts($2, $5::date, $7::date) a), $4)" LIVE_EXTRAS
     ")::text FROM r WHERE r.c IS NOT NULL",
     0,

@@ -189,8 +189,8 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Patients p_ids computed again for every period; the unit sums move by
--- the difference. Returns how many patients were computed.
-CREATE FUNCTION stat_rollup_patients(p_ids bigint[], p_today date) RETURNS integer
+-- the difference.
+CREATE FUNCTION stat_rollup_patients(p_ids bigint[], p_today date) RETURNS void
 LANGUAGE plpgsql AS $$
 DECLARE
     n_periods integer := (SELECT count(*) FROM stat_rollup_periods);
@@ -217,7 +217,6 @@ BEGIN
               GROUP BY 1, 2, 3)
     INSERT INTO stat_unit_rollups AS u SELECT * FROM sums WHERE sums.n <> 0
     ON CONFLICT (org_unit_id, idx, metric) DO UPDATE SET n = u.n + excluded.n;
-    RETURN coalesce(array_length(p_ids, 1), 0);
 END $$;
 
 -- Everyone computed again for periods p_idx (the others kept), and the
@@ -252,12 +251,11 @@ BEGIN
 END $$;
 
 -- The state counts alone stay a materialised view (the period counts are
--- the rollups now): year is always 0.
+-- the rollups now), so it loses its year.
 DROP MATERIALIZED VIEW stat_unit_counts;
 CREATE MATERIALIZED VIEW stat_unit_counts AS
-    SELECT s.org_unit_id, 0 AS year, s.metric, s.key, s.n
-      FROM stat_state_counts('/', stat_today(), now()) s;
-CREATE UNIQUE INDEX stat_unit_counts_key ON stat_unit_counts (org_unit_id, year, metric, key);
+    SELECT s.org_unit_id, s.metric, s.key, s.n FROM stat_state_counts('/', stat_today(), now()) s;
+CREATE UNIQUE INDEX stat_unit_counts_key ON stat_unit_counts (org_unit_id, metric, key);
 
 -- The worker's pass: the changed patients, a new day's running periods, a
 -- new year's build, then the state counts. False when another session is
@@ -345,12 +343,14 @@ LANGUAGE sql STABLE AS $$
              WHERE g.n <> 0) END
 $$;
 
--- The cache's state counts (as of its refresh) of the subtree at p_path.
-CREATE OR REPLACE FUNCTION stat_cached_counts(p_path text, p_year integer) RETURNS stat_count[]
+-- The state counts of the subtree at p_path as of the worker's last pass
+-- (they replace stat_cached_counts, whose years are gone).
+DROP FUNCTION stat_cached_counts(text, integer);
+CREATE FUNCTION stat_cached_state(p_path text) RETURNS stat_count[]
 LANGUAGE sql STABLE AS $$
     SELECT coalesce(array_agg(ROW(s.org_unit_id, s.metric, s.key, s.n)::stat_count), '{}')
       FROM stat_unit_counts s JOIN org_units o ON o.id = s.org_unit_id
-     WHERE starts_with(o.path, p_path) AND s.year = 0
+     WHERE starts_with(o.path, p_path)
 $$;
 
 -- Written by stat_refresh only (it runs as the owner).
