@@ -8,7 +8,9 @@
  *                                stored state predates the rules (after migrating)
  *   jingfang-api statement NAME  print the SQL of a registered statement
  *   jingfang-api audit-verify    check the audit log's HMAC chain; exit 1
- *                                naming the first row edited, deleted or moved */
+ *                                naming the first row edited, deleted or moved
+ *   jingfang-api audit-archive BEFORE DIR  as the database owner: verify, then
+ *                                move the trail's months before BEFORE to DIR */
 #include "audit/audit.h"
 #include "auth/password.h"
 #include "core/config.h"
@@ -77,15 +79,20 @@ static int cmd_statement(const char *name)
     return 0;
 }
 
-/* Exit 0 when the chain is intact, 1 when it is broken, 2 when it could not
+/* audit-verify (argv NULL) or audit-archive BEFORE DIR. Exit 0 when the
+ * chain is intact (and archived), 1 when it is broken, 2 when it could not
  * be checked. */
-static int cmd_audit_verify(void)
+static int cmd_audit(char **argv)
 {
     static jf_config cfg;
     char err[256];
     PGconn *pg;
     int rc;
 
+    if (argv != NULL && (argv[0] == NULL || argv[1] == NULL)) {
+        fprintf(stderr, "usage: jingfang-api audit-archive BEFORE-DATE DIR\n");
+        return 2;
+    }
     if (jf_config_load(&cfg, err, sizeof(err)) != 0) {
         fprintf(stderr, "jingfang-api: %s\n", err);
         return 2;
@@ -96,9 +103,11 @@ static int cmd_audit_verify(void)
         PQfinish(pg);
         return 2;
     }
-    rc = jf_audit_verify(pg, cfg.audit_key, stdout);
+    rc = argv ? jf_audit_archive(pg, cfg.audit_key, argv[0], argv[1], stdout)
+              : jf_audit_verify(pg, cfg.audit_key, stdout);
     if (rc < 0)
-        fprintf(stderr, "jingfang-api: audit-verify: %s %s", jf_err_str(rc), PQerrorMessage(pg));
+        fprintf(stderr, "jingfang-api: %s: %s %s", argv ? "audit-archive" : "audit-verify",
+                jf_err_str(rc), PQerrorMessage(pg));
     PQfinish(pg);
     return rc < 0 ? 2 : rc;
 }
@@ -214,11 +223,13 @@ int main(int argc, char **argv)
     if (argc > 1 && strcmp(argv[1], "statement") == 0)
         return cmd_statement(argc > 2 ? argv[2] : NULL);
     if (argc > 1 && strcmp(argv[1], "audit-verify") == 0)
-        return cmd_audit_verify();
+        return cmd_audit(NULL);
+    if (argc > 1 && strcmp(argv[1], "audit-archive") == 0)
+        return cmd_audit(argv + 2);
     if (argc > 1) {
         fprintf(stderr,
                 "usage: %s [hash-password | routes | recompute [CODE] | statement NAME |"
-                " audit-verify]\n",
+                " audit-verify | audit-archive BEFORE-DATE DIR]\n",
                 argv[0]);
         return 2;
     }

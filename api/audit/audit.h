@@ -48,5 +48,11 @@ int jf_audit_key_use(const unsigned char key[32]);
  * link, to keep elsewhere), or the first row edited, deleted or moved.
  * Returns 0 when intact, 1 when broken, a negative jf_err on failure. */
 int jf_audit_verify(PGconn *pg, const unsigned char key[32], FILE *out);
+/* Archive every month of the trail before the month of `before` (a date;
+ * never the current month) into dir: verified first, then one CSV per month
+ * (audit_archive.c, migration 0047). pg must be the database owner's.
+ * 0, 1 when the chain is broken (nothing archived), or a negative jf_err. */
+int jf_audit_archive(PGconn *pg, const unsigned char key[32], const char *before, const char *dir,
+                     FILE *out);
 
 #endif

@@ -22,6 +22,15 @@ static const char page_sql[] =
     " encode(chain_mac, 'hex')"
     " FROM audit_log WHERE chain_seq > $1 ORDER BY chain_seq LIMIT " PAGE_ROWS;
 
+/* Where the chain goes on after the archived months (migration 0047): the
+ * anchor link and its HMAC, then the HMACs of archived links after it. */
+static const char anchor_sql[] = "SELECT anchor_seq, encode(anchor_mac, 'hex') FROM audit_archives"
+                                 " ORDER BY anchor_seq DESC, archived_at DESC LIMIT 1";
+static const char bridges_sql[] =
+    "SELECT b.key::bigint, b.value FROM (SELECT bridges FROM audit_archives"
+    " ORDER BY anchor_seq DESC, archived_at DESC LIMIT 1) a, jsonb_each_text(a.bridges) b"
+    " ORDER BY 1";
+
 /* Rows without a chain after the first chained one were added with the
  * trigger off (or had their chain removed). */
 static const char unchained_sql[] =
@@ -64,15 +73,50 @@ static int row_mac(const unsigned char key[32], const unsigned char *prev, size_
     return rc ? JF_ERR_NOMEM : 0;
 }
 
+/* The archived link `want`, if the newest archive kept it: its HMAC into
+ * prev. Bridges are in order, *next the first not yet used. */
+static int bridge(PGresult *b, int *next, long long want, unsigned char *prev, size_t *prevlen)
+{
+    if (b == NULL || *next >= PQntuples(b) || strtoll(PQgetvalue(b, *next, 0), NULL, 10) != want)
+        return 0;
+    if (jf_crypto_unhex(PQgetvalue(b, *next, 1), prev, JF_SHA256_LEN) != 0)
+        return 0;
+    *prevlen = JF_SHA256_LEN;
+    (*next)++;
+    return 1;
+}
+
 int jf_audit_verify(PGconn *pg, const unsigned char key[32], FILE *out)
 {
     unsigned char prev[JF_SHA256_LEN], mac[JF_SHA256_LEN];
-    char hex[2 * JF_SHA256_LEN + 1], after[24] = "0";
+    char hex[2 * JF_SHA256_LEN + 1] = "-", after[24] = "0";
     size_t prevlen = 0; /* the chain starts from the empty string */
-    long long want = 1, n = 0;
-    PGresult *res = NULL;
-    int rc = 0, broken = 0;
+    long long want = 1, n = 0, archived = 0;
+    PGresult *res = NULL, *bridges = NULL;
+    int rc = 0, broken = 0, next = 0;
 
+    /* After an archive, from its anchor. */
+    res = PQexec(pg, anchor_sql);
+    if (PQresultStatus(res) != PGRES_TUPLES_OK) {
+        rc = JF_ERR_DB;
+        goto out;
+    }
+    if (PQntuples(res) == 1) {
+        archived = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
+        if (archived > 0 && jf_crypto_unhex(PQgetvalue(res, 0, 1), prev, sizeof(prev)) != 0) {
+            rc = JF_ERR_DB;
+            goto out;
+        }
+        prevlen = archived > 0 ? sizeof(prev) : 0;
+        want = archived + 1;
+        snprintf(after, sizeof(after), "%lld", archived);
+        bridges = PQexec(pg, bridges_sql);
+        if (PQresultStatus(bridges) != PGRES_TUPLES_OK) {
+            rc = JF_ERR_DB;
+            goto out;
+        }
+    }
+    PQclear(res);
     for (;;) {
         const char *p[] = {after};
         res = PQexecParams(pg, page_sql, 1, NULL, p, NULL, NULL, 0);
@@ -86,6 +130,8 @@ int jf_audit_verify(PGconn *pg, const unsigned char key[32], FILE *out)
             long long seq = strtoll(PQgetvalue(res, i, 0), NULL, 10);
             const char *id = PQgetvalue(res, i, 1);
 
+            while (seq != want && bridge(bridges, &next, want, prev, &prevlen))
+                want++;
             if (seq != want) {
                 fprintf(out,
                         "audit chain broken: row %lld is missing (deleted), before audit row id %s"
@@ -112,6 +158,11 @@ int jf_audit_verify(PGconn *pg, const unsigned char key[32], FILE *out)
         snprintf(after, sizeof(after), "%lld", want - 1);
         PQclear(res);
     }
+    /* Archived links at the very end of the chain. */
+    while (bridge(bridges, &next, want, prev, &prevlen)) {
+        jf_crypto_hex(prev, sizeof(prev), hex);
+        want++;
+    }
     PQclear(res);
     res = PQexec(pg, unchained_sql);
     if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -126,9 +177,12 @@ int jf_audit_verify(PGconn *pg, const unsigned char key[32], FILE *out)
     }
     /* The last link: kept outside the database, it also shows rows cut
      * from the end. */
-    fprintf(out, "audit chain intact: %lld rows, last chain_seq %lld, mac %s\n", n, want - 1,
-            n ? hex : "-");
+    fprintf(out, "audit chain intact: %lld rows", n);
+    if (archived > 0)
+        fprintf(out, " after %lld archived", archived);
+    fprintf(out, ", last chain_seq %lld, mac %s\n", want - 1, hex);
 out:
     PQclear(res);
+    PQclear(bridges);
     return rc ? rc : broken;
 }

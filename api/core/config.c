@@ -1,5 +1,6 @@
 /* Configuration table: every setting is one row here, nowhere else. */
 #include "config.h"
+#include "crypto.h"
 #include "buf.h"
 #include "err.h"
 #include "log.h"
@@ -87,17 +88,6 @@ static const struct cfg_row cfg_rows[] = {
 
 #undef F
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, char *err,
                      size_t errlen)
 {
@@ -139,17 +129,8 @@ static int cfg_apply(jf_config *cfg, const struct cfg_row *r, const char *v, cha
         return 0;
     }
     case CFG_HEXKEY32: {
-        unsigned char *key = (unsigned char *)field;
-        if (len != 64)
-            goto badhex;
-        for (size_t i = 0; i < 32; i++) {
-            int hi = hexval(v[2 * i]), lo = hexval(v[2 * i + 1]);
-            if (hi < 0 || lo < 0)
-                goto badhex;
-            key[i] = (unsigned char)(hi << 4 | lo);
-        }
-        return 0;
-    badhex:
+        if (len == 64 && jf_crypto_unhex(v, (unsigned char *)field, 32) == 0)
+            return 0;
         snprintf(err, errlen, "%s must be 64 hex digits (32 bytes)", r->env);
         return JF_ERR_INVALID;
     }

@@ -194,3 +194,26 @@ void jf_crypto_hex(const unsigned char *in, size_t n, char *out)
     }
     out[2 * n] = '\0';
 }
+
+static int hexval(int c)
+{
+    if (c >= '0' && c <= '9')
+        return c - '0';
+    if (c >= 'a' && c <= 'f')
+        return c - 'a' + 10;
+    if (c >= 'A' && c <= 'F')
+        return c - 'A' + 10;
+    return -1;
+}
+
+int jf_crypto_unhex(const char *in, unsigned char *out, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        int hi, lo;
+
+        if (in[2 * i] == '\0' || (hi = hexval(in[2 * i])) < 0 || (lo = hexval(in[2 * i + 1])) < 0)
+            return JF_ERR_INVALID;
+        out[i] = (unsigned char)(hi << 4 | lo);
+    }
+    return in[2 * n] == '\0' ? 0 : JF_ERR_INVALID;
+}

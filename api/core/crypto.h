@@ -37,5 +37,8 @@ int jf_crypto_b64url_encode(const unsigned char *in, size_t n, char *out, size_t
 int jf_crypto_b64url_decode(const char *in, size_t n, unsigned char *out, size_t outcap);
 /* Lower-case hex of n bytes into out (2n + 1 bytes). */
 void jf_crypto_hex(const unsigned char *in, size_t n, char *out);
+/* The n bytes of the NUL-terminated hex string in, which must be exactly 2n
+ * digits (either case): 0, or JF_ERR_INVALID. */
+int jf_crypto_unhex(const char *in, unsigned char *out, size_t n);
 
 #endif

@@ -92,12 +92,23 @@ static jf_stmt exchanges = {
     0,
 };
 
+/* $1 now: the audit trail's partitions (migration 0047) for this month and
+ * the three ahead, so that an audit row never finds no month to go to. A
+ * lock timeout inside makes a busy moment fail this pass, not the reads. */
+static jf_stmt audit_months = {
+    "worker_sweep_audit_months",
+    "SELECT audit_partitions_ensure(d, (d + interval '3 months')::date)"
+    " FROM (SELECT (coalesce($1::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS d) t",
+    0,
+};
+
 /* Returns whether it refreshed (false: another session was at it). */
 static jf_stmt stats_refresh = {"worker_stats_refresh", "SELECT stat_refresh()", 0};
 
 int jf_sweep_init(void)
 {
-    jf_stmt *const s[] = {&escalate, &followups, &pickups, &exchanges, &stats_refresh};
+    jf_stmt *const s[] = {&escalate,  &followups,    &pickups,
+                          &exchanges, &audit_months, &stats_refresh};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -154,9 +165,9 @@ static void log_counts(const jf_sweep_counts *c, int rc)
     n = snprintf(line, sizeof(line),
                  "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"sweep\",\"escalated\":%ld,"
                  "\"followup_overdue\":%ld,\"pickup_overdue\":%ld,\"exchanges\":%ld,"
-                 "\"complete\":%s}",
+                 "\"audit_months\":%ld,\"complete\":%s}",
                  ts, rc == 0 ? "info" : "error", c->escalated, c->followup_overdue,
-                 c->pickup_overdue, c->exchanges, rc == 0 ? "true" : "false");
+                 c->pickup_overdue, c->exchanges, c->audit_months, rc == 0 ? "true" : "false");
     if (n > 0 && (size_t)n < sizeof(line))
         jf_log_line(line, (size_t)n);
 }
@@ -183,6 +194,8 @@ int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts)
         rc = sweep_raise(conn, &pickups, 2, pp, &counts->pickup_overdue);
     if (rc == 0)
         rc = sweep_once(conn, &exchanges, now, &counts->exchanges);
+    if (rc == 0)
+        rc = sweep_once(conn, &audit_months, now, &counts->audit_months);
     log_counts(counts, rc);
     return rc;
 }

@@ -7,7 +7,8 @@
  *   medication pick-ups overdue raise 'pickup_overdue' — once per case:
  *   the dedup key names the patient and the date that was missed, so a
  *   case raises again only when a new due date is missed;
- * - the inter-agency exchanges (信息交换) owed for every period that ended. */
+ * - the inter-agency exchanges (信息交换) owed for every period that ended;
+ * - the audit trail's months ahead. */
 #ifndef JF_SWEEP_H
 #define JF_SWEEP_H
 
@@ -23,7 +24,8 @@ typedef struct jf_sweep_counts {
     long escalated;
     long followup_overdue;
     long pickup_overdue;
-    long exchanges; /* exchange rows made for periods that ended */
+    long exchanges;    /* exchange rows made for periods that ended */
+    long audit_months; /* audit trail partitions made ahead */
 } jf_sweep_counts;
 
 /* Register the statements (single-threaded start-up). 0 or JF_ERR_TOO_LARGE. */

@@ -29,7 +29,16 @@ rows=$(app -tAc "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || md5(st
     fail "the app role cannot read the audit log"
 
 prog=$(mktemp -u /tmp/jf-roles-XXXXXX)
+# This month's partition of the trail (migration 0047), named directly.
+part=$(app -tAc "SELECT (audit_month((now() AT TIME ZONE 'Asia/Shanghai')::date)).name")
 attacks=(
+    "UPDATE $part SET action = 'x'"
+    "DELETE FROM $part"
+    "TRUNCATE $part"
+    "SELECT count(*) FROM $part"
+    "ALTER TABLE audit_log DETACH PARTITION $part"
+    "SELECT audit_archive_record('$part', repeat('0', 64), '/tmp/x')"
+    "INSERT INTO audit_archives (partition, period_from, period_to, rows, anchor_seq, anchor_mac, sha256, file) VALUES ('x', now(), now(), 0, 0, '', repeat('0', 64), 'x')"
     "UPDATE audit_log SET action = 'x'"
     "DELETE FROM audit_log"
     "TRUNCATE audit_log"
@@ -71,7 +80,9 @@ done
 [ "$(app -tAc "SELECT count(*) || '/' || coalesce(max(id), 0) || '/' || md5(string_agg(action, ',' ORDER BY id)) FROM audit_log")" = "$rows" ] ||
     fail "the audit log changed"
 [ "$(psql "$JF_TEST_DB_OWNER" -X -tAc "SELECT string_agg(DISTINCT tgenabled::text, '') FROM pg_trigger
-        WHERE tgrelid = 'audit_log'::regclass AND NOT tgisinternal")" = O ] || fail "an audit trigger is off"
+        WHERE tgrelid IN (SELECT 'audit_log'::regclass UNION ALL SELECT inhrelid FROM pg_inherits
+                          WHERE inhparent = 'audit_log'::regclass) AND NOT tgisinternal")" = O ] ||
+    fail "an audit trigger is off"
 # The statistics cache is refreshed the one way the worker does it.
 [ "$(app -tAc 'SELECT stat_refresh()')" = t ] || fail "stat_refresh() as the app role"
 echo "ok: ${#attacks[@]} routes refused"

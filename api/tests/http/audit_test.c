@@ -88,8 +88,8 @@ static void recent_row(int back, char **id, char **seq)
     assert_non_null(*seq);
 }
 
-/* Give row a chain place seq_a and row b seq_b (through -1: chain_seq is
- * unique). */
+/* Give row a chain place seq_a and row b seq_b (through -1, so that no two
+ * rows ever share a place). */
 static void place(const char *a, const char *seq_a, const char *b, const char *seq_b)
 {
     char *sql = test_fmt("UPDATE audit_log SET chain_seq = -1 WHERE id = %s;"
@@ -174,6 +174,108 @@ static void verify_finds_tampering(void **state)
     assert_intact();
     free(id);
     free(seq);
+}
+
+/* ---- archived months ------------------------------------------------------------- */
+
+/* Run cmd; its whole output (up to size) into out, its exit status returned. */
+static int run(const char *cmd, char *out, size_t size)
+{
+    FILE *f = popen(cmd, "r");
+    size_t n;
+    int st;
+
+    assert_non_null(f);
+    n = fread(out, 1, size - 1, f);
+    out[n] = '\0';
+    st = pclose(f);
+    assert_true(WIFEXITED(st));
+    return WEXITSTATUS(st);
+}
+
+/* An old month leaves the database for a file whose SHA-256 is recorded,
+ * and the chain still verifies over the links it took along, even when
+ * they come after rows that stay (a transaction open across a month's end
+ * chains in commit order, not in time order). A period's query reads only
+ * its month; the current month is never archived. */
+static void old_months_leave_for_the_archive(void **state)
+{
+    const char *owner = getenv("JF_TEST_DB_OWNER"), *bin = getenv("JF_TEST_API_BIN");
+    char dir[] = "/tmp/jf-archive-XXXXXX", out[4096], *month, *next, *name, *plan, *sha, *sql;
+    const char *p;
+    int relations = 0;
+
+    (void)state;
+    assert_non_null(mkdtemp(dir));
+    /* The oldest month not archived by an earlier run on this database. */
+    month = db_scalar("SELECT min(m)::date FROM generate_series('2000-01-01'::date, '2019-12-01',"
+                      " '1 month') m WHERE NOT EXISTS (SELECT 1 FROM audit_archives a"
+                      " WHERE a.partition = (audit_month(m::date)).name)",
+                      0, NULL);
+    assert_non_null(month);
+    const char *mp[] = {month};
+    name = db_scalar("SELECT (audit_month($1::date)).name", 1, mp);
+    next = db_scalar("SELECT ($1::date + interval '1 month')::date", 1, mp);
+    assert_int_equal(db_count("SELECT audit_partitions_ensure($1::date, $1::date)", 1, mp), 1);
+    sql = test_fmt("BEGIN; SET LOCAL jingfang.audit_key = '%s';"
+                   " INSERT INTO audit_log (at, action, request_id) VALUES"
+                   " ('%s 10:00+08', 'test.archived', 'archived-1-%s'),"
+                   " ('%s 23:00+08'::timestamptz - interval '1 day', 'test.archived',"
+                   "  'archived-2-%s'); COMMIT",
+                   getenv("JF_AUDIT_KEY"), month, test_unique(), next, test_unique());
+    assert_true(db_try(sql));
+    free(sql);
+    assert_intact();
+
+    /* A query naming the period reads its month only. */
+    sql = test_fmt("EXPLAIN (FORMAT JSON) SELECT count(*) FROM audit_log"
+                   " WHERE at >= '%s 00:00+08' AND at < '%s 00:00+08'",
+                   month, next);
+    plan = db_scalar(sql, 0, NULL);
+    free(sql);
+    assert_non_null(plan);
+    for (p = plan; (p = strstr(p, "\"Relation Name\"")) != NULL; p++)
+        relations++;
+    if (relations != 1 || strstr(plan, name) == NULL)
+        fail_msg("the plan reads %d partitions, not just %s: %s", relations, name, plan);
+    free(plan);
+
+    /* As the owner, everything before the next month goes to files. */
+    sql = test_fmt("JF_DB_URL='%s' '%s' audit-archive %s %s 2>&1", owner, bin, next, dir);
+    if (run(sql, out, sizeof(out)) != 0 || strstr(out, name) == NULL)
+        fail_msg("audit-archive: %s", out);
+    free(sql);
+    const char *np[] = {name};
+    assert_int_equal(db_count("SELECT count(*) FROM pg_class WHERE relname = $1", 1, np), 0);
+    sha = db_scalar("SELECT sha256 || ' ' || rows FROM audit_archives WHERE partition = $1", 1, np);
+    assert_non_null(sha);
+    /* The file is what was recorded: its SHA-256, and the month's two rows. */
+    sql = test_fmt("sha256sum < %s/%s.csv | cut -c1-64 | tr -d '\\n';"
+                   " echo ' '$(($(grep -c archived- %s/%s.csv)))",
+                   dir, name, dir, name);
+    run(sql, out, sizeof(out));
+    free(sql);
+    if (strncmp(out, sha, 64) != 0 || strstr(out, " 2") == NULL || strstr(sha, " 2") == NULL)
+        fail_msg("archive file \"%s\" against the record \"%s\"", out, sha);
+    free(sha);
+    assert_intact();
+
+    /* The current month is never archived. */
+    sql = test_fmt("JF_DB_URL='%s' '%s' audit-archive 2999-01-01 %s 2>&1", owner, bin, dir);
+    run(sql, out, sizeof(out));
+    free(sql);
+    assert_int_equal(
+        db_count("SELECT count(*) FROM audit_log WHERE at >= date_trunc('month', now())", 0, NULL) >
+            0,
+        1);
+    assert_intact();
+
+    sql = test_fmt("rm -rf %s", dir);
+    assert_int_equal(system(sql), 0);
+    free(sql);
+    free(name);
+    free(next);
+    free(month);
 }
 
 /* ---- durable reads ---------------------------------------------------------------- */
@@ -343,6 +445,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(answered_reads_survive_sigkill),
         cmocka_unit_test(verify_finds_tampering),
+        cmocka_unit_test(old_months_leave_for_the_archive),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

@@ -341,6 +341,34 @@ static void test_hex(void **state)
     }
 }
 
+/* Back from hex: exactly 2n digits of either case, or refused. */
+static void test_unhex(void **state)
+{
+    static const struct {
+        const char *hex;
+        size_t n;
+        int rc;
+        const char *out;
+    } rows[] = {
+        {"", 0, 0, ""},
+        {"00ff10AB7f", 5, 0, "\x00\xff\x10\xab\x7f"},
+        {"616263", 3, 0, "abc"},
+        {"61626", 3, JF_ERR_INVALID, NULL},    /* one digit short */
+        {"6162", 3, JF_ERR_INVALID, NULL},     /* a byte short */
+        {"61626364", 3, JF_ERR_INVALID, NULL}, /* one byte over */
+        {"6g6263", 3, JF_ERR_INVALID, NULL},   /* not a digit */
+        {"61 263", 3, JF_ERR_INVALID, NULL},
+    };
+
+    for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
+        unsigned char out[8];
+
+        assert_int_equal(jf_crypto_unhex(rows[i].hex, out, rows[i].n), rows[i].rc);
+        if (rows[i].rc == 0)
+            assert_memory_equal(out, rows[i].out, rows[i].n);
+    }
+}
+
 static void test_equal(void **state)
 {
     static const struct {
@@ -385,6 +413,7 @@ int main(void)
         cmocka_unit_test(test_open_tampered),
         cmocka_unit_test(test_seal_random_iv),
         cmocka_unit_test(test_hex),
+        cmocka_unit_test(test_unhex),
         cmocka_unit_test(test_equal),
         cmocka_unit_test(test_random),
     };
