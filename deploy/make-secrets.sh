@@ -22,7 +22,10 @@ secret() {
 
 secret postgres_password "$(hex 24)"
 secret db_owner_url "host=postgres port=5432 dbname=jingfang user=jingfang_owner password=$(hex 24)"
-secret db_app_url "host=postgres port=5432 dbname=jingfang user=jingfang_app password=$(hex 24)"
+# Both hosts: libpq takes the one that accepts writes, so the services follow
+# a promoted standby by themselves (docs/scaling.md).
+secret db_app_url "host=postgres,postgres-standby port=5432,5432 dbname=jingfang user=jingfang_app password=$(hex 24) target_session_attrs=read-write connect_timeout=3"
+secret replication_password "$(hex 24)"
 secret jwt_secret "$(hex 32)"
 secret id_enc_key "$(hex 32)"
 secret id_index_key "$(hex 32)"

@@ -70,6 +70,29 @@ CONF
     fi
 }
 
+# jf_pg_standby PRIMARY_DATA PRIMARY_PORT DATADIR PORT NAME: a hot standby of
+# the running primary, copied with pg_basebackup and fed by streaming
+# replication under application_name NAME (what synchronous_standby_names
+# lists), started on PORT with its socket in DATADIR/run.
+jf_pg_standby() {
+    local primary=$1 pport=$2 data=$3 port=$4 name=$5
+    if [ ! -s "$data/PG_VERSION" ]; then
+        mkdir -p "$data"
+        [ "$(id -u)" -eq 0 ] && chown postgres: "$data"
+        chmod 700 "$data"
+        as_pg "$PG_BIN/pg_basebackup" -h "$primary/run" -p "$pport" -U postgres -D "$data" \
+            -X stream -R -c fast >/dev/null
+        as_pg mkdir -p "$data/run"
+        cat >>"$data/postgresql.auto.conf" <<CONF
+port = $port
+unix_socket_directories = '$data/run'
+primary_conninfo = 'host=$primary/run port=$pport user=postgres application_name=$name'
+hot_standby_feedback = on
+CONF
+    fi
+    jf_pg_start "$data" "$port"
+}
+
 jf_pg_stop() {
     as_pg "$PG_BIN/pg_ctl" -D "$1" -m fast -w stop >/dev/null 2>&1 || true
 }
