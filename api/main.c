@@ -18,6 +18,7 @@
 #include "core/log.h"
 #include "db/pipeline.h"
 #include "db/pool.h"
+#include "db/replica.h"
 #include "http/router.h"
 #include "http/server.h"
 #include "http/static.h"
@@ -161,6 +162,14 @@ static int serve(void)
         jf_db_pool_destroy(app.pool);
         return 1;
     }
+    if (app.cfg.db_read_url[0] != '\0' &&
+        jf_db_replica_create(&app.replica, app.cfg.db_read_url, (int)app.cfg.db_read_pool_size,
+                             (int)app.cfg.db_acquire_timeout_ms, app.cfg.db_read_max_lag_ms) != 0) {
+        jf_db_replica_destroy(app.replica);
+        jf_db_pipe_destroy(app.pipe);
+        jf_db_pool_destroy(app.pool);
+        return 1;
+    }
 
     /* Block the stop signals before civetweb starts its threads, so they
      * inherit the mask and only this thread receives them. */
@@ -172,6 +181,7 @@ static int serve(void)
 
     if (app.cfg.audit_flush_ms > 0 &&
         jf_audit_batch_start(app.cfg.db_url, app.cfg.audit_flush_ms) != 0) {
+        jf_db_replica_destroy(app.replica);
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         return 1;
@@ -188,6 +198,7 @@ static int serve(void)
         jf_static_free();
         jf_rec_runner_stop();
         jf_audit_batch_stop();
+        jf_db_replica_destroy(app.replica);
         jf_db_pipe_destroy(app.pipe);
         jf_db_pool_destroy(app.pool);
         mg_exit_library();
@@ -201,6 +212,7 @@ static int serve(void)
     jf_rec_runner_stop();
     jf_static_free();
     jf_audit_batch_stop();
+    jf_db_replica_destroy(app.replica);
     jf_db_pipe_destroy(app.pipe);
     jf_db_pool_destroy(app.pool);
     mg_exit_library();

@@ -43,7 +43,17 @@ int jf_audit_record(jf_db_conn *conn, const jf_req *req, const jf_audit_entry *e
                             jf_req_remote(req),
                             req->request_id,
                             e->detail_json};
-    rc = jf_db_exec(conn, &insert_audit, 10, params, &res);
+    /* A read on a standby is audited on the primary all the same. */
+    if (jf_db_conn_is_replica(conn)) {
+        jf_db_conn *primary;
+
+        if ((rc = jf_db_pool_acquire(req->app->pool, &primary)) != 0)
+            return rc;
+        rc = jf_db_exec(primary, &insert_audit, 10, params, &res);
+        jf_db_pool_release(req->app->pool, primary);
+    } else {
+        rc = jf_db_exec(conn, &insert_audit, 10, params, &res);
+    }
     PQclear(res);
     return rc;
 }

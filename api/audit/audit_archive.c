@@ -23,16 +23,18 @@ static int copy_out(PGconn *pg, const char *name, int fd, unsigned char sha[JF_S
     char *ident = PQescapeIdentifier(pg, name, strlen(name)), *sql = NULL, *buf;
     EVP_MD_CTX *md = EVP_MD_CTX_new();
     PGresult *res = NULL;
+    size_t cap;
     int rc = JF_ERR_DB, n;
 
     if (ident == NULL || md == NULL || EVP_DigestInit_ex(md, EVP_sha256(), NULL) != 1)
         goto out;
-    if ((sql = malloc(strlen(ident) + 256)) == NULL)
+    cap = strlen(ident) + 256;
+    if ((sql = malloc(cap)) == NULL)
         goto out;
-    sprintf(sql,
-            "COPY (SELECT * FROM %s ORDER BY chain_seq NULLS FIRST, id)"
-            " TO STDOUT (FORMAT csv, HEADER)",
-            ident);
+    snprintf(sql, cap,
+             "COPY (SELECT * FROM %s ORDER BY chain_seq NULLS FIRST, id)"
+             " TO STDOUT (FORMAT csv, HEADER)",
+             ident);
     res = PQexec(pg, sql);
     if (PQresultStatus(res) != PGRES_COPY_OUT)
         goto out;

@@ -28,6 +28,13 @@ static const struct cfg_row cfg_rows[] = {
     {"JF_LISTEN", CFG_STR, "127.0.0.1:8080", 1, 127, F(listen), "address:port to listen on"},
     {"JF_DB_URL", CFG_STR, "dbname=jingfang", 1, 511, F(db_url), "libpq connection string"},
     {"JF_DB_POOL_SIZE", CFG_INT, "8", 1, 256, F(db_pool_size), "database connections"},
+    {"JF_DB_READ_URL", CFG_STR, "", 0, 511, F(db_read_url),
+     "a hot standby's libpq connection string: list pages, worklists, statistics, exports and"
+     " the change feed read there; empty: everything on JF_DB_URL"},
+    {"JF_DB_READ_POOL_SIZE", CFG_INT, "8", 1, 256, F(db_read_pool_size),
+     "connections to the standby"},
+    {"JF_DB_READ_MAX_LAG_MS", CFG_INT, "1000", 0, 600000, F(db_read_max_lag_ms),
+     "a standby further behind (or not streaming) is skipped until it catches up"},
     {"JF_DB_PIPELINES", CFG_INT, "1", 0, 16, F(db_pipelines),
      "connections carrying batched reads in pipeline mode; 0: reads borrow from the pool"},
     {"JF_DB_ACQUIRE_TIMEOUT_MS", CFG_INT, "2000", 10, 60000, F(db_acquire_timeout_ms),

@@ -11,6 +11,9 @@ typedef struct jf_config {
     char listen[128];             /* JF_LISTEN: host:port civetweb binds */
     char db_url[512];             /* JF_DB_URL: libpq conninfo */
     long db_pool_size;            /* JF_DB_POOL_SIZE */
+    char db_read_url[512];        /* JF_DB_READ_URL: a hot standby's conninfo, or "" */
+    long db_read_pool_size;       /* JF_DB_READ_POOL_SIZE */
+    long db_read_max_lag_ms;      /* JF_DB_READ_MAX_LAG_MS: a standby further behind is skipped */
     long db_pipelines;            /* JF_DB_PIPELINES: lanes of batched reads */
     long audit_flush_ms;          /* JF_AUDIT_FLUSH_MS */
     long db_acquire_timeout_ms;   /* JF_DB_ACQUIRE_TIMEOUT_MS: then 503 */

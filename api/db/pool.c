@@ -10,6 +10,7 @@
 #include <time.h>
 
 struct jf_db_conn {
+    jf_db_pool *pool; /* the pool it belongs to: released there, whatever the caller names */
     PGconn *pg;
     bool in_use;
     bool in_tx;
@@ -33,6 +34,7 @@ struct jf_db_pool {
     int size;
     int in_use;
     int timeout_ms;
+    bool replica; /* a hot standby's: reads only */
     jf_db_conn *conns;
     struct waiter *head, *tail; /* FIFO of waiting threads */
 };
@@ -82,6 +84,8 @@ int jf_db_pool_create(jf_db_pool **out, const char *conninfo, int size, int acqu
         free(p);
         return JF_ERR_NOMEM;
     }
+    for (int i = 0; i < size; i++)
+        p->conns[i].pool = p;
     pthread_mutex_init(&p->lock, NULL);
     p->size = size;
     p->timeout_ms = acquire_timeout_ms;
@@ -177,12 +181,15 @@ static int conn_open(jf_db_pool *p, jf_db_conn *c)
     c->lost = false;
     c->pg = PQconnectdb(p->conninfo);
     if (PQstatus(c->pg) != CONNECTION_OK) {
-        jf_db_log_down("connect to", PQerrorMessage(c->pg));
+        /* A standby that is away is a metric (replica.c), not an outage. */
+        if (!p->replica)
+            jf_db_log_down("connect to", PQerrorMessage(c->pg));
         PQfinish(c->pg);
         c->pg = NULL;
         return JF_ERR_UNAVAILABLE;
     }
-    db_up();
+    if (!p->replica)
+        db_up();
     jf_db_log_notices(c->pg);
     /* Times are shown and computed in China Standard Time. */
     PQclear(PQexec(c->pg, "SET TIME ZONE 'Asia/Shanghai'"));
@@ -270,6 +277,7 @@ void jf_db_pool_release(jf_db_pool *p, jf_db_conn *c)
 {
     struct waiter *w;
 
+    p = c->pool;
     if (c->in_tx)
         jf_db_rollback(c);
     pthread_mutex_lock(&p->lock);
@@ -286,6 +294,16 @@ void jf_db_pool_release(jf_db_pool *p, jf_db_conn *c)
         p->in_use--;
     }
     pthread_mutex_unlock(&p->lock);
+}
+
+void jf_db_pool_mark_replica(jf_db_pool *p)
+{
+    p->replica = true;
+}
+
+bool jf_db_conn_is_replica(const jf_db_conn *c)
+{
+    return c->pool->replica;
 }
 
 int jf_db_pool_in_use(jf_db_pool *p)

@@ -45,8 +45,12 @@ int jf_db_pool_create(jf_db_pool **out, const char *conninfo, int size, int acqu
 void jf_db_pool_destroy(jf_db_pool *pool);
 /* Borrow a live connection. 0, or JF_ERR_UNAVAILABLE (timeout, or cannot connect). */
 int jf_db_pool_acquire(jf_db_pool *pool, jf_db_conn **out);
-/* Give it back. A connection left inside a transaction is rolled back first. */
+/* Give it back (to the pool it came from, which may be a standby's: see
+ * replica.h). A connection left inside a transaction is rolled back first. */
 void jf_db_pool_release(jf_db_pool *pool, jf_db_conn *conn);
+/* The pool is a hot standby's (replica.c): its connections only read. */
+void jf_db_pool_mark_replica(jf_db_pool *pool);
+bool jf_db_conn_is_replica(const jf_db_conn *conn);
 /* Connections currently borrowed, and the pool's size (for /metrics). */
 int jf_db_pool_in_use(jf_db_pool *pool);
 int jf_db_pool_size(jf_db_pool *pool);

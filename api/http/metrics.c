@@ -84,7 +84,7 @@ static int render_slot(jf_buf *out, size_t slot, const char *method, const char 
     return rc;
 }
 
-int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe)
+int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe, jf_db_replica *replica)
 {
     size_t n = jf_router_count();
     int rc;
@@ -120,6 +120,26 @@ int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe)
                            "# TYPE jingfang_db_pipeline_batches_total counter\n"
                            "jingfang_db_pipeline_batches_total %llu\n",
                            reads, batches);
+    }
+    if (rc == 0 && replica != NULL) {
+        static const char *const why[JF_REPLICA_NREASONS] = {"served", "own_write", "lagging",
+                                                             "down"};
+
+        rc = jf_buf_puts(out, "# HELP jingfang_db_replica_reads_total Reads of read-only routes,"
+                              " by where they went and why.\n"
+                              "# TYPE jingfang_db_replica_reads_total counter\n");
+        for (int i = 0; rc == 0 && i < JF_REPLICA_NREASONS; i++)
+            rc = jf_buf_printf(out,
+                               "jingfang_db_replica_reads_total{via=\"%s\",reason=\"%s\"} %llu\n",
+                               i == JF_REPLICA_SERVED ? "standby" : "primary", why[i],
+                               (unsigned long long)jf_db_replica_count(replica, i));
+        if (rc == 0)
+            rc = jf_buf_printf(out,
+                               "# HELP jingfang_db_replica_lag_ms The standby's replay lag when"
+                               " last measured (-1: not measured or unreachable).\n"
+                               "# TYPE jingfang_db_replica_lag_ms gauge\n"
+                               "jingfang_db_replica_lag_ms %ld\n",
+                               jf_db_replica_lag_ms(replica));
     }
     return rc;
 }

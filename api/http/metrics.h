@@ -8,11 +8,12 @@
 #include "../core/buf.h"
 #include "../db/pipeline.h"
 #include "../db/pool.h"
+#include "../db/replica.h"
 
 /* Count one finished request on route slot (jf_router_index; the count of
  * routes for "no route"), with its status and duration in seconds. */
 void jf_metrics_observe(size_t route_slot, int status, double seconds);
 /* Render the text exposition format into out. */
-int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe);
+int jf_metrics_render(jf_buf *out, jf_db_pool *pool, jf_db_pipe *pipe, jf_db_replica *replica);
 
 #endif

@@ -32,6 +32,7 @@ typedef struct jf_app {
     jf_config cfg;
     jf_db_pool *pool;
     struct jf_db_pipe *pipe;        /* batched reads; NULL: reads use the pool */
+    struct jf_db_replica *replica;  /* a hot standby for JF_ROUTE_REPLICA reads; NULL: none */
     struct jf_connlimit *connlimit; /* set by jf_server_start */
 } jf_app;
 

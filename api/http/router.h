@@ -15,7 +15,8 @@
 #define JF_MAX_ROUTES 256
 
 /* Route flags. */
-#define JF_ROUTE_AUTH 1u /* a valid access token is required */
+#define JF_ROUTE_AUTH 1u    /* a valid access token is required */
+#define JF_ROUTE_REPLICA 2u /* reads only: may read from a hot standby (db/replica.h) */
 
 /* A handler answers the request through jf_resp_* and returns 0, or a
  * negative jf_err without answering (the server then answers 500, or 503

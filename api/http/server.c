@@ -11,6 +11,7 @@
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../core/log.h"
+#include "../db/replica.h"
 #include "../domain/date.h"
 
 #include <civetweb.h>
@@ -230,7 +231,7 @@ static int apply_test_clock(jf_req *req)
 static void dispatch(jf_req *req)
 {
     const jf_route *route;
-    bool path_known = false;
+    bool path_known = false, wrote;
     int rc;
 
     if (check_framing(req) != 0 || check_headers(req) != 0)
@@ -253,7 +254,17 @@ static void dispatch(jf_req *req)
         jf_resp_forbidden(req, "your role may not do this");
         return;
     }
+    /* Whatever a write does, its author's next reads see it (replica.h):
+     * marked before, as the answer may reach the client (and its next read
+     * another thread) before this one returns, and after, as a long write
+     * may commit after the first mark's window. */
+    wrote = req->app->replica != NULL && req->authenticated && strcmp(req->method, "GET") != 0 &&
+            strcmp(req->method, "HEAD") != 0;
+    if (wrote)
+        jf_db_replica_wrote(req->app->replica, req->claims.user_id);
     rc = route->fn(req);
+    if (wrote)
+        jf_db_replica_wrote(req->app->replica, req->claims.user_id);
     if (req->status == 0) {
         if (rc == JF_ERR_UNAVAILABLE)
             jf_resp_unavailable(req);

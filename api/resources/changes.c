@@ -225,7 +225,7 @@ static int changes(jf_req *req)
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/changes", changes, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/changes", changes, JF_ROUTE_AUTH | JF_ROUTE_REPLICA, JF_CAP_PATIENT_READ},
 };
 
 int jf_res_changes_init(void)

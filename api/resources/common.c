@@ -1,6 +1,7 @@
 /* Shared handler helpers. */
 #include "common.h"
 #include "../db/pipeline.h"
+#include "../db/replica.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../core/log.h"
@@ -14,7 +15,13 @@
 
 int jf_res_acquire(jf_req *req, jf_db_conn **conn)
 {
-    int rc = jf_db_pool_acquire(req->app->pool, conn);
+    int rc;
+
+    /* A read-only route reads from the standby when it may. */
+    if (req->app->replica != NULL && req->route != NULL && (req->route->flags & JF_ROUTE_REPLICA) &&
+        jf_db_replica_acquire(req->app->replica, req->claims.user_id, conn) == 0)
+        return 0;
+    rc = jf_db_pool_acquire(req->app->pool, conn);
 
     if (rc != 0)
         jf_resp_unavailable(req);

@@ -275,7 +275,8 @@ out:
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/exports/patients", export_patients, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/exports/patients", export_patients, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_PATIENT_READ},
 };
 
 int jf_res_exports_init(void)

@@ -421,7 +421,8 @@ out:
 
 static const jf_route routes[] = {
     /* The handlers narrow the roles per ledger (domain/ledger.c). */
-    {"GET", "/api/v1/ledgers/{kind}", get_ledger, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/ledgers/{kind}", get_ledger, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/ledger-notes", add_note, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
 };
 

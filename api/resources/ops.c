@@ -35,7 +35,7 @@ static int metrics(jf_req *req)
     int rc;
 
     jf_buf_init(&out, 4u * 1024 * 1024);
-    rc = jf_metrics_render(&out, req->app->pool, req->app->pipe);
+    rc = jf_metrics_render(&out, req->app->pool, req->app->pipe, req->app->replica);
     if (rc == 0)
         rc = jf_resp_send(req, 200, "text/plain; version=0.0.4; charset=utf-8", out.data, out.len);
     jf_buf_free(&out);

@@ -835,7 +835,7 @@ out:
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/patients", list, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/patients", list, JF_ROUTE_AUTH | JF_ROUTE_REPLICA, JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients", create, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},
     {"GET", "/api/v1/patients/{id}", get, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
     {"PATCH", "/api/v1/patients/{id}", patch, JF_ROUTE_AUTH, JF_CAP_PATIENT_REGISTER},

@@ -290,7 +290,8 @@ out:
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/statistics/dashboard", dashboard, JF_ROUTE_AUTH, JF_CAP_ORG_READ},
+    {"GET", "/api/v1/statistics/dashboard", dashboard, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_ORG_READ},
     {"PUT", "/api/v1/org-units/{id}/population", put_population, JF_ROUTE_AUTH,
      JF_CAP_CONFIG_WRITE},
 };

@@ -226,12 +226,16 @@ static int doctors(jf_req *req)
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/worklists/doctors", doctors, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
-    {"GET", "/api/v1/worklists/due", due, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
-    {"GET", "/api/v1/worklists/overdue", overdue, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
-    {"GET", "/api/v1/worklists/lost", lost, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
-    {"GET", "/api/v1/worklists/health-checks", health_checks, JF_ROUTE_AUTH, JF_CAP_CLINICAL_READ},
-    {"GET", "/api/v1/worklists/face-to-face", face_to_face, JF_ROUTE_AUTH, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/doctors", doctors, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/due", due, JF_ROUTE_AUTH | JF_ROUTE_REPLICA, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/overdue", overdue, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/lost", lost, JF_ROUTE_AUTH | JF_ROUTE_REPLICA, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/health-checks", health_checks, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_CLINICAL_READ},
+    {"GET", "/api/v1/worklists/face-to-face", face_to_face, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_PATIENT_READ},
 };
 
 int jf_res_worklists_init(void)
