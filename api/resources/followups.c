@@ -224,66 +224,6 @@ static const char *acts(jf_req *req, jf_errors *e)
     return k;
 }
 
-/* Medications: [{drug, morning?, noon?, evening?, unit?} or
- * {drug, long_acting: true, every_weeks, dose_mg}]. */
-static const char *medications(jf_req *req, jf_errors *e)
-{
-    static const char *const keys[] = {"drug",        "morning",     "noon",    "evening", "unit",
-                                       "long_acting", "every_weeks", "dose_mg", NULL};
-    json_t *a = json_object_get(req->body, "medications"), *m, *v;
-    const char *k;
-    size_t i;
-    char *s, *out;
-
-    if (a == NULL || json_is_null(a))
-        return NULL;
-    if (!json_is_array(a) || json_array_size(a) > 10) {
-        jf_errors_add(e, "medications", "must be an array of at most 10 medications");
-        return NULL;
-    }
-    json_array_foreach(a, i, m)
-    {
-        json_t *drug = json_object_get(m, "drug");
-        bool la = json_is_true(json_object_get(m, "long_acting"));
-        if (!json_is_object(m) || !json_is_string(drug) || json_string_length(drug) == 0 ||
-            jf_utf8_len(json_string_value(drug)) > 100) {
-            jf_errors_add(e, "medications", "item %zu needs a drug name (1-100 characters)", i);
-            return NULL;
-        }
-        json_object_foreach(m, k, v)
-        {
-            bool ok = jf_in_set(k, keys);
-            if (ok && (strcmp(k, "morning") == 0 || strcmp(k, "noon") == 0 ||
-                       strcmp(k, "evening") == 0 || strcmp(k, "dose_mg") == 0))
-                ok =
-                    json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 100000;
-            if (ok && strcmp(k, "every_weeks") == 0)
-                ok =
-                    json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 12;
-            if (ok && strcmp(k, "unit") == 0)
-                ok = json_is_string(v) &&
-                     jf_in_set(json_string_value(v),
-                               (const char *const[]){"mg", "ml", "tablet", NULL});
-            if (ok && strcmp(k, "long_acting") == 0)
-                ok = json_is_boolean(v);
-            if (!ok) {
-                jf_errors_add(e, "medications", "item %zu: %s is not valid", i, k);
-                return NULL;
-            }
-        }
-        if (la &&
-            (json_object_get(m, "every_weeks") == NULL || json_object_get(m, "dose_mg") == NULL)) {
-            jf_errors_add(e, "medications",
-                          "item %zu: a long-acting injection needs every_weeks and dose_mg", i);
-            return NULL;
-        }
-    }
-    s = json_dumps(a, JSON_COMPACT);
-    out = jf_arena_strdup(&req->arena, s);
-    free(s);
-    return out;
-}
-
 static jf_level3 level3(const char *s)
 {
     if (s == NULL || strcmp(s, "na") == 0)
@@ -398,7 +338,7 @@ static int create_followup(jf_req *req)
     const char *effect = jf_body_code(req, &e, "treatment_effect", false, effects);
     const char *ref_reason = jf_body_str(req, &e, "referral_reason", false, 1, 200);
     const char *ref_to = jf_body_str(req, &e, "referral_to", false, 1, 100);
-    const char *meds = medications(req, &e);
+    const char *meds = jf_res_medications(req, &e, "medications", 10);
     const char *rehab = code_array(req, &e, "rehabilitation", rehab_codes, &nrehab);
     const char *visitors = jf_body_str(req, &e, "visitors", false, 1, 200);
     const char *joint_with = code_array(req, &e, "joint_with", joint_codes, &njoint);

@@ -1292,8 +1292,10 @@ export interface paths {
         /**
          * A patient's hospital stays
          * @description Hospital stays (住院记录) of one patient, newest admission first, all
-         *     at once; `open` marks a stay not yet discharged. `official`,
-         *     `doctor` and `grid_worker`; other roles get 403. The read is audited
+         *     at once; `open` marks a stay not yet discharged. Every role that
+         *     reads the patient, cut to its view (see `Admission`: the police see
+         *     the stay, the escort and the risk level at discharge, never the
+         *     diagnosis, medications, advice or notes). The read is audited
          *     (`patient.clinical_read`).
          */
         get: operations["listAdmissions"];
@@ -1304,7 +1306,9 @@ export interface paths {
          *     强制送医). `doctor` only; other roles get 403. `admitted_on` (not in
          *     the future and not before the patient's last discharge),
          *     `hospital` (1 to 100 characters) and `involuntary` are required,
-         *     `reason` (1 to 500) optional; unknown fields are refused with 400.
+         *     `reason` (1 to 500), `escorted_by` (who brought the patient in,
+         *     `EscortCode`) and `escort_names` (1 to 200, only with
+         *     `escorted_by`) optional; unknown fields are refused with 400.
          *
          *     A patient who is `registered`, `in_care` or `lost` may be admitted
          *     (being admitted is how many lost patients are found again); the
@@ -1324,6 +1328,37 @@ export interface paths {
          *     body answers 422.
          */
         post: operations["admitPatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/admissions/{admission_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description One of the patient's hospital stays; another patient's, or none, answers 404. */
+                admission_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One hospital stay and its discharge summary
+         * @description One stay of the patient with its discharge summary (出院信息单), cut
+         *     to the caller's view as in the list. 404 when it is not this
+         *     patient's. The read is audited (`patient.clinical_read`, detail
+         *     `admission_id`).
+         */
+        get: operations["getAdmission"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1361,12 +1396,26 @@ export interface paths {
          *     refused with 400. A stay that is not this patient's, does not exist
          *     or has already ended answers 409.
          *
+         *     The discharge summary (出院信息单), every field optional: `diagnosis`
+         *     (one of the six diseases, `DiagnosisCode`), `medications` (at most
+         *     20, in the follow-up form's shape, long-acting injections
+         *     included), `risk_level` (0 to 5, the hospital's assessment at
+         *     discharge), `advice` for the community (1 to 2000 characters) and
+         *     `community_doctor_id` (an active `doctor` whose unit covers the
+         *     patient's, else 400 naming it). The risk level is recorded as a risk
+         *     assessment dated `discharged_on`, tier `city` and face to face (a
+         *     psychiatrist saw the patient): it becomes the patient's current
+         *     level when it is the newest, by the usual rule (a higher level at
+         *     once; a lower one as a city-tier assessment may lower it).
+         *
          *     A `hospitalised` patient is back `in_care`, with a status event dated
          *     `discharged_on`, and the next follow-up is due within 7 days of the
          *     discharge (`due_rule` `discharge_7d`). A `discharged` notification
-         *     (detail `{"admission_id", "discharged_on"}`) goes to the clinic and
-         *     the police station in the same transaction, for the visit within 7
-         *     days. Audited as `admission.discharge`.
+         *     (detail `{"admission_id", "discharged_on", "risk_level",
+         *     "community_doctor_id"}`, nothing clinical: the police read it) goes
+         *     to the clinic and the police station in the same transaction, for
+         *     the visit within 7 days. Audited as `admission.discharge` (detail
+         *     `summary`: whether one came).
          *
          *     With an `Idempotency-Key` the request may be retried safely after a
          *     lost answer: the same key with the same body answers the first
@@ -3009,7 +3058,10 @@ export interface paths {
          *     Hospital systems only (see `integrations`). `id_number` and
          *     `discharged_on` (not in the future, nor before the stay's
          *     `admitted_on`) are required, `discharge_note` (1 to 500
-         *     characters) optional; unknown fields are refused with 400.
+         *     characters) optional, and so is the discharge summary (出院信息单):
+         *     `diagnosis`, `medications`, `risk_level`, `advice` and
+         *     `community_doctor_id`, as on the patient route (where their effects
+         *     are described); unknown fields are refused with 400.
          *
          *     A `hospitalised` patient is back `in_care`, with a status event
          *     dated `discharged_on`, the next follow-up is due within 7 days
@@ -6661,12 +6713,34 @@ export interface components {
             /** @description Involuntary admission (强制送医/非自愿住院); sets the `forced_admission` flag. */
             involuntary: boolean;
             reason?: string;
+            escorted_by?: components["schemas"]["EscortCode"];
+            /** @description Who escorted, by name or unit (护送人员); needs `escorted_by`. */
+            escort_names?: string;
         };
         Discharge: {
             discharged_on: components["schemas"]["PastDate"];
             discharge_note?: string;
+            diagnosis?: components["schemas"]["DiagnosisCode"];
+            /** @description The medications at discharge, in the follow-up form's shape (long-acting injections with `long_acting`, `every_weeks` and `dose_mg`). */
+            medications?: components["schemas"]["FollowUpMedication"][];
+            /** @description The hospital's risk assessment at discharge (危险性评估); recorded as a risk assessment of the discharge date (tier `city`). */
+            risk_level?: number;
+            /** @description Advice for the community (康复指导与随访建议). */
+            advice?: string;
+            /**
+             * Format: int64
+             * @description The community doctor who takes the patient on (责任社区医生); an active `doctor` whose unit covers the patient's.
+             */
+            community_doctor_id?: number;
         };
-        /** @description A hospital stay (住院). */
+        /**
+         * @description A hospital stay (住院) and its discharge summary (出院信息单). Read
+         *     by a role without the clinical view (police, grid workers, civil
+         *     affairs) it lacks `reason`, `discharge_note` and the summary's
+         *     `diagnosis`, `medications` and `advice`; without the risk view
+         *     (civil affairs), the summary's `risk_level` and
+         *     `risk_assessment_id`.
+         */
         Admission: {
             /** Format: int64 */
             id: number;
@@ -6677,10 +6751,14 @@ export interface components {
             hospital: string;
             /** @description Involuntary admission (强制送医). */
             involuntary: boolean;
-            reason: string | null;
+            reason?: string | null;
             /** Format: date */
             discharged_on: string | null;
-            discharge_note: string | null;
+            discharge_note?: string | null;
+            escorted_by: components["schemas"]["EscortCode"] | null;
+            escort_names: string | null;
+            /** @description `null` until a discharge records one. */
+            discharge_summary: components["schemas"]["DischargeSummary"] | null;
             /** @description Not yet discharged. */
             open: boolean;
             /**
@@ -6691,6 +6769,28 @@ export interface components {
             user_name: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * @description Who brought the patient to hospital (送医): `police` (公安), `family`
+         *     (家属), `community` (社区: 村居委会、网格员、社区医生), `hospital` (the
+         *     hospital's own team) or `other`.
+         * @enum {string}
+         */
+        EscortCode: "police" | "family" | "community" | "hospital" | "other";
+        /** @description The discharge summary (出院信息单), cut to the reader's view (see `Admission`). */
+        DischargeSummary: {
+            diagnosis?: components["schemas"]["DiagnosisCode"] | null;
+            medications?: components["schemas"]["FollowUpMedication"][] | null;
+            risk_level?: number | null;
+            /**
+             * Format: int64
+             * @description The risk assessment the level was recorded as.
+             */
+            risk_assessment_id?: number | null;
+            advice?: string | null;
+            /** Format: int64 */
+            community_doctor_id: number | null;
+            community_doctor_name: string | null;
         };
         AdmissionList: {
             items: components["schemas"]["Admission"][];
@@ -7894,11 +7994,26 @@ export interface components {
             /** @description Involuntary admission (强制送医/非自愿住院); sets the `forced_admission` flag. */
             involuntary: boolean;
             reason?: string;
+            escorted_by?: components["schemas"]["EscortCode"];
+            /** @description Who escorted, by name or unit (护送人员); needs `escorted_by`. */
+            escort_names?: string;
         };
         HospitalDischarge: {
             id_number: components["schemas"]["IdNumberInput"];
             discharged_on: components["schemas"]["PastDate"];
             discharge_note?: string;
+            diagnosis?: components["schemas"]["DiagnosisCode"];
+            /** @description The medications at discharge, in the follow-up form's shape (long-acting injections with `long_acting`, `every_weeks` and `dose_mg`). */
+            medications?: components["schemas"]["FollowUpMedication"][];
+            /** @description The hospital's risk assessment at discharge (危险性评估); recorded as a risk assessment of the discharge date (tier `city`). */
+            risk_level?: number;
+            /** @description Advice for the community (康复指导与随访建议). */
+            advice?: string;
+            /**
+             * Format: int64
+             * @description The community doctor who takes the patient on (责任社区医生); an active `doctor` whose unit covers the patient's.
+             */
+            community_doctor_id?: number;
         };
         PoliceIncident: {
             id_number: components["schemas"]["IdNumberInput"];
@@ -12837,6 +12952,30 @@ export interface operations {
                      *           "reason": "持刀威胁家人",
                      *           "discharged_on": "2024-04-10",
                      *           "discharge_note": "症状缓解",
+                     *           "escorted_by": "police",
+                     *           "escort_names": "派出所民警2名",
+                     *           "discharge_summary": {
+                     *             "diagnosis": "schizophrenia",
+                     *             "medications": [
+                     *               {
+                     *                 "drug": "利培酮",
+                     *                 "morning": 1,
+                     *                 "evening": 2,
+                     *                 "unit": "mg"
+                     *               },
+                     *               {
+                     *                 "drug": "棕榈酸帕利哌酮",
+                     *                 "long_acting": true,
+                     *                 "every_weeks": 4,
+                     *                 "dose_mg": 150
+                     *               }
+                     *             ],
+                     *             "risk_level": 1,
+                     *             "risk_assessment_id": 5120,
+                     *             "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *             "community_doctor_id": 31,
+                     *             "community_doctor_name": "陈丽娟"
+                     *           },
                      *           "open": false,
                      *           "user_id": 17,
                      *           "user_name": "王芳",
@@ -12891,7 +13030,8 @@ export interface operations {
                  *       "admitted_on": "2024-06-14",
                  *       "hospital": "杭州市第七人民医院",
                  *       "involuntary": true,
-                 *       "reason": "持刀威胁家人，民警协助送医"
+                 *       "reason": "持刀威胁家人，民警协助送医",
+                 *       "escorted_by": "police"
                  *     }
                  */
                 "application/json": components["schemas"]["AdmissionCreate"];
@@ -12917,6 +13057,9 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": null,
                      *       "discharge_note": null,
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": null,
                      *       "open": true,
                      *       "user_id": 17,
                      *       "user_name": "王芳",
@@ -12980,6 +13123,63 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    getAdmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description One of the patient's hospital stays; another patient's, or none, answers 404. */
+                admission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stay (the example is what the police read). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 611,
+                     *       "patient_id": 1024,
+                     *       "admitted_on": "2024-03-20",
+                     *       "hospital": "杭州市第七人民医院",
+                     *       "involuntary": true,
+                     *       "escorted_by": "police",
+                     *       "escort_names": "派出所民警2名",
+                     *       "discharged_on": "2024-04-10",
+                     *       "discharge_summary": {
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
+                     *       "open": false,
+                     *       "user_id": 17,
+                     *       "user_name": "王芳",
+                     *       "created_at": "2024-03-20T18:02:11.5+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Admission"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     dischargeAdmission: {
         parameters: {
             query?: never;
@@ -13020,7 +13220,25 @@ export interface operations {
                 /**
                  * @example {
                  *       "discharged_on": "2024-04-10",
-                 *       "discharge_note": "症状缓解"
+                 *       "discharge_note": "症状缓解",
+                 *       "diagnosis": "schizophrenia",
+                 *       "medications": [
+                 *         {
+                 *           "drug": "利培酮",
+                 *           "morning": 1,
+                 *           "evening": 2,
+                 *           "unit": "mg"
+                 *         },
+                 *         {
+                 *           "drug": "棕榈酸帕利哌酮",
+                 *           "long_acting": true,
+                 *           "every_weeks": 4,
+                 *           "dose_mg": 150
+                 *         }
+                 *       ],
+                 *       "risk_level": 1,
+                 *       "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                 *       "community_doctor_id": 31
                  *     }
                  */
                 "application/json": components["schemas"]["Discharge"];
@@ -13044,6 +13262,30 @@ export interface operations {
                      *       "reason": "持刀威胁家人",
                      *       "discharged_on": "2024-04-10",
                      *       "discharge_note": "症状缓解",
+                     *       "escorted_by": "police",
+                     *       "escort_names": "派出所民警2名",
+                     *       "discharge_summary": {
+                     *         "diagnosis": "schizophrenia",
+                     *         "medications": [
+                     *           {
+                     *             "drug": "利培酮",
+                     *             "morning": 1,
+                     *             "evening": 2,
+                     *             "unit": "mg"
+                     *           },
+                     *           {
+                     *             "drug": "棕榈酸帕利哌酮",
+                     *             "long_acting": true,
+                     *             "every_weeks": 4,
+                     *             "dose_mg": 150
+                     *           }
+                     *         ],
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
                      *       "open": false,
                      *       "user_id": 17,
                      *       "user_name": "王芳",
@@ -17211,7 +17453,8 @@ export interface operations {
                  *       "admitted_on": "2024-06-14",
                  *       "hospital": "杭州市第七人民医院",
                  *       "involuntary": true,
-                 *       "reason": "持刀威胁家人，民警协助送医"
+                 *       "reason": "持刀威胁家人，民警协助送医",
+                 *       "escorted_by": "police"
                  *     }
                  */
                 "application/json": components["schemas"]["HospitalAdmission"];
@@ -17241,6 +17484,9 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": null,
                      *       "discharge_note": null,
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": null,
                      *       "open": true,
                      *       "user_id": 92,
                      *       "user_name": "市七院住院管理系统",
@@ -17318,7 +17564,25 @@ export interface operations {
                  * @example {
                  *       "id_number": "330102198503121236",
                  *       "discharged_on": "2024-07-02",
-                 *       "discharge_note": "症状缓解，带药出院"
+                 *       "discharge_note": "症状缓解，带药出院",
+                 *       "diagnosis": "schizophrenia",
+                 *       "medications": [
+                 *         {
+                 *           "drug": "利培酮",
+                 *           "morning": 1,
+                 *           "evening": 2,
+                 *           "unit": "mg"
+                 *         },
+                 *         {
+                 *           "drug": "棕榈酸帕利哌酮",
+                 *           "long_acting": true,
+                 *           "every_weeks": 4,
+                 *           "dose_mg": 150
+                 *         }
+                 *       ],
+                 *       "risk_level": 1,
+                 *       "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                 *       "community_doctor_id": 31
                  *     }
                  */
                 "application/json": components["schemas"]["HospitalDischarge"];
@@ -17346,6 +17610,30 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": "2024-07-02",
                      *       "discharge_note": "症状缓解，带药出院",
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": {
+                     *         "diagnosis": "schizophrenia",
+                     *         "medications": [
+                     *           {
+                     *             "drug": "利培酮",
+                     *             "morning": 1,
+                     *             "evening": 2,
+                     *             "unit": "mg"
+                     *           },
+                     *           {
+                     *             "drug": "棕榈酸帕利哌酮",
+                     *             "long_acting": true,
+                     *             "every_weeks": 4,
+                     *             "dose_mg": 150
+                     *           }
+                     *         ],
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
                      *       "open": false,
                      *       "user_id": 92,
                      *       "user_name": "市七院住院管理系统",
