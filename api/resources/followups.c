@@ -10,13 +10,16 @@
 #include "idempotency.h"
 #include "notify.h"
 #include "patients.h"
+#include "referrals.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/followup.h"
+#include "../domain/referral.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,8 @@
     " 'adverse_reaction', f.adverse_reaction, 'adverse_serious', f.adverse_serious,"               \
     " 'physical_illness_serious', f.physical_illness_serious,"                                     \
     " 'treatment_effect', f.treatment_effect, 'referral', f.referral,"                             \
-    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to,"                         \
+    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to, 'referral_id',"          \
+    " (SELECT r.id FROM referrals r WHERE r.follow_up_id = f.id),"                                 \
     " 'medications', f.medications, 'rehabilitation', f.rehabilitation,"                           \
     " 'computed_class', f.computed_class, 'class', f.class,"                                       \
     " 'class_override_reason', f.class_override_reason, 'visitors', f.visitors,"                   \
@@ -271,6 +275,8 @@ static int create_followup(jf_req *req)
                                           "referral",
                                           "referral_reason",
                                           "referral_to",
+                                          "referral_hospital_id",
+                                          "referral_urgency",
                                           "medications",
                                           "rehabilitation",
                                           "class_override",
@@ -351,6 +357,24 @@ static int create_followup(jf_req *req)
     const char *psychotic =
         jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    /* A referral made at the visit is a referral record (转诊): to a
+     * hospital, with its reason. */
+    jf_referral_in ref = {
+        .from_kind = "follow_up",
+        .reason = ref_reason,
+        .urgency = jf_body_code(req, &e, "referral_urgency", false, jf_referral_urgencies),
+        .hospital_field = "referral_hospital_id",
+        .from_field = "referral"};
+    bool referred = referral != NULL && strcmp(referral, "true") == 0;
+    jf_body_int(req, &e, "referral_hospital_id", referred, 1, INT64_MAX, &ref.hospital_id);
+    if (referred && ref_reason == NULL)
+        jf_errors_add(&e, "referral_reason", "is required with referral");
+    if (!referred &&
+        (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
+        jf_errors_add(&e,
+                      jf_body_has(req, "referral_hospital_id") ? "referral_hospital_id"
+                                                               : "referral_urgency",
+                      "goes only with referral: true");
     const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
     jf_absence_read(req, &e, json_object_get(req->body, "absence"), "absence", &abs);
     json_t *sf = json_object_get(req->body, "social_function");
@@ -577,6 +601,13 @@ static int create_followup(jf_req *req)
         if (abs.left_on == NULL)
             abs.left_on = visit_date;
         rc = jf_absence_write(req, conn, &row, &abs, "follow_up", fid, NULL);
+    }
+    if (rc == 0 && referred) {
+        const char *rid;
+        ref.from_id = fid;
+        ref.referred_on = visit_date;
+        if ((rc = jf_referral_create(req, conn, &row, &ref, &rid)) != 0)
+            goto out; /* answered */
     }
     if (rc == 0) {
         const char *p[] = {fid};

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "episodes.h"
 #include "idempotency.h"
+#include "integrations.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -501,4 +502,9 @@ int jf_res_integrations_init(void)
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}
+
+int jf_integration_open(jf_req *req, const char *system, jf_db_conn **conn)
+{
+    return open_call(req, system, conn);
 }

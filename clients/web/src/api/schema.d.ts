@@ -1334,6 +1334,49 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/patients/{id}/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's referrals
+         * @description The patient's referrals (转诊), newest first, all at once, with
+         *     `overdue` as of today. Every role that reads the patient; without the
+         *     clinical view (police, grid workers, civil affairs) without `reason`
+         *     and `return_reason`. Audited (`patient.clinical_read`).
+         */
+        get: operations["listPatientReferrals"];
+        put?: never;
+        /**
+         * Refer a patient to a hospital
+         * @description A referral (转诊) from a follow-up (`from_kind: follow_up` with
+         *     `follow_up_id`) or an emergency record (`emergency`, with
+         *     `emergency_record_id`) of this patient — else 400 naming the field —
+         *     to `hospital_id` (an agency with a hospital system, else 400), with
+         *     `reason` (1 to 500 characters) and `urgency`; `referred_on` (not in
+         *     the future) defaults to today. `due_on` follows from the urgency and
+         *     the unit's settings (see the `referrals` tag). A follow-up refers
+         *     once (409 `conflict` naming `follow_up_id`). `doctor` only; a
+         *     patient not on the register, in hospital or moved out answers 409
+         *     naming `status`. Audited (`referral.create`). Idempotent with
+         *     `Idempotency-Key`, as the other writes.
+         */
+        post: operations["createReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/patients/{id}/admissions/{admission_id}": {
         parameters: {
             query?: never;
@@ -2153,6 +2196,31 @@ export interface paths {
          *     but has no effect here.
          */
         get: operations["listFaceToFaceOverdue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/worklists/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Patients with a referral overdue
+         * @description Referrals overdue (转诊超期): patients in the caller's subtree with a
+         *     referral (转诊) still `open` or `accepted` after its last day; `due`
+         *     is the earliest last day of their open referrals and `days_overdue`
+         *     counts from it. Ordered as the other lists. `official`, `doctor` and
+         *     `grid_worker`; other roles get 403. Narrow with `org_unit_id` and
+         *     `doctor_id`; `within_days` is checked but has no effect here.
+         */
+        get: operations["listReferralsOverdue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3070,6 +3138,99 @@ export interface paths {
          *     answers 409. Audited as `admission.discharge`.
          */
         post: operations["hospitalDischargePatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system accepts a referral
+         * @description The hospital takes the referral on (接收): `open` → `accepted`; the
+         *     body is an empty object. An accepted referral is still open, and
+         *     overdue past its last day, until admitted or sent back.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.accept`).
+         */
+        post: operations["hospitalAcceptReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system admits a referred patient
+         * @description The referred patient is admitted (入院): an `open` or `accepted`
+         *     referral becomes `admitted`, closed today, with the admission made
+         *     from the body exactly as `POST /api/v1/integrations/hospital/admissions`
+         *     makes it (the same fields but `id_number`, the same effects and
+         *     refusals: the patient becomes `hospitalised`) and linked as
+         *     `admission_id`.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.admit`).
+         */
+        post: operations["hospitalAdmitReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system sends a referral back
+         * @description The hospital sends the referral back (退回) with its `reason` (1 to
+         *     500 characters): an `open` or `accepted` referral becomes
+         *     `returned`, closed today.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.return`).
+         */
+        post: operations["hospitalReturnReferral"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4617,6 +4778,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The area's referrals, or those to the caller's hospital
+         * @description Referrals (转诊) of the patients in the caller's subtree (or the
+         *     subtree of `org_unit_id`, which must lie in it: else 400), newest
+         *     first, one keyset page at a time; for a hospital's system (a
+         *     `service` account of a `clinic` or `mental_health_centre`), the
+         *     referrals addressed to its hospital, wherever the patient lives
+         *     (`org_unit_id` is then refused), with their reasons; other service
+         *     accounts get 403. Narrowed by `status` and `overdue` (as of today).
+         *     Audited (`referral.list`).
+         */
+        get: operations["listReferrals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search-tasks": {
         parameters: {
             query?: never;
@@ -5222,6 +5410,101 @@ export interface components {
             /** Format: date-time */
             closed_at: string | null;
             notes: components["schemas"]["SearchTaskNote"][];
+        };
+        /**
+         * @description `open` (转出), `accepted` (接收), `admitted` (入院) or `returned` (退回).
+         * @enum {string}
+         */
+        ReferralStatus: "open" | "accepted" | "admitted" | "returned";
+        /**
+         * @description `routine` (普通), `urgent` (紧急) or `emergency` (急诊).
+         * @enum {string}
+         */
+        ReferralUrgency: "routine" | "urgent" | "emergency";
+        ReferralCreate: {
+            /** @enum {string} */
+            from_kind: "follow_up" | "emergency";
+            /**
+             * Format: int64
+             * @description With `from_kind` `follow_up` (required then, refused otherwise).
+             */
+            follow_up_id?: number;
+            /**
+             * Format: int64
+             * @description With `from_kind` `emergency` (required then, refused otherwise).
+             */
+            emergency_record_id?: number;
+            /**
+             * Format: int64
+             * @description An agency with a hospital system (`clinic`, `mental_health_centre`).
+             */
+            hospital_id: number;
+            reason: string;
+            urgency: components["schemas"]["ReferralUrgency"];
+            referred_on?: components["schemas"]["PastDate"];
+        };
+        /** @description Nothing to say. */
+        ReferralAccept: Record<string, never>;
+        ReferralReturn: {
+            /** @description Why the hospital sends it back. */
+            reason: string;
+        };
+        /**
+         * @description A referral (转诊). Read by a role without the clinical view it lacks
+         *     `reason` and `return_reason`.
+         */
+        Referral: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            patient_name: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            /** @enum {string} */
+            from_kind: "follow_up" | "emergency";
+            /** Format: int64 */
+            follow_up_id: number | null;
+            /** Format: int64 */
+            emergency_record_id: number | null;
+            /** Format: int64 */
+            hospital_id: number;
+            hospital_name: string;
+            reason?: string;
+            urgency: components["schemas"]["ReferralUrgency"];
+            /** Format: date */
+            referred_on: string;
+            /**
+             * Format: date
+             * @description The last day it may stay open.
+             */
+            due_on: string;
+            status: components["schemas"]["ReferralStatus"];
+            /** @description Open or accepted, and past `due_on` as of today. */
+            overdue: boolean;
+            /** Format: date-time */
+            accepted_at: string | null;
+            /**
+             * Format: int64
+             * @description The admission that closed it (`admitted`).
+             */
+            admission_id: number | null;
+            return_reason?: string | null;
+            /** Format: date */
+            closed_on: string | null;
+            /** Format: int64 */
+            created_by: number;
+            created_by_name: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ReferralItems: {
+            items: components["schemas"]["Referral"][];
+        };
+        ReferralList: {
+            items: components["schemas"]["Referral"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
         };
         SearchTaskList: {
             items: components["schemas"]["SearchTask"][];
@@ -6383,10 +6666,19 @@ export interface components {
             physical_illness_serious?: boolean;
             treatment_effect?: components["schemas"]["TreatmentEffect"];
             /**
-             * @description Referred (转诊).
+             * @description Referred (转诊): makes a referral record in the visit's transaction
+             *     (see the `referrals` tag), from this visit, dated `visit_date`; needs
+             *     `referral_hospital_id` and `referral_reason`.
              * @default false
              */
             referral?: boolean;
+            /**
+             * Format: int64
+             * @description The hospital referred to (an agency with a hospital system); only with `referral`.
+             */
+            referral_hospital_id?: number;
+            /** @description The referral's urgency (default `routine`); only with `referral`. */
+            referral_urgency?: components["schemas"]["ReferralUrgency"];
             /** @description Why (转诊原因). */
             referral_reason?: string;
             /** @description To which institution and department (转诊至机构及科室). */
@@ -6457,6 +6749,11 @@ export interface components {
             referral: boolean;
             referral_reason: string | null;
             referral_to: string | null;
+            /**
+             * Format: int64
+             * @description The referral record the visit made.
+             */
+            referral_id: number | null;
             medications: components["schemas"]["FollowUpMedication"][];
             rehabilitation: components["schemas"]["RehabilitationCode"][];
             /** @description The server's class. */
@@ -7461,6 +7758,12 @@ export interface components {
             exchange_other_months?: number;
             /** @description Days after its period by which the receiver confirms an exchange before it is overdue (default 10). Optional in an update. */
             exchange_grace_days?: number;
+            /** @description Days a hospital has to admit or send back a routine referral (转诊) before it is overdue (default 7). Optional in an update. */
+            referral_routine_days?: number;
+            /** @description The same for an urgent referral (default 1; 0 is the same day). Optional in an update. */
+            referral_urgent_days?: number;
+            /** @description The same for an emergency referral (default 0, the same day). Optional in an update. */
+            referral_emergency_days?: number;
         };
         /** @description The configuration that applies at an org unit, and where it comes from. */
         ClinicalConfig: {
@@ -8564,6 +8867,16 @@ export interface components {
             org_unit: components["schemas"]["StatOrgUnit"];
             alerts?: components["schemas"]["StatAlerts"];
             exchanges?: components["schemas"]["StatExchanges"];
+            /**
+             * @description Referrals (转诊) of the unit's area's patients still open (not
+             *     admitted or sent back), and how many of them are past their last
+             *     day, as of today whatever the period. Officials, doctors and
+             *     admins.
+             */
+            referrals?: {
+                open: number;
+                overdue: number;
+            };
             /**
              * @description Search tasks (查找) open for lost patients of the unit's area, and
              *     the oldest one's age in days as of the period's end (`null` when
@@ -12391,6 +12704,7 @@ export interface operations {
                      *           "referral": false,
                      *           "referral_reason": null,
                      *           "referral_to": null,
+                     *           "referral_id": null,
                      *           "medications": [],
                      *           "rehabilitation": [],
                      *           "computed_class": null,
@@ -12509,6 +12823,7 @@ export interface operations {
                      *       "referral": false,
                      *       "referral_reason": null,
                      *       "referral_to": null,
+                     *       "referral_id": null,
                      *       "medications": [
                      *         {
                      *           "drug": "利培酮",
@@ -12651,6 +12966,7 @@ export interface operations {
                      *       "referral": false,
                      *       "referral_reason": null,
                      *       "referral_to": null,
+                     *       "referral_id": null,
                      *       "medications": [
                      *         {
                      *           "drug": "利培酮",
@@ -13116,6 +13432,162 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listPatientReferrals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's referrals. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 3301,
+                     *           "patient_id": 1024,
+                     *           "patient_name": "李建华",
+                     *           "org_unit_id": 12,
+                     *           "from_kind": "follow_up",
+                     *           "follow_up_id": 9051,
+                     *           "emergency_record_id": null,
+                     *           "hospital_id": 3,
+                     *           "hospital_name": "潜江市精神卫生中心",
+                     *           "reason": "幻听加重，拒绝服药",
+                     *           "urgency": "urgent",
+                     *           "referred_on": "2024-06-14",
+                     *           "due_on": "2024-06-15",
+                     *           "status": "open",
+                     *           "overdue": false,
+                     *           "accepted_at": null,
+                     *           "admission_id": null,
+                     *           "return_reason": null,
+                     *           "closed_on": null,
+                     *           "created_by": 17,
+                     *           "created_by_name": "王芳",
+                     *           "created_at": "2024-06-14T10:02:11.5+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReferralItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from_kind": "follow_up",
+                 *       "follow_up_id": 9051,
+                 *       "hospital_id": 3,
+                 *       "reason": "幻听加重，拒绝服药",
+                 *       "urgency": "urgent"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReferralCreate"];
+            };
+        };
+        responses: {
+            /** @description The referral. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3301,
+                     *       "patient_id": 1024,
+                     *       "patient_name": "李建华",
+                     *       "org_unit_id": 12,
+                     *       "from_kind": "follow_up",
+                     *       "follow_up_id": 9051,
+                     *       "emergency_record_id": null,
+                     *       "hospital_id": 3,
+                     *       "hospital_name": "潜江市精神卫生中心",
+                     *       "reason": "幻听加重，拒绝服药",
+                     *       "urgency": "urgent",
+                     *       "referred_on": "2024-06-14",
+                     *       "due_on": "2024-06-15",
+                     *       "status": "open",
+                     *       "overdue": false,
+                     *       "accepted_at": null,
+                     *       "admission_id": null,
+                     *       "return_reason": null,
+                     *       "closed_on": null,
+                     *       "created_by": 17,
+                     *       "created_by_name": "王芳",
+                     *       "created_at": "2024-06-14T10:02:11.5+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -15319,6 +15791,62 @@ export interface operations {
             };
             400: components["responses"]["WorklistBadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReferralsOverdue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
+                /**
+                 * @description How many days ahead to look, 0 (today only) to 366. Used by the due
+                 *     and health-check lists; checked, but without effect, on the overdue
+                 *     and lost lists.
+                 * @example 7
+                 */
+                within_days?: components["parameters"]["WithinDays"];
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of patients with a referral overdue, most urgent first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Worklist"];
+                };
+            };
+            400: components["responses"]["WorklistBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -17675,6 +18203,183 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalAcceptReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["ReferralAccept"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalAdmitReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "admitted_on": "2024-06-15",
+                 *       "hospital": "潜江市精神卫生中心",
+                 *       "involuntary": false,
+                 *       "reason": "转诊入院",
+                 *       "escorted_by": "family"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AdmissionCreate"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalReturnReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "门诊处理即可，无需住院"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReferralReturn"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -20641,6 +21346,47 @@ export interface operations {
             409: components["responses"]["StateRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReferrals: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description Only referrals in this state. */
+                status?: components["schemas"]["ReferralStatus"];
+                /** @description Only those past their last day while open (`true`), or the others (`false`). */
+                overdue?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of referrals, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
