@@ -306,12 +306,8 @@ out:
     return rc;
 }
 
-/* GET the patient's records (stmt: $1 the patient; with hide, also $2 the
- * keys the caller may not see and $3 one record's id, or NULL for all) as
- * {"items": [...]}, or the record `one` alone (404 when it is not the
- * patient's); the read is audited with detail. */
-static int read_records(jf_req *req, const jf_stmt *stmt, const char *detail, const char *hide,
-                        const char *one)
+int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const char *x2,
+                    const char *x3, bool one)
 {
     jf_patient_row row;
     jf_db_conn *conn;
@@ -324,9 +320,9 @@ static int read_records(jf_req *req, const jf_stmt *stmt, const char *detail, co
     jf_buf_init(&out, 16u << 20);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         goto out;
-    const char *p[] = {row.id, hide, one};
-    rc = jf_db_exec(conn, stmt, hide ? 3 : 1, p, &res);
-    if (rc == 0 && one != NULL && PQgetisnull(res, 0, 0)) {
+    const char *p[] = {row.id, x2, x3};
+    rc = jf_db_exec(conn, stmt, x2 ? 3 : 1, p, &res);
+    if (rc == 0 && one && PQgetisnull(res, 0, 0)) {
         rc = jf_resp_not_found(req);
         goto out;
     }
@@ -348,8 +344,8 @@ out:
 
 int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what)
 {
-    return read_records(req, stmt, jf_arena_printf(&req->arena, "{\"list\":\"%s\"}", what), NULL,
-                        NULL);
+    return jf_episode_read(req, stmt, jf_arena_printf(&req->arena, "{\"list\":\"%s\"}", what), NULL,
+                           NULL, false);
 }
 
 /* Why a patient in status s cannot be admitted (NULL: they can). A lost
@@ -727,12 +723,13 @@ static int read_admissions(jf_req *req)
             return jf_resp_not_found(req);
         one = jf_req_param(req, 1);
     }
-    return read_records(req, &adm_list,
-                        one ? jf_arena_printf(&req->arena, "{\"admission_id\":%s}", one)
-                            : "{\"list\":\"admissions\"}",
-                        jf_arena_printf(&req->arena, "{%s%s%s}", v.clinical ? "" : HIDE_CLINICAL,
-                                        !v.clinical && !v.risk ? "," : "", v.risk ? "" : HIDE_RISK),
-                        one);
+    return jf_episode_read(req, &adm_list,
+                           one ? jf_arena_printf(&req->arena, "{\"admission_id\":%s}", one)
+                               : "{\"list\":\"admissions\"}",
+                           jf_arena_printf(&req->arena, "{%s%s%s}", v.clinical ? "" : HIDE_CLINICAL,
+                                           !v.clinical && !v.risk ? "," : "",
+                                           v.risk ? "" : HIDE_RISK),
+                           one, one != NULL);
 }
 
 int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,

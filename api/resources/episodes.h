@@ -74,5 +74,10 @@ int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row
 /* GET the patient's records (stmt: $1 the patient, one JSON array) as
  * {"items": [...]}, the read audited naming the list. Owns the connection. */
 int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what);
+/* The same with more: stmt takes $2 x2 and $3 x3 too when x2 is given;
+ * with one, its value is one record, sent alone (404 when NULL: not the
+ * patient's). The read is audited with detail. */
+int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const char *x2,
+                    const char *x3, bool one);
 
 #endif

@@ -177,6 +177,7 @@ int jf_referral_create(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
         goto out;
     }
     PQclear(res);
+    res = NULL;
     const char *sp[] = {row->id, in->from_id, in->from_kind};
     if ((rc = jf_db_exec(conn, &source, 3, sp, &res)) != 0)
         goto out;
@@ -185,6 +186,7 @@ int jf_referral_create(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
         goto out;
     }
     PQclear(res);
+    res = NULL;
     const char *dp[] = {row->id, setting};
     if ((rc = jf_db_exec(conn, &days, 2, dp, &res)) != 0)
         goto out;
@@ -293,33 +295,8 @@ out:
 /* GET /patients/{id}/referrals, newest first, cut to the caller's view. */
 static int of_patient_read(jf_req *req)
 {
-    jf_patient_row row;
-    jf_db_conn *conn;
-    PGresult *res = NULL;
-    jf_buf out;
-    int rc;
-
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    jf_buf_init(&out, 16u << 20);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
-    const char *p[] = {row.id, hidden(req, false), today(req)};
-    rc = jf_db_exec(conn, &of_patient, 3, p, &res);
-    if (rc == 0)
-        rc = audit(req, conn, row.id, row.org_unit_id, "patient.clinical_read",
-                   "{\"list\":\"referrals\"}");
-    if (rc == 0)
-        rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    else
-        jf_res_db_error(req, rc, res);
-out:
-    jf_buf_free(&out);
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_episode_read(req, &of_patient, "{\"list\":\"referrals\"}", hidden(req, false),
+                           today(req), false);
 }
 
 /* GET /referrals?status&overdue&org_unit_id&limit&cursor: the referrals of
