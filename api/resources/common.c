@@ -228,3 +228,61 @@ const char *jf_res_codes(jf_req *req, jf_errors *e, const char *field, const cha
     *w = '\0';
     return out;
 }
+
+const char *jf_res_medications(jf_req *req, jf_errors *e, const char *field, size_t max)
+{
+    static const char *const keys[] = {"drug",        "morning",     "noon",    "evening", "unit",
+                                       "long_acting", "every_weeks", "dose_mg", NULL};
+    json_t *a = json_object_get(req->body, field), *m, *v;
+    const char *k;
+    size_t i;
+    char *s, *out;
+
+    if (a == NULL || json_is_null(a))
+        return NULL;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        jf_errors_add(e, field, "must be an array of at most %zu medications", max);
+        return NULL;
+    }
+    json_array_foreach(a, i, m)
+    {
+        json_t *drug = json_object_get(m, "drug");
+        bool la = json_is_true(json_object_get(m, "long_acting"));
+        if (!json_is_object(m) || !json_is_string(drug) || json_string_length(drug) == 0 ||
+            jf_utf8_len(json_string_value(drug)) > 100) {
+            jf_errors_add(e, field, "item %zu needs a drug name (1-100 characters)", i);
+            return NULL;
+        }
+        json_object_foreach(m, k, v)
+        {
+            bool ok = jf_in_set(k, keys);
+            if (ok && (strcmp(k, "morning") == 0 || strcmp(k, "noon") == 0 ||
+                       strcmp(k, "evening") == 0 || strcmp(k, "dose_mg") == 0))
+                ok =
+                    json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 100000;
+            if (ok && strcmp(k, "every_weeks") == 0)
+                ok =
+                    json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 12;
+            if (ok && strcmp(k, "unit") == 0)
+                ok = json_is_string(v) &&
+                     jf_in_set(json_string_value(v),
+                               (const char *const[]){"mg", "ml", "tablet", NULL});
+            if (ok && strcmp(k, "long_acting") == 0)
+                ok = json_is_boolean(v);
+            if (!ok) {
+                jf_errors_add(e, field, "item %zu: %s is not valid", i, k);
+                return NULL;
+            }
+        }
+        if (la &&
+            (json_object_get(m, "every_weeks") == NULL || json_object_get(m, "dose_mg") == NULL)) {
+            jf_errors_add(e, field,
+                          "item %zu: a long-acting injection needs every_weeks and dose_mg", i);
+            return NULL;
+        }
+    }
+    s = json_dumps(a, JSON_COMPACT);
+    out = jf_arena_strdup(&req->arena, s);
+    free(s);
+    return out;
+}

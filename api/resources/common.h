@@ -49,5 +49,10 @@ int jf_res_cursor_decode(jf_req *req, jf_errors *e, long long *after);
  * one of allowed (codes of at most 24 bytes), at most 8; NULL when absent
  * or null, or with an error naming field added. */
 const char *jf_res_codes(jf_req *req, jf_errors *e, const char *field, const char *const *allowed);
+/* The JSON text (arena) of the medications array at field, in the shape of
+ * the follow-up form: [{drug, morning?, noon?, evening?, unit?} or {drug,
+ * long_acting: true, every_weeks, dose_mg}], at most max; NULL when absent
+ * or null, or with an error naming field added. */
+const char *jf_res_medications(jf_req *req, jf_errors *e, const char *field, size_t max);
 
 #endif

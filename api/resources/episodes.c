@@ -11,6 +11,7 @@
 #include "idempotency.h"
 #include "episodes.h"
 #include "notify.h"
+#include "patient_fields.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -18,15 +19,31 @@
 #include "../http/response.h"
 #include "../http/router.h"
 
+#include <stdint.h>
 #include <string.h>
 
-#define ADMISSION_JSON                                                                             \
-    "json_build_object('id', h.id, 'patient_id', h.patient_id, 'admitted_on', h.admitted_on,"      \
+/* A stay and its discharge summary (null until one is recorded), without
+ * the keys of the text[] HIDE: what the caller's role may not see. */
+#define ADMISSION_JSON_HIDING(HIDE)                                                                \
+    "(jsonb_build_object('id', h.id, 'patient_id', h.patient_id, 'admitted_on', h.admitted_on,"    \
     " 'hospital', h.hospital, 'involuntary', h.involuntary, 'reason', h.reason,"                   \
+    " 'escorted_by', h.escorted_by, 'escort_names', h.escort_names,"                               \
     " 'discharged_on', h.discharged_on, 'discharge_note', h.discharge_note,"                       \
     " 'open', h.discharged_on IS NULL, 'user_id', h.user_id,"                                      \
     " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = h.user_id),"                   \
-    " 'created_at', h.created_at)"
+    " 'created_at', h.created_at, 'discharge_summary', CASE WHEN h.discharged_on IS NOT NULL"      \
+    "  AND num_nonnulls(h.discharge_diagnosis, h.discharge_medications, h.discharge_risk_level,"   \
+    "  h.discharge_advice, h.community_doctor_id) > 0 THEN jsonb_build_object("                    \
+    "  'diagnosis', h.discharge_diagnosis, 'medications', h.discharge_medications,"                \
+    "  'risk_level', h.discharge_risk_level, 'risk_assessment_id', h.risk_assessment_id,"          \
+    "  'advice', h.discharge_advice, 'community_doctor_id', h.community_doctor_id,"                \
+    "  'community_doctor_name', (SELECT u.display_name FROM users u"                               \
+    "  WHERE u.id = h.community_doctor_id)) - " HIDE " END) - " HIDE ")"
+#define ADMISSION_JSON ADMISSION_JSON_HIDING("'{}'::text[]")
+/* What a role without the clinical view, and one without the risk view,
+ * may not see of a stay (a $n::text[] parameter). */
+#define HIDE_CLINICAL "reason,discharge_note,diagnosis,medications,advice"
+#define HIDE_RISK "risk_level,risk_assessment_id"
 #define INCIDENT_JSON                                                                              \
     "json_build_object('id', i.id, 'patient_id', i.patient_id, 'occurred_on', i.occurred_on,"      \
     " 'place', i.place, 'kind', i.kind, 'injured', i.injured, 'dead', i.dead,"                     \
@@ -50,8 +67,8 @@ static jf_stmt adm_state = {
 static jf_stmt adm_insert = {
     "admission_insert",
     "INSERT INTO hospitalisations AS h (patient_id, admitted_on, hospital, involuntary, reason,"
-    " user_id) VALUES ($1, $2::date, $3, $4::bool, $5, $6) RETURNING h.id, " ADMISSION_JSON
-    "::text",
+    " escorted_by, escort_names, user_id) VALUES ($1, $2::date, $3, $4::bool, $5, $6, $7, $8)"
+    " RETURNING h.id, " ADMISSION_JSON "::text",
     0,
 };
 static jf_stmt adm_lock = {
@@ -65,15 +82,38 @@ static jf_stmt adm_open = {
     "SELECT id FROM hospitalisations WHERE patient_id = $1 AND discharged_on IS NULL", 0};
 static jf_stmt adm_discharge = {
     "admission_discharge",
-    "UPDATE hospitalisations h SET discharged_on = $3::date, discharge_note = $4"
+    "UPDATE hospitalisations h SET discharged_on = $3::date, discharge_note = $4,"
+    " discharge_diagnosis = $5, discharge_medications = $6::jsonb,"
+    " discharge_risk_level = $7::smallint, discharge_advice = $8,"
+    " community_doctor_id = $9::bigint, risk_assessment_id = $10::bigint"
     " WHERE h.id = $2 AND h.patient_id = $1 AND h.discharged_on IS NULL"
     " RETURNING " ADMISSION_JSON "::text",
     0,
 };
+/* The patient's stays ($3: one of them, or NULL for all), cut by $2. */
+#define ADMISSION_JSON_CUT ADMISSION_JSON_HIDING("$2::text[]")
 static jf_stmt adm_list = {
     "admission_list",
-    "SELECT coalesce(json_agg(" ADMISSION_JSON " ORDER BY h.admitted_on DESC, h.id DESC),"
-    " '[]')::text FROM hospitalisations h WHERE h.patient_id = $1",
+    "SELECT CASE WHEN $3::bigint IS NULL THEN coalesce(jsonb_agg(" ADMISSION_JSON_CUT
+    " ORDER BY h.admitted_on DESC, h.id DESC), '[]') ELSE jsonb_agg(" ADMISSION_JSON_CUT ")->0"
+    " END::text FROM hospitalisations h WHERE h.patient_id = $1"
+    " AND ($3::bigint IS NULL OR h.id = $3::bigint)",
+    0,
+};
+/* The community doctor named by a discharge ($1): an active doctor whose
+ * unit covers the patient's ($2, an org path). */
+static jf_stmt community_doctor = {
+    "discharge_community_doctor",
+    "SELECT 1 FROM users u JOIN org_units o ON o.id = u.org_unit_id WHERE u.id = $1::bigint"
+    " AND u.role = 'doctor' AND u.active AND starts_with($2, o.path)",
+    0,
+};
+/* The hospital's risk level at discharge, as an assessment of the discharge
+ * date by a psychiatrist who saw the patient (tier 'city'). */
+static jf_stmt discharge_assessment = {
+    "discharge_risk_assessment",
+    "INSERT INTO risk_assessments (patient_id, assessed_on, level, tier, basis, user_id,"
+    " face_to_face) VALUES ($1, $2::date, $3::smallint, 'city', $4, $5, true) RETURNING id",
     0,
 };
 static jf_stmt inc_insert = {
@@ -120,6 +160,9 @@ static jf_stmt state = {
 };
 
 const char *const jf_incident_kinds[] = {"mild_trouble", "trouble", "disaster", NULL};
+/* Who brought the patient in (送医): police, family, the community's team
+ * (村委会, 网格员, 社区医生), the hospital's own, or someone else. */
+static const char *const escorts[] = {"police", "family", "community", "hospital", "other", NULL};
 static const char *const check_items[] = {
     "blood_routine", "liver_function", "ecg",   "blood_glucose",
     "blood_lipids",  "physical_exam",  "other", NULL};
@@ -263,9 +306,8 @@ out:
     return rc;
 }
 
-/* GET a list of the patient's records as {"items": [...]}; the read is
- * audited, naming the list. */
-int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what)
+int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const char *x2,
+                    const char *x3, bool one)
 {
     jf_patient_row row;
     jf_db_conn *conn;
@@ -278,13 +320,17 @@ int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what)
     jf_buf_init(&out, 16u << 20);
     if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         goto out;
-    const char *p[] = {row.id};
-    rc = jf_db_exec(conn, stmt, 1, p, &res);
+    const char *p[] = {row.id, x2, x3};
+    rc = jf_db_exec(conn, stmt, x2 ? 3 : 1, p, &res);
+    if (rc == 0 && one && PQgetisnull(res, 0, 0)) {
+        rc = jf_resp_not_found(req);
+        goto out;
+    }
     if (rc == 0)
-        rc = audit(req, conn, &row, "patient.clinical_read",
-                   jf_arena_printf(&req->arena, "{\"list\":\"%s\"}", what));
+        rc = audit(req, conn, &row, "patient.clinical_read", detail);
     if (rc == 0)
-        rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
+        rc = one ? jf_buf_puts(&out, PQgetvalue(res, 0, 0))
+                 : jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
     else
@@ -294,6 +340,12 @@ out:
     PQclear(res);
     jf_db_pool_release(req->app->pool, conn);
     return rc;
+}
+
+int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what)
+{
+    return jf_episode_read(req, stmt, jf_arena_printf(&req->arena, "{\"list\":\"%s\"}", what), NULL,
+                           NULL, false);
 }
 
 /* Why a patient in status s cannot be admitted (NULL: they can). A lost
@@ -323,6 +375,25 @@ void jf_episode_read_admission(jf_req *req, jf_errors *e, jf_admission *a)
     a->hospital = jf_body_str(req, e, "hospital", true, 1, 100);
     a->reason = jf_body_str(req, e, "reason", false, 1, 500);
     jf_body_bool(req, e, "involuntary", true, &a->involuntary);
+    a->escorted_by = jf_body_code(req, e, "escorted_by", false, escorts);
+    a->escort_names = jf_body_str(req, e, "escort_names", false, 1, 200);
+    if (a->escort_names != NULL && !jf_body_has(req, "escorted_by"))
+        jf_errors_add(e, "escort_names", "needs escorted_by");
+}
+
+void jf_episode_read_discharge(jf_req *req, jf_errors *e, jf_discharge *d)
+{
+    d->discharged_on = jf_body_date(req, e, "discharged_on", true);
+    d->note = jf_body_str(req, e, "discharge_note", false, 1, 500);
+    d->diagnosis =
+        jf_body_code(req, e, "diagnosis", false, jf_pfields[jf_pf_index("diagnosis")].codes);
+    d->medications = jf_res_medications(req, e, "medications", 20);
+    d->advice = jf_body_str(req, e, "advice", false, 1, 2000);
+    if (jf_body_int(req, e, "risk_level", false, 0, 5, &d->risk_level) != 1)
+        d->risk_level = -1;
+    if (jf_body_int(req, e, "community_doctor_id", false, 1, INT64_MAX, &d->community_doctor_id) !=
+        1)
+        d->community_doctor_id = 0;
 }
 
 void jf_episode_read_incident(jf_req *req, jf_errors *e, jf_incident *in, bool case_no_required)
@@ -373,10 +444,10 @@ int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
     PQclear(res);
     res = NULL;
     {
-        const char *p[] = {row->id,     a->admitted_on,
-                           a->hospital, jf_res_tf(a->involuntary),
-                           a->reason,   jf_res_id(req, req->claims.user_id)};
-        rc = jf_db_exec(conn, &adm_insert, 6, p, &res);
+        const char *p[] = {
+            row->id,   a->admitted_on, a->hospital,     jf_res_tf(a->involuntary),
+            a->reason, a->escorted_by, a->escort_names, jf_res_id(req, req->claims.user_id)};
+        rc = jf_db_exec(conn, &adm_insert, 8, p, &res);
     }
     if (rc == 0) {
         aid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
@@ -413,7 +484,8 @@ out:
 typedef struct step {
     enum { STEP_ADMIT, STEP_DISCHARGE, STEP_INCIDENT } kind;
     const jf_admission *admission;
-    const char *admission_id, *discharged_on, *note;
+    const char *admission_id;
+    const jf_discharge *discharge;
     const jf_incident *incident;
 } step;
 
@@ -441,8 +513,7 @@ static int run_step(jf_req *req, const step *st, int status)
         rc = jf_episode_admit(req, conn, &row, st->admission, &out);
         break;
     case STEP_DISCHARGE:
-        rc = jf_episode_discharge(req, conn, &row, st->admission_id, st->discharged_on, st->note,
-                                  &out);
+        rc = jf_episode_discharge(req, conn, &row, st->admission_id, st->discharge, &out);
         break;
     case STEP_INCIDENT:
         rc = jf_episode_incident(req, conn, &row, st->incident, &out);
@@ -466,7 +537,8 @@ out:
 
 static int admit(jf_req *req)
 {
-    static const char *const allowed[] = {"admitted_on", "hospital", "involuntary", "reason", NULL};
+    static const char *const allowed[] = {"admitted_on", "hospital",     "involuntary", "reason",
+                                          "escorted_by", "escort_names", NULL};
     jf_errors e = {0};
     jf_admission a = {0};
     int rc;
@@ -480,12 +552,50 @@ static int admit(jf_req *req)
     return run_step(req, &(step){.kind = STEP_ADMIT, .admission = &a}, 201);
 }
 
+/* The discharge summary's own writes, before the stay is updated: the
+ * community doctor must be one of the patient's area (400 naming it
+ * otherwise), the risk level becomes an assessment whose id goes to
+ * *assessment (NULL without a level). 0, or an error (400 answered, or a
+ * jf_db_exec error with *res to report). */
+static int discharge_summary(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
+                             const jf_discharge *d, const char *hospital, const char **assessment,
+                             PGresult **res)
+{
+    jf_errors e = {0};
+    int rc = 0;
+
+    *assessment = NULL;
+    if (d->community_doctor_id != 0) {
+        const char *p[] = {jf_res_id(req, d->community_doctor_id), row->org_path};
+        if ((rc = jf_db_exec(conn, &community_doctor, 2, p, res)) != 0)
+            return rc;
+        if (PQntuples(*res) == 0) {
+            jf_errors_add(&e, "community_doctor_id",
+                          "is not an active doctor of the patient's area");
+            return jf_errors_respond(req, &e);
+        }
+        PQclear(*res);
+        *res = NULL;
+    }
+    if (d->risk_level >= 0) {
+        const char *p[] = {row->id, d->discharged_on, jf_res_id(req, d->risk_level),
+                           jf_arena_printf(&req->arena, "出院评估（%s）", hospital),
+                           jf_res_id(req, req->claims.user_id)};
+        if ((rc = jf_db_exec(conn, &discharge_assessment, 5, p, res)) != 0)
+            return rc;
+        *assessment = jf_arena_strdup(&req->arena, PQgetvalue(*res, 0, 0));
+        PQclear(*res);
+        *res = NULL;
+    }
+    return rc;
+}
+
 int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
-                         const char *admission_id, const char *on, const char *note, jf_buf *out)
+                         const char *admission_id, const jf_discharge *d, jf_buf *out)
 {
     jf_errors e = {0};
     PGresult *res = NULL;
-    const char *hospital;
+    const char *hospital, *assessment = NULL;
     int rc;
 
     if (admission_id == NULL) {
@@ -504,8 +614,8 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
         PQclear(res);
         res = NULL;
     }
-    const char *p[] = {row->id, admission_id, on, note};
-    rc = jf_db_exec(conn, &adm_lock, 2, p, &res);
+    const char *lp[] = {row->id, admission_id};
+    rc = jf_db_exec(conn, &adm_lock, 2, lp, &res);
     if (rc != 0)
         goto out;
     if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
@@ -518,7 +628,7 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
         rc = JF_ERR_CONFLICT;
         goto out;
     }
-    if (strcmp(on, PQgetvalue(res, 0, 0)) < 0) {
+    if (strcmp(d->discharged_on, PQgetvalue(res, 0, 0)) < 0) {
         jf_errors_add(&e, "discharged_on", "must not be before admitted_on (%s)",
                       PQgetvalue(res, 0, 0));
         rc = jf_errors_respond(req, &e);
@@ -526,25 +636,48 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     }
     hospital = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
     PQclear(res);
-    rc = jf_db_exec(conn, &adm_discharge, 4, p, &res);
+    res = NULL;
+    if ((rc = discharge_summary(req, conn, row, d, hospital, &assessment, &res)) != 0)
+        goto out;
+    const char *p[] = {row->id,
+                       admission_id,
+                       d->discharged_on,
+                       d->note,
+                       d->diagnosis,
+                       d->medications,
+                       d->risk_level >= 0 ? jf_res_id(req, d->risk_level) : NULL,
+                       d->advice,
+                       d->community_doctor_id ? jf_res_id(req, d->community_doctor_id) : NULL,
+                       assessment};
+    rc = jf_db_exec(conn, &adm_discharge, 10, p, &res);
     if (rc == 0)
         rc = jf_buf_append(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     if (rc == 0 && row->status == JF_PS_HOSPITALISED)
-        rc = move_status(req, conn, row, JF_PS_IN_CARE, on,
+        rc = move_status(req, conn, row, JF_PS_IN_CARE, d->discharged_on,
                          jf_arena_printf(&req->arena, "discharged from %s", hospital),
                          jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row->id);
-    /* The clinic and the police station hear of it: the 7-day visit. */
+    /* The clinic and the police station hear of it: the 7-day visit, the
+     * risk level and who takes the patient on; nothing clinical, as the
+     * police read it. */
     if (rc == 0)
         rc =
             jf_notify(req, conn, "discharged", row->id,
-                      jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"discharged_on\":\"%s\"}",
-                                      admission_id, on),
+                      jf_arena_printf(
+                          &req->arena,
+                          "{\"admission_id\":%s,\"discharged_on\":\"%s\","
+                          "\"risk_level\":%s,\"community_doctor_id\":%s}",
+                          admission_id, d->discharged_on,
+                          d->risk_level >= 0 ? jf_res_id(req, d->risk_level) : "null",
+                          d->community_doctor_id ? jf_res_id(req, d->community_doctor_id) : "null"),
                       NULL);
     if (rc == 0)
-        rc = audit(req, conn, row, "admission.discharge",
-                   jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
+        rc =
+            audit(req, conn, row, "admission.discharge",
+                  jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"summary\":%s}", admission_id,
+                                  jf_res_tf(d->diagnosis || d->medications || d->advice ||
+                                            d->risk_level >= 0 || d->community_doctor_id)));
 out:
     if (rc != 0 && req->status == 0)
         jf_res_db_error(req, rc, res);
@@ -552,11 +685,16 @@ out:
     return rc;
 }
 
-/* POST /patients/{id}/admissions/{admission_id}/discharge {discharged_on, discharge_note?} */
+/* POST /patients/{id}/admissions/{admission_id}/discharge {discharged_on,
+ * discharge_note?, and the summary: diagnosis?, medications?, risk_level?,
+ * advice?, community_doctor_id?} */
 static int discharge(jf_req *req)
 {
-    static const char *const allowed[] = {"discharged_on", "discharge_note", NULL};
+    static const char *const allowed[] = {
+        "discharged_on", "discharge_note", "diagnosis",           "medications",
+        "risk_level",    "advice",         "community_doctor_id", NULL};
     jf_errors e = {0};
+    jf_discharge d = {0};
     int rc;
 
     if (jf_req_param_id(req, 1) == 0)
@@ -564,21 +702,34 @@ static int discharge(jf_req *req)
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
     jf_body_only(req, &e, allowed);
-    const char *on = jf_body_date(req, &e, "discharged_on", true);
-    const char *note = jf_body_str(req, &e, "discharge_note", false, 1, 500);
+    jf_episode_read_discharge(req, &e, &d);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    return run_step(req,
-                    &(step){.kind = STEP_DISCHARGE,
-                            .admission_id = jf_req_param(req, 1),
-                            .discharged_on = on,
-                            .note = note},
-                    200);
+    return run_step(
+        req, &(step){.kind = STEP_DISCHARGE, .admission_id = jf_req_param(req, 1), .discharge = &d},
+        200);
 }
 
-static int list_admissions(jf_req *req)
+/* GET /patients/{id}/admissions[/{admission_id}]: every role that reads the
+ * patient, cut to its view (the police see the stay, the escort and the
+ * risk level at discharge, never the diagnosis, medications or notes). */
+static int read_admissions(jf_req *req)
 {
-    return jf_episode_list(req, &adm_list, "admissions");
+    jf_patient_view v = jf_res_view(req);
+    const char *one = NULL;
+
+    if (req->npath_params > 1) {
+        if (jf_req_param_id(req, 1) == 0)
+            return jf_resp_not_found(req);
+        one = jf_req_param(req, 1);
+    }
+    return jf_episode_read(req, &adm_list,
+                           one ? jf_arena_printf(&req->arena, "{\"admission_id\":%s}", one)
+                               : "{\"list\":\"admissions\"}",
+                           jf_arena_printf(&req->arena, "{%s%s%s}", v.clinical ? "" : HIDE_CLINICAL,
+                                           !v.clinical && !v.risk ? "," : "",
+                                           v.risk ? "" : HIDE_RISK),
+                           one, one != NULL);
 }
 
 int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
@@ -791,8 +942,10 @@ static int whereabouts_confirmed(jf_req *req)
 }
 
 static const jf_route routes[] = {
-    {"GET", "/api/v1/patients/{id}/admissions", list_admissions, JF_ROUTE_AUTH,
-     JF_CAP_CLINICAL_READ},
+    {"GET", "/api/v1/patients/{id}/admissions", read_admissions, JF_ROUTE_AUTH,
+     JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/patients/{id}/admissions/{admission_id}", read_admissions, JF_ROUTE_AUTH,
+     JF_CAP_PATIENT_READ},
     {"POST", "/api/v1/patients/{id}/admissions", admit, JF_ROUTE_AUTH, JF_CAP_CLINICAL_WRITE},
     {"POST", "/api/v1/patients/{id}/admissions/{admission_id}/discharge", discharge, JF_ROUTE_AUTH,
      JF_CAP_CLINICAL_WRITE},
@@ -813,9 +966,10 @@ static const jf_route routes[] = {
 
 int jf_res_episodes_init(void)
 {
-    jf_stmt *const s[] = {&adm_state,     &adm_insert, &adm_lock,   &adm_open,
-                          &adm_discharge, &adm_list,   &inc_insert, &inc_list,
-                          &check_insert,  &check_list, &set_status, &state};
+    jf_stmt *const s[] = {
+        &community_doctor, &discharge_assessment, &adm_state,  &adm_insert, &adm_lock,
+        &adm_open,         &adm_discharge,        &adm_list,   &inc_insert, &inc_list,
+        &check_insert,     &check_list,           &set_status, &state};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

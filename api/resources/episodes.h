@@ -16,11 +16,19 @@
 
 #include "patients.h"
 
-/* What an admission records; reason may be NULL. */
+/* What an admission records; reason, escorted_by and escort_names may be
+ * NULL. */
 typedef struct jf_admission {
-    const char *admitted_on, *hospital, *reason;
+    const char *admitted_on, *hospital, *reason, *escorted_by, *escort_names;
     bool involuntary;
 } jf_admission;
+
+/* A discharge and its summary (出院信息单); every field but discharged_on
+ * may be NULL (risk_level: -1, community_doctor_id: 0 when absent). */
+typedef struct jf_discharge {
+    const char *discharged_on, *note, *diagnosis, *medications, *advice;
+    long long risk_level, community_doctor_id;
+} jf_discharge;
 
 /* An incident (肇事肇祸); police_case_no and description may be NULL. */
 typedef struct jf_incident {
@@ -33,15 +41,18 @@ extern const char *const jf_incident_kinds[];
 
 /* Read an admission's fields from the request body (errors added). */
 void jf_episode_read_admission(jf_req *req, jf_errors *e, jf_admission *a);
+/* Read a discharge's fields (errors added). */
+void jf_episode_read_discharge(jf_req *req, jf_errors *e, jf_discharge *d);
 /* Read an incident's fields; police_case_no is required when case_no_required. */
 void jf_episode_read_incident(jf_req *req, jf_errors *e, jf_incident *in, bool case_no_required);
 /* Admit the patient (hospitalised from admitted_on). */
 int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                      const jf_admission *a, jf_buf *out);
-/* Discharge admission_id, or the patient's open admission when NULL. */
+/* Discharge admission_id, or the patient's open admission when NULL, with
+ * the summary: its risk level becomes a risk assessment of the discharge
+ * date; the clinic and the police station are notified (the 7-day visit). */
 int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
-                         const char *admission_id, const char *discharged_on, const char *note,
-                         jf_buf *out);
+                         const char *admission_id, const jf_discharge *d, jf_buf *out);
 /* Record an incident; every agency is notified. */
 int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                         const jf_incident *in, jf_buf *out);
@@ -63,5 +74,10 @@ int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row
 /* GET the patient's records (stmt: $1 the patient, one JSON array) as
  * {"items": [...]}, the read audited naming the list. Owns the connection. */
 int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what);
+/* The same with more: stmt takes $2 x2 and $3 x3 too when x2 is given;
+ * with one, its value is one record, sent alone (404 when NULL: not the
+ * patient's). The read is audited with detail. */
+int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const char *x2,
+                    const char *x3, bool one);
 
 #endif

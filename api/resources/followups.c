@@ -10,13 +10,16 @@
 #include "idempotency.h"
 #include "notify.h"
 #include "patients.h"
+#include "referrals.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/followup.h"
+#include "../domain/referral.h"
 #include "../http/response.h"
 #include "../http/router.h"
 
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,7 +39,8 @@
     " 'adverse_reaction', f.adverse_reaction, 'adverse_serious', f.adverse_serious,"               \
     " 'physical_illness_serious', f.physical_illness_serious,"                                     \
     " 'treatment_effect', f.treatment_effect, 'referral', f.referral,"                             \
-    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to,"                         \
+    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to, 'referral_id',"          \
+    " (SELECT r.id FROM referrals r WHERE r.follow_up_id = f.id),"                                 \
     " 'medications', f.medications, 'rehabilitation', f.rehabilitation,"                           \
     " 'computed_class', f.computed_class, 'class', f.class,"                                       \
     " 'class_override_reason', f.class_override_reason, 'visitors', f.visitors,"                   \
@@ -224,66 +228,6 @@ static const char *acts(jf_req *req, jf_errors *e)
     return k;
 }
 
-/* Medications: [{drug, morning?, noon?, evening?, unit?} or
- * {drug, long_acting: true, every_weeks, dose_mg}]. */
-static const char *medications(jf_req *req, jf_errors *e)
-{
-    static const char *const keys[] = {"drug",        "morning",     "noon",    "evening", "unit",
-                                       "long_acting", "every_weeks", "dose_mg", NULL};
-    json_t *a = json_object_get(req->body, "medications"), *m, *v;
-    const char *k;
-    size_t i;
-    char *s, *out;
-
-    if (a == NULL || json_is_null(a))
-        return NULL;
-    if (!json_is_array(a) || json_array_size(a) > 10) {
-        jf_errors_add(e, "medications", "must be an array of at most 10 medications");
-        return NULL;
-    }
-    json_array_foreach(a, i, m)
-    {
-        json_t *drug = json_object_get(m, "drug");
-        bool la = json_is_true(json_object_get(m, "long_acting"));
-        if (!json_is_object(m) || !json_is_string(drug) || json_string_length(drug) == 0 ||
-            jf_utf8_len(json_string_value(drug)) > 100) {
-            jf_errors_add(e, "medications", "item %zu needs a drug name (1-100 characters)", i);
-            return NULL;
-        }
-        json_object_foreach(m, k, v)
-        {
-            bool ok = jf_in_set(k, keys);
-            if (ok && (strcmp(k, "morning") == 0 || strcmp(k, "noon") == 0 ||
-                       strcmp(k, "evening") == 0 || strcmp(k, "dose_mg") == 0))
-                ok =
-                    json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 100000;
-            if (ok && strcmp(k, "every_weeks") == 0)
-                ok =
-                    json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 12;
-            if (ok && strcmp(k, "unit") == 0)
-                ok = json_is_string(v) &&
-                     jf_in_set(json_string_value(v),
-                               (const char *const[]){"mg", "ml", "tablet", NULL});
-            if (ok && strcmp(k, "long_acting") == 0)
-                ok = json_is_boolean(v);
-            if (!ok) {
-                jf_errors_add(e, "medications", "item %zu: %s is not valid", i, k);
-                return NULL;
-            }
-        }
-        if (la &&
-            (json_object_get(m, "every_weeks") == NULL || json_object_get(m, "dose_mg") == NULL)) {
-            jf_errors_add(e, "medications",
-                          "item %zu: a long-acting injection needs every_weeks and dose_mg", i);
-            return NULL;
-        }
-    }
-    s = json_dumps(a, JSON_COMPACT);
-    out = jf_arena_strdup(&req->arena, s);
-    free(s);
-    return out;
-}
-
 static jf_level3 level3(const char *s)
 {
     if (s == NULL || strcmp(s, "na") == 0)
@@ -331,6 +275,8 @@ static int create_followup(jf_req *req)
                                           "referral",
                                           "referral_reason",
                                           "referral_to",
+                                          "referral_hospital_id",
+                                          "referral_urgency",
                                           "medications",
                                           "rehabilitation",
                                           "class_override",
@@ -398,7 +344,7 @@ static int create_followup(jf_req *req)
     const char *effect = jf_body_code(req, &e, "treatment_effect", false, effects);
     const char *ref_reason = jf_body_str(req, &e, "referral_reason", false, 1, 200);
     const char *ref_to = jf_body_str(req, &e, "referral_to", false, 1, 100);
-    const char *meds = medications(req, &e);
+    const char *meds = jf_res_medications(req, &e, "medications", 10);
     const char *rehab = code_array(req, &e, "rehabilitation", rehab_codes, &nrehab);
     const char *visitors = jf_body_str(req, &e, "visitors", false, 1, 200);
     const char *joint_with = code_array(req, &e, "joint_with", joint_codes, &njoint);
@@ -411,6 +357,24 @@ static int create_followup(jf_req *req)
     const char *psychotic =
         jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    /* A referral made at the visit is a referral record (转诊): to a
+     * hospital, with its reason. */
+    jf_referral_in ref = {
+        .from_kind = "follow_up",
+        .reason = ref_reason,
+        .urgency = jf_body_code(req, &e, "referral_urgency", false, jf_referral_urgencies),
+        .hospital_field = "referral_hospital_id",
+        .from_field = "referral"};
+    bool referred = referral != NULL && strcmp(referral, "true") == 0;
+    jf_body_int(req, &e, "referral_hospital_id", referred, 1, INT64_MAX, &ref.hospital_id);
+    if (referred && ref_reason == NULL)
+        jf_errors_add(&e, "referral_reason", "is required with referral");
+    if (!referred &&
+        (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
+        jf_errors_add(&e,
+                      jf_body_has(req, "referral_hospital_id") ? "referral_hospital_id"
+                                                               : "referral_urgency",
+                      "goes only with referral: true");
     const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
     jf_absence_read(req, &e, json_object_get(req->body, "absence"), "absence", &abs);
     json_t *sf = json_object_get(req->body, "social_function");
@@ -637,6 +601,13 @@ static int create_followup(jf_req *req)
         if (abs.left_on == NULL)
             abs.left_on = visit_date;
         rc = jf_absence_write(req, conn, &row, &abs, "follow_up", fid, NULL);
+    }
+    if (rc == 0 && referred) {
+        const char *rid;
+        ref.from_id = fid;
+        ref.referred_on = visit_date;
+        if ((rc = jf_referral_create(req, conn, &row, &ref, &rid)) != 0)
+            goto out; /* answered */
     }
     if (rc == 0) {
         const char *p[] = {fid};

@@ -9,6 +9,7 @@
 #include "common.h"
 #include "episodes.h"
 #include "idempotency.h"
+#include "integrations.h"
 #include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -289,8 +290,8 @@ out:
  * involuntary, reason?} */
 static int hospital_admission(jf_req *req)
 {
-    static const char *const allowed[] = {"id_number",   "admitted_on", "hospital",
-                                          "involuntary", "reason",      NULL};
+    static const char *const allowed[] = {"id_number", "admitted_on", "hospital",     "involuntary",
+                                          "reason",    "escorted_by", "escort_names", NULL};
     jf_errors e = {0};
     jf_admission a = {0};
     jf_idcard id;
@@ -320,11 +321,16 @@ out:
 }
 
 /* POST /integrations/hospital/discharges {id_number, discharged_on,
- * discharge_note?}: ends the patient's open admission. */
+ * discharge_note?, and the discharge summary (出院信息单): diagnosis?,
+ * medications?, risk_level?, advice?, community_doctor_id?}: ends the
+ * patient's open admission. */
 static int hospital_discharge(jf_req *req)
 {
-    static const char *const allowed[] = {"id_number", "discharged_on", "discharge_note", NULL};
+    static const char *const allowed[] = {"id_number", "discharged_on",       "discharge_note",
+                                          "diagnosis", "medications",         "risk_level",
+                                          "advice",    "community_doctor_id", NULL};
     jf_errors e = {0};
+    jf_discharge d = {0};
     jf_idcard id;
     jf_idem idem;
     jf_patient_row row;
@@ -337,15 +343,14 @@ static int hospital_discharge(jf_req *req)
         goto out;
     jf_body_only(req, &e, allowed);
     read_id(req, &e, &id);
-    const char *on = jf_body_date(req, &e, "discharged_on", true);
-    const char *note = jf_body_str(req, &e, "discharge_note", false, 1, 500);
+    jf_episode_read_discharge(req, &e, &d);
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
     }
     if ((rc = begin_write(req, conn, &id, "hospital/discharges", &row, &idem)) != 0)
         goto out;
-    if ((rc = jf_episode_discharge(req, conn, &row, NULL, on, note, &out)) != 0)
+    if ((rc = jf_episode_discharge(req, conn, &row, NULL, &d, &out)) != 0)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
@@ -497,4 +502,9 @@ int jf_res_integrations_init(void)
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
+}
+
+int jf_integration_open(jf_req *req, const char *system, jf_db_conn **conn)
+{
+    return open_call(req, system, conn);
 }

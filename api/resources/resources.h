@@ -34,6 +34,7 @@ int jf_res_reconcile_init(void);
 int jf_res_changes_init(void);
 /* Search tasks (查找) for lost patients. */
 int jf_res_search_tasks_init(void);
+int jf_res_referrals_init(void);
 /* Ledgers (台账) and their work notes. */
 int jf_res_ledgers_init(void);
 

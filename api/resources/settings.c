@@ -36,7 +36,8 @@ static jf_stmt config = {
     "  'alert_warning_arrived_minutes','alert_warning_handled_minutes',"
     "  'alert_watch_received_minutes','alert_watch_arrived_minutes',"
     "  'alert_watch_handled_minutes','exchange_health_police_months',"
-    "  'exchange_health_stability_months','exchange_other_months','exchange_grace_days'], key))"
+    "  'exchange_health_stability_months','exchange_other_months','exchange_grace_days',"
+    "  'referral_routine_days','referral_urgent_days','referral_emergency_days'], key))"
     "  FROM jsonb_each(c.settings)),"
     " 'scheme', c.scheme, 'points', c.points,"
     " 'source_unit_id', c.org_unit_id,"
@@ -108,6 +109,11 @@ static const struct {
     {"exchange_health_stability_months", 1, 12, true},
     {"exchange_other_months", 1, 12, true},
     {"exchange_grace_days", 1, 60, true},
+    /* Days a hospital has to take up a referral (转诊) of each urgency
+     * before it is overdue (0: the same day). */
+    {"referral_routine_days", 1, 60, true},
+    {"referral_urgent_days", 0, 7, true},
+    {"referral_emergency_days", 0, 2, true},
 };
 #define NSETTINGS (sizeof(settings) / sizeof(settings[0]))
 

@@ -28,14 +28,17 @@
 #define STAT_MAX_SPAN_DAYS 3660
 
 static jf_stmt unit_get = {"stat_unit", "SELECT path FROM org_units WHERE id = $1", 0};
-/* Figures computed live beside the indicators ($2 path, $4 detail, $5
- * from, $6 to, $7 end in both statements below): the alerts and the open
- * search tasks, for the roles that act on them (both are few), and the
+/* Figures computed live beside the indicators ($2 path, $3 today, $4
+ * detail, $5 from, $6 to, $7 end in both statements below): the alerts and
+ * the open search tasks, for the roles that act on them (both are few), the
+ * open and overdue referrals as of today for the clinical roles, and the
  * exchanges owed by the area's agencies as of the end of the period. */
 #define LIVE_EXTRAS                                                                                \
     " || CASE WHEN $4 IN ('full', 'police') THEN jsonb_build_object('alerts',"                     \
     " stat_alerts_json($2, $5::date, $6::date), 'search_tasks',"                                   \
     " stat_search_tasks_json($2, $7::date)) ELSE '{}' END"                                         \
+    " || CASE WHEN $4 = 'full' THEN jsonb_build_object('referrals',"                               \
+    " stat_referrals_json($2, $3::date)) ELSE '{}' END"                                            \
     " || jsonb_build_object('exchanges', stat_exchanges_json($2, $7::date))"
 /* $1 unit, $2 path, $3 today, $4 detail, $5 from, $6 to, $7 end; no row
  * when the rollups do not hold the period as of today. The cache's state

@@ -1,6 +1,7 @@
 /* Worklists for the morning: who is due, who is overdue, who is lost, whose
  * annual health check is due, who has not been seen in person (面访) for a
- * quarter (seed 001: no long-term phone visits instead of home visits) — in the caller's area,
+ * quarter (seed 001: no long-term phone visits instead of home visits), whose referral
+ * (转诊) is open past its last day — in the caller's area,
  * narrowed to a village, grid or doctor, most urgent first (red before orange …, then the oldest
  * due date), paginated by keyset; and the doctors responsible for the area's patients, to
  * narrow them by. */
@@ -23,6 +24,8 @@ static jf_stmt worklist = {
     "WITH w AS (SELECT p.*, array_position(ARRAY['green','yellow','orange','red'], p.colour)"
     "  AS rank, CASE $4 WHEN 'health_check' THEN p.health_check_due"
     "   WHEN 'face_to_face' THEN coalesce(p.last_face_to_face_on, p.registered_on) + 92"
+    "   WHEN 'referral' THEN (SELECT min(r.due_on) FROM referrals r WHERE r.patient_id = p.id"
+    "    AND r.status IN ('open', 'accepted'))"
     "   ELSE p.next_due END AS due"
     "  FROM patients p WHERE p.org_path >= $1 AND p.org_path < $2"
     "  AND ($5::bigint IS NULL OR p.doctor_id = $5)"
@@ -31,7 +34,9 @@ static jf_stmt worklist = {
     "   WHEN 'lost' THEN p.status = 'lost'"
     "   WHEN 'health_check' THEN p.health_check_due <= $3::date + $12::int"
     "   WHEN 'face_to_face' THEN p.status IN ('registered', 'in_care')"
-    "    AND coalesce(p.last_face_to_face_on, p.registered_on) + 92 < $3::date END)"
+    "    AND coalesce(p.last_face_to_face_on, p.registered_on) + 92 < $3::date"
+    "   WHEN 'referral' THEN EXISTS (SELECT FROM referrals r WHERE r.patient_id = p.id"
+    "    AND r.status IN ('open', 'accepted') AND r.due_on < $3::date) END)"
     " SELECT w.id, coalesce(w.rank, 0), coalesce(w.due, '1900-01-01'), json_build_object("
     "  'patient_id', w.id, 'name', w.name, 'status', w.status, 'org_unit_id', w.org_unit_id,"
     "  'org_unit_name', (SELECT name FROM org_units WHERE id = w.org_unit_id),"
@@ -199,6 +204,12 @@ static int face_to_face(jf_req *req)
     return run(req, "face_to_face");
 }
 
+/* Patients with a referral (转诊) still open past its last day. */
+static int referrals(jf_req *req)
+{
+    return run(req, "referral");
+}
+
 /* GET /worklists/doctors?org_unit_id= */
 static int doctors(jf_req *req)
 {
@@ -236,6 +247,8 @@ static const jf_route routes[] = {
      JF_CAP_CLINICAL_READ},
     {"GET", "/api/v1/worklists/face-to-face", face_to_face, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
      JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/worklists/referrals", referrals, JF_ROUTE_AUTH | JF_ROUTE_REPLICA,
+     JF_CAP_CLINICAL_READ},
 };
 
 int jf_res_worklists_init(void)

@@ -334,8 +334,8 @@ static void field_records_retry_with_an_idempotency_key(void **state)
     assert_int_equal(again->status, 200);
     assert_string_equal(http_header(again, "Idempotent-Replayed"), "true");
     assert_string_equal(again->body, first->body);
-    r = test_post_keyed(doctor, gone, "whereabouts-unknown", key, "{\"reported_on\":\"2026-02-02\"}",
-                        "2026-02-03");
+    r = test_post_keyed(doctor, gone, "whereabouts-unknown", key,
+                        "{\"reported_on\":\"2026-02-02\"}", "2026-02-03");
     http_assert_problem(r, 422, "Idempotency-Key");
     assert_status(gone, "lost");
     assert_int_equal(count_of("patient_events WHERE kind = 'status'", gone), 2);
@@ -429,6 +429,10 @@ static void admission_and_discharge(void **state)
             {"discharged_on", NULL, "discharged_on"},
             {"discharge_note", "\"\"", "discharge_note"},
             {"outcome", "\"ok\"", "outcome"},
+            {"diagnosis", "\"other\"", "diagnosis"},
+            {"risk_level", "-1", "risk_level"},
+            {"medications", "[{\"drug\":\"\"}]", "medications"},
+            {"community_doctor_id", "\"me\"", "community_doctor_id"},
         };
         bad_inputs(doctor, pid, path, "{\"discharged_on\":\"2026-04-10\"}", dbad,
                    sizeof(dbad) / sizeof(dbad[0]), "hospitalisations", "2026-04-12");
@@ -458,12 +462,19 @@ static void admission_and_discharge(void **state)
     }
     assert_status(other, "hospitalised");
 
-    /* Discharged: back in care, a visit due within 7 days. */
+    /* Discharged with the hospital's summary: back in care, a visit due
+     * within 7 days. */
     r = expect(200, "POST", doctor, pid, path,
-               "{\"discharged_on\":\"2026-04-10\",\"discharge_note\":\"症状缓解\"}", "2026-04-12");
+               "{\"discharged_on\":\"2026-04-10\",\"discharge_note\":\"症状缓解\","
+               "\"diagnosis\":\"bipolar\",\"advice\":\"家属监护服药\"}",
+               "2026-04-12");
     assert_string_equal(test_jstr(r->json, "discharged_on"), "2026-04-10");
     assert_string_equal(test_jstr(r->json, "discharge_note"), "症状缓解");
     assert_true(json_is_false(json_object_get(r->json, "open")));
+    assert_string_equal(test_jstr(json_object_get(r->json, "discharge_summary"), "diagnosis"),
+                        "bipolar");
+    assert_true(
+        json_is_null(json_object_get(json_object_get(r->json, "discharge_summary"), "risk_level")));
     http_free(r);
     assert_int_equal(audits("admission.discharge", pid), 1);
     r = clinical_state(pid, "2026-04-12");
@@ -479,12 +490,24 @@ static void admission_and_discharge(void **state)
     http_free(r);
     assert_status(pid, "in_care");
 
-    /* The list, newest first; police may not read it. */
+    /* The list, newest first; the police and grid workers read it without
+     * the clinical fields. */
     r = expect(200, "GET", doctor, pid, "admissions", NULL, "2026-04-12");
     assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
     assert_int_equal(test_jint(json_array_get(json_object_get(r->json, "items"), 0), "id"), aid);
     http_free(r);
-    refused(403, NULL, "GET", police, pid, "admissions", NULL, NULL);
+    for (int i = 0; i < 2; i++) {
+        json_t *a;
+        r = expect(200, "GET", i ? grid1 : police, pid, "admissions", NULL, "2026-04-12");
+        a = json_array_get(json_object_get(r->json, "items"), 0);
+        assert_string_equal(test_jstr(a, "discharged_on"), "2026-04-10");
+        assert_null(json_object_get(a, "reason"));
+        assert_null(json_object_get(a, "discharge_note"));
+        assert_null(json_object_get(json_object_get(a, "discharge_summary"), "diagnosis"));
+        assert_null(json_object_get(json_object_get(a, "discharge_summary"), "advice"));
+        assert_null(strstr(r->body, "bipolar"));
+        http_free(r);
+    }
     refused(404, NULL, "GET", yl_doctor, pid, "admissions", NULL, NULL);
 
     /* A new stay cannot begin before the last one ended. */

@@ -824,8 +824,10 @@ static void hospital_admission_and_discharge(void **state)
         {"involuntary", "\"yes\"", "involuntary"},
         {"reason", "\"\"", "reason"},
         {"admission_id", "1", "admission_id"},
+        {"escorted_by", "\"neighbour\"", "escorted_by"},
+        {"escort_names", "\"\"", "escort_names"},
     };
-    char id[19], other[19], *body, *dbody, *hdr;
+    char id[19], other[19], *body, *dbody, *hdr, *tf_doctor_id, *yl_doctor_id, *grid_id;
     long long pid = create_patient(doctor, g01, id), never = create_patient(doctor, g01, other);
     char svc_user[32];
     const char *p[2];
@@ -833,10 +835,21 @@ static void hospital_admission_and_discharge(void **state)
 
     body = test_fmt("{\"id_number\":\"%s\",\"admitted_on\":\"2026-03-20\","
                     "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":true,"
-                    "\"reason\":\"持刀威胁家人\"}",
+                    "\"reason\":\"持刀威胁家人\",\"escorted_by\":\"police\","
+                    "\"escort_names\":\"泰丰派出所 李警官\"}",
                     id);
     bad_inputs(hosp.token, pid, "hospital/admissions", body, bad, sizeof(bad) / sizeof(bad[0]),
                "hospitalisations", "2026-04-01");
+    {
+        /* Names of the escort without who escorted: refused. */
+        char *b = test_fmt("{\"id_number\":\"%s\",\"admitted_on\":\"2026-03-20\","
+                           "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":true,"
+                           "\"escort_names\":\"李警官\"}",
+                           id);
+        refused(400, "escort_names", hosp.token, "hospital/admissions", b,
+                "X-Test-Date: 2026-04-01");
+        free(b);
+    }
     assert_col(pid, "status", "registered");
 
     /* Admitted: hospitalised, nothing due; a retry replays the first answer. */
@@ -846,6 +859,9 @@ static void hospital_admission_and_discharge(void **state)
     assert_string_equal(test_jstr(r->json, "admitted_on"), "2026-03-20");
     assert_true(json_is_true(json_object_get(r->json, "involuntary")));
     assert_true(json_is_true(json_object_get(r->json, "open")));
+    assert_string_equal(test_jstr(r->json, "escorted_by"), "police");
+    assert_string_equal(test_jstr(r->json, "escort_names"), "泰丰派出所 李警官");
+    assert_true(json_is_null(json_object_get(r->json, "discharge_summary")));
     assert_int_equal(test_jint(r->json, "user_id"), hosp.user_id);
     r2 = expect(201, hosp.token, "hospital/admissions", body, hdr);
     assert_string_equal(r2->body, r->body);
@@ -880,21 +896,56 @@ static void hospital_admission_and_discharge(void **state)
     refused(409, NULL, hosp.token, "hospital/admissions", body, "X-Test-Date: 2026-04-01");
     assert_int_equal(count_of("hospitalisations", pid), 1);
 
-    /* Discharged: bad input changes nothing; then in care, due within 7 days. */
+    /* Discharged with the summary (出院信息单): bad input changes nothing;
+     * then in care, due within 7 days, the hospital's risk level current. */
+    tf_doctor_id = db_scalar("SELECT id FROM users WHERE username = 'tf.doctor2'", 0, NULL);
+    yl_doctor_id = db_scalar("SELECT id FROM users WHERE username = 'yl.doctor'", 0, NULL);
+    grid_id = db_scalar("SELECT id FROM users WHERE username = 'tf.grid1'", 0, NULL);
     dbody = test_fmt("{\"id_number\":\"%s\",\"discharged_on\":\"2026-04-10\","
-                     "\"discharge_note\":\"症状缓解\"}",
-                     id);
+                     "\"discharge_note\":\"症状缓解\",\"diagnosis\":\"schizophrenia\","
+                     "\"medications\":[{\"drug\":\"利培酮\",\"morning\":1,\"evening\":2,"
+                     "\"unit\":\"mg\"},{\"drug\":\"棕榈酸帕利哌酮\",\"long_acting\":true,"
+                     "\"every_weeks\":4,\"dose_mg\":150}],\"risk_level\":2,"
+                     "\"advice\":\"按时服药，两周后门诊复查\",\"community_doctor_id\":%s}",
+                     id, tf_doctor_id);
     {
-        static const bad_case dbad[] = {
+        char *yl_doc = test_fmt("%s", yl_doctor_id), *grid = test_fmt("%s", grid_id);
+        char *many = test_fmt("[%s]", "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"},"
+                                      "{\"drug\":\"a\"},{\"drug\":\"a\"},{\"drug\":\"a\"}");
+        const bad_case dbad[] = {
             {"discharged_on", NULL, "discharged_on"},
             {"discharged_on", "\"2026-04-13\"", "discharged_on"}, /* after today */
             {"discharged_on", "\"2026-03-19\"", "discharged_on"}, /* before admitted_on */
             {"discharge_note", "\"\"", "discharge_note"},
             {"id_number", "\"4290051\"", "id_number"},
+            {"diagnosis", "\"depression\"", "diagnosis"},
+            {"diagnosis", "\"F20\"", "diagnosis"},
+            {"medications", "{}", "medications"},
+            {"medications", many, "medications"}, /* 21 */
+            {"medications", "[{\"dose_mg\":5}]", "medications"},
+            {"medications", "[{\"drug\":\"氯氮平\",\"long_acting\":true}]", "medications"},
+            {"risk_level", "6", "risk_level"},
+            {"risk_level", "\"2\"", "risk_level"},
+            {"advice", "\"\"", "advice"},
+            {"community_doctor_id", "0", "community_doctor_id"},
+            {"community_doctor_id", yl_doc, "community_doctor_id"}, /* another township's */
+            {"community_doctor_id", grid, "community_doctor_id"},   /* not a doctor */
+            {"community_doctor_id", "999999999", "community_doctor_id"},
         };
+        long assessments = count_of("risk_assessments", pid);
         bad_inputs(hosp.token, pid, "hospital/discharges", dbody, dbad,
                    sizeof(dbad) / sizeof(dbad[0]), "hospitalisations WHERE discharged_on IS NULL",
                    "2026-04-12");
+        assert_int_equal(count_of("risk_assessments", pid), assessments);
+        assert_int_equal(count_of("notifications WHERE kind = 'discharged'", pid), 0);
+        free(many);
+        free(grid);
+        free(yl_doc);
     }
     assert_col(pid, "status", "hospitalised");
     refused(403, NULL, pol.token, "hospital/discharges", dbody, "X-Test-Date: 2026-04-12");
@@ -904,17 +955,94 @@ static void hospital_admission_and_discharge(void **state)
     assert_string_equal(test_jstr(r->json, "discharged_on"), "2026-04-10");
     assert_string_equal(test_jstr(r->json, "discharge_note"), "症状缓解");
     assert_true(json_is_false(json_object_get(r->json, "open")));
+    {
+        json_t *sum = json_object_get(r->json, "discharge_summary");
+        assert_string_equal(test_jstr(sum, "diagnosis"), "schizophrenia");
+        assert_int_equal(test_jint(sum, "risk_level"), 2);
+        assert_string_equal(test_jstr(sum, "advice"), "按时服药，两周后门诊复查");
+        assert_int_equal(test_jint(sum, "community_doctor_id"), atoll(tf_doctor_id));
+        assert_string_equal(test_jstr(sum, "community_doctor_name"), "陈丽娟");
+        assert_int_equal(json_array_size(json_object_get(sum, "medications")), 2);
+        assert_true(json_is_true(json_object_get(
+            json_array_get(json_object_get(sum, "medications"), 1), "long_acting")));
+        assert_true(test_jint(sum, "risk_assessment_id") > 0);
+    }
     r2 = expect(200, hosp.token, "hospital/discharges", dbody, hdr);
     assert_string_equal(r2->body, r->body);
     http_free(r2);
     http_free(r);
     assert_col(pid, "status", "in_care");
     assert_int_equal(audits("admission.discharge", pid), 1);
+    /* The hospital's level is an assessment of the discharge date: the
+     * patient's current risk. */
+    assert_int_equal(count_of("risk_assessments WHERE assessed_on = '2026-04-10' AND level = 2"
+                              " AND tier = 'city' AND face_to_face",
+                              pid),
+                     1);
     r = clinical_state(pid, "2026-04-12");
     assert_string_equal(test_jstr(r->json, "status"), "in_care");
     assert_string_equal(test_jstr(r->json, "next_due"), "2026-04-17");
     assert_string_equal(test_jstr(r->json, "due_rule"), "discharge_7d");
+    assert_int_equal(test_jint(r->json, "risk_level"), 2);
     http_free(r);
+    /* The clinic and the police station are told, once, with nothing
+     * clinical in what they read. */
+    assert_int_equal(count_of("notifications n WHERE kind = 'discharged' AND detail->>'risk_level'"
+                              " = '2' AND NOT detail ?| '{diagnosis,medications,advice}'"
+                              " AND EXISTS (SELECT 1 FROM notification_recipients x JOIN agencies"
+                              " a ON a.id = x.agency_id WHERE x.notification_id = n.id AND"
+                              " a.kind = 'clinic') AND EXISTS (SELECT 1 FROM"
+                              " notification_recipients x JOIN agencies a ON a.id = x.agency_id"
+                              " WHERE x.notification_id = n.id AND a.kind = 'police_station')",
+                              pid),
+                     1);
+    /* Read back: the doctor sees the summary whole; the police see the stay,
+     * the escort and the risk level, not the diagnosis, medicines or notes. */
+    {
+        char *sql = test_fmt("SELECT id FROM hospitalisations WHERE patient_id = %lld", pid);
+        char *aidtxt = db_scalar(sql, 0, NULL);
+        long long aid = atoll(aidtxt);
+        char *one = test_fmt("/api/v1/patients/%lld/admissions/%lld", pid, aid);
+        char *list = test_fmt("/api/v1/patients/%lld/admissions", pid);
+        json_t *sum;
+
+        r = http_do("GET", one, doctor, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        sum = json_object_get(r->json, "discharge_summary");
+        assert_string_equal(test_jstr(sum, "diagnosis"), "schizophrenia");
+        assert_string_equal(test_jstr(r->json, "reason"), "持刀威胁家人");
+        http_free(r);
+        r = http_do("GET", list, police, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        {
+            json_t *a = json_array_get(json_object_get(r->json, "items"), 0);
+            assert_string_equal(test_jstr(a, "escorted_by"), "police");
+            assert_string_equal(test_jstr(a, "discharged_on"), "2026-04-10");
+            sum = json_object_get(a, "discharge_summary");
+            assert_int_equal(test_jint(sum, "risk_level"), 2);
+            assert_string_equal(test_jstr(sum, "community_doctor_name"), "陈丽娟");
+            static const char *const hidden[] = {"diagnosis", "medications", "advice"};
+            for (size_t i = 0; i < 3; i++)
+                assert_null(json_object_get(sum, hidden[i]));
+            assert_null(json_object_get(a, "reason"));
+            assert_null(json_object_get(a, "discharge_note"));
+            assert_null(strstr(r->body, "schizophrenia"));
+            assert_null(strstr(r->body, "利培酮"));
+        }
+        http_free(r);
+        r = http_do("GET", one, yl_doctor, NULL, NULL);
+        assert_int_equal(r->status, 404);
+        http_free(r);
+        free(one);
+        one = test_fmt("/api/v1/patients/%lld/admissions/%lld", never, aid);
+        r = http_do("GET", one, doctor, NULL, NULL);
+        http_assert_problem(r, 404, NULL);
+        http_free(r);
+        free(one);
+        free(list);
+        free(aidtxt);
+        free(sql);
+    }
     /* No open admission: 409. */
     refused(409, NULL, hosp.token, "hospital/discharges", dbody, "X-Test-Date: 2026-04-12");
     free(dbody);
@@ -925,6 +1053,9 @@ static void hospital_admission_and_discharge(void **state)
     free(dbody);
     free(hdr);
     free(body);
+    free(tf_doctor_id);
+    free(yl_doctor_id);
+    free(grid_id);
 }
 
 /* ---- the police's calls ---------------------------------------------------- */

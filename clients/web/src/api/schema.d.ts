@@ -1292,8 +1292,10 @@ export interface paths {
         /**
          * A patient's hospital stays
          * @description Hospital stays (住院记录) of one patient, newest admission first, all
-         *     at once; `open` marks a stay not yet discharged. `official`,
-         *     `doctor` and `grid_worker`; other roles get 403. The read is audited
+         *     at once; `open` marks a stay not yet discharged. Every role that
+         *     reads the patient, cut to its view (see `Admission`: the police see
+         *     the stay, the escort and the risk level at discharge, never the
+         *     diagnosis, medications, advice or notes). The read is audited
          *     (`patient.clinical_read`).
          */
         get: operations["listAdmissions"];
@@ -1304,7 +1306,9 @@ export interface paths {
          *     强制送医). `doctor` only; other roles get 403. `admitted_on` (not in
          *     the future and not before the patient's last discharge),
          *     `hospital` (1 to 100 characters) and `involuntary` are required,
-         *     `reason` (1 to 500) optional; unknown fields are refused with 400.
+         *     `reason` (1 to 500), `escorted_by` (who brought the patient in,
+         *     `EscortCode`) and `escort_names` (1 to 200, only with
+         *     `escorted_by`) optional; unknown fields are refused with 400.
          *
          *     A patient who is `registered`, `in_care` or `lost` may be admitted
          *     (being admitted is how many lost patients are found again); the
@@ -1324,6 +1328,80 @@ export interface paths {
          *     body answers 422.
          */
         post: operations["admitPatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        /**
+         * A patient's referrals
+         * @description The patient's referrals (转诊), newest first, all at once, with
+         *     `overdue` as of today. Every role that reads the patient; without the
+         *     clinical view (police, grid workers, civil affairs) without `reason`
+         *     and `return_reason`. Audited (`patient.clinical_read`).
+         */
+        get: operations["listPatientReferrals"];
+        put?: never;
+        /**
+         * Refer a patient to a hospital
+         * @description A referral (转诊) from a follow-up (`from_kind: follow_up` with
+         *     `follow_up_id`) or an emergency record (`emergency`, with
+         *     `emergency_record_id`) of this patient — else 400 naming the field —
+         *     to `hospital_id` (an agency with a hospital system, else 400), with
+         *     `reason` (1 to 500 characters) and `urgency`; `referred_on` (not in
+         *     the future) defaults to today. `due_on` follows from the urgency and
+         *     the unit's settings (see the `referrals` tag). A follow-up refers
+         *     once (409 `conflict` naming `follow_up_id`). `doctor` only; a
+         *     patient not on the register, in hospital or moved out answers 409
+         *     naming `status`. Audited (`referral.create`). Idempotent with
+         *     `Idempotency-Key`, as the other writes.
+         */
+        post: operations["createReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/patients/{id}/admissions/{admission_id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description One of the patient's hospital stays; another patient's, or none, answers 404. */
+                admission_id: number;
+            };
+            cookie?: never;
+        };
+        /**
+         * One hospital stay and its discharge summary
+         * @description One stay of the patient with its discharge summary (出院信息单), cut
+         *     to the caller's view as in the list. 404 when it is not this
+         *     patient's. The read is audited (`patient.clinical_read`, detail
+         *     `admission_id`).
+         */
+        get: operations["getAdmission"];
+        put?: never;
+        post?: never;
         delete?: never;
         options?: never;
         head?: never;
@@ -1361,12 +1439,26 @@ export interface paths {
          *     refused with 400. A stay that is not this patient's, does not exist
          *     or has already ended answers 409.
          *
+         *     The discharge summary (出院信息单), every field optional: `diagnosis`
+         *     (one of the six diseases, `DiagnosisCode`), `medications` (at most
+         *     20, in the follow-up form's shape, long-acting injections
+         *     included), `risk_level` (0 to 5, the hospital's assessment at
+         *     discharge), `advice` for the community (1 to 2000 characters) and
+         *     `community_doctor_id` (an active `doctor` whose unit covers the
+         *     patient's, else 400 naming it). The risk level is recorded as a risk
+         *     assessment dated `discharged_on`, tier `city` and face to face (a
+         *     psychiatrist saw the patient): it becomes the patient's current
+         *     level when it is the newest, by the usual rule (a higher level at
+         *     once; a lower one as a city-tier assessment may lower it).
+         *
          *     A `hospitalised` patient is back `in_care`, with a status event dated
          *     `discharged_on`, and the next follow-up is due within 7 days of the
          *     discharge (`due_rule` `discharge_7d`). A `discharged` notification
-         *     (detail `{"admission_id", "discharged_on"}`) goes to the clinic and
-         *     the police station in the same transaction, for the visit within 7
-         *     days. Audited as `admission.discharge`.
+         *     (detail `{"admission_id", "discharged_on", "risk_level",
+         *     "community_doctor_id"}`, nothing clinical: the police read it) goes
+         *     to the clinic and the police station in the same transaction, for
+         *     the visit within 7 days. Audited as `admission.discharge` (detail
+         *     `summary`: whether one came).
          *
          *     With an `Idempotency-Key` the request may be retried safely after a
          *     lost answer: the same key with the same body answers the first
@@ -2104,6 +2196,31 @@ export interface paths {
          *     but has no effect here.
          */
         get: operations["listFaceToFaceOverdue"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/worklists/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Patients with a referral overdue
+         * @description Referrals overdue (转诊超期): patients in the caller's subtree with a
+         *     referral (转诊) still `open` or `accepted` after its last day; `due`
+         *     is the earliest last day of their open referrals and `days_overdue`
+         *     counts from it. Ordered as the other lists. `official`, `doctor` and
+         *     `grid_worker`; other roles get 403. Narrow with `org_unit_id` and
+         *     `doctor_id`; `within_days` is checked but has no effect here.
+         */
+        get: operations["listReferralsOverdue"];
         put?: never;
         post?: never;
         delete?: never;
@@ -3009,7 +3126,10 @@ export interface paths {
          *     Hospital systems only (see `integrations`). `id_number` and
          *     `discharged_on` (not in the future, nor before the stay's
          *     `admitted_on`) are required, `discharge_note` (1 to 500
-         *     characters) optional; unknown fields are refused with 400.
+         *     characters) optional, and so is the discharge summary (出院信息单):
+         *     `diagnosis`, `medications`, `risk_level`, `advice` and
+         *     `community_doctor_id`, as on the patient route (where their effects
+         *     are described); unknown fields are refused with 400.
          *
          *     A `hospitalised` patient is back `in_care`, with a status event
          *     dated `discharged_on`, the next follow-up is due within 7 days
@@ -3018,6 +3138,99 @@ export interface paths {
          *     answers 409. Audited as `admission.discharge`.
          */
         post: operations["hospitalDischargePatient"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/accept": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system accepts a referral
+         * @description The hospital takes the referral on (接收): `open` → `accepted`; the
+         *     body is an empty object. An accepted referral is still open, and
+         *     overdue past its last day, until admitted or sent back.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.accept`).
+         */
+        post: operations["hospitalAcceptReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/admit": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system admits a referred patient
+         * @description The referred patient is admitted (入院): an `open` or `accepted`
+         *     referral becomes `admitted`, closed today, with the admission made
+         *     from the body exactly as `POST /api/v1/integrations/hospital/admissions`
+         *     makes it (the same fields but `id_number`, the same effects and
+         *     refusals: the patient becomes `hospitalised`) and linked as
+         *     `admission_id`.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.admit`).
+         */
+        post: operations["hospitalAdmitReferral"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/referrals/{id}/return": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system sends a referral back
+         * @description The hospital sends the referral back (退回) with its `reason` (1 to
+         *     500 characters): an `open` or `accepted` referral becomes
+         *     `returned`, closed today.
+         *     Hospital systems only (see `integrations`); a referral to another
+         *     hospital, or none, answers 404. A move the referral's state does not
+         *     allow answers 409 naming `status`. Idempotent with
+         *     `Idempotency-Key`: a retry replays the first answer. Audited
+         *     (`referral.return`).
+         */
+        post: operations["hospitalReturnReferral"];
         delete?: never;
         options?: never;
         head?: never;
@@ -4565,6 +4778,33 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/referrals": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The area's referrals, or those to the caller's hospital
+         * @description Referrals (转诊) of the patients in the caller's subtree (or the
+         *     subtree of `org_unit_id`, which must lie in it: else 400), newest
+         *     first, one keyset page at a time; for a hospital's system (a
+         *     `service` account of a `clinic` or `mental_health_centre`), the
+         *     referrals addressed to its hospital, wherever the patient lives
+         *     (`org_unit_id` is then refused), with their reasons; other service
+         *     accounts get 403. Narrowed by `status` and `overdue` (as of today).
+         *     Audited (`referral.list`).
+         */
+        get: operations["listReferrals"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/search-tasks": {
         parameters: {
             query?: never;
@@ -5170,6 +5410,101 @@ export interface components {
             /** Format: date-time */
             closed_at: string | null;
             notes: components["schemas"]["SearchTaskNote"][];
+        };
+        /**
+         * @description `open` (转出), `accepted` (接收), `admitted` (入院) or `returned` (退回).
+         * @enum {string}
+         */
+        ReferralStatus: "open" | "accepted" | "admitted" | "returned";
+        /**
+         * @description `routine` (普通), `urgent` (紧急) or `emergency` (急诊).
+         * @enum {string}
+         */
+        ReferralUrgency: "routine" | "urgent" | "emergency";
+        ReferralCreate: {
+            /** @enum {string} */
+            from_kind: "follow_up" | "emergency";
+            /**
+             * Format: int64
+             * @description With `from_kind` `follow_up` (required then, refused otherwise).
+             */
+            follow_up_id?: number;
+            /**
+             * Format: int64
+             * @description With `from_kind` `emergency` (required then, refused otherwise).
+             */
+            emergency_record_id?: number;
+            /**
+             * Format: int64
+             * @description An agency with a hospital system (`clinic`, `mental_health_centre`).
+             */
+            hospital_id: number;
+            reason: string;
+            urgency: components["schemas"]["ReferralUrgency"];
+            referred_on?: components["schemas"]["PastDate"];
+        };
+        /** @description Nothing to say. */
+        ReferralAccept: Record<string, never>;
+        ReferralReturn: {
+            /** @description Why the hospital sends it back. */
+            reason: string;
+        };
+        /**
+         * @description A referral (转诊). Read by a role without the clinical view it lacks
+         *     `reason` and `return_reason`.
+         */
+        Referral: {
+            /** Format: int64 */
+            id: number;
+            /** Format: int64 */
+            patient_id: number;
+            patient_name: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            /** @enum {string} */
+            from_kind: "follow_up" | "emergency";
+            /** Format: int64 */
+            follow_up_id: number | null;
+            /** Format: int64 */
+            emergency_record_id: number | null;
+            /** Format: int64 */
+            hospital_id: number;
+            hospital_name: string;
+            reason?: string;
+            urgency: components["schemas"]["ReferralUrgency"];
+            /** Format: date */
+            referred_on: string;
+            /**
+             * Format: date
+             * @description The last day it may stay open.
+             */
+            due_on: string;
+            status: components["schemas"]["ReferralStatus"];
+            /** @description Open or accepted, and past `due_on` as of today. */
+            overdue: boolean;
+            /** Format: date-time */
+            accepted_at: string | null;
+            /**
+             * Format: int64
+             * @description The admission that closed it (`admitted`).
+             */
+            admission_id: number | null;
+            return_reason?: string | null;
+            /** Format: date */
+            closed_on: string | null;
+            /** Format: int64 */
+            created_by: number;
+            created_by_name: string | null;
+            /** Format: date-time */
+            created_at: string;
+        };
+        ReferralItems: {
+            items: components["schemas"]["Referral"][];
+        };
+        ReferralList: {
+            items: components["schemas"]["Referral"][];
+            /** @description Cursor of the next page, `null` on the last page. */
+            next_cursor: string | null;
         };
         SearchTaskList: {
             items: components["schemas"]["SearchTask"][];
@@ -6331,10 +6666,19 @@ export interface components {
             physical_illness_serious?: boolean;
             treatment_effect?: components["schemas"]["TreatmentEffect"];
             /**
-             * @description Referred (转诊).
+             * @description Referred (转诊): makes a referral record in the visit's transaction
+             *     (see the `referrals` tag), from this visit, dated `visit_date`; needs
+             *     `referral_hospital_id` and `referral_reason`.
              * @default false
              */
             referral?: boolean;
+            /**
+             * Format: int64
+             * @description The hospital referred to (an agency with a hospital system); only with `referral`.
+             */
+            referral_hospital_id?: number;
+            /** @description The referral's urgency (default `routine`); only with `referral`. */
+            referral_urgency?: components["schemas"]["ReferralUrgency"];
             /** @description Why (转诊原因). */
             referral_reason?: string;
             /** @description To which institution and department (转诊至机构及科室). */
@@ -6405,6 +6749,11 @@ export interface components {
             referral: boolean;
             referral_reason: string | null;
             referral_to: string | null;
+            /**
+             * Format: int64
+             * @description The referral record the visit made.
+             */
+            referral_id: number | null;
             medications: components["schemas"]["FollowUpMedication"][];
             rehabilitation: components["schemas"]["RehabilitationCode"][];
             /** @description The server's class. */
@@ -6661,12 +7010,34 @@ export interface components {
             /** @description Involuntary admission (强制送医/非自愿住院); sets the `forced_admission` flag. */
             involuntary: boolean;
             reason?: string;
+            escorted_by?: components["schemas"]["EscortCode"];
+            /** @description Who escorted, by name or unit (护送人员); needs `escorted_by`. */
+            escort_names?: string;
         };
         Discharge: {
             discharged_on: components["schemas"]["PastDate"];
             discharge_note?: string;
+            diagnosis?: components["schemas"]["DiagnosisCode"];
+            /** @description The medications at discharge, in the follow-up form's shape (long-acting injections with `long_acting`, `every_weeks` and `dose_mg`). */
+            medications?: components["schemas"]["FollowUpMedication"][];
+            /** @description The hospital's risk assessment at discharge (危险性评估); recorded as a risk assessment of the discharge date (tier `city`). */
+            risk_level?: number;
+            /** @description Advice for the community (康复指导与随访建议). */
+            advice?: string;
+            /**
+             * Format: int64
+             * @description The community doctor who takes the patient on (责任社区医生); an active `doctor` whose unit covers the patient's.
+             */
+            community_doctor_id?: number;
         };
-        /** @description A hospital stay (住院). */
+        /**
+         * @description A hospital stay (住院) and its discharge summary (出院信息单). Read
+         *     by a role without the clinical view (police, grid workers, civil
+         *     affairs) it lacks `reason`, `discharge_note` and the summary's
+         *     `diagnosis`, `medications` and `advice`; without the risk view
+         *     (civil affairs), the summary's `risk_level` and
+         *     `risk_assessment_id`.
+         */
         Admission: {
             /** Format: int64 */
             id: number;
@@ -6677,10 +7048,14 @@ export interface components {
             hospital: string;
             /** @description Involuntary admission (强制送医). */
             involuntary: boolean;
-            reason: string | null;
+            reason?: string | null;
             /** Format: date */
             discharged_on: string | null;
-            discharge_note: string | null;
+            discharge_note?: string | null;
+            escorted_by: components["schemas"]["EscortCode"] | null;
+            escort_names: string | null;
+            /** @description `null` until a discharge records one. */
+            discharge_summary: components["schemas"]["DischargeSummary"] | null;
             /** @description Not yet discharged. */
             open: boolean;
             /**
@@ -6691,6 +7066,28 @@ export interface components {
             user_name: string | null;
             /** Format: date-time */
             created_at: string;
+        };
+        /**
+         * @description Who brought the patient to hospital (送医): `police` (公安), `family`
+         *     (家属), `community` (社区: 村居委会、网格员、社区医生), `hospital` (the
+         *     hospital's own team) or `other`.
+         * @enum {string}
+         */
+        EscortCode: "police" | "family" | "community" | "hospital" | "other";
+        /** @description The discharge summary (出院信息单), cut to the reader's view (see `Admission`). */
+        DischargeSummary: {
+            diagnosis?: components["schemas"]["DiagnosisCode"] | null;
+            medications?: components["schemas"]["FollowUpMedication"][] | null;
+            risk_level?: number | null;
+            /**
+             * Format: int64
+             * @description The risk assessment the level was recorded as.
+             */
+            risk_assessment_id?: number | null;
+            advice?: string | null;
+            /** Format: int64 */
+            community_doctor_id: number | null;
+            community_doctor_name: string | null;
         };
         AdmissionList: {
             items: components["schemas"]["Admission"][];
@@ -7361,6 +7758,12 @@ export interface components {
             exchange_other_months?: number;
             /** @description Days after its period by which the receiver confirms an exchange before it is overdue (default 10). Optional in an update. */
             exchange_grace_days?: number;
+            /** @description Days a hospital has to admit or send back a routine referral (转诊) before it is overdue (default 7). Optional in an update. */
+            referral_routine_days?: number;
+            /** @description The same for an urgent referral (default 1; 0 is the same day). Optional in an update. */
+            referral_urgent_days?: number;
+            /** @description The same for an emergency referral (default 0, the same day). Optional in an update. */
+            referral_emergency_days?: number;
         };
         /** @description The configuration that applies at an org unit, and where it comes from. */
         ClinicalConfig: {
@@ -7894,11 +8297,26 @@ export interface components {
             /** @description Involuntary admission (强制送医/非自愿住院); sets the `forced_admission` flag. */
             involuntary: boolean;
             reason?: string;
+            escorted_by?: components["schemas"]["EscortCode"];
+            /** @description Who escorted, by name or unit (护送人员); needs `escorted_by`. */
+            escort_names?: string;
         };
         HospitalDischarge: {
             id_number: components["schemas"]["IdNumberInput"];
             discharged_on: components["schemas"]["PastDate"];
             discharge_note?: string;
+            diagnosis?: components["schemas"]["DiagnosisCode"];
+            /** @description The medications at discharge, in the follow-up form's shape (long-acting injections with `long_acting`, `every_weeks` and `dose_mg`). */
+            medications?: components["schemas"]["FollowUpMedication"][];
+            /** @description The hospital's risk assessment at discharge (危险性评估); recorded as a risk assessment of the discharge date (tier `city`). */
+            risk_level?: number;
+            /** @description Advice for the community (康复指导与随访建议). */
+            advice?: string;
+            /**
+             * Format: int64
+             * @description The community doctor who takes the patient on (责任社区医生); an active `doctor` whose unit covers the patient's.
+             */
+            community_doctor_id?: number;
         };
         PoliceIncident: {
             id_number: components["schemas"]["IdNumberInput"];
@@ -8449,6 +8867,16 @@ export interface components {
             org_unit: components["schemas"]["StatOrgUnit"];
             alerts?: components["schemas"]["StatAlerts"];
             exchanges?: components["schemas"]["StatExchanges"];
+            /**
+             * @description Referrals (转诊) of the unit's area's patients still open (not
+             *     admitted or sent back), and how many of them are past their last
+             *     day, as of today whatever the period. Officials, doctors and
+             *     admins.
+             */
+            referrals?: {
+                open: number;
+                overdue: number;
+            };
             /**
              * @description Search tasks (查找) open for lost patients of the unit's area, and
              *     the oldest one's age in days as of the period's end (`null` when
@@ -12276,6 +12704,7 @@ export interface operations {
                      *           "referral": false,
                      *           "referral_reason": null,
                      *           "referral_to": null,
+                     *           "referral_id": null,
                      *           "medications": [],
                      *           "rehabilitation": [],
                      *           "computed_class": null,
@@ -12394,6 +12823,7 @@ export interface operations {
                      *       "referral": false,
                      *       "referral_reason": null,
                      *       "referral_to": null,
+                     *       "referral_id": null,
                      *       "medications": [
                      *         {
                      *           "drug": "利培酮",
@@ -12536,6 +12966,7 @@ export interface operations {
                      *       "referral": false,
                      *       "referral_reason": null,
                      *       "referral_to": null,
+                     *       "referral_id": null,
                      *       "medications": [
                      *         {
                      *           "drug": "利培酮",
@@ -12837,6 +13268,30 @@ export interface operations {
                      *           "reason": "持刀威胁家人",
                      *           "discharged_on": "2024-04-10",
                      *           "discharge_note": "症状缓解",
+                     *           "escorted_by": "police",
+                     *           "escort_names": "派出所民警2名",
+                     *           "discharge_summary": {
+                     *             "diagnosis": "schizophrenia",
+                     *             "medications": [
+                     *               {
+                     *                 "drug": "利培酮",
+                     *                 "morning": 1,
+                     *                 "evening": 2,
+                     *                 "unit": "mg"
+                     *               },
+                     *               {
+                     *                 "drug": "棕榈酸帕利哌酮",
+                     *                 "long_acting": true,
+                     *                 "every_weeks": 4,
+                     *                 "dose_mg": 150
+                     *               }
+                     *             ],
+                     *             "risk_level": 1,
+                     *             "risk_assessment_id": 5120,
+                     *             "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *             "community_doctor_id": 31,
+                     *             "community_doctor_name": "陈丽娟"
+                     *           },
                      *           "open": false,
                      *           "user_id": 17,
                      *           "user_name": "王芳",
@@ -12891,7 +13346,8 @@ export interface operations {
                  *       "admitted_on": "2024-06-14",
                  *       "hospital": "杭州市第七人民医院",
                  *       "involuntary": true,
-                 *       "reason": "持刀威胁家人，民警协助送医"
+                 *       "reason": "持刀威胁家人，民警协助送医",
+                 *       "escorted_by": "police"
                  *     }
                  */
                 "application/json": components["schemas"]["AdmissionCreate"];
@@ -12917,6 +13373,9 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": null,
                      *       "discharge_note": null,
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": null,
                      *       "open": true,
                      *       "user_id": 17,
                      *       "user_name": "王芳",
@@ -12980,6 +13439,219 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listPatientReferrals: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The patient's referrals. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "items": [
+                     *         {
+                     *           "id": 3301,
+                     *           "patient_id": 1024,
+                     *           "patient_name": "李建华",
+                     *           "org_unit_id": 12,
+                     *           "from_kind": "follow_up",
+                     *           "follow_up_id": 9051,
+                     *           "emergency_record_id": null,
+                     *           "hospital_id": 3,
+                     *           "hospital_name": "潜江市精神卫生中心",
+                     *           "reason": "幻听加重，拒绝服药",
+                     *           "urgency": "urgent",
+                     *           "referred_on": "2024-06-14",
+                     *           "due_on": "2024-06-15",
+                     *           "status": "open",
+                     *           "overdue": false,
+                     *           "accepted_at": null,
+                     *           "admission_id": null,
+                     *           "return_reason": null,
+                     *           "closed_on": null,
+                     *           "created_by": 17,
+                     *           "created_by_name": "王芳",
+                     *           "created_at": "2024-06-14T10:02:11.5+08:00"
+                     *         }
+                     *       ]
+                     *     }
+                     */
+                    "application/json": components["schemas"]["ReferralItems"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    createReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the client makes up for one logical request (a UUID, say), 1 to
+                 *     128 characters, so that the request can be retried safely after a
+                 *     lost response or from an offline queue. Keys belong to the user who
+                 *     sends them. A retry with the same key, method, path and body (key
+                 *     order and whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. A request refused before it was
+                 *     written (400, 409, …) does not use up its key; a retry that arrives
+                 *     while the first request is still running waits for it. An empty or
+                 *     longer key is refused with 400.
+                 * @example 6f1c2a9e-3b7d-4e58-9a0c-1d2e3f4a5b6c
+                 */
+                "Idempotency-Key"?: components["parameters"]["IdempotencyKey"];
+            };
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "from_kind": "follow_up",
+                 *       "follow_up_id": 9051,
+                 *       "hospital_id": 3,
+                 *       "reason": "幻听加重，拒绝服药",
+                 *       "urgency": "urgent"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReferralCreate"];
+            };
+        };
+        responses: {
+            /** @description The referral. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETagNotSent"];
+                    Location: components["headers"]["LocationNotSent"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 3301,
+                     *       "patient_id": 1024,
+                     *       "patient_name": "李建华",
+                     *       "org_unit_id": 12,
+                     *       "from_kind": "follow_up",
+                     *       "follow_up_id": 9051,
+                     *       "emergency_record_id": null,
+                     *       "hospital_id": 3,
+                     *       "hospital_name": "潜江市精神卫生中心",
+                     *       "reason": "幻听加重，拒绝服药",
+                     *       "urgency": "urgent",
+                     *       "referred_on": "2024-06-14",
+                     *       "due_on": "2024-06-15",
+                     *       "status": "open",
+                     *       "overdue": false,
+                     *       "accepted_at": null,
+                     *       "admission_id": null,
+                     *       "return_reason": null,
+                     *       "closed_on": null,
+                     *       "created_by": 17,
+                     *       "created_by_name": "王芳",
+                     *       "created_at": "2024-06-14T10:02:11.5+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    getAdmission: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+                /** @description One of the patient's hospital stays; another patient's, or none, answers 404. */
+                admission_id: number;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The stay (the example is what the police read). */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    /**
+                     * @example {
+                     *       "id": 611,
+                     *       "patient_id": 1024,
+                     *       "admitted_on": "2024-03-20",
+                     *       "hospital": "杭州市第七人民医院",
+                     *       "involuntary": true,
+                     *       "escorted_by": "police",
+                     *       "escort_names": "派出所民警2名",
+                     *       "discharged_on": "2024-04-10",
+                     *       "discharge_summary": {
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
+                     *       "open": false,
+                     *       "user_id": 17,
+                     *       "user_name": "王芳",
+                     *       "created_at": "2024-03-20T18:02:11.5+08:00"
+                     *     }
+                     */
+                    "application/json": components["schemas"]["Admission"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     dischargeAdmission: {
         parameters: {
             query?: never;
@@ -13020,7 +13692,25 @@ export interface operations {
                 /**
                  * @example {
                  *       "discharged_on": "2024-04-10",
-                 *       "discharge_note": "症状缓解"
+                 *       "discharge_note": "症状缓解",
+                 *       "diagnosis": "schizophrenia",
+                 *       "medications": [
+                 *         {
+                 *           "drug": "利培酮",
+                 *           "morning": 1,
+                 *           "evening": 2,
+                 *           "unit": "mg"
+                 *         },
+                 *         {
+                 *           "drug": "棕榈酸帕利哌酮",
+                 *           "long_acting": true,
+                 *           "every_weeks": 4,
+                 *           "dose_mg": 150
+                 *         }
+                 *       ],
+                 *       "risk_level": 1,
+                 *       "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                 *       "community_doctor_id": 31
                  *     }
                  */
                 "application/json": components["schemas"]["Discharge"];
@@ -13044,6 +13734,30 @@ export interface operations {
                      *       "reason": "持刀威胁家人",
                      *       "discharged_on": "2024-04-10",
                      *       "discharge_note": "症状缓解",
+                     *       "escorted_by": "police",
+                     *       "escort_names": "派出所民警2名",
+                     *       "discharge_summary": {
+                     *         "diagnosis": "schizophrenia",
+                     *         "medications": [
+                     *           {
+                     *             "drug": "利培酮",
+                     *             "morning": 1,
+                     *             "evening": 2,
+                     *             "unit": "mg"
+                     *           },
+                     *           {
+                     *             "drug": "棕榈酸帕利哌酮",
+                     *             "long_acting": true,
+                     *             "every_weeks": 4,
+                     *             "dose_mg": 150
+                     *           }
+                     *         ],
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
                      *       "open": false,
                      *       "user_id": 17,
                      *       "user_name": "王芳",
@@ -15077,6 +15791,62 @@ export interface operations {
             };
             400: components["responses"]["WorklistBadRequest"];
             401: components["responses"]["Unauthorized"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReferralsOverdue: {
+        parameters: {
+            query?: {
+                /**
+                 * @description Only patients in this org unit's subtree (a village with its grids,
+                 *     or one grid). A unit that does not exist or lies outside the
+                 *     caller's subtree is refused with 400.
+                 * @example 11
+                 */
+                org_unit_id?: components["parameters"]["WorklistOrgUnitId"];
+                /**
+                 * @description Only patients whose responsible doctor (责任精防医生, the patient's
+                 *     `doctor_id`) is this user. An id that is nobody's gives an empty
+                 *     list.
+                 * @example 17
+                 */
+                doctor_id?: components["parameters"]["WorklistDoctorId"];
+                /**
+                 * @description How many days ahead to look, 0 (today only) to 366. Used by the due
+                 *     and health-check lists; checked, but without effect, on the overdue
+                 *     and lost lists.
+                 * @example 7
+                 */
+                within_days?: components["parameters"]["WithinDays"];
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of patients with a referral overdue, most urgent first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Worklist"];
+                };
+            };
+            400: components["responses"]["WorklistBadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -17211,7 +17981,8 @@ export interface operations {
                  *       "admitted_on": "2024-06-14",
                  *       "hospital": "杭州市第七人民医院",
                  *       "involuntary": true,
-                 *       "reason": "持刀威胁家人，民警协助送医"
+                 *       "reason": "持刀威胁家人，民警协助送医",
+                 *       "escorted_by": "police"
                  *     }
                  */
                 "application/json": components["schemas"]["HospitalAdmission"];
@@ -17241,6 +18012,9 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": null,
                      *       "discharge_note": null,
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": null,
                      *       "open": true,
                      *       "user_id": 92,
                      *       "user_name": "市七院住院管理系统",
@@ -17318,7 +18092,25 @@ export interface operations {
                  * @example {
                  *       "id_number": "330102198503121236",
                  *       "discharged_on": "2024-07-02",
-                 *       "discharge_note": "症状缓解，带药出院"
+                 *       "discharge_note": "症状缓解，带药出院",
+                 *       "diagnosis": "schizophrenia",
+                 *       "medications": [
+                 *         {
+                 *           "drug": "利培酮",
+                 *           "morning": 1,
+                 *           "evening": 2,
+                 *           "unit": "mg"
+                 *         },
+                 *         {
+                 *           "drug": "棕榈酸帕利哌酮",
+                 *           "long_acting": true,
+                 *           "every_weeks": 4,
+                 *           "dose_mg": 150
+                 *         }
+                 *       ],
+                 *       "risk_level": 1,
+                 *       "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                 *       "community_doctor_id": 31
                  *     }
                  */
                 "application/json": components["schemas"]["HospitalDischarge"];
@@ -17346,6 +18138,30 @@ export interface operations {
                      *       "reason": "持刀威胁家人，民警协助送医",
                      *       "discharged_on": "2024-07-02",
                      *       "discharge_note": "症状缓解，带药出院",
+                     *       "escorted_by": "police",
+                     *       "escort_names": null,
+                     *       "discharge_summary": {
+                     *         "diagnosis": "schizophrenia",
+                     *         "medications": [
+                     *           {
+                     *             "drug": "利培酮",
+                     *             "morning": 1,
+                     *             "evening": 2,
+                     *             "unit": "mg"
+                     *           },
+                     *           {
+                     *             "drug": "棕榈酸帕利哌酮",
+                     *             "long_acting": true,
+                     *             "every_weeks": 4,
+                     *             "dose_mg": 150
+                     *           }
+                     *         ],
+                     *         "risk_level": 1,
+                     *         "risk_assessment_id": 5120,
+                     *         "advice": "按时服药，两周后精神专科门诊复查，家属监护",
+                     *         "community_doctor_id": 31,
+                     *         "community_doctor_name": "陈丽娟"
+                     *       },
                      *       "open": false,
                      *       "user_id": 92,
                      *       "user_name": "市七院住院管理系统",
@@ -17387,6 +18203,183 @@ export interface operations {
                     "application/problem+json": components["schemas"]["Problem"];
                 };
             };
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalAcceptReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {} */
+                "application/json": components["schemas"]["ReferralAccept"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalAdmitReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "admitted_on": "2024-06-15",
+                 *       "hospital": "潜江市精神卫生中心",
+                 *       "involuntary": false,
+                 *       "reason": "转诊入院",
+                 *       "escorted_by": "family"
+                 *     }
+                 */
+                "application/json": components["schemas"]["AdmissionCreate"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    hospitalReturnReferral: {
+        parameters: {
+            query?: never;
+            header?: {
+                /**
+                 * @description A key the system makes up for one message (a UUID, or its own
+                 *     message id), 1 to 128 characters, so that it may be resent safely
+                 *     after a lost answer. Keys belong to the system's `service` user. A
+                 *     resend with the same key, method, path and body (key order and
+                 *     whitespace aside) answers the first response again, with
+                 *     `Idempotent-Replayed: true`, and writes nothing; the same key with
+                 *     any other request answers 422. The key is checked once the body is
+                 *     valid and the patient found, inside the write's transaction: a
+                 *     request refused before it was written (400, 404, 409) does not use
+                 *     up its key. An empty or longer key is refused with 400.
+                 * @example hosp-7y-adm-20240614-000317
+                 */
+                "Idempotency-Key"?: components["parameters"]["IntegrationIdempotencyKey"];
+            };
+            path: {
+                /** @description A referral addressed to the caller's hospital; any other answers 404. */
+                id: number;
+            };
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "reason": "门诊处理即可，无需住院"
+                 *     }
+                 */
+                "application/json": components["schemas"]["ReferralReturn"];
+            };
+        };
+        responses: {
+            /** @description The referral, moved. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    "Idempotent-Replayed": components["headers"]["IdempotentReplayed"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["Referral"];
+                };
+            };
+            400: components["responses"]["IntegrationBadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            404: components["responses"]["NotFound"];
+            409: components["responses"]["Conflict"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
@@ -20353,6 +21346,47 @@ export interface operations {
             409: components["responses"]["StateRefused"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listReferrals: {
+        parameters: {
+            query?: {
+                /** @description Largest number of items to return in this page. */
+                limit?: components["parameters"]["Limit"];
+                /**
+                 * @description Opaque cursor from a previous page's `next_cursor`; omit it for the
+                 *     first page. A malformed cursor is refused with 400.
+                 * @example azE6MTc
+                 */
+                cursor?: components["parameters"]["Cursor"];
+                /** @description An org unit of the caller's subtree (default the caller's own). */
+                org_unit_id?: number;
+                /** @description Only referrals in this state. */
+                status?: components["schemas"]["ReferralStatus"];
+                /** @description Only those past their last day while open (`true`), or the others (`false`). */
+                overdue?: boolean;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of referrals, newest first. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["ReferralList"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
