@@ -81,17 +81,44 @@ typedef struct call {
     jf_patient_view view;
 } call;
 
-/* Answer an OperationOutcome with one error issue of code (FHIR's
- * issue-type), naming the search parameter param (NULL: none). */
+/* The problem+json counterpart of an issue code: slug and title. */
+static void problem_kind(const char *code, const char **slug, const char **title)
+{
+    static const char *const kinds[][3] = {
+        {"invalid", "validation", "Validation failed"},
+        {"forbidden", "forbidden", "Forbidden"},
+        {"not-found", "not-found", "Not found"},
+        {"login", "unauthorized", "Unauthorized"},
+    };
+
+    *slug = "internal";
+    *title = "Error";
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        if (strcmp(code, kinds[i][0]) == 0) {
+            *slug = kinds[i][1];
+            *title = kinds[i][2];
+        }
+}
+
+/* Answer an error: an OperationOutcome with one error issue of code (FHIR's
+ * issue-type) naming the search parameter param (NULL: none), or, for a
+ * client that asks for it in Accept, the same as the rest of the API's
+ * problem+json. */
 static int outcome(jf_req *req, int status, const char *code, const char *param,
                    const char *diagnostics)
 {
-    json_t *issue =
-        json_pack("{s:s,s:s,s:s}", "severity", "error", "code", code, "diagnostics", diagnostics);
-    json_t *o = NULL;
+    const char *accept = jf_req_header(req, "Accept");
+    json_t *issue, *o = NULL;
     char *text = NULL;
     int rc = JF_ERR_NOMEM;
 
+    if (accept != NULL && strstr(accept, "application/problem+json") != NULL) {
+        const char *slug, *title;
+        problem_kind(code, &slug, &title);
+        return jf_resp_problem(req, status, slug, title, diagnostics, param, diagnostics);
+    }
+    issue =
+        json_pack("{s:s,s:s,s:s}", "severity", "error", "code", code, "diagnostics", diagnostics);
     if (issue != NULL && param != NULL)
         json_object_set_new(issue, "expression", json_pack("[s]", param));
     if (issue != NULL)

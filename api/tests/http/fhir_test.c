@@ -480,6 +480,13 @@ static void bad_search_params(void **state)
     path = test_fmt("/api/v1/fhir/Patient?identifier=%s", bad);
     assert_outcome(400, "identifier", hosp, path);
     free(path);
+    /* The rest of the API's problem+json, for a client that asks for it. */
+    {
+        http_res *r = http_do("GET", "/api/v1/fhir/Patient?_count=0", hosp, NULL,
+                              "Accept: application/problem+json");
+        http_assert_problem(r, 400, "_count");
+        http_free(r);
+    }
     /* Nothing was read, so nothing was audited. */
     assert_int_equal(list_audits(), before);
     assert_int_equal(audits("patient.read", pid), reads);
