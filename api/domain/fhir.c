@@ -2,6 +2,7 @@
 #include "fhir.h"
 #include "date.h"
 
+#include <stdio.h>
 #include <string.h>
 
 static const char *const type_names[JF_FHIR_NTYPES] = {
@@ -132,4 +133,21 @@ int jf_fhir_identifier(const char *s, const char **value)
                      strncmp(s, JF_FHIR_ID_SYSTEM, (size_t)(bar - s)) == 0))
         return 0;
     return -1;
+}
+
+int jf_fhir_identifier_json(const char *id18, char *out, size_t n)
+{
+    int w;
+
+    if (id18 != NULL)
+        w = snprintf(
+            out, n,
+            "[{\"use\":\"official\",\"system\":\"" JF_FHIR_ID_SYSTEM "\",\"value\":\"%s\"}]", id18);
+    else
+        w = snprintf(out, n,
+                     "[{\"use\":\"official\",\"system\":\"" JF_FHIR_ID_SYSTEM
+                     "\",\"_value\":{\"extension\":[{\"url\":"
+                     "\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\","
+                     "\"valueCode\":\"masked\"}]}}]");
+    return w >= 0 && (size_t)w < n ? 0 : -1;
 }

@@ -5,6 +5,7 @@
 #define JF_FHIR_H
 
 #include <stdbool.h>
+#include <stddef.h>
 
 #include "views.h"
 
@@ -50,6 +51,14 @@ typedef struct jf_fhir_range {
     const char *lo, *lo_step, *hi, *hi_step;
 } jf_fhir_range;
 int jf_fhir_last_updated(const char *value, jf_fhir_range *r);
+
+/* The Patient's "identifier" array as JSON text into out (n bytes): the
+ * whole resident ID number id18, or, id18 NULL (a view that masks it), the
+ * identifier without a value, only a data-absent-reason "masked"
+ * extension, so that nothing looks like a real number. 0, or -1 when out
+ * is too small. */
+#define JF_FHIR_IDENTIFIER_MAX 256
+int jf_fhir_identifier_json(const char *id18, char *out, size_t n);
 
 /* identifier=[system|]value: 0 with *value pointing into s when the
  * system is absent, empty or JF_FHIR_ID_SYSTEM; -1 for another system. */

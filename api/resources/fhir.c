@@ -47,7 +47,7 @@ static jf_stmt patient_read = {"fhir_patient_read", PATIENT_SELECT " WHERE p.id 
 /* In the caller's subtree [$2, $3), by blind index $4 (or any), updated in
  * two ranges [$5 + $6, $7 + $8) and [$9 + $10, $11 + $12) (NULL: open), after
  * id $13, at most $14. */
-static jf_stmt patient_search = {
+static jf_stmt patient_page = {
     "fhir_patient_search",
     PATIENT_SELECT
     " WHERE p.org_path >= $2 AND p.org_path < $3"
@@ -137,12 +137,6 @@ static int bad_param(jf_req *req, const char *param, const char *why)
     return outcome(req, 400, "invalid", param, jf_arena_printf(&req->arena, "%s %s", param, why));
 }
 
-/* The database failed: 503 or 500 as problem+json (jf_res_db_error). */
-static int db_failed(jf_req *req, int rc, PGresult *res)
-{
-    return jf_res_db_error(req, rc, res);
-}
-
 /* Only service accounts of a hospital or a police system read here: 0 with
  * c->conn borrowed and c->view set; otherwise answered and negative (the
  * caller releases c->conn when set). */
@@ -164,7 +158,7 @@ static int open_call(jf_req *req, call *c)
     rc = jf_db_exec(c->conn, &caller, 1, (const char *const[]){jf_res_id(req, req->claims.user_id)},
                     &res);
     if (rc != 0) {
-        db_failed(req, rc, res);
+        jf_res_db_error(req, rc, res);
         goto out;
     }
     rc = JF_ERR_AUTH;
@@ -280,33 +274,24 @@ static int send_bundle(jf_req *req, const char *type, const PGresult *res, int n
     return rc;
 }
 
-/* The Patient resource of row i of res with its identifier: the whole ID
- * number when the view allows it, else the identifier without its value
- * (data-absent-reason masked), so that nothing looks like a real number.
- * Into the arena; NULL on failure. */
+/* The Patient resource of row i of res with its identifier (whole, or
+ * masked when the view masks it: jf_fhir_identifier_json), into the arena;
+ * NULL on failure. */
 static const char *patient_doc(call *c, const PGresult *res, int i)
 {
     const char *doc = PQgetvalue(res, i, P_DOC);
-    size_t len = (size_t)PQgetlength(res, i, P_DOC);
-    char id18[19];
+    int len = PQgetlength(res, i, P_DOC);
+    char id18[19], ident[JF_FHIR_IDENTIFIER_MAX];
 
     if (PQgetisnull(res, i, P_CIPHER) || len < 2)
         return doc;
-    if (!c->view.id_full)
-        return jf_arena_printf(
-            &c->req->arena,
-            "%.*s,\"identifier\":[{\"use\":\"official\",\"system\":\"" JF_FHIR_ID_SYSTEM
-            "\",\"_value\":{\"extension\":[{\"url\":"
-            "\"http://hl7.org/fhir/StructureDefinition/data-absent-reason\","
-            "\"valueCode\":\"masked\"}]}}]}",
-            (int)len - 1, doc);
-    if (jf_pii_reveal(&c->req->app->cfg, PQgetvalue(res, i, P_CIPHER), id18) != 0)
+    if (c->view.id_full &&
+        jf_pii_reveal(&c->req->app->cfg, PQgetvalue(res, i, P_CIPHER), id18) != 0)
         return NULL;
-    return jf_arena_printf(
-        &c->req->arena,
-        "%.*s,\"identifier\":[{\"use\":\"official\",\"system\":\"" JF_FHIR_ID_SYSTEM
-        "\",\"value\":\"%s\"}]}",
-        (int)len - 1, doc, id18);
+    if (jf_fhir_identifier_json(c->view.id_full ? id18 : NULL, ident, sizeof(ident)) != 0)
+        return NULL;
+    /* doc is a JSON object: the identifier goes in before its closing brace. */
+    return jf_arena_printf(&c->req->arena, "%.*s,\"identifier\":%s}", len - 1, doc, ident);
 }
 
 /* Audit a read of patient id (unit as text) through type: patient.read,
@@ -341,7 +326,7 @@ static int patient_get(jf_req *req)
     }
     const char *p[] = {jf_res_tf(c.view.phone_full), jf_req_param(req, 0)};
     if ((rc = jf_db_exec(c.conn, &patient_read, 2, p, &res)) != 0) {
-        db_failed(req, rc, res);
+        jf_res_db_error(req, rc, res);
         goto out;
     }
     ok = PQntuples(res) == 1 &&
@@ -349,7 +334,7 @@ static int patient_get(jf_req *req)
     if (PQntuples(res) == 1) {
         rc = audit_read(&c, jf_req_param(req, 0), PQgetvalue(res, 0, P_UNIT), "Patient", ok);
         if (rc != 0) {
-            db_failed(req, rc, NULL);
+            jf_res_db_error(req, rc, NULL);
             goto out;
         }
     }
@@ -390,7 +375,7 @@ static int read_count(jf_req *req, int *count)
 /* GET /fhir/Patient?identifier=&_lastUpdated=&_count=&cursor= : the caller's
  * area by id, paged (Bundle link next). One audit row names every patient
  * of the page. */
-static int patient_search_(jf_req *req)
+static int patient_search(jf_req *req)
 {
     static const char *const allowed[] = {"identifier", "_lastUpdated", "_count", "cursor", NULL};
     const char *sp[14] = {NULL}, *ident = jf_req_query(req, "identifier"), *number;
@@ -456,8 +441,8 @@ static int patient_search_(jf_req *req)
     }
     sp[12] = jf_res_id(req, after);
     sp[13] = jf_res_id(req, count + 1);
-    if ((rc = jf_db_exec(c.conn, &patient_search, 14, sp, &res)) != 0) {
-        db_failed(req, rc, res);
+    if ((rc = jf_db_exec(c.conn, &patient_page, 14, sp, &res)) != 0) {
+        jf_res_db_error(req, rc, res);
         goto out;
     }
     n = PQntuples(res) < count ? PQntuples(res) : count;
@@ -478,7 +463,7 @@ static int patient_search_(jf_req *req)
     jf_audit_entry a = {
         .action = "patient.list", .target_type = "patient", .detail_json = ids.data};
     if ((rc = jf_audit_defer(c.conn, req, &a)) != 0) {
-        db_failed(req, rc, NULL);
+        jf_res_db_error(req, rc, NULL);
         goto out;
     }
     rc =
@@ -509,12 +494,25 @@ static long long patient_param(const char *s)
     return errno == 0 && *end == '\0' ? v : 0;
 }
 
-/* GET /fhir/<type>?patient=<id>: every resource of type of one patient of
- * the caller's area, as a Bundle; a type outside the caller's view is 403,
- * a patient outside the area 404. Audited as a read of the patient. */
-static int search_by_patient(jf_req *req, jf_fhir_type type)
+/* The type a route serves: the last segment of its pattern. */
+static jf_fhir_type route_type(const jf_req *req)
+{
+    const char *name = strrchr(req->route->pattern, '/') + 1;
+    int t = 0;
+
+    while (t < JF_FHIR_NTYPES && strcmp(jf_fhir_type_name((jf_fhir_type)t), name) != 0)
+        t++;
+    return (jf_fhir_type)t;
+}
+
+/* GET /fhir/<type>?patient=<id>: every resource of the route's type of one
+ * patient of the caller's area, as a Bundle; a type outside the caller's
+ * view is 403, a patient outside the area 404. Audited as a read of the
+ * patient. */
+static int search_by_patient(jf_req *req)
 {
     static const char *const allowed[] = {"patient", NULL};
+    jf_fhir_type type = route_type(req);
     const char *name = jf_fhir_type_name(type), *pid, *p[3];
     PGresult *head = NULL, *res = NULL;
     const jf_stmt *stmt = NULL;
@@ -538,13 +536,13 @@ static int search_by_patient(jf_req *req, jf_fhir_type type)
     }
     pid = jf_res_id(req, patient_param(jf_req_query(req, "patient")));
     if ((rc = jf_db_exec(c.conn, &patient_head, 1, &pid, &head)) != 0) {
-        db_failed(req, rc, head);
+        jf_res_db_error(req, rc, head);
         goto out;
     }
     ok = PQntuples(head) == 1 &&
          jf_scope_check(&req->claims, PQgetvalue(head, 0, 0), JF_ACCESS_READ) == JF_SCOPE_OK;
     if (PQntuples(head) == 1 && (rc = audit_read(&c, pid, PQgetvalue(head, 0, 1), name, ok)) != 0) {
-        db_failed(req, rc, NULL);
+        jf_res_db_error(req, rc, NULL);
         goto out;
     }
     if (!ok) {
@@ -582,7 +580,7 @@ static int search_by_patient(jf_req *req, jf_fhir_type type)
         goto out;
     }
     if ((rc = jf_db_exec(c.conn, stmt, np, p, &res)) != 0) {
-        db_failed(req, rc, res);
+        jf_res_db_error(req, rc, res);
         goto out;
     }
     rc = send_bundle(req, name, res, PQntuples(res), 0, 1, NULL, NULL);
@@ -590,31 +588,6 @@ out:
     PQclear(head);
     PQclear(res);
     return close_call(&c, rc);
-}
-
-static int related_person_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_RELATED_PERSON);
-}
-static int encounter_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_ENCOUNTER);
-}
-static int condition_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_CONDITION);
-}
-static int risk_assessment_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_RISK_ASSESSMENT);
-}
-static int flag_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_FLAG);
-}
-static int medication_statement_search(jf_req *req)
-{
-    return search_by_patient(req, JF_FHIR_MEDICATION_STATEMENT);
 }
 
 /* What this server offers, per FHIR open to anyone (it names no person). */
@@ -650,19 +623,19 @@ static int metadata(jf_req *req)
 /* Access is checked in open_call (service accounts of the two systems). */
 static const jf_route routes[] = {
     {"GET", "/api/v1/fhir/metadata", metadata, 0, 0},
-    {"GET", "/api/v1/fhir/Patient", patient_search_, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/Patient", patient_search, JF_ROUTE_AUTH, 0},
     {"GET", "/api/v1/fhir/Patient/{id}", patient_get, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/RelatedPerson", related_person_search, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/Encounter", encounter_search, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/Condition", condition_search, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/RiskAssessment", risk_assessment_search, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/Flag", flag_search, JF_ROUTE_AUTH, 0},
-    {"GET", "/api/v1/fhir/MedicationStatement", medication_statement_search, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/RelatedPerson", search_by_patient, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/Encounter", search_by_patient, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/Condition", search_by_patient, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/RiskAssessment", search_by_patient, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/Flag", search_by_patient, JF_ROUTE_AUTH, 0},
+    {"GET", "/api/v1/fhir/MedicationStatement", search_by_patient, JF_ROUTE_AUTH, 0},
 };
 
 int jf_res_fhir_init(void)
 {
-    jf_stmt *const s[] = {&caller,          &patient_head,         &patient_read, &patient_search,
+    jf_stmt *const s[] = {&caller,          &patient_head,         &patient_read, &patient_page,
                           &related_persons, &encounters,           &conditions,   &risk_assessments,
                           &flags,           &medication_statements};
 

@@ -147,12 +147,31 @@ static void test_identifier(void **state)
     }
 }
 
+static void test_identifier_json(void **state)
+{
+    char out[JF_FHIR_IDENTIFIER_MAX], small[40];
+
+    (void)state;
+    assert_int_equal(jf_fhir_identifier_json("420102199001011234", out, sizeof(out)), 0);
+    assert_string_equal(out, "[{\"use\":\"official\",\"system\":\"urn:oid:2.16.156.10011.1.3\","
+                             "\"value\":\"420102199001011234\"}]");
+    /* Masked: no value at all, only why it is absent. */
+    assert_int_equal(jf_fhir_identifier_json(NULL, out, sizeof(out)), 0);
+    assert_string_equal(out,
+                        "[{\"use\":\"official\",\"system\":\"urn:oid:2.16.156.10011.1.3\","
+                        "\"_value\":{\"extension\":[{\"url\":\"http://hl7.org/fhir/"
+                        "StructureDefinition/data-absent-reason\",\"valueCode\":\"masked\"}]}}]");
+    assert_null(strstr(out, "\"value\""));
+    assert_int_equal(jf_fhir_identifier_json("420102199001011234", small, sizeof(small)), -1);
+    assert_int_equal(jf_fhir_identifier_json(NULL, small, sizeof(small)), -1);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_types_per_system), cmocka_unit_test(test_view_per_system),
         cmocka_unit_test(test_type_names),       cmocka_unit_test(test_last_updated),
-        cmocka_unit_test(test_identifier),
+        cmocka_unit_test(test_identifier),       cmocka_unit_test(test_identifier_json),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
