@@ -283,12 +283,16 @@ static void metadata_is_open(void **state)
 static void service_accounts_only(void **state)
 {
     const char *const people[] = {doctor, police_person, tf_admin};
-    char *path = test_fmt("/api/v1/fhir/Patient/%lld", pid);
+    char *civil, *path = test_fmt("/api/v1/fhir/Patient/%lld", pid);
     long before = audits("patient.read", pid);
 
     (void)state;
     for (size_t i = 0; i < sizeof(people) / sizeof(people[0]); i++)
         assert_outcome(403, NULL, people[i], path);
+    /* A service account of an agency that is neither hospital nor police. */
+    civil = service_token(tf_admin, tf_unit, "泰丰街道民政办");
+    assert_outcome(403, NULL, civil, path);
+    free(civil);
     http_free(get(401, NULL, path));
     assert_int_equal(audits("patient.read", pid), before);
     free(path);
