@@ -35,7 +35,8 @@ int jf_resources_init(void)
                                   jf_res_changes_init,
                                   jf_res_search_tasks_init,
                                   jf_res_referrals_init,
-                                  jf_res_ledgers_init};
+                                  jf_res_ledgers_init,
+                                  jf_res_fhir_init};
 
     for (size_t i = 0; i < sizeof(inits) / sizeof(inits[0]); i++) {
         int rc = inits[i]();

@@ -37,6 +37,8 @@ int jf_res_search_tasks_init(void);
 int jf_res_referrals_init(void);
 /* Ledgers (台账) and their work notes. */
 int jf_res_ledgers_init(void);
+/* The read-only FHIR R4 view for hospital and police systems. */
+int jf_res_fhir_init(void);
 
 /* All of the above, in order. */
 int jf_resources_init(void);

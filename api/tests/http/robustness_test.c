@@ -4,7 +4,8 @@
  * malformed and adversarial JSON bodies (wrong types for every field name
  * the API reads, deep nesting, huge numbers and strings, control
  * characters, invalid UTF-8, truncated documents, duplicate keys) and odd
- * headers. Every answer must be 2xx, 4xx as problem+json, or 503; never a
+ * headers. Every answer must be 2xx, 4xx as problem+json (as an
+ * OperationOutcome on the FHIR view), or 503; never a
  * 500 or another 5xx. The server must still be healthy afterwards and
  * /metrics must count no 5xx (other than 503) for any route.
  *
@@ -100,48 +101,186 @@ static void sb_printf(sb *b, const char *f, ...)
 
 /* Every body member name the resources read, plus a few that none does. */
 static const char *const fields[] = {
-    "active", "address", "admitted_on", "agency_id", "agreement_signed_on", "birth_date",
-    "body", "class", "class_override", "compliance", "consent", "consent_date", "cursor",
-    "dangerous_acts", "date", "death_cause", "diagnosis", "diagnosis_date", "direction",
-    "discharged_on", "display_name", "doctor_id", "dose_mg", "drug", "ended_on", "every_weeks",
-    "format", "from", "gender", "grant_type", "guardians", "id_number", "insight",
-    "interval_months", "items", "joint", "kind", "list_date", "long_acting", "medications",
-    "name", "onset_date", "org_unit_id", "password", "period", "phone", "prescription_id",
-    "reason", "responsibility_notice_on", "risk_level", "role", "secret", "settings",
-    "social_function", "state", "status", "tiers", "to", "to_org_unit_id", "unreached_reason",
-    "url", "user_id", "username", "within_days", "visit_date", "mode", "reached",
-    "refresh_token", "client_id", "client_secret", "events", "relationship", "updated_at",
-    "id", "__proto__", "", "a\"b", "精防",
+    "active",
+    "address",
+    "admitted_on",
+    "agency_id",
+    "agreement_signed_on",
+    "birth_date",
+    "body",
+    "class",
+    "class_override",
+    "compliance",
+    "consent",
+    "consent_date",
+    "cursor",
+    "dangerous_acts",
+    "date",
+    "death_cause",
+    "diagnosis",
+    "diagnosis_date",
+    "direction",
+    "discharged_on",
+    "display_name",
+    "doctor_id",
+    "dose_mg",
+    "drug",
+    "ended_on",
+    "every_weeks",
+    "format",
+    "from",
+    "gender",
+    "grant_type",
+    "guardians",
+    "id_number",
+    "insight",
+    "interval_months",
+    "items",
+    "joint",
+    "kind",
+    "list_date",
+    "long_acting",
+    "medications",
+    "name",
+    "onset_date",
+    "org_unit_id",
+    "password",
+    "period",
+    "phone",
+    "prescription_id",
+    "reason",
+    "responsibility_notice_on",
+    "risk_level",
+    "role",
+    "secret",
+    "settings",
+    "social_function",
+    "state",
+    "status",
+    "tiers",
+    "to",
+    "to_org_unit_id",
+    "unreached_reason",
+    "url",
+    "user_id",
+    "username",
+    "within_days",
+    "visit_date",
+    "mode",
+    "reached",
+    "refresh_token",
+    "client_id",
+    "client_secret",
+    "events",
+    "relationship",
+    "updated_at",
+    "id",
+    "__proto__",
+    "",
+    "a\"b",
+    "精防",
 };
 
 /* Path parameter values (already URL-safe: escapes are deliberate). */
 static const char *const path_values[] = {
-    "0", "-1", "99999999999999999999", "abc", "%00", "..%2F..%2Fhealthz", "../", "..",
-    "%2F", "%E7%B2%BE%E9%98%B2", "%F0%9F%98%80", "%FF%FE", "9223372036854775807",
-    "9223372036854775808", "-9223372036854775808", "1.5", "1e3", "0x10", "%2B1", "%201",
-    "00000000000000000001", "1%27--", "null", "true", "%25", "%zz", "%", "1;2", "1,2",
-    "%0D%0AX-Injected:%201", "%C0%AF", "%ED%A0%80", "99999999",
+    "0",
+    "-1",
+    "99999999999999999999",
+    "abc",
+    "%00",
+    "..%2F..%2Fhealthz",
+    "../",
+    "..",
+    "%2F",
+    "%E7%B2%BE%E9%98%B2",
+    "%F0%9F%98%80",
+    "%FF%FE",
+    "9223372036854775807",
+    "9223372036854775808",
+    "-9223372036854775808",
+    "1.5",
+    "1e3",
+    "0x10",
+    "%2B1",
+    "%201",
+    "00000000000000000001",
+    "1%27--",
+    "null",
+    "true",
+    "%25",
+    "%zz",
+    "%",
+    "1;2",
+    "1,2",
+    "%0D%0AX-Injected:%201",
+    "%C0%AF",
+    "%ED%A0%80",
+    "99999999",
 };
 
 static const char *const query_keys[] = {
-    "limit", "cursor", "offset", "q", "status", "from", "to", "org_unit_id", "role", "format",
-    "sort", "date", "within_days", "class", "tier", "agency_id", "patient_id", "state",
-    "direction", "kind", "active", "name", "id_number", "", "%00", "%E7%B2%BE", "a%5B%5D",
+    "limit",       "cursor",    "offset",     "q",     "status",    "from",        "to",
+    "org_unit_id", "role",      "format",     "sort",  "date",      "within_days", "class",
+    "tier",        "agency_id", "patient_id", "state", "direction", "kind",        "active",
+    "name",        "id_number", "",           "%00",   "%E7%B2%BE", "a%5B%5D",
 };
 
 static const char *const query_values[] = {
-    "", "%00", "%zz", "%", "-1", "0", "1", "99999999999999999999", "abc", "%E7%B2%BE%E9%98%B2",
-    "%FF", "a%20b", "a+b", "2024-13-45", "2024-02-30", "0000-00-00", "9999-12-31", "true",
-    "null", "%27%3B--", "1e308", "NaN", "-0", "%C3%28", "..%2F", "eyJ4IjoxfQ", "%0A",
+    "",           "%00",
+    "%zz",        "%",
+    "-1",         "0",
+    "1",          "99999999999999999999",
+    "abc",        "%E7%B2%BE%E9%98%B2",
+    "%FF",        "a%20b",
+    "a+b",        "2024-13-45",
+    "2024-02-30", "0000-00-00",
+    "9999-12-31", "true",
+    "null",       "%27%3B--",
+    "1e308",      "NaN",
+    "-0",         "%C3%28",
+    "..%2F",      "eyJ4IjoxfQ",
+    "%0A",
 };
 
 static const char *const str_values[] = {
-    "", " ", "0", "-1", "abc", "2024-02-30", "2024-13-01", "0000-00-00", "9999-12-31",
-    "-2024-01-01", "2024-1-1", "20240101", "2024-01-01T00:00:00Z", "NaN", "Infinity", "null",
-    "true", "精防", "\\u0000", "\\u0001\\u001f\\u007f", "\\ud83d\\ude00", "\\ud800",
-    "\\udfff", "\\\\", "\\\"", "<script>", "' OR 1=1 --", "../../etc/passwd", "%00", "\\n\\r\\t",
-    "https://", "http://127.0.0.1:1/x", "javascript:alert(1)", "99999999999999999999",
-    "+8613800000000", "42900519900101001X", "１２３", "\\u202e",
+    "",
+    " ",
+    "0",
+    "-1",
+    "abc",
+    "2024-02-30",
+    "2024-13-01",
+    "0000-00-00",
+    "9999-12-31",
+    "-2024-01-01",
+    "2024-1-1",
+    "20240101",
+    "2024-01-01T00:00:00Z",
+    "NaN",
+    "Infinity",
+    "null",
+    "true",
+    "精防",
+    "\\u0000",
+    "\\u0001\\u001f\\u007f",
+    "\\ud83d\\ude00",
+    "\\ud800",
+    "\\udfff",
+    "\\\\",
+    "\\\"",
+    "<script>",
+    "' OR 1=1 --",
+    "../../etc/passwd",
+    "%00",
+    "\\n\\r\\t",
+    "https://",
+    "http://127.0.0.1:1/x",
+    "javascript:alert(1)",
+    "99999999999999999999",
+    "+8613800000000",
+    "42900519900101001X",
+    "１２３",
+    "\\u202e",
 };
 
 static void gen_value(sb *b, int depth);
@@ -197,9 +336,26 @@ static void gen_object(sb *b, int depth, size_t members)
 static void gen_value(sb *b, int depth)
 {
     static const char *const scalars[] = {
-        "null", "true", "false", "0", "-1", "1", "-0", "3.14", "1e308", "-1e308", "1e-400",
-        "99999999999999999999", "9223372036854775807", "-9223372036854775808",
-        "9223372036854775808", "4294967296", "2147483648", "1.0", "0.0000001", "1E2",
+        "null",
+        "true",
+        "false",
+        "0",
+        "-1",
+        "1",
+        "-0",
+        "3.14",
+        "1e308",
+        "-1e308",
+        "1e-400",
+        "99999999999999999999",
+        "9223372036854775807",
+        "-9223372036854775808",
+        "9223372036854775808",
+        "4294967296",
+        "2147483648",
+        "1.0",
+        "0.0000001",
+        "1E2",
     };
 
     switch (depth > 3 ? pick(3) : pick(9)) {
@@ -234,19 +390,53 @@ static void gen_value(sb *b, int depth)
 static void gen_body(sb *b, size_t *len)
 {
     static const char *const broken[] = {
-        "", " ", "{", "}", "[", "{\"a\":}", "{\"a\"}", "{\"a\":1,}", "{'a':1}", "nul", "tru",
-        "NaN", "{\"a\":NaN}", "{\"a\":Infinity}", "{\"a\":-Infinity}", "{\"a\":01}",
-        "{\"a\":.5}", "{\"a\":1.}", "{\"a\":0x10}", "{\"a\":+1}", "null", "true", "0", "[]",
-        "[1,2]", "\"str\"", "{\"a\":\"\\x41\"}", "{\"a\":\"\\u12\"}", "{\"a\":\"unterminated",
-        "{\"a\":1}{\"b\":2}", "{\"a\":1} trailing", "\xef\xbb\xbf{}", "{\"a\":\"\t\"}",
-        "{\"a\":1,\"a\":2}", "{\"name\":\"x\",\"name\":\"y\"}", "{\"a\":1e999}",
-        "{\"a\":-1e999}", "{\"a\":123456789012345678901234567890}",
-        "{/*c*/}", "{\"a\":[1,2,]}", "{\"\\u0000\":1}", "{\"a\":\"\\u0000\"}",
+        "",
+        " ",
+        "{",
+        "}",
+        "[",
+        "{\"a\":}",
+        "{\"a\"}",
+        "{\"a\":1,}",
+        "{'a':1}",
+        "nul",
+        "tru",
+        "NaN",
+        "{\"a\":NaN}",
+        "{\"a\":Infinity}",
+        "{\"a\":-Infinity}",
+        "{\"a\":01}",
+        "{\"a\":.5}",
+        "{\"a\":1.}",
+        "{\"a\":0x10}",
+        "{\"a\":+1}",
+        "null",
+        "true",
+        "0",
+        "[]",
+        "[1,2]",
+        "\"str\"",
+        "{\"a\":\"\\x41\"}",
+        "{\"a\":\"\\u12\"}",
+        "{\"a\":\"unterminated",
+        "{\"a\":1}{\"b\":2}",
+        "{\"a\":1} trailing",
+        "\xef\xbb\xbf{}",
+        "{\"a\":\"\t\"}",
+        "{\"a\":1,\"a\":2}",
+        "{\"name\":\"x\",\"name\":\"y\"}",
+        "{\"a\":1e999}",
+        "{\"a\":-1e999}",
+        "{\"a\":123456789012345678901234567890}",
+        "{/*c*/}",
+        "{\"a\":[1,2,]}",
+        "{\"\\u0000\":1}",
+        "{\"a\":\"\\u0000\"}",
     };
     /* Invalid UTF-8, sent as they are. */
     static const char *const bad_utf8[] = {
-        "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80", "\xf8\x88\x80\x80\x80", "\x80", "\xe7\xb2",
-        "\xf4\x90\x80\x80", "\xfe",
+        "\xff\xfe", "\xc0\xaf", "\xed\xa0\x80",     "\xf8\x88\x80\x80\x80",
+        "\x80",     "\xe7\xb2", "\xf4\x90\x80\x80", "\xfe",
     };
 
     switch (pick(12)) {
@@ -305,26 +495,42 @@ static void gen_body(sb *b, size_t *len)
 static void gen_headers(sb *b)
 {
     static const char *const if_match[] = {
-        "If-Match: garbage", "If-Match: \"\"", "If-Match: *", "If-Match: W/\"1\"",
-        "If-Match: \"99999999999999999999\"", "If-Match: \"-1\"", "If-Match: \"1\", \"2\"",
-        "If-Match: \"精防\"", "If-Match;", "If-Match: \"abc",
+        "If-Match: garbage",
+        "If-Match: \"\"",
+        "If-Match: *",
+        "If-Match: W/\"1\"",
+        "If-Match: \"99999999999999999999\"",
+        "If-Match: \"-1\"",
+        "If-Match: \"1\", \"2\"",
+        "If-Match: \"精防\"",
+        "If-Match;",
+        "If-Match: \"abc",
     };
     static const char *const idem[] = {
-        "Idempotency-Key;", "Idempotency-Key: 精防-键", "Idempotency-Key: a", "Idempotency-Key: \t",
-        "Idempotency-Key: ../../x", "Idempotency-Key: \xff\xfe",
+        "Idempotency-Key;",    "Idempotency-Key: 精防-键", "Idempotency-Key: a",
+        "Idempotency-Key: \t", "Idempotency-Key: ../../x", "Idempotency-Key: \xff\xfe",
     };
     static const char *const test_date[] = {
-        "X-Test-Date: garbage", "X-Test-Date: 2024-02-30", "X-Test-Date: 9999-12-31",
-        "X-Test-Date: 0000-00-00", "X-Test-Date: 2024-1-1", "X-Test-Date;",
+        "X-Test-Date: garbage",     "X-Test-Date: 2024-02-30",  "X-Test-Date: 9999-12-31",
+        "X-Test-Date: 0000-00-00",  "X-Test-Date: 2024-1-1",    "X-Test-Date;",
         "X-Test-Date: -2024-01-01", "X-Test-Date: 99999-01-01", "X-Test-Date: 2024-01-01T00:00",
-        "X-Test-Date: 0001-01-01", "X-Test-Date: 2024-02-29", "X-Test-Date: 1900-02-29",
+        "X-Test-Date: 0001-01-01",  "X-Test-Date: 2024-02-29",  "X-Test-Date: 1900-02-29",
     };
     static const char *const other[] = {
-        "Content-Type: text/plain", "Content-Type: application/json; charset=latin1",
-        "Accept: application/xml", "Accept: */*;q=abc", "X-Request-Id: \xe7\xb2\xbe",
-        "X-Request-Id;", "Content-Encoding: gzip", "Range: bytes=0-1", "Accept-Encoding: br",
-        "Origin: http://evil.example", "Authorization: Basic YWRtaW46eA==",
-        "Authorization: Bearer", "Authorization: Bearer a.b.c", "Cookie: a=b",
+        "Content-Type: text/plain",
+        "Content-Type: application/json; charset=latin1",
+        "Accept: application/xml",
+        "Accept: */*;q=abc",
+        "X-Request-Id: \xe7\xb2\xbe",
+        "X-Request-Id;",
+        "Content-Encoding: gzip",
+        "Range: bytes=0-1",
+        "Accept-Encoding: br",
+        "Origin: http://evil.example",
+        "Authorization: Basic YWRtaW46eA==",
+        "Authorization: Bearer",
+        "Authorization: Bearer a.b.c",
+        "Cookie: a=b",
     };
     size_t n = pick(4);
 
@@ -462,8 +668,10 @@ static void sb_excerpt(sb *b, const char *s, size_t len, size_t max)
         sb_printf(b, "…(%zu bytes)", len);
 }
 
-/* Is the answer acceptable? NULL when it is, else why not. */
-static const char *judge(const http_res *r)
+/* Is the answer to a request of the route at pattern acceptable? NULL
+ * when it is, else why not. The FHIR view answers its errors as FHIR
+ * does, with an OperationOutcome. */
+static const char *judge(const http_res *r, const char *pattern)
 {
     const char *ct;
 
@@ -475,6 +683,13 @@ static const char *judge(const http_res *r)
         return "unexpected status";
     if (r->status >= 400) {
         ct = http_header(r, "Content-Type");
+        if (ct != NULL && strncmp(pattern, "/api/v1/fhir/", 13) == 0 &&
+            strcasecmp(ct, "application/fhir+json") == 0) {
+            const char *type = test_jstr(r->json, "resourceType");
+            return type != NULL && strcmp(type, "OperationOutcome") == 0
+                       ? NULL
+                       : "FHIR 4xx without an OperationOutcome";
+        }
         if (ct == NULL || strncasecmp(ct, "application/problem+json", 24) != 0)
             return "4xx without application/problem+json";
         if (r->json == NULL || !json_is_object(r->json))
@@ -484,8 +699,8 @@ static const char *judge(const http_res *r)
 }
 
 static void record(route *rt, const char *why, const http_res *r, const char *method,
-                   const char *path, const char *ctype, const char *token_name,
-                   const char *headers, const char *body, size_t blen, int chunked)
+                   const char *path, const char *ctype, const char *token_name, const char *headers,
+                   const char *body, size_t blen, int chunked)
 {
     rt->failed++;
     nfail++;
@@ -537,18 +752,25 @@ static double metric_value_in(const char *text, const char *line, size_t len)
 
 static void fuzz_every_route(void **state)
 {
-    static const char *const users[] = {"admin", "tf.doctor", "tf.police", "tf.grid1",
-                                        "tf.civil"};
+    static const char *const users[] = {"admin", "tf.doctor", "tf.police", "tf.grid1", "tf.civil"};
     static const char *const ctypes[] = {
-        "application/json", "application/json; charset=utf-8", "Application/JSON",
-        "application/json;charset=UTF-8", "text/plain", "application/problem+json",
-        "application/x-www-form-urlencoded", "multipart/form-data; boundary=x", "",
-        "application/json; charset=latin1", "application/jsonx", "application/*",
+        "application/json",
+        "application/json; charset=utf-8",
+        "Application/JSON",
+        "application/json;charset=UTF-8",
+        "text/plain",
+        "application/problem+json",
+        "application/x-www-form-urlencoded",
+        "multipart/form-data; boundary=x",
+        "",
+        "application/json; charset=latin1",
+        "application/jsonx",
+        "application/*",
     };
     enum { NTOK = 7 };
     const char *tokens[NTOK];
-    const char *names[NTOK] = {"none", "garbage", "admin", "tf.doctor", "tf.police", "tf.grid1",
-                               "tf.civil"};
+    const char *names[NTOK] = {"none",      "garbage",  "admin",   "tf.doctor",
+                               "tf.police", "tf.grid1", "tf.civil"};
     char *owned[5];
     char *before;
     http_res *r;
@@ -604,8 +826,9 @@ static void fuzz_every_route(void **state)
                 inflight.n = 0;
                 sb_printf(&inflight, "%s ", rt->method);
                 sb_excerpt(&inflight, path.p, path.n, 300);
-                sb_printf(&inflight, "\n  token: %s, raw: %d, Content-Type: %s%s\n  headers: ",
-                          names[ti], raw, ctype ? ctype : "(none)", chunked ? ", chunked" : "");
+                sb_printf(&inflight,
+                          "\n  token: %s, raw: %d, Content-Type: %s%s\n  headers: ", names[ti], raw,
+                          ctype ? ctype : "(none)", chunked ? ", chunked" : "");
                 sb_excerpt(&inflight, raw || hdr.p == NULL ? "" : hdr.p,
                            raw || hdr.p == NULL ? 0 : hdr.n, 300);
                 sb_puts(&inflight, "\n  body: ");
@@ -616,7 +839,7 @@ static void fuzz_every_route(void **state)
                     r = http_do(rt->method, path.p, tokens[ti], body.p, hdr.p);
                 rt->sent++;
                 total++;
-                if ((why = judge(r)) != NULL)
+                if ((why = judge(r, rt->path)) != NULL)
                     record(rt, why, r, rt->method, path.p, ctype, names[ti], raw ? NULL : hdr.p,
                            body.p, blen, chunked);
                 http_free(r);

@@ -3304,6 +3304,246 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/fhir/metadata": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * The FHIR view's CapabilityStatement
+         * @description What the read-only FHIR R4 view (`fhir`) offers: its resource types,
+         *     interactions and search parameters, as a FHIR `CapabilityStatement`
+         *     (`fhirVersion` 4.0.1). Open to anyone, as FHIR servers' metadata
+         *     is: it names no person.
+         */
+        get: operations["fhirCapabilities"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/Patient": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Patient resources (FHIR)
+         * @description The patients of the caller's region as FHIR `Patient` resources in
+         *     a `searchset` Bundle, in id order, at most `_count` per page, with
+         *     a `next` link while there are more. `identifier` finds a patient by
+         *     resident ID number through the blind index (nothing is decrypted to
+         *     search); `_lastUpdated` (at most twice, for a window) filters on
+         *     the time the record last changed. Any other parameter is refused
+         *     (400 naming it). Audited as one `patient.list` row naming the
+         *     patients of the page (`via` `fhir`; with the number masked for an
+         *     identifier search, a miss included). See `fhir`.
+         */
+        get: operations["fhirSearchPatients"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/Patient/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Read a Patient resource (FHIR)
+         * @description One patient of the caller's region as a FHIR `Patient`: name,
+         *     gender, birth date, phone, address, the unit that manages them and
+         *     the resident ID number as `identifier` (system
+         *     `urn:oid:2.16.156.10011.1.3`), whole or, when the agency's view
+         *     masks it, without a value (a `data-absent-reason` `masked`
+         *     extension). Audited as `patient.read` (`via` `fhir`), or
+         *     `patient.read_denied` for a patient of another region, who is 404.
+         */
+        get: operations["fhirReadPatient"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/RelatedPerson": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search RelatedPerson resources (FHIR)
+         * @description The patient's guardians (监护人) as `RelatedPerson`: GUARD in
+         *     v3-RoleCode with the kind (primary, assistant, social), the relation
+         *     in v3-RoleCode where there is one (spouse SPS, parent PRN, child
+         *     CHILD, sibling SIB, grandparent GRPRN, other relative FAMMEM) and
+         *     always in our own codes, name, phone; the address only for a
+         *     hospital (the police see contacts, not addresses).
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchRelatedPersons"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/Encounter": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Encounter resources (FHIR)
+         * @description The patient's follow-up visits (`fu-<id>`: class HH at home, AMB at
+         *     the clinic, VR by phone; `cancelled` when the patient was not
+         *     reached) and admissions (`adm-<id>`: class IMP, voluntary or
+         *     involuntary, in progress until discharged), newest first. The
+         *     hospital, the reason and the discharge note are clinical detail,
+         *     given to hospitals only.
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchEncounters"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/Condition": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Condition resources (FHIR)
+         * @description The patient's diagnosis on the register, coded in ICD-10 where the
+         *     disease has one code (F20, F25, F22, F31, F06) and always in our own
+         *     codes, with onset and diagnosis dates. Hospitals only: the police
+         *     never see a diagnosis (403).
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchConditions"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/RiskAssessment": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search RiskAssessment resources (FHIR)
+         * @description The patient's risk assessments, newest first: the level 0 to 5 as
+         *     `prediction.qualitativeRisk` (our `risk-level` codes), the tier
+         *     (三级三评) as `method`; the basis (free text) for hospitals only.
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchRiskAssessments"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/Flag": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search Flag resources (FHIR)
+         * @description The patient's active safety flags: the colour tier (`colour-<id>`),
+         *     the current risk level when 3 or more (`risk-<id>`) and each
+         *     key-patient flag (`kf-<id>-<flag>`).
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchFlags"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/fhir/MedicationStatement": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Search MedicationStatement resources (FHIR)
+         * @description The patient's prescriptions, newest first, active until they end,
+         *     with the dose as text. Hospitals only: the police never see
+         *     medicines (403).
+         *     One patient's, all in one `searchset` Bundle. Audited as
+         *     `patient.read` of the patient (`via` `fhir`, with the type); a
+         *     patient of another region is 404 (audited `patient.read_denied`).
+         *     See `fhir`.
+         */
+        get: operations["fhirSearchMedicationStatements"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/config/assistance": {
         parameters: {
             query?: never;
@@ -5206,6 +5446,87 @@ export interface webhooks {
 }
 export interface components {
     schemas: {
+        /**
+         * @description A FHIR R4 resource (https://hl7.org/fhir/R4/), as FHIR's JSON
+         *     format defines it; `resourceType` says which. Checked against the
+         *     official FHIR R4 JSON schema in the tests.
+         */
+        FhirResource: {
+            /** @description The FHIR resource type. */
+            resourceType: string;
+            /** @description The resource's id. */
+            id?: string;
+        } & {
+            [key: string]: unknown;
+        };
+        /**
+         * @description A FHIR `searchset` Bundle: `total` when it holds every match,
+         *     `link` `self` and, while there are more, `next` (URLs relative to
+         *     the server), and an `entry` per match (none when nothing matched).
+         */
+        FhirBundle: {
+            /**
+             * @description Always Bundle.
+             * @constant
+             */
+            resourceType: "Bundle";
+            /**
+             * @description Always searchset.
+             * @constant
+             */
+            type: "searchset";
+            /** @description How many matched, when the Bundle holds them all. */
+            total?: number;
+            /** @description `self`, and `next` while there are more pages. */
+            link: {
+                /**
+                 * @description The link's relation.
+                 * @enum {string}
+                 */
+                relation: "self" | "next";
+                /** @description The URL, relative to the server. */
+                url: string;
+            }[];
+            /** @description The matches. */
+            entry?: {
+                /** @description The resource's URL, relative to the server. */
+                fullUrl: string;
+                resource: components["schemas"]["FhirResource"];
+                /** @description Always `{"mode":"match"}`. */
+                search?: {
+                    /**
+                     * @description A match of the search.
+                     * @constant
+                     */
+                    mode?: "match";
+                };
+            }[];
+        };
+        /** @description A FHIR OperationOutcome with one error issue. */
+        FhirOperationOutcome: {
+            /**
+             * @description Always OperationOutcome.
+             * @constant
+             */
+            resourceType: "OperationOutcome";
+            /** @description The one issue. */
+            issue: {
+                /**
+                 * @description Always error.
+                 * @constant
+                 */
+                severity: "error";
+                /**
+                 * @description FHIR's issue type.
+                 * @enum {string}
+                 */
+                code: "invalid" | "forbidden" | "not-found" | "login";
+                /** @description What is wrong, for a person to read. */
+                diagnostics: string;
+                /** @description The search parameter at fault. */
+                expression?: string[];
+            }[];
+        };
         /**
          * @description A ledger (台账).
          * @enum {string}
@@ -9216,6 +9537,80 @@ export interface components {
         };
     };
     responses: {
+        /** @description A FHIR `searchset` Bundle of the matches. */
+        FhirSearchset: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["FhirBundle"];
+            };
+        };
+        /**
+         * @description A search parameter is unknown, missing or malformed: an
+         *     `OperationOutcome` whose issue (code `invalid`) names it in
+         *     `expression`; with `Accept: application/problem+json`, the problem
+         *     naming it in `errors`. A query string that cannot be decoded is the
+         *     API's usual problem.
+         */
+        FhirBadRequest: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description The bearer token is missing, malformed, badly signed or expired (the
+         *     API's problem); or its user or client is no longer active (an
+         *     `OperationOutcome`, code `login`, or the problem when asked for).
+         */
+        FhirUnauthorized: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                "WWW-Authenticate": components["headers"]["WWWAuthenticateIfToken"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description Not the service account of a hospital or police system (people use
+         *     the JSON API), or a resource type outside the agency's view (the
+         *     police never get a Condition or a MedicationStatement): an
+         *     `OperationOutcome` (code `forbidden`), or the problem when asked for.
+         */
+        FhirForbidden: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
+        /**
+         * @description No such patient in the caller's region (absent and elsewhere are not
+         *     told apart): an `OperationOutcome` (code `not-found`, naming
+         *     `patient` for a search), or the problem when asked for.
+         */
+        FhirNotFound: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                "application/fhir+json": components["schemas"]["FhirOperationOutcome"];
+                "application/problem+json": components["schemas"]["Problem"];
+            };
+        };
         /** @description A new token pair. */
         TokenPair: {
             headers: {
@@ -9836,6 +10231,8 @@ export interface components {
         };
     };
     parameters: {
+        /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+        FhirPatient: string;
         /**
          * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
          * @example 17
@@ -18588,6 +18985,220 @@ export interface operations {
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
             422: components["responses"]["IdempotencyKeyReused"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirCapabilities: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The CapabilityStatement. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirResource"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            500: components["responses"]["InternalError"];
+        };
+    };
+    fhirSearchPatients: {
+        parameters: {
+            query?: {
+                /**
+                 * @description `urn:oid:2.16.156.10011.1.3|<resident ID number>`; the system
+                 *     may be left out (`|<number>` or the number alone). Another
+                 *     system, or a number that is not a valid GB 11643 one, is 400.
+                 */
+                identifier?: string;
+                /**
+                 * @description A prefix (`ge`, `gt`, `le`, `lt`, `eq` or none, for `eq`) and a
+                 *     date (`2026-01-01`, a whole day in China Standard Time) or a
+                 *     dateTime with its zone (`2026-01-01T08:00:00+08:00`). May be
+                 *     given twice, for a window.
+                 */
+                _lastUpdated?: string[];
+                /** @description Resources per page, 1 to 100 (default 20). */
+                _count?: number;
+                /** @description Where the page starts, as the `next` link of the previous page gives it. */
+                cursor?: string;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirReadPatient: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /** @description The patient's id. */
+                id: string;
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The Patient. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/fhir+json": components["schemas"]["FhirResource"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchRelatedPersons: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchEncounters: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchConditions: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchRiskAssessments: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchFlags: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    fhirSearchMedicationStatements: {
+        parameters: {
+            query: {
+                /** @description The patient, as its id (`123`) or a reference (`Patient/123`). */
+                patient: components["parameters"]["FhirPatient"];
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            200: components["responses"]["FhirSearchset"];
+            400: components["responses"]["FhirBadRequest"];
+            401: components["responses"]["FhirUnauthorized"];
+            403: components["responses"]["FhirForbidden"];
+            404: components["responses"]["FhirNotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
