@@ -123,7 +123,7 @@ CREATE TRIGGER record_events_wake AFTER INSERT ON record_events
     FOR EACH STATEMENT EXECUTE FUNCTION deliveries_wake();
 
 -- The opaque cursor of GET /changes and /events: "c1:<xid>:<seq>" in
--- unpadded base64url (api/resources/common.c decodes it).
+-- unpadded base64url (api/resources/changes.c decodes it).
 CREATE FUNCTION feed_cursor(p_xid xid8, p_seq bigint) RETURNS text
 LANGUAGE sql IMMUTABLE AS $$
     SELECT rtrim(translate(encode(convert_to('c1:' || p_xid || ':' || p_seq, 'UTF8'), 'base64'),
