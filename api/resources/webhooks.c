@@ -86,7 +86,7 @@ static jf_stmt deliveries = {
 
 static const char *const states[] = {"pending", "delivered", "dead", NULL};
 /* The body's events array as a text[] literal, each kind once; NULL when
- * absent, or with an error naming events or events[i]. */
+ * absent or null, or with an error naming events or events[i]. */
 static const char *read_events(jf_req *req, jf_errors *e)
 {
     json_t *a = json_object_get(req->body, "events"), *v;
@@ -94,7 +94,7 @@ static const char *read_events(jf_req *req, jf_errors *e)
     jf_buf lit;
     size_t i;
 
-    if (a == NULL)
+    if (a == NULL || json_is_null(a))
         return NULL;
     if (!json_is_array(a)) {
         jf_errors_add(e, "events", "must be an array of event kinds");
