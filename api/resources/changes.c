@@ -133,10 +133,13 @@ static jf_stmt events_feed = {
     0,
 };
 
-const char *const jf_res_event_kinds[] = {
-    "patient.registered", "patient.risk_crossed",   "patient.unstable",
-    "patient.discharged", "patient.status_changed", "patient.transferred",
-    NULL};
+const char *const jf_res_event_kinds[] = {"patient.registered",
+                                          "patient.risk_crossed",
+                                          "patient.unstable",
+                                          "patient.discharged",
+                                          "patient.status_changed",
+                                          "patient.transferred",
+                                          NULL};
 
 /* The cursor: "c1:<xid>:<seq>" in base64url; the start is xid 0, seq 0. */
 static const char *encode_cursor(jf_req *req, const char *xid, const char *seq)

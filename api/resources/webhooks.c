@@ -24,8 +24,8 @@
 
 #define ENDPOINT_JSON                                                                              \
     "json_build_object('id', w.id, 'agency_id', w.agency_id, 'agency_name', a.name, 'url',"        \
-    " w.url, 'active', w.active, 'events', w.events, 'created_at', w.created_at, 'pending',"        \
-    " (SELECT count(*)"          \
+    " w.url, 'active', w.active, 'events', w.events, 'created_at', w.created_at, 'pending',"       \
+    " (SELECT count(*)"                                                                            \
     " FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'pending'), 'dead',"              \
     " (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'dead'))"
 

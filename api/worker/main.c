@@ -1,10 +1,10 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
  * delivery from the outbox, record events fanned out to it first (deliver.h),
  * and the escalation and overdue sweeps (sweep.h), the queued 三网 analyses
- * (reconcile/job.h, woken like deliveries by LISTEN), and a pass over the statistics rollups every
- * JF_STATS_REFRESH_S (0: never; the rollups are always as of the
- * database's now(), whatever --now says). Any number of workers may run on
- * one database; a pass holds its worker for its duration (a new day's pass
+ * (reconcile/job.h, woken like deliveries by LISTEN), and a pass over the
+ * statistics rollups every JF_STATS_REFRESH_S (0: never; the rollups are
+ * always as of the database's now(), whatever --now says). Any number of
+ * workers may run on one database; a pass holds its worker for its duration (a new day's pass
  * takes minutes at a million patients), so at scale set
  * JF_STATS_REFRESH_S=0 on all workers but one.
  *   jingfang-worker               loop until SIGTERM/SIGINT (the batch in
