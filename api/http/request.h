@@ -88,7 +88,7 @@ int jf_req_read_json(jf_req *req);
  * of req->body; a repeated or undecodable parameter is 400 naming it. */
 int jf_req_read_form_or_json(jf_req *req);
 
-/* Read a body of media type ctype (400/415 otherwise) whole into body
+/* Read a body of media type ctype (415 otherwise) whole into body
  * (the caller frees it), capped at cap bytes (413 past it). 0, or a
  * negative jf_err with the problem sent. */
 int jf_req_read_raw(jf_req *req, const char *ctype, long long cap, jf_buf *body);

@@ -200,16 +200,41 @@ static int page_limit(const jf_req *req, jf_errors *e, int *limit)
     return 0;
 }
 
+/* Answer the page in res (columns xid, seq, item JSON; a NULL item is
+ * passed over, not shown) as {"items", "next_cursor", "more"}: the cursor
+ * after its last row, or the one it started from ($xid, $seq) when empty,
+ * so the client keeps it. */
+static int send_page(jf_req *req, const PGresult *res, const char *xid, const char *seq, int limit)
+{
+    int n = PQntuples(res), shown = 0, rc;
+    const char *next =
+        n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
+              : encode_cursor(req, xid, seq);
+    jf_buf out;
+
+    jf_buf_init(&out, 64u << 20);
+    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!PQgetisnull(res, i, 2))
+            rc = (shown++ ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
+    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
+    rc = rc ? rc : jf_buf_json_str(&out, next);
+    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    jf_buf_free(&out);
+    return rc;
+}
+
 static int changes(jf_req *req)
 {
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
-    const char *xid, *seq, *next;
-    int limit, rc, n;
+    const char *xid, *seq;
+    int limit, rc;
     jf_db_conn *conn;
     PGresult *res = NULL;
     char today[11];
-    jf_buf out;
 
     page_limit(req, &e, &limit);
     decode_cursor(req, &e, &xid, &seq);
@@ -236,20 +261,7 @@ static int changes(jf_req *req)
         PQclear(res);
         return rc;
     }
-    n = PQntuples(res);
-    /* An empty page leaves the cursor where it was: the phone keeps it. */
-    next = n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
-                 : encode_cursor(req, xid, seq);
-    jf_buf_init(&out, 64u << 20);
-    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
-    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc : jf_buf_json_str(&out, next);
-    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
+    rc = send_page(req, res, xid, seq, limit);
     PQclear(res);
     return rc;
 }
@@ -285,11 +297,10 @@ static int events(jf_req *req)
 {
     jf_role role = jf_role_parse(req->claims.role);
     jf_errors e = {0};
-    const char *xid, *seq, *kinds, *next;
-    int limit, rc, n, shown = 0;
+    const char *xid, *seq, *kinds;
+    int limit, rc;
     jf_db_conn *conn;
     PGresult *res = NULL;
-    jf_buf out;
 
     if (!jf_role_has(role, JF_CAP_CONFIG_WRITE) &&
         !(role == JF_ROLE_SERVICE && req->claims.agency_id > 0))
@@ -315,20 +326,7 @@ static int events(jf_req *req)
         PQclear(res);
         return rc;
     }
-    n = PQntuples(res);
-    next = n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
-                 : encode_cursor(req, xid, seq);
-    jf_buf_init(&out, 64u << 20);
-    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
-    for (int i = 0; rc == 0 && i < n; i++)
-        if (!PQgetisnull(res, i, 2))
-            rc = (shown++ ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
-    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc : jf_buf_json_str(&out, next);
-    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
+    rc = send_page(req, res, xid, seq, limit);
     PQclear(res);
     return rc;
 }

@@ -548,8 +548,9 @@ static int run_line(jf_req *req, int (*handler)(jf_req *), const char *path, lon
     req->path = path;
     req->capture = &answer;
     req->status = 0;
-    jf_buf_reset(&req->resp_headers);
     handler(req);
+    /* A line's headers (Location, Idempotent-Replayed) are not the batch's. */
+    jf_buf_reset(&req->resp_headers);
     /* Every path of a handler answers; a line that did not is a fault. */
     status = req->status ? req->status : 500;
     rc = jf_buf_printf(out, "{\"line\":%ld,\"status\":%d,\"%s\":%s}", n, status,

@@ -1317,6 +1317,8 @@ static void hospital_admission_batch(void **state)
         fail_msg("batch: %ld %.500s", r->status, r->body);
     items = json_object_get(r->json, "items");
     assert_int_equal(json_array_size(items), 4);
+    /* The lines' own headers stay with the lines. */
+    assert_null(http_header(r, "Location"));
     for (size_t i = 0; i < 4; i++)
         assert_int_equal(test_jint(json_array_get(items, i), "status"), want[i]);
     assert_int_equal(
@@ -1329,6 +1331,7 @@ static void hospital_admission_batch(void **state)
 
     r2 = post_batch(hosp.token, "hospital/admissions", text, strlen(text), NULL);
     assert_int_equal(r2->status, 200);
+    assert_null(http_header(r2, "Idempotent-Replayed"));
     same_answers(json_object_get(r2->json, "items"), items);
     assert_int_equal(count_of("hospitalisations", pa), 1);
     assert_int_equal(count_of("hospitalisations", pb), 1);
