@@ -1135,7 +1135,8 @@ static void record_events_fire_by_kind(void **state)
     char *other_police = db_scalar("INSERT INTO agencies (kind, name, org_unit_id)"
                                    " VALUES ('police_station', '工作者测试他所', $1) RETURNING id",
                                    1, ap);
-    char *pol, *cli, *stab, *oth, *patient;
+    char *civil = insert_agency("civil_affairs", "工作者测试民政办");
+    char *pol, *cli, *stab, *oth, *civ, *patient, *svc, *svc_token;
     static const char *const want[] = {"patient.registered",     "patient.risk_crossed",
                                        "patient.risk_crossed",   "patient.unstable",
                                        "patient.status_changed", "patient.discharged",
@@ -1156,6 +1157,8 @@ static void record_events_fire_by_kind(void **state)
     cli = insert_endpoint(clinic, "evclinic", 0);
     stab = insert_endpoint(stability, "evnone", 0);
     oth = insert_endpoint(other_police, "evother", 0);
+    civ = insert_endpoint(civil, "evcivil", 0);
+    subscribe(civ, all);
     subscribe(pol, all);
     subscribe(cli, all);
     subscribe(oth, all);
@@ -1181,6 +1184,20 @@ static void record_events_fire_by_kind(void **state)
     }
     worker_until("evpolice", 7, NULL);
     worker_until("evclinic", 7, NULL);
+    /* Civil affairs see no risk: neither its events nor the level. */
+    worker_until("evcivil", 4, NULL);
+    n = rx_snapshot("evcivil", got, 16);
+    for (int i = 0, k = 0; i < n; i++, k++) {
+        long long pid;
+        json_t *j = json_loads(got[i].body, 0, NULL);
+
+        while (k == 1 || k == 2 || k == 3) /* risk up, down, unstable */
+            k++;
+        assert_string_equal(rx_event(&got[i], &pid), want[k]);
+        assert_null(json_object_get(json_object_get(j, "patient"), "risk_level"));
+        assert_null(json_object_get(json_object_get(j, "patient"), "diagnosis"));
+        json_decref(j);
+    }
 
     n = rx_snapshot("evpolice", got, 16);
     for (int i = 0; i < n; i++) {
@@ -1224,6 +1241,24 @@ static void record_events_fire_by_kind(void **state)
     }
     assert_int_equal(rx_count("evnone", NULL), 0);
     assert_int_equal(rx_count("evother", NULL), 0);
+    /* Nor does the other station's account replay any of them. */
+    {
+        const char *up[] = {other, other_police, test_unique()};
+        svc = db_scalar("INSERT INTO users (username, display_name, role, org_unit_id, agency_id,"
+                        " password_hash) SELECT 'wt-svo-' || lower($3), '工作者测试他所接口',"
+                        " 'service', $1, $2, password_hash FROM users WHERE username ="
+                        " 'svc.police' RETURNING username",
+                        3, up);
+        svc_token = http_login(svc, NULL);
+        http_res *r = http_do("GET", "/api/v1/events?limit=1000", svc_token, NULL, NULL);
+        size_t i;
+        json_t *it;
+
+        assert_int_equal(r->status, 200);
+        json_array_foreach(json_object_get(r->json, "items"), i, it)
+            assert_int_not_equal(test_jint(json_object_get(it, "patient"), "id"), atoll(patient));
+        http_free(r);
+    }
     /* Nothing was left queued for them either. */
     {
         const char *p[] = {stab, oth};
@@ -1235,6 +1270,11 @@ static void record_events_fire_by_kind(void **state)
     endpoint_off(cli);
     endpoint_off(stab);
     endpoint_off(oth);
+    endpoint_off(civ);
+    free(civ);
+    free(civil);
+    free(svc);
+    free(svc_token);
     free(pol);
     free(cli);
     free(stab);
