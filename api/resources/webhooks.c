@@ -85,6 +85,7 @@ static jf_stmt deliveries = {
 };
 
 static const char *const states[] = {"pending", "delivered", "dead", NULL};
+
 /* The body's events array as a text[] literal, each kind once; NULL when
  * absent or null, or with an error naming events or events[i]. */
 static const char *read_events(jf_req *req, jf_errors *e)
