@@ -24,6 +24,8 @@ typedef struct jf_config {
     char trusted_proxies[256];    /* JF_TRUSTED_PROXIES: as written */
     jf_netaddr_list trusted_nets; /* ... parsed */
     long body_max_bytes;          /* JF_BODY_MAX_BYTES: 413 past it */
+    long batch_max_bytes;         /* JF_BATCH_MAX_BYTES: an NDJSON batch; 413 past it */
+    long batch_max_lines;         /* JF_BATCH_MAX_LINES: lines of a batch; 413 past it */
     long upload_max_bytes; /* JF_UPLOAD_MAX_BYTES: a 三网 list upload, streamed; 413 past it */
     char jwt_secret[512];  /* JF_JWT_SECRET: HS256 key, ≥ 32 bytes */
     size_t jwt_secret_len;

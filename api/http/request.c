@@ -125,16 +125,21 @@ int jf_req_parse_query(jf_req *req, const char *qs)
     return 0;
 }
 
-static bool is_json_type(const char *ct)
+/* Is ct media type want, parameters aside? */
+static bool is_type(const char *ct, const char *want)
 {
-    size_t n = strlen("application/json");
+    size_t n = strlen(want);
 
     if (ct == NULL)
         return false;
     while (*ct == ' ')
         ct++;
-    return strncasecmp(ct, "application/json", n) == 0 &&
-           (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+    return strncasecmp(ct, want, n) == 0 && (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
+}
+
+static bool is_json_type(const char *ct)
+{
+    return is_type(ct, "application/json");
 }
 
 /* Deepest nesting a body may have. jansson parses recursively and civetweb
@@ -181,11 +186,10 @@ static bool is_form_type(const char *ct)
            (ct[n] == '\0' || ct[n] == ';' || ct[n] == ' ');
 }
 
-/* Read the whole body into body (capped at JF_BODY_MAX_BYTES, chunked
- * bodies included); on failure the problem has been sent. */
-static int read_body(jf_req *req, jf_buf *body)
+/* Read the whole body into body (capped at cap, chunked bodies included);
+ * on failure the problem has been sent. */
+static int read_body(jf_req *req, long long cap, jf_buf *body)
 {
-    const long long cap = req->app->cfg.body_max_bytes;
     char chunk[4096];
     int rc = 0, n;
 
@@ -251,7 +255,7 @@ int jf_req_read_form_or_json(jf_req *req)
 
     if (!is_form_type(ct))
         return jf_req_read_json(req);
-    if ((rc = read_body(req, &body)) == 0)
+    if ((rc = read_body(req, req->app->cfg.body_max_bytes, &body)) == 0)
         rc = form_to_json(req, body.data ? body.data : "", body.len);
     jf_buf_free(&body);
     return rc;
@@ -269,7 +273,7 @@ int jf_req_read_json(jf_req *req)
                         "must be application/json");
         return JF_ERR_INVALID;
     }
-    if ((rc = read_body(req, &body)) != 0)
+    if ((rc = read_body(req, req->app->cfg.body_max_bytes, &body)) != 0)
         goto out;
     if (json_depth(body.data ? body.data : "", body.len) > JSON_MAX_DEPTH) {
         jf_resp_problem(req, 400, "malformed-json", "Malformed JSON",
@@ -299,4 +303,30 @@ int jf_req_read_json(jf_req *req)
 out:
     jf_buf_free(&body);
     return rc;
+}
+
+int jf_req_read_raw(jf_req *req, const char *ctype, long long cap, jf_buf *body)
+{
+    jf_buf_init(body, (size_t)cap);
+    if (!is_type(jf_req_header(req, "Content-Type"), ctype)) {
+        jf_resp_problem(req, 415, "unsupported-media-type", "Unsupported media type",
+                        jf_arena_printf(&req->arena, "the body must be %s", ctype), "Content-Type",
+                        jf_arena_printf(&req->arena, "must be %s", ctype));
+        return JF_ERR_INVALID;
+    }
+    return read_body(req, cap, body);
+}
+
+json_t *jf_req_parse_object(const char *text, size_t len)
+{
+    json_t *j;
+
+    if (json_depth(text, len) > JSON_MAX_DEPTH)
+        return NULL;
+    j = json_loadb(text, len, JSON_REJECT_DUPLICATES, NULL);
+    if (j != NULL && !json_is_object(j)) {
+        json_decref(j);
+        j = NULL;
+    }
+    return j;
 }

@@ -58,6 +58,11 @@ typedef struct jf_req {
     jf_buf stream;       /* a streamed body's bytes not yet sent (response.h) */
     bool stream_open;    /* begun and not ended: cut short, the connection closes */
     int status;          /* 0 until a response was sent */
+    /* A batch line (NDJSON batches run a single-item handler per line):
+     * the answer is kept in capture instead of being sent, and idem_key
+     * stands for the Idempotency-Key header. NULL otherwise. */
+    jf_buf *capture;
+    const char *idem_key;
     size_t resp_bytes;
     struct timespec started;
 } jf_req;
@@ -83,6 +88,16 @@ int jf_req_read_json(jf_req *req);
  * (as OAuth 2.0 clients send it), each parameter becoming a string member
  * of req->body; a repeated or undecodable parameter is 400 naming it. */
 int jf_req_read_form_or_json(jf_req *req);
+
+/* Read a body of media type ctype (415 otherwise) whole into body
+ * (the caller frees it), capped at cap bytes (413 past it). 0, or a
+ * negative jf_err with the problem sent. */
+int jf_req_read_raw(jf_req *req, const char *ctype, long long cap, jf_buf *body);
+
+/* Parse text (len bytes) as one JSON object under the nesting cap of a
+ * body, duplicate keys refused: a new reference, or NULL when it is not
+ * one. Nothing is sent (batch lines answer for themselves). */
+json_t *jf_req_parse_object(const char *text, size_t len);
 
 /* Internal to the server: parse the query string into the context.
  * Returns 0, or JF_ERR_TOO_LARGE / JF_ERR_INVALID with the problem sent. */

@@ -71,6 +71,10 @@ int jf_resp_send(jf_req *req, int status, const char *ctype, const char *body, s
     if (req->status != 0)
         return 0;
     req->status = status;
+    if (req->capture != NULL) {
+        jf_buf_reset(req->capture);
+        return body != NULL ? jf_buf_append(req->capture, body, len) : 0;
+    }
     jf_buf_init(&out, HEADER_MAX + COALESCE_MAX);
     rc = jf_buf_printf(&out,
                        "HTTP/1.1 %d %s\r\nX-Request-Id: %s\r\nCache-Control: no-store\r\n"

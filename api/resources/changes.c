@@ -3,7 +3,10 @@
  * pages: patient cards, care-team members and the notifications addressed
  * to the caller or the caller's agency. A record that left the view comes
  * as a tombstone ("deleted": true) so the phone deletes it. The log is the
- * `changes` table (migration 0031), filled by triggers whoever writes. */
+ * `changes` table (migration 0031), filled by triggers whoever writes.
+ * GET /api/v1/events replays, with the same cursors, the record-change
+ * events (migration 0045) the webhooks carry, as the caller's agency sees
+ * them, for an integrator that lost deliveries. */
 #include "common.h"
 #include "patients.h"
 #include "resources.h"
@@ -111,6 +114,33 @@ static jf_stmt feed = {
     0,
 };
 
+/* The record events after the cursor ($3 xid, $4 seq) in the area of
+ * agency $1 (0: the area $2 of an admin), before or after a transfer, of
+ * kinds $5 (NULL: all), $6 rows, below the oldest running transaction as
+ * the fan-out reads them; each as record_event_payload cuts it for the
+ * agency's kind, which is exactly what its webhooks were sent (NULL: not
+ * in its view, skipped but passed by the cursor). */
+static jf_stmt events_feed = {
+    "changes_events",
+    "WITH me AS (SELECT a.kind, o.path FROM agencies a JOIN org_units o ON o.id = a.org_unit_id"
+    "  WHERE a.id = $1::bigint),"
+    " area AS (SELECT coalesce((SELECT path FROM me), $2) AS path)"
+    " SELECT e.xid::text, e.seq, record_event_payload(e, (SELECT kind FROM me))::text"
+    " FROM record_events e, area WHERE (e.xid, e.seq) > ($3::xid8, $4::bigint)"
+    " AND e.xid < pg_snapshot_xmin(pg_current_snapshot())"
+    " AND (starts_with(e.org_path, area.path) OR starts_with(e.old_path, area.path))"
+    " AND ($5::text[] IS NULL OR e.kind = ANY ($5::text[])) ORDER BY e.xid, e.seq LIMIT $6",
+    0,
+};
+
+const char *const jf_res_event_kinds[] = {"patient.registered",
+                                          "patient.risk_crossed",
+                                          "patient.unstable",
+                                          "patient.discharged",
+                                          "patient.status_changed",
+                                          "patient.transferred",
+                                          NULL};
+
 /* The cursor: "c1:<xid>:<seq>" in base64url; the start is xid 0, seq 0. */
 static const char *encode_cursor(jf_req *req, const char *xid, const char *seq)
 {
@@ -170,16 +200,41 @@ static int page_limit(const jf_req *req, jf_errors *e, int *limit)
     return 0;
 }
 
+/* Answer the page in res (columns xid, seq, item JSON; a NULL item is
+ * passed over, not shown) as {"items", "next_cursor", "more"}: the cursor
+ * after its last row, or the one it started from ($xid, $seq) when empty,
+ * so the client keeps it. */
+static int send_page(jf_req *req, const PGresult *res, const char *xid, const char *seq, int limit)
+{
+    int n = PQntuples(res), shown = 0, rc;
+    const char *next =
+        n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
+              : encode_cursor(req, xid, seq);
+    jf_buf out;
+
+    jf_buf_init(&out, 64u << 20);
+    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
+    for (int i = 0; rc == 0 && i < n; i++)
+        if (!PQgetisnull(res, i, 2))
+            rc = (shown++ ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
+    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
+    rc = rc ? rc : jf_buf_json_str(&out, next);
+    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    jf_buf_free(&out);
+    return rc;
+}
+
 static int changes(jf_req *req)
 {
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
-    const char *xid, *seq, *next;
-    int limit, rc, n;
+    const char *xid, *seq;
+    int limit, rc;
     jf_db_conn *conn;
     PGresult *res = NULL;
     char today[11];
-    jf_buf out;
 
     page_limit(req, &e, &limit);
     decode_cursor(req, &e, &xid, &seq);
@@ -206,31 +261,84 @@ static int changes(jf_req *req)
         PQclear(res);
         return rc;
     }
-    n = PQntuples(res);
-    /* An empty page leaves the cursor where it was: the phone keeps it. */
-    next = n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
-                 : encode_cursor(req, xid, seq);
-    jf_buf_init(&out, 64u << 20);
-    rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
-    for (int i = 0; rc == 0 && i < n; i++)
-        rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
-    rc = rc ? rc : jf_buf_puts(&out, "],\"next_cursor\":");
-    rc = rc ? rc : jf_buf_json_str(&out, next);
-    rc = rc ? rc : jf_buf_printf(&out, ",\"more\":%s}", n == limit ? "true" : "false");
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
+    rc = send_page(req, res, xid, seq, limit);
+    PQclear(res);
+    return rc;
+}
+
+/* ?kinds=a,b as a text[] literal (NULL: all kinds); -1 with an error
+ * naming kinds when one is not an event kind. */
+static int read_kinds(jf_req *req, jf_errors *e, const char **lit)
+{
+    const char *s = jf_req_query(req, "kinds");
+    char *copy, *save = NULL;
+    const char *acc = "";
+
+    *lit = NULL;
+    if (s == NULL)
+        return 0;
+    copy = jf_arena_strdup(&req->arena, s);
+    if (copy == NULL)
+        return -1;
+    for (char *k = strtok_r(copy, ",", &save); k != NULL; k = strtok_r(NULL, ",", &save)) {
+        if (!jf_in_set(k, jf_res_event_kinds)) {
+            jf_errors_add(e, "kinds", "must be a comma-separated list of event kinds");
+            return -1;
+        }
+        acc = jf_arena_printf(&req->arena, "%s%s%s", acc, *acc ? "," : "", k);
+    }
+    *lit = jf_arena_printf(&req->arena, "{%s}", acc);
+    return 0;
+}
+
+/* GET /api/v1/events?cursor=&kinds=&limit=: the service account of an
+ * agency (its agency's view and area) or an admin (its area). */
+static int events(jf_req *req)
+{
+    jf_role role = jf_role_parse(req->claims.role);
+    jf_errors e = {0};
+    const char *xid, *seq, *kinds;
+    int limit, rc;
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+
+    if (!jf_role_has(role, JF_CAP_CONFIG_WRITE) &&
+        !(role == JF_ROLE_SERVICE && req->claims.agency_id > 0))
+        return jf_resp_forbidden(req, "record events are replayed to an agency's service account"
+                                      " or an admin");
+    page_limit(req, &e, &limit);
+    decode_cursor(req, &e, &xid, &seq);
+    read_kinds(req, &e, &kinds);
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    const char *p[] = {jf_res_id(req, role == JF_ROLE_SERVICE ? req->claims.agency_id : 0),
+                       req->claims.org_path,
+                       xid,
+                       seq,
+                       kinds,
+                       jf_res_id(req, limit)};
+    rc = jf_db_exec(conn, &events_feed, 6, p, &res);
+    jf_db_pool_release(req->app->pool, conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        PQclear(res);
+        return rc;
+    }
+    rc = send_page(req, res, xid, seq, limit);
     PQclear(res);
     return rc;
 }
 
 static const jf_route routes[] = {
     {"GET", "/api/v1/changes", changes, JF_ROUTE_AUTH | JF_ROUTE_REPLICA, JF_CAP_PATIENT_READ},
+    {"GET", "/api/v1/events", events, JF_ROUTE_AUTH, 0},
 };
 
 int jf_res_changes_init(void)
 {
-    jf_stmt *const s[] = {&feed};
+    jf_stmt *const s[] = {&feed, &events_feed};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -106,7 +106,7 @@ static void request_hash(const jf_req *req, char hex[2 * JF_SHA256_LEN + 1])
 
 int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
 {
-    const char *key = jf_req_header(req, "Idempotency-Key");
+    const char *key = req->idem_key ? req->idem_key : jf_req_header(req, "Idempotency-Key");
     char hash[2 * JF_SHA256_LEN + 1];
     PGresult *res = NULL;
     int rc;
@@ -146,7 +146,8 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
         jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
     } else if (strcmp(PQgetvalue(res, 0, 0), hash) != 0 || PQgetisnull(res, 0, 1)) {
         jf_resp_problem(req, 422, "idempotency-key-reused", "Idempotency key reused",
-                        "this key was used for a different request", "Idempotency-Key",
+                        "this key was used for a different request",
+                        req->idem_key ? "key" : "Idempotency-Key",
                         "was already used with another request");
     } else {
         const char *body = open_response(req, PQgetvalue(res, 0, 3));

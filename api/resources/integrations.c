@@ -4,7 +4,10 @@
  * decides which system it is (service_system() in SQL); the patient is
  * found by ID number through the blind index, within the account's region.
  * Every write has the effects of the matching patient route, is idempotent
- * with Idempotency-Key, and is audited with the service user as actor. */
+ * with Idempotency-Key, and is audited with the service user as actor.
+ * Police key-person reports and hospital admissions also come in NDJSON
+ * batches: each line runs through the single call's handler, as its own
+ * transaction with its own key, and gets its own answer. */
 #include "clinical.h"
 #include "common.h"
 #include "episodes.h"
@@ -102,8 +105,10 @@ static int open_call(jf_req *req, const char *system, jf_db_conn **conn)
                       : jf_arena_printf(&req->arena,
                                         "this endpoint is for %s systems; your agency has none",
                                         system));
-    else
+    else if (req->body == NULL) /* a batch line comes with its body */
         rc = jf_req_read_json(req);
+    else
+        rc = 0;
 out:
     PQclear(res);
     return rc;
@@ -485,6 +490,161 @@ out:
     return close_call(req, conn, &out, rc);
 }
 
+/* A line's key: what Idempotency-Key is to a single call. */
+#define LINE_KEY_MAX 128
+
+/* The next line of [*p, end) into *line, *len (without its newline), *p
+ * moved past it; false at the end. */
+static bool next_line(const char **p, const char *end, const char **line, size_t *len)
+{
+    const char *nl;
+
+    if (*p >= end)
+        return false;
+    nl = memchr(*p, '\n', (size_t)(end - *p));
+    *line = *p;
+    *len = (size_t)((nl ? nl : end) - *p);
+    *p = nl ? nl + 1 : end;
+    return true;
+}
+
+static bool blank(const char *line, size_t len)
+{
+    for (size_t i = 0; i < len; i++)
+        if (line[i] != ' ' && line[i] != '\t' && line[i] != '\r')
+            return false;
+    return true;
+}
+
+/* Answer line n of a batch with a problem of its own (field at fault). */
+static int line_problem(jf_buf *out, long n, const char *field, const char *message)
+{
+    return jf_buf_printf(out,
+                         "{\"line\":%ld,\"status\":400,\"problem\":{\"type\":"
+                         "\"https://jingfang.example/problems/validation\",\"title\":"
+                         "\"Validation failed\",\"status\":400,\"errors\":[{\"field\":\"%s\","
+                         "\"message\":\"%s\"}]}}",
+                         n, field, message);
+}
+
+/* Run line n (text, len bytes) through handler as the single call at path
+ * runs, with the line less its key as the body and the key as its
+ * Idempotency-Key; append {"line", "status", "result" | "problem"} to
+ * out, counted in *ok (2xx) or *failed. */
+static int run_line(jf_req *req, int (*handler)(jf_req *), const char *path, long n,
+                    const char *text, size_t len, jf_buf *out, long *ok, long *failed)
+{
+    json_t *body = jf_req_parse_object(text, len), *saved = req->body;
+    const char *key = json_string_value(json_object_get(body, "key"));
+    jf_buf answer;
+    int rc, status;
+
+    if (body == NULL || key == NULL || *key == '\0' || strlen(key) > LINE_KEY_MAX) {
+        (*failed)++;
+        rc = body == NULL ? line_problem(out, n, "body", "is not one JSON object on one line")
+                          : line_problem(out, n, "key", "must be a string of 1 to 128 characters");
+        json_decref(body);
+        return rc;
+    }
+    req->idem_key = jf_arena_strdup(&req->arena, key);
+    json_object_del(body, "key");
+    jf_buf_init(&answer, 1u << 16);
+    req->body = body;
+    req->path = path;
+    req->capture = &answer;
+    req->status = 0;
+    handler(req);
+    /* A line's headers (Location, Idempotent-Replayed) are not the batch's. */
+    jf_buf_reset(&req->resp_headers);
+    /* Every path of a handler answers; a line that did not is a fault. */
+    status = req->status ? req->status : 500;
+    rc = jf_buf_printf(out, "{\"line\":%ld,\"status\":%d,\"%s\":%s}", n, status,
+                       status < 300 ? "result" : "problem", answer.len ? answer.data : "null");
+    if (status < 300)
+        (*ok)++;
+    else
+        (*failed)++;
+    req->body = saved;
+    req->idem_key = NULL;
+    req->capture = NULL;
+    req->status = 0;
+    jf_buf_free(&answer);
+    json_decref(body);
+    return rc;
+}
+
+/* POST …/batch with an application/x-ndjson body: one JSON object a line
+ * (blank lines skipped, numbered all the same), each with its key; at most
+ * JF_BATCH_MAX_LINES lines and JF_BATCH_MAX_BYTES bytes (413 past either).
+ * Only the service account of `system`, as the single call. 200 with
+ * {"items": [{"line", "status", "result" | "problem"}] in line order,
+ * "lines", "succeeded", "failed"}: the lines are independent. */
+static int batch(jf_req *req, const char *system, int (*handler)(jf_req *), const char *path)
+{
+    const char *route_path = req->path, *p, *end, *line;
+    jf_db_conn *conn = NULL;
+    long lines = 0, ok = 0, failed = 0, n = 0;
+    jf_buf body, out;
+    size_t len;
+    int rc;
+
+    jf_buf_init(&out, 64u << 20);
+    rc = jf_req_read_raw(req, "application/x-ndjson", req->app->cfg.batch_max_bytes, &body);
+    if (rc != 0)
+        goto out;
+    end = body.data ? body.data + body.len : NULL;
+    for (p = body.data; next_line(&p, end, &line, &len);)
+        lines += !blank(line, len);
+    if (lines == 0) {
+        rc = jf_resp_problem(req, 400, "validation", "Validation failed", "the batch is empty",
+                             "body", "has no lines");
+        goto out;
+    }
+    if (lines > req->app->cfg.batch_max_lines) {
+        rc = jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
+                             jf_arena_printf(&req->arena, "a batch has at most %ld lines",
+                                             req->app->cfg.batch_max_lines),
+                             "body", "has too many lines");
+        goto out;
+    }
+    /* The caller is checked once for the whole batch (a person, or the
+     * other kind of system, is refused); the empty object stands for a
+     * body already read. */
+    req->body = json_object();
+    if (req->body == NULL || (rc = open_call(req, system, &conn)) != 0)
+        goto out;
+    jf_db_pool_release(req->app->pool, conn);
+    conn = NULL;
+    rc = jf_buf_puts(&out, "{\"items\":[");
+    for (p = body.data; rc == 0 && next_line(&p, end, &line, &len);) {
+        n++;
+        if (blank(line, len))
+            continue;
+        rc = ok + failed > 0 ? jf_buf_puts(&out, ",") : 0;
+        rc = rc ? rc : run_line(req, handler, path, n, line, len, &out, &ok, &failed);
+    }
+    req->path = route_path;
+    rc = rc ? rc
+            : jf_buf_printf(&out, "],\"lines\":%ld,\"succeeded\":%ld,\"failed\":%ld}", lines, ok,
+                            failed);
+    rc = rc ? jf_resp_internal(req) : jf_resp_json_text(req, 200, out.data, out.len);
+out:
+    jf_buf_free(&body);
+    return close_call(req, conn, &out, rc);
+}
+
+/* POST /integrations/police/key-persons/batch: lines as the single call's body. */
+static int police_key_person_batch(jf_req *req)
+{
+    return batch(req, SYS_POLICE, police_key_person, "/api/v1/integrations/police/key-persons");
+}
+
+/* POST /integrations/hospital/admissions/batch: lines as the single call's body. */
+static int hospital_admission_batch(jf_req *req)
+{
+    return batch(req, SYS_HOSPITAL, hospital_admission, "/api/v1/integrations/hospital/admissions");
+}
+
 /* No capability on the routes: open_call admits service accounts only,
  * and of the right kind of system. */
 static const jf_route routes[] = {
@@ -493,6 +653,10 @@ static const jf_route routes[] = {
     {"POST", "/api/v1/integrations/hospital/discharges", hospital_discharge, JF_ROUTE_AUTH, 0},
     {"POST", "/api/v1/integrations/police/incidents", police_incident, JF_ROUTE_AUTH, 0},
     {"POST", "/api/v1/integrations/police/key-persons", police_key_person, JF_ROUTE_AUTH, 0},
+    {"POST", "/api/v1/integrations/hospital/admissions/batch", hospital_admission_batch,
+     JF_ROUTE_AUTH, 0},
+    {"POST", "/api/v1/integrations/police/key-persons/batch", police_key_person_batch,
+     JF_ROUTE_AUTH, 0},
 };
 
 int jf_res_integrations_init(void)

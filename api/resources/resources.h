@@ -30,8 +30,11 @@ int jf_res_campaigns_init(void);
 int jf_res_campaign_report_init(void);
 /* 三网 data comparison: runs, uploads, mappings, findings. */
 int jf_res_reconcile_init(void);
-/* GET /api/v1/changes: the grid-worker app's change feed. */
+/* GET /api/v1/changes: the grid-worker app's change feed; GET /api/v1/events:
+ * the record events replayed to integrators. */
 int jf_res_changes_init(void);
+/* The record-change event kinds (record_event_kinds() in SQL), NULL-ended. */
+extern const char *const jf_res_event_kinds[];
 /* Search tasks (查找) for lost patients. */
 int jf_res_search_tasks_init(void);
 int jf_res_referrals_init(void);

@@ -1,7 +1,9 @@
 /* Webhook endpoints of external systems (a police station's system, a
  * hospital's): registered by admins for an agency, with a signing secret
- * stored sealed (AES-256-GCM, aad "webhook-secret"); and the delivery log,
- * readable by admins and by the agency's own service account. */
+ * stored sealed (AES-256-GCM, aad "webhook-secret") and the record-change
+ * events it subscribes to besides its agency's notifications (migration
+ * 0045); and the delivery log, readable by admins and by the agency's own
+ * service account. */
 #include "common.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -22,7 +24,8 @@
 
 #define ENDPOINT_JSON                                                                              \
     "json_build_object('id', w.id, 'agency_id', w.agency_id, 'agency_name', a.name, 'url',"        \
-    " w.url, 'active', w.active, 'created_at', w.created_at, 'pending', (SELECT count(*)"          \
+    " w.url, 'active', w.active, 'events', w.events, 'created_at', w.created_at, 'pending',"       \
+    " (SELECT count(*)"                                                                            \
     " FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'pending'), 'dead',"              \
     " (SELECT count(*) FROM deliveries d WHERE d.endpoint_id = w.id AND d.state = 'dead'))"
 
@@ -31,8 +34,8 @@ static jf_stmt agency_path = {
     "SELECT o.path FROM agencies a JOIN org_units o ON o.id = a.org_unit_id WHERE a.id = $1", 0};
 static jf_stmt insert_ep = {
     "webhook_insert",
-    "INSERT INTO webhook_endpoints (agency_id, url, secret_cipher) VALUES ($1, $2, $3::bytea)"
-    " RETURNING id",
+    "INSERT INTO webhook_endpoints (agency_id, url, secret_cipher, events)"
+    " VALUES ($1, $2, $3::bytea, coalesce($4::text[], '{}')) RETURNING id",
     0,
 };
 static jf_stmt one_ep = {
@@ -52,7 +55,8 @@ static jf_stmt list_ep = {
 static jf_stmt update_ep = {
     "webhook_update",
     "UPDATE webhook_endpoints SET url = coalesce($2, url), active = coalesce($3::bool, active),"
-    " secret_cipher = coalesce($4::bytea, secret_cipher) WHERE id = $1",
+    " secret_cipher = coalesce($4::bytea, secret_cipher), events = coalesce($5::text[], events)"
+    " WHERE id = $1",
     0,
 };
 /* Dead deliveries of an active endpoint go back to the queue, due now,
@@ -82,6 +86,50 @@ static jf_stmt deliveries = {
 
 static const char *const states[] = {"pending", "delivered", "dead", NULL};
 
+/* The body's events array as a text[] literal, each kind once; NULL when
+ * absent or null, or with an error naming events or events[i]. */
+static const char *read_events(jf_req *req, jf_errors *e)
+{
+    json_t *a = json_object_get(req->body, "events"), *v;
+    const char *out = NULL;
+    jf_buf lit;
+    size_t i;
+
+    if (a == NULL || json_is_null(a))
+        return NULL;
+    if (!json_is_array(a)) {
+        jf_errors_add(e, "events", "must be an array of event kinds");
+        return NULL;
+    }
+    jf_buf_init(&lit, 256);
+    if (jf_buf_puts(&lit, "{") != 0)
+        goto out;
+    json_array_foreach(a, i, v)
+    {
+        const char *k = json_string_value(v);
+        if (k == NULL || !jf_in_set(k, jf_res_event_kinds)) {
+            jf_errors_add(e, jf_arena_printf(&req->arena, "events[%zu]", i),
+                          "must be one of patient.registered, patient.risk_crossed,"
+                          " patient.unstable, patient.discharged, patient.status_changed,"
+                          " patient.transferred");
+            goto out;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(k, json_string_value(json_array_get(a, j))) == 0) {
+                jf_errors_add(e, jf_arena_printf(&req->arena, "events[%zu]", i),
+                              "repeats an earlier kind");
+                goto out;
+            }
+        if (jf_buf_printf(&lit, "%s%s", i ? "," : "", k) != 0)
+            goto out;
+    }
+    if (jf_buf_puts(&lit, "}") == 0)
+        out = jf_arena_strdup(&req->arena, lit.data);
+out:
+    jf_buf_free(&lit);
+    return out;
+}
+
 /* A URL this service may call: http(s), no spaces, not too long. */
 static bool url_ok(const char *u)
 {
@@ -110,10 +158,10 @@ static const char *seal_secret(jf_req *req, const char *secret)
 
 static int create(jf_req *req)
 {
-    static const char *const allowed[] = {"agency_id", "url", "secret", NULL};
+    static const char *const allowed[] = {"agency_id", "url", "secret", "events", NULL};
     jf_errors e = {0};
     long long agency = 0;
-    const char *url, *secret, *sealed;
+    const char *url, *secret, *sealed, *events;
     jf_db_conn *conn = NULL;
     PGresult *res = NULL;
     int rc;
@@ -124,6 +172,7 @@ static int create(jf_req *req)
     jf_body_int(req, &e, "agency_id", true, 1, INT64_MAX, &agency);
     url = jf_body_str(req, &e, "url", true, 1, 500);
     secret = jf_body_str(req, &e, "secret", true, SECRET_MIN, SECRET_MAX);
+    events = read_events(req, &e);
     if (url != NULL && !url_ok(url))
         jf_errors_add(&e, "url", "must be an http:// or https:// URL of at most 500 characters");
     if (secret != NULL && strlen(secret) != jf_utf8_len(secret))
@@ -147,9 +196,9 @@ static int create(jf_req *req)
     PQclear(res);
     res = NULL;
     rc = jf_db_begin(conn);
-    const char *p[] = {jf_res_id(req, agency), url, sealed};
+    const char *p[] = {jf_res_id(req, agency), url, sealed, events};
     if (rc == 0)
-        rc = jf_db_exec(conn, &insert_ep, 3, p, &res);
+        rc = jf_db_exec(conn, &insert_ep, 4, p, &res);
     const char *id = rc == 0 ? jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0)) : NULL;
     if (rc == 0) {
         jf_audit_entry a = {
@@ -242,9 +291,9 @@ static int list(jf_req *req)
 
 static int patch(jf_req *req)
 {
-    static const char *const allowed[] = {"url", "secret", "active", NULL};
+    static const char *const allowed[] = {"url", "secret", "active", "events", NULL};
     jf_errors e = {0};
-    const char *url, *secret, *sealed = NULL;
+    const char *url, *secret, *sealed = NULL, *events;
     bool active = true;
     int has_active;
     jf_db_conn *conn = NULL;
@@ -256,6 +305,7 @@ static int patch(jf_req *req)
     jf_body_only(req, &e, allowed);
     url = jf_body_str(req, &e, "url", false, 1, 500);
     secret = jf_body_str(req, &e, "secret", false, SECRET_MIN, SECRET_MAX);
+    events = read_events(req, &e);
     has_active = jf_body_bool(req, &e, "active", false, &active);
     if (url != NULL && !url_ok(url))
         jf_errors_add(&e, "url", "must be an http:// or https:// URL of at most 500 characters");
@@ -277,9 +327,9 @@ static int patch(jf_req *req)
     res = NULL;
     rc = jf_db_begin(conn);
     const char *p[] = {jf_req_param(req, 0), url, has_active == 1 ? jf_res_tf(active) : NULL,
-                       sealed};
+                       sealed, events};
     if (rc == 0)
-        rc = jf_db_exec(conn, &update_ep, 4, p, &res);
+        rc = jf_db_exec(conn, &update_ep, 5, p, &res);
     if (rc == 0) {
         jf_audit_entry a = {.action = "webhook.update",
                             .target_type = "webhook_endpoint",

@@ -18,12 +18,18 @@
 #define ERROR_MAX 256
 
 /* $1 now (NULL: now()), $2 batch size, $3 lease seconds. The claim token
- * is the leased next_attempt_at, returned as text to compare later. */
+ * is the leased next_attempt_at, returned as text to compare later. A
+ * record event waits while an earlier one of its patient to the same
+ * endpoint is pending (leased or backing off): a receiver sees each
+ * patient's events in order, a dead one no longer holding the rest. */
 static jf_stmt claim = {
     "worker_delivery_claim",
     "WITH due AS (SELECT d.id FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id"
     "  WHERE d.state = 'pending' AND d.next_attempt_at <= coalesce($1::timestamptz, now())"
-    "  AND w.active ORDER BY d.next_attempt_at, d.id LIMIT $2::int"
+    "  AND w.active AND (d.patient_id IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e"
+    "   WHERE e.endpoint_id = d.endpoint_id AND e.patient_id = d.patient_id"
+    "   AND e.state = 'pending' AND e.id < d.id))"
+    "  ORDER BY d.next_attempt_at, d.id LIMIT $2::int"
     "  FOR UPDATE OF d SKIP LOCKED)"
     " UPDATE deliveries d"
     " SET next_attempt_at = coalesce($1::timestamptz, now()) + make_interval(secs => $3::int)"
@@ -66,9 +72,12 @@ struct outcome {
     char error[ERROR_MAX]; /* empty on success */
 };
 
+/* $1 most events fanned out (migration 0045). */
+static jf_stmt fan_out = {"worker_events_fan_out", "SELECT record_events_fan_out($1::int)", 0};
+
 int jf_deliver_init(void)
 {
-    jf_stmt *const s[] = {&claim, &done, &failed};
+    jf_stmt *const s[] = {&claim, &done, &failed, &fan_out};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -315,6 +324,23 @@ int jf_deliver_batch(jf_db_conn *conn, CURL *curl, const jf_deliver_opts *o, jf_
         rc = deliver_one(conn, curl, o, &r, st);
     }
 out:
+    PQclear(res);
+    return rc;
+}
+
+int jf_deliver_fan_out(jf_db_conn *conn, int *n)
+{
+    char limit[16];
+    PGresult *res = NULL;
+    int rc;
+
+    snprintf(limit, sizeof(limit), "%d", JF_FAN_OUT_BATCH);
+    const char *p[] = {limit};
+    rc = jf_db_exec(conn, &fan_out, 1, p, &res);
+    *n = rc == 0 ? (int)strtol(PQgetvalue(res, 0, 0), NULL, 10) : 0;
+    if (rc != 0)
+        jf_log_error("events", "cannot fan record events out: %s %s", jf_err_str(rc),
+                     res ? PQresultErrorMessage(res) : "");
     PQclear(res);
     return rc;
 }

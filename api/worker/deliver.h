@@ -23,7 +23,12 @@
  *   is therefore at least once, never at most once: the receiver drops
  *   duplicates by X-Jingfang-Event-Id, which every retry repeats.
  * - Deliveries to an endpoint that was deactivated wait, pending, until it
- *   is active again. */
+ *   is active again.
+ * - Record events (migration 0045) reach the outbox through
+ *   jf_deliver_fan_out, one worker at a time, in the log's (xid, seq)
+ *   order; a record event is not claimed while an earlier one of the same
+ *   patient to the same endpoint is pending, so each patient's events
+ *   arrive in order (a dead one stops holding the rest). */
 #ifndef JF_DELIVER_H
 #define JF_DELIVER_H
 
@@ -49,6 +54,9 @@ typedef struct jf_deliver_stats {
     long lost; /* results dropped because the lease had run out */
 } jf_deliver_stats;
 
+/* Record events fanned out by one call. */
+#define JF_FAN_OUT_BATCH 500
+
 /* Register the statements (single-threaded start-up). 0 or JF_ERR_TOO_LARGE. */
 int jf_deliver_init(void);
 /* Claim one batch and deliver every row of it through curl (a handle the
@@ -56,5 +64,10 @@ int jf_deliver_init(void);
  * st->claimed and adds to the totals. A failed POST is a result, not an
  * error: returns 0, or a negative jf_err when the database failed. */
 int jf_deliver_batch(jf_db_conn *conn, CURL *curl, const jf_deliver_opts *o, jf_deliver_stats *st);
+/* Fan the committed record events after the fan-out mark out to the
+ * outbox, with a delivery for each subscribed endpoint whose agency's area
+ * holds the patient, the payload cut to the agency's view; at most
+ * JF_FAN_OUT_BATCH events, counted in *n. 0, or a negative jf_err (logged). */
+int jf_deliver_fan_out(jf_db_conn *conn, int *n);
 
 #endif

@@ -1,10 +1,10 @@
 /* jingfang-worker: the background jobs beside the stateless API — webhook
- * delivery from the outbox (deliver.h) and the escalation and overdue
- * sweeps (sweep.h), the queued 三网 analyses (reconcile/job.h, woken like
- * deliveries by LISTEN), and a pass over the statistics rollups every
- * JF_STATS_REFRESH_S (0: never; the rollups are always as of the
- * database's now(), whatever --now says). Any number of workers may run on
- * one database; a pass holds its worker for its duration (a new day's pass
+ * delivery from the outbox, record events fanned out to it first (deliver.h),
+ * and the escalation and overdue sweeps (sweep.h), the queued 三网 analyses
+ * (reconcile/job.h, woken like deliveries by LISTEN), and a pass over the
+ * statistics rollups every JF_STATS_REFRESH_S (0: never; the rollups are
+ * always as of the database's now(), whatever --now says). Any number of
+ * workers may run on one database; a pass holds its worker for its duration (a new day's pass
  * takes minutes at a million patients), so at scale set
  * JF_STATS_REFRESH_S=0 on all workers but one.
  *   jingfang-worker               loop until SIGTERM/SIGINT (the batch in
@@ -133,7 +133,7 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
                          w->now};
     jf_sweep_counts counts;
     jf_db_conn *conn = NULL;
-    int rc, batches = 0;
+    int rc, batches = 0, fanned = 0;
 
     *more = 0;
     rc = jf_db_pool_acquire(w->pool, &conn);
@@ -144,6 +144,11 @@ static int worker_pass(struct worker *w, int sweep, int stats, int *more)
     /* The sweeps first, so that what they raise is delivered in this pass. */
     if (sweep)
         rc = jf_sweep_run(conn, w->now, &counts);
+    /* Record events become deliveries before the batches look for them. */
+    if (rc == 0)
+        rc = jf_deliver_fan_out(conn, &fanned);
+    if (rc == 0 && fanned == JF_FAN_OUT_BATCH)
+        *more = 1;
     while (rc == 0 && !stop_requested(w, 0)) {
         rc = jf_deliver_batch(conn, w->curl, &o, &w->deliveries);
         if (rc != 0 || w->deliveries.claimed < JF_DELIVER_BATCH)

@@ -1202,6 +1202,276 @@ static void police_key_person_list(void **state)
     free(body);
 }
 
+/* ---- NDJSON batches ------------------------------------------------------ */
+
+/* POST /api/v1/integrations/<what>/batch with body as NDJSON (ctype NULL:
+ * application/x-ndjson). */
+static http_res *post_batch(const char *token, const char *what, const char *body, size_t len,
+                            const char *ctype)
+{
+    char *path = test_fmt("/api/v1/integrations/%s/batch", what);
+    http_res *r = http_raw("POST", path, token, ctype ? ctype : "application/x-ndjson", body, len, 0);
+
+    free(path);
+    return r;
+}
+
+/* A batch sent again has the same answers, line by line: the same status,
+ * the same result, a problem naming the same fields. */
+static void same_answers(const json_t *again, const json_t *first)
+{
+    assert_int_equal(json_array_size(again), json_array_size(first));
+    for (size_t i = 0; i < json_array_size(first); i++) {
+        const json_t *x = json_array_get(again, i), *y = json_array_get(first, i);
+        assert_int_equal(test_jint(x, "line"), test_jint(y, "line"));
+        assert_int_equal(test_jint(x, "status"), test_jint(y, "status"));
+        const json_t *rx = json_object_get(x, "result"), *ry = json_object_get(y, "result");
+        const json_t *ex = json_object_get(json_object_get(x, "problem"), "errors"),
+                     *ey = json_object_get(json_object_get(y, "problem"), "errors");
+        assert_true(rx == NULL ? ry == NULL : json_equal(rx, ry));
+        assert_true(ex == NULL ? ey == NULL : json_equal(ex, ey));
+    }
+}
+
+/* What line i (1-based) of the key-person batch is. */
+enum line_kind { LINE_GOOD, LINE_NO_DATE, LINE_ELSEWHERE, LINE_MALFORMED, LINE_NO_KEY, LINE_BLANK };
+
+static enum line_kind kp_kind(int i)
+{
+    return i == 7    ? LINE_MALFORMED
+           : i == 9  ? LINE_NO_KEY
+           : i == 11 ? LINE_BLANK
+           : i % 10 == 3 ? LINE_NO_DATE
+           : i % 10 == 5 ? LINE_ELSEWHERE
+                         : LINE_GOOD;
+}
+
+/* The police key-person list sent as 1,200 lines, mixed: the good lines
+ * are recorded and audited one by one; a line without list_date is its
+ * own 400 naming it, one naming a patient of another station's region
+ * its own 404 naming id_number, one that is not JSON or has no key its
+ * own 400; a blank line is skipped but counted. The answers come in line
+ * order. Sent again, every line gets its first answer and nothing is
+ * written; a line whose key comes back with another body is its own 422.
+ * A person's token and a hospital's are refused (403), a JSON body is
+ * 415, too many lines or too many bytes 413, an empty batch 400. */
+static void police_key_person_batch(void **state)
+{
+    enum { LINES = 1200, PATIENTS = 4 };
+    char ids[PATIENTS][19], yl_id[19], *text = NULL, *again;
+    long long pids[PATIENTS], yl_pid = create_patient(yl_doctor, yl_g01, yl_id);
+    size_t len = 0;
+    long good = 0, per_patient[PATIENTS] = {0};
+    FILE *f = open_memstream(&text, &len);
+    const char *u = test_unique();
+    http_res *r, *r2;
+    json_t *items;
+
+    for (int k = 0; k < PATIENTS; k++)
+        pids[k] = create_patient(doctor, g01, ids[k]);
+    for (int i = 1; i <= LINES; i++) {
+        switch (kp_kind(i)) {
+        case LINE_GOOD:
+            fprintf(f,
+                    "{\"key\":\"kb-%s-%d\",\"id_number\":\"%s\",\"listed\":true,"
+                    "\"list_date\":\"2026-02-20\"}\n",
+                    u, i, ids[i % PATIENTS]);
+            good++;
+            per_patient[i % PATIENTS]++;
+            break;
+        case LINE_NO_DATE:
+            fprintf(f, "{\"key\":\"kb-%s-%d\",\"id_number\":\"%s\",\"listed\":true}\n", u, i,
+                    ids[0]);
+            break;
+        case LINE_ELSEWHERE:
+            fprintf(f,
+                    "{\"key\":\"kb-%s-%d\",\"id_number\":\"%s\",\"listed\":true,"
+                    "\"list_date\":\"2026-02-20\"}\n",
+                    u, i, yl_id);
+            break;
+        case LINE_MALFORMED:
+            fputs("{\"key\":\"kb-broken\",\n", f);
+            break;
+        case LINE_NO_KEY:
+            fprintf(f, "{\"id_number\":\"%s\",\"listed\":true,\"list_date\":\"2026-02-20\"}\n",
+                    ids[0]);
+            break;
+        case LINE_BLANK:
+            fputs("  \r\n", f);
+            break;
+        }
+    }
+    fclose(f);
+
+    /* Refused as a whole, and nothing written. */
+    {
+        http_res *x = post_batch(doctor, "police/key-persons", text, len, NULL);
+        http_assert_problem(x, 403, NULL);
+        http_free(x);
+        x = post_batch(hosp.token, "police/key-persons", text, len, NULL);
+        http_assert_problem(x, 403, NULL);
+        http_free(x);
+        x = post_batch(pol.token, "police/key-persons", text, len, "application/json");
+        http_assert_problem(x, 415, "Content-Type");
+        http_free(x);
+        x = post_batch(pol.token, "police/key-persons", "\n \n", 3, NULL);
+        http_assert_problem(x, 400, "body");
+        http_free(x);
+        for (int k = 0; k < PATIENTS; k++)
+            assert_col(pids[k], "police_key_person", NULL);
+    }
+    {
+        /* 5,001 lines; then 4 MiB and a byte. */
+        size_t n = 5001 * 3, big = 4u * 1024 * 1024 + 1;
+        char *many = malloc(n > big ? n : big);
+        http_res *x;
+
+        assert_non_null(many);
+        for (size_t i = 0; i < n; i += 3)
+            memcpy(many + i, "{}\n", 3);
+        x = post_batch(pol.token, "police/key-persons", many, n, NULL);
+        http_assert_problem(x, 413, "body");
+        http_free(x);
+        memset(many, ' ', big);
+        x = post_batch(pol.token, "police/key-persons", many, big, NULL);
+        assert_int_equal(x->status, 413);
+        http_free(x);
+        free(many);
+    }
+
+    r = post_batch(pol.token, "police/key-persons", text, len, NULL);
+    if (r->status != 200)
+        fail_msg("batch: %ld %.500s", r->status, r->body);
+    items = json_object_get(r->json, "items");
+    assert_int_equal(json_array_size(items), LINES - 1);
+    assert_int_equal(test_jint(r->json, "lines"), LINES - 1);
+    assert_int_equal(test_jint(r->json, "succeeded"), good);
+    assert_int_equal(test_jint(r->json, "failed"), LINES - 1 - good);
+    for (size_t k = 0, i = 1; k < json_array_size(items); k++, i++) {
+        json_t *it = json_array_get(items, k), *pr = json_object_get(it, "problem");
+        const char *field;
+
+        if (kp_kind((int)i) == LINE_BLANK)
+            i++;
+        assert_int_equal(test_jint(it, "line"), (long long)i);
+        field = pr ? test_jstr(json_array_get(json_object_get(pr, "errors"), 0), "field") : NULL;
+        switch (kp_kind((int)i)) {
+        case LINE_GOOD:
+            assert_int_equal(test_jint(it, "status"), 200);
+            assert_int_equal(test_jint(json_object_get(it, "result"), "patient_id"),
+                             pids[i % PATIENTS]);
+            break;
+        case LINE_NO_DATE:
+            assert_int_equal(test_jint(it, "status"), 400);
+            assert_string_equal(field, "list_date");
+            break;
+        case LINE_ELSEWHERE:
+            assert_int_equal(test_jint(it, "status"), 404);
+            assert_string_equal(field, "id_number");
+            break;
+        case LINE_MALFORMED:
+            assert_int_equal(test_jint(it, "status"), 400);
+            assert_string_equal(field, "body");
+            break;
+        case LINE_NO_KEY:
+            assert_int_equal(test_jint(it, "status"), 400);
+            assert_string_equal(field, "key");
+            break;
+        case LINE_BLANK:
+            fail_msg("a blank line answered");
+        }
+    }
+    for (int k = 0; k < PATIENTS; k++) {
+        assert_col(pids[k], "police_key_person", "true");
+        assert_int_equal(audits("patient.police_key_person", pids[k]), per_patient[k]);
+    }
+    assert_col(yl_pid, "police_key_person", NULL);
+
+    /* Sent again: the first answers, nothing written. */
+    r2 = post_batch(pol.token, "police/key-persons", text, len, NULL);
+    assert_int_equal(r2->status, 200);
+    same_answers(json_object_get(r2->json, "items"), items);
+    for (int k = 0; k < PATIENTS; k++)
+        assert_int_equal(audits("patient.police_key_person", pids[k]), per_patient[k]);
+    http_free(r2);
+    /* Line 1's key with another body. */
+    again = test_fmt("{\"key\":\"kb-%s-1\",\"id_number\":\"%s\",\"listed\":false,"
+                     "\"list_date\":\"2026-02-21\"}\n",
+                     u, ids[1]);
+    r2 = post_batch(pol.token, "police/key-persons", again, strlen(again), NULL);
+    assert_int_equal(r2->status, 200);
+    {
+        json_t *it = json_array_get(json_object_get(r2->json, "items"), 0);
+        assert_int_equal(test_jint(it, "status"), 422);
+        assert_string_equal(
+            test_jstr(json_array_get(json_object_get(json_object_get(it, "problem"), "errors"), 0),
+                      "field"),
+            "key");
+    }
+    assert_col(pids[1], "police_key_person", "true");
+    http_free(r2);
+    http_free(r);
+    free(again);
+    free(text);
+}
+
+/* Hospital admissions as a batch: each line admits as the single call
+ * does (201, hospitalised, audited); a second admission of a patient in
+ * hospital is that line's 409, a patient of another region that line's
+ * 404; sent again, the same answers and no second stay. */
+static void hospital_admission_batch(void **state)
+{
+    char a[19], b[19], yl[19];
+    long long pa = create_patient(doctor, g01, a), pb = create_patient(doctor, g01, b);
+    const char *u = test_unique();
+    static const long want[] = {201, 201, 409, 404};
+    char *text;
+    http_res *r, *r2;
+    json_t *items;
+
+    create_patient(yl_doctor, yl_g01, yl);
+    text = test_fmt(
+        "{\"key\":\"ab-%s-1\",\"id_number\":\"%s\",\"admitted_on\":\"2026-03-20\","
+        "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":false}\n"
+        "{\"key\":\"ab-%s-2\",\"id_number\":\"%s\",\"admitted_on\":\"2026-03-21\","
+        "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":true,\"reason\":\"拒绝服药\"}\n"
+        "{\"key\":\"ab-%s-3\",\"id_number\":\"%s\",\"admitted_on\":\"2026-03-22\","
+        "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":false}\n"
+        "{\"key\":\"ab-%s-4\",\"id_number\":\"%s\",\"admitted_on\":\"2026-03-22\","
+        "\"hospital\":\"潜江市精神卫生中心\",\"involuntary\":false}",
+        u, a, u, b, u, a, u, yl);
+    r = post_batch(pol.token, "hospital/admissions", text, strlen(text), NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = post_batch(hosp.token, "hospital/admissions", text, strlen(text), NULL);
+    if (r->status != 200)
+        fail_msg("batch: %ld %.500s", r->status, r->body);
+    items = json_object_get(r->json, "items");
+    assert_int_equal(json_array_size(items), 4);
+    /* The lines' own headers stay with the lines. */
+    assert_null(http_header(r, "Location"));
+    for (size_t i = 0; i < 4; i++)
+        assert_int_equal(test_jint(json_array_get(items, i), "status"), want[i]);
+    assert_int_equal(
+        test_jint(json_object_get(json_array_get(items, 0), "result"), "patient_id"), pa);
+    assert_col(pa, "status", "hospitalised");
+    assert_col(pb, "status", "hospitalised");
+    assert_int_equal(count_of("hospitalisations", pa), 1);
+    assert_int_equal(audits("admission.create", pa), 1);
+    assert_int_equal(audits("admission.create", pb), 1);
+
+    r2 = post_batch(hosp.token, "hospital/admissions", text, strlen(text), NULL);
+    assert_int_equal(r2->status, 200);
+    assert_null(http_header(r2, "Idempotent-Replayed"));
+    same_answers(json_object_get(r2->json, "items"), items);
+    assert_int_equal(count_of("hospitalisations", pa), 1);
+    assert_int_equal(count_of("hospitalisations", pb), 1);
+    assert_int_equal(audits("admission.create", pa), 1);
+    http_free(r2);
+    http_free(r);
+    free(text);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1212,6 +1482,8 @@ int main(void)
         cmocka_unit_test(hospital_admission_and_discharge),
         cmocka_unit_test(police_incident),
         cmocka_unit_test(police_key_person_list),
+        cmocka_unit_test(police_key_person_batch),
+        cmocka_unit_test(hospital_admission_batch),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

@@ -1200,6 +1200,7 @@ static long long register_endpoint(const char *agency, const char *path)
     assert_int_equal(test_jint(r->json, "agency_id"), strtoll(aid, NULL, 10));
     assert_string_equal(test_jstr(r->json, "agency_name"), agency);
     assert_true(json_is_true(json_object_get(r->json, "active")));
+    assert_int_equal(json_array_size(json_object_get(r->json, "events")), 0);
     assert_null(json_object_get(r->json, "secret"));
     assert_null(json_object_get(r->json, "secret_cipher"));
     assert_null(strstr(r->body, SECRET));
@@ -1298,6 +1299,23 @@ static void webhook_endpoints_and_deliveries(void **state)
                       "\",\"active\":false}",
                       police_agency),
              "active"},
+            /* Record-change subscriptions: an array of known kinds, each once. */
+            {test_fmt("{\"agency_id\":%s,\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"" SECRET
+                      "\",\"events\":\"patient.registered\"}",
+                      police_agency),
+             "events"},
+            {test_fmt("{\"agency_id\":%s,\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"" SECRET
+                      "\",\"events\":[\"patient.bogus\"]}",
+                      police_agency),
+             "events[0]"},
+            {test_fmt("{\"agency_id\":%s,\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"" SECRET
+                      "\",\"events\":[\"patient.registered\",3]}",
+                      police_agency),
+             "events[1]"},
+            {test_fmt("{\"agency_id\":%s,\"url\":\"http://127.0.0.1:9/hook\",\"secret\":\"" SECRET
+                      "\",\"events\":[\"patient.discharged\",\"patient.discharged\"]}",
+                      police_agency),
+             "events[1]"},
         };
         memset(long_url, 'a', sizeof(long_url));
         memcpy(long_url, "http://127.0.0.1:9/hook", 23);
@@ -1472,6 +1490,26 @@ static void webhook_endpoints_and_deliveries(void **state)
         http_free(r);
         r = test_call(NULL, "PATCH", path, admin, "{\"active\":\"no\"}");
         http_assert_problem(r, 400, "active");
+        http_free(r);
+        r = test_call(NULL, "PATCH", path, admin, "{\"events\":[\"patient.moved\"]}");
+        http_assert_problem(r, 400, "events[0]");
+        http_free(r);
+        r = test_call(NULL, "PATCH", path, svc, "{\"events\":[\"patient.transferred\"]}");
+        http_assert_problem(r, 403, NULL);
+        http_free(r);
+        assert_int_equal(count_of("SELECT count(*) FROM webhook_endpoints WHERE id = $1 AND"
+                                  " events = '{}'",
+                                  ep),
+                         1);
+        /* Subscribed, and the list replaced by the next change of it. */
+        r = expect(200, NULL, "PATCH", path, admin,
+                   "{\"events\":[\"patient.transferred\",\"patient.risk_crossed\"]}");
+        assert_int_equal(json_array_size(json_object_get(r->json, "events")), 2);
+        assert_string_equal(json_string_value(json_array_get(json_object_get(r->json, "events"), 0)),
+                            "patient.transferred");
+        http_free(r);
+        r = expect(200, NULL, "PATCH", path, admin, "{\"events\":[]}");
+        assert_int_equal(json_array_size(json_object_get(r->json, "events")), 0);
         http_free(r);
         assert_int_equal(count_of("SELECT count(*) FROM webhook_endpoints WHERE id = $1 AND"
                                   " active",

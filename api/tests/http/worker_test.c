@@ -2,8 +2,11 @@
  * process) against a webhook receiver inside this process — signed
  * deliveries, a worker killed mid-delivery, retries with backoff until
  * dead, two workers racing on one queue, escalation past a deadline, and
- * the overdue sweeps raising each case once. Everything happens in a
- * county of its own, so no other suite's agencies or patients are touched. */
+ * the overdue sweeps raising each case once, record-change events (each
+ * kind when it should fire, cut to the agency's view, in order per patient
+ * under a failing receiver, replayed from a cursor as they were sent).
+ * Everything happens in a county of its own, so no other suite's agencies
+ * or patients are touched. */
 #include "client.h"
 #include "../../core/crypto.h"
 
@@ -39,7 +42,7 @@
 
 /* One request as received. */
 struct reception {
-    char mode[16]; /* the path after /hook/: ok, ok2, hold, fail, slow */
+    char mode[16]; /* the path after /hook/: ok, ok2, hold, fail, slow, flaky, ev* */
     char event_id[64];
     char topic[64];
     char ctype[64];
@@ -106,6 +109,8 @@ static int answer(struct mg_connection *c, int status)
     return status;
 }
 
+static int rx_count(const char *mode, const char *event_id);
+
 static int hook(struct mg_connection *c, void *ud)
 {
     const struct mg_request_info *ri = mg_get_request_info(c);
@@ -160,6 +165,9 @@ static int hook(struct mg_connection *c, void *ud)
     }
     pthread_mutex_unlock(&rx.lock);
     if (strcmp(ri->local_uri, "/hook/fail") == 0)
+        status = 500;
+    /* flaky: the first request fails, every later one succeeds. */
+    if (strcmp(ri->local_uri, "/hook/flaky") == 0 && rx_count("flaky", NULL) == 1)
         status = 500;
     if (strcmp(ri->local_uri, "/hook/slow") == 0)
         usleep(25 * 1000);
@@ -1062,6 +1070,350 @@ static void urgent_alert_webhook_goes_out_at_once(void **state)
 
 /* ---- fixture ---------------------------------------------------------------- */
 
+/* ---- record-change events ------------------------------------------------ */
+
+/* Endpoint id subscribed to events (a text[] literal). */
+static void subscribe(const char *id, const char *events)
+{
+    const char *p[] = {id, events};
+
+    assert_int_equal(db_count("WITH u AS (UPDATE webhook_endpoints SET events = $2::text[]"
+                              " WHERE id = $1 RETURNING 1) SELECT count(*) FROM u",
+                              2, p),
+                     1);
+}
+
+/* Run the worker once at a time until mode has had want receptions (a
+ * change still uncommitted elsewhere holds the fan-out back a pass). */
+static void worker_until(const char *mode, int want, const char *now)
+{
+    for (int i = 0; i < 20 && rx_count(mode, NULL) < want; i++)
+        worker_once(now, NULL);
+    assert_int_equal(rx_count(mode, NULL), want);
+}
+
+/* The event kind and the patient id of a record-event reception. */
+static const char *rx_event(const struct reception *r, long long *patient)
+{
+    static char kind[64];
+    json_t *j = json_loads(r->body, 0, NULL);
+
+    assert_non_null(j);
+    snprintf(kind, sizeof(kind), "%s", test_jstr(j, "event"));
+    *patient = test_jint(json_object_get(j, "patient"), "id");
+    json_decref(j);
+    return kind;
+}
+
+static void sql(const char *q, const char *patient)
+{
+    const char *p[] = {patient};
+    char *stmt = test_fmt("WITH u AS (%s RETURNING 1) SELECT count(*) FROM u", q);
+
+    assert_int_equal(db_count(stmt, 1, p), 1);
+    free(stmt);
+}
+
+/* Each kind fires exactly when it should: registered; risk 2→3 up, 3→4
+ * nothing, 4→2 down; unstable; a status change; a discharge; a transfer
+ * (to a village of the same township). The police endpoint's payload has
+ * no diagnosis nor hospital, the clinic's has; an endpoint that did not
+ * subscribe, and one of another township's police, get nothing. The
+ * webhook topic is the kind, every delivery signed. */
+static void record_events_fire_by_kind(void **state)
+{
+    char *all = "{patient.registered,patient.risk_crossed,patient.unstable,"
+                "patient.discharged,patient.status_changed,patient.transferred}";
+    const char *tp[] = {township};
+    char *county = db_scalar("SELECT parent_id FROM org_units WHERE id = $1", 1, tp);
+    char *code = test_fmt("WT%sO", test_unique()), *village2;
+    const char *op[] = {county, code};
+    char *other = db_scalar("INSERT INTO org_units (parent_id, level, code, name, population)"
+                            " VALUES ($1, 'township', $2, '工作者测试他镇', 1000) RETURNING id",
+                            2, op);
+    const char *ap[] = {other};
+    char *other_police = db_scalar("INSERT INTO agencies (kind, name, org_unit_id)"
+                                   " VALUES ('police_station', '工作者测试他所', $1) RETURNING id",
+                                   1, ap);
+    char *civil = insert_agency("civil_affairs", "工作者测试民政办");
+    char *pol, *cli, *stab, *oth, *civ, *patient, *svc, *svc_token;
+    static const char *const want[] = {"patient.registered",     "patient.risk_crossed",
+                                       "patient.risk_crossed",   "patient.unstable",
+                                       "patient.status_changed", "patient.discharged",
+                                       "patient.transferred"};
+    struct reception got[16];
+    int n;
+
+    free(code);
+    code = test_fmt("WT%sV2", test_unique());
+    {
+        const char *vp[] = {township, code};
+        village2 = db_scalar("INSERT INTO org_units (parent_id, level, code, name, population)"
+                             " VALUES ($1, 'village', $2, '工作者测试二村', 1000) RETURNING id",
+                             2, vp);
+    }
+    worker_once(NULL, NULL); /* what earlier tests left is fanned out first */
+    pol = insert_endpoint(police, "evpolice", 0);
+    cli = insert_endpoint(clinic, "evclinic", 0);
+    stab = insert_endpoint(stability, "evnone", 0);
+    oth = insert_endpoint(other_police, "evother", 0);
+    civ = insert_endpoint(civil, "evcivil", 0);
+    subscribe(civ, all);
+    subscribe(pol, all);
+    subscribe(cli, all);
+    subscribe(oth, all);
+
+    patient = insert_patient("registered", NULL);
+    sql("UPDATE patients SET risk_level = 2 WHERE id = $1", patient); /* none → 2: nothing */
+    sql("UPDATE patients SET risk_level = 3 WHERE id = $1", patient);
+    sql("UPDATE patients SET risk_level = 4 WHERE id = $1", patient);
+    sql("UPDATE patients SET risk_level = 2 WHERE id = $1", patient);
+    sql("UPDATE patients SET last_class = 'unstable' WHERE id = $1", patient);
+    sql("UPDATE patients SET last_class = 'unstable', misses = 1 WHERE id = $1", patient);
+    sql("UPDATE patients SET status = 'hospitalised' WHERE id = $1", patient);
+    sql("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
+        " VALUES ($1, current_date - 3, '工作者测试医院', false)",
+        patient);
+    sql("UPDATE hospitalisations SET discharged_on = current_date WHERE patient_id = $1",
+        patient);
+    {
+        const char *mp[] = {patient, village2};
+        db_count("WITH u AS (UPDATE patients SET org_unit_id = $2 WHERE id = $1 RETURNING 1)"
+                 " SELECT count(*) FROM u",
+                 2, mp);
+    }
+    worker_until("evpolice", 7, NULL);
+    worker_until("evclinic", 7, NULL);
+    /* Civil affairs see no risk: neither its events nor the level. */
+    worker_until("evcivil", 4, NULL);
+    n = rx_snapshot("evcivil", got, 16);
+    for (int i = 0, k = 0; i < n; i++, k++) {
+        long long pid;
+        json_t *j = json_loads(got[i].body, 0, NULL);
+
+        while (k == 1 || k == 2 || k == 3) /* risk up, down, unstable */
+            k++;
+        assert_string_equal(rx_event(&got[i], &pid), want[k]);
+        assert_null(json_object_get(json_object_get(j, "patient"), "risk_level"));
+        assert_null(json_object_get(json_object_get(j, "patient"), "diagnosis"));
+        json_decref(j);
+    }
+
+    n = rx_snapshot("evpolice", got, 16);
+    for (int i = 0; i < n; i++) {
+        long long pid;
+        json_t *j = json_loads(got[i].body, 0, NULL);
+        json_t *pt = json_object_get(j, "patient"), *d = json_object_get(j, "detail");
+
+        assert_string_equal(rx_event(&got[i], &pid), want[i]);
+        assert_int_equal(pid, atoll(patient));
+        assert_string_equal(got[i].topic, want[i]);
+        assert_true(got[i].sig_ok);
+        assert_null(json_object_get(pt, "diagnosis"));
+        assert_null(json_object_get(d, "hospital"));
+        assert_non_null(json_object_get(pt, "risk_level"));
+        assert_non_null(test_jstr(j, "cursor"));
+        if (i == 1 || i == 2) {
+            assert_string_equal(test_jstr(d, "direction"), i == 1 ? "up" : "down");
+            assert_int_equal(test_jint(d, "old_level"), i == 1 ? 2 : 4);
+            assert_int_equal(test_jint(d, "new_level"), i == 1 ? 3 : 2);
+        }
+        if (i == 4) {
+            assert_string_equal(test_jstr(d, "old_status"), "registered");
+            assert_string_equal(test_jstr(d, "new_status"), "hospitalised");
+        }
+        if (i == 6)
+            assert_int_equal(test_jint(d, "new_org_unit_id"), atoll(village2));
+        json_decref(j);
+    }
+    n = rx_snapshot("evclinic", got, 16);
+    for (int i = 0; i < n; i++) {
+        long long pid;
+        json_t *j = json_loads(got[i].body, 0, NULL);
+
+        assert_string_equal(rx_event(&got[i], &pid), want[i]);
+        assert_string_equal(test_jstr(json_object_get(j, "patient"), "diagnosis"),
+                            "schizophrenia");
+        if (i == 5)
+            assert_string_equal(test_jstr(json_object_get(j, "detail"), "hospital"),
+                                "工作者测试医院");
+        json_decref(j);
+    }
+    assert_int_equal(rx_count("evnone", NULL), 0);
+    assert_int_equal(rx_count("evother", NULL), 0);
+    /* Nor does the other station's account replay any of them. */
+    {
+        const char *up[] = {other, other_police, test_unique()};
+        svc = db_scalar("INSERT INTO users (username, display_name, role, org_unit_id, agency_id,"
+                        " password_hash) SELECT 'wt-svo-' || lower($3), '工作者测试他所接口',"
+                        " 'service', $1, $2, password_hash FROM users WHERE username ="
+                        " 'svc.police' RETURNING username",
+                        3, up);
+        svc_token = http_login(svc, NULL);
+        http_res *r = http_do("GET", "/api/v1/events?limit=1000", svc_token, NULL, NULL);
+        size_t i;
+        json_t *it;
+
+        assert_int_equal(r->status, 200);
+        json_array_foreach(json_object_get(r->json, "items"), i, it)
+            assert_int_not_equal(test_jint(json_object_get(it, "patient"), "id"), atoll(patient));
+        http_free(r);
+    }
+    /* Nothing was left queued for them either. */
+    {
+        const char *p[] = {stab, oth};
+        assert_int_equal(db_count("SELECT count(*) FROM deliveries WHERE endpoint_id IN ($1, $2)",
+                                  2, p),
+                         0);
+    }
+    endpoint_off(pol);
+    endpoint_off(cli);
+    endpoint_off(stab);
+    endpoint_off(oth);
+    endpoint_off(civ);
+    free(civ);
+    free(civil);
+    free(svc);
+    free(svc_token);
+    free(pol);
+    free(cli);
+    free(stab);
+    free(oth);
+    free(patient);
+    free(village2);
+    free(other_police);
+    free(other);
+    free(county);
+    free(code);
+}
+
+/* A patient's later event waits while the receiver refuses the earlier
+ * one, and goes once the earlier one is through on its retry; another
+ * patient's event is not held by it. Then an integrator that kept the
+ * first event's cursor replays exactly what it was sent after it, and a
+ * kinds filter narrows the replay. */
+static void record_events_in_order_and_replayed(void **state)
+{
+    char *ep = insert_endpoint(police, "flaky", 0), *a, *b, *user, *token, *cursor;
+    const char *up[] = {township, police, test_unique()};
+    struct reception got[8];
+    int n;
+
+    worker_once(NULL, NULL);
+    subscribe(ep, "{patient.risk_crossed,patient.status_changed}");
+    a = insert_patient("registered", NULL);
+    b = insert_patient("registered", NULL);
+    sql("UPDATE patients SET risk_level = 3 WHERE id = $1", a);
+    sql("UPDATE patients SET status = 'lost' WHERE id = $1", a);
+    worker_until("flaky", 1, NULL);
+    /* The first was refused; the second of a waits for it. Its retry is
+     * put well after the next run, so that the runs below do not race its
+     * two-second backoff. */
+    {
+        const char *p[] = {ep, a};
+        assert_int_equal(db_count("SELECT count(*) FROM deliveries WHERE endpoint_id = $1"
+                                  " AND patient_id = $2 AND state = 'pending' AND attempts = 0",
+                                  2, p),
+                         1);
+        assert_int_equal(db_count("WITH u AS (UPDATE deliveries SET next_attempt_at = now()"
+                                  " + interval '10 minutes' WHERE endpoint_id = $1"
+                                  " AND patient_id = $2 AND attempts = 1 RETURNING 1)"
+                                  " SELECT count(*) FROM u",
+                                  2, p),
+                         1);
+    }
+    /* Another patient's event is not held behind a's. */
+    sql("UPDATE patients SET risk_level = 4 WHERE id = $1", b);
+    worker_until("flaky", 2, NULL);
+    /* An hour on the retry is due: the first goes, then the second. */
+    {
+        char *later = at("1 hour");
+        worker_until("flaky", 4, later);
+        free(later);
+    }
+    n = rx_snapshot("flaky", got, 8);
+    assert_int_equal(n, 4);
+    {
+        long long pid;
+        const char *k = rx_event(&got[0], &pid);
+        assert_string_equal(k, "patient.risk_crossed");
+        assert_int_equal(pid, atoll(a));
+        k = rx_event(&got[1], &pid);
+        assert_int_equal(pid, atoll(b));
+        assert_string_equal(got[2].body, got[0].body); /* the retry */
+        k = rx_event(&got[3], &pid);
+        assert_string_equal(k, "patient.status_changed");
+        assert_int_equal(pid, atoll(a));
+    }
+
+    /* Replay as the police station's service account, from the cursor of
+     * the first event received: the other two, as sent. */
+    user = db_scalar("INSERT INTO users (username, display_name, role, org_unit_id, agency_id,"
+                     " password_hash) SELECT 'wt-svc-' || lower($3), '工作者测试接口', 'service',"
+                     " $1, $2, password_hash FROM users WHERE username = 'svc.police'"
+                     " RETURNING username",
+                     3, up);
+    token = http_login(user, NULL);
+    {
+        json_t *first = json_loads(got[0].body, 0, NULL);
+        cursor = strdup(test_jstr(first, "cursor"));
+        json_decref(first);
+    }
+    {
+        char *q = test_fmt("/api/v1/events?cursor=%s", cursor);
+        http_res *r = http_do("GET", q, token, NULL, NULL);
+        json_t *items = json_object_get(r->json, "items"), *mine = json_array();
+        size_t i;
+        json_t *it;
+
+        assert_int_equal(r->status, 200);
+        json_array_foreach(items, i, it)
+        {
+            long long pid = test_jint(json_object_get(it, "patient"), "id");
+            if (pid == atoll(a) || pid == atoll(b))
+                json_array_append(mine, it);
+        }
+        /* a's status change, then b's risk, in the log's order, each as sent. */
+        assert_int_equal(json_array_size(mine), 2);
+        for (int k = 0; k < 2; k++) {
+            json_t *sent = json_loads(got[k == 0 ? 3 : 1].body, 0, NULL);
+            assert_true(json_equal(sent, json_array_get(mine, (size_t)k)));
+            json_decref(sent);
+        }
+        json_decref(mine);
+        http_free(r);
+        free(q);
+        q = test_fmt("/api/v1/events?cursor=%s&kinds=patient.status_changed", cursor);
+        r = http_do("GET", q, token, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        json_array_foreach(json_object_get(r->json, "items"), i, it)
+            assert_string_equal(test_jstr(it, "event"), "patient.status_changed");
+        http_free(r);
+        free(q);
+        /* Bad inputs name their parameter; a person's token is refused. */
+        r = http_do("GET", "/api/v1/events?kinds=patient.bogus", token, NULL, NULL);
+        http_assert_problem(r, 400, "kinds");
+        http_free(r);
+        r = http_do("GET", "/api/v1/events?cursor=nope", token, NULL, NULL);
+        http_assert_problem(r, 400, "cursor");
+        http_free(r);
+    }
+    {
+        char *doctor = http_login("tf.doctor", NULL);
+        http_res *r = http_do("GET", "/api/v1/events", doctor, NULL, NULL);
+        http_assert_problem(r, 403, NULL);
+        http_free(r);
+        free(doctor);
+    }
+    endpoint_off(ep);
+    free(cursor);
+    free(token);
+    free(user);
+    free(a);
+    free(b);
+    free(ep);
+}
+
 static int setup(void **state)
 {
     const char *u = test_unique();
@@ -1146,6 +1498,8 @@ int main(void)
         cmocka_unit_test_setup(escalation_to_township, each),
         cmocka_unit_test_setup(overdue_sweeps_raise_once, each),
         cmocka_unit_test_setup(audit_months_made_ahead, each),
+        cmocka_unit_test_setup(record_events_fire_by_kind, each),
+        cmocka_unit_test_setup(record_events_in_order_and_replayed, each),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);

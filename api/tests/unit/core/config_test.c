@@ -71,6 +71,8 @@ static void test_defaults(void **state)
     assert_true(jf_netaddr_list_has(&cfg.trusted_nets, "127.0.0.1"));
     assert_true(jf_netaddr_list_has(&cfg.trusted_nets, "::1"));
     assert_int_equal(cfg.body_max_bytes, 1048576);
+    assert_int_equal(cfg.batch_max_bytes, 4194304);
+    assert_int_equal(cfg.batch_max_lines, 5000);
     assert_string_equal(cfg.jwt_issuer, "jingfang");
     assert_string_equal(cfg.jwt_audience, "jingfang-api");
     assert_int_equal(cfg.access_ttl_s, 900);
@@ -149,6 +151,12 @@ static void test_rows(void **state)
         {"JF_PBKDF2_ITERATIONS", "10000001", 0},
         {"JF_BODY_MAX_BYTES", "1023", 0},
         {"JF_BODY_MAX_BYTES", "67108865", 0},
+        {"JF_BATCH_MAX_BYTES", "1023", 0},
+        {"JF_BATCH_MAX_BYTES", "67108864", 1},
+        {"JF_BATCH_MAX_BYTES", "67108865", 0},
+        {"JF_BATCH_MAX_LINES", "0", 0},
+        {"JF_BATCH_MAX_LINES", "1", 1},
+        {"JF_BATCH_MAX_LINES", "100001", 0},
         {"JF_ACCESS_TTL_S", "59", 0},
         {"JF_ACCESS_TTL_S", "3601", 0},
         {"JF_LISTEN", l127, 1},

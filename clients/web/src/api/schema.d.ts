@@ -2887,6 +2887,39 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/events": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Replay the record-change events of the caller's agency from a cursor
+         * @description The record-change events (see the `recordEvent` webhook) in the
+         *     area of the caller's agency, as its endpoints receive them (cut to
+         *     the agency's view; an event outside the view is left out), in the
+         *     order they happened, after `cursor`: an integrator that lost
+         *     deliveries replays from the `cursor` of the last event it has. The
+         *     cursor is the same opaque, durable kind as `GET /api/v1/changes`
+         *     (empty page: the cursor it was given); events of transactions
+         *     still running are held back until they commit, so none is
+         *     skipped. Every event is listed whether or not an endpoint
+         *     subscribed to its kind; `kinds` narrows the list.
+         *
+         *     A `service` account of an agency (its agency's area and view), or an
+         *     `admin` (their area; risk levels but no clinical field); other
+         *     roles get 403.
+         */
+        get: operations["listRecordEvents"];
+        put?: never;
+        post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/webhook-endpoints": {
         parameters: {
             query?: never;
@@ -3381,6 +3414,40 @@ export interface paths {
         patch?: never;
         trace?: never;
     };
+    "/api/v1/integrations/police/key-persons/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A police system reports many key persons at once (NDJSON)
+         * @description The key-person list (公安重点人员管控名单) as a batch: an
+         *     `application/x-ndjson` body, one JSON object per line, each the body
+         *     of `POST /api/v1/integrations/police/key-persons` plus its own
+         *     `key`. Each line runs exactly as that call runs with `key` as its
+         *     `Idempotency-Key` (the same key store: a line resent gets its first
+         *     answer and writes nothing; the key with another body is that
+         *     line's 422 naming `key`), in its own transaction, audited as the
+         *     single call is. Lines are independent: a bad line is answered with
+         *     its own problem and the others go on. Blank lines are skipped (and
+         *     counted in the numbering).
+         *
+         *     At most `JF_BATCH_MAX_LINES` lines (5,000 by default) and
+         *     `JF_BATCH_MAX_BYTES` bytes (4 MiB): 413 past either. Police systems
+         *     only, checked once for the batch (403). The answer lists one result
+         *     per line, in line order.
+         */
+        post: operations["policeReportKeyPersonsBatch"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
     "/api/v1/fhir/RelatedPerson": {
         parameters: {
             query?: never;
@@ -3538,6 +3605,35 @@ export interface paths {
         get: operations["fhirSearchMedicationStatements"];
         put?: never;
         post?: never;
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/integrations/hospital/admissions/batch": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A hospital system reports many admissions at once (NDJSON)
+         * @description Admissions as a batch: an `application/x-ndjson` body, one JSON
+         *     object per line, each the body of
+         *     `POST /api/v1/integrations/hospital/admissions` plus its own `key`.
+         *     Each line runs exactly as that call runs with `key` as its
+         *     `Idempotency-Key`, in its own transaction, audited as the single
+         *     call is; a line's answer is what that call would answer (201 with
+         *     the admission; 409 for a patient already in hospital; 404 naming
+         *     `id_number` outside the system's region …). Lines are independent.
+         *     Limits and the answer as for the key-person batch. Hospital systems
+         *     only (403).
+         */
+        post: operations["hospitalReportAdmissionsBatch"];
         delete?: never;
         options?: never;
         head?: never;
@@ -5437,6 +5533,52 @@ export interface webhooks {
          *     system's token.
          */
         post: operations["receiveNotification"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    recordEvent: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A record-change event for a subscribed endpoint, sent by jingfang-worker
+         * @description What an endpoint that subscribed to record-change events (`events`
+         *     of `POST /api/v1/webhook-endpoints`) receives besides its agency's
+         *     notifications: a patient registered (`patient.registered`), the
+         *     risk level crossing 3 (`patient.risk_crossed`, with `direction`
+         *     `up` or `down` and the old and new levels), found unstable at a
+         *     visit (`patient.unstable`), discharged from hospital
+         *     (`patient.discharged`), a change of status
+         *     (`patient.status_changed`), moved to another unit
+         *     (`patient.transferred`). Events are raised by the database whatever
+         *     made the change (a user, an integration, a recompute, a transfer),
+         *     and go to every active, subscribed endpoint of an agency whose area
+         *     holds the patient (before or after a transfer).
+         *
+         *     The payload is cut to the agency's view: the health side (clinic,
+         *     mental health centre, health office) sees the diagnosis and the
+         *     hospital; police, 综治, village committees the risk level but no
+         *     clinical field; other agencies (civil affairs …) neither, and get no
+         *     risk or instability events.
+         *
+         *     Request, signature, retries and dead letters as for the
+         *     `notification` webhook, with `X-Jingfang-Topic` the event kind.
+         *     **Order:** an endpoint receives each patient's events in the order
+         *     they happened: a later event waits while an earlier one of the same
+         *     patient to the same endpoint is being retried (a dead one stops
+         *     holding it back). Each event carries its `cursor`: after lost or
+         *     dead deliveries, `GET /api/v1/events?cursor=<the last cursor
+         *     handled>` lists what followed, with the same payloads.
+         */
+        post: operations["receiveRecordEvent"];
         delete?: never;
         options?: never;
         head?: never;
@@ -8371,6 +8513,61 @@ export interface components {
             pending: number;
             /** @description Deliveries given up on (dead letters). */
             dead: number;
+            /** @description The record-change events it receives besides its agency's notifications. */
+            events: components["schemas"]["RecordEventKind"][];
+        };
+        /** @enum {string} */
+        RecordEventKind: "patient.registered" | "patient.risk_crossed" | "patient.unstable" | "patient.discharged" | "patient.status_changed" | "patient.transferred";
+        /** @description A record-change event as an agency sees it. */
+        RecordEvent: {
+            event: components["schemas"]["RecordEventKind"];
+            /** @description Where this event is in the log; `GET /api/v1/events?cursor=` lists what followed it. */
+            cursor: string;
+            /** Format: date-time */
+            occurred_at: string;
+            /** @description The patient as the change left it; `risk_level` and `diagnosis` only in the views that show them. */
+            patient: {
+                /** Format: int64 */
+                id: number;
+                name: string;
+                gender?: string | null;
+                id_masked?: string | null;
+                status: string;
+                /** Format: int64 */
+                org_unit_id: number;
+                risk_level?: number | null;
+                diagnosis?: string | null;
+            };
+            /**
+             * @description By kind: `risk_crossed` `direction` (`up`/`down`), `old_level`,
+             *     `new_level`; `unstable` `last_reached_on`; `status_changed`
+             *     `old_status`, `new_status`; `discharged` `hospitalisation_id`,
+             *     `admitted_on`, `discharged_on` and, for the health side,
+             *     `hospital`; `transferred` `old_org_unit_id`, `new_org_unit_id`;
+             *     `registered` nothing.
+             */
+            detail: Record<string, never>;
+        };
+        RecordEventPage: {
+            items: components["schemas"]["RecordEvent"][];
+            next_cursor: string;
+            /** @description The page was full; ask again from `next_cursor`. */
+            more: boolean;
+        };
+        BatchLineResult: {
+            /** @description The line's number in the body (1-based, blank lines counted). */
+            line: number;
+            /** @description What the single call would have answered for this line. */
+            status: number;
+            /** @description The single call's answer body, for a 2xx. */
+            result?: Record<string, never>;
+            problem?: components["schemas"]["Problem"];
+        };
+        BatchResult: {
+            items: components["schemas"]["BatchLineResult"][];
+            lines: number;
+            succeeded: number;
+            failed: number;
         };
         WebhookEndpointList: {
             items: components["schemas"]["WebhookEndpoint"][];
@@ -8393,6 +8590,7 @@ export interface components {
              *     bytes in practice (see the operation). Never returned.
              */
             secret: string;
+            events?: components["schemas"]["WebhookEventSubscription"];
         };
         /** @description Only the fields present change; `null` counts as absent. */
         WebhookEndpointPatch: {
@@ -8401,7 +8599,14 @@ export interface components {
             /** Format: password */
             secret?: string;
             active?: boolean;
+            events?: components["schemas"]["WebhookEventSubscription"];
         };
+        /**
+         * @description The record-change events to receive (see the `recordEvent`
+         *     webhook), each kind once; an unknown or repeated kind is 400 naming
+         *     `events[i]`. Default none; on PATCH the new list replaces the old.
+         */
+        WebhookEventSubscription: components["schemas"]["RecordEventKind"][];
         /**
          * @description `pending` (to be sent or retried), `delivered` (a 2xx came back) or `dead` (given up after the last attempt).
          * @enum {string}
@@ -9643,6 +9848,55 @@ export interface components {
                  *     }
                  */
                 "application/json": components["schemas"]["TokenPair"];
+            };
+        };
+        /**
+         * @description Every line answered, in line order: its status and either the
+         *     single call's `result` (2xx) or its `problem`; `succeeded` and
+         *     `failed` count them.
+         */
+        BatchAnswered: {
+            headers: {
+                "X-Request-Id": components["headers"]["XRequestId"];
+                [name: string]: unknown;
+            };
+            content: {
+                /**
+                 * @example {
+                 *       "items": [
+                 *         {
+                 *           "line": 1,
+                 *           "status": 200,
+                 *           "result": {
+                 *             "patient_id": 1024,
+                 *             "police_key_person": true,
+                 *             "police_key_person_on": "2024-06-01"
+                 *           }
+                 *         },
+                 *         {
+                 *           "line": 2,
+                 *           "status": 404,
+                 *           "problem": {
+                 *             "type": "https://jingfang.example/problems/not-found",
+                 *             "title": "Not found",
+                 *             "status": 404,
+                 *             "detail": "no patient with this ID number in your area",
+                 *             "request_id": "8c1f0e6a2b9d4c7e5a3f1b20",
+                 *             "errors": [
+                 *               {
+                 *                 "field": "id_number",
+                 *                 "message": "no such patient in your area"
+                 *               }
+                 *             ]
+                 *           }
+                 *         }
+                 *       ],
+                 *       "lines": 2,
+                 *       "succeeded": 1,
+                 *       "failed": 1
+                 *     }
+                 */
+                "application/json": components["schemas"]["BatchResult"];
             };
         };
         /**
@@ -17899,6 +18153,46 @@ export interface operations {
             503: components["responses"]["ServiceUnavailable"];
         };
     };
+    listRecordEvents: {
+        parameters: {
+            query?: {
+                /**
+                 * @description The `cursor` of an event, or the `next_cursor` of a page; omit it
+                 *     to start from the beginning. Anything else is 400 naming `cursor`.
+                 * @example YzE6NzQ4OjEyMDM
+                 */
+                cursor?: string;
+                /**
+                 * @description Comma-separated event kinds to list (default all); an unknown one is 400 naming `kinds`.
+                 * @example patient.risk_crossed,patient.discharged
+                 */
+                kinds?: string;
+                /** @description Largest number of events looked at for this page. */
+                limit?: number;
+            };
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description One page of events. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["RecordEventPage"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
     listWebhookEndpoints: {
         parameters: {
             query?: never;
@@ -17926,7 +18220,10 @@ export interface operations {
                      *           "active": true,
                      *           "created_at": "2024-05-20T09:30:00.12+08:00",
                      *           "pending": 0,
-                     *           "dead": 1
+                     *           "dead": 1,
+                     *           "events": [
+                     *             "patient.risk_crossed"
+                     *           ]
                      *         }
                      *       ]
                      *     }
@@ -17978,7 +18275,10 @@ export interface operations {
                      *       "active": true,
                      *       "created_at": "2024-05-20T09:30:00.12+08:00",
                      *       "pending": 0,
-                     *       "dead": 0
+                     *       "dead": 0,
+                     *       "events": [
+                     *         "patient.risk_crossed"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["WebhookEndpoint"];
@@ -18080,7 +18380,10 @@ export interface operations {
                      *       "active": true,
                      *       "created_at": "2024-05-20T09:30:00.12+08:00",
                      *       "pending": 2,
-                     *       "dead": 1
+                     *       "dead": 1,
+                     *       "events": [
+                     *         "patient.risk_crossed"
+                     *       ]
                      *     }
                      */
                     "application/json": components["schemas"]["WebhookEndpoint"];
@@ -19073,6 +19376,31 @@ export interface operations {
             401: components["responses"]["FhirUnauthorized"];
             403: components["responses"]["FhirForbidden"];
             404: components["responses"]["FhirNotFound"];
+        };
+    };
+    policeReportKeyPersonsBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {"key":"kp-20240601-1","id_number":"330102198503121236","listed":true,"list_date":"2024-06-01"}
+                 *     {"key":"kp-20240601-2","id_number":"33010219850312124X","listed":false,"list_date":"2024-06-01"}
+                 */
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            200: components["responses"]["BatchAnswered"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -19199,6 +19527,28 @@ export interface operations {
             401: components["responses"]["FhirUnauthorized"];
             403: components["responses"]["FhirForbidden"];
             404: components["responses"]["FhirNotFound"];
+        };
+    };
+    hospitalReportAdmissionsBatch: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /** @example {"key":"adm-1","id_number":"330102198503121236","admitted_on":"2024-06-01","hospital":"市精神卫生中心","involuntary":false} */
+                "application/x-ndjson": string;
+            };
+        };
+        responses: {
+            200: components["responses"]["BatchAnswered"];
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["IntegrationUnauthorized"];
+            403: components["responses"]["IntegrationForbidden"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
@@ -22662,6 +23012,58 @@ export interface operations {
              *     attempt, retried with backoff until the delivery is dead. The
              *     body and headers of the answer are ignored.
              */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveRecordEvent: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's event id, a UUID, the same on every attempt. */
+                "X-Jingfang-Event-Id": string;
+                /** @description The event kind. */
+                "X-Jingfang-Topic": components["schemas"]["RecordEventKind"];
+                /** @description When this attempt was sent, in Unix seconds; part of what is signed. */
+                "X-Jingfang-Timestamp": string;
+                /** @description `sha256=` and the lower-case hex HMAC-SHA256 of `<X-Jingfang-Timestamp>.<body>` keyed with the endpoint's secret. */
+                "X-Jingfang-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "event": "patient.risk_crossed",
+                 *       "cursor": "YzE6MTA4OToy",
+                 *       "detail": {
+                 *         "direction": "up",
+                 *         "old_level": 2,
+                 *         "new_level": 3
+                 *       },
+                 *       "patient": {
+                 *         "id": 1024,
+                 *         "name": "张伟",
+                 *         "gender": "male",
+                 *         "status": "in_care",
+                 *         "id_masked": "429005********0011",
+                 *         "risk_level": 3,
+                 *         "org_unit_id": 11
+                 *       },
+                 *       "occurred_at": "2024-06-14T10:05:12.204518+08:00"
+                 *     }
+                 */
+                "application/json": components["schemas"]["RecordEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status: delivered. Anything else, or no answer in time, a failed attempt. */
             default: {
                 headers: {
                     [name: string]: unknown;
