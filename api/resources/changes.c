@@ -200,18 +200,31 @@ static int page_limit(const jf_req *req, jf_errors *e, int *limit)
     return 0;
 }
 
-/* Answer the page in res (columns xid, seq, item JSON; a NULL item is
- * passed over, not shown) as {"items", "next_cursor", "more"}: the cursor
- * after its last row, or the one it started from ($xid, $seq) when empty,
- * so the client keeps it. */
-static int send_page(jf_req *req, const PGresult *res, const char *xid, const char *seq, int limit)
+/* Run the page's statement (n params p; columns xid, seq, item JSON; a
+ * NULL item is passed over, not shown) and answer {"items",
+ * "next_cursor", "more"}: the cursor after its last row, or the one it
+ * started from (xid, seq) when empty, so the client keeps it. */
+static int send_page(jf_req *req, const jf_stmt *stmt, int np, const char *const *p,
+                     const char *xid, const char *seq, int limit)
 {
-    int n = PQntuples(res), shown = 0, rc;
-    const char *next =
-        n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
-              : encode_cursor(req, xid, seq);
+    jf_db_conn *conn;
+    PGresult *res = NULL;
+    const char *next;
+    int n, shown = 0, rc;
     jf_buf out;
 
+    if ((rc = jf_res_acquire(req, &conn)) != 0)
+        return rc;
+    rc = jf_db_exec(conn, stmt, np, p, &res);
+    jf_db_pool_release(req->app->pool, conn);
+    if (rc != 0) {
+        jf_res_db_error(req, rc, res);
+        PQclear(res);
+        return rc;
+    }
+    n = PQntuples(res);
+    next = n > 0 ? encode_cursor(req, PQgetvalue(res, n - 1, 0), PQgetvalue(res, n - 1, 1))
+                 : encode_cursor(req, xid, seq);
     jf_buf_init(&out, 64u << 20);
     rc = next == NULL ? JF_ERR_NOMEM : jf_buf_puts(&out, "{\"items\":[");
     for (int i = 0; rc == 0 && i < n; i++)
@@ -223,6 +236,7 @@ static int send_page(jf_req *req, const PGresult *res, const char *xid, const ch
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
     jf_buf_free(&out);
+    PQclear(res);
     return rc;
 }
 
@@ -231,9 +245,7 @@ static int changes(jf_req *req)
     jf_patient_view v = jf_res_view(req);
     jf_errors e = {0};
     const char *xid, *seq;
-    int limit, rc;
-    jf_db_conn *conn;
-    PGresult *res = NULL;
+    int limit;
     char today[11];
 
     page_limit(req, &e, &limit);
@@ -241,8 +253,6 @@ static int changes(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     jf_date_format(jf_date_today(), today);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
     const char *p[] = {req->claims.org_path,
                        jf_res_path_upper(req, req->claims.org_path),
                        jf_res_id(req, req->claims.agency_id),
@@ -254,16 +264,7 @@ static int changes(jf_req *req)
                        jf_res_tf(v.phone_full),
                        jf_res_tf(v.guardian_detail),
                        today};
-    rc = jf_db_exec(conn, &feed, 11, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    rc = send_page(req, res, xid, seq, limit);
-    PQclear(res);
-    return rc;
+    return send_page(req, &feed, 11, p, xid, seq, limit);
 }
 
 /* ?kinds=a,b as a text[] literal (NULL: all kinds); -1 with an error
@@ -298,9 +299,7 @@ static int events(jf_req *req)
     jf_role role = jf_role_parse(req->claims.role);
     jf_errors e = {0};
     const char *xid, *seq, *kinds;
-    int limit, rc;
-    jf_db_conn *conn;
-    PGresult *res = NULL;
+    int limit;
 
     if (!jf_role_has(role, JF_CAP_CONFIG_WRITE) &&
         !(role == JF_ROLE_SERVICE && req->claims.agency_id > 0))
@@ -311,24 +310,13 @@ static int events(jf_req *req)
     read_kinds(req, &e, &kinds);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
     const char *p[] = {jf_res_id(req, role == JF_ROLE_SERVICE ? req->claims.agency_id : 0),
                        req->claims.org_path,
                        xid,
                        seq,
                        kinds,
                        jf_res_id(req, limit)};
-    rc = jf_db_exec(conn, &events_feed, 6, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    rc = send_page(req, res, xid, seq, limit);
-    PQclear(res);
-    return rc;
+    return send_page(req, &events_feed, 6, p, xid, seq, limit);
 }
 
 static const jf_route routes[] = {

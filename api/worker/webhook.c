@@ -13,17 +13,6 @@
 /* Room past the sum of timeouts, for the database round trips. */
 #define LEASE_MARGIN_S 60
 
-static int hexval(int c)
-{
-    if (c >= '0' && c <= '9')
-        return c - '0';
-    if (c >= 'a' && c <= 'f')
-        return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F')
-        return c - 'A' + 10;
-    return -1;
-}
-
 int jf_webhook_secret_open(const unsigned char key[32], const char *hex, unsigned char *out,
                            size_t *outlen)
 {
@@ -39,12 +28,8 @@ int jf_webhook_secret_open(const unsigned char key[32], const char *hex, unsigne
     n = len / 2;
     if (len % 2 != 0 || n <= JF_GCM_IV_LEN + JF_GCM_TAG_LEN || n > sizeof(sealed))
         goto out;
-    for (size_t i = 0; i < n; i++) {
-        int hi = hexval(hex[2 * i]), lo = hexval(hex[2 * i + 1]);
-        if (hi < 0 || lo < 0)
-            goto out;
-        sealed[i] = (unsigned char)(hi << 4 | lo);
-    }
+    if (jf_crypto_unhex(hex, sealed, n) != 0)
+        goto out;
     if (jf_crypto_open(key, JF_WEBHOOK_SECRET_AAD, strlen(JF_WEBHOOK_SECRET_AAD), sealed, n, out) !=
         0)
         goto out;
