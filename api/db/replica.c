@@ -103,8 +103,8 @@ static void measure(jf_db_replica *r)
         return;
     if (now - r->checked_ms >= JF_DB_REPLICA_CHECK_MS) {
         if (jf_db_pool_acquire(r->pool, &c) == 0) {
-            reachable = true;
             if (jf_db_exec(c, &lag_stmt, 0, NULL, &res) == 0 && PQntuples(res) == 1) {
+                reachable = true;
                 lag = strtol(PQgetvalue(res, 0, 1), NULL, 10);
                 usable = PQgetvalue(res, 0, 0)[0] == 't' && lag <= r->max_lag_ms;
             }

@@ -3,7 +3,9 @@
  * feed) borrow a connection of the standby's pool when it is usable, and
  * the primary's otherwise. Usable means: in recovery, streaming, and its
  * replay lag, measured at most JF_DB_REPLICA_CHECK_MS ago, within
- * JF_DB_READ_MAX_LAG_MS.
+ * JF_DB_READ_MAX_LAG_MS. A standby that dies between two measures fails
+ * the reads in flight on it (503, as for the primary) until the next
+ * measure, at most one check interval later, sends them to the primary.
  *
  * Read-your-writes: a user's reads stay on the primary for the lag bound
  * plus two check intervals after any write of theirs. A standby used is at

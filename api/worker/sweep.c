@@ -93,11 +93,13 @@ static jf_stmt exchanges = {
 };
 
 /* $1 now: the audit trail's partitions (migration 0047) for this month and
- * the three ahead, so that an audit row never finds no month to go to. A
- * lock timeout inside makes a busy moment fail this pass, not the reads. */
+ * the three ahead, so that an audit row never finds no month to go to, and
+ * the patient-history index of the months that are over. A lock timeout
+ * inside makes a busy moment fail this pass, not the reads. */
 static jf_stmt audit_months = {
     "worker_sweep_audit_months",
     "SELECT audit_partitions_ensure(d, (d + interval '3 months')::date)"
+    " + audit_partitions_index(d)"
     " FROM (SELECT (coalesce($1::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS d) t",
     0,
 };

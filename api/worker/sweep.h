@@ -25,7 +25,7 @@ typedef struct jf_sweep_counts {
     long followup_overdue;
     long pickup_overdue;
     long exchanges;    /* exchange rows made for periods that ended */
-    long audit_months; /* audit trail partitions made ahead */
+    long audit_months; /* audit trail partitions made ahead, or indexed once over */
 } jf_sweep_counts;
 
 /* Register the statements (single-threaded start-up). 0 or JF_ERR_TOO_LARGE. */

@@ -50,19 +50,24 @@ export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE
 JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
 API_PID=$!
 jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
-TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"tf.doctor\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
-    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-[ -n "$TOKEN" ] || die "login failed"
+# A fresh token for each phase: loading the trail outlasts one.
+login() {
+    TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
+        -d "{\"username\":\"tf.doctor\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
+        sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
+    [ -n "$TOKEN" ] || die "login failed"
+}
 read -r LO HI < <(psql "$JF_DB_URL" -tA -F' ' -c \
     "SELECT min(id), max(id) FROM patients WHERE starts_with(org_path, (SELECT path FROM org_units WHERE code = '429005003'))")
 
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
 p99() { sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$1"; }
+errs() { sed -n 's/^non-2xx-or-3xx: *\([0-9]*\).*/\1/p' "$1"; }
 lsn() { psql "$JF_DB_URL" -tAc "SELECT pg_current_wal_lsn()"; }
 # phase NAME: pgbench -S, then wrk on the patient read with the WAL it wrote.
 phase() {
     local w0 w1
+    login
     psql "$JF_DB_URL" -qc "CHECKPOINT" >/dev/null
     say "$1: pgbench -S -M prepared -c 32 -j 2 -T $SECS"
     pgbench -S -M prepared -c 32 -j 2 -T "$SECS" -n "$JF_DB_URL" >"$TMP/pgbench-$1.txt" 2>&1
@@ -72,6 +77,7 @@ phase() {
         "http://$JF_LISTEN" -- "$LO" "$HI" "$TOKEN" >"$TMP/get-$1.txt"
     w1=$(lsn)
     psql "$JF_DB_URL" -tAc "SELECT pg_wal_lsn_diff('$w1', '$w0')" >"$TMP/wal-$1.txt"
+    [ "$(errs "$TMP/get-$1.txt")" = 0 ] || die "$1: $(errs "$TMP/get-$1.txt") reads were not answered 2xx"
 }
 
 phase empty

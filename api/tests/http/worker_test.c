@@ -1174,8 +1174,7 @@ static void record_events_fire_by_kind(void **state)
     sql("INSERT INTO hospitalisations (patient_id, admitted_on, hospital, involuntary)"
         " VALUES ($1, current_date - 3, '工作者测试医院', false)",
         patient);
-    sql("UPDATE hospitalisations SET discharged_on = current_date WHERE patient_id = $1",
-        patient);
+    sql("UPDATE hospitalisations SET discharged_on = current_date WHERE patient_id = $1", patient);
     {
         const char *mp[] = {patient, village2};
         db_count("WITH u AS (UPDATE patients SET org_unit_id = $2 WHERE id = $1 RETURNING 1)"
@@ -1232,8 +1231,7 @@ static void record_events_fire_by_kind(void **state)
         json_t *j = json_loads(got[i].body, 0, NULL);
 
         assert_string_equal(rx_event(&got[i], &pid), want[i]);
-        assert_string_equal(test_jstr(json_object_get(j, "patient"), "diagnosis"),
-                            "schizophrenia");
+        assert_string_equal(test_jstr(json_object_get(j, "patient"), "diagnosis"), "schizophrenia");
         if (i == 5)
             assert_string_equal(test_jstr(json_object_get(j, "detail"), "hospital"),
                                 "工作者测试医院");
@@ -1262,9 +1260,8 @@ static void record_events_fire_by_kind(void **state)
     /* Nothing was left queued for them either. */
     {
         const char *p[] = {stab, oth};
-        assert_int_equal(db_count("SELECT count(*) FROM deliveries WHERE endpoint_id IN ($1, $2)",
-                                  2, p),
-                         0);
+        assert_int_equal(
+            db_count("SELECT count(*) FROM deliveries WHERE endpoint_id IN ($1, $2)", 2, p), 0);
     }
     endpoint_off(pol);
     endpoint_off(cli);
@@ -1470,7 +1467,8 @@ static int teardown(void **state)
 }
 
 /* The audit trail's months (migration 0047) are made ahead by the sweep:
- * a pass as of a day over a year on leaves the month three after it ready. */
+ * a pass as of a day over a year on leaves the month three after it ready,
+ * and the months then over with their patient-history index. */
 static void audit_months_made_ahead(void **state)
 {
     char *now = at("400 days");
@@ -1479,10 +1477,16 @@ static void audit_months_made_ahead(void **state)
                       " AND inhrelid::regclass::text = (audit_month((($1::timestamptz"
                       " AT TIME ZONE 'Asia/Shanghai') + interval '3 months')::date)).name";
 
+    /* This month's patient-history index, built once the month is over. */
+    const char *index = "SELECT count(*) FROM pg_class WHERE relname = (audit_month((now()"
+                        " AT TIME ZONE 'Asia/Shanghai')::date)).name || '_target'";
+
     (void)state;
     assert_int_equal(db_count(sql, 1, p), 0);
+    assert_int_equal(db_count(index, 0, NULL), 0);
     worker_once(now, NULL);
     assert_int_equal(db_count(sql, 1, p), 1);
+    assert_int_equal(db_count(index, 0, NULL), 1);
     free(now);
 }
 
