@@ -357,8 +357,9 @@ static int create_followup(jf_req *req)
     const char *psychotic =
         jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
     const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
-    /* A referral made at the visit is a referral record (转诊): to a
-     * hospital, with its reason. */
+    /* A referral made at the visit to a hospital of the system is a
+     * referral record (转诊), with its reason; one to elsewhere stays the
+     * national form's fields (referral_to, in words), as before. */
     jf_referral_in ref = {
         .from_kind = "follow_up",
         .reason = ref_reason,
@@ -366,9 +367,9 @@ static int create_followup(jf_req *req)
         .hospital_field = "referral_hospital_id",
         .from_field = "referral"};
     bool referred = referral != NULL && strcmp(referral, "true") == 0;
-    jf_body_int(req, &e, "referral_hospital_id", referred, 1, INT64_MAX, &ref.hospital_id);
-    if (referred && ref_reason == NULL)
-        jf_errors_add(&e, "referral_reason", "is required with referral");
+    jf_body_int(req, &e, "referral_hospital_id", false, 1, INT64_MAX, &ref.hospital_id);
+    if (referred && ref.hospital_id > 0 && ref_reason == NULL)
+        jf_errors_add(&e, "referral_reason", "is required with referral_hospital_id");
     if (!referred &&
         (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
         jf_errors_add(&e,
@@ -602,7 +603,7 @@ static int create_followup(jf_req *req)
             abs.left_on = visit_date;
         rc = jf_absence_write(req, conn, &row, &abs, "follow_up", fid, NULL);
     }
-    if (rc == 0 && referred) {
+    if (rc == 0 && referred && ref.hospital_id > 0) {
         const char *rid;
         ref.from_id = fid;
         ref.referred_on = visit_date;

@@ -205,7 +205,6 @@ static void referral_at_follow_up(void **state)
         char *extra;
         const char *field;
     } bad[] = {
-        {test_fmt(",\"referral\":true,\"referral_reason\":\"病情波动\""), "referral_hospital_id"},
         {test_fmt(",\"referral\":true,\"referral_hospital_id\":%s", mhc), "referral_reason"},
         {test_fmt(",\"referral\":false,\"referral_hospital_id\":%s", mhc), "referral_hospital_id"},
         {test_fmt(",\"referral_urgency\":\"urgent\""), "referral_urgency"},
@@ -230,6 +229,20 @@ static void referral_at_follow_up(void **state)
     }
     assert_int_equal(db_count_id("SELECT count(*) FROM follow_ups WHERE patient_id = $1", pid),
                      visits);
+    assert_int_equal(referrals_of(pid), 0);
+
+    /* Referred elsewhere (in words, no hospital of the system): the national
+     * form's fields, no referral record. */
+    {
+        char *base = test_fmt(TEST_STABLE_VISIT, "2026-03-01");
+        char *body = test_fmt("%.*s,\"referral\":true,\"referral_to\":\"外省专科医院\"}",
+                              (int)strlen(base) - 1, base);
+        r = test_expect(201, "2026-03-01", "POST", doctor, test_fmt("%s", path), body);
+        free(body);
+        free(base);
+        assert_true(json_is_null(json_object_get(r->json, "referral_id")));
+        http_free(r);
+    }
     assert_int_equal(referrals_of(pid), 0);
 
     {

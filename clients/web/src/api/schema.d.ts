@@ -7129,9 +7129,12 @@ export interface components {
             physical_illness_serious?: boolean;
             treatment_effect?: components["schemas"]["TreatmentEffect"];
             /**
-             * @description Referred (转诊): makes a referral record in the visit's transaction
-             *     (see the `referrals` tag), from this visit, dated `visit_date`; needs
-             *     `referral_hospital_id` and `referral_reason`.
+             * @description Referred (转诊). With `referral_hospital_id` (and then
+             *     `referral_reason`) it makes a referral record in the visit's
+             *     transaction (see the `referrals` tag), from this visit, dated
+             *     `visit_date`; without it, to a place outside the system, the
+             *     national form's `referral_to` and `referral_reason` are kept as
+             *     they are.
              * @default false
              */
             referral?: boolean;
