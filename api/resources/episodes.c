@@ -943,9 +943,9 @@ static int whereabouts_confirmed(jf_req *req)
 
 static const jf_route routes[] = {
     {"GET", "/api/v1/patients/{id}/admissions", read_admissions, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_READ},
+     JF_CAP_CLINICAL_READ},
     {"GET", "/api/v1/patients/{id}/admissions/{admission_id}", read_admissions, JF_ROUTE_AUTH,
-     JF_CAP_PATIENT_READ},
+     JF_CAP_CLINICAL_READ},
     {"POST", "/api/v1/patients/{id}/admissions", admit, JF_ROUTE_AUTH, JF_CAP_CLINICAL_WRITE},
     {"POST", "/api/v1/patients/{id}/admissions/{admission_id}/discharge", discharge, JF_ROUTE_AUTH,
      JF_CAP_CLINICAL_WRITE},

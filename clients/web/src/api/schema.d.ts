@@ -1292,11 +1292,12 @@ export interface paths {
         /**
          * A patient's hospital stays
          * @description Hospital stays (住院记录) of one patient, newest admission first, all
-         *     at once; `open` marks a stay not yet discharged. Every role that
-         *     reads the patient, cut to its view (see `Admission`: the police see
-         *     the stay, the escort and the risk level at discharge, never the
-         *     diagnosis, medications, advice or notes). The read is audited
-         *     (`patient.clinical_read`).
+         *     at once; `open` marks a stay not yet discharged. `official`,
+         *     `doctor` and `grid_worker`, cut to the role's view (see `Admission`:
+         *     a grid worker sees the stay, the escort and the risk level at
+         *     discharge, never the diagnosis, medications, advice or notes); other
+         *     roles get 403 (the police hear of a discharge by its notification).
+         *     The read is audited (`patient.clinical_read`).
          */
         get: operations["listAdmissions"];
         put?: never;
@@ -14266,7 +14267,7 @@ export interface operations {
         };
         requestBody?: never;
         responses: {
-            /** @description The stay (the example is what the police read). */
+            /** @description The stay (the example is what a grid worker reads). */
             200: {
                 headers: {
                     "X-Request-Id": components["headers"]["XRequestId"];
