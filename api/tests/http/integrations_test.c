@@ -996,8 +996,10 @@ static void hospital_admission_and_discharge(void **state)
                               " WHERE x.notification_id = n.id AND a.kind = 'police_station')",
                               pid),
                      1);
-    /* Read back: the doctor sees the summary whole; the police see the stay,
-     * the escort and the risk level, not the diagnosis, medicines or notes. */
+    /* Read back: the doctor sees the summary whole; a grid worker sees the
+     * stay, the escort and the risk level, not the diagnosis, medicines or
+     * notes; the police do not read stays (403), the notification is
+     * theirs. */
     {
         char *sql = test_fmt("SELECT id FROM hospitalisations WHERE patient_id = %lld", pid);
         char *aidtxt = db_scalar(sql, 0, NULL);
@@ -1013,6 +1015,9 @@ static void hospital_admission_and_discharge(void **state)
         assert_string_equal(test_jstr(r->json, "reason"), "持刀威胁家人");
         http_free(r);
         r = http_do("GET", list, police, NULL, NULL);
+        http_assert_problem(r, 403, NULL);
+        http_free(r);
+        r = http_do("GET", list, grid1, NULL, NULL);
         assert_int_equal(r->status, 200);
         {
             json_t *a = json_array_get(json_object_get(r->json, "items"), 0);
