@@ -15,48 +15,19 @@
 # Usage: tests/bench/audit_bench.sh [seconds per run, default 15]
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/common.sh"
 
 SECS=${1:-15}
 N=${JF_BENCH_PATIENTS:-20000}
 ROWS=${JF_BENCH_AUDIT_ROWS:-100000000}
-jf_install_deps
-say "building release (build/)"
-jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
-BIN=$JF_ROOT/build/api
-TMP=$(mktemp -d /tmp/jf-bench.XXXXXX)
-chmod 755 "$TMP"
-PGPORT=$(jf_free_port 15000 10000)
-APIPORT=$(jf_free_port 25000 7000)
-API_PID=""
-cleanup() {
-    [ -n "$API_PID" ] && kill -TERM "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
-    jf_pg_stop "$TMP/pg"
-    rm -rf "$TMP"
-}
-trap cleanup EXIT
-
-jf_pg_start "$TMP/pg" "$PGPORT"
-jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
-export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
-export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
-export JF_AUDIT_KEY=$(jf_random_hex)
-APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
+jf_bench_setup bench
 say "generating $N patients"
 "$BIN/jingfang-gen" --patients "$N" >/dev/null
 pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
 psql "$JF_DB_URL" -qc "VACUUM ANALYZE" >/dev/null
 
-export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-$((2 * $(nproc)))}
-JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
-API_PID=$!
-jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
-# A fresh token for each phase: loading the trail outlasts one.
-login() {
-    TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
-        -d "{\"username\":\"tf.doctor\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
-        sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-    [ -n "$TOKEN" ] || die "login failed"
-}
+export JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-$((2 * $(nproc)))}
+jf_bench_api
 read -r LO HI < <(psql "$JF_DB_URL" -tA -F' ' -c \
     "SELECT min(id), max(id) FROM patients WHERE starts_with(org_path, (SELECT path FROM org_units WHERE code = '429005003'))")
 
@@ -67,7 +38,8 @@ lsn() { psql "$JF_DB_URL" -tAc "SELECT pg_current_wal_lsn()"; }
 # phase NAME: pgbench -S, then wrk on the patient read with the WAL it wrote.
 phase() {
     local w0 w1
-    login
+    # A fresh token for each phase: loading the trail outlasts one.
+    TOKEN=$(jf_bench_login tf.doctor)
     psql "$JF_DB_URL" -qc "CHECKPOINT" >/dev/null
     say "$1: pgbench -S -M prepared -c 32 -j 2 -T $SECS"
     pgbench -S -M prepared -c 32 -j 2 -T "$SECS" -n "$JF_DB_URL" >"$TMP/pgbench-$1.txt" 2>&1

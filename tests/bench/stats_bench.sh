@@ -23,37 +23,11 @@
 # keeps the cluster (its directory is printed) for further runs.
 set -euo pipefail
 . "$(dirname "$0")/../../scripts/lib.sh"
+. "$(dirname "$0")/common.sh"
 
 REQS=${1:-50}
 N=${JF_BENCH_PATIENTS:-1000000}
-jf_install_deps
-say "building release (build/)"
-jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
-BIN=$JF_ROOT/build/api
-TMP=$(mktemp -d /tmp/jf-stats-bench.XXXXXX)
-chmod 755 "$TMP"
-PGPORT=$(jf_free_port 15000 10000)
-APIPORT=$(jf_free_port 25000 7000)
-API_PID=""
-cleanup() {
-    [ -n "$API_PID" ] && kill -TERM "$API_PID" 2>/dev/null && wait "$API_PID" 2>/dev/null || true
-    if [ "${JF_BENCH_KEEP:-0}" = 1 ]; then
-        say "kept: $TMP (stop with pg_ctl -D $TMP/pg stop)"
-    else
-        jf_pg_stop "$TMP/pg"
-        rm -rf "$TMP"
-    fi
-}
-trap cleanup EXIT
-
-jf_pg_start "$TMP/pg" "$PGPORT"
-jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
-export JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
-export JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex) JF_ID_INDEX_KEY=$(jf_random_hex)
-export JF_AUDIT_KEY=$(jf_random_hex)
-# The service connects as the app role, as deployed; the set-up above and
-# below (generator, pgbench, psql) as the superuser.
-APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
+jf_bench_setup stats-bench
 say "generating $N patients in 泰丰街道"
 t0=$(date +%s)
 "$BIN/jingfang-gen" --patients "$N" --township 429005003
@@ -83,14 +57,9 @@ WRITE_MS=$(sql_ms "UPDATE patients SET updated_at = now() WHERE id = $PID_ONE")
 wait "$REFRESH_JOB"
 REFRESH_MS=$(cat "$TMP/refresh.ms")
 
-export JF_LISTEN=127.0.0.1:$APIPORT JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
-JF_DB_URL=$APP_URL "$BIN/jingfang-api" >"$TMP/api.log" 2>&1 &
-API_PID=$!
-jf_wait_http "http://$JF_LISTEN/healthz" || die "the API did not start"
-TOKEN=$(curl -s "http://$JF_LISTEN/api/v1/auth/login" -H 'Content-Type: application/json' \
-    -d "{\"username\":\"tf.official\",\"password\":\"$JF_DEMO_PASSWORD\"}" |
-    sed -n 's/.*"access_token":"\([^"]*\)".*/\1/p')
-[ -n "$TOKEN" ] || die "login failed"
+export JF_THREADS=${JF_THREADS:-64} JF_DB_POOL_SIZE=${JF_DB_POOL_SIZE:-8}
+jf_bench_api
+TOKEN=$(jf_bench_login tf.official)
 TOWNSHIP=$(psql "$JF_DB_URL" -tAc "SELECT id FROM org_units WHERE code = '429005003'")
 URL="http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP"
 curl -fsS -H "Authorization: Bearer $TOKEN" "$URL" >"$TMP/dashboard.json"
