@@ -212,10 +212,7 @@ static int create(jf_req *req)
     res = NULL;
     if ((rc = audit(req, conn, drill ? "alert.drill" : "alert.create", id[0], unit, false)) != 0)
         goto dberr;
-    if ((rc = jf_db_exec(conn, &doc, 1, id, &res)) != 0)
-        goto dberr;
-    rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 0),
-                        (size_t)PQgetlength(res, 0, 0));
+    rc = jf_idem_commit_row(req, conn, &idem, 201, &doc, 1, id);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -305,10 +302,7 @@ static int record_step(jf_req *req, const char *what, int done_col)
     if ((rc = audit(req, conn, jf_arena_printf(&req->arena, "alert.%s", what), jf_req_param(req, 0),
                     unit_of(h), false)) != 0)
         goto dberr;
-    if ((rc = jf_db_exec(conn, &doc, 1, p + 1, &res)) != 0)
-        goto dberr;
-    rc = jf_idem_commit(req, conn, &idem, 200, PQgetvalue(res, 0, 0),
-                        (size_t)PQgetlength(res, 0, 0));
+    rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p + 1);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);
@@ -465,10 +459,7 @@ static int link_patient(jf_req *req)
     res = NULL;
     if ((rc = audit(req, conn, "alert.link", jf_req_param(req, 0), unit_of(h), false)) != 0)
         goto dberr;
-    if ((rc = jf_db_exec(conn, &doc, 1, p, &res)) != 0)
-        goto dberr;
-    rc = jf_idem_commit(req, conn, &idem, 200, PQgetvalue(res, 0, 0),
-                        (size_t)PQgetlength(res, 0, 0));
+    rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p);
     goto out;
 dberr:
     jf_res_db_error(req, rc, res);

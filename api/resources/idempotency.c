@@ -197,3 +197,18 @@ int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
         return jf_res_db_error(req, rc, NULL);
     return jf_resp_json_text(req, status, body, len);
 }
+
+int jf_idem_commit_row(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
+                       const jf_stmt *stmt, int n, const char *const *p)
+{
+    PGresult *res = NULL;
+    int rc = jf_db_exec(conn, stmt, n, p, &res);
+
+    if (rc == 0)
+        rc = jf_idem_commit(req, conn, st, status, PQgetvalue(res, 0, 0),
+                            (size_t)PQgetlength(res, 0, 0));
+    else
+        jf_res_db_error(req, rc, res);
+    PQclear(res);
+    return rc;
+}

@@ -34,5 +34,9 @@ int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
  * (500/503) and returned. */
 int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status, const char *body,
                    size_t len);
+/* The same with the body the first column of stmt's one row (the record's
+ * document, read inside the transaction); its failure answered too. */
+int jf_idem_commit_row(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
+                       const jf_stmt *stmt, int n, const char *const *p);
 
 #endif

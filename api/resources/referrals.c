@@ -230,17 +230,9 @@ out:
 /* Send referral id as the write's answer, kept for the Idempotency-Key. */
 static int answer(jf_req *req, jf_db_conn *conn, const jf_idem *idem, const char *id, int status)
 {
-    PGresult *res = NULL;
     const char *p[] = {id, "{}", today(req)};
-    int rc = jf_db_exec(conn, &one, 3, p, &res);
 
-    if (rc == 0)
-        rc = jf_idem_commit(req, conn, idem, status, PQgetvalue(res, 0, 0),
-                            (size_t)PQgetlength(res, 0, 0));
-    else
-        jf_res_db_error(req, rc, res);
-    PQclear(res);
-    return rc;
+    return jf_idem_commit_row(req, conn, idem, status, &one, 3, p);
 }
 
 /* POST /patients/{id}/referrals {from_kind, follow_up_id | emergency_record_id,

@@ -228,18 +228,11 @@ out:
  * kept for the Idempotency-Key, the commit, the answer with status. */
 static int answer_task(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int status, int rc)
 {
-    PGresult *res = NULL;
     const char *p[] = {jf_req_param(req, 0)};
 
-    if (rc == 0)
-        rc = jf_db_exec(conn, &task_one, 1, p, &res);
-    if (rc == 0)
-        rc = jf_idem_commit(req, conn, idem, status, PQgetvalue(res, 0, 0),
-                            (size_t)PQgetlength(res, 0, 0));
-    else
-        jf_res_db_error(req, rc, res);
-    PQclear(res);
-    return rc;
+    if (rc != 0)
+        return jf_res_db_error(req, rc, NULL);
+    return jf_idem_commit_row(req, conn, idem, status, &task_one, 1, p);
 }
 
 /* POST /search-tasks/{id}/notes {noted_on, text}: a dated note of the
