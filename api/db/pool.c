@@ -5,6 +5,7 @@
 
 #include <errno.h>
 #include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -15,6 +16,8 @@ struct jf_db_conn {
     bool in_use;
     bool in_tx;
     bool lost; /* the server ended the session: open a new one on next acquire */
+    char last_state[6];  /* the SQLSTATE of the last JF_ERR_DB, for the log */
+    char last_error[200]; /* and the start of its message */
     unsigned char prepared[JF_DB_MAX_STMTS];
 };
 
@@ -345,6 +348,12 @@ static bool result_ok(const PGresult *r)
     return st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK;
 }
 
+static void remember_error(jf_db_conn *c, const PGresult *r)
+{
+    snprintf(c->last_state, sizeof(c->last_state), "%s", jf_db_sqlstate(r));
+    snprintf(c->last_error, sizeof(c->last_error), "%s", r ? PQresultErrorMessage(r) : "no result");
+}
+
 /* One attempt: prepare if needed, then execute. */
 static PGresult *exec_once(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
                            const char *const *params)
@@ -385,6 +394,7 @@ static int exec_common(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
         *res = NULL;
         return JF_ERR_UNAVAILABLE;
     }
+    remember_error(c, r);
     *res = r;
     return JF_ERR_DB;
 }
@@ -405,6 +415,8 @@ static int simple(jf_db_conn *c, const char *sql)
     int rc = result_ok(r) ? 0 : conn_lost(c->pg, r) ? JF_ERR_UNAVAILABLE : JF_ERR_DB;
 
     c->lost = c->lost || rc == JF_ERR_UNAVAILABLE;
+    if (rc == JF_ERR_DB)
+        remember_error(c, r);
     PQclear(r);
     return rc;
 }
@@ -432,6 +444,17 @@ void jf_db_rollback(jf_db_conn *c)
     if (c->pg != NULL && PQstatus(c->pg) == CONNECTION_OK && !c->lost)
         simple(c, "ROLLBACK");
     c->in_tx = false;
+}
+
+bool jf_db_in_tx(const jf_db_conn *c)
+{
+    return c->in_tx;
+}
+
+const char *jf_db_last_error(const jf_db_conn *c, const char **message)
+{
+    *message = c->last_error;
+    return c->last_state;
 }
 
 const char *jf_db_sqlstate(const PGresult *r)

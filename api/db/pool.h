@@ -70,6 +70,12 @@ int jf_db_begin(jf_db_conn *conn);
 int jf_db_commit(jf_db_conn *conn);
 void jf_db_rollback(jf_db_conn *conn);
 
+/* Inside a transaction (begun, not yet committed or rolled back)? */
+bool jf_db_in_tx(const jf_db_conn *conn);
+/* The SQLSTATE ("" when none) of the last statement that failed on conn
+ * with JF_ERR_DB, and its message in *message (for the log). */
+const char *jf_db_last_error(const jf_db_conn *conn, const char **message);
+
 /* The SQLSTATE of an error result ("23505"), or "" when none. */
 const char *jf_db_sqlstate(const PGresult *res);
 /* The underlying libpq handle (for COPY and the like). */

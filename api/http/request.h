@@ -65,6 +65,7 @@ typedef struct jf_req {
     const char *idem_key;
     size_t resp_bytes;
     struct timespec started;
+    jf_db_conn *db; /* taken on first use (jf_req_db), given back by the dispatcher */
 } jf_req;
 
 /* Path parameter i (0-based, in pattern order). */
@@ -98,6 +99,20 @@ int jf_req_read_raw(jf_req *req, const char *ctype, long long cap, jf_buf *body)
  * body, duplicate keys refused: a new reference, or NULL when it is not
  * one. Nothing is sent (batch lines answer for themselves). */
 json_t *jf_req_parse_object(const char *text, size_t len);
+
+/* The request's database connection, taken on first use and kept until
+ * the dispatcher gives it back, so a handler neither releases it nor
+ * answers for its failures (request_db.c). A JF_ROUTE_REPLICA route reads
+ * from the hot standby when it may. 0, or JF_ERR_UNAVAILABLE with nothing
+ * sent: the handler returns it and the dispatcher answers 503. */
+int jf_req_db(jf_req *req, jf_db_conn **conn);
+/* After a handler (or an NDJSON batch line's run of one) returned rc: roll
+ * back the transaction it left open and, when it sent nothing, answer the
+ * failure: 503 for an unavailable database, else 500, logged with the
+ * SQLSTATE of the connection's last error (never shown to the client). */
+void jf_req_db_settle(jf_req *req, int rc);
+/* Give the connection back to its pool (the dispatcher, once answered). */
+void jf_req_db_release(jf_req *req);
 
 /* Internal to the server: parse the query string into the context.
  * Returns 0, or JF_ERR_TOO_LARGE / JF_ERR_INVALID with the problem sent. */

@@ -263,14 +263,10 @@ static void dispatch(jf_req *req)
     if (wrote)
         jf_db_replica_wrote(req->app->replica, req->claims.user_id);
     rc = route->fn(req);
+    jf_req_db_settle(req, rc);
+    jf_req_db_release(req);
     if (wrote)
         jf_db_replica_wrote(req->app->replica, req->claims.user_id);
-    if (req->status == 0) {
-        if (rc == JF_ERR_UNAVAILABLE)
-            jf_resp_unavailable(req);
-        else
-            jf_resp_internal(req);
-    }
     /* A 503 is the database down or busy: the pool logs that, once per
      * outage rather than once per request. */
     if (rc != 0 && rc != JF_ERR_INVALID && rc != JF_ERR_UNAVAILABLE && req->status >= 500)

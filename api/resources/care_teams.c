@@ -117,23 +117,16 @@ static int get_team(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     jf_audit_entry a = {.action = "patient.care_team",
                         .target_type = "patient",
                         .target_id = row.id,
                         .org_unit_id = row.org_unit_id};
-    rc = jf_audit_record(conn, req, &a);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_team(req, conn, row.id);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    if ((rc = jf_audit_record(conn, req, &a)) != 0)
+        return rc;
+    return send_team(req, conn, row.id);
 }
 
 /* Check the user who is to be the member: active, a person serving the
@@ -147,7 +140,6 @@ static int check_user(jf_req *req, jf_db_conn *conn, jf_errors *e, long long uid
     int rc = jf_db_exec(conn, &member_user, 1, p, &res);
 
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -206,21 +198,16 @@ static int put_member(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if (record_closed(&row)) {
-        rc = closed_problem(req);
-        goto out;
-    }
+    if (record_closed(&row))
+        return closed_problem(req);
     if (uid > 0) {
         if ((rc = check_user(req, conn, &e, uid, role, row.org_path, &name, &phone)) != 0)
-            goto out;
-        if (jf_errors_any(&e)) {
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
+            return rc;
+        if (jf_errors_any(&e))
+            return jf_errors_respond(req, &e);
     }
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
     rc = jf_db_begin(conn);
@@ -228,7 +215,7 @@ static int put_member(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &member_end, 2, ep, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) > 0)
         old_id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -237,14 +224,13 @@ static int put_member(jf_req *req)
                        name,   phone, phone ? phone_masked : NULL};
     rc = jf_db_exec(conn, &member_insert, 6, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Member changed",
                              "the member of this role changed meanwhile; reload and retry", NULL,
                              NULL);
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_audit_entry a = {.action = "care_team.set",
                         .target_type = "patient",
                         .target_id = row.id,
@@ -255,15 +241,10 @@ static int put_member(jf_req *req)
     rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_team(req, conn, row.id);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_team(req, conn, row.id);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -278,22 +259,18 @@ static int end_member(jf_req *req)
 
     if (role == NULL)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if (record_closed(&row)) {
-        rc = closed_problem(req);
-        goto out;
-    }
+    if (record_closed(&row))
+        return closed_problem(req);
     rc = jf_db_begin(conn);
     const char *ep[] = {row.id, role};
     if (rc == 0)
         rc = jf_db_exec(conn, &member_end, 2, ep, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 404, "not-found", "No such member",
                              "the patient has no active member in this role", NULL, NULL);
         goto out;
@@ -308,15 +285,10 @@ static int end_member(jf_req *req)
     rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_team(req, conn, row.id);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_team(req, conn, row.id);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -335,14 +307,12 @@ static int care_gaps(jf_req *req)
     jf_res_cursor_decode(req, &e, &after_id);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
-    if (rc == 0 && scope == NULL) {
-        jf_db_pool_release(req->app->pool, conn);
+    if (scope == NULL)
         return jf_errors_respond(req, &e);
-    }
-    if (rc == 0 && after_id > 0)
+    if (after_id > 0)
         rc = jf_res_patient_path(req, conn, after_id, &after_path);
     const char *p[] = {scope,
                        jf_res_path_upper(req, scope),
@@ -353,13 +323,10 @@ static int care_gaps(jf_req *req)
                        doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
         rc = jf_db_exec(conn, &gaps, 7, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 2);
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 2);
     PQclear(res);
     return rc;
 }

@@ -553,11 +553,10 @@ static int run_line(jf_req *req, int (*handler)(jf_req *), const char *path, lon
     req->path = path;
     req->capture = &answer;
     req->status = 0;
-    handler(req);
+    jf_req_db_settle(req, handler(req));
     /* A line's headers (Location, Idempotent-Replayed) are not the batch's. */
     jf_buf_reset(&req->resp_headers);
-    /* Every path of a handler answers; a line that did not is a fault. */
-    status = req->status ? req->status : 500;
+    status = req->status;
     rc = jf_buf_printf(out, "{\"line\":%ld,\"status\":%d,\"%s\":%s}", n, status,
                        status < 300 ? "result" : "problem", answer.len ? answer.data : "null");
     if (status < 300)
