@@ -15,8 +15,8 @@ struct jf_db_conn {
     PGconn *pg;
     bool in_use;
     bool in_tx;
-    bool lost; /* the server ended the session: open a new one on next acquire */
-    char last_state[6];  /* the SQLSTATE of the last JF_ERR_DB, for the log */
+    bool lost;            /* the server ended the session: open a new one on next acquire */
+    char last_state[6];   /* the SQLSTATE of the last JF_ERR_DB, for the log */
     char last_error[200]; /* and the start of its message */
     unsigned char prepared[JF_DB_MAX_STMTS];
 };
