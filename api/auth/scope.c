@@ -4,7 +4,7 @@
 #include <string.h>
 
 #define READER (JF_CAP_ORG_READ | JF_CAP_PATIENT_READ)
-/* Assistance (DOMAIN.md "Subsidies and assistance"): civil affairs work the
+/* Assistance (docs/domain.md "Subsidies and assistance"): civil affairs work the
  * records; officials and admins read their area's; doctors read their
  * patients'. Police and grid workers see none (their view has no economic
  * fields): only whether a guardian agreement exists, in the guardians. */
@@ -32,7 +32,7 @@ static const struct {
     [JF_ROLE_CIVIL_AFFAIRS] = {"civil_affairs", READER | JF_CAP_WRITE | JF_CAP_GUARDIAN_WRITE |
                                                     ASSIST_AREA_READER | JF_CAP_ASSIST_WRITE},
     /* The national follow-up form is the doctor's; grid workers record the
-     * 走访 (DOMAIN.md "Visit mode"). */
+     * 走访 (docs/domain.md "Visit mode"). */
     [JF_ROLE_GRID_WORKER] = {"grid_worker", READER | JF_CAP_WRITE | JF_CAP_PATIENT_REPORT |
                                                 JF_CAP_GUARDIAN_WRITE | JF_CAP_CLINICAL_READ |
                                                 JF_CAP_HOME_CHECK},

@@ -55,7 +55,7 @@ const char *jf_role_name(jf_role r);
 /* Does role r hold capability cap? */
 bool jf_role_has(jf_role r, jf_cap cap);
 /* Is target_path the unit at ancestor_path or below it? Paths are the
- * materialised "/1/4/9/" form; "/1/4/" contains "/1/4/9/" but not "/1/40/". */
+ * materialised "/1/4/9/" form; "/1/4/" contains "/1/4/9/" but not "/1/40/". [R-VIEW-1] */
 bool jf_scope_contains(const char *ancestor_path, const char *target_path);
 /* The one question every resource asks: may caller c read or change things
  * held by the org unit at target_path? */

@@ -1,4 +1,4 @@
-/* Subsidies and assistance (救治救助, DOMAIN.md "Subsidies and assistance"):
+/* Subsidies and assistance (救治救助, docs/domain.md "Subsidies and assistance"):
  * the kinds, the workflow of an application, months, the monthly amount of
  * a standard, and the eligibility of a guardian for 以奖代补 explained
  * condition by condition. Pure; tested row by row. */
@@ -17,7 +17,7 @@ extern const char *const jf_assist_periods[];
 
 /* Workflow of an application: pending → approved | rejected; approved →
  * ended. The state after action ("approve", "reject", "end") from state,
- * or NULL when the transition is refused (409). */
+ * or NULL when the transition is refused (409). [R-AID-1] */
 const char *jf_assist_next_state(const char *state, const char *action);
 
 /* Parse exactly "YYYY-MM" (year 1900..2199) into its first day. 0 or -1. */
@@ -71,7 +71,7 @@ typedef struct jf_reward_result {
     int nbasis;
 } jf_reward_result;
 
-/* Decide and explain. */
+/* Decide and explain. [R-AID-2] */
 void jf_reward_eligibility(const jf_reward_facts *f, const jf_reward_rule *rule,
                            jf_reward_result *out);
 /* The code of a condition ("on_register", "target_group", "agreement_signed",

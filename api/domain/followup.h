@@ -1,4 +1,4 @@
-/* The follow-up rules of DOMAIN.md ("Follow-up", "Classification", "When
+/* The follow-up rules of docs/domain.md ("Follow-up", "Classification", "When
  * the next follow-up is due", "Lost to follow-up"): pure functions over
  * plain structs, every branch in the table tests. */
 #ifndef JF_FOLLOWUP_H
@@ -33,7 +33,7 @@ typedef struct jf_visit_form {
     bool serious_physical_illness;
 } jf_visit_form;
 
-/* The server's classification of a reached visit. */
+/* The server's classification of a reached visit. [R-CLASS-1] */
 jf_visit_class jf_followup_classify(const jf_visit_form *f);
 const char *jf_visit_class_name(jf_visit_class c);
 jf_visit_class jf_visit_class_parse(const char *s);
@@ -57,16 +57,16 @@ typedef struct jf_due {
     const char *rule; /* which rule set it, for the worklist: "unstable_2w", … */
 } jf_due;
 
-/* When the next follow-up is due. */
+/* When the next follow-up is due. [R-DUE-1, R-DUE-2, R-DUE-3, R-DUE-4, R-DUE-5] */
 jf_due jf_followup_next_due(const jf_due_input *in);
 
-/* Three consecutive unreached visits make a patient lost (失访). */
+/* Three consecutive unreached visits make a patient lost (失访). [R-LOST-1] */
 #define JF_LOST_AFTER_MISSES 3
 bool jf_followup_lost(int consecutive_unreached);
 
-/* 面访 (R-VISIT-F2F): the patient seen in person, at the clinic or at home.
+/* 面访: the patient seen in person, at the clinic or at home.
  * A phone call, or a visit where only the family or another informant was
- * seen, is not. informant may be NULL (not said: the patient). */
+ * seen, is not. informant may be NULL (not said: the patient). [R-VISIT-1] */
 bool jf_followup_face_to_face(const char *mode, const char *informant);
 
 /* One follow-up as the fold below reads it, in the order they happened. */
@@ -87,7 +87,7 @@ typedef struct jf_visit_state {
     int misses;                /* distinct unreached cycles since the last counted visit */
 } jf_visit_state;
 
-/* Fold the visits (R-VISIT-MODE, R-LOST-CYCLES):
+/* Fold the visits [R-VISIT-2, R-LOST-1]:
  * - a 面访 that reached the patient sets the class and the schedule, and
  *   clears the misses;
  * - any other reached visit can raise the class, never lower it; it counts

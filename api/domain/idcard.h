@@ -33,7 +33,7 @@ typedef enum jf_idcard_result {
  * full-width X/x (U+FF38 / U+FF58) and 'x' to 'X'. A 15-digit ID becomes 18 by
  * inserting "19" after the 6-digit area code and appending the computed check
  * character. today_ymd is the current date as yyyymmdd (injectable clock).
- * Input over 64 bytes, and NULL, is BAD_LENGTH. out is written only on OK. */
+ * Input over 64 bytes, and NULL, is BAD_LENGTH. out is written only on OK. [R-ID-1] */
 jf_idcard_result jf_idcard_parse(const char *input, int today_ymd, jf_idcard *out);
 
 /* An English message for the API, e.g. "check character does not match".

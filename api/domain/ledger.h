@@ -1,4 +1,4 @@
-/* Ledgers (台账, seed 001; DOMAIN.md "Ledgers and information exchange"):
+/* Ledgers (台账, seed 001; docs/domain.md "Ledgers and information exchange"):
  * which ledgers there are and which roles read each, cut as the role
  * views cut a patient's record. Pure functions, no I/O. */
 #ifndef JF_LEDGER_H
@@ -28,7 +28,7 @@ jf_ledger jf_ledger_parse(const char *s);
 /* May role r read ledger l (and keep its work notes)? Those who search
  * read the lost one; compliance is clinical (officials, doctors, grid
  * workers); the key flags are risk (not civil affairs); guardianship and
- * migration are identity, read by every role that reads patients. */
+ * migration are identity, read by every role that reads patients. [R-LEDGER-1] */
 bool jf_ledger_may_read(jf_role r, jf_ledger l);
 /* May role r add work notes to ledger l? Its readers who work the cases:
  * not admins, not system accounts. */

@@ -1,4 +1,4 @@
-/* Referrals (转诊, DOMAIN.md "Incidents, hospitalisation, emergencies"; the
+/* Referrals (转诊, docs/domain.md "Incidents, hospitalisation, emergencies"; the
  * 2018 规范's 转诊 duty): by when a hospital must take up a referral of each
  * urgency, and the states a referral passes through — open, accepted by the
  * hospital, then admitted or sent back (returned). Pure functions, no I/O. */
@@ -38,11 +38,11 @@ int jf_referral_urgency_parse(const char *s);
 jf_ref_state jf_referral_state_parse(const char *s);
 const char *jf_referral_state_name(jf_ref_state s);
 /* The last day a referral made on `on` with urgency u may stay open: on +
- * days, or the default of u when days < 0. */
+ * days, or the default of u when days < 0. [R-REF-1] */
 jf_date jf_referral_due(jf_date on, jf_ref_urgency u, int days);
 /* Open (not yet admitted or returned)? */
 bool jf_referral_is_open(jf_ref_state s);
-/* Open and past its last day as of today. */
+/* Open and past its last day as of today. [R-REF-1] */
 bool jf_referral_overdue(jf_ref_state s, jf_date due, jf_date today);
 /* The state after action a on a referral in state s, or JF_REF_NONE when
  * the action is refused: accept only an open referral; admit or send back

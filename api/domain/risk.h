@@ -1,5 +1,5 @@
-/* The current risk level, safety first (DOMAIN.md "Risk assessment", rule
- * R-RISK-CURRENT): a higher level takes effect at once from anyone; a lower
+/* The current risk level, safety first (docs/domain.md "Risk assessment", rule
+ * R-RISK-1, R-RISK-2): a higher level takes effect at once from anyone; a lower
  * one only from a clinician who saw the patient, and only from the same or
  * a higher tier (三级三评) than the one that set the level. Pure. */
 #ifndef JF_RISK_H
@@ -32,7 +32,7 @@ typedef struct jf_risk_state {
 
 #define JF_RISK_NONE ((jf_risk_state){-1, JF_RTIER_OBSERVER})
 
-/* The state after one more observation, newer than all before it. */
+/* The state after one more observation, newer than all before it. [R-RISK-1, R-RISK-2] */
 jf_risk_state jf_risk_apply(jf_risk_state cur, const jf_risk_obs *o);
 /* The state after n observations in the order they happened. */
 jf_risk_state jf_risk_current(const jf_risk_obs *obs, int n);

@@ -1,4 +1,4 @@
-/* Search tasks for lost patients (查找, DOMAIN.md "Lost to follow-up"):
+/* Search tasks for lost patients (查找, docs/domain.md "Lost to follow-up"):
  * who reads, writes notes on and closes them, and when a task may be
  * closed as found or by a decision. Pure functions, no I/O. */
 #ifndef JF_SEARCH_H
@@ -24,7 +24,7 @@ bool jf_search_may_close(jf_role r);
  * English for the 409 answer, or NULL when it can. Found needs the
  * patient seen in person (a 面访 that reached them) or the whereabouts
  * confirmed by the police since the task was opened; a family phone call
- * is not enough. */
+ * is not enough. [R-LOST-4] */
 const char *jf_search_close_refusal(bool open, const char *outcome, bool seen_in_person,
                                     bool police_confirmed);
 

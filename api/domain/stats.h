@@ -1,4 +1,4 @@
-/* The standard-management rule (规范管理) of DOMAIN.md "Statistics and
+/* The standard-management rule (规范管理) of docs/domain.md "Statistics and
  * reports", as a pure function: the reference the SQL of migration 0015
  * (stat_patient_facts) mirrors. Pure; dates as jf_date. */
 #ifndef JF_STATS_H
@@ -33,7 +33,7 @@ int jf_stats_gap_days(jf_date a, jf_date b, const jf_stats_stay *stays, size_t n
  * the dates of the reached follow-ups in [s, e], ascending. True when no gap
  * s → first visit → … → last visit → e exceeds JF_STATS_MAX_GAP_DAYS
  * (hospital days not counted) and there are at least
- * jf_stats_required_visits(s, e) visits. */
+ * jf_stats_required_visits(s, e) visits. [R-STAT-3] */
 bool jf_stats_standard(jf_date s, jf_date e, const jf_date *visits, size_t nvisits,
                        const jf_stats_stay *stays, size_t nstays);
 

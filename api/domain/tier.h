@@ -1,6 +1,6 @@
 /* Key-patient flags (重点患者, seeds 000 and 003) and the colour tier
  * (分色管理), computed from a patient's facts with their reasons, by the
- * rules of DOMAIN.md or by a points scheme (积分, seed 001). The thresholds
+ * rules of docs/domain.md or by a points scheme (积分, seed 001). The thresholds
  * are configuration (stored per org unit, edited by admins), passed in as
  * jf_tier_config. Pure; tested row by row. */
 #ifndef JF_TIER_H
@@ -49,7 +49,7 @@ typedef struct jf_patient_facts {
     bool migrant, vagrant;
 } jf_patient_facts;
 
-/* How the colour is given: by the rules of DOMAIN.md, or by points. */
+/* How the colour is given: by the rules of docs/domain.md, or by points. */
 typedef enum jf_scheme { JF_SCHEME_RULES = 0, JF_SCHEME_POINTS } jf_scheme;
 
 /* A points scheme (积分): points per level of current risk and per key flag;
@@ -89,11 +89,12 @@ typedef struct jf_tier_result {
     int nbreakdown;
 } jf_tier_result;
 
-/* The defaults of DOMAIN.md: red 1 month joint, orange 1, yellow 3, green 3. */
+/* The defaults of docs/domain.md: red 1 month joint, orange 1, yellow 3, green 3. [R-TIER-2,
+ * R-DUE-2] */
 jf_tier_config jf_tier_config_default(void);
 /* Flags and colour of a patient. Under the points scheme the points give
  * the colour, except that what the rules make red stays red (safety
- * first: risk at red_min_risk, unstable, a recent incident, lost). */
+ * first: risk at red_min_risk, unstable, a recent incident, lost). [R-TIER-1, R-FLAG-1] */
 void jf_tier_compute(const jf_patient_facts *f, const jf_tier_config *cfg, jf_tier_result *out);
 const char *jf_flag_name(jf_flag f);
 const char *jf_colour_name(jf_colour c);

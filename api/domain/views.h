@@ -20,7 +20,7 @@ typedef struct jf_patient_view {
                              whether an agreement exists) */
 } jf_patient_view;
 
-/* The view of role r; an unknown role sees nothing beyond masked identity. */
+/* The view of role r; an unknown role sees nothing beyond masked identity. [R-VIEW-2] */
 jf_patient_view jf_view_for_role(jf_role r);
 
 #endif

@@ -2,7 +2,7 @@
  * SQL pass that any number of workers may run at the same time:
  * - escalation: a notification past its deadline that some recipient has
  *   not acknowledged is escalated, once, to the township containing the
- *   patient's unit (DOMAIN.md, "Inter-agency notifications");
+ *   patient's unit (docs/domain.md, "Inter-agency notifications");
  * - follow-ups overdue past a tolerance raise 'followup_overdue', and
  *   medication pick-ups overdue raise 'pickup_overdue' — once per case:
  *   the dedup key names the patient and the date that was missed, so a

@@ -91,7 +91,7 @@ static json_t *met(json_t *alert, const char *kind, const char *what)
 }
 
 /* A grid worker's urgent alert on a patient reaches the three agencies at
- * once, with one webhook event; a retry with its key writes nothing. */
+ * once, with one webhook event; a retry with its key writes nothing. [R-ALERT-1] */
 static void urgent_alert_reaches_three_agencies(void **state)
 {
     long long pid = create_patient("甲", NULL, NULL);
@@ -144,7 +144,7 @@ static void urgent_alert_reaches_three_agencies(void **state)
 }
 
 /* Each agency stamps its own steps; receipt first; twice is refused; an
- * agency not sent the alert is refused; all handled closes it. */
+ * agency not sent the alert is refused; all handled closes it. [R-ALERT-2] */
 static void response_steps_and_targets(void **state)
 {
     long long id = raise_alert(police, "{\"person\":\"穿红衣的中年男子\",\"grade\":\"urgent\","
@@ -214,7 +214,7 @@ static void response_steps_and_targets(void **state)
 }
 
 /* Targets are configuration per unit: a village's own applies to alerts
- * raised there from then on. */
+ * raised there from then on. [R-ALERT-2] */
 static void targets_follow_the_configuration(void **state)
 {
     char *path = test_fmt("/api/v1/config/clinical?org_unit_id=%s", village5), *body;
@@ -251,7 +251,7 @@ static void targets_follow_the_configuration(void **state)
     free(path);
 }
 
-/* An alert on an unknown person is linked to a patient later, once. */
+/* An alert on an unknown person is linked to a patient later, once. [R-ALERT-1] */
 static void unknown_person_linked_later(void **state)
 {
     long long id = raise_alert(grid1, "{\"person\":\"戴帽子的青年\",\"grade\":\"warning\","
@@ -327,7 +327,7 @@ static void unknown_person_reported_as_suspected(void **state)
     free(body);
 }
 
-/* Drills are marked and can be kept out of a list. */
+/* Drills are marked and can be kept out of a list. [R-ALERT-2] */
 static void drills_are_marked(void **state)
 {
     long long id = raise_alert(police, "{\"person\":\"演练对象\",\"grade\":\"urgent\","
@@ -355,7 +355,7 @@ static void drills_are_marked(void **state)
     }
 }
 
-/* The 应急处置记录单: police or doctor write it up; the fields hang together. */
+/* The 应急处置记录单: police or doctor write it up; the fields hang together. [R-EMERG-1] */
 static void emergency_record(void **state)
 {
     long long pid = create_patient("丁", NULL, NULL);

@@ -299,6 +299,7 @@ static int teardown(void **state)
 
 /* ---- the workflow ---------------------------------------------------------- */
 
+/* [R-AID-1] */
 static void application_workflow(void **state)
 {
     long long pid = new_patient("流程", g01), other = new_patient("他人", g01);
@@ -482,6 +483,7 @@ static void application_workflow(void **state)
 
 /* ---- 以奖代补 ---------------------------------------------------------------- */
 
+/* [R-AID-2] */
 static void reward_batch_collection_and_withholding(void **state)
 {
     /* a: risk 3; b: an incident history; c: risk 1 only; d: no agreement;
@@ -685,7 +687,7 @@ static void reward_batch_collection_and_withholding(void **state)
     free(path);
 }
 
-/* The standards and the local rule are configuration (admins edit them). */
+/* The standards and the local rule are configuration (admins edit them). [R-AID-2] */
 static void standards_and_local_rule(void **state)
 {
     long long c = new_patient("庚", g01), gc = add_guardian(c, "2020-01-01");
@@ -943,7 +945,7 @@ static long long member(const json_t *o, const char *a, const char *b)
 }
 
 /* The township dashboard and the campaign report carry the payments
- * (DOMAIN.md: totals by kind, period and org unit for the statistics),
+ * (docs/domain.md: totals by kind, period and org unit for the statistics),
  * each figure equal to the sum over the facts; police never see them. */
 static void statistics_include_assistance(void **state)
 {

@@ -406,6 +406,7 @@ static void who_may_read_and_change(void **state)
     free(name);
 }
 
+/* [R-CARE-1] */
 static void care_gaps_worklist(void **state)
 {
     char *n1 = test_fmt("帮扶%s丁", cn_unique), *n2 = test_fmt("帮扶%s戊", cn_unique),

@@ -178,6 +178,7 @@ static char *list_ids(const char *token, const char *list, const char *q)
     return ids;
 }
 
+/* [R-DUE-6] */
 static void every_worklist_by_doctor(void **state)
 {
     static const char *const lists[] = {"due",         "overdue",   "lost",         "health-checks",

@@ -345,6 +345,7 @@ static void field_records_retry_with_an_idempotency_key(void **state)
     free(key);
 }
 
+/* [R-DUE-3, R-HOSP-1] */
 static void admission_and_discharge(void **state)
 {
     static const bad_case bad[] = {
@@ -531,6 +532,7 @@ static void admission_and_discharge(void **state)
 
 /* ---- incidents ------------------------------------------------------------ */
 
+/* [R-INC-1, R-TIER-1] */
 static void incidents_make_red_for_a_year(void **state)
 {
     static const bad_case bad[] = {
@@ -610,6 +612,7 @@ static void incidents_make_red_for_a_year(void **state)
 
 /* ---- medication ----------------------------------------------------------- */
 
+/* [R-MED-1] */
 static void prescriptions_and_pickups(void **state)
 {
     static const bad_case rx_bad[] = {
@@ -797,6 +800,7 @@ static void prescriptions_and_pickups(void **state)
 
 /* ---- health checks -------------------------------------------------------- */
 
+/* [R-DUE-7] */
 static void health_check_moves_its_due_date(void **state)
 {
     static const bad_case bad[] = {
@@ -836,6 +840,7 @@ static void health_check_moves_its_due_date(void **state)
 
 /* ---- whereabouts unknown -------------------------------------------------- */
 
+/* [R-LOST-2, R-LOST-4] */
 static void whereabouts_unknown_then_found(void **state)
 {
     const char *body = "{\"reported_on\":\"2026-03-01\",\"note\":\"外出未归，家属联系不上\"}";
@@ -901,6 +906,7 @@ static void whereabouts_unknown_then_found(void **state)
 
 /* ---- tier configuration --------------------------------------------------- */
 
+/* [R-TIER-2] */
 static void tier_configuration(void **state)
 {
     static const struct {

@@ -49,7 +49,7 @@ static json_t *find(const char *token, const char *sender, const char *receiver,
 }
 
 /* The police station's list: each month with the clinic both ways, each
- * half-year with the others; the same rows as the table holds for it. */
+ * half-year with the others; the same rows as the table holds for it. [R-EXCH-1] */
 static void cadence_by_pair(void **state)
 {
     char *jan = test_fmt("%s-01-01", year), *feb = test_fmt("%s-02-01", year),
@@ -98,7 +98,7 @@ static void cadence_by_pair(void **state)
     free(h1_end);
 }
 
-/* A package carries the period's visit, in the receiver's view. */
+/* A package carries the period's visit, in the receiver's view. [R-EXCH-1] */
 static void package_in_the_receivers_view(void **state)
 {
     char *feb = test_fmt("%s-02-01", year), *jan = test_fmt("%s-01-01", year), *path;
@@ -182,7 +182,7 @@ static void package_in_the_receivers_view(void **state)
 }
 
 /* The receiver confirms once; others may not; bad bodies change nothing;
- * the dashboard's overdue count follows. */
+ * the dashboard's overdue count follows. [R-EXCH-1] */
 static void receipt_once_by_the_receiver(void **state)
 {
     char *mar = test_fmt("%s-03-01", year), *path;

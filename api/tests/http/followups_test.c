@@ -380,9 +380,9 @@ static int teardown(void **state_)
     return 0;
 }
 
-/* ---- when the next follow-up is due: DOMAIN.md's worked examples ------- */
+/* ---- when the next follow-up is due: docs/domain.md's worked examples ------- */
 
-/* A newly registered patient is due within 14 days of registration. */
+/* A newly registered patient is due within 14 days of registration. [R-DUE-4] */
 static void new_patient_is_due_within_14_days(void **state_)
 {
     long long pid = create_patient("新", g01, "2026-01-05", "2025-12-20");
@@ -401,7 +401,7 @@ static void new_patient_is_due_within_14_days(void **state_)
     http_free(r);
 }
 
-/* 2026-03-01 stable, no previous visit, green → 2026-06-01. */
+/* 2026-03-01 stable, no previous visit, green → 2026-06-01. [R-DUE-1] */
 static void example_stable_green_3_months(void **state_)
 {
     long long pid = create_patient("绿", g01, "2026-02-01", "2026-01-10");
@@ -453,7 +453,7 @@ static void example_stable_green_3_months(void **state_)
     }
 }
 
-/* 2026-03-01 unstable after stable, red → 2026-03-15, joint. */
+/* 2026-03-01 unstable after stable, red → 2026-03-15, joint. [R-DUE-1] */
 static void example_unstable_after_stable(void **state_)
 {
     long long pid = create_patient("红", g01, "2025-11-01", "2025-10-01");
@@ -475,7 +475,7 @@ static void example_unstable_after_stable(void **state_)
 }
 
 /* 2026-03-01 basically stable after stable, yellow → 2026-03-15; again
- * basically stable at that check → 2026-04-15. */
+ * basically stable at that check → 2026-04-15. [R-DUE-1] */
 static void example_basically_stable_then_again(void **state_)
 {
     long long pid = create_patient("黄", g02, "2025-11-01", "2025-10-01");
@@ -500,7 +500,7 @@ static void example_basically_stable_then_again(void **state_)
 }
 
 /* 2026-03-15 stable after basically stable, red for an incident in the
- * last 12 months → 2026-04-15, joint (the red cap beats 3 months). */
+ * last 12 months → 2026-04-15, joint (the red cap beats 3 months). [R-DUE-2, R-TIER-1] */
 static void example_stable_on_red_incident_patient(void **state_)
 {
     long long pid = create_patient("事", g01, "2026-01-10", "2025-12-01");
@@ -553,7 +553,7 @@ static void example_stable_on_red_incident_patient(void **state_)
 }
 
 /* Nothing is due while in hospital; discharged 2026-05-10 → 2026-05-17;
- * a visit after the discharge schedules from the visit again. */
+ * a visit after the discharge schedules from the visit again. [R-DUE-3] */
 static void example_discharge_due_in_7_days(void **state_)
 {
     long long pid = create_patient("院", g01, "2026-01-10", "2025-12-01"), aid;
@@ -616,7 +616,7 @@ static void example_discharge_due_in_7_days(void **state_)
 }
 
 /* Key flags are recomputed on every change: a capable guardian added
- * after the visit clears weak_guardian and the patient turns green. */
+ * after the visit clears weak_guardian and the patient turns green. [R-FLAG-1] */
 static void flags_follow_guardian_changes(void **state_)
 {
     long long pid = create_patient("监", g01, "2026-02-01", "2026-01-10");
@@ -642,6 +642,7 @@ static void flags_follow_guardian_changes(void **state_)
 
 /* ---- classification ------------------------------------------------------- */
 
+/* [R-CLASS-1] */
 static void classification_from_the_form(void **state_)
 {
     static const struct {
@@ -693,6 +694,7 @@ static void classification_from_the_form(void **state_)
                      (long)(sizeof(cases) / sizeof(cases[0])));
 }
 
+/* [R-CLASS-1] */
 static void class_override_keeps_both_and_the_reason(void **state_)
 {
     long long pid = create_patient("改", g01, "2025-12-01", "2025-11-01");
@@ -770,6 +772,7 @@ static void class_override_keeps_both_and_the_reason(void **state_)
 
 /* ---- 失访 ------------------------------------------------------------------ */
 
+/* [R-LOST-1, R-DUE-5] */
 static void three_misses_make_the_patient_lost(void **state_)
 {
     long long pid = create_patient("失", g01, "2025-12-01", "2025-11-01");
@@ -1042,6 +1045,7 @@ static void death_at_a_visit_that_reached_nobody(void **state_)
 
 /* ---- worklists -------------------------------------------------------------- */
 
+/* [R-DUE-6] */
 static void worklists_due_overdue_order_pages_and_filters(void **state_)
 {
     char *uname = test_fmt("fu.doc%s", test_unique()), *q, *ids, *want, *sql;
@@ -1347,6 +1351,7 @@ static void worklists_bad_queries(void **state_)
 
 /* ---- risk assessments ------------------------------------------------------- */
 
+/* [R-RISK-1, R-RISK-2] */
 static void risk_assessment_tiers_and_the_current_level(void **state_)
 {
     long long pid = create_patient("险", g01, "2025-12-01", "2025-11-01");
@@ -1420,8 +1425,8 @@ static void risk_assessment_tiers_and_the_current_level(void **state_)
     http_free(r);
 }
 
-/* R-RISK-CURRENT: a level stays until reviewed by the same or a higher
- * tier, however old it is; age alone never lowers a danger. */
+/* R-RISK-1, R-RISK-2: a level stays until reviewed by the same or a higher
+ * tier, however old it is; age alone never lowers a danger. [R-RISK-2] */
 static void city_level_stays_until_reviewed(void **state_)
 {
     long long pid = create_patient("旧", g01, "2024-12-01", "2024-11-01");
@@ -1744,7 +1749,7 @@ static void followup_access_by_role_and_status(void **state_)
 
     (void)state_;
     /* The doctor records the national form; the grid worker, even of the
-     * patient's own grid, records a 走访 instead (R-VISIT-MODE). */
+     * patient's own grid, records a 走访 instead (R-VISIT-2). */
     r = post_fu(doctor, mine, "2026-02-01", body);
     assert_int_equal(r->status, 201);
     fid = test_jint(r->json, "id");
@@ -1889,8 +1894,8 @@ static void followups_read_back_and_page(void **state_)
     free(seen);
 }
 
-/* ---- safety of the clinical rules (R-RISK-CURRENT, R-VISIT-MODE,
- * R-LOST-CYCLES, the notifications they raise) ----------------------------- */
+/* ---- safety of the clinical rules (R-RISK-1, R-RISK-2, R-VISIT-2,
+ * R-LOST-1, R-LOST-4, the notifications they raise) ----------------------------- */
 
 /* Notifications of kind for the patient that reached an agency of
  * agency_kind (NULL: any recipient). */
@@ -1915,8 +1920,8 @@ static void expect_risk(long long pid, long long want)
     http_free(r);
 }
 
-/* DOMAIN.md's four rows, played through the API, and the police told at
- * once of the raise; the police see the level that is in force. */
+/* docs/domain.md's four rows, played through the API, and the police told at
+ * once of the raise; the police see the level that is in force. [R-RISK-1, R-RISK-2] */
 static void current_risk_is_safety_first(void **state_)
 {
     long long pid = create_patient("安", g01, "2026-01-05", "2025-12-01");
@@ -1966,7 +1971,7 @@ static void current_risk_is_safety_first(void **state_)
 }
 
 /* A phone call or a family-only visit never clears a danger: an unstable,
- * red patient stays so, and keeps the due date of the last 面访. */
+ * red patient stays so, and keeps the due date of the last 面访. [R-VISIT-2, R-RISK-2] */
 static void remote_visit_never_lowers(void **state_)
 {
     long long pid = create_patient("话", g01, "2026-01-05", "2025-12-01");
@@ -2013,7 +2018,7 @@ static void remote_visit_never_lowers(void **state_)
     free(due);
 }
 
-/* A joint visit must be 面访; the national form is the doctor's. */
+/* A joint visit must be 面访; the national form is the doctor's. [R-VISIT-3, R-VISIT-4] */
 static void joint_visit_is_face_to_face_and_form_is_the_doctors(void **state_)
 {
     long long pid = create_patient("联", g01, "2026-01-05", "2025-12-01");
@@ -2041,7 +2046,7 @@ static void joint_visit_is_face_to_face_and_form_is_the_doctors(void **state_)
 }
 
 /* 失访 on distinct cycles; found again only in person or by the police;
- * the lost notification reaches 综治中心 and the mental-health centre. */
+ * the lost notification reaches 综治中心 and the mental-health centre. [R-LOST-1, R-LOST-4] */
 static void lost_counts_cycles_and_is_found_only_in_person(void **state_)
 {
     long long pid = create_patient("寻", g01, "2026-01-05", "2025-12-01");
@@ -2109,7 +2114,7 @@ static void lost_counts_cycles_and_is_found_only_in_person(void **state_)
 }
 
 /* 走访: the grid worker's home check, keyed; a level it observes raises
- * the patient's at once; bad inputs and the wrong grid change nothing. */
+ * the patient's at once; bad inputs and the wrong grid change nothing. [R-VISIT-4] */
 static void home_check_by_the_grid_worker(void **state_)
 {
     long long pid = create_patient("走", g01, "2026-01-05", "2025-12-01");
@@ -2222,7 +2227,7 @@ static void home_check_by_the_grid_worker(void **state_)
 }
 
 /* A temporary absence of a patient at risk tells the police and the
- * mental-health centre at once; of a calm patient it is only recorded. */
+ * mental-health centre at once; of a calm patient it is only recorded. [R-NOTE-3] */
 static void temporary_absence_is_told_when_at_risk(void **state_)
 {
     long long calm = create_patient("外稳", g01, "2026-01-05", "2025-12-01");
@@ -2304,7 +2309,7 @@ static void temporary_absence_is_told_when_at_risk(void **state_)
 }
 
 /* A discharge notifies the clinic and the police; a patient without a
- * 面访 for a quarter is on the face-to-face worklist. */
+ * 面访 for a quarter is on the face-to-face worklist. [R-HOSP-1, R-VISIT-3] */
 static void discharge_told_and_quarter_without_face_to_face_listed(void **state_)
 {
     long long pid = create_patient("面", g01, "2026-01-05", "2025-12-01");
@@ -2352,7 +2357,7 @@ static void discharge_told_and_quarter_without_face_to_face_listed(void **state_
 }
 
 /* 双列管: a patient living here whose 户籍地 is another township of the
- * system; that township's police station hears of every status change. */
+ * system; that township's police station hears of every status change. [R-VIEW-3] */
 static void hukou_township_hears_of_status_changes(void **state_)
 {
     char id[19], *name = test_fmt("随访%s户籍", cn_unique);

@@ -121,6 +121,7 @@ static int teardown(void **state)
 
 /* ---- adding guardians --------------------------------------------------------- */
 
+/* [R-GUARD-1] */
 static void primary_assistant_and_social_guardians(void **state)
 {
     char *name = test_fmt("监护%s甲", cn_unique), *path, *loc, gid_id[19], *body;
@@ -689,6 +690,7 @@ static void guardian_retries_with_an_idempotency_key(void **state)
     free(name);
 }
 
+/* [R-GUARD-1] */
 static void guardian_gaps_worklist(void **state)
 {
     char *n1 = test_fmt("缺监护%s甲", cn_unique), *n2 = test_fmt("缺监护%s乙", cn_unique),

@@ -812,6 +812,7 @@ static void hospital_diagnosis(void **state)
     free(body);
 }
 
+/* [R-HOSP-1] */
 static void hospital_admission_and_discharge(void **state)
 {
     static const bad_case bad[] = {

@@ -93,7 +93,7 @@ static int teardown(void **state)
 }
 
 /* 不服药: the reason and since when, the medicine taken home, work notes;
- * bad input changes nothing; the police do not read it. */
+ * bad input changes nothing; the police do not read it. [R-LEDGER-1] */
 static void non_adherent_with_reason_and_deliveries(void **state)
 {
     long long pid = create_patient("甲", NULL);
@@ -238,7 +238,7 @@ static void non_adherent_with_reason_and_deliveries(void **state)
 }
 
 /* 失访 with the search task and its notes; the key ledger names ever lost;
- * CSV and .xlsx of the whole ledger, no diagnosis for the police. */
+ * CSV and .xlsx of the whole ledger, no diagnosis for the police. [R-LEDGER-1] */
 static void lost_key_and_files(void **state)
 {
     char *name;
@@ -311,7 +311,7 @@ static void lost_key_and_files(void **state)
     free(name);
 }
 
-/* 流动: away now (an open absence) puts the patient on the ledger. */
+/* 流动: away now (an open absence) puts the patient on the ledger. [R-LEDGER-1] */
 static void migrant_away(void **state)
 {
     long long pid = create_patient("丙", NULL);

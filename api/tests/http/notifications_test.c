@@ -508,7 +508,7 @@ static int teardown(void **state)
 
 /* A level-3 assessment raises risk_high to the police station, 综治中心 and
  * the clinic; a later level 4 does not raise another; refused writes raise
- * nothing, and a write whose notification cannot be written is not made. */
+ * nothing, and a write whose notification cannot be written is not made. [R-NOTE-1, R-RISK-1] */
 static void risk_high_when_the_level_crosses_to_3(void **state)
 {
     static const char *const to[] = {POLICE, STABILITY, CLINIC};
@@ -592,7 +592,7 @@ static void risk_high_when_the_level_crosses_to_3(void **state)
     free(drop);
 }
 
-/* An unstable visit raises unstable (police, 综治中心, clinic) once. */
+/* An unstable visit raises unstable (police, 综治中心, clinic) once. [R-NOTE-1] */
 static void unstable_when_a_visit_becomes_unstable(void **state)
 {
     static const char *const to[] = {POLICE, STABILITY, CLINIC};
@@ -633,7 +633,7 @@ static void unstable_when_a_visit_becomes_unstable(void **state)
 
 /* The third visit in a row that does not reach the patient makes them
  * lost: the police station, the village committee, the grid's workers,
- * 综治中心 and the mental-health centre. */
+ * 综治中心 and the mental-health centre. [R-NOTE-2, R-LOST-3] */
 static void lost_after_three_misses(void **state)
 {
     static const char *const to[] = {POLICE, VILLAGE, STABILITY, CENTRE};
@@ -690,7 +690,7 @@ static void lost_after_three_misses(void **state)
                  g1[0] - g0[0], g1[0] - g2[0], g1[1] - g0[1], 1LL, 1LL);
 }
 
-/* Whereabouts unknown makes the patient lost at once: one notification. */
+/* Whereabouts unknown makes the patient lost at once: one notification. [R-NOTE-2, R-LOST-2] */
 static void lost_when_whereabouts_are_unknown(void **state)
 {
     static const char *const to[] = {POLICE, VILLAGE, STABILITY, CENTRE};
@@ -728,7 +728,7 @@ static void lost_when_whereabouts_are_unknown(void **state)
 }
 
 /* A suspected person reported by a grid worker: the clinic and the
- * mental-health centre must arrange a diagnosis. */
+ * mental-health centre must arrange a diagnosis. [R-NOTE-4] */
 static void suspected_reported_to_clinic_and_centre(void **state)
 {
     static const char *const to[] = {CLINIC, CENTRE};
@@ -769,7 +769,7 @@ static void suspected_reported_to_clinic_and_centre(void **state)
 
 /* An incident reaches every agency kind listed for it that serves the
  * patient: the nearest of each. The health office's official and civil
- * affairs, being recipients, acknowledge it. */
+ * affairs, being recipients, acknowledge it. [R-INC-1] */
 static void incident_to_every_agency(void **state)
 {
     static const char *const to[] = {POLICE,  STABILITY, CLINIC,   HEALTH, CIVIL,
@@ -823,7 +823,7 @@ static void incident_to_every_agency(void **state)
 /* ---- inboxes -------------------------------------------------------------- */
 
 /* Who sees a notification, reading it, acknowledging it, and the summary
- * moving with both; overdue once the deadline has passed. */
+ * moving with both; overdue once the deadline has passed. [R-NOTE-6] */
 static void inbox_read_acknowledge_and_overdue(void **state)
 {
     const char *day = "2027-03-10", *due = "2027-03-11", *late = "2027-03-12";
@@ -1235,6 +1235,7 @@ static long deliveries_of(long long ep, long long nid)
                     2, p);
 }
 
+/* [R-NOTE-7] */
 static void webhook_endpoints_and_deliveries(void **state)
 {
     char *police_agency = test_agency_id(POLICE);

@@ -331,6 +331,7 @@ static void report_retry_is_idempotent(void **state)
 
 /* ---- diagnosis and ruling out ---------------------------------------------- */
 
+/* [R-PAT-1, R-ID-2] */
 static void doctor_diagnoses_a_suspected_person(void **state)
 {
     char *name = test_fmt("确诊%s丁", cn_unique), id[19], *good, *path;
@@ -515,6 +516,7 @@ static void ruled_out_person_cannot_be_diagnosed(void **state)
 
 /* ---- status changes ------------------------------------------------------- */
 
+/* [R-PAT-2] */
 static void status_changes_are_dated_events(void **state)
 {
     char *name = test_fmt("状态%s己", cn_unique), id[19], *path, *ep;
@@ -541,7 +543,7 @@ static void status_changes_are_dated_events(void **state)
         r = post(doctor, pid, "status", b);
         free(b);
         if (i == 2) {
-            /* Found again only in person or by the police (R-LOST-CYCLES). */
+            /* Found again only in person or by the police (R-LOST-1, R-LOST-4). */
             http_assert_problem(r, 409, "status");
             http_free(r);
             r = post(police, pid, "whereabouts-confirmed",
@@ -729,6 +731,7 @@ static void deregistration_keeps_its_reason(void **state)
     free(name);
 }
 
+/* [R-PAT-2] */
 static void suspected_person_changes_status_only_by_diagnosis(void **state)
 {
     char *name = test_fmt("疑似%s辛", cn_unique);

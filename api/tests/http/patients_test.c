@@ -141,6 +141,7 @@ static int teardown(void **state)
 
 /* ---- registration ----------------------------------------------------- */
 
+/* [R-ID-1] */
 static void create_derives_identity_and_encrypts_id(void **state)
 {
     char id[19], masked[19], *name = test_fmt("登记%s甲", cn_unique), *path, idtxt[32];
@@ -208,6 +209,7 @@ static void create_derives_identity_and_encrypts_id(void **state)
     free(name);
 }
 
+/* [R-ID-1] */
 static void fifteen_digit_id_is_stored_as_eighteen(void **state)
 {
     char id[19], id15[16], *name = test_fmt("旧证%s乙", cn_unique), *path;
@@ -236,6 +238,7 @@ static void fifteen_digit_id_is_stored_as_eighteen(void **state)
     free(name);
 }
 
+/* [R-ID-1] */
 static void bad_id_numbers_write_nothing(void **state)
 {
     char good_m[19], good_f[19], d17[18];
@@ -287,6 +290,7 @@ static void bad_id_numbers_write_nothing(void **state)
     free(letters);
 }
 
+/* [R-ID-2] */
 static void duplicate_id_is_409_revealing_only_inside_the_area(void **state)
 {
     char id[19], id15[16], *name = test_fmt("重号%s丙", cn_unique), *path, *body, *yl_body;
@@ -658,6 +662,7 @@ static void document_follows_its_sources(void **state)
     free(name);
 }
 
+/* [R-VIEW-2] */
 static void each_agency_sees_its_view(void **state)
 {
     char id[19], masked[19], *name = test_fmt("视图%s己", cn_unique), *path, *extra, *gbody, *gpath;

@@ -272,6 +272,7 @@ static int setup(void **state)
 
 /* ---- the scenario ----------------------------------------------------- */
 
+/* [R-3NET-1, R-3NET-2] */
 static void three_lists_exact_findings(void **state)
 {
     char *pol = police_csv(), *hea = health_csv(), *gri = grid_csv(1), *gbk;
@@ -370,6 +371,7 @@ static void three_lists_exact_findings(void **state)
     free(gbk);
 }
 
+/* [R-3NET-2] */
 static void findings_list_read_and_move(void **state)
 {
     long long fid = finding_of(run1, "deceased_conflict", P[2].name);

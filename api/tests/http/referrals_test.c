@@ -269,7 +269,7 @@ static void referral_at_follow_up(void **state)
     free(path);
 }
 
-/* The whole life of referrals: made, read by role, overdue, taken up. */
+/* The whole life of referrals: made, read by role, overdue, taken up. [R-REF-1] */
 static void referral_lifecycle(void **state)
 {
     long long pid = new_patient(), other = new_patient(), fid, fid2, urgent, routine;

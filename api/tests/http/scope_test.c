@@ -41,6 +41,7 @@ static long unit_count_under(const char *code)
                     1, p);
 }
 
+/* [R-VIEW-1] */
 static void each_level_sees_its_subtree(void **state)
 {
     struct {
@@ -72,6 +73,7 @@ static void each_level_sees_its_subtree(void **state)
     free(grid);
 }
 
+/* [R-VIEW-1] */
 static void unit_outside_scope_is_404(void **state)
 {
     char *grid_token = http_login("tf.grid1", NULL);

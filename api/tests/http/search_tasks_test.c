@@ -2,7 +2,7 @@
  * write that makes the patient lost (whereabouts unknown, three misses),
  * assigned to the police station and the 平安办 of the area, dated notes
  * read by both and by the township office, clinic and grid, closed as
- * found only on the evidence DOMAIN.md asks for (seen in person, or the
+ * found only on the evidence docs/domain.md asks for (seen in person, or the
  * police confirming the whereabouts), or by a decision with its reason.
  * Histories are played through time with X-Test-Date. */
 #include "client.h"
@@ -146,7 +146,7 @@ static int teardown(void **state)
 
 /* Whereabouts unknown opens the task at once, assigned to 泰丰派出所 and
  * the 平安办; both add notes; a phone call does not find the patient; the
- * police confirming the whereabouts closes it as found. */
+ * police confirming the whereabouts closes it as found. [R-LOST-3, R-LOST-4] */
 static void whereabouts_unknown_opens_and_police_find(void **state)
 {
     long long pid = create_patient("甲"), tid;
@@ -289,7 +289,7 @@ static void whereabouts_unknown_opens_and_police_find(void **state)
 }
 
 /* Three misses on distinct cycles open the task at the recompute; a 面访
- * that reaches the patient closes it as seen in person. */
+ * that reaches the patient closes it as seen in person. [R-LOST-3, R-LOST-4] */
 static void three_misses_open_and_a_visit_finds(void **state)
 {
     long long pid = create_patient("乙"), tid;
@@ -323,7 +323,7 @@ static void three_misses_open_and_a_visit_finds(void **state)
 }
 
 /* A decision closes the task with its reason, by an official or the
- * police; lost again, a new task opens (one open at a time). */
+ * police; lost again, a new task opens (one open at a time). [R-LOST-3] */
 static void a_decision_closes(void **state)
 {
     long long pid = create_patient("丙"), tid, tid2;

@@ -1,6 +1,6 @@
 /* HTTP suite: statistics — the dashboard's indicators checked against a
  * brute-force SQL computation (day by day) over generated patients, live
- * and from the worker's cache; the edge cases of DOMAIN.md (a death
+ * and from the worker's cache; the edge cases of docs/domain.md (a death
  * mid-year, a transfer in, a patient never visited, follow-ups 92 and 93
  * days apart); what each role sees; bad input; the resident population. */
 #include "client.h"
@@ -249,6 +249,7 @@ static int setup(void **state)
 
 /* ---- the indicators against the brute force ----------------------------- */
 
+/* [R-STAT-1, R-STAT-2, R-STAT-3, R-STAT-4] */
 static void live_matches_brute_force(void **state)
 {
     static const struct {
@@ -598,6 +599,7 @@ static long long child_metric(const http_res *r, const char *unit, const char *m
     return -1;
 }
 
+/* [R-STAT-3] */
 static void edge_cases(void **state)
 {
     static const char *const q92[] = {"2025-01-01", "2025-04-03", "2025-07-04", "2025-10-04", NULL};
@@ -969,6 +971,7 @@ static void patients_behind_figures_bad(void **state)
 
 /* ---- resident population ------------------------------------------------ */
 
+/* [R-STAT-4] */
 static void population(void **state)
 {
     char *path = test_fmt("/api/v1/org-units/%s/population", edge_village);
@@ -1299,6 +1302,7 @@ static void assert_cell(const char *sheet, const char *ref, const char *value)
     free(want);
 }
 
+/* [R-STAT-5] */
 static void campaign_report(void **state)
 {
     http_res *r;

@@ -336,6 +336,7 @@ static int teardown(void **state)
 
 /* ---- a transfer accepted by the receiving side ---------------------------- */
 
+/* [R-XFER-1] */
 static void transfer_then_accept(void **state)
 {
     long long pid = create_patient("迁园林"), tid;
@@ -568,7 +569,7 @@ static void transfer_then_accept(void **state)
 
 /* ---- a dangerous patient leaving ------------------------------------------ */
 
-/* GET /transfers/{id}: both sides read it, nobody else. */
+/* GET /transfers/{id}: both sides read it, nobody else. [R-XFER-1] */
 static void either_side_reads_a_transfer(void **state)
 {
     long long pid = create_patient("阅");
@@ -598,6 +599,7 @@ static void either_side_reads_a_transfer(void **state)
     free(path);
 }
 
+/* [R-NOTE-3] */
 static void risk_three_patient_raises_leaving(void **state)
 {
     long long pid = create_patient("高风险"), tid;
@@ -1034,6 +1036,7 @@ static void death_while_pending_is_not_undone(void **state)
 
 /* ---- a patient never visited, accepted later ----------------------------- */
 
+/* [R-DUE-4] */
 static void never_visited_patient_gets_two_weeks_after_acceptance(void **state)
 {
     long long pid = create_patient("未访"), tid;

@@ -498,7 +498,7 @@ static void worker_once(const char *now, const char *extra)
 
 /* Every delivery carries the event id, the topic, a fresh timestamp and a
  * signature over timestamp "." body with its own endpoint's secret; the
- * event id is the outbox's; the rows end delivered. */
+ * event id is the outbox's; the rows end delivered. [R-NOTE-7] */
 static void deliveries_are_signed(void **state)
 {
     char *ep1 = insert_endpoint(police, "ok", 0), *ep2 = insert_endpoint(clinic, "ok2", 0);
@@ -791,7 +791,7 @@ static void two_workers_never_send_twice(void **state)
 
 /* Past its deadline with a recipient that has not acknowledged: escalated
  * once, to the township. Fully acknowledged: not escalated. Before the
- * deadline: neither. */
+ * deadline: neither. [R-NOTE-6] */
 static void escalation_to_township(void **state)
 {
     char *patient = insert_patient("registered", NULL), *open, *done, *t1 = at("2 hours");
@@ -878,7 +878,7 @@ static void give_medication(const char *patient, const char *picked_on, const ch
 }
 
 /* One notification per case, never two: the dedup key is the patient and
- * the date missed. */
+ * the date missed. [R-NOTE-5, R-MED-1] */
 static void overdue_sweeps_raise_once(void **state)
 {
     char *late = insert_patient("registered", "-10");    /* past the 7-day tolerance */

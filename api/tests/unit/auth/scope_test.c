@@ -10,6 +10,7 @@
 
 #include "../../../auth/scope.h"
 
+/* [R-VIEW-1] */
 static void test_contains(void **state)
 {
     static const struct {

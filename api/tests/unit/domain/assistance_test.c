@@ -20,6 +20,7 @@ static jf_reward_facts base(void)
     return f;
 }
 
+/* [R-AID-2] */
 static void eligibility_table(void **state)
 {
     const jf_reward_rule national = {.min_risk = 3};
@@ -135,6 +136,7 @@ static void condition_names(void **state)
     assert_int_equal(jf_reward_flag_bit(NULL), 0);
 }
 
+/* [R-AID-1] */
 static void workflow_table(void **state)
 {
     static const struct {
@@ -204,7 +206,7 @@ static void months_and_amounts(void **state)
         if (jf_assist_monthly_fen(amounts[i].amount, amounts[i].period) != amounts[i].want)
             fail_msg("%lld per %s: want %lld", amounts[i].amount,
                      amounts[i].period ? amounts[i].period : "NULL", amounts[i].want);
-    /* Every kind of DOMAIN.md, and only those. */
+    /* Every kind of docs/domain.md, and only those. */
     size_t n = 0;
     while (jf_assist_kinds[n] != NULL)
         n++;

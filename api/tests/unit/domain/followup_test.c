@@ -1,5 +1,5 @@
 /* Unit: follow-up classification, due dates and 失访 — one row per branch of
- * DOMAIN.md, including its worked examples. */
+ * docs/domain.md, including its worked examples. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -12,6 +12,7 @@
 #define ONE_POOR {JF_L3_GOOD, JF_L3_POOR, JF_L3_GOOD, JF_L3_GOOD, JF_L3_GOOD}
 #define WORK_NA {JF_L3_GOOD, JF_L3_FAIR, JF_L3_NA, JF_L3_FAIR, JF_L3_GOOD}
 
+/* [R-CLASS-1] */
 static void classification_table(void **state)
 {
     static const struct {
@@ -68,6 +69,7 @@ static jf_date D(const char *s)
 #define US JF_CLASS_UNSTABLE
 #define NO JF_CLASS_NONE
 
+/* [R-DUE-1, R-DUE-2, R-DUE-3] */
 static void due_table(void **state)
 {
     static const struct {
@@ -80,7 +82,7 @@ static void due_table(void **state)
         const char *want;
         bool want_joint;
     } rows[] = {
-        /* The worked examples of DOMAIN.md. */
+        /* The worked examples of docs/domain.md. */
         {"example 1: stable, green", "2026-03-01", "2020-01-01", NULL, ST, NO, false, 3, false,
          "2026-06-01", false},
         {"example 2: unstable after stable, red", "2026-03-01", "2020-01-01", NULL, US, ST, false,
@@ -143,6 +145,7 @@ static void due_table(void **state)
     }
 }
 
+/* [R-DUE-4] */
 static void transfer_acceptance_restarts_two_weeks(void **state)
 {
     jf_due_input in = {.last_reached = D("2026-01-10"), .last_class = ST, .prev_class = ST,
@@ -162,6 +165,7 @@ static void transfer_acceptance_restarts_two_weeks(void **state)
     assert_int_equal(got.date, D("2026-06-10"));
 }
 
+/* [R-DUE-2] */
 static void never_more_than_three_months_apart(void **state)
 {
     /* Whatever the class and tier, the next visit is at most 3 months on. */
@@ -180,6 +184,7 @@ static void never_more_than_three_months_apart(void **state)
             }
 }
 
+/* [R-LOST-1] */
 static void lost_after_three_misses(void **state)
 {
     assert_false(jf_followup_lost(0));
@@ -189,7 +194,7 @@ static void lost_after_three_misses(void **state)
 }
 
 
-/* R-VISIT-F2F: 面访 is the patient seen in person, at the clinic or at home. */
+/* 面访 is the patient seen in person, at the clinic or at home. [R-VISIT-1] */
 static void face_to_face_table(void **state)
 {
     static const struct {
@@ -219,7 +224,7 @@ static void face_to_face_table(void **state)
 #define MISS(d) {D(d), false, false, NO, true}
 #define MISS_BEFORE_RETURN(d) {D(d), false, false, NO, false}
 
-/* R-VISIT-MODE and R-LOST-CYCLES, one row per branch. */
+/* The fold of the visits, one row per branch [R-VISIT-2, R-LOST-1, R-DUE-5]. */
 static void visit_fold_table(void **state)
 {
     struct row {
@@ -288,7 +293,7 @@ static void visit_fold_table(void **state)
     }
 }
 
-/* 失访 comes at the earliest two weeks after the first miss (gap 7). */
+/* 失访 comes at the earliest two weeks after the first miss (gap 7). [R-LOST-1] */
 static void lost_at_the_earliest_two_weeks_after_the_first_miss(void **state)
 {
     jf_visit v[16];

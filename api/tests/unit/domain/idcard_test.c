@@ -12,6 +12,7 @@
 /* The injected clock of every parse below. */
 #define TODAY 20240615
 
+/* [R-ID-1] */
 static void test_parse_table(void **state)
 {
     /* Valid IDs were built with the check rule and verified independently. */

@@ -23,6 +23,7 @@ static const struct {
     {JF_ROLE_NONE, ".....", "....."},
 };
 
+/* [R-LEDGER-1] */
 static void who_reads_and_keeps(void **state)
 {
     (void)state;

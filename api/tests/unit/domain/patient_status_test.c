@@ -1,4 +1,4 @@
-/* Unit: the patient life cycle (DOMAIN.md "Status"), one row per transition. */
+/* Unit: the patient life cycle (docs/domain.md "Status"), one row per transition. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -62,6 +62,7 @@ static const struct {
     {(jf_pstatus)99, S(IN_CARE), false},
 };
 
+/* [R-PAT-2] */
 static void transitions_table(void **state)
 {
     for (size_t i = 0; i < sizeof(rows) / sizeof(rows[0]); i++) {
@@ -91,9 +92,10 @@ static void names_round_trip(void **state)
     assert_int_equal(jf_pstatus_parse(NULL), JF_PS_NONE);
 }
 
+/* [R-STAT-1] */
 static void on_the_register(void **state)
 {
-    /* 在册 = diagnosed and not deceased/deregistered (DOMAIN.md statistics). */
+    /* 在册 = diagnosed and not deceased/deregistered (docs/domain.md statistics). */
     static const struct {
         jf_pstatus s;
         bool registered;

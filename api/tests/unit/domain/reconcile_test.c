@@ -77,6 +77,7 @@ static void trim(void **state)
     assert_string_equal(jf_rec_trim(c), "");
 }
 
+/* [R-3NET-1] */
 static void normalise(void **state)
 {
     char out[11];

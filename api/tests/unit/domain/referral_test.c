@@ -30,6 +30,7 @@ static const struct {
     {"emergency", "2026-04-01", 1, "2026-04-02"},
 };
 
+/* [R-REF-1] */
 static void due_dates(void **state)
 {
     (void)state;
@@ -56,6 +57,7 @@ static const struct {
     {"returned", "2026-04-08", "2026-05-01", false},
 };
 
+/* [R-REF-1] */
 static void overdue_rule(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
-/* Unit: the current risk level, safety first (R-RISK-CURRENT) — the four
- * test rows of DOMAIN.md "Risk assessment" and one row per branch. */
+/* Unit: the current risk level, safety first (R-RISK-1, R-RISK-2) — the four
+ * test rows of docs/domain.md "Risk assessment" and one row per branch. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -13,6 +13,7 @@
 #define PHONE(l) {l, JF_RTIER_COMMUNITY, false}    /* a clinician, not face to face */
 #define OBSERVER(l) {l, JF_RTIER_OBSERVER, true}   /* a grid worker's home check */
 
+/* [R-RISK-1, R-RISK-2] */
 static void current_risk_table(void **state)
 {
     static const struct {
@@ -20,7 +21,7 @@ static void current_risk_table(void **state)
         jf_risk_obs obs[4];
         int n, want;
     } rows[] = {
-        /* DOMAIN.md's test rows. */
+        /* docs/domain.md's test rows. */
         {"community 4 two days after township 1", {TOWNSHIP(1), COMMUNITY(4)}, 2, 4},
         {"township 1 after community 4", {COMMUNITY(4), TOWNSHIP(1)}, 2, 1},
         {"community 1 after township 3", {TOWNSHIP(3), COMMUNITY(1)}, 2, 3},

@@ -22,6 +22,7 @@ static const struct {
     {JF_ROLE_NONE, false, false, false},
 };
 
+/* [R-LOST-3] */
 static void role_rules(void **state)
 {
     (void)state;
@@ -55,6 +56,7 @@ static const struct {
     {false, "deceased", false, false, false},
 };
 
+/* [R-LOST-4] */
 static void close_rules(void **state)
 {
     (void)state;

@@ -1,5 +1,5 @@
 /* Unit: the standard-management rule (规范管理), one row per branch of
- * DOMAIN.md "Statistics and reports". */
+ * docs/domain.md "Statistics and reports". */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -38,6 +38,7 @@ static void required_visits_prorated(void **state)
             fail_msg("%s..%s: expected %d", rows[i].s, rows[i].e, rows[i].n);
 }
 
+/* [R-STAT-3] */
 static void gap_days_without_hospital(void **state)
 {
     jf_stats_stay st[] = {{D("2026-03-01"), D("2026-03-11")}, {D("2026-05-01"), JF_DATE_NONE}};
@@ -55,6 +56,7 @@ static void gap_days_without_hospital(void **state)
 
 #define V(...) ((const char *[]){__VA_ARGS__, NULL})
 
+/* [R-STAT-3] */
 static void standard_table(void **state)
 {
     const struct {

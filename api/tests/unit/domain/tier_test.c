@@ -18,6 +18,7 @@ static jf_patient_facts calm(void)
     return f;
 }
 
+/* [R-TIER-1] */
 static void colour_table(void **state)
 {
     jf_tier_config cfg = jf_tier_config_default();
@@ -69,6 +70,7 @@ static void colour_table(void **state)
     }
 }
 
+/* [R-TIER-2] */
 static void thresholds_are_configuration(void **state)
 {
     jf_tier_config cfg = jf_tier_config_default();
@@ -100,6 +102,7 @@ static void thresholds_are_configuration(void **state)
     assert_false(cfg.joint[JF_ORANGE]);
 }
 
+/* [R-FLAG-1] */
 static void flags_table(void **state)
 {
     jf_tier_config cfg = jf_tier_config_default();
@@ -164,6 +167,7 @@ static jf_tier_config points_config(void)
     return cfg;
 }
 
+/* [R-TIER-1] */
 static void points_table(void **state)
 {
     jf_tier_config cfg = points_config();

@@ -1,4 +1,4 @@
-/* Unit: what each role sees of a patient (DOMAIN.md "Roles"), row by row. */
+/* Unit: what each role sees of a patient (docs/domain.md "Roles"), row by row. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -6,6 +6,7 @@
 
 #include "../../../domain/views.h"
 
+/* [R-VIEW-2] */
 static void view_table(void **state)
 {
     static const struct {
