@@ -1,7 +1,12 @@
-/* jingfang-migrate DIR: apply the numbered migrations in DIR (NNNN_name.sql)
- * in order, each in its own transaction, recording name and SHA-256. An
- * applied migration whose file changed since is refused, loudly: migrations
- * are never edited after they land; a new one fixes an old one.
+/* jingfang-migrate DIR [DEFS]: apply the numbered migrations in DIR
+ * (NNNN_name.sql) in order, each in its own transaction, recording name and
+ * SHA-256. An applied migration whose file changed since is refused, loudly:
+ * migrations are never edited after they land; a new one fixes an old one.
+ * Then re-apply, on every run and in one transaction, the current
+ * definitions in DEFS (default: DIR/../definitions when it exists): the
+ * functions, views and triggers as CREATE OR REPLACE, so that each rule's
+ * SQL has one place that is read and changed (migrations keep tables and
+ * data changes, and the history of definitions as they were).
  * Connection from JF_DB_URL or JF_DB_URL_FILE (libpq conninfo), default
  * "dbname=jingfang".
  * Once the owner role owns the database (migration 0025), every migration
@@ -15,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define MAX_MIGRATIONS 1000
 #define MAX_FILE (8u * 1024 * 1024)
@@ -91,15 +97,72 @@ static int is_migration(const char *name)
            strcmp(name + n - 4, ".sql") == 0;
 }
 
+static int is_definition(const char *name)
+{
+    size_t n = strlen(name);
+
+    return n > 4 && name[0] != '.' && strcmp(name + n - 4, ".sql") == 0;
+}
+
+/* The names in dir that pass keep, sorted, into names (at most max; the
+ * caller frees them); -1 when dir cannot be opened. */
+static int list_sql(const char *dir, int (*keep)(const char *), char **names, int max)
+{
+    struct dirent *de;
+    DIR *d = opendir(dir);
+    int n = 0;
+
+    if (d == NULL)
+        return -1;
+    while ((de = readdir(d)) != NULL && n < max)
+        if (keep(de->d_name))
+            names[n++] = strdup(de->d_name);
+    closedir(d);
+    qsort(names, (size_t)n, sizeof(names[0]), cmp);
+    return n;
+}
+
+/* Every definition file of dir, in name order, in one transaction as the
+ * owner: all of today's definitions or none. 1 when applied. */
+static int apply_definitions(PGconn *pg, const char *dir)
+{
+    char *names[MAX_MIGRATIONS], path[4096];
+    int n = list_sql(dir, is_definition, names, MAX_MIGRATIONS), good;
+
+    if (n < 0) {
+        fprintf(stderr, "jingfang-migrate: cannot open %s\n", dir);
+        return 0;
+    }
+    good = become_owner(pg) && run(pg, "BEGIN", "begin");
+    for (int i = 0; i < n && good; i++) {
+        size_t len = 0;
+        char *sql;
+
+        snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
+        sql = slurp(path, &len);
+        if (sql == NULL)
+            fprintf(stderr, "jingfang-migrate: cannot read %s\n", path);
+        good = sql != NULL && run(pg, sql, names[i]);
+        free(sql);
+    }
+    good = good && run(pg, "COMMIT", "commit");
+    if (!good)
+        PQclear(PQexec(pg, "ROLLBACK"));
+    else
+        printf("definitions: %d files applied\n", n);
+    for (int i = 0; i < n; i++)
+        free(names[i]);
+    return good;
+}
+
 int main(int argc, char **argv)
 {
     const char *dir = argc > 1 ? argv[1] : "db/migrations";
-    char url[512], err[256];
+    char url[512], err[256], defs[4096];
+    struct stat st;
     char *names[MAX_MIGRATIONS];
     int n = 0, rc = 1, applied = 0;
-    struct dirent *de;
     PGconn *pg;
-    DIR *d;
 
     if (jf_config_env("JF_DB_URL", url, sizeof(url), err, sizeof(err)) != 0) {
         fprintf(stderr, "jingfang-migrate: %s\n", err);
@@ -111,17 +174,17 @@ int main(int argc, char **argv)
         PQfinish(pg);
         return 1;
     }
-    d = opendir(dir);
-    if (d == NULL) {
+    n = list_sql(dir, is_migration, names, MAX_MIGRATIONS);
+    if (n < 0) {
         fprintf(stderr, "jingfang-migrate: cannot open %s\n", dir);
         PQfinish(pg);
         return 1;
     }
-    while ((de = readdir(d)) != NULL && n < MAX_MIGRATIONS)
-        if (is_migration(de->d_name))
-            names[n++] = strdup(de->d_name);
-    closedir(d);
-    qsort(names, (size_t)n, sizeof(names[0]), cmp);
+    if (argc > 2)
+        snprintf(defs, sizeof(defs), "%s", argv[2]);
+    else if (snprintf(defs, sizeof(defs), "%s/../definitions", dir) >= (int)sizeof(defs) ||
+             stat(defs, &st) != 0 || !S_ISDIR(st.st_mode))
+        defs[0] = '\0';
 
     PQclear(PQexec(pg, "SET client_min_messages = warning"));
     /* One migrator at a time, even with several replicas starting at once. */
@@ -191,6 +254,8 @@ int main(int argc, char **argv)
         applied++;
     }
     printf("migrations: %d applied, %d already in place\n", applied, n - applied);
+    if (defs[0] != '\0' && !apply_definitions(pg, defs))
+        goto out;
     rc = 0;
 out:
     for (int i = 0; i < n; i++)

@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Migrations: applied in order, recorded with a checksum, idempotent, each
-# atomic — and an applied migration edited later is refused by name.
+# atomic — and an applied migration edited later is refused by name. Then
+# the current definitions (db/definitions): re-applied on every run, a
+# change to one taken without a migration, all of them or none.
 set -euo pipefail
 : "${JF_TEST_DB_ADMIN:?run through scripts/test}" "${JF_TEST_MIGRATE_BIN:?}"
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
@@ -15,7 +17,8 @@ psql "$admin_url" -qc "CREATE DATABASE $DB" >/dev/null
 cp "$ROOT"/db/migrations/*.sql "$WORK/"
 n=$(ls "$WORK"/*.sql | wc -l)
 
-JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK" >/dev/null || fail "first apply"
+out=$(JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK") || fail "first apply"
+grep -q "definitions" <<<"$out" && fail "definitions applied from a directory that has none: $out"
 [ "$(psql "$url" -tAc 'SELECT count(*) FROM schema_migrations')" = "$n" ] || fail "not all recorded"
 [ "$(psql "$url" -tAc "SELECT count(*) FROM schema_migrations WHERE sha256 ~ '^[0-9a-f]{64}\$'")" = "$n" ] ||
     fail "checksums missing"
@@ -35,4 +38,27 @@ if JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK" >/dev/null 2>&1; then fail "bro
 [ "$(psql "$url" -tAc "SELECT to_regclass('half_done') IS NULL")" = "t" ] || fail "half-applied migration"
 [ "$(psql "$url" -tAc "SELECT count(*) FROM schema_migrations WHERE version = '9999_broken.sql'")" = "0" ] ||
     fail "broken migration recorded"
-echo "migrations: 5 checks passed"
+
+# The definitions beside the migrations (DIR/../definitions).
+mkdir -p "$WORK/defs/migrations" "$WORK/defs/definitions"
+cp "$ROOT"/db/migrations/*.sql "$WORK/defs/migrations/"
+cp "$ROOT"/db/definitions/*.sql "$WORK/defs/definitions/"
+nd=$(ls "$WORK"/defs/definitions/*.sql | wc -l)
+for run in 1 2; do
+    out=$(JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK/defs/migrations") || fail "definitions, run $run"
+    grep -q "definitions: $nd files applied" <<<"$out" || fail "definitions not applied on run $run: $out"
+done
+# A changed definition is taken on the next run, with no migration.
+printf "CREATE OR REPLACE FUNCTION defs_probe() RETURNS int LANGUAGE sql AS 'SELECT 2';\n" \
+    >"$WORK/defs/definitions/zz_probe.sql"
+JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK/defs/migrations" >/dev/null || fail "new definition"
+[ "$(psql "$url" -tAc 'SELECT defs_probe()')" = "2" ] || fail "new definition not applied"
+# A failing definition fails the run and leaves every definition as it was.
+printf "CREATE OR REPLACE FUNCTION defs_probe() RETURNS int LANGUAGE sql AS 'SELECT 3';\n" \
+    >"$WORK/defs/definitions/zz_probe.sql"
+printf 'SELECT 1/0;\n' >"$WORK/defs/definitions/zzz_broken.sql"
+if JF_DB_URL=$url "$JF_TEST_MIGRATE_BIN" "$WORK/defs/migrations" >/dev/null 2>&1; then
+    fail "broken definition accepted"
+fi
+[ "$(psql "$url" -tAc 'SELECT defs_probe()')" = "2" ] || fail "half-applied definitions"
+echo "migrations: 9 checks passed"
