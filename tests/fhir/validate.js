@@ -1,4 +1,4 @@
-// Checks every FHIR answer the HTTP suite kept (api/tests/http/fhir_test.c
+// Checks every FHIR answer the HTTP suite kept (tests/http/fhir_test.c
 // writes them to JF_TEST_FHIR_DIR) against the official FHIR R4 JSON schema,
 // each Bundle whole and each of its resources on its own. Fails when a file
 // does not validate, when a resource type of the view was never seen (so the

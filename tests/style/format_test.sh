@@ -4,11 +4,11 @@
 set -euo pipefail
 ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
-files=$(find api -name '*.[ch]' -not -path 'api/tests/*')
+files=$(find api -name '*.[ch]')
 if ! clang-format --dry-run --Werror $files 2>/tmp/jf-format.$$; then
     grep -E '^[^ ].*warning' /tmp/jf-format.$$ | head -20 >&2
     rm -f /tmp/jf-format.$$
-    echo "run: clang-format -i \$(find api -name '*.[ch]' -not -path 'api/tests/*')" >&2
+    echo "run: clang-format -i \$(find api -name '*.[ch]')" >&2
     exit 1
 fi
 rm -f /tmp/jf-format.$$

@@ -17,7 +17,7 @@ if [ -n "$dups" ]; then
 fi
 
 # Where tests live: the C suites, the shell and SQL checks, the clients'.
-tests=("$ROOT/api/tests" "$ROOT/tests")
+tests=("$ROOT/tests")
 for c in "$ROOT"/clients/*/tests; do [ -d "$c" ] && tests+=("$c"); done
 cited_in_tests=$(grep -rhoE --exclude-dir=node_modules "\b$ID\b" "${tests[@]}" | sort -u)
 untested=$(comm -23 <(sort -u <<<"$defined") <(echo "$cited_in_tests"))
