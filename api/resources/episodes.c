@@ -252,7 +252,7 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
  * inside the open transaction, recompute the derived state, raise
  * notify_kind (when not NULL) with the record as detail and audit
  * {"<key>": id} as action; the record goes to out (empty on entry).
- * Returns 0, or a negative jf_err with the failure answered. */
+ * Returns 0, or a negative jf_err (a database failure is not answered). */
 int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                             const jf_stmt *stmt, int n, const char *const *p, const char *action,
                             const char *key, const char *notify_kind, jf_buf *out)
@@ -271,15 +271,12 @@ int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row 
         rc = jf_notify(req, conn, notify_kind, row->id, out->data, NULL);
     if (rc == 0)
         rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
 
 /* record_write in a transaction of its own (with the request's
- * Idempotency-Key, if any), committed, answered 201 with the record.
- * Answers every failure itself. */
+ * Idempotency-Key, if any), committed, answered 201 with the record. */
 int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                              const jf_stmt *stmt, int n, const char *const *p, const char *action,
                              const char *key, const char *notify_kind)
@@ -299,8 +296,6 @@ int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row
         rc = jf_db_commit(conn);
     if (rc == 0)
         rc = jf_resp_json_text(req, 201, out.data, out.len);
-    else
-        jf_res_db_error(req, rc, NULL);
 out:
     jf_buf_free(&out);
     return rc;
@@ -315,11 +310,10 @@ int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const 
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     const char *p[] = {row.id, x2, x3};
     rc = jf_db_exec(conn, stmt, x2 ? 3 : 1, p, &res);
     if (rc == 0 && one && PQgetisnull(res, 0, 0)) {
@@ -333,12 +327,9 @@ int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const 
                  : jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
-    else
-        jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -472,8 +463,6 @@ int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                    jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"involuntary\":%s}", aid,
                                    jf_res_tf(a->involuntary)));
 out:
-    if (rc != 0 && req->status == 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -497,15 +486,14 @@ static int run_step(jf_req *req, const step *st, int status)
 {
     jf_idem idem;
     jf_patient_row row;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     switch (st->kind) {
@@ -519,19 +507,14 @@ static int run_step(jf_req *req, const step *st, int status)
         rc = jf_episode_incident(req, conn, &row, st->incident, &out);
         break;
     }
-    if (rc != 0)
-        goto out; /* answered by the core; the release rolls back */
-    rc = jf_idem_finish(req, conn, &idem, status, NULL, out.data);
+    if (rc == 0)
+        rc = jf_idem_finish(req, conn, &idem, status, NULL, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, status, out.data, out.len);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, status, out.data, out.len);
 out:
     jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -556,7 +539,7 @@ static int admit(jf_req *req)
  * community doctor must be one of the patient's area (400 naming it
  * otherwise), the risk level becomes an assessment whose id goes to
  * *assessment (NULL without a level). 0, or an error (400 answered, or a
- * jf_db_exec error with *res to report). */
+ * jf_db_exec error, not answered, leaving *res for the caller to clear). */
 static int discharge_summary(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                              const jf_discharge *d, const char *hospital, const char **assessment,
                              PGresult **res)
@@ -679,8 +662,6 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
                                   jf_res_tf(d->diagnosis || d->medications || d->advice ||
                                             d->risk_level >= 0 || d->community_doctor_id)));
 out:
-    if (rc != 0 && req->status == 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -786,7 +767,7 @@ static int create_check(jf_req *req)
     static const char *const allowed[] = {"checked_on", "items", "note", NULL};
     jf_errors e = {0};
     jf_patient_row row;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
@@ -797,21 +778,15 @@ static int create_check(jf_req *req)
     const char *note = jf_body_str(req, &e, "note", false, 1, 1000);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if (!jf_pstatus_registered(row.status)) {
-        rc = refuse(req, "Not on the register",
-                    "only a patient on the register (在册) has annual health checks");
-        goto out;
-    }
+    if (!jf_pstatus_registered(row.status))
+        return refuse(req, "Not on the register",
+                      "only a patient on the register (在册) has annual health checks");
     const char *p[] = {row.id, on, items, note, jf_res_id(req, req->claims.user_id)};
-    rc = jf_episode_record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
-                                  "health_check_id", NULL);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_episode_record_insert(req, conn, &row, &check_insert, 5, p, "health_check.create",
+                                    "health_check_id", NULL);
 }
 
 static int list_checks(jf_req *req)
@@ -834,7 +809,7 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     jf_buf out;
     int rc;
@@ -848,11 +823,10 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
     const char *note = jf_body_str(req, &e, "note", false, 1, 400);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     /* The key first: the retry of this report meets the status it made. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
@@ -875,8 +849,6 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
                      jf_arena_printf(&req->arena, "%s%s%s%s%s", st->reason, place ? place : "",
                                      note ? "（" : "", note ? note : "", note ? "）" : ""),
                      st->detail);
-    if (rc == JF_ERR_CONFLICT)
-        goto out;
     if (rc == 0)
         rc = jf_clinical_recompute(req, conn, row.id);
     if (rc == 0 && st->notify_kind != NULL)
@@ -893,15 +865,11 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
         rc = jf_idem_finish(req, conn, &idem, 200, NULL, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -138,8 +138,8 @@ static int bad_param(jf_req *req, const char *param, const char *why)
 }
 
 /* Only service accounts of a hospital or a police system read here: 0 with
- * c->conn borrowed and c->view set; otherwise answered and negative (the
- * caller releases c->conn when set). */
+ * c->conn (the request's) and c->view set; otherwise negative, answered
+ * unless a database failure. */
 static int open_call(jf_req *req, call *c)
 {
     PGresult *res = NULL;
@@ -153,14 +153,12 @@ static int open_call(jf_req *req, call *c)
                 "the FHIR view is for the service accounts of hospital and police systems");
         return JF_ERR_AUTH;
     }
-    if ((rc = jf_res_acquire(req, &c->conn)) != 0)
+    if ((rc = jf_req_db(req, &c->conn)) != 0)
         return rc;
     rc = jf_db_exec(c->conn, &caller, 1, (const char *const[]){jf_res_id(req, req->claims.user_id)},
                     &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     rc = JF_ERR_AUTH;
     system = PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "t") != 0 || PQgetisnull(res, 0, 2) ||
@@ -180,8 +178,6 @@ out:
 
 static int close_call(call *c, int rc)
 {
-    if (c->conn != NULL)
-        jf_db_pool_release(c->req->app->pool, c->conn);
     return rc < 0 && c->req->status != 0 ? 0 : rc;
 }
 
@@ -325,19 +321,13 @@ static int patient_get(jf_req *req)
         goto out;
     }
     const char *p[] = {jf_res_tf(c.view.phone_full), jf_req_param(req, 0)};
-    if ((rc = jf_db_exec(c.conn, &patient_read, 2, p, &res)) != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(c.conn, &patient_read, 2, p, &res)) != 0)
         goto out;
-    }
     ok = PQntuples(res) == 1 &&
          jf_scope_check(&req->claims, PQgetvalue(res, 0, P_PATH), JF_ACCESS_READ) == JF_SCOPE_OK;
-    if (PQntuples(res) == 1) {
-        rc = audit_read(&c, jf_req_param(req, 0), PQgetvalue(res, 0, P_UNIT), "Patient", ok);
-        if (rc != 0) {
-            jf_res_db_error(req, rc, NULL);
-            goto out;
-        }
-    }
+    if (PQntuples(res) == 1 &&
+        (rc = audit_read(&c, jf_req_param(req, 0), PQgetvalue(res, 0, P_UNIT), "Patient", ok)) != 0)
+        goto out;
     if (!ok) {
         rc = outcome(req, 404, "not-found", NULL, "no such Patient in your area");
         goto out;
@@ -441,10 +431,8 @@ static int patient_search(jf_req *req)
     }
     sp[12] = jf_res_id(req, after);
     sp[13] = jf_res_id(req, count + 1);
-    if ((rc = jf_db_exec(c.conn, &patient_page, 14, sp, &res)) != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(c.conn, &patient_page, 14, sp, &res)) != 0)
         goto out;
-    }
     n = PQntuples(res) < count ? PQntuples(res) : count;
     docs = jf_arena_alloc(&req->arena, sizeof(*docs) * (size_t)(n + 1));
     rc =
@@ -462,10 +450,8 @@ static int patient_search(jf_req *req)
         goto out;
     jf_audit_entry a = {
         .action = "patient.list", .target_type = "patient", .detail_json = ids.data};
-    if ((rc = jf_audit_defer(c.conn, req, &a)) != 0) {
-        jf_res_db_error(req, rc, NULL);
+    if ((rc = jf_audit_defer(c.conn, req, &a)) != 0)
         goto out;
-    }
     rc =
         send_bundle(req, "Patient", res, n, P_ID, P_DOC, docs,
                     PQntuples(res) > count
@@ -535,16 +521,12 @@ static int search_by_patient(jf_req *req)
         goto out;
     }
     pid = jf_res_id(req, patient_param(jf_req_query(req, "patient")));
-    if ((rc = jf_db_exec(c.conn, &patient_head, 1, &pid, &head)) != 0) {
-        jf_res_db_error(req, rc, head);
+    if ((rc = jf_db_exec(c.conn, &patient_head, 1, &pid, &head)) != 0)
         goto out;
-    }
     ok = PQntuples(head) == 1 &&
          jf_scope_check(&req->claims, PQgetvalue(head, 0, 0), JF_ACCESS_READ) == JF_SCOPE_OK;
-    if (PQntuples(head) == 1 && (rc = audit_read(&c, pid, PQgetvalue(head, 0, 1), name, ok)) != 0) {
-        jf_res_db_error(req, rc, NULL);
+    if (PQntuples(head) == 1 && (rc = audit_read(&c, pid, PQgetvalue(head, 0, 1), name, ok)) != 0)
         goto out;
-    }
     if (!ok) {
         rc = outcome(req, 404, "not-found", "patient", "no such Patient in your area");
         goto out;
@@ -579,10 +561,8 @@ static int search_by_patient(jf_req *req)
         rc = JF_ERR_INVALID;
         goto out;
     }
-    if ((rc = jf_db_exec(c.conn, stmt, np, p, &res)) != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(c.conn, stmt, np, p, &res)) != 0)
         goto out;
-    }
     rc = send_bundle(req, name, res, PQntuples(res), 0, 1, NULL, NULL);
 out:
     PQclear(head);

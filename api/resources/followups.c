@@ -305,7 +305,7 @@ static int create_followup(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     bool reached = false, died = false, b;
     long long risk = -1;
@@ -474,11 +474,10 @@ static int create_followup(jf_req *req)
             override_reason = NULL; /* agreeing with the server is not an override */
     }
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     /* The key before the record's state: the retry of a visit that recorded
      * a death must replay its answer, not meet the death it recorded. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
@@ -542,7 +541,7 @@ static int create_followup(jf_req *req)
             rc = jf_db_exec(conn, &fu_insert, 43, p, &res);
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     fid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
@@ -607,8 +606,7 @@ static int create_followup(jf_req *req)
         const char *rid;
         ref.from_id = fid;
         ref.referred_on = visit_date;
-        if ((rc = jf_referral_create(req, conn, &row, &ref, &rid)) != 0)
-            goto out; /* answered */
+        rc = jf_referral_create(req, conn, &row, &ref, &rid);
     }
     if (rc == 0) {
         const char *p[] = {fid};
@@ -637,17 +635,13 @@ static int create_followup(jf_req *req)
         rc = jf_idem_finish(req, conn, &idem, 201, location, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    jf_resp_header(req, "Location", location);
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0) {
+        jf_resp_header(req, "Location", location);
+        rc = jf_resp_json_text(req, 201, out.data, out.len);
+    }
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -661,11 +655,10 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     const char *p[] = {row.id, x1, x2};
     rc = jf_db_exec(conn, stmt, 1 + extra, p, &res);
     if (rc == 0) {
@@ -675,10 +668,8 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     if (PQntuples(res) == 0) {
         rc = jf_resp_not_found(req);
         goto out;
@@ -702,7 +693,6 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -749,7 +739,7 @@ static int create_assessment(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     long long level = -1;
     char level_s[4];
@@ -767,18 +757,15 @@ static int create_assessment(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     snprintf(level_s, sizeof(level_s), "%lld", level);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    if (!jf_pstatus_registered(row.status)) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Not on the register",
-                             "only a registered patient is assessed", "status",
-                             "does not allow an assessment");
-        goto out;
-    }
+        return rc;
+    if (!jf_pstatus_registered(row.status))
+        return jf_resp_problem(req, 409, "transition-refused", "Not on the register",
+                               "only a registered patient is assessed", "status",
+                               "does not allow an assessment");
     const char *p[] = {
         row.id,        on, level_s, tier, basis, NULL, jf_res_id(req, req->claims.user_id),
         jf_res_tf(f2f)};
@@ -803,15 +790,9 @@ static int create_assessment(jf_req *req)
         rc = jf_idem_finish(req, conn, &idem, 201, NULL, PQgetvalue(res, 0, 0));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
-out:
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

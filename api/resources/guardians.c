@@ -137,11 +137,10 @@ static int list(jf_req *req)
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     /* The ID number of a guardian is shown only with the detailed view. */
     v.id_full = v.id_full && v.guardian_detail;
     const char *p[] = {row.id, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail)};
@@ -153,24 +152,18 @@ static int list(jf_req *req)
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_buf_puts(&out, "{\"items\":");
+    rc = rc ? rc : jf_buf_puts(&out, "{\"items\":");
     rc = rc ? rc : append_guardians(req, &out, res, v);
     rc = rc ? rc : jf_buf_puts(&out, "}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, out.data, out.len);
-out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
 /* One guardian as the caller's role sees it, into out (inited by the
- * caller), and its version. Answers a failure itself. */
+ * caller), and its version. 0, or a failure (not answered). */
 static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
                         jf_buf *out, const char **version)
 {
@@ -188,8 +181,6 @@ static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const ch
                                    PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
     if (rc == 0)
         *version = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
-    else
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -250,7 +241,7 @@ static int create(jf_req *req)
     jf_idcard id;
     jf_pii_id pii;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     const char *version = NULL;
     jf_buf out;
@@ -282,24 +273,19 @@ static int create(jf_req *req)
         return JF_ERR_CRYPTO;
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED ||
-        row.status == JF_PS_RULED_OUT) {
-        rc = jf_resp_problem(req, 409, "record-closed", "Record closed",
-                             "the patient's record is closed", NULL, NULL);
-        goto out;
-    }
+        row.status == JF_PS_RULED_OUT)
+        return jf_resp_problem(req, 409, "record-closed", "Record closed",
+                               "the patient's record is closed", NULL, NULL);
     if (agency > 0 && (rc = check_appointing(req, conn, &e, agency, row.org_path)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
+        return rc;
     const char *p[] = {row.id,
                        kind,
                        name,
@@ -324,36 +310,30 @@ static int create(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     const char *gid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     rc = jf_clinical_recompute(req, conn, row.id); /* weak_guardian may clear */
-    if (rc != 0)
-        goto dberr;
     jf_audit_entry a = {.action = "guardian.create",
                         .target_type = "patient",
                         .target_id = row.id,
                         .org_unit_id = row.org_unit_id,
                         .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", gid)};
-    rc = jf_audit_record(conn, req, &a);
-    if (rc != 0)
-        goto dberr;
-    if ((rc = guardian_doc(req, conn, row.id, gid, &out, &version)) != 0)
-        goto out;
-    rc = jf_idem_finish(
-        req, conn, &idem, 201,
-        jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", row.id, gid), out.data);
+    if (rc == 0)
+        rc = jf_audit_record(conn, req, &a);
+    if (rc == 0)
+        rc = guardian_doc(req, conn, row.id, gid, &out, &version);
+    if (rc == 0)
+        rc = jf_idem_finish(
+            req, conn, &idem, 201,
+            jf_arena_printf(&req->arena, "/api/v1/patients/%s/guardians/%s", row.id, gid),
+            out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_guardian(req, row.id, gid, 201, &out, version);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_guardian(req, row.id, gid, 201, &out, version);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -377,7 +357,7 @@ static int patch(jf_req *req)
     const char *version = NULL;
     jf_buf out;
     bool active = true;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -413,14 +393,13 @@ static int patch(jf_req *req)
         return jf_errors_respond(req, &e);
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     const char *hp[] = {jf_req_param(req, 1), row.id};
     rc = jf_db_exec(conn, &guardian_head, 2, hp, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
         rc = jf_resp_not_found(req);
         goto out;
@@ -483,17 +462,13 @@ static int patch(jf_req *req)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    if ((rc = guardian_doc(req, conn, row.id, jf_req_param(req, 1), &out, &version)) == 0)
+    if (rc == 0)
+        rc = guardian_doc(req, conn, row.id, jf_req_param(req, 1), &out, &version);
+    if (rc == 0)
         rc = send_guardian(req, row.id, jf_req_param(req, 1), 200, &out, version);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -513,14 +488,12 @@ static int guardian_gaps(jf_req *req)
     jf_res_cursor_decode(req, &e, &after_id);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
-    if (rc == 0 && scope == NULL) {
-        jf_db_pool_release(req->app->pool, conn);
+    if (scope == NULL)
         return jf_errors_respond(req, &e);
-    }
-    if (rc == 0 && after_id > 0)
+    if (after_id > 0)
         rc = jf_res_patient_path(req, conn, after_id, &after_path);
     const char *p[] = {scope,
                        jf_res_path_upper(req, scope),
@@ -531,13 +504,11 @@ static int guardian_gaps(jf_req *req)
                        doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
         rc = jf_db_exec(conn, &gaps, 7, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
+    if (rc == 0) {
+        /* The page may go slowly to a phone: the connection need not wait. */
+        jf_req_db_release(req);
+        rc = jf_res_send_id_page(req, res, limit, 2);
     }
-    rc = jf_res_send_id_page(req, res, limit, 2);
     PQclear(res);
     return rc;
 }

@@ -142,7 +142,7 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
 
 /* Insert one record (stmt returns its id and JSON), audit {"<key>": id} as
  * action, commit and answer 201 with the record; with the request's
- * Idempotency-Key, if any. Answers failures itself. */
+ * Idempotency-Key, if any. */
 static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                          const jf_stmt *stmt, int n, const char *const *p, const char *action,
                          const char *key)
@@ -167,8 +167,6 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
         rc = jf_db_commit(conn);
     if (rc == 0)
         rc = jf_resp_json_text(req, 201, out.data, out.len);
-    else
-        jf_res_db_error(req, rc, res);
     jf_buf_free(&out);
     PQclear(res);
     return rc;
@@ -191,7 +189,7 @@ static int create_prescription(jf_req *req)
     static const char *const oral[] = {"dose_morning", "dose_noon", "dose_evening", "unit", NULL};
     jf_errors e = {0};
     jf_patient_row row;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     bool long_acting = false;
     long long weeks = 0;
     int has_weeks, rc;
@@ -225,14 +223,11 @@ static int create_prescription(jf_req *req)
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if (!jf_pstatus_registered(row.status)) {
-        rc = not_registered(req);
-        goto out;
-    }
+    if (!jf_pstatus_registered(row.status))
+        return not_registered(req);
     const char *p[] = {row.id,
                        drug,
                        jf_res_tf(long_acting),
@@ -244,11 +239,8 @@ static int create_prescription(jf_req *req)
                        dose_mg,
                        started,
                        jf_res_id(req, req->claims.user_id)};
-    rc =
-        record_insert(req, conn, &row, &rx_insert, 11, p, "prescription.create", "prescription_id");
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return record_insert(req, conn, &row, &rx_insert, 11, p, "prescription.create",
+                         "prescription_id");
 }
 
 /* POST /patients/{id}/prescriptions/{prescription_id}/end {ended_on} */
@@ -257,7 +249,7 @@ static int end_prescription(jf_req *req)
     static const char *const allowed[] = {"ended_on", NULL};
     jf_errors e = {0};
     jf_patient_row row;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     jf_buf out;
     int rc;
@@ -270,17 +262,16 @@ static int end_prescription(jf_req *req)
     const char *on = jf_body_date(req, &e, "ended_on", true);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     rc = jf_db_begin(conn);
     const char *p[] = {row.id, jf_req_param(req, 1), on};
     if (rc == 0)
         rc = jf_db_exec(conn, &rx_lock, 2, p, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0 || !PQgetisnull(res, 0, 1)) {
         rc = jf_resp_problem(req, 409, "transition-refused", "No such active prescription",
                              PQntuples(res) == 0
@@ -304,16 +295,11 @@ static int end_prescription(jf_req *req)
                    jf_arena_printf(&req->arena, "{\"prescription_id\":%s}", p[1]));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -324,7 +310,7 @@ static int create_pickup(jf_req *req)
                                           "picked_by", NULL};
     jf_errors e = {0};
     jf_patient_row row;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     long long days = 0, rx = 0;
     int rc;
@@ -338,34 +324,25 @@ static int create_pickup(jf_req *req)
     jf_body_int(req, &e, "prescription_id", false, 1, 999999999999999999LL, &rx);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if (!jf_pstatus_registered(row.status)) {
-        rc = not_registered(req);
-        goto out;
-    }
+    if (!jf_pstatus_registered(row.status))
+        return not_registered(req);
     if (rx > 0) {
         const char *p[] = {row.id, jf_res_id(req, rx)};
         rc = jf_db_exec(conn, &rx_of_patient, 2, p, &res);
-        if (rc != 0) {
-            jf_res_db_error(req, rc, res);
-            goto out;
-        }
-        if (PQntuples(res) == 0) {
+        if (rc == 0 && PQntuples(res) == 0) {
             jf_errors_add(&e, "prescription_id", "is not a prescription of this patient");
             rc = jf_errors_respond(req, &e);
-            goto out;
         }
+        PQclear(res);
+        if (rc != 0)
+            return rc;
     }
     const char *p[] = {row.id, rx > 0 ? jf_res_id(req, rx) : NULL, on, jf_res_id(req, days),
                        by,     jf_res_id(req, req->claims.user_id)};
-    rc = record_insert(req, conn, &row, &pk_insert, 6, p, "pickup.create", "pickup_id");
-out:
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return record_insert(req, conn, &row, &pk_insert, 6, p, "pickup.create", "pickup_id");
 }
 
 /* GET /patients/{id}/medication → {prescriptions: [...], pickups: [...]} */
@@ -376,21 +353,16 @@ static int get_medication(jf_req *req)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     const char *p[] = {row.id};
     rc = jf_db_exec(conn, &medication, 1, p, &res);
     if (rc == 0)
         rc = audit(req, conn, &row, "patient.clinical_read", "{\"list\":\"medication\"}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    else
-        jf_res_db_error(req, rc, res);
-out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -450,16 +422,13 @@ static int pickups_overdue(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     jf_date_format(jf_date_today(), today);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
+    if (scope == NULL)
+        return jf_errors_respond(req, &e);
     jf_buf_init(&out, 16u << 20);
-    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
-    if (rc == 0 && scope == NULL) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
-    if (rc == 0)
-        rc = jf_db_exec(conn, &tolerance, 0, NULL, &res);
+    rc = jf_db_exec(conn, &tolerance, 0, NULL, &res);
     if (rc == 0)
         tol = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -476,10 +445,8 @@ static int pickups_overdue(jf_req *req)
                        doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
         rc = jf_db_exec(conn, &overdue, 10, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     rc = jf_buf_printf(&out, "{\"as_of\":\"%s\",\"tolerance_days\":%s,\"items\":[", today, tol);
     for (int i = 0; rc == 0 && i < PQntuples(res) && i < limit; i++)
         rc = (i ? jf_buf_puts(&out, ",") : 0) || jf_buf_puts(&out, PQgetvalue(res, i, 2));
@@ -495,7 +462,6 @@ static int pickups_overdue(jf_req *req)
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

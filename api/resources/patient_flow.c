@@ -98,9 +98,7 @@ static int commit_and_send(jf_req *req, jf_db_conn *conn, const char *id, int st
         rc = jf_idem_finish(req, conn, idem, status, location, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-    } else {
+    if (rc == 0) {
         if (status == 201)
             jf_resp_header(req, "Location", location);
         jf_res_etag(req, version);
@@ -117,7 +115,7 @@ static int change_status(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     const char *status, *date, *reason, *cause, *why;
     jf_pstatus to;
@@ -146,14 +144,13 @@ static int change_status(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
+        return rc;
     why = jf_pstatus_refusal(row.status, to);
     /* Hospital stays are admissions with dates and a hospital: the status
      * follows them, never the other way round. */
@@ -165,11 +162,9 @@ static int change_status(jf_req *req)
     if (why == NULL && row.status == JF_PS_LOST && to == JF_PS_IN_CARE)
         why = "a lost patient is found again by a face-to-face follow-up (面访) or by the police "
               "confirming the whereabouts (POST …/whereabouts-confirmed)";
-    if (why != NULL) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Status change refused", why, "status",
-                             why);
-        goto out;
-    }
+    if (why != NULL)
+        return jf_resp_problem(req, 409, "transition-refused", "Status change refused", why,
+                               "status", why);
     const char *p[] = {row.id, status, jf_pstatus_name(row.status)};
     if (rc == 0)
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
@@ -211,15 +206,10 @@ static int change_status(jf_req *req)
                             .detail_json = detail};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, &idem);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = commit_and_send(req, conn, row.id, 200, &idem);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -238,7 +228,7 @@ static int report_suspected(jf_req *req)
     jf_idcard id;
     jf_pii_id pii;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -273,17 +263,13 @@ static int report_suspected(jf_req *req)
         return jf_errors_respond(req, &e);
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &path);
-    if (rc != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
+        return rc;
     {
         const char *p[] = {jf_res_id(req, unit),
                            name,
@@ -305,7 +291,7 @@ static int report_suspected(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     /* The note stays on the record (clinical view only), not in the
      * timeline, which every role with access may read. */
@@ -335,15 +321,10 @@ static int report_suspected(jf_req *req)
                             .org_unit_id = unit};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = commit_and_send(req, conn, pid, 201, &idem);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = commit_and_send(req, conn, pid, 201, &idem);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -361,7 +342,7 @@ static int confirm_diagnosis(jf_req *req)
     int has_id;
     jf_idcard id;
     jf_pii_id pii;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     jf_date dd, od;
     int rc;
@@ -388,24 +369,20 @@ static int confirm_diagnosis(jf_req *req)
     }
 
     jf_date_format(jf_date_today(), today);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    if (row.status != JF_PS_SUSPECTED) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
-                             "only a suspected person's diagnosis is confirmed here", "status",
-                             "must be suspected");
-        goto out;
-    }
+        return rc;
+    if (row.status != JF_PS_SUSPECTED)
+        return jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
+                               "only a suspected person's diagnosis is confirmed here", "status",
+                               "must be suspected");
     if (!row.has_id_number && has_id != 1) {
         jf_errors_add(&e, "id_number", "is required to register the patient");
-        rc = jf_errors_respond(req, &e);
-        goto out;
+        return jf_errors_respond(req, &e);
     }
     const char *p[] = {row.id,
                        diagnosis,
@@ -450,15 +427,10 @@ static int confirm_diagnosis(jf_req *req)
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, &idem);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = commit_and_send(req, conn, row.id, 200, &idem);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -470,7 +442,7 @@ static int rule_out(jf_req *req)
     jf_patient_row row;
     jf_idem idem;
     const char *reason, *date;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -481,20 +453,17 @@ static int rule_out(jf_req *req)
     date = jf_body_date(req, &e, "date", false);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    if (row.status != JF_PS_SUSPECTED) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
-                             "only a suspected person can be ruled out", "status",
-                             "must be suspected");
-        goto out;
-    }
+        return rc;
+    if (row.status != JF_PS_SUSPECTED)
+        return jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
+                               "only a suspected person can be ruled out", "status",
+                               "must be suspected");
     const char *p[] = {row.id, "ruled_out", "suspected"};
     if (rc == 0)
         rc = jf_db_exec(conn, &set_status, 3, p, &res);
@@ -518,15 +487,10 @@ static int rule_out(jf_req *req)
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, &idem);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = commit_and_send(req, conn, row.id, 200, &idem);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -538,10 +502,9 @@ static int events(jf_req *req)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     const char *p[] = {row.id, jf_res_view(req).clinical ? "true" : "false"};
     rc = jf_db_exec(conn, &events_list, 2, p, &res);
     if (rc == 0) {
@@ -551,18 +514,14 @@ static int events(jf_req *req)
                             .org_unit_id = row.org_unit_id};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
+    if (rc == 0) {
+        jf_buf_init(&out, 8u << 20);
+        rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
+        if (rc == 0)
+            rc = jf_resp_json_text(req, 200, out.data, out.len);
+        jf_buf_free(&out);
     }
-    jf_buf_init(&out, 8u << 20);
-    rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
-    if (rc == 0)
-        rc = jf_resp_json_text(req, 200, out.data, out.len);
-    jf_buf_free(&out);
-out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -583,16 +542,13 @@ static int audit(jf_req *req)
     jf_res_cursor_decode(req, &e, &before);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     const char *p[] = {row.id, jf_res_id(req, before), jf_res_id(req, limit)};
     rc = jf_db_exec(conn, &audit_list, 3, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     jf_buf_init(&out, 8u << 20);
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     if (rc == 0)
@@ -607,7 +563,6 @@ static int audit(jf_req *req)
     jf_buf_free(&out);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -619,7 +574,7 @@ static int assign_doctor(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     long long doctor = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -632,10 +587,9 @@ static int assign_doctor(jf_req *req)
         jf_body_int(req, &e, "doctor_id", true, 1, INT64_MAX, &doctor);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if (doctor > 0) {
         const char *dp[] = {jf_res_id(req, doctor)};
         rc = jf_db_exec_sql(conn,
@@ -643,15 +597,13 @@ static int assign_doctor(jf_req *req)
                             " WHERE u.id = $1 AND u.role = 'doctor' AND u.active",
                             1, dp, &res);
         if (rc != 0)
-            goto dberr;
+            goto out;
         if (PQntuples(res) == 0 || !jf_scope_contains(PQgetvalue(res, 0, 0), row.org_path))
             jf_errors_add(&e, "doctor_id", "must be an active doctor serving the patient's area");
         PQclear(res);
         res = NULL;
-        if (jf_errors_any(&e)) {
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
+        if (jf_errors_any(&e))
+            return jf_errors_respond(req, &e);
     }
     rc = jf_db_begin(conn);
     {
@@ -677,15 +629,10 @@ static int assign_doctor(jf_req *req)
                                 jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}", doctor)};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = commit_and_send(req, conn, row.id, 200, NULL);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = commit_and_send(req, conn, row.id, 200, NULL);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -178,9 +178,7 @@ static int send_patient(jf_req *req, jf_db_conn *conn, const char *id, int statu
     rc = jf_res_patient_doc(req, conn, id, &out, version);
     if (rc == JF_ERR_NOT_FOUND)
         rc = jf_resp_not_found(req);
-    else if (rc != 0)
-        jf_res_db_error(req, rc, NULL);
-    else {
+    else if (rc == 0) {
         jf_res_etag(req, version);
         rc = jf_resp_json_text(req, status, out.data, out.len);
     }
@@ -213,7 +211,7 @@ static int create(jf_req *req)
     long long unit = 0;
     const char *unit_path_s = NULL, *pid = NULL;
     char phone_masked[24], birth_iso[11], today[11];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     jf_buf out;
     int rc;
@@ -252,16 +250,12 @@ static int create(jf_req *req)
     jf_mask_phone(jf_pf_get(&v, "phone"), phone_masked, sizeof(phone_masked));
 
     jf_date_format(jf_date_today(), today);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
         return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     jf_buf_init(&out, 1u << 20);
-    rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s);
-    if (rc != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     {
@@ -284,7 +278,7 @@ static int create(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
@@ -293,9 +287,8 @@ static int create(jf_req *req)
                                                   .kind = "created",
                                                   .date = jf_pf_get(&v, "diagnosis_date"),
                                                   .to_status = "registered"});
-    if (rc != 0)
-        goto dberr;
-    rc = jf_clinical_recompute(req, conn, pid);
+    if (rc == 0)
+        rc = jf_clinical_recompute(req, conn, pid);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.create",
                             .target_type = "patient",
@@ -311,18 +304,14 @@ static int create(jf_req *req)
         rc = jf_idem_finish(req, conn, &idem, 201, location, out.data);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    jf_resp_header(req, "Location", location);
-    jf_res_etag(req, version);
-    rc = jf_resp_json_text(req, 201, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0) {
+        jf_resp_header(req, "Location", location);
+        jf_res_etag(req, version);
+        rc = jf_resp_json_text(req, 201, out.data, out.len);
+    }
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -347,9 +336,7 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
                             .detail_json = "{\"via\":\"second_area\"}"};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-    } else {
+    if (rc == 0) {
         jf_res_etag(req, version);
         rc = jf_resp_json_text(req, 200, out.data, out.len);
     }
@@ -373,7 +360,7 @@ static int get(jf_req *req)
         req, &patient_read, 1, 2,
         (const char *const[]){jf_res_tf(jf_res_view(req).phone_full), jf_res_id(req, id)}, &res);
     if (rc != 0 || PQntuples(res) == 0) {
-        rc = rc ? jf_res_db_error(req, rc, res) : jf_resp_not_found(req);
+        rc = rc ? rc : jf_resp_not_found(req);
         PQclear(res);
         return rc;
     }
@@ -385,15 +372,11 @@ static int get(jf_req *req)
                         .target_id = jf_req_param(req, 0),
                         .org_unit_id = strtoll(PQgetvalue(res, 0, n + 1), NULL, 10)};
     if (ok) {
-        if ((rc = jf_audit_defer(NULL, req, &a)) != 0)
-            jf_res_db_error(req, rc, NULL);
-    } else if ((rc = jf_res_acquire(req, &conn)) == 0) {
+        rc = jf_audit_defer(NULL, req, &a);
+    } else if ((rc = jf_req_db(req, &conn)) == 0) {
         rc = jf_audit_defer(conn, req, &a);
         if (rc == 0)
             rc = read_incoming(req, conn); /* 404 unless coming here, or 户籍 here */
-        else
-            jf_res_db_error(req, rc, NULL);
-        jf_db_pool_release(req->app->pool, conn);
     }
     if (rc != 0 || !ok) {
         PQclear(res);
@@ -429,7 +412,7 @@ static int patch(jf_req *req)
     const char *unit_path_s = NULL;
     char phone_masked[24];
     int has_id;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -452,10 +435,9 @@ static int patch(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     {
         /* The date rules hold between the change and what is stored: an
          * onset date must not pass the stored diagnosis date, and so on. */
@@ -465,15 +447,13 @@ static int patch(jf_req *req)
 
         merged.val = jf_arena_alloc(&req->arena, jf_npfields * sizeof(*merged.val));
         merged.date = jf_arena_alloc(&req->arena, jf_npfields * sizeof(*merged.date));
-        if (merged.val == NULL || merged.date == NULL) {
-            rc = JF_ERR_NOMEM;
-            goto out;
-        }
+        if (merged.val == NULL || merged.date == NULL)
+            return JF_ERR_NOMEM;
         memcpy(merged.val, v.val, jf_npfields * sizeof(*merged.val));
         memcpy(merged.date, v.date, jf_npfields * sizeof(*merged.date));
         rc = jf_db_exec(conn, &patient_dates, 1, dp, &res);
         if (rc != 0)
-            goto dberr;
+            goto out;
         for (int k = 0; dated_fields[k] != NULL; k++) {
             int i = jf_pf_index(dated_fields[k]);
             if (v.present[i] || PQgetisnull(res, 0, k))
@@ -496,40 +476,32 @@ static int patch(jf_req *req)
         PQclear(res);
         res = NULL;
     }
-    if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED) {
-        rc = jf_resp_problem(req, 409, "record-closed", "Record closed",
-                             "a deceased or deregistered patient's record is closed", NULL, NULL);
-        goto out;
-    }
+    if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED)
+        return jf_resp_problem(req, 409, "record-closed", "Record closed",
+                               "a deceased or deregistered patient's record is closed", NULL, NULL);
     if (unit > 0 &&
         (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     if (row.version != want) {
         jf_res_etag(req, jf_res_id(req, row.version));
-        rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                             "the record changed since you read it; reload and retry", "If-Match",
-                             "does not match the current version");
-        goto out;
+        return jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
+                               "the record changed since you read it; reload and retry", "If-Match",
+                               "does not match the current version");
     }
     if (has_id == 1) {
         char iso[11];
-        if (jf_pii_protect(&req->app->cfg, id.number, &pii) != 0) {
-            rc = JF_ERR_CRYPTO;
-            goto out;
-        }
+        if (jf_pii_protect(&req->app->cfg, id.number, &pii) != 0)
+            return JF_ERR_CRYPTO;
         jf_idcard_birth_iso(&id, iso);
         v.val[jf_pf_index("gender")] = id.male ? "male" : "female";
         v.val[jf_pf_index("birth_date")] = jf_arena_strdup(&req->arena, iso);
         v.present[jf_pf_index("gender")] = v.present[jf_pf_index("birth_date")] = true;
     }
     jf_mask_phone(jf_pf_get(&v, "phone"), phone_masked, sizeof(phone_masked));
-    rc = jf_db_begin(conn);
-    if (rc != 0)
-        goto dberr;
+    if ((rc = jf_db_begin(conn)) != 0)
+        return rc;
     {
         const char *p[UPD_FIRST_FIELD - 1 + 2 * 32];
         p[UPD_ID - 1] = row.id;
@@ -559,7 +531,7 @@ static int patch(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
         rc = jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
                              "the record changed since you read it; reload and retry", "If-Match",
@@ -602,15 +574,10 @@ static int patch(jf_req *req)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_patient(req, conn, row.id, 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_patient(req, conn, row.id, 200);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -705,7 +672,7 @@ static int list(jf_req *req)
     const char *indicator = code_filter(req, &e, "indicator", indicator_codes);
     const char *after_path, *after_id, *scope, *upper, *period[3] = {NULL};
     char index_hex[2 + 2 * 32 + 1];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL, *cres = NULL;
     jf_buf out, ids;
     jf_idcard id;
@@ -751,17 +718,14 @@ static int list(jf_req *req)
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    /* Narrow to a village or grid inside the caller's subtree. */
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
+    if (scope == NULL)
+        return jf_errors_respond(req, &e);
     jf_buf_init(&out, LIST_MAX_BYTES);
     jf_buf_init(&ids, 64 * 1024);
-    /* Narrow to a village or grid inside the caller's subtree. */
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
-        goto dberr;
-    if (scope == NULL) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
     upper = jf_res_path_upper(req, scope);
     const char *p[] = {jf_res_tf(v.phone_full),
                        scope,
@@ -792,7 +756,7 @@ static int list(jf_req *req)
             rc = jf_db_exec(conn, &patient_count, 9, cp, &cres);
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     nrows = PQntuples(res);
     rc = jf_buf_puts(&out, "{\"items\":[");
     rc = rc ? rc : jf_buf_puts(&ids, "{\"ids\":[");
@@ -819,18 +783,13 @@ static int list(jf_req *req)
             .action = "patient.list", .target_type = "patient", .detail_json = ids.data};
         rc = jf_audit_defer(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
 out:
     jf_buf_free(&out);
     jf_buf_free(&ids);
     PQclear(res);
     PQclear(cres);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -124,10 +124,8 @@ static int send_client(jf_req *req, jf_db_conn *conn, const char *id, int status
     int rc = jf_db_exec(conn, &client_doc, 1, p, &res);
 
     jf_buf_init(&out, 64 * 1024);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     if (PQntuples(res) == 0) {
         rc = jf_resp_not_found(req);
         goto out;
@@ -152,18 +150,18 @@ out:
 }
 
 /* Load client {id} (path parameter 0) if it lies in the caller's subtree:
- * 1 with *version set; 0 when answered (404, or a database error in *rcp). */
+ * 1 with *version set; 0 when not (404 answered, or the database error,
+ * not answered, in *rcp). */
 static int visible_client(jf_req *req, jf_db_conn *conn, long long *version, int *rcp)
 {
     PGresult *res = NULL;
     const char *p[] = {jf_req_param(req, 0)};
     int rc = jf_db_exec(conn, &client_doc, 1, p, &res), ok = 0;
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 2)))
+    if (rc == 0 &&
+        (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 2))))
         jf_resp_not_found(req);
-    else {
+    else if (rc == 0) {
         *version = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
         ok = 1;
     }
@@ -189,7 +187,7 @@ static int create(jf_req *req)
     jf_errors e = {0};
     long long user = 0;
     char client_id[CLIENT_ID_MAX], secret[SECRET_TEXT_MAX], hash[JF_PASSWORD_HASH_MAX];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     const char *id, *uid;
     int rc;
@@ -202,12 +200,12 @@ static int create(jf_req *req)
         return jf_errors_respond(req, &e);
     uid = jf_res_id(req, user);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *up[] = {uid};
     rc = jf_db_exec(conn, &user_for_client, 1, up, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1)))
         jf_errors_add(&e, "user_id", "no such user in your area");
     else if (strcmp(PQgetvalue(res, 0, 0), "service") != 0)
@@ -249,22 +247,19 @@ static int create(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     a.target_id = id;
     rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    jf_resp_header(req, "Location", jf_arena_printf(&req->arena, "/api/v1/service-clients/%s", id));
-    rc = send_client(req, conn, id, 201, secret);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0) {
+        jf_resp_header(req, "Location",
+                       jf_arena_printf(&req->arena, "/api/v1/service-clients/%s", id));
+        rc = send_client(req, conn, id, 201, secret);
+    }
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -282,16 +277,16 @@ static int list(jf_req *req)
     jf_res_cursor_decode(req, &e, &after);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path, jf_res_id(req, after), jf_res_id(req, limit)};
     rc = jf_db_exec(conn, &client_list, 3, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
+    /* The page may go slowly to the client: the connection need not wait. */
+    jf_req_db_release(req);
     jf_buf_init(&out, 16u * 1024 * 1024);
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     if (rc == 0)
@@ -317,11 +312,10 @@ static int get(jf_req *req)
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (visible_client(req, conn, &version, &rc))
         rc = send_client(req, conn, jf_req_param(req, 0), 200, NULL);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -337,12 +331,12 @@ static int rotate(jf_req *req)
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (!visible_client(req, conn, &version, &rc))
-        goto out;
+        return rc;
     if ((rc = new_secret(req, secret, hash)) != 0)
-        goto out;
+        return rc;
     const char *p[] = {jf_req_param(req, 0), hash};
     rc = jf_db_begin(conn);
     if (rc == 0)
@@ -355,14 +349,10 @@ static int rotate(jf_req *req)
         rc = audit_client(req, conn, "service_client.rotate", jf_req_param(req, 0), NULL);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = send_client(req, conn, jf_req_param(req, 0), 200, secret);
+    if (rc == 0)
+        rc = send_client(req, conn, jf_req_param(req, 0), 200, secret);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -384,7 +374,7 @@ static int patch(jf_req *req)
     jf_errors e = {0};
     long long want, have;
     bool active = false;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -398,22 +388,18 @@ static int patch(jf_req *req)
     jf_body_bool(req, &e, "active", true, &active);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (!visible_client(req, conn, &have, &rc))
-        goto out;
-    if (have != want) {
-        rc = stale(req, have);
-        goto out;
-    }
+        return rc;
+    if (have != want)
+        return stale(req, have);
     const char *p[] = {jf_req_param(req, 0), jf_res_id(req, want), jf_res_tf(active)};
     rc = jf_db_begin(conn);
     if (rc == 0)
         rc = jf_db_exec(conn, &client_update, 3, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     if (PQntuples(res) == 0) { /* changed between the read and the update */
         rc = stale(req, 0);
         goto out;
@@ -422,14 +408,10 @@ static int patch(jf_req *req)
                       jf_arena_printf(&req->arena, "{\"active\":%s}", jf_res_tf(active)));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = send_client(req, conn, jf_req_param(req, 0), 200, NULL);
+    if (rc == 0)
+        rc = send_client(req, conn, jf_req_param(req, 0), 200, NULL);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -442,7 +424,7 @@ static int token(jf_req *req)
     static const char *const allowed[] = {"grant_type", "client_id", "client_secret", NULL};
     const jf_config *cfg = &req->app->cfg;
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *client = NULL, *res = NULL;
     const char *grant, *client_id, *secret, *why = NULL, *key;
     char *access = NULL;
@@ -464,23 +446,16 @@ static int token(jf_req *req)
         return jf_errors_respond(req, &e);
     key = jf_arena_printf(&req->arena, "client:%s", client_id);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *cp[] = {client_id};
     rc = jf_db_exec(conn, &client_by_client_id, 1, cp, &client);
-    if (rc != 0) {
-        res = client;
-        client = NULL;
-        goto dberr;
-    }
-    rc = jf_throttle_take(req, conn, key, PQntuples(client) == 1, "Too many failed attempts");
-    if (rc == JF_ERR_AUTH)
-        goto out;
+    if (rc == 0)
+        rc = jf_throttle_take(req, conn, key, PQntuples(client) == 1, "Too many failed attempts");
     if (rc != 0)
-        goto dberr;
+        goto out;
     /* PBKDF2 takes a while: do not hold a connection meanwhile. */
-    jf_db_pool_release(req->app->pool, conn);
-    conn = NULL;
+    jf_req_db_release(req);
     if (PQntuples(client) == 1) {
         ok = jf_password_verify(secret, PQgetvalue(client, 0, C_HASH)) == 1;
         if (!ok)
@@ -497,7 +472,7 @@ static int token(jf_req *req)
         why = "unknown_client";
         ok = false;
     }
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         goto out;
 
     if (!ok) {
@@ -508,11 +483,10 @@ static int token(jf_req *req)
             .target_id = PQntuples(client) == 1 ? PQgetvalue(client, 0, C_ID) : NULL,
             .detail_json = jf_arena_printf(&req->arena, "{\"reason\":\"%s\"}", why)};
         rc = jf_audit_record(conn, req, &a);
-        if (rc != 0)
-            goto dberr;
-        rc = jf_resp_problem(req, 401, "unauthorized", "Unauthorized",
-                             "unknown client, wrong secret, or the client is not active", NULL,
-                             NULL);
+        if (rc == 0)
+            rc = jf_resp_problem(req, 401, "unauthorized", "Unauthorized",
+                                 "unknown client, wrong secret, or the client is not active", NULL,
+                                 NULL);
         goto out;
     }
 
@@ -540,29 +514,23 @@ static int token(jf_req *req)
     }
     if (rc == 0)
         rc = jf_audit_record(conn, req, &a);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_token_issue(cfg, &c, time(NULL), &access);
+    if (rc == 0)
+        rc = jf_token_issue(cfg, &c, time(NULL), &access);
     if (rc == 0)
         rc = jf_buf_printf(&out,
                            "{\"access_token\":\"%s\",\"token_type\":\"Bearer\",\"expires_in\":%ld}",
                            access, cfg->access_ttl_s);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    jf_resp_header(req, "Cache-Control", "no-store");
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0) {
+        jf_resp_header(req, "Cache-Control", "no-store");
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
+    }
 out:
     free(access);
     jf_buf_free(&out);
     PQclear(res);
     PQclear(client);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

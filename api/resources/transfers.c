@@ -73,9 +73,9 @@ static int send_transfer(jf_req *req, jf_db_conn *conn, const char *id, int stat
     const char *p[] = {id, jf_res_tf(jf_res_view(req).risk)};
     int rc = jf_db_exec(conn, &one_t, 2, p, &res);
 
-    if (rc != 0 || PQntuples(res) == 0)
-        jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
-    else {
+    if (rc == 0 && PQntuples(res) == 0)
+        rc = JF_ERR_DB;
+    if (rc == 0) {
         if (status == 201)
             jf_resp_header(req, "Location",
                            jf_arena_printf(&req->arena, "/api/v1/transfers/%s", id));
@@ -94,7 +94,7 @@ static int create(jf_req *req)
     jf_patient_row row;
     long long to = 0;
     const char *to_address, *moved_on, *reason, *to_path = NULL, *tid;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -110,15 +110,14 @@ static int create(jf_req *req)
                       "name the receiving unit, or to_address outside the system");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if (to > 0) {
         const char *up[] = {jf_res_id(req, to)};
         rc = jf_db_exec(conn, &unit_level, 1, up, &res);
         if (rc != 0)
-            goto dberr;
+            goto out;
         if (PQntuples(res) == 0 || (strcmp(PQgetvalue(res, 0, 1), "village") != 0 &&
                                     strcmp(PQgetvalue(res, 0, 1), "grid") != 0))
             jf_errors_add(&e, "to_org_unit_id", "must be a village or grid (the new residence)");
@@ -129,21 +128,17 @@ static int create(jf_req *req)
             to_path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
         PQclear(res);
         res = NULL;
-        if (jf_errors_any(&e)) {
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
+        if (jf_errors_any(&e))
+            return jf_errors_respond(req, &e);
     }
     if (!jf_pstatus_registered(row.status) || row.status == JF_PS_MOVED_OUT ||
-        row.status == JF_PS_HOSPITALISED) {
-        rc = jf_resp_problem(req, 409, "transition-refused", "Cannot transfer",
-                             row.status == JF_PS_MOVED_OUT ? "a transfer is already pending"
-                             : row.status == JF_PS_HOSPITALISED
-                                 ? "discharge the patient first"
-                                 : "only a patient on the register is transferred",
-                             "status", "does not allow a transfer");
-        goto out;
-    }
+        row.status == JF_PS_HOSPITALISED)
+        return jf_resp_problem(req, 409, "transition-refused", "Cannot transfer",
+                               row.status == JF_PS_MOVED_OUT ? "a transfer is already pending"
+                               : row.status == JF_PS_HOSPITALISED
+                                   ? "discharge the patient first"
+                                   : "only a patient on the register is transferred",
+                               "status", "does not allow a transfer");
     rc = jf_db_begin(conn);
     {
         const char *p[] = {row.id,
@@ -162,7 +157,7 @@ static int create(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     tid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
@@ -209,15 +204,10 @@ static int create(jf_req *req)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_transfer(req, conn, tid, 201);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_transfer(req, conn, tid, 201);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -231,7 +221,7 @@ static int decide_transfer(jf_req *req, const char *verb)
     jf_errors e = {0};
     const char *date, *note, *side, *pid, *state;
     char today[11];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *t = NULL, *res = NULL;
     int rc;
 
@@ -247,12 +237,12 @@ static int decide_transfer(jf_req *req, const char *verb)
     jf_date_format(jf_date_today(), today);
     if (date == NULL)
         date = today;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *tp[] = {jf_req_param(req, 0), jf_res_tf(jf_res_view(req).risk)};
     rc = jf_db_exec(conn, &one_t, 2, tp, &t);
     if (rc != 0)
-        goto dberr;
+        goto out;
     /* Accept and return belong to the receiving side; cancel to the sender. */
     side = cancelling ? PQgetvalue(t, 0, T_FROM_PATH) : PQgetvalue(t, 0, T_TO_PATH);
     if (PQntuples(t) == 0 || PQgetisnull(t, 0, cancelling ? T_FROM_PATH : T_TO_PATH) ||
@@ -285,7 +275,7 @@ static int decide_transfer(jf_req *req, const char *verb)
             jf_errors_add(&e, "date", "must not be before the move (moved_on)");
         PQclear(m);
         if (rc != 0)
-            goto dberr;
+            goto out;
         if (jf_errors_any(&e)) {
             rc = jf_errors_respond(req, &e);
             goto out;
@@ -341,16 +331,11 @@ static int decide_transfer(jf_req *req, const char *verb)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_transfer(req, conn, jf_req_param(req, 0), 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_transfer(req, conn, jf_req_param(req, 0), 200);
 out:
     PQclear(t);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -387,16 +372,16 @@ static int list(jf_req *req)
         jf_errors_add(&e, "state", "must be pending, accepted, returned or cancelled");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path, jf_res_tf(jf_res_view(req).risk), dir, state};
     rc = jf_db_exec(conn, &list_t, 4, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
+    /* The list may go slowly to the client: the connection need not wait. */
+    jf_req_db_release(req);
     jf_buf_init(&out, 16u << 20);
     rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
     if (rc == 0)
@@ -415,21 +400,18 @@ static int get_one(jf_req *req)
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_req_param(req, 0), jf_res_tf(jf_res_view(req).risk)};
     rc = jf_db_exec(conn, &one_t, 2, p, &t);
-    if (rc != 0)
-        jf_res_db_error(req, rc, t);
-    else if (PQntuples(t) == 0 ||
-             (!jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_FROM_PATH)) &&
-              (PQgetisnull(t, 0, T_TO_PATH) ||
-               !jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_TO_PATH)))))
+    if (rc == 0 && (PQntuples(t) == 0 ||
+                    (!jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_FROM_PATH)) &&
+                     (PQgetisnull(t, 0, T_TO_PATH) ||
+                      !jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_TO_PATH))))))
         rc = jf_resp_not_found(req);
-    else
+    else if (rc == 0)
         rc = jf_resp_json_text(req, 200, PQgetvalue(t, 0, T_JSON), (size_t)PQgetlength(t, 0, 0));
     PQclear(t);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

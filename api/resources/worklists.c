@@ -132,13 +132,11 @@ static int run(jf_req *req, const char *kind)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     jf_date_format(jf_date_today(), today);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
-    if (rc == 0 && scope == NULL) {
-        jf_db_pool_release(req->app->pool, conn);
+    if (scope == NULL)
         return jf_errors_respond(req, &e);
-    }
     const char *p[] = {scope,
                        jf_res_path_upper(req, scope),
                        today,
@@ -151,14 +149,13 @@ static int run(jf_req *req, const char *kind)
                        jf_res_tf(v.risk),
                        jf_res_tf(v.phone_full),
                        jf_res_id(req, within)};
-    if (rc == 0)
-        rc = jf_db_exec(conn, &worklist, 12, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
+    rc = jf_db_exec(conn, &worklist, 12, p, &res);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
     jf_buf_init(&out, 16u << 20);
     rc = jf_buf_printf(&out, "{\"as_of\":\"%s\",\"items\":[", today);
     for (int i = 0; rc == 0 && i < PQntuples(res) && i < limit; i++)
@@ -221,19 +218,13 @@ static int doctors(jf_req *req)
 
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-    } else if (scope == NULL) {
-        rc = jf_errors_respond(req, &e);
-    } else {
-        const char *p[] = {scope, jf_res_path_upper(req, scope)};
-        rc = jf_res_send_row(req, conn, &doctors_stmt, 2, p, 200);
-    }
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    if (scope == NULL)
+        return jf_errors_respond(req, &e);
+    const char *p[] = {scope, jf_res_path_upper(req, scope)};
+    return jf_res_send_row(req, conn, &doctors_stmt, 2, p, 200);
 }
 
 static const jf_route routes[] = {
