@@ -7,8 +7,9 @@
  * state, writes the record, moves the status with a dated event, recomputes
  * the derived clinical state, raises the notifications and audits the
  * write. 0 with the record's JSON appended to out: the caller commits and
- * answers. Otherwise the answer (409, 400, or 5xx for a database error) has
- * been sent and a negative jf_err is returned: the caller rolls back. */
+ * answers. Otherwise non-zero: a refusal (409, 400) has been answered, a
+ * database failure is returned unanswered for the dispatcher to answer, and
+ * the request's transaction is rolled back when the handler returns. */
 #ifndef JF_RES_EPISODES_H
 #define JF_RES_EPISODES_H
 
@@ -60,19 +61,20 @@ int jf_episode_incident(jf_req *req, jf_db_conn *conn, const jf_patient_row *row
 /* Insert one record (stmt returns its id and JSON) for the loaded patient
  * inside the open transaction, recompute the derived state, raise
  * notify_kind (when not NULL) with the record as detail and audit
- * {"<key>": id} as action; the record goes to out. 0, or a negative jf_err
- * with the failure answered. */
+ * {"<key>": id} as action; the record goes to out. 0, or non-zero as the
+ * cores above. */
 int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                             const jf_stmt *stmt, int n, const char *const *p, const char *action,
                             const char *key, const char *notify_kind, jf_buf *out);
 /* jf_episode_record_write in a transaction of its own (with the request's
- * Idempotency-Key), committed, answered 201 with the record. Answers every
- * failure itself. */
+ * Idempotency-Key), committed, answered 201 with the record; a failure as
+ * the cores above. */
 int jf_episode_record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                              const jf_stmt *stmt, int n, const char *const *p, const char *action,
                              const char *key, const char *notify_kind);
 /* GET the patient's records (stmt: $1 the patient, one JSON array) as
- * {"items": [...]}, the read audited naming the list. Owns the connection. */
+ * {"items": [...]}, the read audited naming the list, on the request's
+ * connection. */
 int jf_episode_list(jf_req *req, const jf_stmt *stmt, const char *what);
 /* The same with more: stmt takes $2 x2 and $3 x3 too when x2 is given;
  * with one, its value is one record, sent alone (404 when NULL: not the
