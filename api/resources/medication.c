@@ -76,21 +76,14 @@ static jf_stmt tolerance = {
 };
 /* $1 scope low, $2 scope high, $3 today, $4 tolerance days, $5..$6 cursor
  * (days late, id), $7 limit, $8 risk visible, $9 phone visible, $10 the
- * responsible doctor (NULL: any). A patient in hospital is given medicine
- * there, so is not listed. */
+ * responsible doctor (NULL: any). Who is overdue is pickups_overdue
+ * (db/definitions/medication.sql) [R-MED-1]. */
 static jf_stmt overdue = {
     "pickup_overdue",
-    "WITH w AS (SELECT p.*, lp.id AS pickup_id, lp.picked_on, lp.days_supplied, lp.picked_by,"
-    "  lp.prescription_id, lp.picked_on + lp.days_supplied AS expected_by,"
-    "  $3::date - (lp.picked_on + lp.days_supplied) AS days_late"
-    "  FROM patients p JOIN LATERAL (SELECT m.* FROM medication_pickups m"
-    "   WHERE m.patient_id = p.id ORDER BY m.picked_on DESC, m.id DESC LIMIT 1) lp ON true"
-    "  WHERE p.org_path >= $1 AND p.org_path < $2"
-    "  AND p.status IN ('registered', 'in_care', 'lost', 'moved_out')"
-    "  AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
-    "   AND r.started_on <= $3::date AND (r.ended_on IS NULL OR r.ended_on > $3::date))"
-    "  AND lp.picked_on + lp.days_supplied + $4::int < $3::date"
-    "  AND ($10::bigint IS NULL OR p.doctor_id = $10))"
+    "WITH w AS (SELECT p.*, o.pickup_id, o.picked_on, o.days_supplied, o.picked_by,"
+    "  o.prescription_id, o.expected_by, o.days_late"
+    "  FROM pickups_overdue($1, $2, $3::date, $4::int) o JOIN patients p ON p.id = o.patient_id"
+    "  WHERE ($10::bigint IS NULL OR p.doctor_id = $10))"
     " SELECT w.id, w.days_late, json_build_object('patient_id', w.id, 'name', w.name,"
     "  'status', w.status, 'org_unit_id', w.org_unit_id,"
     "  'org_unit_name', (SELECT name FROM org_units WHERE id = w.org_unit_id),"

@@ -52,30 +52,21 @@ static jf_stmt followups = {
     0,
 };
 
-/* $1 now, $2 batch. The condition of the 取药超期 worklist
- * (resources/medication.c): on the register and out of hospital, on a
- * prescription active today, and the latest pick-up's supply ran out more
- * than clinical_settings.pickup_tolerance_days ago. Keyed by the date the
- * supply ran out, so a later pick-up that runs out again raises anew. */
+/* $1 now, $2 batch. Who is overdue is pickups_overdue, as on the 取药超期
+ * worklist (db/definitions/medication.sql) [R-MED-1], the tolerance being
+ * clinical_settings.pickup_tolerance_days. Keyed by the date the supply ran
+ * out, so a later pick-up that runs out again raises anew. */
 static jf_stmt pickups = {
     "worker_sweep_pickups",
     "WITH s AS (SELECT coalesce((SELECT value FROM clinical_settings"
     "   WHERE key = 'pickup_tolerance_days'), 7) AS tol,"
     "  coalesce($1::timestamptz, now())::date AS today),"
-    " c AS (SELECT p.id, lp.id AS pickup_id, lp.picked_on + lp.days_supplied AS expected_by,"
-    "  s.today - (lp.picked_on + lp.days_supplied) AS days_late,"
-    "  'pickup_overdue:' || p.id || ':' || to_char(lp.picked_on + lp.days_supplied,"
-    "   'YYYY-MM-DD') AS dedup"
-    "  FROM s, patients p JOIN LATERAL (SELECT m.* FROM medication_pickups m"
-    "   WHERE m.patient_id = p.id ORDER BY m.picked_on DESC, m.id DESC LIMIT 1) lp ON true"
-    "  WHERE p.status IN ('registered', 'in_care', 'lost', 'moved_out')"
-    "  AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
-    "   AND r.started_on <= s.today AND (r.ended_on IS NULL OR r.ended_on > s.today))"
-    "  AND lp.picked_on + lp.days_supplied + s.tol < s.today"
-    "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
-    "   'pickup_overdue:' || p.id || ':' || to_char(lp.picked_on + lp.days_supplied,"
-    "   'YYYY-MM-DD'))"
-    "  ORDER BY p.id LIMIT $2::int),"
+    " c AS (SELECT o.patient_id AS id, o.pickup_id, o.expected_by, o.days_late,"
+    "  'pickup_overdue:' || o.patient_id || ':' || to_char(o.expected_by, 'YYYY-MM-DD') AS dedup"
+    "  FROM s, pickups_overdue('/', '0', s.today, s.tol) o"
+    "  WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
+    "   'pickup_overdue:' || o.patient_id || ':' || to_char(o.expected_by, 'YYYY-MM-DD'))"
+    "  ORDER BY o.patient_id LIMIT $2::int),"
     " r AS (SELECT notify('pickup_overdue', c.id, NULL, jsonb_build_object("
     "  'expected_by', c.expected_by, 'days_late', c.days_late, 'last_pickup_id', c.pickup_id),"
     "  NULL, NULL, c.dedup, coalesce($1::timestamptz, now())) AS nid FROM c)"
