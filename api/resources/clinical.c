@@ -136,9 +136,9 @@ static jf_stmt store = {
 
 static jf_stmt register_ids = {
     "clinical_register_ids",
-    "SELECT id FROM patients WHERE status IN ('registered', 'in_care', 'hospitalised', 'lost',"
-    " 'moved_out') AND ($1::text IS NULL OR starts_with(org_path,"
-    " (SELECT path FROM org_units WHERE code = $1))) ORDER BY id",
+    "SELECT id FROM patients WHERE on_register(status)"
+    " AND ($1::text IS NULL OR starts_with(org_path, (SELECT path FROM org_units WHERE code = $1)))"
+    " ORDER BY id",
     0,
 };
 

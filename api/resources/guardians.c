@@ -88,7 +88,7 @@ static jf_stmt gaps = {
     " CROSS JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE capacity = 'adequate')"
     "  AS capable FROM guardians WHERE patient_id = p.id AND active) g"
     " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
-    " AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    " AND on_register(p.status)"
     " AND g.capable = 0 AND ($7::bigint IS NULL OR p.doctor_id = $7)"
     " ORDER BY p.org_path, p.id LIMIT $6",
     0,

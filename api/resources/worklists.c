@@ -59,7 +59,7 @@ static jf_stmt doctors_stmt = {
     " 'name', u.display_name, 'patients', d.n) ORDER BY u.display_name, u.id), '[]'))::text"
     " FROM (SELECT p.doctor_id, count(*) AS n FROM patients p"
     "  WHERE p.org_path >= $1 AND p.org_path < $2 AND p.doctor_id IS NOT NULL"
-    "  AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    "  AND on_register(p.status)"
     "  GROUP BY p.doctor_id) d JOIN users u ON u.id = d.doctor_id",
     0,
 };

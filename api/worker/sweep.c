@@ -40,7 +40,7 @@ static jf_stmt followups = {
     "WITH c AS (SELECT p.id, p.next_due,"
     "  'followup_overdue:' || p.id || ':' || to_char(p.next_due, 'YYYY-MM-DD') AS dedup"
     "  FROM patients p"
-    "  WHERE p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out')"
+    "  WHERE on_register(p.status)"
     "  AND p.next_due < coalesce($1::timestamptz, now())::date - $2::int"
     "  AND NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
     "   'followup_overdue:' || p.id || ':' || to_char(p.next_due, 'YYYY-MM-DD'))"

@@ -18,7 +18,7 @@ LANGUAGE sql STABLE AS $$
       JOIN LATERAL (SELECT m.* FROM medication_pickups m WHERE m.patient_id = p.id
                      ORDER BY m.picked_on DESC, m.id DESC LIMIT 1) lp ON true
      WHERE p.org_path >= p_lo AND p.org_path < p_hi
-       AND p.status IN ('registered', 'in_care', 'lost', 'moved_out')
+       AND on_register(p.status) AND p.status <> 'hospitalised'
        AND EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id
                     AND r.started_on <= p_today AND (r.ended_on IS NULL OR r.ended_on > p_today))
        AND lp.picked_on + lp.days_supplied + p_tolerance < p_today

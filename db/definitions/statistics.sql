@@ -65,7 +65,7 @@ LANGUAGE sql STABLE AS $$
         SELECT p.org_unit_id, p.risk_level, p.colour, p.key_flags, p.next_due
           FROM patients p
          WHERE starts_with(p.org_path, p_path)
-           AND p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out'))
+           AND on_register(p.status))
     SELECT org_unit_id, 'on_register', '', count(*) FROM p GROUP BY 1
     UNION ALL
     SELECT org_unit_id, 'risk', coalesce(risk_level::text, 'unknown'), count(*) FROM p GROUP BY 1, 3
