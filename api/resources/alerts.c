@@ -160,7 +160,7 @@ static int create(jf_req *req)
     bool drill = false;
     const char *path = NULL;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -180,21 +180,19 @@ static int create(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     /* The place: the unit given, else the patient's, else the caller's. */
     if (pid > 0 && (rc = patient_in_area(req, conn, &e, pid, unit == 0 ? &unit : NULL)) != 0)
-        goto dberr;
+        return rc;
     if (!jf_errors_any(&e) && (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     if (unit <= 0)
         unit = req->claims.org_unit_id;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
+        return rc;
     const char *p[] = {pid > 0 ? jf_res_id(req, pid) : NULL,
                        person,
                        jf_res_id(req, unit),
@@ -205,25 +203,20 @@ static int create(jf_req *req)
                        jf_res_tf(drill),
                        jf_res_id(req, req->claims.user_id),
                        req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL};
-    if ((rc = jf_db_exec(conn, &raise, 10, p, &res)) != 0)
-        goto dberr;
+    if ((rc = jf_db_exec(conn, &raise, 10, p, &res)) != 0) {
+        PQclear(res);
+        return rc;
+    }
     const char *id[] = {jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0))};
     PQclear(res);
-    res = NULL;
     if ((rc = audit(req, conn, drill ? "alert.drill" : "alert.create", id[0], unit, false)) != 0)
-        goto dberr;
-    rc = jf_idem_commit_row(req, conn, &idem, 201, &doc, 1, id);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
-out:
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+        return rc;
+    return jf_idem_commit_row(req, conn, &idem, 201, &doc, 1, id);
 }
 
 /* Load alert {id} for the caller (path parameter 0), locked, with the
- * caller's agency's response row; 404 outside the caller's area. */
+ * caller's agency's response row; 404 outside the caller's area, a
+ * database failure returned unanswered. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0),
@@ -231,7 +224,7 @@ static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
     int rc = jf_db_exec(conn, &head, 2, p, res);
 
     if (rc != 0)
-        return jf_res_db_error(req, rc, *res);
+        return rc;
     if (PQntuples(*res) == 0 ||
         jf_scope_check(&req->claims, PQgetvalue(*res, 0, 0), JF_ACCESS_READ) != JF_SCOPE_OK) {
         jf_resp_not_found(req);
@@ -253,7 +246,7 @@ static int record_step(jf_req *req, const char *what, int done_col)
     static const char *const allowed[] = {"note", NULL};
     jf_errors e = {0};
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *h = NULL, *res = NULL;
     int rc;
 
@@ -265,10 +258,8 @@ static int record_step(jf_req *req, const char *what, int done_col)
     const char *note = jf_body_str(req, &e, "note", false, 1, 500);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     if ((rc = load(req, conn, &h)) != 0)
         goto out;
     if (PQgetisnull(h, 0, 3)) {
@@ -295,21 +286,15 @@ static int record_step(jf_req *req, const char *what, int done_col)
     }
     const char *p[] = {PQgetvalue(h, 0, 3), jf_req_param(req, 0), what,
                        jf_res_id(req, req->claims.user_id), note};
-    if ((rc = jf_db_exec(conn, &step, 5, p, &res)) != 0)
-        goto dberr;
+    rc = jf_db_exec(conn, &step, 5, p, &res);
     PQclear(res);
-    res = NULL;
-    if ((rc = audit(req, conn, jf_arena_printf(&req->arena, "alert.%s", what), jf_req_param(req, 0),
-                    unit_of(h), false)) != 0)
-        goto dberr;
-    rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p + 1);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = audit(req, conn, jf_arena_printf(&req->arena, "alert.%s", what), jf_req_param(req, 0),
+                   unit_of(h), false);
+    if (rc == 0)
+        rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p + 1);
 out:
     PQclear(h);
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -331,26 +316,21 @@ static int handled(jf_req *req)
 /* GET /alerts/{id} */
 static int get(jf_req *req)
 {
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *h = NULL;
     int rc;
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    if ((rc = load(req, conn, &h)) != 0)
-        goto out;
-    if ((rc = audit(req, conn, "alert.read", jf_req_param(req, 0), unit_of(h), true)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    const char *p[] = {jf_req_param(req, 0)};
-    rc = jf_res_send_row(req, conn, &doc, 1, p, 200);
-out:
+    if ((rc = load(req, conn, &h)) == 0)
+        rc = audit(req, conn, "alert.read", jf_req_param(req, 0), unit_of(h), true);
     PQclear(h);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    if (rc != 0)
+        return rc;
+    const char *p[] = {jf_req_param(req, 0)};
+    return jf_res_send_row(req, conn, &doc, 1, p, 200);
 }
 
 /* GET /alerts?org_unit_id&grade&drill&patient_id&state&mine&limit&cursor */
@@ -363,7 +343,7 @@ static int list_get(jf_req *req)
     const char *grade = jf_req_query(req, "grade"), *state = jf_req_query(req, "state");
     const char *drill = jf_req_query(req, "drill"), *path = NULL;
     bool mine = jf_query_bool(req, &e, "mine");
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
 
@@ -381,14 +361,11 @@ static int list_get(jf_req *req)
         jf_errors_add(&e, "mine", "the caller belongs to no agency");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *p[] = {path,
                        jf_res_path_upper(req, path),
                        jf_res_id(req, after),
@@ -398,18 +375,12 @@ static int list_get(jf_req *req)
                        state,
                        mine ? jf_res_id(req, req->claims.agency_id) : NULL,
                        jf_res_id(req, limit + 1)};
-    if ((rc = jf_db_exec(conn, &list, 9, p, &res)) != 0)
-        goto dberr;
-    if ((rc = audit(req, conn, "alert.list", NULL, unit > 0 ? unit : req->claims.org_unit_id,
-                    true)) != 0)
-        goto dberr;
-    rc = jf_res_send_id_page(req, res, limit, 1);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
-out:
+    rc = jf_db_exec(conn, &list, 9, p, &res);
+    if (rc == 0)
+        rc = audit(req, conn, "alert.list", NULL, unit > 0 ? unit : req->claims.org_unit_id, true);
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -421,7 +392,7 @@ static int link_patient(jf_req *req)
     jf_errors e = {0};
     long long pid = 0;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *h = NULL, *res = NULL;
     int rc;
 
@@ -433,10 +404,8 @@ static int link_patient(jf_req *req)
     jf_body_int(req, &e, "patient_id", true, 1, INT64_MAX, &pid);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     if ((rc = load(req, conn, &h)) != 0)
         goto out;
     if (!PQgetisnull(h, 0, 2)) {
@@ -446,27 +415,21 @@ static int link_patient(jf_req *req)
         goto out;
     }
     if ((rc = patient_in_area(req, conn, &e, pid, NULL)) != 0)
-        goto dberr;
+        goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
         goto out;
     }
     const char *p[] = {jf_req_param(req, 0), jf_res_id(req, pid),
                        jf_res_id(req, req->claims.user_id)};
-    if ((rc = jf_db_exec(conn, &link, 3, p, &res)) != 0)
-        goto dberr;
+    rc = jf_db_exec(conn, &link, 3, p, &res);
     PQclear(res);
-    res = NULL;
-    if ((rc = audit(req, conn, "alert.link", jf_req_param(req, 0), unit_of(h), false)) != 0)
-        goto dberr;
-    rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = audit(req, conn, "alert.link", jf_req_param(req, 0), unit_of(h), false);
+    if (rc == 0)
+        rc = jf_idem_commit_row(req, conn, &idem, 200, &doc, 1, p);
 out:
     PQclear(h);
-    PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -515,7 +478,7 @@ static int create_emergency(jf_req *req)
     bool hospital_sent = false, restraint = false;
     long long admission = 0, minutes = 0;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *h = NULL, *res = NULL;
     int rc;
 
@@ -551,10 +514,8 @@ static int create_emergency(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     if ((rc = load(req, conn, &h)) != 0)
         goto out;
     if (admission > 0) {
@@ -562,7 +523,7 @@ static int create_emergency(jf_req *req)
         if (PQgetisnull(h, 0, 2))
             p[1] = "0";
         if ((rc = jf_db_exec(conn, &admission_of, 2, p, &res)) != 0)
-            goto dberr;
+            goto out;
         if (PQntuples(res) == 0) {
             jf_errors_add(&e, "admission_id", "is not an admission of the alert's patient");
             rc = jf_errors_respond(req, &e);
@@ -586,20 +547,15 @@ static int create_emergency(jf_req *req)
                        note,
                        jf_res_id(req, req->claims.user_id),
                        req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL};
-    if ((rc = jf_db_exec(conn, &emergency_insert, 15, p, &res)) != 0)
-        goto dberr;
-    if ((rc = audit(req, conn, "alert.emergency_record", jf_req_param(req, 0), unit_of(h),
-                    false)) != 0)
-        goto dberr;
-    rc =
-        jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1), strlen(PQgetvalue(res, 0, 1)));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    rc = jf_db_exec(conn, &emergency_insert, 15, p, &res);
+    if (rc == 0)
+        rc = audit(req, conn, "alert.emergency_record", jf_req_param(req, 0), unit_of(h), false);
+    if (rc == 0)
+        rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1),
+                            strlen(PQgetvalue(res, 0, 1)));
 out:
     PQclear(h);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

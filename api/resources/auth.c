@@ -117,8 +117,10 @@ static int issue_pair(jf_req *req, jf_db_conn *conn, const PGresult *r, const ch
     snprintf(ttl, sizeof(ttl), "%ld", cfg->refresh_ttl_s);
     const char *p[] = {PQgetvalue(r, 0, U_ID), family, hash, ttl};
     rc = jf_db_exec(conn, &refresh_insert, 4, p, &res);
-    if (rc != 0)
-        return jf_res_db_error(req, rc, res);
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
     snprintf(new_id, new_id_len, "%s", PQgetvalue(res, 0, 0));
     PQclear(res);
     rc = jf_token_issue(cfg, &c, time(NULL), &access);
@@ -143,8 +145,8 @@ static int login(jf_req *req)
     static const char *const allowed[] = {"username", "password", NULL};
     const jf_config *cfg = &req->app->cfg;
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
-    PGresult *user = NULL, *res = NULL;
+    jf_db_conn *conn;
+    PGresult *user = NULL;
     const char *username, *password;
     char *key, new_id[24];
     jf_buf pair;
@@ -163,25 +165,18 @@ static int login(jf_req *req)
     for (char *p = key; *p; p++)
         *p = (char)tolower((unsigned char)*p);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *kp[] = {key};
-    rc = jf_db_exec(conn, &user_by_name, 1, kp, &user);
-    if (rc != 0) {
-        res = user;
-        user = NULL;
-        goto dberr;
-    }
+    if ((rc = jf_db_exec(conn, &user_by_name, 1, kp, &user)) != 0)
+        goto out;
     /* Counted before the password is checked, so that parallel guesses
      * cannot all pass a check made before the first failure is written. */
-    rc = jf_throttle_take(req, conn, key, PQntuples(user) == 1, "Too many failed logins");
-    if (rc == JF_ERR_AUTH)
+    if ((rc = jf_throttle_take(req, conn, key, PQntuples(user) == 1, "Too many failed logins")) !=
+        0)
         goto out;
-    if (rc != 0)
-        goto dberr;
     /* PBKDF2 takes a while: do not hold a connection meanwhile. */
-    jf_db_pool_release(req->app->pool, conn);
-    conn = NULL;
+    jf_req_db_release(req);
     if (PQntuples(user) == 1) {
         ok = jf_password_verify(password, PQgetvalue(user, 0, U_HASH)) &&
              strcmp(PQgetvalue(user, 0, U_ACTIVE), "t") == 0;
@@ -189,15 +184,13 @@ static int login(jf_req *req)
         jf_password_dummy_verify(password, (unsigned)cfg->pbkdf2_iterations);
         ok = false;
     }
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         goto out;
 
     if (!ok) {
         jf_audit_entry a = {.action = "auth.login_failed", .username = key, .target_type = "user"};
-        rc = jf_audit_record(conn, req, &a);
-        if (rc != 0)
-            goto dberr;
-        unauthorized(req, "wrong username or password");
+        if ((rc = jf_audit_record(conn, req, &a)) == 0)
+            unauthorized(req, "wrong username or password");
         goto out;
     }
 
@@ -213,22 +206,15 @@ static int login(jf_req *req)
                             .role = PQgetvalue(user, 0, U_ROLE)};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        goto dberr;
-    rc = issue_pair(req, conn, user, NULL, new_id, sizeof(new_id), &pair);
+    if (rc == 0)
+        rc = issue_pair(req, conn, user, NULL, new_id, sizeof(new_id), &pair);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, pair.data, pair.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&pair);
-    PQclear(res);
     PQclear(user);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -256,7 +242,7 @@ static int refresh(jf_req *req)
 {
     const char *token = body_refresh_token(req);
     char hash[2 * JF_SHA256_LEN + 1], new_id[24];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *tok = NULL, *user = NULL, *res = NULL;
     jf_buf pair;
     int rc;
@@ -264,19 +250,12 @@ static int refresh(jf_req *req)
     if (token == NULL)
         return JF_ERR_INVALID;
     hash_hex_of(token, hash);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     jf_buf_init(&pair, 64 * 1024);
-    rc = jf_db_begin(conn);
-    if (rc != 0)
-        goto dberr;
     const char *hp[] = {hash};
-    rc = jf_db_exec(conn, &refresh_lookup, 1, hp, &tok);
-    if (rc != 0) {
-        res = tok;
-        tok = NULL;
-        goto dberr;
-    }
+    if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &refresh_lookup, 1, hp, &tok)) != 0)
+        goto out;
     if (PQntuples(tok) == 0) {
         unauthorized(req, "unknown refresh token");
         goto out;
@@ -293,9 +272,8 @@ static int refresh(jf_req *req)
             rc = jf_audit_record(conn, req, &a);
         if (rc == 0)
             rc = jf_db_commit(conn);
-        if (rc != 0)
-            goto dberr;
-        unauthorized(req, "refresh token was already used; please log in again");
+        if (rc == 0)
+            unauthorized(req, "refresh token was already used; please log in again");
         goto out;
     }
     if (strcmp(PQgetvalue(tok, 0, R_EXPIRED), "t") == 0) {
@@ -303,12 +281,8 @@ static int refresh(jf_req *req)
         goto out;
     }
     const char *up[] = {PQgetvalue(tok, 0, R_USER)};
-    rc = jf_db_exec(conn, &user_by_id, 1, up, &user);
-    if (rc != 0) {
-        res = user;
-        user = NULL;
-        goto dberr;
-    }
+    if ((rc = jf_db_exec(conn, &user_by_id, 1, up, &user)) != 0)
+        goto out;
     if (PQntuples(user) == 0 || strcmp(PQgetvalue(user, 0, U_ACTIVE), "t") != 0) {
         unauthorized(req, "account disabled");
         goto out;
@@ -320,18 +294,13 @@ static int refresh(jf_req *req)
     rc = jf_db_exec(conn, &refresh_rotate, 2, rp, &res);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, pair.data, pair.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, pair.data, pair.len);
 out:
     jf_buf_free(&pair);
     PQclear(res);
     PQclear(tok);
     PQclear(user);
-    jf_db_pool_release(req->app->pool, conn); /* rolls back what was not committed */
     return rc;
 }
 
@@ -339,25 +308,18 @@ static int logout(jf_req *req)
 {
     const char *token = body_refresh_token(req);
     char hash[2 * JF_SHA256_LEN + 1];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *tok = NULL, *res = NULL;
     int rc;
 
     if (token == NULL)
         return JF_ERR_INVALID;
     hash_hex_of(token, hash);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *hp[] = {hash};
-    rc = jf_db_begin(conn);
-    if (rc == 0)
-        rc = jf_db_exec(conn, &refresh_lookup, 1, hp, &tok);
-    if (rc != 0) {
-        res = tok;
-        tok = NULL;
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &refresh_lookup, 1, hp, &tok)) != 0)
         goto out;
-    }
     if (PQntuples(tok) == 0) {
         unauthorized(req, "unknown refresh token");
         goto out;
@@ -372,14 +334,11 @@ static int logout(jf_req *req)
         rc = jf_audit_record(conn, req, &a);
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else
+    if (rc == 0)
         jf_resp_send(req, 204, NULL, NULL, 0);
 out:
     PQclear(res);
     PQclear(tok);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -388,12 +347,10 @@ static int me(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_res_id(req, req->claims.user_id)};
-    rc = jf_res_send_row(req, conn, &me_doc, 1, p, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &me_doc, 1, p, 200);
 }
 
 static const jf_route routes[] = {

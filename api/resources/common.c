@@ -80,11 +80,9 @@ int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
     PGresult *res = NULL;
     int rc = jf_db_exec(conn, stmt, n, params, &res);
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 || PQgetisnull(res, 0, 0))
+    if (rc == 0 && (PQntuples(res) == 0 || PQgetisnull(res, 0, 0)))
         jf_resp_not_found(req);
-    else
+    else if (rc == 0)
         rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     return rc;

@@ -1,5 +1,6 @@
-/* Helpers shared by the resource handlers: borrowing a connection with the
- * right answer when none is free, and sending PostgreSQL-built JSON. */
+/* Helpers shared by the resource handlers: sending PostgreSQL-built JSON,
+ * keyset cursors, and reading common body fields. A database failure is
+ * returned unanswered (the dispatcher answers it, request.h jf_req_db). */
 #ifndef JF_RES_COMMON_H
 #define JF_RES_COMMON_H
 
@@ -7,11 +8,12 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 
-/* Borrow a connection; on failure 503 has been sent. */
+/* Borrow a connection; on failure 503 has been sent. The handlers not yet
+ * on jf_req_db use it. */
 int jf_res_acquire(jf_req *req, jf_db_conn **conn);
 /* A lookup by key (db/pipeline.h, jf_db_pipe_lookup), batched with other
  * threads' when the lanes run, else run alone on a borrowed connection.
- * Answers as jf_db_exec; sends nothing. */
+ * Returns as jf_db_exec; sends nothing. */
 int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
                   PGresult **res);
 /* The exclusive upper bound of a subtree's paths, into the arena: every
@@ -19,10 +21,12 @@ int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const 
  * below '0'. NULL for NULL. */
 const char *jf_res_path_upper(jf_req *req, const char *path);
 /* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
- * (logged with its SQLSTATE, never shown to the client). Returns rc. */
+ * (logged with its SQLSTATE, never shown to the client). Returns rc. For
+ * the handlers not yet on jf_req_db, whose failures the dispatcher cannot
+ * log with the SQLSTATE. */
 int jf_res_db_error(jf_req *req, int rc, PGresult *res);
 /* Run stmt and send column 0 of its single row as JSON with status;
- * 404 when there is no row. */
+ * 404 when there is no row; the jf_db_exec error returned unanswered. */
 int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
                     const char *const *params, int status);
 /* "true" or "false", as a text parameter. */
@@ -39,7 +43,8 @@ void jf_res_etag(jf_req *req, const char *version);
  * the id the cursor continues after. */
 int jf_res_send_id_page(jf_req *req, const PGresult *res, int limit, int json_col);
 /* The org path of patient id (keyset cursors over (org_path, id)); *path
- * stays as it was when there is no such patient. */
+ * stays as it was when there is no such patient. 0 or the jf_db_exec
+ * error (not answered). */
 int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char **path);
 /* Keyset cursor: an opaque token for the last id of a page, and back. */
 const char *jf_res_cursor_encode(jf_req *req, long long last_id);

@@ -104,14 +104,15 @@ static const char *today_text(jf_req *req)
     return jf_arena_strdup(&req->arena, d);
 }
 
-/* Load exchange {id} (path parameter 0) in the caller's area; 404 outside. */
+/* Load exchange {id} (path parameter 0) in the caller's area; 404 outside,
+ * a database failure returned unanswered. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0), today_text(req)};
     int rc = jf_db_exec(conn, &one, 2, p, res);
 
     if (rc != 0)
-        return jf_res_db_error(req, rc, *res);
+        return rc;
     if (PQntuples(*res) == 0 ||
         jf_scope_check(&req->claims, PQgetvalue(*res, 0, X_PATH), JF_ACCESS_READ) != JF_SCOPE_OK) {
         jf_resp_not_found(req);
@@ -145,7 +146,7 @@ static int list_get(jf_req *req)
     long long unit = jf_query_id(req, &e, "org_unit_id"), after = 0;
     const char *state = jf_req_query(req, "state"), *path = NULL, *today = today_text(req);
     bool mine = jf_query_bool(req, &e, "mine");
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
 
@@ -157,19 +158,17 @@ static int list_get(jf_req *req)
         jf_errors_add(&e, "mine", "the caller belongs to no agency");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *sp[] = {today, path};
-    if ((rc = jf_db_exec(conn, &schedule, 2, sp, &res)) != 0)
-        goto dberr;
+    rc = jf_db_exec(conn, &schedule, 2, sp, &res);
     PQclear(res);
     res = NULL;
+    if (rc != 0)
+        return rc;
     const char *p[] = {path,
                        jf_res_path_upper(req, path),
                        jf_res_id(req, after),
@@ -177,45 +176,36 @@ static int list_get(jf_req *req)
                        mine ? jf_res_id(req, req->claims.agency_id) : NULL,
                        jf_res_id(req, limit + 1),
                        today};
-    if ((rc = jf_db_exec(conn, &list, 7, p, &res)) != 0)
-        goto dberr;
     jf_audit_entry a = {.action = "exchange.list",
                         .target_type = "org_unit",
                         .target_id = jf_res_id(req, unit > 0 ? unit : req->claims.org_unit_id),
                         .org_unit_id = unit > 0 ? unit : req->claims.org_unit_id};
-    if ((rc = jf_audit_defer(conn, req, &a)) != 0)
-        goto dberr;
-    rc = jf_res_send_id_page(req, res, limit, 1);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
-out:
+    rc = jf_db_exec(conn, &list, 7, p, &res);
+    if (rc == 0)
+        rc = jf_audit_defer(conn, req, &a);
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
 /* GET /exchanges/{id} */
 static int get(jf_req *req)
 {
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    if ((rc = load(req, conn, &res)) != 0)
-        goto out;
-    if ((rc = audit(req, conn, "exchange.read", res, true)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, X_DOC), (size_t)PQgetlength(res, 0, X_DOC));
-out:
+    if ((rc = load(req, conn, &res)) == 0)
+        rc = audit(req, conn, "exchange.read", res, true);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, X_DOC),
+                               (size_t)PQgetlength(res, 0, X_DOC));
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -253,13 +243,13 @@ static int stream_section(jf_req *req, PGconn *pg, const char *const *p)
 static int get_package(jf_req *req)
 {
     jf_role role = jf_role_parse(req->claims.role);
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL, *secs = NULL;
     int rc;
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if ((rc = load(req, conn, &res)) != 0)
         goto out;
@@ -270,11 +260,8 @@ static int get_package(jf_req *req)
     jf_patient_view v = jf_view_for_role(receiver_role(PQgetvalue(res, 0, X_RECEIVER_KIND)));
     const char *ps[] = {jf_res_tf(v.clinical), jf_res_tf(v.risk)};
     if ((rc = jf_db_exec(conn, &sections, 2, ps, &secs)) != 0 ||
-        (rc = audit(req, conn, "exchange.package", res, true)) != 0) {
-        jf_res_db_error(req, rc, secs);
-        goto out;
-    }
-    if ((rc = jf_resp_stream_begin(req, 200, "application/json")) != 0 ||
+        (rc = audit(req, conn, "exchange.package", res, true)) != 0 ||
+        (rc = jf_resp_stream_begin(req, 200, "application/json")) != 0 ||
         (rc = jf_resp_stream_write(req, "{\"exchange\":", 12)) != 0 ||
         (rc = jf_resp_stream_write(req, PQgetvalue(res, 0, X_DOC),
                                    (size_t)PQgetlength(res, 0, X_DOC))) != 0 ||
@@ -305,7 +292,6 @@ static int get_package(jf_req *req)
 out:
     PQclear(res);
     PQclear(secs);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -314,7 +300,7 @@ static int post_receipt(jf_req *req)
 {
     static const char *const allowed[] = {"note", NULL};
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL, *upd = NULL;
     int rc;
 
@@ -326,11 +312,8 @@ static int post_receipt(jf_req *req)
     const char *note = jf_body_str(req, &e, "note", false, 1, 500);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
-    if ((rc = load(req, conn, &res)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_db_begin(conn)) != 0 ||
+        (rc = load(req, conn, &res)) != 0)
         goto out;
     if (!is_receiver(req, res)) {
         rc = jf_resp_forbidden(req, "only the receiving agency confirms receipt");
@@ -344,21 +327,15 @@ static int post_receipt(jf_req *req)
     const char *p[] = {jf_req_param(req, 0), jf_res_id(req, req->claims.user_id), note};
     if ((rc = jf_db_exec(conn, &receipt, 3, p, &upd)) != 0 ||
         (rc = audit(req, conn, "exchange.receipt", res, false)) != 0)
-        goto dberr;
+        goto out;
     PQclear(res);
     res = NULL;
-    if ((rc = load(req, conn, &res)) != 0)
-        goto out;
-    if ((rc = jf_db_commit(conn)) != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, X_DOC), (size_t)PQgetlength(res, 0, X_DOC));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, upd);
+    if ((rc = load(req, conn, &res)) == 0 && (rc = jf_db_commit(conn)) == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, X_DOC),
+                               (size_t)PQgetlength(res, 0, X_DOC));
 out:
     PQclear(res);
     PQclear(upd);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -231,7 +231,7 @@ static int create_check(jf_req *req)
     jf_patient_row row;
     jf_absence abs;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     bool seen = false, guardian = false, abnormal = false, hazards = false;
     long long risk = -1;
     jf_buf out;
@@ -262,13 +262,10 @@ static int create_check(jf_req *req)
     if (abs.present && abs.left_on == NULL)
         abs.left_on = on;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_registered(req, conn, &row)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = load_registered(req, conn, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     const char *p[] = {row.id,
                        on,
                        jf_res_tf(seen),
@@ -283,19 +280,15 @@ static int create_check(jf_req *req)
                        jf_res_id(req, req->claims.user_id)};
     rc = jf_episode_record_write(req, conn, &row, &check_insert, 12, p, "home_check.create",
                                  "home_check_id", NULL, &out);
-    if (rc != 0)
-        goto out;
-    if (abs.present) {
+    if (rc == 0 && abs.present) {
         json_t *doc = json_loads(out.data, 0, NULL);
         const char *cid = jf_res_id(req, json_integer_value(json_object_get(doc, "id")));
         json_decref(doc);
         rc = jf_absence_write(req, conn, &row, &abs, "home_check", cid, NULL);
     }
-    rc = rc ? jf_res_db_error(req, rc, NULL)
-            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
-out:
+    if (rc == 0)
+        rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
     jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -311,7 +304,7 @@ static int create_absence(jf_req *req)
     jf_patient_row row;
     jf_absence abs;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     jf_buf out;
     int rc;
 
@@ -320,19 +313,14 @@ static int create_absence(jf_req *req)
     jf_absence_read(req, &e, req->body, "", &abs);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_registered(req, conn, &row)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = load_registered(req, conn, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     rc = jf_absence_write(req, conn, &row, &abs, "report", NULL, &out);
-    rc = rc ? jf_res_db_error(req, rc, NULL)
-            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
-out:
+    if (rc == 0)
+        rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
     jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -348,7 +336,7 @@ static int absence_back(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -360,12 +348,9 @@ static int absence_back(jf_req *req)
     const char *on = jf_body_date(req, &e, "returned_on", true);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_registered(req, conn, &row)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
-    if ((rc = load_registered(req, conn, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     const char *p[] = {row.id, jf_req_param(req, 1), on};
     rc = jf_db_exec(conn, &absence_return, 3, p, &res);
     if (rc == 0 && PQntuples(res) == 0) {
@@ -397,14 +382,10 @@ static int absence_back(jf_req *req)
         rc = jf_idem_finish(req, conn, &idem, 200, NULL, PQgetvalue(res, 0, 0));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -415,26 +396,19 @@ static int keyed_record(jf_req *req, const jf_stmt *stmt, int n, const char **p,
 {
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_registered(req, conn, &row)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;
     jf_buf_init(&out, 1u << 16);
-    if ((rc = load_registered(req, conn, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
     p[0] = row.id;
     rc = jf_episode_record_write(req, conn, &row, stmt, n, p, action, key, NULL, &out);
-    if (rc != 0)
-        goto out;
-    rc = rc ? jf_res_db_error(req, rc, NULL)
-            : jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
-out:
+    if (rc == 0)
+        rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
     jf_buf_free(&out);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

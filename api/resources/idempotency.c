@@ -118,10 +118,8 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
                         "Idempotency-Key", "must be 1 to 128 characters");
         return JF_IDEM_DONE;
     }
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
+    if ((rc = jf_db_begin(conn)) != 0)
         return rc;
-    }
     if (key == NULL)
         return JF_IDEM_NEW;
     request_hash(req, hash);
@@ -129,9 +127,8 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
     const char *p[] = {uid, key, req->method, req->path, hash};
     rc = jf_db_exec(conn, &idem_reserve, 5, p, &res);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
-        return JF_IDEM_DONE;
+        return rc;
     }
     if (PQntuples(res) == 1) {
         PQclear(res);
@@ -142,9 +139,13 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
     PQclear(res);
     /* Seen before (and committed: the insert waited for it). */
     rc = jf_db_exec(conn, &idem_get, 2, p, &res);
-    if (rc != 0 || PQntuples(res) == 0) {
-        jf_res_db_error(req, rc ? rc : JF_ERR_DB, res);
-    } else if (strcmp(PQgetvalue(res, 0, 0), hash) != 0 || PQgetisnull(res, 0, 1)) {
+    if (rc == 0 && PQntuples(res) == 0)
+        rc = JF_ERR_DB;
+    if (rc != 0) {
+        PQclear(res);
+        return rc;
+    }
+    if (strcmp(PQgetvalue(res, 0, 0), hash) != 0 || PQgetisnull(res, 0, 1)) {
         jf_resp_problem(req, 422, "idempotency-key-reused", "Idempotency key reused",
                         "this key was used for a different request",
                         req->idem_key ? "key" : "Idempotency-Key",
@@ -152,14 +153,13 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st)
     } else {
         const char *body = open_response(req, PQgetvalue(res, 0, 3));
         if (body == NULL) {
-            jf_res_db_error(req, JF_ERR_CRYPTO, res);
-        } else {
-            if (!PQgetisnull(res, 0, 2))
-                jf_resp_header(req, "Location", PQgetvalue(res, 0, 2));
-            jf_resp_header(req, "Idempotent-Replayed", "true");
-            jf_resp_json_text(req, (int)strtol(PQgetvalue(res, 0, 1), NULL, 10), body,
-                              strlen(body));
+            PQclear(res);
+            return JF_ERR_CRYPTO;
         }
+        if (!PQgetisnull(res, 0, 2))
+            jf_resp_header(req, "Location", PQgetvalue(res, 0, 2));
+        jf_resp_header(req, "Idempotent-Replayed", "true");
+        jf_resp_json_text(req, (int)strtol(PQgetvalue(res, 0, 1), NULL, 10), body, strlen(body));
     }
     PQclear(res);
     return JF_IDEM_DONE;
@@ -194,7 +194,7 @@ int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        return jf_res_db_error(req, rc, NULL);
+        return rc;
     return jf_resp_json_text(req, status, body, len);
 }
 
@@ -207,8 +207,6 @@ int jf_idem_commit_row(jf_req *req, jf_db_conn *conn, const jf_idem *st, int sta
     if (rc == 0)
         rc = jf_idem_commit(req, conn, st, status, PQgetvalue(res, 0, 0),
                             (size_t)PQgetlength(res, 0, 0));
-    else
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }

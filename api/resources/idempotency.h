@@ -22,20 +22,20 @@ int jf_idem_init(void);
 /* Open the write's transaction and, with a key, reserve it; call after
  * validation, and before the record's state is checked (so that the retry
  * of a write that changed it replays instead of meeting what it made).
- * JF_IDEM_NEW: go on with the write. Anything else: the response was sent
- * (a replay, 422 or 400 for the key, or 503/500 with a negative jf_err when
- * the database failed); the release of the connection rolls back. */
+ * JF_IDEM_NEW: go on with the write. JF_IDEM_DONE: the response was sent
+ * (a replay, or 422 or 400 for the key). A negative jf_err: the database
+ * failed, nothing sent (the dispatcher rolls back and answers). */
 int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st);
 /* Store the response, still inside the transaction, before COMMIT. */
 int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
                    const char *location, const char *body);
 /* The end of a keyed write inside its open transaction: the answer kept
- * for the key, COMMIT, then body sent with status. A failure is answered
- * (500/503) and returned. */
+ * for the key, COMMIT, then body sent with status. A failure is returned
+ * unanswered. */
 int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status, const char *body,
                    size_t len);
 /* The same with the body the first column of stmt's one row (the record's
- * document, read inside the transaction); its failure answered too. */
+ * document, read inside the transaction). */
 int jf_idem_commit_row(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
                        const jf_stmt *stmt, int n, const char *const *p);
 

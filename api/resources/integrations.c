@@ -66,9 +66,9 @@ static jf_stmt key_person_set = {
 };
 
 /* Only the service account of a system of kind `system` may call on: 0 with
- * *conn borrowed and the JSON body read; otherwise answered (403 for people
- * and for the other kind of system, 401 for a disabled client) and
- * negative, *conn possibly set: the caller releases it. */
+ * *conn the request's connection and the JSON body read; otherwise
+ * negative: answered (403 for people and for the other kind of system, 401
+ * for a disabled client), or a database failure unanswered. */
 static int open_call(jf_req *req, const char *system, jf_db_conn **conn)
 {
     PGresult *res = NULL;
@@ -80,14 +80,11 @@ static int open_call(jf_req *req, const char *system, jf_db_conn **conn)
         jf_resp_forbidden(req, "only the service accounts of external systems call integrations");
         return JF_ERR_AUTH;
     }
-    if ((rc = jf_res_acquire(req, conn)) != 0)
+    if ((rc = jf_req_db(req, conn)) != 0)
         return rc;
     const char *p[] = {jf_res_id(req, req->claims.user_id)};
-    rc = jf_db_exec(*conn, &caller, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(*conn, &caller, 1, p, &res)) != 0)
         goto out;
-    }
     rc = JF_ERR_AUTH;
     have = PQntuples(res) == 1 && !PQgetisnull(res, 0, 1) ? PQgetvalue(res, 0, 1) : NULL;
     if (PQntuples(res) == 0 || strcmp(PQgetvalue(res, 0, 0), "t") != 0)
@@ -124,7 +121,8 @@ static bool read_id(jf_req *req, jf_errors *e, jf_idcard *id)
 /* Find the patient with ID number id in the caller's region (404 naming
  * id_number otherwise, and the probe audited), then open the transaction
  * and reserve the Idempotency-Key. 0: go on with the write. Otherwise
- * answered (a replay of the first answer among them) and nonzero. */
+ * nonzero: answered (a replay of the first answer among them), or a
+ * database failure unanswered. */
 static int begin_write(jf_req *req, jf_db_conn *conn, const jf_idcard *id, const char *endpoint,
                        jf_patient_row *row, jf_idem *idem)
 {
@@ -134,11 +132,8 @@ static int begin_write(jf_req *req, jf_db_conn *conn, const jf_idcard *id, const
 
     jf_pii_index(&req->app->cfg, id->number, index);
     const char *p[] = {index};
-    rc = jf_db_exec(conn, &patient_by_index, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(conn, &patient_by_index, 1, p, &res)) != 0)
         goto out;
-    }
     if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 4))) {
         jf_audit_entry a = {.action = "integration.patient_not_found",
                             .target_type = "patient",
@@ -146,11 +141,8 @@ static int begin_write(jf_req *req, jf_db_conn *conn, const jf_idcard *id, const
         jf_mask_idcard(id->number, masked, sizeof(masked));
         a.detail_json = jf_arena_printf(
             &req->arena, "{\"endpoint\":\"%s\",\"id_number_masked\":\"%s\"}", endpoint, masked);
-        rc = jf_audit_record(conn, req, &a);
-        if (rc != 0) {
-            jf_res_db_error(req, rc, NULL);
+        if ((rc = jf_audit_record(conn, req, &a)) != 0)
             goto out;
-        }
         jf_resp_problem(req, 404, "not-found", "Not found",
                         "no patient with this ID number in your area", "id_number",
                         "no such patient in your area");
@@ -169,12 +161,10 @@ out:
     return rc;
 }
 
-/* Every handler ends here: give the connection back. A replay is a success. */
-static int close_call(jf_req *req, jf_db_conn *conn, jf_buf *out, int rc)
+/* Every handler ends here. A replay is a success. */
+static int close_call(jf_buf *out, int rc)
 {
     jf_buf_free(out);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc < 0 ? rc : 0;
 }
 
@@ -191,7 +181,8 @@ static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const
 }
 
 /* Confirm a suspected person's diagnosis, as POST /patients/{id}/diagnosis
- * does; the patient is registered. 0 with the receipt in out, or answered. */
+ * does; the patient is registered. 0 with the receipt in out, 409 answered,
+ * or a failure returned unanswered. */
 static int confirm(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                    const char *const *fields, jf_buf *out)
 {
@@ -245,8 +236,6 @@ static int confirm(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
     if (rc == 0)
         rc = audit(req, conn, row, "patient.diagnose", "{\"via\":\"integration\"}");
 out:
-    if (rc != 0 && req->status == 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -288,7 +277,7 @@ static int hospital_diagnosis(jf_req *req)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* POST /integrations/hospital/admissions {id_number, admitted_on, hospital,
@@ -322,7 +311,7 @@ static int hospital_admission(jf_req *req)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* POST /integrations/hospital/discharges {id_number, discharged_on,
@@ -359,7 +348,7 @@ static int hospital_discharge(jf_req *req)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* POST /integrations/police/incidents {id_number, occurred_on, place, kind,
@@ -395,12 +384,12 @@ static int police_incident(jf_req *req)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 201, out.data, out.len);
 out:
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* Record the police key-person list status on the patient, with a dated
  * event. A report older than the one on record is refused. 0 with the
- * receipt in out, or answered. */
+ * receipt in out, 400 answered, or a failure returned unanswered. */
 static int key_person(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, bool listed,
                       const char *on, const char *note, jf_buf *out)
 {
@@ -449,8 +438,6 @@ static int key_person(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, 
                    jf_arena_printf(&req->arena, "{\"listed\":%s,\"list_date\":\"%s\"}",
                                    jf_res_tf(listed), on));
 out:
-    if (rc != 0 && req->status == 0)
-        jf_res_db_error(req, rc, res);
     jf_buf_free(&d);
     PQclear(res);
     return rc;
@@ -487,7 +474,7 @@ static int police_key_person(jf_req *req)
         goto out;
     rc = jf_idem_commit(req, conn, &idem, 200, out.data, out.len);
 out:
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* A line's key: what Idempotency-Key is to a single call. */
@@ -554,6 +541,9 @@ static int run_line(jf_req *req, int (*handler)(jf_req *), const char *path, lon
     req->capture = &answer;
     req->status = 0;
     jf_req_db_settle(req, handler(req));
+    /* Each line gives its connection back, as a single call does (one the
+     * server lost is opened anew for the next). */
+    jf_req_db_release(req);
     /* A line's headers (Location, Idempotent-Replayed) are not the batch's. */
     jf_buf_reset(&req->resp_headers);
     status = req->status;
@@ -612,8 +602,7 @@ static int batch(jf_req *req, const char *system, int (*handler)(jf_req *), cons
     req->body = json_object();
     if (req->body == NULL || (rc = open_call(req, system, &conn)) != 0)
         goto out;
-    jf_db_pool_release(req->app->pool, conn);
-    conn = NULL;
+    jf_req_db_release(req); /* each line takes its own */
     rc = jf_buf_puts(&out, "{\"items\":[");
     for (p = body.data; rc == 0 && next_line(&p, end, &line, &len);) {
         n++;
@@ -629,7 +618,7 @@ static int batch(jf_req *req, const char *system, int (*handler)(jf_req *), cons
     rc = rc ? jf_resp_internal(req) : jf_resp_json_text(req, 200, out.data, out.len);
 out:
     jf_buf_free(&body);
-    return close_call(req, conn, &out, rc);
+    return close_call(&out, rc);
 }
 
 /* POST /integrations/police/key-persons/batch: lines as the single call's body. */

@@ -155,7 +155,7 @@ static int list(jf_req *req)
         jf_errors_add(&e, "kind", "is not a notification kind");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_res_id(req, req->claims.agency_id),
                        jf_res_id(req, req->claims.user_id),
@@ -168,9 +168,9 @@ static int list(jf_req *req)
                        jf_res_id(req, before),
                        jf_res_id(req, limit)};
     rc = jf_db_exec(conn, &list_stmt, 10, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -189,7 +189,8 @@ static int list(jf_req *req)
     return rc;
 }
 
-/* Send notification {id} as the caller sees it (404 when not visible). */
+/* Send notification {id} as the caller sees it (404 when not visible); a
+ * database failure returned unanswered. */
 static int send_one(jf_req *req, jf_db_conn *conn, int status)
 {
     PGresult *res = NULL;
@@ -201,11 +202,9 @@ static int send_one(jf_req *req, jf_db_conn *conn, int status)
                        jf_req_param(req, 0)};
     int rc = jf_db_exec(conn, &one_stmt, 6, p, &res);
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0)
+    if (rc == 0 && PQntuples(res) == 0)
         rc = jf_resp_not_found(req);
-    else
+    else if (rc == 0)
         rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     return rc;
@@ -219,18 +218,13 @@ static int get(jf_req *req)
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_req_param(req, 0), jf_res_id(req, req->claims.agency_id),
                        jf_res_id(req, req->claims.user_id)};
     rc = jf_db_exec(conn, &mark_read, 3, p, &res);
-    if (rc == 0)
-        rc = send_one(req, conn, 200);
-    else
-        jf_res_db_error(req, rc, res);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return rc != 0 ? rc : send_one(req, conn, 200);
 }
 
 /* POST /notifications/{id}/ack {action_taken}: my agency (and I) acted. */
@@ -239,7 +233,7 @@ static int ack(jf_req *req)
     static const char *const allowed[] = {"action_taken", NULL};
     jf_errors e = {0};
     const char *action;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     char now[32];
     int rc;
@@ -253,13 +247,12 @@ static int ack(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     snprintf(now, sizeof(now), "%s", now_text(req));
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *mp[] = {jf_req_param(req, 0), jf_res_id(req, req->claims.agency_id),
                         jf_res_id(req, req->claims.user_id)};
-    rc = jf_db_exec(conn, &mine_stmt, 3, mp, &res);
-    if (rc != 0)
-        goto dberr;
+    if ((rc = jf_db_exec(conn, &mine_stmt, 3, mp, &res)) != 0)
+        goto out;
     if (strcmp(PQgetvalue(res, 0, 1), "0") == 0) {
         /* Not addressed to me: a supervisor sees it but must not answer for
          * the agencies; anyone else does not see it at all. */
@@ -271,9 +264,8 @@ static int ack(jf_req *req)
                             req->claims.org_path,
                             now_text(req),
                             jf_req_param(req, 0)};
-        rc = jf_db_exec(conn, &one_stmt, 6, vp, &res);
-        if (rc != 0)
-            goto dberr;
+        if ((rc = jf_db_exec(conn, &one_stmt, 6, vp, &res)) != 0)
+            goto out;
         rc = PQntuples(res) > 0 ? jf_resp_forbidden(req, "only a recipient acknowledges it")
                                 : jf_resp_not_found(req);
         goto out;
@@ -298,15 +290,10 @@ static int ack(jf_req *req)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_one(req, conn, 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_one(req, conn, 200);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -315,13 +302,11 @@ static int summary(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_res_id(req, req->claims.agency_id), jf_res_id(req, req->claims.user_id),
                        now_text(req), jf_res_tf(supervises(req)), req->claims.org_path};
-    rc = jf_res_send_row(req, conn, &summary_stmt, 5, p, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &summary_stmt, 5, p, 200);
 }
 
 static const jf_route routes[] = {

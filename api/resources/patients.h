@@ -28,8 +28,8 @@ int jf_patients_common_init(void);
 /* The caller's role view. */
 jf_patient_view jf_res_view(const jf_req *req);
 /* Load patient {id} (path parameter 0) and check the caller may access it:
- * 0 with *row set, or the answer (404 hidden or absent, 403 forbidden, 503)
- * has been sent and a negative jf_err is returned. */
+ * 0 with *row set, or a negative jf_err: with the answer (404 hidden or
+ * absent, 403 forbidden) sent, or the jf_db_exec error unanswered. */
 int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row);
 /* Append a JSON object text built by PostgreSQL (a guardian) to out,
  * adding "id_number" decrypted from cipher_hex when the view allows it. */
@@ -50,7 +50,8 @@ int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
 int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
                 const char **path);
 /* Answer 409 for a duplicate ID number (id_index_hex), naming the existing
- * record when the caller may see it. */
+ * record when the caller may see it, and return JF_ERR_CONFLICT; or return
+ * the jf_db_exec error unanswered. */
 int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex);
 
 /* Read the "id_number" body field (GB 11643; 15 digits become 18) and check

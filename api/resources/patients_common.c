@@ -71,12 +71,10 @@ int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_pati
     }
     const char *p[] = {jf_req_param(req, 0)};
     rc = jf_db_exec(conn, &patient_head, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else if (PQntuples(res) == 0) {
+    if (rc == 0 && PQntuples(res) == 0) {
         rc = JF_ERR_NOT_FOUND;
         jf_resp_not_found(req);
-    } else {
+    } else if (rc == 0) {
         jf_scope_verdict v = jf_scope_check(&req->claims, PQgetvalue(res, 0, 3), access);
         if (v == JF_SCOPE_HIDDEN && access == JF_ACCESS_READ) {
             /* 双管控: until a transfer is decided, the receiving side reads
@@ -210,11 +208,9 @@ int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index
                         "a patient with this ID number is registered outside your area; "
                         "ask the county to transfer the record",
                         "id_number", "is already registered");
-    } else {
-        jf_res_db_error(req, rc, res);
     }
     PQclear(res);
-    return JF_ERR_CONFLICT;
+    return rc != 0 ? rc : JF_ERR_CONFLICT;
 }
 
 /* Parse the ID number field (required or not) and check that gender and

@@ -246,7 +246,7 @@ static int create(jf_req *req)
     jf_referral_in in = {.hospital_field = "hospital_id"};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     long long from = 0;
     const char *id = NULL;
     int rc;
@@ -270,18 +270,12 @@ static int create(jf_req *req)
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    if ((rc = jf_referral_create(req, conn, &row, &in, &id)) != 0)
-        goto out;
-    rc = answer(req, conn, &idem, id, 201);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc < 0 ? rc : 0;
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW ||
+        (rc = jf_referral_create(req, conn, &row, &in, &id)) != 0)
+        return rc < 0 ? rc : 0;
+    return answer(req, conn, &idem, id, 201);
 }
 
 /* GET /patients/{id}/referrals, newest first, cut to the caller's view. */
@@ -301,7 +295,7 @@ static int list_referrals(jf_req *req)
     jf_errors e = {0};
     const char *status = jf_req_query(req, "status"), *overdue = NULL, *path = NULL;
     long long unit, after = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
 
@@ -320,7 +314,7 @@ static int list_referrals(jf_req *req)
         jf_resp_forbidden(req, "only a hospital's system reads referrals");
         return JF_ERR_AUTH;
     }
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (service) {
         PGresult *h = NULL;
@@ -329,20 +323,15 @@ static int list_referrals(jf_req *req)
         if (rc == 0 && PQntuples(h) == 0) {
             jf_resp_forbidden(req, "only a hospital's system reads referrals");
             rc = JF_ERR_AUTH;
-        } else if (rc != 0)
-            jf_res_db_error(req, rc, h);
+        }
         PQclear(h);
         if (rc != 0)
-            goto out;
+            return rc;
     } else {
-        if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0) {
-            jf_res_db_error(req, rc, NULL);
-            goto out;
-        }
-        if (path == NULL) {
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
+        if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+            return rc;
+        if (path == NULL)
+            return jf_errors_respond(req, &e);
     }
     const char *p[] = {path,
                        jf_res_path_upper(req, path),
@@ -364,14 +353,9 @@ static int list_referrals(jf_req *req)
                             .detail_json = NULL};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
-out:
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -422,7 +406,7 @@ static int hospital_move(jf_req *req, jf_ref_action action)
         goto out;
     const char *lp[] = {id, jf_res_id(req, req->claims.agency_id)};
     if ((rc = jf_db_exec(conn, &lock, 2, lp, &res)) != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
         jf_resp_problem(req, 404, "not-found", "Not found",
                         "no referral with this id to your hospital", NULL, NULL);
@@ -463,21 +447,15 @@ static int hospital_move(jf_req *req, jf_ref_action action)
                         to == JF_REF_ACCEPTED ? NULL : today(req),
                         jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_exec(conn, &move, 6, mp, &res)) != 0)
-        goto dberr;
+        goto out;
     rc = audit(req, conn, row.id, row.org_unit_id,
                jf_arena_printf(&req->arena, "referral.%s", actions[action]),
                jf_arena_printf(&req->arena, "{\"referral_id\":%s}", id));
-    if (rc != 0)
-        goto dberr;
-    rc = answer(req, conn, &idem, id, 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = answer(req, conn, &idem, id, 200);
 out:
     PQclear(res);
     jf_buf_free(&adm);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc < 0 ? rc : 0;
 }
 

@@ -108,9 +108,9 @@ static int audit(jf_req *req, jf_db_conn *conn, const char *action, const char *
 }
 
 /* Load the head of task {id} (path parameter 0), locked first when lock,
- * and check the caller's area holds its patient: 0 with *head set, or
- * answered (404 for a task outside the area, as for one that does not
- * exist). */
+ * and check the caller's area holds its patient: 0 with *head set, 404
+ * sent (for a task outside the area, as for one that does not exist), or
+ * a database failure returned unanswered. */
 static int load_head(jf_req *req, jf_db_conn *conn, bool lock, PGresult **head)
 {
     const char *p[] = {jf_req_param(req, 0)};
@@ -128,10 +128,8 @@ static int load_head(jf_req *req, jf_db_conn *conn, bool lock, PGresult **head)
     }
     if (rc == 0)
         rc = jf_db_exec(conn, &task_head, 1, p, head);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, *head);
-    } else if (PQntuples(*head) == 0 ||
-               !jf_scope_contains(req->claims.org_path, PQgetvalue(*head, 0, H_PATH))) {
+    if (rc == 0 && (PQntuples(*head) == 0 ||
+                    !jf_scope_contains(req->claims.org_path, PQgetvalue(*head, 0, H_PATH)))) {
         jf_resp_not_found(req);
         rc = JF_ERR_NOT_FOUND;
     }
@@ -171,30 +169,20 @@ static int list_tasks(jf_req *req)
         return jf_errors_respond(req, &e);
     if (unit <= 0)
         unit = req->claims.org_unit_id;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if (path == NULL) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (path == NULL)
+        return jf_errors_respond(req, &e);
     const char *p[] = {path, jf_res_path_upper(req, path), jf_res_id(req, after), state,
                        jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &task_list, 5, p, &res);
     if (rc == 0)
         rc = audit(req, conn, "search_task.list", "org_unit", jf_res_id(req, unit), unit,
                    state ? jf_arena_printf(&req->arena, "{\"state\":\"%s\"}", state) : NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
-out:
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -207,32 +195,25 @@ static int get_task(jf_req *req)
 
     if ((rc = role_gate(req, jf_search_may_read, "your role does not take part in searches")))
         return rc;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_head(req, conn, false, &head)) != 0)
         return rc;
-    if ((rc = load_head(req, conn, false, &head)) != 0)
-        goto out;
-    if ((rc = audit(req, conn, "search_task.read", "search_task", jf_req_param(req, 0),
-                    unit_of(head), NULL))) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    const char *p[] = {jf_req_param(req, 0)};
-    rc = jf_res_send_row(req, conn, &task_one, 1, p, 200);
-out:
+    rc = audit(req, conn, "search_task.read", "search_task", jf_req_param(req, 0), unit_of(head),
+               NULL);
     PQclear(head);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    if (rc != 0)
+        return rc;
+    const char *p[] = {jf_req_param(req, 0)};
+    return jf_res_send_row(req, conn, &task_one, 1, p, 200);
 }
 
-/* The end of a write inside the open transaction: the task's document
- * kept for the Idempotency-Key, the commit, the answer with status. */
+/* The end of a write inside the open transaction when it went well (rc
+ * 0): the task's document kept for the Idempotency-Key, the commit, the
+ * answer with status. */
 static int answer_task(jf_req *req, jf_db_conn *conn, const jf_idem *idem, int status, int rc)
 {
     const char *p[] = {jf_req_param(req, 0)};
 
-    if (rc != 0)
-        return jf_res_db_error(req, rc, NULL);
-    return jf_idem_commit_row(req, conn, idem, status, &task_one, 1, p);
+    return rc != 0 ? rc : jf_idem_commit_row(req, conn, idem, status, &task_one, 1, p);
 }
 
 /* POST /search-tasks/{id}/notes {noted_on, text}: a dated note of the
@@ -242,7 +223,7 @@ static int add_note(jf_req *req)
     static const char *const allowed[] = {"noted_on", "text", NULL};
     jf_errors e = {0};
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *head = NULL, *res = NULL;
     int rc;
 
@@ -255,10 +236,8 @@ static int add_note(jf_req *req)
     const char *text = jf_body_str(req, &e, "text", true, 1, 1000);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_head(req, conn, false, &head)) != 0)
         return rc;
-    if ((rc = load_head(req, conn, false, &head)) != 0)
-        goto out;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         goto out;
     if (strcmp(on, PQgetvalue(head, 0, H_OPENED)) < 0) {
@@ -278,7 +257,6 @@ static int add_note(jf_req *req)
 out:
     PQclear(res);
     PQclear(head);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -292,7 +270,7 @@ static int close_task(jf_req *req)
                                            "deregistered", "other",    NULL};
     jf_errors e = {0};
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *head = NULL, *res = NULL;
     int rc;
 
@@ -310,12 +288,10 @@ static int close_task(jf_req *req)
         jf_errors_add(&e, "reason", "is required for a decision");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW ||
+        (rc = load_head(req, conn, true, &head)) != 0)
         return rc;
-    if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
-    if ((rc = load_head(req, conn, true, &head)) != 0)
-        goto out;
     bool seen = strcmp(PQgetvalue(head, 0, H_SEEN), "t") == 0;
     bool police = strcmp(PQgetvalue(head, 0, H_POLICE), "t") == 0;
     const char *why = jf_search_close_refusal(strcmp(PQgetvalue(head, 0, H_OPEN), "t") == 0,
@@ -344,7 +320,6 @@ static int close_task(jf_req *req)
 out:
     PQclear(res);
     PQclear(head);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -87,7 +87,7 @@ static int list(jf_req *req)
         jf_errors_add(&e, "role", "must be one of the role codes");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path,
                        role,
@@ -96,9 +96,9 @@ static int list(jf_req *req)
                        jf_res_id(req, limit),
                        count ? "true" : "false"};
     rc = jf_db_exec(conn, &users_list, 6, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
+    /* The page may go slowly to the client: the connection need not wait. */
+    jf_req_db_release(req);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -147,11 +147,9 @@ static int send_user(jf_req *req, jf_db_conn *conn, const char *id, int status)
     const char *p[] = {id};
     int rc = jf_db_exec(conn, &user_doc, 1, p, &res);
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0)
+    if (rc == 0 && PQntuples(res) == 0)
         jf_resp_not_found(req);
-    else {
+    else if (rc == 0) {
         jf_res_etag(req, PQgetvalue(res, 0, 1));
         rc = jf_resp_json_text(req, status, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     }
@@ -170,7 +168,7 @@ static int create(jf_req *req)
     const char *username, *display, *password, *role, *phone;
     long long ou = 0, agency = 0;
     char hash[JF_PASSWORD_HASH_MAX];
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -193,20 +191,18 @@ static int create(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     rc = check_unit(req, conn, &e, ou);
     if (rc == 0 && agency > 0)
         rc = check_agency(req, conn, &e, agency);
     if (rc != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     rc = jf_password_hash(password, (unsigned)req->app->cfg.pbkdf2_iterations, hash, sizeof(hash));
     if (rc != 0)
-        goto out;
+        return rc;
     rc = jf_db_begin(conn);
     const char *p[] = {username,
                        display,
@@ -223,7 +219,7 @@ static int create(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     const char *id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     jf_audit_entry a = {
         .action = "user.create", .target_type = "user", .target_id = id, .org_unit_id = ou};
@@ -231,31 +227,26 @@ static int create(jf_req *req)
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Location", jf_arena_printf(&req->arena, "/api/v1/users/%s", id));
     rc = send_user(req, conn, id, 201);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
-/* Load the user and check the caller may see it: 404 otherwise. Returns 1
- * when visible, 0 when answered (404/db error) — rc in *rcp. */
+/* Load the user and check the caller may see it. Returns 1 when visible,
+ * else 0: 404 sent, or the database failure in *rcp, unanswered. */
 static int visible_user(jf_req *req, jf_db_conn *conn, const char *id, long long *version, int *rcp)
 {
     PGresult *res = NULL;
     const char *p[] = {id};
     int rc = jf_db_exec(conn, &user_get, 1, p, &res), ok = 0;
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1)))
+    if (rc == 0 &&
+        (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 1))))
         jf_resp_not_found(req);
-    else {
+    else if (rc == 0) {
         *version = strtoll(PQgetvalue(res, 0, 2), NULL, 10);
         ok = 1;
     }
@@ -272,11 +263,10 @@ static int get(jf_req *req)
 
     if (id == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (visible_user(req, conn, jf_req_param(req, 0), &version, &rc))
         rc = send_user(req, conn, jf_req_param(req, 0), 200);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -289,7 +279,7 @@ static int patch(jf_req *req)
     char hash[JF_PASSWORD_HASH_MAX];
     bool active = false, has_active, deactivate;
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -318,29 +308,26 @@ static int patch(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (!visible_user(req, conn, jf_req_param(req, 0), &have, &rc))
-        goto out;
+        return rc;
     if (ou > 0 && (rc = check_unit(req, conn, &e, ou)) != 0)
-        goto dberr;
+        return rc;
     if (agency > 0 && (rc = check_agency(req, conn, &e, agency)) != 0)
-        goto dberr;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     if (have != want) {
         jf_res_etag(req, jf_res_id(req, have));
-        jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
-                        "the user changed since you read it; reload and retry", "If-Match",
-                        "does not match the current version");
-        goto out;
+        return jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
+                               "the user changed since you read it; reload and retry", "If-Match",
+                               "does not match the current version");
     }
     if (password != NULL &&
         (rc = jf_password_hash(password, (unsigned)req->app->cfg.pbkdf2_iterations, hash,
                                sizeof(hash))) != 0)
-        goto out;
+        return rc;
     deactivate = has_active && !active;
     const char *p[] = {jf_req_param(req, 0),
                        jf_res_id(req, want),
@@ -357,7 +344,7 @@ static int patch(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &user_update, 11, p, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
         jf_resp_problem(req, 412, "precondition-failed", "Precondition failed",
                         "the user changed since you read it; reload and retry", "If-Match",
@@ -369,9 +356,8 @@ static int patch(jf_req *req)
     /* Disabling an account or changing its password ends its sessions. */
     if (deactivate || password != NULL) {
         const char *rp[] = {jf_req_param(req, 0)};
-        rc = jf_db_exec(conn, &user_revoke_tokens, 1, rp, &res);
-        if (rc != 0)
-            goto dberr;
+        if ((rc = jf_db_exec(conn, &user_revoke_tokens, 1, rp, &res)) != 0)
+            goto out;
     }
     {
         /* Which fields changed (never their values: one is a password). */
@@ -395,15 +381,10 @@ static int patch(jf_req *req)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_user(req, conn, jf_req_param(req, 0), 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_user(req, conn, jf_req_param(req, 0), 200);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

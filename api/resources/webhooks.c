@@ -162,7 +162,7 @@ static int create(jf_req *req)
     jf_errors e = {0};
     long long agency = 0;
     const char *url, *secret, *sealed, *events;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -182,12 +182,12 @@ static int create(jf_req *req)
     sealed = seal_secret(req, secret);
     if (sealed == NULL)
         return JF_ERR_CRYPTO;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *ap[] = {jf_res_id(req, agency)};
     rc = jf_db_exec(conn, &agency_path, 1, ap, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0 || !jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0))) {
         jf_errors_add(&e, "agency_id", "no such agency in your area");
         rc = jf_errors_respond(req, &e);
@@ -208,21 +208,17 @@ static int create(jf_req *req)
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        goto dberr;
+        goto out;
     PQclear(res);
     const char *op[] = {id};
     rc = jf_db_exec(conn, &one_ep, 1, op, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Location",
                    jf_arena_printf(&req->arena, "/api/v1/webhook-endpoints/%s", id));
     rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -238,7 +234,8 @@ static bool may_see(const jf_req *req, const PGresult *r)
            strtoll(PQgetvalue(r, 0, 2), NULL, 10) == req->claims.agency_id;
 }
 
-/* Load endpoint {id} into *res if visible; else the answer was sent. */
+/* Load endpoint {id} into *res if visible; else 404 sent, or a database
+ * failure returned unanswered. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0)};
@@ -249,10 +246,8 @@ static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
         return JF_ERR_NOT_FOUND;
     }
     rc = jf_db_exec(conn, &one_ep, 1, p, res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, *res);
+    if (rc != 0)
         return rc;
-    }
     if (PQntuples(*res) == 0 || !may_see(req, *res)) {
         jf_resp_not_found(req);
         return JF_ERR_NOT_FOUND;
@@ -267,17 +262,16 @@ static int list(jf_req *req)
     jf_role role = jf_role_parse(req->claims.role);
     bool admin = jf_role_has(role, JF_CAP_CONFIG_WRITE);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     /* A service account sees its agency's endpoints only. */
     const char *p[] = {admin ? req->claims.org_path : "/none/",
                        jf_res_id(req, role == JF_ROLE_SERVICE ? req->claims.agency_id : 0)};
     PGresult *res = NULL;
     rc = jf_db_exec(conn, &list_ep, 2, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else {
+    /* Formatting and sending need no connection. */
+    jf_req_db_release(req);
+    if (rc == 0) {
         jf_buf out;
         jf_buf_init(&out, 4u << 20);
         rc = jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
@@ -296,7 +290,7 @@ static int patch(jf_req *req)
     const char *url, *secret, *sealed = NULL, *events;
     bool active = true;
     int has_active;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -315,7 +309,7 @@ static int patch(jf_req *req)
         return jf_errors_respond(req, &e);
     if (secret != NULL && (sealed = seal_secret(req, secret)) == NULL)
         return JF_ERR_CRYPTO;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if ((rc = load(req, conn, &res)) != 0)
         goto out;
@@ -339,19 +333,14 @@ static int patch(jf_req *req)
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        goto dberr;
+        goto out;
     PQclear(res);
     const char *op[] = {jf_req_param(req, 0)};
     rc = jf_db_exec(conn, &one_ep, 1, op, &res);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -371,7 +360,7 @@ static int delivery_log(jf_req *req)
         jf_errors_add(&e, "state", "must be pending, delivered or dead");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
     if ((rc = load(req, conn, &res)) != 0)
@@ -379,11 +368,8 @@ static int delivery_log(jf_req *req)
     PQclear(res);
     res = NULL;
     const char *p[] = {jf_req_param(req, 0), state, jf_res_id(req, before), jf_res_id(req, limit)};
-    rc = jf_db_exec(conn, &deliveries, 4, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if ((rc = jf_db_exec(conn, &deliveries, 4, p, &res)) != 0)
         goto out;
-    }
     rc = jf_buf_printf(&out, "{\"items\":%s,\"next_cursor\":", PQgetvalue(res, 0, 0));
     rc = rc ? rc
             : jf_buf_json_str(
@@ -396,7 +382,6 @@ static int delivery_log(jf_req *req)
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -409,7 +394,7 @@ static int redrive(jf_req *req)
     char detail[64];
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if ((rc = load(req, conn, &res)) != 0)
         goto out;
@@ -423,9 +408,8 @@ static int redrive(jf_req *req)
     rc = rc ? rc
             : jf_db_exec(conn, &redrive_dead, 1, (const char *const[]){jf_req_param(req, 0)}, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (strcmp(PQgetvalue(res, 0, 0), "t") != 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Endpoint inactive",
                              "activate the endpoint before re-driving its deliveries", "active",
                              "is false");
@@ -438,15 +422,10 @@ static int redrive(jf_req *req)
                         .detail_json = detail};
     rc = jf_audit_record(conn, req, &a);
     rc = rc ? rc : jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, detail, strlen(detail));
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, detail, strlen(detail));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -456,12 +435,11 @@ static int get_one(jf_req *req)
     PGresult *res = NULL;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if ((rc = load(req, conn, &res)) == 0)
         rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
