@@ -8,7 +8,7 @@
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../core/pii.h"
+#include "../domain/pii.h"
 #include "../domain/mask.h"
 #include "../http/response.h"
 #include "../http/router.h"

@@ -17,7 +17,7 @@
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../core/pii.h"
+#include "../domain/pii.h"
 #include "../domain/date.h"
 #include "../domain/mask.h"
 #include "../http/response.h"

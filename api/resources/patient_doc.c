@@ -6,7 +6,7 @@
  * read and for every list page. */
 #include "patient_doc.h"
 #include "../core/err.h"
-#include "../core/pii.h"
+#include "../domain/pii.h"
 
 #include <string.h>
 

@@ -11,7 +11,7 @@
 #include "../audit/audit.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
-#include "../core/pii.h"
+#include "../domain/pii.h"
 #include "../domain/idcard.h"
 #include "../domain/mask.h"
 #include "../http/response.h"

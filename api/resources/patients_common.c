@@ -3,7 +3,7 @@
 #include "common.h"
 #include "patient_doc.h"
 #include "../core/err.h"
-#include "../core/pii.h"
+#include "../domain/pii.h"
 #include "../domain/date.h"
 #include "../http/response.h"
 

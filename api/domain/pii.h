@@ -8,7 +8,7 @@
 
 #include <stddef.h>
 
-#include "config.h"
+#include "../core/config.h"
 
 #define JF_PII_AAD "patient-id"
 #define JF_PII_CIPHER_LEN (18 + 28) /* iv 12 + 18 bytes + tag 16 */

@@ -1,8 +1,8 @@
 /* Encrypt, index and reveal resident ID numbers. */
 #include "pii.h"
-#include "crypto.h"
-#include "err.h"
-#include "../domain/mask.h"
+#include "../core/crypto.h"
+#include "../core/err.h"
+#include "mask.h"
 
 #include <string.h>
 
