@@ -23,7 +23,7 @@
 #include "http/server.h"
 #include "http/static.h"
 #include "reconcile/runner.h"
-#include "resources/clinical.h"
+#include "record/recompute.h"
 #include "resources/resources.h"
 
 #include <civetweb.h>
@@ -127,8 +127,8 @@ static int cmd_recompute(const char *code)
         return 1;
     if (jf_db_pool_create(&app.pool, app.cfg.db_url, 1, 10000) != 0)
         return 1;
-    rc = code != NULL && strcmp(code, "--pending") == 0 ? jf_clinical_recompute_pending(&app)
-                                                        : jf_clinical_recompute_all(&app, code);
+    rc = code != NULL && strcmp(code, "--pending") == 0 ? jf_record_recompute_pending(&app)
+                                                        : jf_record_recompute_all(&app, code);
     jf_db_pool_destroy(app.pool);
     return rc == 0 ? 0 : 1;
 }

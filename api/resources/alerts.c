@@ -10,7 +10,6 @@
  * statistics. */
 #include "common.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -18,6 +17,7 @@
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -8,7 +8,6 @@
  * read their area's; doctors read their patients'; police and grid workers
  * have no access (route capabilities in api/auth/scope.c). */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
@@ -16,6 +15,7 @@
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdint.h>
 #include <stdio.h>

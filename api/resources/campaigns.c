@@ -6,7 +6,6 @@
  * admins report progress. Everyone in the campaign's area, or above it,
  * reads it. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -14,6 +13,7 @@
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdint.h>
 #include <stdio.h>

@@ -4,13 +4,13 @@
  * key patients) or guardian is incomplete. Members are ended, never
  * deleted. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/mask.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdint.h>
 #include <stdio.h>

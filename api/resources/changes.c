@@ -8,13 +8,13 @@
  * events (migration 0045) the webhooks carry, as the caller's agency sees
  * them, for an integrator that lost deliveries. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdio.h>
 #include <stdlib.h>

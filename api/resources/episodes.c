@@ -6,18 +6,18 @@
  * health-check due) and is audited in the same transaction. The cores of
  * admission, discharge and incident are shared with the incoming calls of
  * external systems (episodes.h, integrations.c). */
-#include "clinical.h"
+#include "episodes.h"
 #include "common.h"
 #include "idempotency.h"
-#include "episodes.h"
-#include "notify.h"
-#include "patient_fields.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/notify.h"
+#include "../record/patient.h"
+#include "../record/patient_fields.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <string.h>
@@ -224,28 +224,15 @@ static int move_status(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
     }
     PQclear(res);
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = row->id,
-                                                      .kind = "status",
-                                                      .date = date,
-                                                      .from_status = jf_pstatus_name(row->status),
-                                                      .to_status = jf_pstatus_name(to),
-                                                      .reason = reason,
-                                                      .detail_json = detail});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row->id,
+                                                 .kind = "status",
+                                                 .date = date,
+                                                 .from_status = jf_pstatus_name(row->status),
+                                                 .to_status = jf_pstatus_name(to),
+                                                 .reason = reason,
+                                                 .detail_json = detail});
     return rc;
-}
-
-/* Audit action on the patient with detail, inside the open transaction. */
-static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
-                 const char *detail)
-{
-    jf_audit_entry a = {.action = action,
-                        .target_type = "patient",
-                        .target_id = row->id,
-                        .org_unit_id = row->org_unit_id,
-                        .detail_json = detail};
-
-    return jf_audit_record(conn, req, &a);
 }
 
 /* Insert one record (stmt returns its id and JSON) for the loaded patient
@@ -266,11 +253,12 @@ int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row 
         rc = jf_buf_append(out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row->id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     if (rc == 0 && notify_kind != NULL)
-        rc = jf_notify(req, conn, notify_kind, row->id, out->data, NULL);
+        rc = jf_record_notify(JF_ACTOR(req), conn, notify_kind, row->id, out->data, NULL);
     if (rc == 0)
-        rc = audit(req, conn, row, action, jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
+        rc = jf_record_audit(req, conn, row, action,
+                             jf_arena_printf(&req->arena, "{\"%s\":%s}", key, id));
     PQclear(res);
     return rc;
 }
@@ -321,7 +309,7 @@ int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const 
         goto out;
     }
     if (rc == 0)
-        rc = audit(req, conn, &row, "patient.clinical_read", detail);
+        rc = jf_record_audit(req, conn, &row, "patient.clinical_read", detail);
     if (rc == 0)
         rc = one ? jf_buf_puts(&out, PQgetvalue(res, 0, 0))
                  : jf_buf_printf(&out, "{\"items\":%s}", PQgetvalue(res, 0, 0));
@@ -457,11 +445,12 @@ int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                                          a->involuntary ? " involuntarily (强制送医)" : ""),
                          jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row->id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     if (rc == 0)
-        rc = audit(req, conn, row, "admission.create",
-                   jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"involuntary\":%s}", aid,
-                                   jf_res_tf(a->involuntary)));
+        rc =
+            jf_record_audit(req, conn, row, "admission.create",
+                            jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"involuntary\":%s}",
+                                            aid, jf_res_tf(a->involuntary)));
 out:
     PQclear(res);
     return rc;
@@ -640,27 +629,27 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
                          jf_arena_printf(&req->arena, "discharged from %s", hospital),
                          jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row->id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     /* The clinic and the police station hear of it: the 7-day visit, the
      * risk level and who takes the patient on; nothing clinical, as the
      * police read it. */
     if (rc == 0)
-        rc =
-            jf_notify(req, conn, "discharged", row->id,
-                      jf_arena_printf(
-                          &req->arena,
-                          "{\"admission_id\":%s,\"discharged_on\":\"%s\","
-                          "\"risk_level\":%s,\"community_doctor_id\":%s}",
-                          admission_id, d->discharged_on,
-                          d->risk_level >= 0 ? jf_res_id(req, d->risk_level) : "null",
-                          d->community_doctor_id ? jf_res_id(req, d->community_doctor_id) : "null"),
-                      NULL);
+        rc = jf_record_notify(
+            JF_ACTOR(req), conn, "discharged", row->id,
+            jf_arena_printf(&req->arena,
+                            "{\"admission_id\":%s,\"discharged_on\":\"%s\","
+                            "\"risk_level\":%s,\"community_doctor_id\":%s}",
+                            admission_id, d->discharged_on,
+                            d->risk_level >= 0 ? jf_res_id(req, d->risk_level) : "null",
+                            d->community_doctor_id ? jf_res_id(req, d->community_doctor_id)
+                                                   : "null"),
+            NULL);
     if (rc == 0)
-        rc =
-            audit(req, conn, row, "admission.discharge",
-                  jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"summary\":%s}", admission_id,
-                                  jf_res_tf(d->diagnosis || d->medications || d->advice ||
-                                            d->risk_level >= 0 || d->community_doctor_id)));
+        rc = jf_record_audit(
+            req, conn, row, "admission.discharge",
+            jf_arena_printf(&req->arena, "{\"admission_id\":%s,\"summary\":%s}", admission_id,
+                            jf_res_tf(d->diagnosis || d->medications || d->advice ||
+                                      d->risk_level >= 0 || d->community_doctor_id)));
 out:
     PQclear(res);
     return rc;
@@ -850,12 +839,13 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
                                      note ? "（" : "", note ? note : "", note ? "）" : ""),
                      st->detail);
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0 && st->notify_kind != NULL)
-        rc = jf_notify(req, conn, st->notify_kind, row.id, st->notify_detail, NULL);
+        rc =
+            jf_record_notify(JF_ACTOR(req), conn, st->notify_kind, row.id, st->notify_detail, NULL);
     if (rc == 0)
-        rc = audit(req, conn, &row, st->action,
-                   jf_arena_printf(&req->arena, "{\"%s\":\"%s\"}", st->date_field, on));
+        rc = jf_record_audit(req, conn, &row, st->action,
+                             jf_arena_printf(&req->arena, "{\"%s\":\"%s\"}", st->date_field, on));
     const char *p[] = {row.id};
     if (rc == 0)
         rc = jf_db_exec(conn, &state, 1, p, &res);

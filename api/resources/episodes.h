@@ -15,7 +15,7 @@
 
 #include <stdbool.h>
 
-#include "patients.h"
+#include "../record/patient.h"
 
 /* What an admission records; reason, escorted_by and escort_names may be
  * NULL. */

@@ -5,7 +5,6 @@
  * the package); the receiver confirms receipt. The list makes the rows of
  * the caller's area current first, so it never waits for the worker. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -15,6 +14,7 @@
 #include "../domain/views.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdlib.h>
 #include <string.h>

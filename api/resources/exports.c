@@ -4,14 +4,14 @@
  * receiving agency may see: the police station gets the police view, civil
  * affairs theirs, the clinic and the mental-health centre the clinical one. */
 #include "common.h"
-#include "patient_doc.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/csv.h"
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
+#include "../record/patient_doc.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -3,12 +3,10 @@
  * workers and village cadres record, temporary absences (外出) reported
  * alone or at a visit, medicine delivered to the home (送药上门) and why a
  * patient does not take medication (不服药原因, seed 001). */
+#include "field.h"
 #include "common.h"
 #include "episodes.h"
-#include "field.h"
 #include "idempotency.h"
-#include "notify.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -17,6 +15,8 @@
 #include "../domain/ledger.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/notify.h"
+#include "../record/patient.h"
 
 #include <string.h>
 
@@ -182,7 +182,8 @@ int jf_absence_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, c
     if (rc == 0 && out != NULL)
         rc = jf_buf_append(out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     if (rc == 0 && notified)
-        rc = jf_notify(req, conn, "temporary_absence", row->id, PQgetvalue(res, 0, 1), NULL);
+        rc = jf_record_notify(JF_ACTOR(req), conn, "temporary_absence", row->id,
+                              PQgetvalue(res, 0, 1), NULL);
     if (rc == 0) {
         jf_audit_entry e = {.action = "absence.create",
                             .target_type = "patient",

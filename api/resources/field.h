@@ -5,8 +5,8 @@
 
 #include <stdbool.h>
 
-#include "patients.h"
 #include "../core/buf.h"
+#include "../record/patient.h"
 
 typedef struct jf_absence {
     bool present;

@@ -4,12 +4,9 @@
  * records the visit's risk level as a community assessment, and recomputes
  * the patient's due date, 失访 state, flags and colour in the same
  * transaction. */
-#include "clinical.h"
 #include "field.h"
 #include "common.h"
 #include "idempotency.h"
-#include "notify.h"
-#include "patients.h"
 #include "referrals.h"
 #include "resources.h"
 #include "../audit/audit.h"
@@ -18,6 +15,9 @@
 #include "../domain/referral.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/notify.h"
+#include "../record/patient.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -240,8 +240,8 @@ static jf_level3 level3(const char *s)
 static int push_assessment(jf_req *req, jf_db_conn *conn, const char *pid, const char *on,
                            const char *level)
 {
-    return jf_notify(
-        req, conn, "risk_assessment", pid,
+    return jf_record_notify(
+        JF_ACTOR(req), conn, "risk_assessment", pid,
         jf_arena_printf(&req->arena, "{\"assessed_on\":\"%s\",\"level\":%s}", on, level), NULL);
 }
 
@@ -568,33 +568,31 @@ static int create_followup(jf_req *req)
         PQclear(res);
         res = NULL;
         if (rc == 0)
-            rc = jf_res_patient_event(
-                req, conn,
-                &(jf_patient_event){.patient_id = row.id,
-                                    .kind = "status",
-                                    .date = visit_date,
-                                    .from_status = jf_pstatus_name(row.status),
-                                    .to_status = "in_care",
-                                    .reason = row.status == JF_PS_LOST
-                                                  ? "found again at a follow-up"
-                                                  : "first follow-up"});
+            rc = jf_record_event(JF_ACTOR(req), conn,
+                                 &(jf_patient_event){.patient_id = row.id,
+                                                     .kind = "status",
+                                                     .date = visit_date,
+                                                     .from_status = jf_pstatus_name(row.status),
+                                                     .to_status = "in_care",
+                                                     .reason = row.status == JF_PS_LOST
+                                                                   ? "found again at a follow-up"
+                                                                   : "first follow-up"});
     }
     if (rc == 0 && died) {
         const char *p[] = {row.id};
         rc = jf_db_exec(conn, &set_deceased, 1, p, &res);
         if (rc == 0)
-            rc =
-                jf_res_patient_event(req, conn,
-                                     &(jf_patient_event){.patient_id = row.id,
-                                                         .kind = "status",
-                                                         .date = death_date,
-                                                         .from_status = jf_pstatus_name(row.status),
-                                                         .to_status = "deceased",
-                                                         .reason = "death recorded at a follow-up",
-                                                         .death_cause = death_cause});
+            rc = jf_record_event(JF_ACTOR(req), conn,
+                                 &(jf_patient_event){.patient_id = row.id,
+                                                     .kind = "status",
+                                                     .date = death_date,
+                                                     .from_status = jf_pstatus_name(row.status),
+                                                     .to_status = "deceased",
+                                                     .reason = "death recorded at a follow-up",
+                                                     .death_cause = death_cause});
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0 && risk >= 0)
         rc = push_assessment(req, conn, row.id, visit_date, risk_s);
     if (rc == 0 && abs.present) {
@@ -771,7 +769,7 @@ static int create_assessment(jf_req *req)
         jf_res_tf(f2f)};
     rc = jf_db_exec(conn, &ra_insert, 8, p, &res);
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0)
         rc = push_assessment(req, conn, row.id, on, level_s);
     if (rc == 0) {
@@ -815,7 +813,7 @@ int jf_res_followups_init(void)
 {
     jf_stmt *const s[] = {&fu_insert,  &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
                           &set_status, &ra_insert,  &ra_list, &patient_state};
-    int rc = jf_clinical_init();
+    int rc = jf_record_recompute_init();
 
     if (rc == 0)
         rc = jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));

@@ -1,17 +1,17 @@
 /* Guardians (监护人) of a patient — primary, assistant, or a social guardian
  * appointed by the village committee or civil affairs — and the worklist of
  * patients who lack a capable one. Ended, never deleted. */
-#include "clinical.h"
 #include "common.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../domain/pii.h"
 #include "../domain/mask.h"
+#include "../domain/pii.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -312,7 +312,7 @@ static int create(jf_req *req)
     if (rc != 0)
         goto out;
     const char *gid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-    rc = jf_clinical_recompute(req, conn, row.id); /* weak_guardian may clear */
+    rc = jf_record_recompute(JF_ACTOR(req), conn, row.id); /* weak_guardian may clear */
     jf_audit_entry a = {.action = "guardian.create",
                         .target_type = "patient",
                         .target_id = row.id,
@@ -450,7 +450,7 @@ static int patch(jf_req *req)
         goto out;
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0) {
         jf_audit_entry a = {.action = "guardian.update",
                             .target_type = "patient",

@@ -8,20 +8,20 @@
  * Police key-person reports and hospital admissions also come in NDJSON
  * batches: each line runs through the single call's handler, as its own
  * transaction with its own key, and gets its own answer. */
-#include "clinical.h"
+#include "integrations.h"
 #include "common.h"
 #include "episodes.h"
 #include "idempotency.h"
-#include "integrations.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../domain/pii.h"
 #include "../domain/date.h"
 #include "../domain/mask.h"
+#include "../domain/pii.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
+#include "../record/recompute.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -168,18 +168,6 @@ static int close_call(jf_buf *out, int rc)
     return rc < 0 ? rc : 0;
 }
 
-static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
-                 const char *detail)
-{
-    jf_audit_entry a = {.action = action,
-                        .target_type = "patient",
-                        .target_id = row->id,
-                        .org_unit_id = row->org_unit_id,
-                        .detail_json = detail};
-
-    return jf_audit_record(conn, req, &a);
-}
-
 /* Confirm a suspected person's diagnosis, as POST /patients/{id}/diagnosis
  * does; the patient is registered. 0 with the receipt in out, 409 answered,
  * or a failure returned unanswered. */
@@ -222,19 +210,19 @@ static int confirm(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
         if (rc == 0)
             rc = jf_buf_puts(&d, ",\"source\":\"hospital_system\"}");
         if (rc == 0)
-            rc = jf_res_patient_event(req, conn,
-                                      &(jf_patient_event){.patient_id = row->id,
-                                                          .kind = "diagnosed",
-                                                          .date = fields[2],
-                                                          .from_status = "suspected",
-                                                          .to_status = "registered",
-                                                          .detail_json = d.data});
+            rc = jf_record_event(JF_ACTOR(req), conn,
+                                 &(jf_patient_event){.patient_id = row->id,
+                                                     .kind = "diagnosed",
+                                                     .date = fields[2],
+                                                     .from_status = "suspected",
+                                                     .to_status = "registered",
+                                                     .detail_json = d.data});
         jf_buf_free(&d);
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row->id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     if (rc == 0)
-        rc = audit(req, conn, row, "patient.diagnose", "{\"via\":\"integration\"}");
+        rc = jf_record_audit(req, conn, row, "patient.diagnose", "{\"via\":\"integration\"}");
 out:
     PQclear(res);
     return rc;
@@ -424,8 +412,8 @@ static int key_person(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, 
     if (rc == 0)
         rc = jf_buf_puts(&d, "}");
     if (rc == 0)
-        rc = jf_res_patient_event(
-            req, conn,
+        rc = jf_record_event(
+            JF_ACTOR(req), conn,
             &(jf_patient_event){.patient_id = row->id,
                                 .kind = "updated",
                                 .date = on,
@@ -434,9 +422,9 @@ static int key_person(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, 
                                                  : "taken off the police key-person list",
                                 .detail_json = d.data});
     if (rc == 0)
-        rc = audit(req, conn, row, "patient.police_key_person",
-                   jf_arena_printf(&req->arena, "{\"listed\":%s,\"list_date\":\"%s\"}",
-                                   jf_res_tf(listed), on));
+        rc = jf_record_audit(req, conn, row, "patient.police_key_person",
+                             jf_arena_printf(&req->arena, "{\"listed\":%s,\"list_date\":\"%s\"}",
+                                             jf_res_tf(listed), on));
 out:
     jf_buf_free(&d);
     PQclear(res);

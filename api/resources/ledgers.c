@@ -5,7 +5,6 @@
  * no ledger carries a diagnosis). */
 #include "common.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/csv.h"
@@ -14,6 +13,7 @@
 #include "../domain/ledger.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -5,7 +5,6 @@
  * configured tolerance. */
 #include "common.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/crypto.h"
@@ -13,6 +12,7 @@
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -121,18 +121,6 @@ static const char *dose_field(jf_req *req, jf_errors *e, const char *f, bool pos
     return jf_arena_printf(&req->arena, "%.2f", d);
 }
 
-static int audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
-                 const char *detail)
-{
-    jf_audit_entry a = {.action = action,
-                        .target_type = "patient",
-                        .target_id = row->id,
-                        .org_unit_id = row->org_unit_id,
-                        .detail_json = detail};
-
-    return jf_audit_record(conn, req, &a);
-}
-
 /* Insert one record (stmt returns its id and JSON), audit {"<key>": id} as
  * action, commit and answer 201 with the record; with the request's
  * Idempotency-Key, if any. */
@@ -152,8 +140,9 @@ static int record_insert(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     if (rc == 0)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     if (rc == 0)
-        rc = audit(req, conn, row, action,
-                   jf_arena_printf(&req->arena, "{\"%s\":%s}", key, PQgetvalue(res, 0, 0)));
+        rc = jf_record_audit(
+            req, conn, row, action,
+            jf_arena_printf(&req->arena, "{\"%s\":%s}", key, PQgetvalue(res, 0, 0)));
     if (rc == 0)
         rc = jf_idem_finish(req, conn, &idem, 201, NULL, out.data);
     if (rc == 0)
@@ -284,8 +273,8 @@ static int end_prescription(jf_req *req)
     if (rc == 0)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 1), (size_t)PQgetlength(res, 0, 1));
     if (rc == 0)
-        rc = audit(req, conn, &row, "prescription.end",
-                   jf_arena_printf(&req->arena, "{\"prescription_id\":%s}", p[1]));
+        rc = jf_record_audit(req, conn, &row, "prescription.end",
+                             jf_arena_printf(&req->arena, "{\"prescription_id\":%s}", p[1]));
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)
@@ -352,7 +341,7 @@ static int get_medication(jf_req *req)
     const char *p[] = {row.id};
     rc = jf_db_exec(conn, &medication, 1, p, &res);
     if (rc == 0)
-        rc = audit(req, conn, &row, "patient.clinical_read", "{\"list\":\"medication\"}");
+        rc = jf_record_audit(req, conn, &row, "patient.clinical_read", "{\"list\":\"medication\"}");
     if (rc == 0)
         rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);

@@ -1,18 +1,18 @@
 /* The patient's life cycle: suspected persons reported by grid workers,
  * diagnosed or ruled out by doctors; dated status changes (death with its
  * cause, deregistration with its reason); the timeline; the audit trail. */
-#include "clinical.h"
 #include "common.h"
-#include "notify.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
-#include "../domain/pii.h"
 #include "../domain/mask.h"
+#include "../domain/pii.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/notify.h"
+#include "../record/patient.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -174,14 +174,14 @@ static int change_status(jf_req *req)
         goto out;
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = row.id,
-                                                      .kind = "status",
-                                                      .date = date,
-                                                      .from_status = jf_pstatus_name(row.status),
-                                                      .to_status = status,
-                                                      .reason = reason,
-                                                      .death_cause = cause});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row.id,
+                                                 .kind = "status",
+                                                 .date = date,
+                                                 .from_status = jf_pstatus_name(row.status),
+                                                 .to_status = status,
+                                                 .reason = reason,
+                                                 .death_cause = cause});
     if (rc == 0 && row.status == JF_PS_MOVED_OUT) {
         /* Leaving moved_out otherwise than by a decision ends the transfer. */
         PGresult *c = NULL;
@@ -194,7 +194,7 @@ static int change_status(jf_req *req)
         PQclear(c);
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0) {
         char detail[96];
         snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}",
@@ -295,8 +295,8 @@ static int report_suspected(jf_req *req)
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     /* The note stays on the record (clinical view only), not in the
      * timeline, which every role with access may read. */
-    rc = jf_res_patient_event(
-        req, conn,
+    rc = jf_record_event(
+        JF_ACTOR(req), conn,
         &(jf_patient_event){.patient_id = pid, .kind = "reported", .to_status = "suspected"});
     /* The alert that brought the person to notice is now theirs. */
     if (rc == 0 && alert > 0) {
@@ -313,7 +313,7 @@ static int report_suspected(jf_req *req)
     }
     /* The clinic and the mental-health centre must arrange a diagnosis. */
     if (rc == 0)
-        rc = jf_notify(req, conn, "suspected_reported", pid, NULL, NULL);
+        rc = jf_record_notify(JF_ACTOR(req), conn, "suspected_reported", pid, NULL, NULL);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.report",
                             .target_type = "patient",
@@ -410,16 +410,16 @@ static int confirm_diagnosis(jf_req *req)
     if (rc == 0) {
         char detail[128];
         snprintf(detail, sizeof(detail), "{\"diagnosis\":\"%s\"}", diagnosis);
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = row.id,
-                                                      .kind = "diagnosed",
-                                                      .date = ddate,
-                                                      .from_status = "suspected",
-                                                      .to_status = "registered",
-                                                      .detail_json = detail});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row.id,
+                                                 .kind = "diagnosed",
+                                                 .date = ddate,
+                                                 .from_status = "suspected",
+                                                 .to_status = "registered",
+                                                 .detail_json = detail});
     }
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.diagnose",
                             .target_type = "patient",
@@ -473,13 +473,13 @@ static int rule_out(jf_req *req)
         goto out;
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = row.id,
-                                                      .kind = "ruled_out",
-                                                      .date = date,
-                                                      .from_status = "suspected",
-                                                      .to_status = "ruled_out",
-                                                      .reason = reason});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row.id,
+                                                 .kind = "ruled_out",
+                                                 .date = date,
+                                                 .from_status = "suspected",
+                                                 .to_status = "ruled_out",
+                                                 .reason = reason});
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.rule_out",
                             .target_type = "patient",
@@ -615,11 +615,10 @@ static int assign_doctor(jf_req *req)
                                 2, p, &res);
     }
     if (rc == 0)
-        rc = jf_res_patient_event(
-            req, conn,
-            &(jf_patient_event){.patient_id = row.id,
-                                .kind = "updated",
-                                .detail_json = "{\"fields\":[\"doctor_id\"]}"});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row.id,
+                                                 .kind = "updated",
+                                                 .detail_json = "{\"fields\":[\"doctor_id\"]}"});
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.doctor",
                             .target_type = "patient",

@@ -1,21 +1,21 @@
 /* Patients (一人一档): register, read, update, list — each through the
  * caller's scope and role view, every read and write audited. */
-#include "patients.h"
-#include "clinical.h"
 #include "common.h"
 #include "idempotency.h"
-#include "patient_doc.h"
-#include "patient_fields.h"
 #include "resources.h"
 #include "statistics.h"
 #include "../audit/audit.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
-#include "../domain/pii.h"
 #include "../domain/idcard.h"
 #include "../domain/mask.h"
+#include "../domain/pii.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
+#include "../record/patient_doc.h"
+#include "../record/patient_fields.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -282,13 +282,13 @@ static int create(jf_req *req)
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
-    rc = jf_res_patient_event(req, conn,
-                              &(jf_patient_event){.patient_id = pid,
-                                                  .kind = "created",
-                                                  .date = jf_pf_get(&v, "diagnosis_date"),
-                                                  .to_status = "registered"});
+    rc = jf_record_event(JF_ACTOR(req), conn,
+                         &(jf_patient_event){.patient_id = pid,
+                                             .kind = "created",
+                                             .date = jf_pf_get(&v, "diagnosis_date"),
+                                             .to_status = "registered"});
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, pid);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, pid);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.create",
                             .target_type = "patient",
@@ -564,12 +564,12 @@ static int patch(jf_req *req)
         if (rc == 0)
             rc = jf_audit_record(conn, req, &a);
         if (rc == 0)
-            rc = jf_res_patient_event(req, conn,
-                                      &(jf_patient_event){.patient_id = row.id,
-                                                          .kind = "updated",
-                                                          .detail_json = d.data});
+            rc = jf_record_event(JF_ACTOR(req), conn,
+                                 &(jf_patient_event){.patient_id = row.id,
+                                                     .kind = "updated",
+                                                     .detail_json = d.data});
         if (rc == 0) /* lives alone, can drive, 特困 …: flags and colour may move */
-            rc = jf_clinical_recompute(req, conn, row.id);
+            rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
         jf_buf_free(&d);
     }
     if (rc == 0)
@@ -807,7 +807,7 @@ int jf_res_patients_init(void)
     int rc = build_statements();
 
     if (rc == 0)
-        rc = jf_patients_common_init();
+        rc = jf_record_patient_init();
     if (rc == 0)
         rc = jf_idem_init();
     if (rc == 0)

@@ -10,7 +10,6 @@
  * accounts have no part in it (403). Findings carry no diagnosis. Outside
  * the caller's subtree everything is 404. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/scope.h"
@@ -22,6 +21,7 @@
 #include "../http/router.h"
 #include "../reconcile/load.h"
 #include "../reconcile/runner.h"
+#include "../record/patient.h"
 
 #include <civetweb.h>
 #include <stdint.h>

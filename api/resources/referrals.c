@@ -6,18 +6,18 @@
  * to the caller's area — or, for a hospital's system, to the referrals
  * addressed to its hospital. Every read and write is audited; the reasons
  * are clinical and cut from the views without clinical fields. */
+#include "referrals.h"
 #include "common.h"
 #include "episodes.h"
 #include "idempotency.h"
 #include "integrations.h"
-#include "patients.h"
-#include "referrals.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/referral.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdint.h>
 #include <stdlib.h>

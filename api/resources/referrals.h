@@ -3,7 +3,7 @@
 #ifndef JF_RES_REFERRALS_H
 #define JF_RES_REFERRALS_H
 
-#include "patients.h"
+#include "../record/patient.h"
 
 /* What a referral records. from_kind is "follow_up" or "emergency" and
  * from_id the follow-up's or the emergency record's id; urgency may be NULL

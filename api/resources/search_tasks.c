@@ -7,13 +7,13 @@
 #include "common.h"
 #include "episodes.h"
 #include "idempotency.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/search.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdlib.h>
 #include <string.h>

@@ -4,15 +4,15 @@
  * returns it; the sending side may cancel while pending. Both sides are
  * notified (双通报), and a risk ≥ 3 or unstable patient leaving raises an
  * immediate notice to the police station and the mental-health centre. */
-#include "clinical.h"
 #include "common.h"
-#include "notify.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/notify.h"
+#include "../record/patient.h"
+#include "../record/recompute.h"
 
 #include <stdint.h>
 #include <stdio.h>
@@ -166,21 +166,21 @@ static int create(jf_req *req)
         rc = jf_db_exec(conn, &move_patient, 4, p, &res);
     }
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = row.id,
-                                                      .kind = "status",
-                                                      .date = moved_on,
-                                                      .from_status = jf_pstatus_name(row.status),
-                                                      .to_status = "moved_out",
-                                                      .reason = reason});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = row.id,
+                                                 .kind = "status",
+                                                 .date = moved_on,
+                                                 .from_status = jf_pstatus_name(row.status),
+                                                 .to_status = "moved_out",
+                                                 .reason = reason});
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, row.id);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     /* 双通报: the sending side and the receiving side are both told. */
     const char *detail = jf_arena_printf(&req->arena, "{\"transfer_id\":%s}", tid);
     if (rc == 0)
-        rc = jf_notify(req, conn, "transfer_out", row.id, detail, NULL);
+        rc = jf_record_notify(JF_ACTOR(req), conn, "transfer_out", row.id, detail, NULL);
     if (rc == 0 && to_path != NULL)
-        rc = jf_notify_at(req, conn, "transfer_in", row.id, detail, NULL, to_path);
+        rc = jf_record_notify_at(JF_ACTOR(req), conn, "transfer_in", row.id, detail, NULL, to_path);
     if (rc == 0) {
         /* A dangerous patient leaving: the police station and the
          * mental-health centre at once. */
@@ -191,7 +191,7 @@ static int create(jf_req *req)
                             " FROM patients WHERE id = $1",
                             1, sp, &st);
         if (rc == 0 && strcmp(PQgetvalue(st, 0, 0), "t") == 0)
-            rc = jf_notify(req, conn, "leaving", row.id, detail, NULL);
+            rc = jf_record_notify(JF_ACTOR(req), conn, "leaving", row.id, detail, NULL);
         PQclear(st);
     }
     if (rc == 0) {
@@ -308,21 +308,22 @@ static int decide_transfer(jf_req *req, const char *verb)
     if (note != NULL)
         why = jf_arena_printf(&req->arena, "%s: %s", why, note);
     if (rc == 0)
-        rc = jf_res_patient_event(req, conn,
-                                  &(jf_patient_event){.patient_id = pid,
-                                                      .kind = "status",
-                                                      .date = date,
-                                                      .from_status = "moved_out",
-                                                      .to_status = "in_care",
-                                                      .reason = why});
+        rc = jf_record_event(JF_ACTOR(req), conn,
+                             &(jf_patient_event){.patient_id = pid,
+                                                 .kind = "status",
+                                                 .date = date,
+                                                 .from_status = "moved_out",
+                                                 .to_status = "in_care",
+                                                 .reason = why});
     if (rc == 0)
-        rc = jf_clinical_recompute(req, conn, pid);
+        rc = jf_record_recompute(JF_ACTOR(req), conn, pid);
     /* The sending side learns the outcome. */
     if (rc == 0 && !cancelling)
-        rc = jf_notify_at(req, conn, "transfer_out", pid,
-                          jf_arena_printf(&req->arena, "{\"transfer_id\":%s,\"outcome\":\"%s\"}",
-                                          jf_req_param(req, 0), state),
-                          NULL, PQgetvalue(t, 0, T_FROM_PATH));
+        rc = jf_record_notify_at(JF_ACTOR(req), conn, "transfer_out", pid,
+                                 jf_arena_printf(&req->arena,
+                                                 "{\"transfer_id\":%s,\"outcome\":\"%s\"}",
+                                                 jf_req_param(req, 0), state),
+                                 NULL, PQgetvalue(t, 0, T_FROM_PATH));
     if (rc == 0) {
         jf_audit_entry a = {.action = jf_arena_printf(&req->arena, "transfer.%s", verb),
                             .target_type = "patient",

@@ -1,6 +1,5 @@
 /* User administration, for admins, within their own org-unit subtree. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../audit/audit.h"
 #include "../auth/password.h"
@@ -9,6 +8,7 @@
 #include "../http/response.h"
 #include "../http/router.h"
 #include "../http/validate.h"
+#include "../record/patient.h"
 
 #include <regex.h>
 #include <stdint.h>

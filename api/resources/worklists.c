@@ -6,12 +6,12 @@
  * due date), paginated by keyset; and the doctors responsible for the area's patients, to
  * narrow them by. */
 #include "common.h"
-#include "patients.h"
 #include "resources.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/patient.h"
 
 #include <stdio.h>
 #include <stdlib.h>

@@ -1,6 +1,5 @@
 /* Raising notifications inside the writer's transaction. */
 #include "notify.h"
-#include "common.h"
 #include "../domain/date.h"
 
 #include <stdio.h>
@@ -9,19 +8,20 @@ static jf_stmt notify_stmt = {
     "notify",
     "SELECT notify($1, $2, NULL, coalesce($3::jsonb, '{}'), $4, $5, $6, $7::timestamptz, $8)", 0};
 
-int jf_notify_init(void)
+int jf_record_notify_init(void)
 {
     return jf_db_stmt_register(&notify_stmt);
 }
 
-int jf_notify(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
-              const char *detail_json, const char *dedup_key)
+int jf_record_notify(const jf_actor *who, jf_db_conn *conn, const char *kind,
+                     const char *patient_id, const char *detail_json, const char *dedup_key)
 {
-    return jf_notify_at(req, conn, kind, patient_id, detail_json, dedup_key, NULL);
+    return jf_record_notify_at(who, conn, kind, patient_id, detail_json, dedup_key, NULL);
 }
 
-int jf_notify_at(jf_req *req, jf_db_conn *conn, const char *kind, const char *patient_id,
-                 const char *detail_json, const char *dedup_key, const char *org_path)
+int jf_record_notify_at(const jf_actor *who, jf_db_conn *conn, const char *kind,
+                        const char *patient_id, const char *detail_json, const char *dedup_key,
+                        const char *org_path)
 {
     char now[32];
     PGresult *res = NULL;
@@ -37,8 +37,8 @@ int jf_notify_at(jf_req *req, jf_db_conn *conn, const char *kind, const char *pa
     const char *p[] = {kind,
                        patient_id,
                        detail_json,
-                       req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL,
-                       req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL,
+                       jf_actor_id(who, who->agency_id),
+                       jf_actor_id(who, who->user_id),
                        dedup_key,
                        jf_date_overridden() ? now : NULL,
                        org_path};

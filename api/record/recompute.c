@@ -1,8 +1,7 @@
 /* Recomputing a patient's derived clinical state. */
-#include "clinical.h"
-#include "common.h"
+#include "recompute.h"
 #include "notify.h"
-#include "patients.h"
+#include "patient.h"
 #include "../core/buf.h"
 #include "../core/err.h"
 #include "../domain/date.h"
@@ -142,11 +141,11 @@ static jf_stmt register_ids = {
     0,
 };
 
-int jf_clinical_init(void)
+int jf_record_recompute_init(void)
 {
     jf_stmt *const s[] = {&facts, &visits,       &risk_obs,    &config,
                           &store, &store_source, &register_ids};
-    int rc = jf_notify_init();
+    int rc = jf_record_notify_init();
 
     return rc ? rc : jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -221,8 +220,8 @@ static int load_config(jf_db_conn *conn, const char *patient_id, jf_tier_config 
 
 /* Store where the colour came from: the scheme, the unit whose
  * configuration applied, and under points the total and its terms. */
-static int store_colour_source(jf_req *req, jf_db_conn *conn, const char *patient_id, bool coloured,
-                               const jf_tier_config *cfg, const char *unit,
+static int store_colour_source(const jf_actor *who, jf_db_conn *conn, const char *patient_id,
+                               bool coloured, const jf_tier_config *cfg, const char *unit,
                                const jf_tier_result *tier)
 {
     bool points = coloured && cfg->scheme == JF_SCHEME_POINTS;
@@ -239,7 +238,7 @@ static int store_colour_source(jf_req *req, jf_db_conn *conn, const char *patien
         rc = jf_buf_puts(&detail, tier->nbreakdown ? "}" : "{}");
     const char *p[] = {patient_id, coloured ? jf_scheme_name(cfg->scheme) : NULL,
                        coloured && unit[0] ? unit : NULL,
-                       points ? jf_arena_printf(&req->arena, "%d", tier->points) : NULL,
+                       points ? jf_arena_printf(who->arena, "%d", tier->points) : NULL,
                        points ? detail.data : NULL};
     if (rc == 0)
         rc = jf_db_exec(conn, &store_source, 5, p, &res);
@@ -280,8 +279,8 @@ static int fold_risk(jf_db_conn *conn, const char *patient_id, jf_risk_state *cu
 }
 
 /* The visits folded (R-VISIT-MODE, R-LOST-CYCLES). */
-static int fold_visits(jf_req *req, jf_db_conn *conn, const char *patient_id, bool red_otherwise,
-                       int miss_gap_days, jf_visit_state *out)
+static int fold_visits(const jf_actor *who, jf_db_conn *conn, const char *patient_id,
+                       bool red_otherwise, int miss_gap_days, jf_visit_state *out)
 {
     PGresult *res = NULL;
     const char *p[] = {patient_id};
@@ -289,7 +288,7 @@ static int fold_visits(jf_req *req, jf_db_conn *conn, const char *patient_id, bo
     int rc = jf_db_exec(conn, &visits, 1, p, &res), n = rc == 0 ? PQntuples(res) : 0;
 
     if (n > 0)
-        v = jf_arena_alloc(&req->arena, sizeof(*v) * (size_t)n);
+        v = jf_arena_alloc(who->arena, sizeof(*v) * (size_t)n);
     if (n > 0 && v == NULL)
         rc = JF_ERR_NOMEM;
     for (int i = 0; rc == 0 && i < n; i++) {
@@ -306,7 +305,7 @@ static int fold_visits(jf_req *req, jf_db_conn *conn, const char *patient_id, bo
     return rc;
 }
 
-int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
+int jf_record_recompute(const jf_actor *who, jf_db_conn *conn, const char *patient_id)
 {
     jf_tier_config cfg;
     jf_patient_facts pf;
@@ -345,7 +344,7 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     /* Red for a reason other than the class: a phone call then cannot
      * stand in for a visit. */
     if (rc == 0)
-        rc = fold_visits(req, conn, patient_id,
+        rc = fold_visits(who, conn, patient_id,
                          pf.risk_level >= cfg.red_min_risk || pf.incidents_recent > 0 ||
                              status == JF_PS_LOST,
                          cfg.miss_gap_days, &vs);
@@ -394,7 +393,7 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     if (misses > 0 && !din.in_hospital && !PQgetisnull(res, 0, F_DUE)) {
         due.date = d(res, F_DUE);
         due.joint = t(res, F_DUE_JOINT) || due.joint;
-        due.rule = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, F_DUE_RULE));
+        due.rule = jf_arena_strdup(who->arena, PQgetvalue(res, 0, F_DUE_RULE));
     }
     /* Closed or not-yet-diagnosed records are not due for anything. */
     if (!jf_pstatus_registered(status) || status == JF_PS_MOVED_OUT) {
@@ -446,23 +445,24 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
         PQclear(sres);
     }
     if (rc == 0)
-        rc = store_colour_source(req, conn, patient_id, jf_pstatus_registered(status), &cfg,
+        rc = store_colour_source(who, conn, patient_id, jf_pstatus_registered(status), &cfg,
                                  config_unit, &tier);
     /* Moving into danger notifies the police station, 综治中心 and clinic
      * at once; becoming lost notifies the police station, grid, village,
      * 综治中心 and the mental-health centre. */
     if (rc == 0 && pf.risk_level >= cfg.red_min_risk &&
         n(res, F_STORED_RISK, -1) < cfg.red_min_risk)
-        rc = jf_notify(req, conn, "risk_high", patient_id,
-                       jf_arena_printf(&req->arena, "{\"risk_level\":%d}", pf.risk_level), NULL);
+        rc = jf_record_notify(who, conn, "risk_high", patient_id,
+                              jf_arena_printf(who->arena, "{\"risk_level\":%d}", pf.risk_level),
+                              NULL);
     if (rc == 0 && pf.last_class == JF_CLASS_UNSTABLE &&
         jf_visit_class_parse(PQgetvalue(res, 0, F_STORED_CLASS)) != JF_CLASS_UNSTABLE)
-        rc = jf_notify(req, conn, "unstable", patient_id, "{\"class\":\"unstable\"}", NULL);
+        rc = jf_record_notify(who, conn, "unstable", patient_id, "{\"class\":\"unstable\"}", NULL);
     if (rc == 0 && status == JF_PS_LOST && before != JF_PS_LOST)
-        rc = jf_notify(req, conn, "lost", patient_id, "{\"reason\":\"three_misses\"}", NULL);
+        rc = jf_record_notify(who, conn, "lost", patient_id, "{\"reason\":\"three_misses\"}", NULL);
     if (rc == 0 && status != before)
-        rc = jf_res_patient_event(
-            req, conn,
+        rc = jf_record_event(
+            who, conn,
             &(jf_patient_event){.patient_id = patient_id,
                                 .kind = "status",
                                 .date = today_s,
@@ -476,26 +476,25 @@ int jf_clinical_recompute(jf_req *req, jf_db_conn *conn, const char *patient_id)
     return rc;
 }
 
-int jf_clinical_recompute_all(jf_app *app, const char *unit_code)
+int jf_record_recompute_all(jf_app *app, const char *unit_code)
 {
+    jf_arena arena;
+    jf_actor nobody = {&arena, 0, 0}; /* the service itself: events without a user */
     jf_db_conn *conn;
     PGresult *ids = NULL;
-    jf_req req;
     int rc, n, done = 0;
 
-    memset(&req, 0, sizeof(req));
-    req.app = app; /* no caller: events are recorded without a user */
-    jf_arena_init(&req.arena, 1u << 20);
     rc = jf_db_pool_acquire(app->pool, &conn);
     if (rc != 0)
         return rc;
+    jf_arena_init(&arena, 1u << 20);
     const char *p[] = {unit_code};
     rc = jf_db_exec(conn, &register_ids, 1, p, &ids);
     n = rc == 0 ? PQntuples(ids) : 0;
     for (int i = 0; rc == 0 && i < n; i++) {
         rc = jf_db_begin(conn);
         if (rc == 0)
-            rc = jf_clinical_recompute(&req, conn, PQgetvalue(ids, i, 0));
+            rc = jf_record_recompute(&nobody, conn, PQgetvalue(ids, i, 0));
         if (rc == 0)
             rc = jf_db_commit(conn);
         else
@@ -503,7 +502,7 @@ int jf_clinical_recompute_all(jf_app *app, const char *unit_code)
         done += rc == 0;
         if (done % 1000 == 0 || i + 1 == n)
             fprintf(stderr, "\rrecomputed %d of %d patients", done, n);
-        jf_arena_free(&req.arena);
+        jf_arena_free(&arena);
     }
     fprintf(stderr, "\n");
     PQclear(ids);
@@ -511,7 +510,7 @@ int jf_clinical_recompute_all(jf_app *app, const char *unit_code)
     return rc;
 }
 
-int jf_clinical_recompute_pending(jf_app *app)
+int jf_record_recompute_pending(jf_app *app)
 {
     jf_db_conn *conn;
     PGresult *res = NULL;
@@ -527,19 +526,19 @@ int jf_clinical_recompute_pending(jf_app *app)
     PQclear(res);
     res = NULL;
     jf_db_pool_release(app->pool, conn);
-    if (rc != 0 || applied >= JF_CLINICAL_RULES_VERSION) {
+    if (rc != 0 || applied >= JF_RECORD_RULES_VERSION) {
         if (rc == 0)
             fprintf(stderr, "derived clinical state is up to date (rules %d)\n", applied);
         return rc;
     }
     fprintf(stderr, "rules %d -> %d: recomputing every patient once\n", applied,
-            JF_CLINICAL_RULES_VERSION);
-    rc = jf_clinical_recompute_all(app, NULL);
+            JF_RECORD_RULES_VERSION);
+    rc = jf_record_recompute_all(app, NULL);
     if (rc == 0)
         rc = jf_db_pool_acquire(app->pool, &conn);
     if (rc != 0)
         return rc;
-    snprintf(v, sizeof(v), "%d", JF_CLINICAL_RULES_VERSION);
+    snprintf(v, sizeof(v), "%d", JF_RECORD_RULES_VERSION);
     const char *p[] = {v};
     rc = jf_db_exec_sql(conn, "INSERT INTO clinical_rules_applied (version) VALUES ($1::int)", 1, p,
                         &res);

@@ -1,8 +1,11 @@
-/* Shared by the patient resources (patients.c, patient_flow.c,
- * guardians.c): loading a patient under the caller's scope, and writing a
- * patient document through the caller's role view. */
-#ifndef JF_RES_PATIENTS_H
-#define JF_RES_PATIENTS_H
+/* The patient-record module (api/record/), between the resources and the
+ * pure rules: every handler that touches a patient loads it here, in the
+ * caller's scope [R-VIEW-1], reads it through the caller's role view
+ * [R-VIEW-2], records its dated events, and (recompute.h, notify.h) has its
+ * derived state recomputed and its notifications raised in the same
+ * transaction. */
+#ifndef JF_RECORD_PATIENT_H
+#define JF_RECORD_PATIENT_H
 
 #include "../auth/scope.h"
 #include "../core/buf.h"
@@ -12,6 +15,7 @@
 #include "../domain/views.h"
 #include "../http/request.h"
 #include "../http/validate.h"
+#include "actor.h"
 #include "patient_fields.h"
 
 typedef struct jf_patient_row {
@@ -24,7 +28,7 @@ typedef struct jf_patient_row {
 } jf_patient_row;
 
 /* Register the shared statements (start-up). */
-int jf_patients_common_init(void);
+int jf_record_patient_init(void);
 /* The caller's role view. */
 jf_patient_view jf_res_view(const jf_req *req);
 /* Load patient {id} (path parameter 0) and check the caller may access it:
@@ -60,12 +64,17 @@ int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index
 int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pvalues *v,
                           jf_idcard *id);
 
+/* Audit action on the patient (detail: a JSON object or NULL) in the
+ * caller's transaction; 0 or the jf_audit_record error. */
+int jf_record_audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
+                    const char *detail);
+
 /* A dated event on the patient's timeline (NULL fields: none). */
 typedef struct jf_patient_event {
     const char *patient_id, *kind, *date /* NULL: today */, *from_status, *to_status, *reason,
         *death_cause, *detail_json;
 } jf_patient_event;
-/* Insert it; 0 or the jf_db_exec error (not answered). */
-int jf_res_patient_event(jf_req *req, jf_db_conn *conn, const jf_patient_event *ev);
+/* Insert it, by the actor; 0 or the jf_db_exec error. */
+int jf_record_event(const jf_actor *who, jf_db_conn *conn, const jf_patient_event *ev);
 
 #endif

@@ -1,7 +1,8 @@
-/* Helpers shared by the patient resources. */
-#include "patients.h"
-#include "common.h"
+/* The patient record: loaded in the caller's scope, read through the
+ * caller's role view, and its dated events. */
+#include "patient.h"
 #include "patient_doc.h"
+#include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/pii.h"
 #include "../domain/date.h"
@@ -46,7 +47,7 @@ static jf_stmt residence_unit = {"patient_residence_unit",
 static jf_stmt patient_by_index = {"patient_by_index",
                                    "SELECT id, org_path FROM patients WHERE id_index = $1", 0};
 
-int jf_patients_common_init(void)
+int jf_record_patient_init(void)
 {
     jf_stmt *const s[] = {&patient_head,     &patient_doc,   &residence_unit,
                           &patient_by_index, &patient_event, &incoming_path};
@@ -128,8 +129,8 @@ int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *ou
 {
     PGresult *res = NULL;
     jf_patient_view v = jf_res_view(req);
-    int rc =
-        jf_db_exec(conn, &patient_doc, 2, (const char *const[]){jf_res_tf(v.phone_full), id}, &res);
+    int rc = jf_db_exec(conn, &patient_doc, 2,
+                        (const char *const[]){v.phone_full ? "true" : "false", id}, &res);
 
     if (rc == 0 && PQntuples(res) == 0)
         rc = JF_ERR_NOT_FOUND;
@@ -145,7 +146,7 @@ int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
                           long long unit_id, const char **path)
 {
     PGresult *res = NULL;
-    const char *p[] = {jf_res_id(req, unit_id)};
+    const char *p[] = {jf_arena_printf(&req->arena, "%lld", unit_id)};
     int rc = jf_db_exec(conn, &residence_unit, 1, p, &res);
 
     *path = NULL;
@@ -176,7 +177,7 @@ int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, 
         *path = req->claims.org_path;
         return 0;
     }
-    const char *p[] = {jf_res_id(req, unit)};
+    const char *p[] = {jf_arena_printf(&req->arena, "%lld", unit)};
     rc = jf_db_exec(conn, &residence_unit, 1, p, &res);
     if (rc == 0 && PQntuples(res) == 1 &&
         jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)))
@@ -242,22 +243,28 @@ int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pva
     return 1;
 }
 
-int jf_res_patient_event(jf_req *req, jf_db_conn *conn, const jf_patient_event *ev)
+int jf_record_audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,
+                    const char *detail)
+{
+    jf_audit_entry a = {.action = action,
+                        .target_type = "patient",
+                        .target_id = row->id,
+                        .org_unit_id = row->org_unit_id,
+                        .detail_json = detail};
+
+    return jf_audit_record(conn, req, &a);
+}
+
+int jf_record_event(const jf_actor *who, jf_db_conn *conn, const jf_patient_event *ev)
 {
     char today[11];
     PGresult *res = NULL;
     int rc;
 
     jf_date_format(jf_date_today(), today);
-    const char *p[] = {ev->patient_id,
-                       ev->kind,
-                       ev->date ? ev->date : today,
-                       ev->from_status,
-                       ev->to_status,
-                       ev->reason,
-                       ev->death_cause,
-                       ev->detail_json,
-                       req->claims.user_id > 0 ? jf_res_id(req, req->claims.user_id) : NULL};
+    const char *p[] = {ev->patient_id,  ev->kind,        ev->date ? ev->date : today,
+                       ev->from_status, ev->to_status,   ev->reason,
+                       ev->death_cause, ev->detail_json, jf_actor_id(who, who->user_id)};
     rc = jf_db_exec(conn, &patient_event, 9, p, &res);
     PQclear(res);
     return rc;
