@@ -416,7 +416,8 @@ static int scope_gate(jf_req *req, const char *path, jf_access access)
 
 /* Load the head row of record {id} (path parameter 0) with stmt (path at
  * column path_col), locking it first with lock when in a transaction.
- * 0 with *res set (the caller clears it), or answered. */
+ * 0 with *res set (the caller clears it); a missing or forbidden record
+ * is answered, a database error returned unanswered. */
 static int load_head(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const jf_stmt *lock,
                      int path_col, jf_access access, PGresult **res)
 {
@@ -432,18 +433,14 @@ static int load_head(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const j
         rc = jf_db_exec(conn, lock, 1, p, res);
         PQclear(*res);
         *res = NULL;
-        if (rc != 0) {
-            jf_res_db_error(req, rc, NULL);
+        if (rc != 0)
             return rc;
-        }
     }
     rc = jf_db_exec(conn, stmt, 1, p, res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, *res);
-    } else if (PQntuples(*res) == 0) {
+    if (rc == 0 && PQntuples(*res) == 0) {
         jf_resp_not_found(req);
         rc = JF_ERR_NOT_FOUND;
-    } else {
+    } else if (rc == 0) {
         rc = scope_gate(req, PQgetvalue(*res, 0, path_col), access);
     }
     if (rc != 0) {
@@ -475,10 +472,8 @@ static int send_doc(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const ch
     int rc = jf_db_exec(conn, stmt, 1, p, &res);
 
     if (rc != 0 || PQntuples(res) == 0) {
-        rc = rc ? rc : JF_ERR_DB;
-        jf_res_db_error(req, rc, res);
         PQclear(res);
-        return rc;
+        return rc ? rc : JF_ERR_DB;
     }
     jf_res_etag(req, PQgetvalue(res, 0, 1));
     if (status == 201)
@@ -496,26 +491,20 @@ static int check_guardian(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
     const char *p[] = {jf_res_id(req, gid), pid};
     int rc = jf_db_exec(conn, &guardian_of, 2, p, &res);
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0)
+    if (rc == 0 && PQntuples(res) == 0)
         jf_errors_add(e, field, "no such active guardian of the patient");
     PQclear(res);
     return rc;
 }
 
 /* Resolve org unit *unit (0: the caller's, set there) inside the caller's
- * subtree: its path, or an error naming field added to e. A database
- * error is answered. */
+ * subtree: its path, or an error naming field added to e. */
 static int area_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
                      long long *unit, const char **path)
 {
-    int rc;
-
     if (*unit <= 0)
         *unit = req->claims.org_unit_id;
-    rc = jf_res_area(req, conn, e, field, *unit, path);
-    return rc ? jf_res_db_error(req, rc, NULL) : 0;
+    return jf_res_area(req, conn, e, field, *unit, path);
 }
 
 /* ---- eligibility ----------------------------------------------------------- */
@@ -603,20 +592,13 @@ static int patient_list(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0 ||
+        (rc = audit(req, conn, "patient.assistance_read", "patient", row.id, row.org_unit_id,
+                    NULL)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
-    rc = audit(req, conn, "patient.assistance_read", "patient", row.id, row.org_unit_id, NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
     const char *p[] = {row.id};
-    rc = jf_res_send_row(req, conn, &patient_apps, 1, p, 200);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &patient_apps, 1, p, 200);
 }
 
 /* POST /patients/{id}/assistance {kind, applied_on, guardian_id?, note?} */
@@ -627,7 +609,7 @@ static int apply(jf_req *req)
     jf_patient_row row;
     const char *kind, *applied_on, *note, *id = NULL;
     long long gid = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -643,22 +625,17 @@ static int apply(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
-        goto out;
     if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED ||
-        row.status == JF_PS_RULED_OUT || row.status == JF_PS_SUSPECTED) {
-        rc = jf_resp_problem(req, 409, "record-closed", "Not on the register",
-                             "only a patient on the register can be supported", NULL, NULL);
-        goto out;
-    }
+        row.status == JF_PS_RULED_OUT || row.status == JF_PS_SUSPECTED)
+        return jf_resp_problem(req, 409, "record-closed", "Not on the register",
+                               "only a patient on the register can be supported", NULL, NULL);
     if (gid > 0 && (rc = check_guardian(req, conn, &e, "guardian_id", gid, row.id)) != 0)
-        goto out;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+        return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     rc = jf_db_begin(conn);
     const char *p[] = {row.id,     kind,
                        applied_on, gid > 0 ? jf_res_id(req, gid) : NULL,
@@ -666,7 +643,6 @@ static int apply(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &app_insert, 6, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Already open",
                              "the patient already has a pending or approved application of this "
                              "kind",
@@ -674,21 +650,16 @@ static int apply(jf_req *req)
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     rc = audit(req, conn, "assistance.apply", "assistance_application", id, row.org_unit_id,
                jf_arena_printf(&req->arena, "{\"patient_id\":%s,\"kind\":\"%s\"}", row.id, kind));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = send_doc(req, conn, &app_doc, id, 201, "/api/v1/assistance/applications");
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = send_doc(req, conn, &app_doc, id, 201, "/api/v1/assistance/applications");
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -707,10 +678,9 @@ static int explain(jf_req *req)
 
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
     rc = audit(req, conn, "patient.assistance_read", "patient", row.id, row.org_unit_id,
                "{\"what\":\"guardian_reward_eligibility\"}");
     const char *p[] = {month, row.id};
@@ -718,7 +688,6 @@ static int explain(jf_req *req)
         rc = jf_db_exec(conn, &patient_facts, 2, p, &res);
     if (rc != 0 || PQntuples(res) != 1) {
         rc = rc ? rc : JF_ERR_DB;
-        jf_res_db_error(req, rc, res);
         goto out;
     }
     decide(req, res, 0, &r);
@@ -755,7 +724,6 @@ out:
     free(text);
     json_decref(doc);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -770,20 +738,14 @@ static int read_one(jf_req *req, const jf_stmt *head_stmt, int path_col, int uni
     PGresult *head = NULL;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = load_head(req, conn, head_stmt, NULL, path_col, JF_ACCESS_READ, &head)) != 0)
         return rc;
-    if ((rc = load_head(req, conn, head_stmt, NULL, path_col, JF_ACCESS_READ, &head)) != 0)
-        goto out;
     rc = audit(req, conn, "assistance.read", type, jf_req_param(req, 0),
                col_ll(head, 0, unit_col, 0), NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_doc(req, conn, doc, jf_req_param(req, 0), 200, NULL);
-out:
+    if (rc == 0)
+        rc = send_doc(req, conn, doc, jf_req_param(req, 0), 200, NULL);
     PQclear(head);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -813,27 +775,19 @@ static int app_list_get(jf_req *req)
         jf_errors_add(&e, "kind", "is not an assistance kind");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
-        goto out;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *p[] = {path, jf_res_path_upper(req, path), jf_res_id(req, after), state,
                        kind, jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &app_list, 6, p, &res);
     if (rc == 0)
         rc = audit(req, conn, "assistance.list", "org_unit", jf_res_id(req, unit), unit, NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
-out:
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -886,7 +840,6 @@ static int approve_apply(jf_req *req, jf_db_conn *conn, const PGresult *head, de
 
     rc = jf_db_exec(conn, &standard_of, 2, sp, &res);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -929,8 +882,6 @@ static int approve_apply(jf_req *req, jf_db_conn *conn, const PGresult *head, de
                        d->to_month,
                        d->reason};
     rc = jf_db_exec(conn, &app_approve, 8, p, &res);
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
     d->amount_txt = amount;
     PQclear(res);
     return rc;
@@ -941,7 +892,7 @@ static int transition(jf_req *req, const char *action)
 {
     decision d = {.action = action};
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *head = NULL, *res = NULL;
     const char *id = jf_req_param(req, 0), *next, *amount = NULL;
     int rc;
@@ -951,14 +902,9 @@ static int transition(jf_req *req, const char *action)
     read_decision(req, &e, &d);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_db_begin(conn)) != 0 ||
+        (rc = load_head(req, conn, &app_head, &app_lock, A_PATH, JF_ACCESS_WRITE, &head)) != 0)
         return rc;
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if ((rc = load_head(req, conn, &app_head, &app_lock, A_PATH, JF_ACCESS_WRITE, &head)) != 0)
-        goto out;
     next = jf_assist_next_state(PQgetvalue(head, 0, A_STATE), d.action);
     if (next == NULL) {
         rc = refused(req, "Transition refused",
@@ -986,13 +932,9 @@ static int transition(jf_req *req, const char *action)
     } else if (strcmp(d.action, "reject") == 0) {
         const char *p[] = {id, d.on, jf_res_id(req, req->claims.user_id), d.reason};
         rc = jf_db_exec(conn, &app_reject, 4, p, &res);
-        if (rc != 0)
-            jf_res_db_error(req, rc, res);
     } else {
         const char *p[] = {id, d.on, d.reason};
         rc = jf_db_exec(conn, &app_end, 3, p, &res);
-        if (rc != 0)
-            jf_res_db_error(req, rc, res);
     }
     if (rc != 0)
         goto out;
@@ -1004,15 +946,11 @@ static int transition(jf_req *req, const char *action)
                                amount ? amount : "null"));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_doc(req, conn, &app_doc, id, 200, NULL);
+    if (rc == 0)
+        rc = send_doc(req, conn, &app_doc, id, 200, NULL);
 out:
     PQclear(head);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -1026,7 +964,7 @@ static int pay(jf_req *req)
     const char *month, *paid_on, *receipt, *id = jf_req_param(req, 0), *pid = NULL;
     long long amount = 0;
     int has_amount;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *head = NULL, *res = NULL;
     int rc;
 
@@ -1041,14 +979,9 @@ static int pay(jf_req *req)
         jf_errors_add(&e, "receipt_no", "must be 1-32 letters, digits or '-'");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_db_begin(conn)) != 0 ||
+        (rc = load_head(req, conn, &app_head, &app_lock, A_PATH, JF_ACCESS_WRITE, &head)) != 0)
         return rc;
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if ((rc = load_head(req, conn, &app_head, &app_lock, A_PATH, JF_ACCESS_WRITE, &head)) != 0)
-        goto out;
     if (strcmp(PQgetvalue(head, 0, A_KIND), "guardian_reward") == 0) {
         rc = refused(req, "Paid by batches",
                      "guardian_reward is paid by the monthly batches and collected in person",
@@ -1082,10 +1015,8 @@ static int pay(jf_req *req)
                      "period_month");
         goto out;
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     pid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     rc = audit(req, conn, "assistance.pay", "assistance_payment", pid, col_ll(head, 0, A_UNIT, 0),
                jf_arena_printf(&req->arena,
@@ -1093,15 +1024,11 @@ static int pay(jf_req *req)
                                month, amount_txt));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_doc(req, conn, &pay_doc, pid, 201, "/api/v1/assistance/payments");
+    if (rc == 0)
+        rc = send_doc(req, conn, &pay_doc, pid, 201, "/api/v1/assistance/payments");
 out:
     PQclear(head);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -1137,7 +1064,7 @@ static int pay_step(jf_req *req, bool collect)
     jf_errors e = {0};
     const char *on = NULL, *receipt = NULL, *reason = NULL, *id = jf_req_param(req, 0);
     long long gid = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *head = NULL, *res = NULL;
     int rc;
 
@@ -1156,14 +1083,9 @@ static int pay_step(jf_req *req, bool collect)
     }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = jf_db_begin(conn)) != 0 ||
+        (rc = load_head(req, conn, &pay_head, &pay_lock, P_PATH, JF_ACCESS_WRITE, &head)) != 0)
         return rc;
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if ((rc = load_head(req, conn, &pay_head, &pay_lock, P_PATH, JF_ACCESS_WRITE, &head)) != 0)
-        goto out;
     const char *status = PQgetvalue(head, 0, P_STATUS);
     if (strcmp(status, "pending") != 0) {
         rc = refused(req, strcmp(status, "withheld") == 0 ? "Withheld" : "Already paid",
@@ -1204,15 +1126,11 @@ static int pay_step(jf_req *req, bool collect)
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = send_doc(req, conn, &pay_doc, id, 200, NULL);
+    if (rc == 0)
+        rc = send_doc(req, conn, &pay_doc, id, 200, NULL);
 out:
     PQclear(head);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -1262,14 +1180,10 @@ static int batch_fill(jf_req *req, jf_db_conn *conn, const char *bid, const char
         rc = jf_db_exec(conn, &pay_insert, 8, ip, &ins);
         if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(ins), "23505") == 0)
             rc = JF_ERR_CONFLICT; /* an overlapping batch paid it meanwhile */
-        else if (rc != 0)
-            jf_res_db_error(req, rc, ins);
         PQclear(ins);
         (*count)++;
         *total += fen;
     }
-    if (rc == JF_ERR_DB && req->status == 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -1284,22 +1198,21 @@ static int batch_create(jf_req *req)
     json_t *ineligible = json_array();
     char *itext = NULL;
     int count = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
-        goto done;
+        goto out;
     jf_body_only(req, &e, allowed);
     jf_body_int(req, &e, "org_unit_id", true, 1, INT64_MAX, &unit);
     month = body_month(req, &e, "month", true, false);
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
-        goto done;
+        goto out;
     }
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
-        goto done;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1309,10 +1222,8 @@ static int batch_create(jf_req *req)
     const char *bp[] = {jf_res_id(req, unit), month, jf_res_id(req, req->claims.user_id)};
     if (rc == 0)
         rc = jf_db_exec(conn, &batch_insert, 3, bp, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     if (PQntuples(res) == 0) {
         PQclear(res);
         res = NULL;
@@ -1350,17 +1261,14 @@ static int batch_create(jf_req *req)
                                    unit, month, count, total, json_array_size(ineligible)));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     PQclear(res);
     res = NULL;
     const char *dp[] = {bid};
     rc = jf_db_exec(conn, &batch_doc, 1, dp, &res);
     if (rc != 0 || PQntuples(res) != 1) {
         rc = rc ? rc : JF_ERR_DB;
-        jf_res_db_error(req, rc, res);
         goto out;
     }
     jf_res_etag(req, "1");
@@ -1369,8 +1277,6 @@ static int batch_create(jf_req *req)
     rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-done:
     free(itext);
     json_decref(ineligible);
     return rc;
@@ -1385,14 +1291,12 @@ static int batch_get(jf_req *req)
 
     if (jf_req_param_id(req, 0) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_req_param(req, 0)};
     rc = jf_db_exec(conn, &batch_doc, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
     if (PQntuples(res) == 0) {
         rc = jf_resp_not_found(req);
         goto out;
@@ -1400,15 +1304,12 @@ static int batch_get(jf_req *req)
     if ((rc = scope_gate(req, PQgetvalue(res, 0, 1), JF_ACCESS_READ)) != 0)
         goto out;
     rc = audit(req, conn, "assistance.read", "assistance_batch", p[0], col_ll(res, 0, 2, 0), NULL);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, NULL);
+    if (rc != 0)
         goto out;
-    }
     jf_res_etag(req, "1");
     rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -1432,19 +1333,13 @@ static int totals_get(jf_req *req)
         jf_errors_add(&e, "to", "must not be before from");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = area_unit(req, conn, &e, "unit", &unit, &path)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "unit", &unit, &path)) != 0)
-        goto out;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *p[] = {jf_res_id(req, unit), from, to};
-    rc = jf_res_send_row(req, conn, &totals, 3, p, 200);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &totals, 3, p, 200);
 }
 
 /* GET /config/assistance?org_unit_id= */
@@ -1458,19 +1353,13 @@ static int config_get(jf_req *req)
 
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         return rc;
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
-        goto out;
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *p[] = {path, jf_res_id(req, unit)};
-    rc = jf_res_send_row(req, conn, &config_doc, 2, p, 200);
-out:
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &config_doc, 2, p, 200);
 }
 
 /* Validate "standards" into {kind: {amount_fen, period}} (owned), or NULL. */
@@ -1595,7 +1484,7 @@ static int config_put(jf_req *req)
     bool police = false, has_rule;
     json_t *standards;
     char *stext = NULL;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -1613,11 +1502,8 @@ static int config_put(jf_req *req)
     }
     stext = standards ? json_dumps(standards, JSON_COMPACT) : NULL;
     json_decref(standards);
-    if ((rc = jf_res_acquire(req, &conn)) != 0) {
-        free(stext);
-        return rc;
-    }
-    if ((rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = area_unit(req, conn, &e, "org_unit_id", &unit, &path)) != 0)
         goto out;
     if (jf_errors_any(&e)) {
         rc = jf_errors_respond(req, &e);
@@ -1653,15 +1539,11 @@ static int config_put(jf_req *req)
                                    PQgetvalue(res, 0, 0)));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     free(stext);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

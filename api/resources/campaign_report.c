@@ -160,7 +160,7 @@ static const char *section_of(const report_field *rows, size_t i)
 /* ---- loading --------------------------------------------------------- */
 
 /* Load campaign (path param 0) in the caller's area (or above it when
- * !write); 404 answered otherwise. */
+ * !write); 404 answered otherwise, a database error returned unanswered. */
 static int load_campaign(jf_req *req, jf_db_conn *conn, bool write, PGresult **out)
 {
     const char *p[] = {jf_req_param(req, 0)};
@@ -173,7 +173,6 @@ static int load_campaign(jf_req *req, jf_db_conn *conn, bool write, PGresult **o
     }
     rc = jf_db_exec(conn, &campaign_row, 1, p, &res);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -203,7 +202,8 @@ static const char *query_day(jf_req *req, jf_errors *e, const char *name, const 
 }
 
 /* Fill r for the campaign row c and the period of the query (default: the
- * campaign's). On failure the answer has been sent. */
+ * campaign's). A bad period is answered, a database error returned
+ * unanswered. */
 static int report_load(jf_req *req, jf_db_conn *conn, const PGresult *c, report *r)
 {
     jf_errors e = {0};
@@ -228,9 +228,7 @@ static int report_load(jf_req *req, jf_db_conn *conn, const PGresult *c, report 
     r->manual = json_loads(PQgetvalue(c, 0, 6), 0, NULL);
     const char *p[] = {PQgetvalue(c, 0, 0), r->from, r->to, today_s};
     rc = jf_db_exec(conn, &values, 4, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else {
+    if (rc == 0) {
         r->derived = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
         if (r->derived == NULL || r->manual == NULL) {
             jf_resp_internal(req);
@@ -391,7 +389,7 @@ static void xlsx_fill(lxw_workbook *wb, void *arg)
 static int get_report(jf_req *req)
 {
     const char *format = jf_req_query(req, "format");
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *c = NULL;
     report r = {0};
     int rc;
@@ -403,18 +401,17 @@ static int get_report(jf_req *req)
         jf_errors_add(&e, "format", "must be json, csv or xlsx");
         return jf_errors_respond(req, &e);
     }
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_campaign(req, conn, false, &c)) != 0)
         return rc;
-    if ((rc = load_campaign(req, conn, false, &c)) != 0)
-        goto out;
     if (strcmp(req->claims.role, "grid_worker") == 0 || strcmp(req->claims.role, "service") == 0) {
         rc = jf_resp_forbidden(req, "this role does not see statistics");
         goto out;
     }
     if ((rc = report_load(req, conn, c, &r)) != 0)
         goto out;
-    jf_db_pool_release(req->app->pool, conn);
-    conn = NULL;
+    /* Building a workbook and sending it may take a while: the connection
+     * need not wait. */
+    jf_req_db_release(req);
     if (strcmp(format, "json") == 0) {
         json_t *j = report_json(&r, jf_req_param(req, 0));
         rc = jf_resp_json(req, 200, j);
@@ -453,9 +450,7 @@ static int get_report(jf_req *req)
 out:
     report_free(&r);
     PQclear(c);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return rc;
 }
 
 /* PUT /campaigns/{id}/report-fields {key: number | null, …}: the fields
@@ -463,7 +458,7 @@ out:
 static int put_fields(jf_req *req)
 {
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *c = NULL, *res = NULL;
     const char *key;
     json_t *v;
@@ -487,10 +482,8 @@ static int put_fields(jf_req *req)
         jf_errors_add(&e, "body", "must name at least one field");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_campaign(req, conn, true, &c)) != 0)
         return rc;
-    if ((rc = load_campaign(req, conn, true, &c)) != 0)
-        goto out;
     if (strcmp(req->claims.role, "admin") != 0 && strcmp(req->claims.role, "official") != 0) {
         rc = jf_resp_forbidden(req, "only admins and officials fill in the report");
         goto out;
@@ -499,7 +492,7 @@ static int put_fields(jf_req *req)
     const char *p[] = {jf_req_param(req, 0), body};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &fields_set, 2, p, &res)) != 0) {
         free(body);
-        goto dberr;
+        goto out;
     }
     jf_audit_entry a = {.action = "campaign.report_fields",
                         .target_type = "campaign",
@@ -509,7 +502,7 @@ static int put_fields(jf_req *req)
     rc = jf_audit_record(conn, req, &a);
     free(body);
     if (rc != 0 || (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
+        goto out;
     PQclear(res);
     res = NULL;
     PQclear(c);
@@ -519,16 +512,11 @@ static int put_fields(jf_req *req)
     json_t *j = report_json(&r, jf_req_param(req, 0));
     rc = jf_resp_json(req, 200, j);
     json_decref(j);
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
 out:
     report_free(&r);
     PQclear(res);
     PQclear(c);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return rc;
 }
 
 static const jf_route routes[] = {

@@ -157,8 +157,8 @@ static int send_campaign(jf_req *req, jf_db_conn *conn, const char *id, int stat
 }
 
 /* Load campaign (path param 0) visible to the caller: in their subtree or
- * above it. On failure the answer (404) has been sent. For write, the
- * campaign must lie in the caller's subtree. */
+ * above it; 404 sent when it is not, a database error returned unanswered.
+ * For write, the campaign must lie in the caller's subtree. */
 static int campaign_load(jf_req *req, jf_db_conn *conn, bool write, const char **path,
                          long long *unit, jf_date *first, jf_date *ends)
 {
@@ -171,14 +171,13 @@ static int campaign_load(jf_req *req, jf_db_conn *conn, bool write, const char *
         return JF_ERR_NOT_FOUND;
     }
     rc = jf_db_exec(conn, &path_c, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else if (PQntuples(res) == 0 ||
-               !(jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)) ||
-                 (!write && jf_scope_contains(PQgetvalue(res, 0, 0), req->claims.org_path)))) {
+    if (rc == 0 &&
+        (PQntuples(res) == 0 ||
+         !(jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 0)) ||
+           (!write && jf_scope_contains(PQgetvalue(res, 0, 0), req->claims.org_path))))) {
         jf_resp_not_found(req);
         rc = JF_ERR_NOT_FOUND;
-    } else {
+    } else if (rc == 0) {
         *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
         if (unit)
             *unit = strtoll(PQgetvalue(res, 0, 1), NULL, 10);
@@ -200,7 +199,7 @@ static int create(jf_req *req)
     long long unit = req->claims.org_unit_id, day = 25;
     jf_date starts = 0, ends = 0, first;
     const char *name, *path = req->claims.org_path, *id;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -225,12 +224,13 @@ static int create(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    if (jf_body_has(req, "org_unit_id") &&
-        ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL)) {
-        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
-        goto out;
+    if (jf_body_has(req, "org_unit_id")) {
+        if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+            return rc;
+        if (path == NULL)
+            return jf_errors_respond(req, &e);
     }
     const char *p[] = {jf_res_id(req, unit),
                        path,
@@ -241,22 +241,16 @@ static int create(jf_req *req)
                        fmt(req, first),
                        jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &insert_c, 8, p, &res)) != 0)
-        goto dberr;
+        goto out;
     id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     jf_audit_entry a = {.action = "campaign.create",
                         .target_type = "campaign",
                         .target_id = id,
                         .org_unit_id = unit};
-    if ((rc = jf_audit_record(conn, req, &a)) != 0 || (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
-    rc = send_campaign(req, conn, id, 201);
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
+    if ((rc = jf_audit_record(conn, req, &a)) == 0 && (rc = jf_db_commit(conn)) == 0)
+        rc = send_campaign(req, conn, id, 201);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -266,12 +260,10 @@ static int list(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path, today_s(req)};
-    rc = jf_res_send_row(req, conn, &list_c, 2, p, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &list_c, 2, p, 200);
 }
 
 /* GET /campaigns/{id} */
@@ -281,13 +273,10 @@ static int get_one(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = campaign_load(req, conn, false, &path, NULL, NULL, NULL)) != 0)
         return rc;
-    rc = campaign_load(req, conn, false, &path, NULL, NULL, NULL);
-    if (rc == 0)
-        rc = send_campaign(req, conn, jf_req_param(req, 0), 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return send_campaign(req, conn, jf_req_param(req, 0), 200);
 }
 
 /* The ids of a JSON array field into "{1,2,3}" (a bigint[] literal). */
@@ -325,9 +314,7 @@ static int agencies_count(jf_req *req, jf_db_conn *conn, const char *path, const
     const char *p[] = {path, arr};
     int rc = jf_db_exec(conn, &agencies_ok, 2, p, &res);
 
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else
+    if (rc == 0)
         *count = strtol(PQgetvalue(res, 0, 0), NULL, 10);
     PQclear(res);
     return rc;
@@ -362,7 +349,7 @@ static int add_task(jf_req *req)
     const char *action, *desc, *upstream, *arr, *path, *tid;
     int nresp = 0;
     long count = 0;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -378,62 +365,52 @@ static int add_task(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = campaign_load(req, conn, true, &path, &unit, NULL, NULL)) != 0)
         return rc;
-    if ((rc = campaign_load(req, conn, true, &path, &unit, NULL, NULL)) != 0)
-        goto out;
     const char *lead_arr = jf_arena_printf(&req->arena, "{%lld}", lead);
     if ((rc = agencies_count(req, conn, path, lead_arr, &count)) != 0)
-        goto out;
+        return rc;
     if (count != 1)
         jf_errors_add(&e, "lead_agency_id", "no such agency serving the campaign's area");
     if (nresp > 0) {
         if ((rc = agencies_count(req, conn, path, arr, &count)) != 0)
-            goto out;
+            return rc;
         if (count != distinct_ids(json_object_get(req->body, "responsible_agency_ids")))
             jf_errors_add(&e, "responsible_agency_ids",
                           "each must be an agency serving the campaign's area");
     }
-    if (jf_errors_any(&e)) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
     const char *p[] = {jf_req_param(req, 0), jf_res_id(req, seq), action, desc, upstream,
                        jf_res_id(req, lead)};
     if ((rc = jf_db_begin(conn)) != 0)
-        goto dberr;
+        return rc;
     rc = jf_db_exec(conn, &insert_t, 6, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Task number taken",
                              "the campaign already has a task with this seq", NULL, NULL);
         goto out;
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     tid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
     const char *ap[] = {tid, arr};
     if ((rc = jf_db_exec(conn, &insert_ta, 2, ap, &res)) != 0)
-        goto dberr;
+        goto out;
     jf_audit_entry a = {.action = "campaign.task_add",
                         .target_type = "campaign",
                         .target_id = jf_req_param(req, 0),
                         .org_unit_id = unit,
                         .detail_json = jf_arena_printf(&req->arena, "{\"task_id\":%s}", tid)};
-    if ((rc = jf_audit_record(conn, req, &a)) != 0 || (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
     /* The campaign, with the new task in it. */
-    rc = send_campaign(req, conn, jf_req_param(req, 0), 201);
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
+    if ((rc = jf_audit_record(conn, req, &a)) == 0 && (rc = jf_db_commit(conn)) == 0)
+        rc = send_campaign(req, conn, jf_req_param(req, 0), 201);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return rc;
 }
 
 /* POST /campaigns/{id}/tasks/{task_id}/progress {month, content} */
@@ -445,7 +422,7 @@ static int add_progress(jf_req *req)
     const char *content, *path;
     long long unit = 0;
     bool is_admin = jf_role_parse(req->claims.role) == JF_ROLE_ADMIN;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -459,14 +436,13 @@ static int add_progress(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = campaign_load(req, conn, false, &path, &unit, &first, &ends)) != 0)
         return rc;
-    if ((rc = campaign_load(req, conn, false, &path, &unit, &first, &ends)) != 0)
-        goto out;
     const char *tp[] = {jf_req_param(req, 1), jf_req_param(req, 0),
                         jf_res_id(req, req->claims.agency_id)};
     if ((rc = jf_db_exec(conn, &task_get, 3, tp, &res)) != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
         rc = jf_resp_not_found(req);
         goto out;
@@ -497,7 +473,7 @@ static int add_progress(jf_req *req)
                        fmt(req, today),
                        jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &insert_p, 6, p, &res)) != 0)
-        goto dberr;
+        goto out;
     jf_audit_entry a = {.action = "campaign.progress",
                         .target_type = "campaign",
                         .target_id = jf_req_param(req, 0),
@@ -506,20 +482,15 @@ static int add_progress(jf_req *req)
                             jf_arena_printf(&req->arena, "{\"task_id\":%s,\"progress_id\":%s}",
                                             jf_req_param(req, 1), PQgetvalue(res, 0, 1))};
     if ((rc = jf_audit_record(conn, req, &a)) != 0 || (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Location",
                    jf_arena_printf(&req->arena, "/api/v1/campaigns/%s/tasks/%s/progress",
                                    jf_req_param(req, 0), jf_req_param(req, 1)));
     jf_res_etag(req, "1");
     rc = jf_resp_json_text(req, 201, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return rc;
 }
 
 /* GET /campaigns/{id}/tasks/{task_id}/progress */
@@ -531,15 +502,11 @@ static int list_progress(jf_req *req)
 
     if (jf_req_param_id(req, 1) == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = campaign_load(req, conn, false, &path, NULL, NULL, NULL)) != 0)
         return rc;
-    rc = campaign_load(req, conn, false, &path, NULL, NULL, NULL);
-    if (rc == 0) {
-        const char *p[] = {jf_req_param(req, 1), jf_req_param(req, 0)};
-        rc = jf_res_send_row(req, conn, &list_p, 2, p, 200);
-    }
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    const char *p[] = {jf_req_param(req, 1), jf_req_param(req, 0)};
+    return jf_res_send_row(req, conn, &list_p, 2, p, 200);
 }
 
 static const jf_route routes[] = {

@@ -213,12 +213,12 @@ static int send_page(jf_req *req, const jf_stmt *stmt, int np, const char *const
     int n, shown = 0, rc;
     jf_buf out;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     rc = jf_db_exec(conn, stmt, np, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }

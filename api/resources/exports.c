@@ -203,13 +203,13 @@ static int export_patients(jf_req *req)
     }
     jf_date_format(from, from_txt);
     jf_date_format(to, to_txt);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, EXPORT_MAX_BYTES);
     const char *ap[] = {jf_res_id(req, agency_id)};
     rc = jf_db_exec(conn, &agency, 1, ap, &ag);
     if (rc != 0)
-        goto dberr;
+        goto out;
     /* Officials and admins export for agencies in their area; a service
      * account only for its own agency. */
     if (PQntuples(ag) == 0 ||
@@ -225,7 +225,7 @@ static int export_patients(jf_req *req)
                        jf_res_path_upper(req, PQgetvalue(ag, 0, 1)), from_txt, to_txt};
     rc = jf_db_exec(conn, &rows, 5, p, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     n = PQntuples(res);
     if (csv) {
         rc = jf_buf_puts(&out, "\xEF\xBB\xBF"); /* BOM: Excel reads UTF-8 */
@@ -257,20 +257,16 @@ static int export_patients(jf_req *req)
         rc = jf_audit_record(conn, req, &a);
     }
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Content-Disposition",
                    jf_arena_printf(&req->arena, "attachment; filename=\"patients-%lld-%s-%s.%s\"",
                                    agency_id, from_txt, to_txt, format));
     rc = jf_resp_send(req, 200, csv ? "text/csv; charset=utf-8" : "application/x-ndjson",
                       out.data ? out.data : "", out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     jf_buf_free(&out);
     PQclear(ag);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

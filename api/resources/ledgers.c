@@ -311,16 +311,11 @@ static int get_ledger(jf_req *req)
     json = strcmp(format, "json") == 0;
     if (unit <= 0)
         unit = req->claims.org_unit_id;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    if (path == NULL) {
-        rc = jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (path == NULL)
+        return jf_errors_respond(req, &e);
     const char *p[] = {path,
                        jf_res_path_upper(req, path),
                        jf_ledger_names[l - 1],
@@ -338,12 +333,11 @@ static int get_ledger(jf_req *req)
                                                            jf_ledger_names[l - 1], format)};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
+    if (rc != 0)
         goto out;
-    }
-    jf_db_pool_release(req->app->pool, conn);
-    conn = NULL;
+    /* A page or a whole file may go slowly to the client: the connection
+     * need not wait. */
+    jf_req_db_release(req);
     if (json)
         rc = jf_res_send_id_page(req, res, limit, 1);
     else if (PQntuples(res) > LEDGER_FILE_ROWS)
@@ -354,8 +348,6 @@ static int get_ledger(jf_req *req)
         rc = send_file(req, res, l, strcmp(format, "csv") == 0);
 out:
     PQclear(res);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -367,7 +359,7 @@ static int add_note(jf_req *req)
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -381,16 +373,13 @@ static int add_note(jf_req *req)
         return jf_errors_respond(req, &e);
     if (!jf_ledger_may_note(jf_role_parse(req->claims.role), jf_ledger_parse(kind)))
         return jf_resp_forbidden(req, "your role does not keep this ledger");
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    if ((rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
-        goto out;
-    if (!jf_scope_contains(req->claims.org_path, row.org_path)) {
-        rc = jf_resp_not_found(req);
-        goto out;
-    }
+    if (!jf_scope_contains(req->claims.org_path, row.org_path))
+        return jf_resp_not_found(req);
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
-        goto out;
+        return rc;
     const char *p[] = {kind,
                        row.id,
                        on,
@@ -408,14 +397,10 @@ static int add_note(jf_req *req)
                                                 kind, PQgetvalue(res, 0, 0))};
         rc = jf_audit_record(conn, req, &a);
     }
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else
+    if (rc == 0)
         rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1),
                             (size_t)PQgetlength(res, 0, 1));
-out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -35,12 +35,10 @@ static int list_units(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path};
-    rc = jf_res_send_row(req, conn, &units_list, 1, p, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &units_list, 1, p, 200);
 }
 
 static int get_unit(jf_req *req)
@@ -52,17 +50,14 @@ static int get_unit(jf_req *req)
 
     if (id == 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_req_param(req, 0)};
     rc = jf_db_exec(conn, &unit_get, 1, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 ||
-             jf_scope_check(&req->claims, PQgetvalue(res, 0, 1), JF_ACCESS_READ) != JF_SCOPE_OK)
+    if (rc == 0 && (PQntuples(res) == 0 || jf_scope_check(&req->claims, PQgetvalue(res, 0, 1),
+                                                          JF_ACCESS_READ) != JF_SCOPE_OK))
         jf_resp_not_found(req);
-    else
+    else if (rc == 0)
         rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     PQclear(res);
     return rc;
@@ -73,12 +68,10 @@ static int list_agencies(jf_req *req)
     jf_db_conn *conn;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path};
-    rc = jf_res_send_row(req, conn, &agencies_list, 1, p, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return jf_res_send_row(req, conn, &agencies_list, 1, p, 200);
 }
 
 static const jf_route routes[] = {

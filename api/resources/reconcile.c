@@ -170,7 +170,7 @@ static int send_run(jf_req *req, jf_db_conn *conn, const char *id, int status)
 /* Load record {id} (path param 0) with stmt, whose row holds the record's
  * org path, status and unit in the columns of cols ({path, status, unit}):
  * its id text, status and unit; 404 sent when it does not exist or lies
- * outside the caller's subtree. */
+ * outside the caller's subtree, a database error returned unanswered. */
 static int load_scoped(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const int cols[3],
                        const char **id_text, const char **status, long long *unit)
 {
@@ -185,7 +185,6 @@ static int load_scoped(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const
     *id_text = jf_res_id(req, id);
     rc = jf_db_exec(conn, stmt, 1, (const char *const[]){*id_text}, &res);
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -230,7 +229,7 @@ static int create_run(jf_req *req)
     jf_errors e = {0};
     long long unit = 0;
     const char *note, *run_id, *path;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -243,33 +242,28 @@ static int create_run(jf_req *req)
     note = jf_body_str(req, &e, "note", false, 1, 500);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL) {
-        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (path == NULL)
+        return jf_errors_respond(req, &e);
     const char *p[] = {jf_res_id(req, unit), note, jf_res_id(req, req->claims.user_id)};
     rc = jf_db_begin(conn);
     if (rc == 0)
         rc = jf_db_exec(conn, &run_insert, 3, p, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     run_id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     rc = audit(conn, req, "reconcile.run_create", "reconcile_run", run_id, unit, NULL);
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Location",
                    jf_arena_printf(&req->arena, "/api/v1/reconcile/runs/%s", run_id));
     rc = send_run(req, conn, run_id, 201);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -283,15 +277,10 @@ static int get_run(jf_req *req)
 
     if (refuse_role(req, false) != 0)
         return 0;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = load_run(req, conn, &run_id, &status, &unit)) != 0)
         return rc;
-    rc = load_run(req, conn, &run_id, &status, &unit);
-    if (rc == 0)
-        rc = send_run(req, conn, run_id, 200);
-    else if (rc == JF_ERR_NOT_FOUND)
-        rc = 0;
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    return send_run(req, conn, run_id, 200);
 }
 
 /* GET /reconcile/runs?org_unit_id= */
@@ -311,22 +300,18 @@ static int list_runs(jf_req *req)
     jf_res_cursor_decode(req, &e, &after);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0 || scope == NULL) {
-        jf_db_pool_release(req->app->pool, conn);
-        return rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
-    }
+    if (scope == NULL)
+        return jf_errors_respond(req, &e);
     const char *p[] = {scope, jf_res_path_upper(req, scope), jf_res_id(req, after),
                        jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &run_list, 4, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
     return rc;
 }
@@ -360,7 +345,6 @@ static int use_mapping(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id
     json_t *cols;
 
     if (rc != 0) {
-        jf_res_db_error(req, rc, res);
         PQclear(res);
         return rc;
     }
@@ -402,7 +386,7 @@ static int put_source(jf_req *req)
     jf_rec_load_opts o = {0};
     jf_rec_load_result lr;
     body_reader br = {req->conn, 0, req->app->cfg.upload_max_bytes};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     int rc;
 
     if (refuse_role(req, true) != 0)
@@ -421,17 +405,12 @@ static int put_source(jf_req *req)
     if (req->ri->content_length > br.cap)
         return jf_resp_problem(req, 413, "payload-too-large", "Payload too large",
                                "the file is larger than the server accepts", "body", "too large");
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = load_run(req, conn, &run_id, &status, &unit)) != 0)
         return rc;
-    if ((rc = load_run(req, conn, &run_id, &status, &unit)) != 0) {
-        rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
-        goto out;
-    }
-    if (strcmp(status, "loading") != 0) {
-        rc = jf_resp_problem(req, 409, "run-analysed", "Run analysed",
-                             "the run was analysed already: start a new run", NULL, NULL);
-        goto out;
-    }
+    if (strcmp(status, "loading") != 0)
+        return jf_resp_problem(req, 409, "run-analysed", "Run analysed",
+                               "the run was analysed already: start a new run", NULL, NULL);
     o.run_id = strtoll(run_id, NULL, 10);
     o.source = source;
     o.encoding = enc == NULL || strcmp(enc, "auto") == 0 ? JF_REC_ENC_AUTO
@@ -442,53 +421,37 @@ static int put_source(jf_req *req)
     o.user_id = req->claims.user_id;
     if (mapping > 0) {
         if ((rc = use_mapping(req, conn, &e, mapping, source, &o)) != 0)
-            goto out;
-        if (jf_errors_any(&e)) {
-            rc = jf_errors_respond(req, &e);
-            goto out;
-        }
+            return rc;
+        if (jf_errors_any(&e))
+            return jf_errors_respond(req, &e);
     } else {
         for (int c = 0; c < JF_REC_NCOLS; c++)
             o.columns[c] = jf_rec_col_default((jf_rec_col)c);
         o.optional = ~((1u << JF_REC_ID) | (1u << JF_REC_NAME));
     }
-    if ((rc = jf_db_begin(conn)) != 0) {
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
+    if ((rc = jf_db_begin(conn)) != 0)
+        return rc;
     {
         PGresult *res = NULL;
         const char *sp[] = {run_id};
         rc = jf_db_exec(conn, &run_share, 1, sp, &res);
         bool done = rc == 0 && strcmp(PQgetvalue(res, 0, 0), "loading") != 0;
         PQclear(res);
-        if (rc != 0) {
-            jf_db_rollback(conn);
-            jf_res_db_error(req, rc, NULL);
-            goto out;
-        }
-        if (done) {
-            jf_db_rollback(conn);
-            rc = jf_resp_problem(req, 409, "run-analysed", "Run analysed",
-                                 "the run was analysed meanwhile: start a new run", NULL, NULL);
-            goto out;
-        }
+        if (rc != 0)
+            return rc;
+        if (done)
+            return jf_resp_problem(req, 409, "run-analysed", "Run analysed",
+                                   "the run was analysed meanwhile: start a new run", NULL, NULL);
     }
     rc = jf_rec_load(jf_db_pg(conn), &o, body_read, &br, &lr);
-    if (rc == JF_ERR_INVALID || rc == JF_ERR_TOO_LARGE) {
-        jf_db_rollback(conn);
-        rc =
-            jf_resp_problem(req, lr.status, lr.status == 413 ? "payload-too-large" : "invalid-file",
-                            lr.status == 413 ? "Payload too large" : "Invalid file", lr.message,
-                            lr.field, lr.message);
-        goto out;
-    }
-    if (rc == JF_ERR_IO) {
-        jf_db_rollback(conn);
-        rc = jf_resp_problem(req, 400, "malformed-body", "Malformed body",
-                             "the body could not be read", "body", "could not be read");
-        goto out;
-    }
+    if (rc == JF_ERR_INVALID || rc == JF_ERR_TOO_LARGE)
+        return jf_resp_problem(req, lr.status,
+                               lr.status == 413 ? "payload-too-large" : "invalid-file",
+                               lr.status == 413 ? "Payload too large" : "Invalid file", lr.message,
+                               lr.field, lr.message);
+    if (rc == JF_ERR_IO)
+        return jf_resp_problem(req, 400, "malformed-body", "Malformed body",
+                               "the body could not be read", "body", "could not be read");
     if (rc == 0)
         rc = audit(conn, req, "reconcile.upload", "reconcile_run", run_id, unit,
                    jf_arena_printf(&req->arena,
@@ -496,14 +459,8 @@ static int put_source(jf_req *req)
                                    lr.rows, lr.encoding));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0) {
-        jf_db_rollback(conn);
-        jf_res_db_error(req, rc, NULL);
-        goto out;
-    }
-    rc = send_run(req, conn, run_id, 200);
-out:
-    jf_db_pool_release(req->app->pool, conn);
+    if (rc == 0)
+        rc = send_run(req, conn, run_id, 200);
     return rc;
 }
 
@@ -559,8 +516,6 @@ static int job_state(jf_req *req, jf_db_conn *conn, const char *job, char *state
 
     if (rc == 0)
         snprintf(state, cap, "%s", PQntuples(res) ? PQgetvalue(res, 0, 2) : "");
-    else
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -586,28 +541,22 @@ static int analyse_run(jf_req *req)
     const char *run_id, *status;
     long long unit;
     char state[16] = "";
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
     if (refuse_role(req, true) != 0)
         return 0;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = load_run(req, conn, &run_id, &status, &unit)) != 0)
         return rc;
-    if ((rc = load_run(req, conn, &run_id, &status, &unit)) != 0) {
-        rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
-        goto out;
-    }
-    if (strcmp(status, "done") == 0) {
-        rc = jf_resp_problem(req, 409, "run-state", "Run not ready", "the run was analysed already",
-                             NULL, NULL);
-        goto out;
-    }
+    if (strcmp(status, "done") == 0)
+        return jf_resp_problem(req, 409, "run-state", "Run not ready",
+                               "the run was analysed already", NULL, NULL);
     const char *p1[] = {run_id};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &run_sources, 1, p1, &res)) != 0)
-        goto dberr;
+        goto out;
     if (strcmp(PQgetvalue(res, 0, 0), "0") == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "run-state", "Run not ready", "no source is loaded yet",
                              NULL, NULL);
         goto out;
@@ -616,9 +565,8 @@ static int analyse_run(jf_req *req)
     res = NULL;
     const char *pq[] = {run_id, jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_exec(conn, &job_queue, 2, pq, &res)) != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) { /* queued by another request this instant */
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "analysis-queued", "Analysis queued",
                              "an analysis of this run is being queued: ask again", NULL, NULL);
         goto out;
@@ -627,9 +575,9 @@ static int analyse_run(jf_req *req)
     if (strcmp(PQgetvalue(res, 0, 1), "t") == 0 &&
         (rc = audit(conn, req, "reconcile.analyse", "reconcile_run", run_id, unit,
                     jf_arena_printf(&req->arena, "{\"job_id\":%s}", job))) != 0)
-        goto dberr;
+        goto out;
     if ((rc = jf_db_commit(conn)) != 0)
-        goto dberr;
+        goto out;
     jf_rec_runner_kick();
     for (long waited = 0; !respond_async(req) && waited < req->app->cfg.reconcile_wait_ms;
          waited += 50) {
@@ -647,13 +595,8 @@ static int analyse_run(jf_req *req)
                              jf_arena_printf(&req->arena, "job %s %s", job, state), NULL, NULL);
     else
         rc = send_job(req, conn, job, 202);
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -672,17 +615,14 @@ static int get_job(jf_req *req)
 {
     const char *job, *state;
     long long unit;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     int rc;
 
     if (refuse_role(req, false) != 0)
         return 0;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_job(req, conn, &job, &state, &unit)) != 0)
         return rc;
-    if ((rc = load_job(req, conn, &job, &state, &unit)) == 0)
-        rc = send_job(req, conn, job, 200);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return send_job(req, conn, job, 200);
 }
 
 /* POST /reconcile/jobs/{id}/cancel: a queued job ends cancelled at once, a
@@ -692,44 +632,33 @@ static int cancel_job(jf_req *req)
 {
     const char *job, *state;
     long long unit;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
     if (refuse_role(req, true) != 0)
         return 0;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_job(req, conn, &job, &state, &unit)) != 0)
         return rc;
-    if ((rc = load_job(req, conn, &job, &state, &unit)) != 0) {
-        rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
-        goto out;
-    }
-    if (strcmp(state, "queued") != 0) {
-        rc = jf_resp_problem(req, 409, "job-ended", "Job ended",
-                             jf_arena_printf(&req->arena, "the job is %s", state), NULL, NULL);
-        goto out;
-    }
+    if (strcmp(state, "queued") != 0)
+        return jf_resp_problem(req, 409, "job-ended", "Job ended",
+                               jf_arena_printf(&req->arena, "the job is %s", state), NULL, NULL);
     const char *p[] = {job};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &job_cancel, 1, p, &res)) != 0 ||
         (rc = audit(conn, req, "reconcile.cancel", "reconcile_job", job, unit, NULL)) != 0 ||
         (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
+        goto out;
     bool ended = strcmp(PQgetvalue(res, 0, 0), "t") == 0;
     if (!ended && !PQgetisnull(res, 0, 1)) {
         const char *pid[] = {jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1))};
         PQclear(res);
         res = NULL;
         if ((rc = jf_db_exec(conn, &job_interrupt, 1, pid, &res)) != 0)
-            goto dberr;
+            goto out;
     }
     rc = send_job(req, conn, job, ended ? 200 : 202);
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -743,7 +672,7 @@ static int create_mapping(jf_req *req)
     long long unit = 0;
     const char *source, *name, *key, *id, *path;
     json_t *cols, *v, *clean = NULL;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     char *text = NULL;
     int rc;
@@ -792,10 +721,11 @@ static int create_mapping(jf_req *req)
     json_decref(clean);
     if (text == NULL)
         return JF_ERR_NOMEM;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         goto out;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0 || path == NULL) {
-        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
+    if (path == NULL) {
+        rc = jf_errors_respond(req, &e);
         goto out;
     }
     const char *p[] = {jf_res_id(req, unit), source, name, text,
@@ -804,9 +734,8 @@ static int create_mapping(jf_req *req)
     if (rc == 0)
         rc = jf_db_exec(conn, &mapping_insert, 5, p, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Name taken",
                              "the unit has a mapping of this source with this name", "name",
                              "is taken");
@@ -817,21 +746,16 @@ static int create_mapping(jf_req *req)
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc != 0)
-        goto dberr;
+        goto out;
     jf_resp_header(req, "Location",
                    jf_arena_printf(&req->arena, "/api/v1/reconcile/mappings/%s", id));
     {
         const char *dp[] = {id};
         rc = jf_res_send_row(req, conn, &mapping_doc, 1, dp, 201);
     }
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     free(text);
     PQclear(res);
-    if (conn != NULL)
-        jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -847,20 +771,17 @@ static int get_mapping(jf_req *req)
         return 0;
     if (id <= 0)
         return jf_resp_not_found(req);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {jf_res_id(req, id)};
     rc = jf_db_exec(conn, &mapping_load, 1, p, &res);
-    if (rc != 0)
-        jf_res_db_error(req, rc, res);
-    else if (PQntuples(res) == 0 ||
-             !(jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 2)) ||
-               jf_scope_contains(PQgetvalue(res, 0, 2), req->claims.org_path)))
+    if (rc == 0 &&
+        (PQntuples(res) == 0 || !(jf_scope_contains(req->claims.org_path, PQgetvalue(res, 0, 2)) ||
+                                  jf_scope_contains(PQgetvalue(res, 0, 2), req->claims.org_path))))
         rc = jf_resp_not_found(req);
-    else
+    else if (rc == 0)
         rc = jf_res_send_row(req, conn, &mapping_doc, 1, p, 200);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -882,18 +803,15 @@ static int list_mappings(jf_req *req)
     jf_res_cursor_decode(req, &e, &after);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *p[] = {req->claims.org_path, source, jf_res_id(req, after),
                        jf_res_id(req, limit + 1)};
     rc = jf_db_exec(conn, &mapping_list, 4, p, &res);
-    jf_db_pool_release(req->app->pool, conn);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        PQclear(res);
-        return rc;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
+    /* The page may go slowly to a phone: the connection need not wait. */
+    jf_req_db_release(req);
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
     return rc;
 }
@@ -907,7 +825,7 @@ static int list_findings(jf_req *req)
     const char *category = jf_req_query(req, "category"), *status = jf_req_query(req, "status");
     const char *scope;
     long long after = 0, unit, run;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int limit, rc;
 
@@ -923,12 +841,11 @@ static int list_findings(jf_req *req)
     jf_res_cursor_decode(req, &e, &after);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
-    if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0 || scope == NULL) {
-        rc = rc ? jf_res_db_error(req, rc, NULL) : jf_errors_respond(req, &e);
-        goto out;
-    }
+    if (scope == NULL)
+        return jf_errors_respond(req, &e);
     const char *p[] = {scope,
                        jf_res_path_upper(req, scope),
                        jf_res_id(req, after),
@@ -942,14 +859,9 @@ static int list_findings(jf_req *req)
                    run > 0 ? jf_res_id(req, run) : NULL, unit,
                    jf_arena_printf(&req->arena, "{\"count\":%d}",
                                    PQntuples(res) > limit ? limit : PQntuples(res)));
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-        goto out;
-    }
-    rc = jf_res_send_id_page(req, res, limit, 1);
-out:
+    if (rc == 0)
+        rc = jf_res_send_id_page(req, res, limit, 1);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
@@ -972,22 +884,12 @@ static int get_finding(jf_req *req)
 
     if (refuse_role(req, false) != 0)
         return 0;
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = load_finding(req, conn, &id, &status, &unit)) != 0 ||
+        (rc = audit(conn, req, "reconcile.finding_read", "reconcile_finding", id, unit, NULL)) != 0)
         return rc;
-    rc = load_finding(req, conn, &id, &status, &unit);
-    if (rc == 0) {
-        rc = audit(conn, req, "reconcile.finding_read", "reconcile_finding", id, unit, NULL);
-        if (rc != 0)
-            jf_res_db_error(req, rc, NULL);
-        else {
-            const char *p[] = {id};
-            rc = jf_res_send_row(req, conn, &finding_doc, 1, p, 200);
-        }
-    } else if (rc == JF_ERR_NOT_FOUND) {
-        rc = 0;
-    }
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    const char *p[] = {id};
+    return jf_res_send_row(req, conn, &finding_doc, 1, p, 200);
 }
 
 /* POST /reconcile/findings/{id}/transitions {to, note} */
@@ -997,7 +899,7 @@ static int move_finding(jf_req *req)
     jf_errors e = {0};
     const char *to, *note, *id, *from;
     long long unit;
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -1010,28 +912,21 @@ static int move_finding(jf_req *req)
     note = jf_body_str(req, &e, "note", true, 1, 500);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = load_finding(req, conn, &id, &from, &unit)) != 0)
         return rc;
-    if ((rc = load_finding(req, conn, &id, &from, &unit)) != 0) {
-        rc = rc == JF_ERR_NOT_FOUND ? 0 : rc;
-        goto out;
-    }
-    if (!jf_rec_transition_ok(from, to)) {
-        rc = jf_resp_problem(
+    if (!jf_rec_transition_ok(from, to))
+        return jf_resp_problem(
             req, 409, "illegal-transition", "Illegal transition",
             jf_arena_printf(&req->arena, "a finding cannot move from %s to %s", from, to), "to",
             "not allowed from the finding's state");
-        goto out;
-    }
     const char *mp[] = {id, to, from};
     const char *ep[] = {id, from, to, note, jf_res_id(req, req->claims.user_id)};
     rc = jf_db_begin(conn);
     if (rc == 0)
         rc = jf_db_exec(conn, &finding_move, 3, mp, &res);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 409, "conflict", "Finding changed",
                              "the finding moved meanwhile; reload and retry", NULL, NULL);
         goto out;
@@ -1044,18 +939,12 @@ static int move_finding(jf_req *req)
                    jf_arena_printf(&req->arena, "{\"from\":\"%s\",\"to\":\"%s\"}", from, to));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    {
+    if (rc == 0) {
         const char *p[] = {id};
         rc = jf_res_send_row(req, conn, &finding_doc, 1, p, 200);
     }
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

@@ -325,21 +325,15 @@ static int get_config(jf_req *req)
 
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 ||
+        (rc = target(req, conn, id, false, &e, &key, &denied)) != 0)
         return rc;
-    rc = target(req, conn, id, false, &e, &key, &denied);
-    if (rc != 0)
-        jf_res_db_error(req, rc, NULL);
-    else if (jf_errors_any(&e))
-        rc = jf_errors_respond(req, &e);
-    else if (denied != NULL)
-        rc = jf_resp_forbidden(req, denied);
-    else {
-        const char *p[] = {id > 0 ? jf_res_id(req, id) : NULL};
-        rc = jf_res_send_row(req, conn, &config, 1, p, 200);
-    }
-    jf_db_pool_release(req->app->pool, conn);
-    return rc;
+    if (jf_errors_any(&e))
+        return jf_errors_respond(req, &e);
+    if (denied != NULL)
+        return jf_resp_forbidden(req, denied);
+    const char *p[] = {id > 0 ? jf_res_id(req, id) : NULL};
+    return jf_res_send_row(req, conn, &config, 1, p, 200);
 }
 
 /* A change of unit id's configuration: the document after (NULL: removed),
@@ -348,18 +342,18 @@ static int get_config(jf_req *req)
 static int change(jf_req *req, long long id, const char *after)
 {
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     const char *key, *denied, *before = NULL;
     jf_buf out;
     int rc;
 
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
     rc = target(req, conn, id, true, &e, &key, &denied);
     if (rc != 0)
-        goto dberr;
+        goto out;
     if (!jf_errors_any(&e) && after == NULL && key == NULL)
         jf_errors_add(&e, "org_unit_id",
                       "the default configuration cannot be removed, only changed");
@@ -384,7 +378,6 @@ static int change(jf_req *req, long long id, const char *after)
         rc = after != NULL ? jf_db_exec(conn, &store, 3, sp, &res)
                            : jf_db_exec(conn, &drop, 2, sp, &res);
     if (rc == 0 && after == NULL && strcmp(PQcmdTuples(res), "0") == 0) {
-        jf_db_rollback(conn);
         rc = jf_resp_problem(req, 404, "not-found", "Not found",
                              "this unit has no configuration of its own: it inherits already",
                              "org_unit_id", "has no configuration of its own");
@@ -409,16 +402,11 @@ static int change(jf_req *req, long long id, const char *after)
         rc = jf_buf_append(&out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     if (rc == 0)
         rc = jf_db_commit(conn);
-    if (rc != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, out.data, out.len);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
+    if (rc == 0)
+        rc = jf_resp_json_text(req, 200, out.data, out.len);
 out:
     jf_buf_free(&out);
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 

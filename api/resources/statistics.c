@@ -157,7 +157,8 @@ static const char *fmt_date(jf_req *req, jf_date d)
 }
 
 /* Resolve the unit asked for (default: the caller's) to its path. 0 with
- * *path set, or an answered error (404 outside the caller's area). */
+ * *path set, 404 answered outside the caller's area, or a database error
+ * returned unanswered. */
 static int unit_path(jf_req *req, jf_db_conn *conn, long long unit, const char **path)
 {
     PGresult *res = NULL;
@@ -169,14 +170,12 @@ static int unit_path(jf_req *req, jf_db_conn *conn, long long unit, const char *
     }
     const char *p[] = {jf_res_id(req, unit)};
     rc = jf_db_exec(conn, &unit_get, 1, p, &res);
-    if (rc != 0) {
-        jf_res_db_error(req, rc, res);
-    } else if (PQntuples(res) == 0 ||
-               jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_READ) != JF_SCOPE_OK) {
+    if (rc == 0 && (PQntuples(res) == 0 || jf_scope_check(&req->claims, PQgetvalue(res, 0, 0),
+                                                          JF_ACCESS_READ) != JF_SCOPE_OK)) {
         rc = jf_resp_not_found(req);
         if (rc == 0)
             rc = JF_ERR_NOT_FOUND;
-    } else {
+    } else if (rc == 0) {
         *path = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     }
     PQclear(res);
@@ -191,22 +190,18 @@ static int dashboard(jf_req *req)
     const char *detail = jf_stat_detail(req), *path = NULL, *now = NULL;
     long long unit = jf_query_id(req, &e, "org_unit_id");
     bool live = jf_query_bool(req, &e, "live");
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int year, rc;
 
     jf_stat_period(req, &e, today, &from, &to, &year);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0 || (rc = unit_path(req, conn, unit, &path)) != 0)
         return rc;
-    if ((rc = unit_path(req, conn, unit, &path)) != 0)
-        goto out;
-    if (detail == NULL) {
-        rc = jf_resp_problem(req, 403, "forbidden", "Forbidden",
-                             "this role does not see statistics", NULL, NULL);
-        goto out;
-    }
+    if (detail == NULL)
+        return jf_resp_problem(req, 403, "forbidden", "Forbidden",
+                               "this role does not see statistics", NULL, NULL);
     if (unit == 0)
         unit = req->claims.org_unit_id;
     const char *unit_s = jf_res_id(req, unit), *from_s = fmt_date(req, from),
@@ -215,7 +210,7 @@ static int dashboard(jf_req *req)
     if (!live) {
         const char *p[] = {unit_s, path, today_s, detail, from_s, to_s, end_s};
         if ((rc = jf_db_exec(conn, &dash_rollup, 7, p, &res)) != 0)
-            goto dberr;
+            goto out;
         if (PQntuples(res) == 1) {
             rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
             goto out;
@@ -227,13 +222,9 @@ static int dashboard(jf_req *req)
         now = jf_arena_printf(&req->arena, "%s 12:00:00+08", fmt_date(req, today));
     const char *p[] = {unit_s, path, today_s, detail, from_s, to_s, end_s, now};
     rc = jf_res_send_row(req, conn, &dash_live, 8, p, 200);
-    goto out;
-dberr:
-    jf_res_db_error(req, rc, res);
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
-    return rc == JF_ERR_NOT_FOUND ? 0 : rc;
+    return rc;
 }
 
 /* PUT /org-units/{id}/population: the resident population (常住人口) of a unit. */
@@ -242,7 +233,7 @@ static int put_population(jf_req *req)
     static const char *const allowed[] = {"population", NULL};
     long long id = jf_req_param_id(req, 0), population = 0;
     jf_errors e = {0};
-    jf_db_conn *conn = NULL;
+    jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
@@ -254,15 +245,14 @@ static int put_population(jf_req *req)
     jf_body_int(req, &e, "population", true, 0, 2000000000, &population);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-    if ((rc = jf_res_acquire(req, &conn)) != 0)
+    if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     const char *ids = jf_res_id(req, id);
     const char *gp[] = {ids};
     if ((rc = jf_db_begin(conn)) != 0 || (rc = jf_db_exec(conn, &pop_get, 1, gp, &res)) != 0)
-        goto dberr;
+        goto out;
     if (PQntuples(res) == 0 ||
         jf_scope_check(&req->claims, PQgetvalue(res, 0, 0), JF_ACCESS_WRITE) != JF_SCOPE_OK) {
-        jf_db_rollback(conn);
         rc = jf_resp_not_found(req);
         goto out;
     }
@@ -272,23 +262,17 @@ static int put_population(jf_req *req)
     res = NULL;
     const char *sp[] = {ids, jf_res_id(req, population)};
     if ((rc = jf_db_exec(conn, &pop_set, 2, sp, &res)) != 0)
-        goto dberr;
+        goto out;
     jf_audit_entry a = {
         .action = "org_unit.population",
         .target_type = "org_unit",
         .target_id = ids,
         .org_unit_id = id,
         .detail_json = jf_arena_printf(&req->arena, "{\"from\":%s,\"to\":%lld}", old, population)};
-    if ((rc = jf_audit_record(conn, req, &a)) != 0 || (rc = jf_db_commit(conn)) != 0)
-        goto dberr;
-    rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
-    goto out;
-dberr:
-    jf_db_rollback(conn);
-    jf_res_db_error(req, rc, res);
+    if ((rc = jf_audit_record(conn, req, &a)) == 0 && (rc = jf_db_commit(conn)) == 0)
+        rc = jf_resp_json_text(req, 200, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
 out:
     PQclear(res);
-    jf_db_pool_release(req->app->pool, conn);
     return rc;
 }
 
