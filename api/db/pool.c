@@ -382,6 +382,9 @@ static int exec_common(jf_db_conn *c, const jf_stmt *s, const char *sql, int n,
         r = conn_reset(c) ? exec_once(c, s, sql, n, params) : NULL;
     }
     if (result_ok(r)) {
+        /* A later failure that is not a statement's (no row where one was
+         * due) must not be logged with this connection's old SQLSTATE. */
+        c->last_state[0] = c->last_error[0] = '\0';
         *res = r;
         return 0;
     }

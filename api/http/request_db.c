@@ -28,7 +28,7 @@ int jf_req_db(jf_req *req, jf_db_conn **conn)
 
 void jf_req_db_settle(jf_req *req, int rc)
 {
-    const char *state = "", *message = "no result";
+    const char *state = "", *message = "";
 
     if (req->db != NULL && jf_db_in_tx(req->db))
         jf_db_rollback(req->db);
@@ -38,11 +38,13 @@ void jf_req_db_settle(jf_req *req, int rc)
         jf_resp_unavailable(req);
         return;
     }
-    if (rc == JF_ERR_DB && req->db != NULL)
-        state = jf_db_last_error(req->db, &message);
-    if (rc == JF_ERR_DB)
+    if (rc == JF_ERR_DB) {
+        if (req->db != NULL)
+            state = jf_db_last_error(req->db, &message);
         jf_log_error("db_error", "%s %s: SQLSTATE %s: %s", req->method,
-                     req->route ? req->route->pattern : req->path, state, message);
+                     req->route ? req->route->pattern : req->path, state,
+                     *message ? message : "no statement failed");
+    }
     jf_resp_internal(req);
 }
 

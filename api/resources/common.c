@@ -1,32 +1,14 @@
 /* Shared handler helpers. */
 #include "common.h"
 #include "../db/pipeline.h"
-#include "../db/replica.h"
 #include "../core/crypto.h"
 #include "../core/err.h"
-#include "../core/log.h"
 #include "../http/response.h"
-#include "../http/router.h"
 #include "../http/validate.h"
 
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-
-int jf_res_acquire(jf_req *req, jf_db_conn **conn)
-{
-    int rc;
-
-    /* A read-only route reads from the standby when it may. */
-    if (req->app->replica != NULL && req->route != NULL && (req->route->flags & JF_ROUTE_REPLICA) &&
-        jf_db_replica_acquire(req->app->replica, req->claims.user_id, conn) == 0)
-        return 0;
-    rc = jf_db_pool_acquire(req->app->pool, conn);
-
-    if (rc != 0)
-        jf_resp_unavailable(req);
-    return rc;
-}
 
 int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const char *const *params,
                   PGresult **res)
@@ -59,19 +41,6 @@ const char *jf_res_path_upper(jf_req *req, const char *path)
     if (u != NULL && *u != '\0')
         u[strlen(u) - 1] = '0';
     return u;
-}
-
-int jf_res_db_error(jf_req *req, int rc, PGresult *res)
-{
-    if (rc == JF_ERR_UNAVAILABLE) {
-        jf_resp_unavailable(req);
-    } else {
-        jf_log_error("db_error", "%s %s: SQLSTATE %s: %s", req->method,
-                     req->route ? req->route->pattern : req->path, jf_db_sqlstate(res),
-                     res ? PQresultErrorMessage(res) : "no result");
-        jf_resp_internal(req);
-    }
-    return rc;
 }
 
 int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,

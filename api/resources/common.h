@@ -8,9 +8,6 @@
 #include "../http/request.h"
 #include "../http/validate.h"
 
-/* Borrow a connection; on failure 503 has been sent. The handlers not yet
- * on jf_req_db use it. */
-int jf_res_acquire(jf_req *req, jf_db_conn **conn);
 /* A lookup by key (db/pipeline.h, jf_db_pipe_lookup), batched with other
  * threads' when the lanes run, else run alone on a borrowed connection.
  * Returns as jf_db_exec; sends nothing. */
@@ -20,11 +17,6 @@ int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const 
  * path under "/1/4/" lies in ["/1/4/", "/1/40"), '/' being the byte just
  * below '0'. NULL for NULL. */
 const char *jf_res_path_upper(jf_req *req, const char *path);
-/* Answer a failed jf_db_exec: 503 when the database is unreachable, else 500
- * (logged with its SQLSTATE, never shown to the client). Returns rc. For
- * the handlers not yet on jf_req_db, whose failures the dispatcher cannot
- * log with the SQLSTATE. */
-int jf_res_db_error(jf_req *req, int rc, PGresult *res);
 /* Run stmt and send column 0 of its single row as JSON with status;
  * 404 when there is no row; the jf_db_exec error returned unanswered. */
 int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,

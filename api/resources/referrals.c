@@ -113,18 +113,6 @@ static jf_stmt move = {
 
 static const char *const from_kinds[] = {"follow_up", "emergency", NULL};
 
-static int audit(jf_req *req, jf_db_conn *conn, const char *patient, long long unit,
-                 const char *action, const char *detail)
-{
-    jf_audit_entry a = {.action = action,
-                        .target_type = "patient",
-                        .target_id = patient,
-                        .org_unit_id = unit,
-                        .detail_json = detail};
-
-    return jf_audit_record(conn, req, &a);
-}
-
 /* The keys the caller may not see; to_caller: the referrals read are
  * addressed to the caller's hospital, whose system reads their reasons. */
 static const char *hidden(const jf_req *req, bool to_caller)
@@ -216,13 +204,11 @@ int jf_referral_create(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
     }
     if (rc == 0) {
         *id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
-        rc = audit(req, conn, row->id, row->org_unit_id, "referral.create",
-                   jf_arena_printf(&req->arena, "{\"referral_id\":%s,\"urgency\":\"%s\"}", *id,
-                                   jf_referral_urgencies[u]));
+        rc = jf_record_audit(req, conn, row, "referral.create",
+                             jf_arena_printf(&req->arena, "{\"referral_id\":%s,\"urgency\":\"%s\"}",
+                                             *id, jf_referral_urgencies[u]));
     }
 out:
-    if (rc != 0 && req->status == 0)
-        jf_res_db_error(req, rc, res);
     PQclear(res);
     return rc;
 }
@@ -448,9 +434,9 @@ static int hospital_move(jf_req *req, jf_ref_action action)
                         jf_res_id(req, req->claims.user_id)};
     if ((rc = jf_db_exec(conn, &move, 6, mp, &res)) != 0)
         goto out;
-    rc = audit(req, conn, row.id, row.org_unit_id,
-               jf_arena_printf(&req->arena, "referral.%s", actions[action]),
-               jf_arena_printf(&req->arena, "{\"referral_id\":%s}", id));
+    rc = jf_record_audit(req, conn, &row,
+                         jf_arena_printf(&req->arena, "referral.%s", actions[action]),
+                         jf_arena_printf(&req->arena, "{\"referral_id\":%s}", id));
     if (rc == 0)
         rc = answer(req, conn, &idem, id, 200);
 out:

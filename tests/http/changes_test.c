@@ -549,14 +549,18 @@ static void a_big_grid_syncs_in_a_few_pages(void **state)
                      1, cp);
     assert_non_null(unit);
     /* 300 patients as an integration would load them, straight into the
-     * table: the triggers log them all the same. */
+     * table: the triggers log them all the same. Their ID ciphertext is a
+     * real one (a patient's made earlier through the API: the cipher is
+     * not bound to the row), so that any later suite that lists them can
+     * reveal it. */
     {
         const char *p[] = {unit};
         char *n = db_scalar(
             "WITH ins AS (INSERT INTO patients (org_unit_id, org_path, status, name, id_cipher,"
             " id_index, id_masked, phone, phone_masked, address, diagnosis, diagnosis_date,"
             " risk_level, colour, next_due)"
-            " SELECT $1::bigint, '', 'in_care', '批量' || g, decode(md5('c' || $1 || g), 'hex'),"
+            " SELECT $1::bigint, '', 'in_care', '批量' || g, (SELECT id_cipher FROM patients"
+            "  WHERE id_cipher IS NOT NULL ORDER BY id LIMIT 1),"
             " decode(md5('i' || $1 || g), 'hex'), '429005********' || lpad(g::text, 4, '0'),"
             " '1390000' || lpad(g::text, 4, '0'), '139****' || lpad(g::text, 4, '0'),"
             " '梅苑社区' || g || '号', 'schizophrenia', '2020-01-01', g % 4,"

@@ -6,7 +6,7 @@ ROOT=$(cd "$(dirname "$0")/../.." && pwd)
 cd "$ROOT"
 files=$(find api -name '*.[ch]')
 if ! clang-format --dry-run --Werror $files 2>/tmp/jf-format.$$; then
-    grep -E '^[^ ].*warning' /tmp/jf-format.$$ | head -20 >&2
+    grep -E '^[^ ].*(warning|error)' /tmp/jf-format.$$ | head -20 >&2
     rm -f /tmp/jf-format.$$
     echo "run: clang-format -i \$(find api -name '*.[ch]')" >&2
     exit 1
