@@ -256,7 +256,7 @@ static int json_names(jf_buf *b, const char *const *names, int count)
     return rc ? rc : jf_buf_puts(b, "]");
 }
 
-/* The current risk level (R-RISK-CURRENT) and the highest ever, from every
+/* The current risk level [R-RISK-1, R-RISK-2] and the highest ever, from every
  * level seen, oldest first. */
 static int fold_risk(jf_db_conn *conn, const char *patient_id, jf_risk_state *cur, int *max_ever)
 {
@@ -278,7 +278,7 @@ static int fold_risk(jf_db_conn *conn, const char *patient_id, jf_risk_state *cu
     return rc;
 }
 
-/* The visits folded (R-VISIT-MODE, R-LOST-CYCLES). */
+/* The visits folded [R-VISIT-2, R-LOST-1]. */
 static int fold_visits(const jf_actor *who, jf_db_conn *conn, const char *patient_id,
                        bool red_otherwise, int miss_gap_days, jf_visit_state *out)
 {

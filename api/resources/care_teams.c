@@ -295,40 +295,7 @@ out:
 /* GET /worklists/care-gaps */
 static int care_gaps(jf_req *req)
 {
-    jf_errors e = {0};
-    jf_db_conn *conn;
-    PGresult *res = NULL;
-    long long after_id = 0, unit = jf_query_id(req, &e, "org_unit_id");
-    long long doctor = jf_query_id(req, &e, "doctor_id");
-    const char *after_path = "", *scope;
-    int limit, rc;
-
-    jf_query_limit(req, &e, &limit);
-    jf_res_cursor_decode(req, &e, &after_id);
-    if (jf_errors_any(&e))
-        return jf_errors_respond(req, &e);
-    if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
-        return rc;
-    if (scope == NULL)
-        return jf_errors_respond(req, &e);
-    if (after_id > 0)
-        rc = jf_res_patient_path(req, conn, after_id, &after_path);
-    const char *p[] = {scope,
-                       jf_res_path_upper(req, scope),
-                       after_path,
-                       jf_res_id(req, after_id),
-                       jf_res_tf(jf_res_view(req).risk),
-                       jf_res_id(req, limit + 1),
-                       doctor > 0 ? jf_res_id(req, doctor) : NULL};
-    if (rc == 0)
-        rc = jf_db_exec(conn, &gaps, 7, p, &res);
-    /* The page may go slowly to a phone: the connection need not wait. */
-    jf_req_db_release(req);
-    if (rc == 0)
-        rc = jf_res_send_id_page(req, res, limit, 2);
-    PQclear(res);
-    return rc;
+    return jf_res_area_page(req, &gaps);
 }
 
 static const jf_route routes[] = {

@@ -52,4 +52,11 @@ const char *jf_res_codes(jf_req *req, jf_errors *e, const char *field, const cha
  * or null, or with an error naming field added. */
 const char *jf_res_medications(jf_req *req, jf_errors *e, const char *field, size_t max);
 
+/* GET a worklist of patients of the caller's area, ?org_unit_id (a unit of
+ * it), doctor_id, limit and cursor (keyset over org path and id): stmt takes
+ * $1..$2 the area's paths, $3..$4 the cursor, $5 whether the risk is
+ * visible, $6 limit + 1, $7 the doctor (NULL: any), and returns (id,
+ * org_path, row JSON). */
+int jf_res_area_page(jf_req *req, const jf_stmt *stmt);
+
 #endif

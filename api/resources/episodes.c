@@ -885,7 +885,7 @@ static int whereabouts_unknown(jf_req *req)
 
 /* POST /patients/{id}/whereabouts-confirmed {confirmed_on, place, note?}:
  * the police found a lost patient, who is back in care. With a 面访, the
- * only way back from 失访 (R-LOST-CYCLES). */
+ * only way back from 失访 [R-LOST-4]. */
 static int whereabouts_confirmed(jf_req *req)
 {
     if (jf_role_parse(req->claims.role) != JF_ROLE_POLICE)
