@@ -12,6 +12,7 @@
 #include "../audit/audit.h"
 #include "../core/err.h"
 #include "../domain/followup.h"
+#include "../domain/followup_form.h"
 #include "../domain/referral.h"
 #include "../http/response.h"
 #include "../http/router.h"
@@ -163,8 +164,6 @@ static const char *const joint_codes[] = {"police", "village_cadre", "doctor", "
                                           "family", "other",         NULL};
 static const char *const act_codes[] = {"mild_trouble", "trouble",         "disaster", "other_harm",
                                         "self_harm",    "suicide_attempt", NULL};
-static const char *const social_keys[] = {"personal_care", "housework",      "work",
-                                          "learning",      "social_contact", NULL};
 static const char *const tiers[] = {"community", "township", "city", NULL};
 
 /* An array of codes as a PostgreSQL text[] literal ("{a,b}"), or NULL. */
@@ -286,22 +285,6 @@ static int create_followup(jf_req *req)
                                           "note",
                                           "absence",
                                           NULL};
-    /* Fields that only a visit that reached the patient can fill. */
-    static const char *const reached_only[] = {"risk_level",
-                                               "symptoms",
-                                               "obvious_psychotic",
-                                               "insight",
-                                               "sleep",
-                                               "diet",
-                                               "social_function",
-                                               "compliance",
-                                               "adverse_reaction",
-                                               "adverse_serious",
-                                               "physical_illness_serious",
-                                               "treatment_effect",
-                                               "medications",
-                                               "class_override",
-                                               NULL};
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
@@ -388,9 +371,9 @@ static int create_followup(jf_req *req)
             json_object_foreach(sf, k, v)
             {
                 int i = 0;
-                while (social_keys[i] && strcmp(social_keys[i], k) != 0)
+                while (jf_form_social_items[i] && strcmp(jf_form_social_items[i], k) != 0)
                     i++;
-                if (social_keys[i] == NULL || !json_is_string(v) ||
+                if (jf_form_social_items[i] == NULL || !json_is_string(v) ||
                     !jf_in_set(json_string_value(v), i == 2 ? gfpna : gfp))
                     jf_errors_add(&e, "social_function", "%s is not a known item with a code", k);
                 else
@@ -414,45 +397,31 @@ static int create_followup(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
-    /* The form's own rules. */
+    /* The form's own rules (domain/followup_form.c). */
     f2f = reached && jf_followup_face_to_face(mode, informant);
-    /* A joint visit (联合随访) goes to see the patient: it is a 面访. */
-    if (joint != NULL && strcmp(joint, "true") == 0 && !f2f)
-        jf_errors_add(&e, "joint_visit",
-                      "a joint visit must see the patient in person (面访: clinic or home, "
-                      "the patient seen)");
-    if (abs.present && f2f)
-        jf_errors_add(&e, "absence", "a patient seen in person is not away");
-    if (!reached && !died && unreached == NULL)
-        jf_errors_add(&e, "unreached_reason",
-                      "is required when the visit did not reach the patient");
-    if (reached && unreached != NULL)
-        jf_errors_add(&e, "unreached_reason", "only applies when the patient was not reached");
-    if (!reached)
-        for (int i = 0; reached_only[i]; i++)
-            if (jf_body_has(req, reached_only[i]) && !jf_body_null(req, reached_only[i]))
-                jf_errors_add(&e, reached_only[i],
-                              "only a visit that reached the patient records it");
-    if (died && (death_date == NULL || death_cause == NULL))
-        jf_errors_add(&e, death_date == NULL ? "death_date" : "death_cause",
-                      "is required when the patient died");
-    if (!died && (death_date != NULL || death_cause != NULL))
-        jf_errors_add(&e, death_date ? "death_date" : "death_cause",
-                      "only applies when the patient died");
-    if (reached && !died) {
-        if (risk < 0)
-            jf_errors_add(&e, "risk_level", "is required for a visit that reached the patient");
-        if (insight == NULL)
-            jf_errors_add(&e, "insight", "is required for a visit that reached the patient");
-        if (compliance == NULL)
-            jf_errors_add(&e, "compliance", "is required for a visit that reached the patient");
-        for (int i = 0; i < 5; i++)
-            if (social[i] == NULL)
-                jf_errors_add(&e, "social_function", "%s is required", social_keys[i]);
-    }
-    if ((hospitalisation == NULL || strcmp(hospitalisation, "discharged") != 0) &&
-        discharged_on != NULL)
-        jf_errors_add(&e, "discharged_on", "only applies when hospitalisation is discharged");
+    jf_form_facts facts = {.reached = reached,
+                           .died = died,
+                           .face_to_face = f2f,
+                           .joint = joint != NULL && strcmp(joint, "true") == 0,
+                           .away = abs.present,
+                           .has_unreached_reason = unreached != NULL,
+                           .has_death_date = death_date != NULL,
+                           .has_death_cause = death_cause != NULL,
+                           .has_risk_level = risk >= 0,
+                           .has_insight = insight != NULL,
+                           .has_compliance = compliance != NULL,
+                           .discharged = hospitalisation != NULL &&
+                                         strcmp(hospitalisation, "discharged") == 0,
+                           .has_discharged_on = discharged_on != NULL};
+    for (int i = 0; i < JF_FORM_SOCIAL_ITEMS; i++)
+        facts.has_social[i] = social[i] != NULL;
+    for (int i = 0; jf_form_reached_only[i]; i++)
+        facts.has_reached_only[i] = jf_body_has(req, jf_form_reached_only[i]) &&
+                                    !jf_body_null(req, jf_form_reached_only[i]);
+    jf_form_problem problems[32];
+    size_t np = jf_followup_form_check(&facts, problems, 32);
+    for (size_t i = 0; i < np && i < 32; i++)
+        jf_errors_add(&e, problems[i].field, "%s", problems[i].message);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
