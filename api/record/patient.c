@@ -55,12 +55,12 @@ int jf_record_patient_init(void)
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
 
-jf_patient_view jf_res_view(const jf_req *req)
+jf_patient_view jf_record_view(const jf_req *req)
 {
     return jf_view_for_role(jf_role_parse(req->claims.role));
 }
 
-int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row)
+int jf_record_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row)
 {
     long long id = jf_req_param_id(req, 0);
     PGresult *res = NULL;
@@ -110,8 +110,8 @@ int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_pati
     return rc;
 }
 
-int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
-                          const char *cipher_hex, jf_patient_view v)
+int jf_record_append(jf_req *req, jf_buf *out, const char *doc, size_t len, const char *cipher_hex,
+                     jf_patient_view v)
 {
     char id18[19];
 
@@ -125,10 +125,10 @@ int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
     return jf_buf_printf(out, ",\"id_number\":\"%s\"}", id18);
 }
 
-int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16])
+int jf_record_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16])
 {
     PGresult *res = NULL;
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     int rc = jf_db_exec(conn, &patient_doc, 2,
                         (const char *const[]){v.phone_full ? "true" : "false", id}, &res);
 
@@ -142,8 +142,8 @@ int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *ou
     return rc;
 }
 
-int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
-                          long long unit_id, const char **path)
+int jf_record_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
+                             long long unit_id, const char **path)
 {
     PGresult *res = NULL;
     const char *p[] = {jf_arena_printf(&req->arena, "%lld", unit_id)};
@@ -166,8 +166,8 @@ int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const cha
     return 0;
 }
 
-int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
-                const char **path)
+int jf_record_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
+                   const char **path)
 {
     PGresult *res = NULL;
     int rc;
@@ -188,7 +188,7 @@ int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, 
     return rc;
 }
 
-int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex)
+int jf_record_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex)
 {
     PGresult *res = NULL;
     const char *p[] = {id_index_hex};
@@ -217,8 +217,8 @@ int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index
 /* Parse the ID number field (required or not) and check that gender and
  * birth date, when given, agree with it. Returns 1 with *id set, 0 absent,
  * -1 bad (error added). */
-int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pvalues *v,
-                          jf_idcard *id)
+int jf_record_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pvalues *v,
+                             jf_idcard *id)
 {
     const char *s = jf_body_str(req, e, "id_number", required, 15, 40);
     const char *gender, *birth;

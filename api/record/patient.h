@@ -30,39 +30,38 @@ typedef struct jf_patient_row {
 /* Register the shared statements (start-up). */
 int jf_record_patient_init(void);
 /* The caller's role view. */
-jf_patient_view jf_res_view(const jf_req *req);
+jf_patient_view jf_record_view(const jf_req *req);
 /* Load patient {id} (path parameter 0) and check the caller may access it:
  * 0 with *row set, or a negative jf_err: with the answer (404 hidden or
  * absent, 403 forbidden) sent, or the jf_db_exec error unanswered. */
-int jf_res_patient_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row);
+int jf_record_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row);
 /* Append a JSON object text built by PostgreSQL (a guardian) to out,
  * adding "id_number" decrypted from cipher_hex when the view allows it. */
-int jf_res_patient_append(jf_req *req, jf_buf *out, const char *doc, size_t len,
-                          const char *cipher_hex, jf_patient_view v);
+int jf_record_append(jf_req *req, jf_buf *out, const char *doc, size_t len, const char *cipher_hex,
+                     jf_patient_view v);
 /* The caller's view of patient id as JSON into out (inside or outside a
  * transaction); *version gets its version for the ETag. */
-int jf_res_patient_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out,
-                       char version[16]);
+int jf_record_doc(jf_req *req, jf_db_conn *conn, const char *id, jf_buf *out, char version[16]);
 /* Check an org unit may hold patients (village or grid) inside the caller's
  * subtree; adds an error naming field when not. *path gets its path. */
-int jf_res_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
-                          long long unit_id, const char **path);
+int jf_record_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field,
+                             long long unit_id, const char **path);
 /* The path of org unit `unit` (0 or less: the caller's own) when it lies in
  * the caller's subtree, into *path (arena); else *path is NULL and an
  * error naming field is added to e. 0, or the jf_db_exec error (not
  * answered). */
-int jf_res_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
-                const char **path);
+int jf_record_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
+                   const char **path);
 /* Answer 409 for a duplicate ID number (id_index_hex), naming the existing
  * record when the caller may see it, and return JF_ERR_CONFLICT; or return
  * the jf_db_exec error unanswered. */
-int jf_res_patient_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex);
+int jf_record_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex);
 
 /* Read the "id_number" body field (GB 11643; 15 digits become 18) and check
  * that gender and birth date in v, when given, agree with it. 1 with *id
  * set, 0 absent, -1 bad (an error was added). v may be NULL. */
-int jf_res_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pvalues *v,
-                          jf_idcard *id);
+int jf_record_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_pvalues *v,
+                             jf_idcard *id);
 
 /* Audit action on the patient (detail: a JSON object or NULL) in the
  * caller's transaction; 0 or the jf_audit_record error. */

@@ -185,7 +185,7 @@ static int create(jf_req *req)
     /* The place: the unit given, else the patient's, else the caller's. */
     if (pid > 0 && (rc = patient_in_area(req, conn, &e, pid, unit == 0 ? &unit : NULL)) != 0)
         return rc;
-    if (!jf_errors_any(&e) && (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+    if (!jf_errors_any(&e) && (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -362,7 +362,7 @@ static int list_get(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);

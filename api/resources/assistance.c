@@ -504,7 +504,7 @@ static int area_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *fi
 {
     if (*unit <= 0)
         *unit = req->claims.org_unit_id;
-    return jf_res_area(req, conn, e, field, *unit, path);
+    return jf_record_area(req, conn, e, field, *unit, path);
 }
 
 /* ---- eligibility ----------------------------------------------------------- */
@@ -593,7 +593,7 @@ static int patient_list(jf_req *req)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0 ||
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0 ||
         (rc = audit(req, conn, "patient.assistance_read", "patient", row.id, row.org_unit_id,
                     NULL)) != 0)
         return rc;
@@ -626,7 +626,7 @@ static int apply(jf_req *req)
         return jf_errors_respond(req, &e);
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED ||
         row.status == JF_PS_RULED_OUT || row.status == JF_PS_SUSPECTED)
@@ -679,7 +679,7 @@ static int explain(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     rc = audit(req, conn, "patient.assistance_read", "patient", row.id, row.org_unit_id,
                "{\"what\":\"guardian_reward_eligibility\"}");

@@ -227,7 +227,7 @@ static int create(jf_req *req)
     if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
     if (jf_body_has(req, "org_unit_id")) {
-        if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        if ((rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
             return rc;
         if (path == NULL)
             return jf_errors_respond(req, &e);

@@ -93,7 +93,7 @@ static const char *path_role(const jf_req *req)
 
 static int send_team(jf_req *req, jf_db_conn *conn, const char *pid)
 {
-    const char *p[] = {pid, jf_res_tf(jf_res_view(req).phone_full)};
+    const char *p[] = {pid, jf_res_tf(jf_record_view(req).phone_full)};
 
     return jf_res_send_row(req, conn, &team, 2, p, 200);
 }
@@ -118,7 +118,7 @@ static int get_team(jf_req *req)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_audit_entry a = {.action = "patient.care_team",
                         .target_type = "patient",
@@ -199,7 +199,7 @@ static int put_member(jf_req *req)
         return jf_errors_respond(req, &e);
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (record_closed(&row))
         return closed_problem(req);
@@ -260,7 +260,7 @@ static int end_member(jf_req *req)
     if (role == NULL)
         return jf_resp_not_found(req);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (record_closed(&row))
         return closed_problem(req);

@@ -242,7 +242,7 @@ static int send_page(jf_req *req, const jf_stmt *stmt, int np, const char *const
 
 static int changes(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_errors e = {0};
     const char *xid, *seq;
     int limit;

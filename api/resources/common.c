@@ -270,7 +270,7 @@ int jf_res_area_page(jf_req *req, const jf_stmt *stmt)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);
@@ -280,7 +280,7 @@ int jf_res_area_page(jf_req *req, const jf_stmt *stmt)
                        jf_res_path_upper(req, scope),
                        after_path,
                        jf_res_id(req, after_id),
-                       jf_res_tf(jf_res_view(req).risk),
+                       jf_res_tf(jf_record_view(req).risk),
                        jf_res_id(req, limit + 1),
                        doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)

@@ -299,7 +299,7 @@ int jf_episode_read(jf_req *req, const jf_stmt *stmt, const char *detail, const 
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
     const char *p[] = {row.id, x2, x3};
@@ -480,7 +480,7 @@ static int run_step(jf_req *req, const step *st, int status)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
@@ -685,7 +685,7 @@ static int discharge(jf_req *req)
  * risk level at discharge, never the diagnosis, medications or notes). */
 static int read_admissions(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     const char *one = NULL;
 
     if (req->npath_params > 1) {
@@ -745,7 +745,7 @@ static int create_incident(jf_req *req)
 static int list_incidents(jf_req *req)
 {
     /* Incidents are part of the risk picture: roles that see risk only. */
-    if (!jf_res_view(req).risk)
+    if (!jf_record_view(req).risk)
         return jf_resp_forbidden(req, "your role does not see risk information");
     return jf_episode_list(req, &inc_list, "incidents");
 }
@@ -768,7 +768,7 @@ static int create_check(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (!jf_pstatus_registered(row.status))
         return refuse(req, "Not on the register",
@@ -813,7 +813,7 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
     /* The key first: the retry of this report meets the status it made. */

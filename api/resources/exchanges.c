@@ -159,7 +159,7 @@ static int list_get(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);

@@ -204,7 +204,7 @@ int jf_absence_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, c
  * receiving side, the 户籍地) do not write to it. */
 static int load_registered(jf_req *req, jf_db_conn *conn, jf_patient_row *row)
 {
-    int rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, row);
+    int rc = jf_record_load(req, conn, JF_ACCESS_READ, row);
 
     if (rc == 0 && !jf_scope_contains(req->claims.org_path, row->org_path)) {
         jf_resp_not_found(req);

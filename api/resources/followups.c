@@ -444,7 +444,7 @@ static int create_followup(jf_req *req)
     }
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
     /* The key before the record's state: the retry of a visit that recorded
@@ -623,7 +623,7 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 16u << 20);
     const char *p[] = {row.id, x1, x2};
@@ -689,7 +689,7 @@ static int get_followup(jf_req *req)
 static int clinical_state(jf_req *req)
 {
     /* Risk, colour and flags: only for roles whose view shows risk. */
-    if (!jf_res_view(req).risk)
+    if (!jf_record_view(req).risk)
         return jf_resp_forbidden(req, "your role does not see risk levels");
     return patient_read(req, &patient_state, "%s", 0, NULL, NULL);
 }
@@ -725,7 +725,7 @@ static int create_assessment(jf_req *req)
         return jf_errors_respond(req, &e);
     snprintf(level_s, sizeof(level_s), "%lld", level);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if ((rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW)
         return rc;

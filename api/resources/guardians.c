@@ -121,16 +121,15 @@ static int append_guardians(jf_req *req, jf_buf *out, PGresult *res, jf_patient_
         if (i > 0)
             rc = jf_buf_puts(out, ",");
         if (rc == 0)
-            rc = jf_res_patient_append(req, out, PQgetvalue(res, i, 0),
-                                       (size_t)PQgetlength(res, i, 0),
-                                       PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), v);
+            rc = jf_record_append(req, out, PQgetvalue(res, i, 0), (size_t)PQgetlength(res, i, 0),
+                                  PQgetisnull(res, i, 1) ? NULL : PQgetvalue(res, i, 1), v);
     }
     return rc ? rc : jf_buf_puts(out, "]");
 }
 
 static int list(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_patient_row row;
     jf_db_conn *conn;
     PGresult *res = NULL;
@@ -138,7 +137,7 @@ static int list(jf_req *req)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
     /* The ID number of a guardian is shown only with the detailed view. */
@@ -167,7 +166,7 @@ static int list(jf_req *req)
 static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
                         jf_buf *out, const char **version)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     PGresult *res = NULL;
     int rc;
 
@@ -177,8 +176,8 @@ static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const ch
     if (rc == 0 && PQntuples(res) == 0)
         rc = JF_ERR_DB;
     if (rc == 0)
-        rc = jf_res_patient_append(req, out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
-                                   PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
+        rc = jf_record_append(req, out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0),
+                              PQgetisnull(res, 0, 1) ? NULL : PQgetvalue(res, 0, 1), v);
     if (rc == 0)
         *version = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
     PQclear(res);
@@ -266,7 +265,7 @@ static int create(jf_req *req)
         jf_errors_add(&e, "agency_id", "is required for a social guardian");
     if (kind != NULL && strcmp(kind, "social") != 0 && jf_body_has(req, "agency_id"))
         jf_errors_add(&e, "agency_id", "only applies to a social guardian");
-    has_id = jf_res_read_id_number(req, &e, false, NULL, &id);
+    has_id = jf_record_read_id_number(req, &e, false, NULL, &id);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if (has_id == 1 && jf_pii_protect(&req->app->cfg, id.number, &pii) != 0)
@@ -274,7 +273,7 @@ static int create(jf_req *req)
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (row.status == JF_PS_DECEASED || row.status == JF_PS_DEREGISTERED ||
         row.status == JF_PS_RULED_OUT)
@@ -394,7 +393,7 @@ static int patch(jf_req *req)
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     const char *hp[] = {jf_req_param(req, 1), row.id};
     rc = jf_db_exec(conn, &guardian_head, 2, hp, &res);

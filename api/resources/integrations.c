@@ -115,7 +115,7 @@ out:
  * (an error was added). */
 static bool read_id(jf_req *req, jf_errors *e, jf_idcard *id)
 {
-    return jf_res_read_id_number(req, e, true, NULL, id) == 1;
+    return jf_record_read_id_number(req, e, true, NULL, id) == 1;
 }
 
 /* Find the patient with ID number id in the caller's region (404 naming

@@ -288,7 +288,7 @@ static const char *format_of(jf_req *req, jf_errors *e)
 static int get_ledger(jf_req *req)
 {
     jf_ledger l = jf_ledger_parse(jf_req_param(req, 0));
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_errors e = {0};
     long long unit, after = 0;
     const char *path = NULL, *format;
@@ -312,7 +312,7 @@ static int get_ledger(jf_req *req)
     if (unit <= 0)
         unit = req->claims.org_unit_id;
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (path == NULL)
         return jf_errors_respond(req, &e);
@@ -374,7 +374,7 @@ static int add_note(jf_req *req)
     if (!jf_ledger_may_note(jf_role_parse(req->claims.role), jf_ledger_parse(kind)))
         return jf_resp_forbidden(req, "your role does not keep this ledger");
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     if (!jf_scope_contains(req->claims.org_path, row.org_path))
         return jf_resp_not_found(req);

@@ -206,7 +206,7 @@ static int create_prescription(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (!jf_pstatus_registered(row.status))
         return not_registered(req);
@@ -245,7 +245,7 @@ static int end_prescription(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     jf_buf_init(&out, 1u << 16);
     rc = jf_db_begin(conn);
@@ -307,7 +307,7 @@ static int create_pickup(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (!jf_pstatus_registered(row.status))
         return not_registered(req);
@@ -336,7 +336,7 @@ static int get_medication(jf_req *req)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     const char *p[] = {row.id};
     rc = jf_db_exec(conn, &medication, 1, p, &res);
@@ -388,7 +388,7 @@ static void decode_cursor(jf_req *req, jf_errors *e, const char **days, const ch
 /* GET /worklists/pickups-overdue?org_unit_id=&doctor_id=&limit=&cursor= */
 static int pickups_overdue(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_errors e = {0};
     long long unit = jf_query_id(req, &e, "org_unit_id");
     long long doctor = jf_query_id(req, &e, "doctor_id");
@@ -405,7 +405,7 @@ static int pickups_overdue(jf_req *req)
         return jf_errors_respond(req, &e);
     jf_date_format(jf_date_today(), today);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);

@@ -93,7 +93,7 @@ static int commit_and_send(jf_req *req, jf_db_conn *conn, const char *id, int st
     int rc;
 
     jf_buf_init(&out, 1u << 20);
-    rc = jf_res_patient_doc(req, conn, id, &out, version);
+    rc = jf_record_doc(req, conn, id, &out, version);
     if (rc == 0 && idem != NULL)
         rc = jf_idem_finish(req, conn, idem, status, location, out.data);
     if (rc == 0)
@@ -145,7 +145,7 @@ static int change_status(jf_req *req)
         return jf_errors_respond(req, &e);
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
@@ -247,7 +247,7 @@ static int report_suspected(jf_req *req)
         jf_errors_add(&e, "gender", "must be male or female");
     if (phone != NULL && strspn(phone, "0123456789+-") != strlen(phone))
         jf_errors_add(&e, "phone", "must be 5-20 digits, '+' or '-'");
-    has_id = jf_res_read_id_number(req, &e, false, NULL, &id);
+    has_id = jf_record_read_id_number(req, &e, false, NULL, &id);
     if (has_id == 1) {
         jf_idcard_birth_iso(&id, iso);
         if (gender != NULL && strcmp(gender, id.male ? "male" : "female") != 0)
@@ -264,7 +264,7 @@ static int report_suspected(jf_req *req)
     jf_mask_phone(phone, phone_masked, sizeof(phone_masked));
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_residence_unit(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -287,7 +287,7 @@ static int report_suspected(jf_req *req)
     }
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         jf_db_rollback(conn);
-        rc = jf_res_patient_duplicate(req, conn, pii.index);
+        rc = jf_record_duplicate(req, conn, pii.index);
         goto out;
     }
     if (rc != 0)
@@ -359,7 +359,7 @@ static int confirm_diagnosis(jf_req *req)
     if (ddate && onset && jf_date_parse(ddate, &dd) == 0 && jf_date_parse(onset, &od) == 0 &&
         od > dd)
         jf_errors_add(&e, "onset_date", "must not be after diagnosis_date");
-    has_id = jf_res_read_id_number(req, &e, false, NULL, &id);
+    has_id = jf_record_read_id_number(req, &e, false, NULL, &id);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if (has_id == 1) {
@@ -370,7 +370,7 @@ static int confirm_diagnosis(jf_req *req)
 
     jf_date_format(jf_date_today(), today);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
@@ -399,7 +399,7 @@ static int confirm_diagnosis(jf_req *req)
         rc = jf_db_exec(conn, &diagnose, 11, p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         jf_db_rollback(conn);
-        rc = jf_res_patient_duplicate(req, conn, pii.index);
+        rc = jf_record_duplicate(req, conn, pii.index);
         goto out;
     }
     if (rc == 0 && PQntuples(res) == 0) {
@@ -454,7 +454,7 @@ static int rule_out(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     /* The key before the record's state: the retry of a change that went
      * through must replay its answer, not meet the state it made. */
@@ -503,9 +503,9 @@ static int events(jf_req *req)
     int rc;
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
-    const char *p[] = {row.id, jf_res_view(req).clinical ? "true" : "false"};
+    const char *p[] = {row.id, jf_record_view(req).clinical ? "true" : "false"};
     rc = jf_db_exec(conn, &events_list, 2, p, &res);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.events",
@@ -543,7 +543,7 @@ static int audit(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_READ, &row)) != 0)
         return rc;
     const char *p[] = {row.id, jf_res_id(req, before), jf_res_id(req, limit)};
     rc = jf_db_exec(conn, &audit_list, 3, p, &res);
@@ -588,7 +588,7 @@ static int assign_doctor(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (doctor > 0) {
         const char *dp[] = {jf_res_id(req, doctor)};

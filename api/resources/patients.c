@@ -175,7 +175,7 @@ static int send_patient(jf_req *req, jf_db_conn *conn, const char *id, int statu
     int rc;
 
     jf_buf_init(&out, 1u << 20);
-    rc = jf_res_patient_doc(req, conn, id, &out, version);
+    rc = jf_record_doc(req, conn, id, &out, version);
     if (rc == JF_ERR_NOT_FOUND)
         rc = jf_resp_not_found(req);
     else if (rc == 0) {
@@ -221,7 +221,7 @@ static int create(jf_req *req)
     only_patient_fields(req, &e, create_extra);
     if (jf_pf_read(req, &e, &v) != 0)
         return JF_ERR_NOMEM;
-    jf_res_read_id_number(req, &e, true, &v, &id);
+    jf_record_read_id_number(req, &e, true, &v, &id);
     jf_body_int(req, &e, "org_unit_id", true, 1, INT64_MAX, &unit);
     /* Required: absent or null is an error; a bad value already has one. */
     for (const char *const *f = (const char *const[]){"name", "diagnosis", "diagnosis_date", NULL};
@@ -251,7 +251,7 @@ static int create(jf_req *req)
 
     jf_date_format(jf_date_today(), today);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
+        (rc = jf_record_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -274,7 +274,7 @@ static int create(jf_req *req)
     }
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         jf_db_rollback(conn);
-        rc = jf_res_patient_duplicate(req, conn, pii.index);
+        rc = jf_record_duplicate(req, conn, pii.index);
         goto out;
     }
     if (rc != 0)
@@ -298,7 +298,7 @@ static int create(jf_req *req)
     }
     char version[16];
     if (rc == 0)
-        rc = jf_res_patient_doc(req, conn, pid, &out, version);
+        rc = jf_record_doc(req, conn, pid, &out, version);
     const char *location = jf_arena_printf(&req->arena, "/api/v1/patients/%s", pid);
     if (rc == 0)
         rc = jf_idem_finish(req, conn, &idem, 201, location, out.data);
@@ -322,12 +322,12 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
     jf_patient_row row;
     char version[16];
     jf_buf out;
-    int rc = jf_res_patient_load(req, conn, JF_ACCESS_READ, &row);
+    int rc = jf_record_load(req, conn, JF_ACCESS_READ, &row);
 
     if (rc != 0)
         return rc;
     jf_buf_init(&out, 1u << 20);
-    rc = jf_res_patient_doc(req, conn, row.id, &out, version);
+    rc = jf_record_doc(req, conn, row.id, &out, version);
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.read",
                             .target_type = "patient",
@@ -358,7 +358,7 @@ static int get(jf_req *req)
     /* The hottest read of all: one query for the reads of many threads. */
     rc = jf_res_lookup(
         req, &patient_read, 1, 2,
-        (const char *const[]){jf_res_tf(jf_res_view(req).phone_full), jf_res_id(req, id)}, &res);
+        (const char *const[]){jf_res_tf(jf_record_view(req).phone_full), jf_res_id(req, id)}, &res);
     if (rc != 0 || PQntuples(res) == 0) {
         rc = rc ? rc : jf_resp_not_found(req);
         PQclear(res);
@@ -383,7 +383,7 @@ static int get(jf_req *req)
         return rc;
     }
     jf_buf_init(&out, 1u << 20);
-    rc = jf_patient_doc_append(req, &out, res, 0, 0, jf_res_view(req));
+    rc = jf_patient_doc_append(req, &out, res, 0, 0, jf_record_view(req));
     if (rc == 0) {
         jf_res_etag(req, PQgetvalue(res, 0, n + 2));
         rc = jf_resp_json_text(req, 200, out.data, out.len);
@@ -426,7 +426,7 @@ static int patch(jf_req *req)
     for (size_t i = 0; not_nullable[i]; i++)
         if (jf_body_null(req, not_nullable[i]))
             jf_errors_add(&e, not_nullable[i], "cannot be cleared");
-    has_id = jf_res_read_id_number(req, &e, false, &v, &id);
+    has_id = jf_record_read_id_number(req, &e, false, &v, &id);
     if (jf_body_has(req, "org_unit_id"))
         jf_body_int(req, &e, "org_unit_id", true, 1, INT64_MAX, &unit);
     if (has_id == 0 && (jf_pf_get(&v, "gender") || jf_pf_get(&v, "birth_date")))
@@ -436,7 +436,7 @@ static int patch(jf_req *req)
         return jf_errors_respond(req, &e);
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     {
         /* The date rules hold between the change and what is stored: an
@@ -480,7 +480,7 @@ static int patch(jf_req *req)
         return jf_resp_problem(req, 409, "record-closed", "Record closed",
                                "a deceased or deregistered patient's record is closed", NULL, NULL);
     if (unit > 0 &&
-        (rc = jf_res_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
+        (rc = jf_record_residence_unit(req, conn, &e, "org_unit_id", unit, &unit_path_s)) != 0)
         return rc;
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -522,7 +522,7 @@ static int patch(jf_req *req)
     }
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         jf_db_rollback(conn);
-        rc = jf_res_patient_duplicate(req, conn, pii.index);
+        rc = jf_record_duplicate(req, conn, pii.index);
         goto out;
     }
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23514") == 0) {
@@ -657,7 +657,7 @@ static const char *code_filter(jf_req *req, jf_errors *e, const char *name,
 
 static int list(jf_req *req)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_errors e = {0};
     int limit, rc;
     long long unit = jf_query_id(req, &e, "org_unit_id");
@@ -720,7 +720,7 @@ static int list(jf_req *req)
         return jf_errors_respond(req, &e);
     /* Narrow to a village or grid inside the caller's subtree. */
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);

@@ -243,7 +243,7 @@ static int create_run(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (path == NULL)
         return jf_errors_respond(req, &e);
@@ -301,7 +301,7 @@ static int list_runs(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);
@@ -722,7 +722,7 @@ static int create_mapping(jf_req *req)
     if (text == NULL)
         return JF_ERR_NOMEM;
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         goto out;
     if (path == NULL) {
         rc = jf_errors_respond(req, &e);
@@ -842,7 +842,7 @@ static int list_findings(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);

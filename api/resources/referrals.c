@@ -117,7 +117,7 @@ static const char *const from_kinds[] = {"follow_up", "emergency", NULL};
  * addressed to the caller's hospital, whose system reads their reasons. */
 static const char *hidden(const jf_req *req, bool to_caller)
 {
-    return jf_res_view(req).clinical || to_caller ? "{}" : HIDE_CLINICAL;
+    return jf_record_view(req).clinical || to_caller ? "{}" : HIDE_CLINICAL;
 }
 
 static const char *today(jf_req *req)
@@ -257,7 +257,7 @@ static int create(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0 ||
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0 ||
         (rc = jf_idem_begin(req, conn, &idem)) != JF_IDEM_NEW ||
         (rc = jf_referral_create(req, conn, &row, &in, &id)) != 0)
         return rc < 0 ? rc : 0;
@@ -314,7 +314,7 @@ static int list_referrals(jf_req *req)
         if (rc != 0)
             return rc;
     } else {
-        if ((rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        if ((rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
             return rc;
         if (path == NULL)
             return jf_errors_respond(req, &e);

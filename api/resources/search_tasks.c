@@ -170,7 +170,7 @@ static int list_tasks(jf_req *req)
     if (unit <= 0)
         unit = req->claims.org_unit_id;
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &path)) != 0)
         return rc;
     if (path == NULL)
         return jf_errors_respond(req, &e);

@@ -70,7 +70,7 @@ static jf_stmt unit_level = {"transfer_unit", "SELECT path, level FROM org_units
 static int send_transfer(jf_req *req, jf_db_conn *conn, const char *id, int status)
 {
     PGresult *res = NULL;
-    const char *p[] = {id, jf_res_tf(jf_res_view(req).risk)};
+    const char *p[] = {id, jf_res_tf(jf_record_view(req).risk)};
     int rc = jf_db_exec(conn, &one_t, 2, p, &res);
 
     if (rc == 0 && PQntuples(res) == 0)
@@ -111,7 +111,7 @@ static int create(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_patient_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
+        (rc = jf_record_load(req, conn, JF_ACCESS_WRITE, &row)) != 0)
         return rc;
     if (to > 0) {
         const char *up[] = {jf_res_id(req, to)};
@@ -239,7 +239,7 @@ static int decide_transfer(jf_req *req, const char *verb)
         date = today;
     if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    const char *tp[] = {jf_req_param(req, 0), jf_res_tf(jf_res_view(req).risk)};
+    const char *tp[] = {jf_req_param(req, 0), jf_res_tf(jf_record_view(req).risk)};
     rc = jf_db_exec(conn, &one_t, 2, tp, &t);
     if (rc != 0)
         goto out;
@@ -375,7 +375,7 @@ static int list(jf_req *req)
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    const char *p[] = {req->claims.org_path, jf_res_tf(jf_res_view(req).risk), dir, state};
+    const char *p[] = {req->claims.org_path, jf_res_tf(jf_record_view(req).risk), dir, state};
     rc = jf_db_exec(conn, &list_t, 4, p, &res);
     if (rc != 0) {
         PQclear(res);
@@ -403,7 +403,7 @@ static int get_one(jf_req *req)
         return jf_resp_not_found(req);
     if ((rc = jf_req_db(req, &conn)) != 0)
         return rc;
-    const char *p[] = {jf_req_param(req, 0), jf_res_tf(jf_res_view(req).risk)};
+    const char *p[] = {jf_req_param(req, 0), jf_res_tf(jf_record_view(req).risk)};
     rc = jf_db_exec(conn, &one_t, 2, p, &t);
     if (rc == 0 && (PQntuples(t) == 0 ||
                     (!jf_scope_contains(req->claims.org_path, PQgetvalue(t, 0, T_FROM_PATH)) &&

@@ -125,7 +125,7 @@ static int check_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id)
 {
     const char *path;
 
-    return jf_res_area(req, conn, e, "org_unit_id", id, &path);
+    return jf_record_area(req, conn, e, "org_unit_id", id, &path);
 }
 
 static int check_agency(jf_req *req, jf_db_conn *conn, jf_errors *e, long long id)

@@ -108,7 +108,7 @@ static int decode_cursor(jf_req *req, jf_errors *e, const char **rank, const cha
 
 static int run(jf_req *req, const char *kind)
 {
-    jf_patient_view v = jf_res_view(req);
+    jf_patient_view v = jf_record_view(req);
     jf_errors e = {0};
     long long unit = jf_query_id(req, &e, "org_unit_id");
     long long doctor = jf_query_id(req, &e, "doctor_id");
@@ -133,7 +133,7 @@ static int run(jf_req *req, const char *kind)
         return jf_errors_respond(req, &e);
     jf_date_format(jf_date_today(), today);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);
@@ -219,7 +219,7 @@ static int doctors(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     if ((rc = jf_req_db(req, &conn)) != 0 ||
-        (rc = jf_res_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
+        (rc = jf_record_area(req, conn, &e, "org_unit_id", unit, &scope)) != 0)
         return rc;
     if (scope == NULL)
         return jf_errors_respond(req, &e);
