@@ -53,7 +53,7 @@
  * guardian expression G (NULL: any active guardian), then the rule and the
  * standard in force for the patient's area (see the F_ enum). */
 #define FACTS(G)                                                                                   \
-    " p.status IN ('registered', 'in_care', 'hospitalised', 'lost', 'moved_out'),"                 \
+    " on_register(p.status),"                                                                      \
     " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id AND i.occurred_on <= e.m_end),"  \
     " (SELECT count(*) FROM incidents i WHERE i.patient_id = p.id"                                 \
     "  AND i.occurred_on BETWEEN $1::date AND e.m_end),"                                           \
