@@ -25,13 +25,8 @@ static char *g01, *village5, *yl_unit;
 
 static long long create_patient(const char *tag, const char *unit, const char *token)
 {
-    char id[19], *name = test_fmt("预警%s%s", test_cn_unique(), tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(token ? token : doctor, NULL, name, id, unit ? unit : g01, DIAG);
-    free(name);
-    return pid;
+    return test_patient(token ? token : doctor, NULL, "预警", tag, unit ? unit : g01, SUITE_SALT, DIAG,
+                        NULL);
 }
 
 static long alerts_count(void)

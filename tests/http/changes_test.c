@@ -115,13 +115,7 @@ static int phone_deleted(const phone *ph, long long pid)
 
 static long long create_patient_as(const char *token, const char *tag, const char *unit)
 {
-    char id18[19], *name = test_fmt("变更%s%s", test_cn_unique(), tag);
-    long long pid;
-
-    test_new_id(id18, -1, SUITE_SALT);
-    pid = test_create_patient(token, CREATED_ON, name, id18, unit, DIAG);
-    free(name);
-    return pid;
+    return test_patient(token, CREATED_ON, "变更", tag, unit, SUITE_SALT, DIAG, NULL);
 }
 
 static long long create_patient(const char *tag, const char *unit)

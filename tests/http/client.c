@@ -613,6 +613,20 @@ long long test_create_patient(const char *token, const char *date, const char *n
     return pid;
 }
 
+long long test_patient(const char *token, const char *date, const char *prefix, const char *tag,
+                       const char *unit, int salt, const char *extra, char id18[19])
+{
+    char id[19], *name = test_fmt("%s%s%s", prefix, test_cn_unique(), tag);
+    long long pid;
+
+    test_new_id(id, -1, salt);
+    pid = test_create_patient(token, date, name, id, unit, extra);
+    if (id18 != NULL)
+        memcpy(id18, id, sizeof(id));
+    free(name);
+    return pid;
+}
+
 void test_stable_visit(const char *token, long long pid, const char *date)
 {
     char *path = test_fmt("/api/v1/patients/%lld/follow-ups", pid);

@@ -125,6 +125,13 @@ http_res *test_call(const char *date, const char *method, const char *path, cons
  * 201; returns the new id. */
 long long test_create_patient(const char *token, const char *date, const char *name,
                               const char *id18, const char *unit, const char *extra);
+/* The demo cast's patient, shared by the suites: named prefix, the run's
+ * unique suffix (test_cn_unique) and tag, with a new ID number of salt
+ * (copied into id18 unless NULL), registered by token on date (NULL: today)
+ * in unit with extra members (the suite's diagnosis and any more). Fails
+ * the test unless 201; returns the id. */
+long long test_patient(const char *token, const char *date, const char *prefix, const char *tag,
+                       const char *unit, int salt, const char *extra, char id18[19]);
 /* Body of a visit on date that reached a stable patient (printf format
  * with one %s, the visit date). */
 #define TEST_STABLE_VISIT                                                                          \

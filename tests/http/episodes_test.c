@@ -29,13 +29,7 @@ static char cn_unique[64];  /* test_unique() in Chinese numerals */
 /* Register a patient as the doctor in unit (default grid 1); returns its id. */
 static long long create_patient(const char *tag, const char *unit)
 {
-    char id[19], *name = test_fmt("病程%s%s", cn_unique, tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, NULL, name, id, unit ? unit : g01, DIAG);
-    free(name);
-    return pid;
+    return test_patient(doctor, NULL, "病程", tag, unit ? unit : g01, SUITE_SALT, DIAG, NULL);
 }
 
 /* method /api/v1/patients/{pid}/what as token, today being date (NULL: the clock). */

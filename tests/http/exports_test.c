@@ -23,13 +23,7 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 static long long create_patient(const char *tag, const char *unit, const char *date)
 {
-    char id[19], *name = test_fmt("交换期%s%s", cn_unique, tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, date, name, id, unit, DIAG);
-    free(name);
-    return pid;
+    return test_patient(doctor, date, "交换期", tag, unit, SUITE_SALT, DIAG, NULL);
 }
 
 /* POST /api/v1/patients/{pid}/what on date; fails the test unless expect. */

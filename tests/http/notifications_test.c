@@ -103,14 +103,7 @@ static http_res *expect(long want, const char *date, const char *method, const c
 /* Register a patient in unit as the doctor on date; returns its id. */
 static long long create_patient(const char *tag, const char *unit, const char *date)
 {
-    char id[19], *name = test_fmt("通报%s%s", cn_unique, tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, date, name, id, unit, DIAG);
-    assert_true(pid > 0);
-    free(name);
-    return pid;
+    return test_patient(doctor, date, "通报", tag, unit, SUITE_SALT, DIAG, NULL);
 }
 
 /* POST …/what as token on date, which must answer want. */

@@ -24,13 +24,7 @@ static char *g01;
 
 static long long create_patient(const char *tag)
 {
-    char id[19], *name = test_fmt("查找%s%s", test_cn_unique(), tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, NULL, name, id, g01, DIAG);
-    free(name);
-    return pid;
+    return test_patient(doctor, NULL, "查找", tag, g01, SUITE_SALT, DIAG, NULL);
 }
 
 /* The patient's tasks, newest first (as the doctor). */

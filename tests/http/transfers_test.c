@@ -55,17 +55,11 @@ static http_res *want(http_res *r, long status, const char *what)
 static long long create_patient_x(const char *tag, const char *unit, const char *extra,
                                   char id18[19])
 {
-    char id[19], *name = test_fmt("流转%s%s", cn_unique, tag);
     char *more = test_fmt(DIAG "%s", extra ? extra : "");
-    long long pid;
+    long long pid = test_patient(doctor, CREATED_ON, "流转", tag, unit ? unit : g01, SUITE_SALT,
+                                 more, id18);
 
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, CREATED_ON, name, id, unit ? unit : g01, more);
-    assert_true(pid > 0);
-    if (id18 != NULL)
-        memcpy(id18, id, 19);
     free(more);
-    free(name);
     return pid;
 }
 

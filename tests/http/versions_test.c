@@ -26,13 +26,7 @@ static char cn_unique[64]; /* test_unique() in Chinese numerals */
 
 static long long create_patient(const char *tag)
 {
-    char id[19], *name = test_fmt("版本%s%s", cn_unique, tag);
-    long long pid;
-
-    test_new_id(id, -1, SUITE_SALT);
-    pid = test_create_patient(doctor, "2026-03-01", name, id, g01, DIAG);
-    free(name);
-    return pid;
+    return test_patient(doctor, "2026-03-01", "版本", tag, g01, SUITE_SALT, DIAG, NULL);
 }
 
 /* The version in the ETag of GET /patients/{pid}, checked against the
