@@ -32,8 +32,8 @@ int jf_record_patient_init(void);
 /* The caller's role view. */
 jf_patient_view jf_record_view(const jf_req *req);
 /* Load patient {id} (path parameter 0) and check the caller may access it:
- * 0 with *row set, or a negative jf_err: with the answer (404 hidden or
- * absent, 403 forbidden) sent, or the jf_db_exec error unanswered. */
+ * 0 with *row set, or a negative jf_err (404 hidden or absent, 403
+ * forbidden). */
 int jf_record_load(jf_req *req, jf_db_conn *conn, jf_access access, jf_patient_row *row);
 /* Append a JSON object text built by PostgreSQL (a guardian) to out,
  * adding "id_number" decrypted from cipher_hex when the view allows it. */
@@ -48,13 +48,12 @@ int jf_record_residence_unit(jf_req *req, jf_db_conn *conn, jf_errors *e, const 
                              long long unit_id, const char **path);
 /* The path of org unit `unit` (0 or less: the caller's own) when it lies in
  * the caller's subtree, into *path (arena); else *path is NULL and an
- * error naming field is added to e. 0, or the jf_db_exec error (not
- * answered). */
+ * error naming field is added to e. 0, or the jf_db_exec error. */
 int jf_record_area(jf_req *req, jf_db_conn *conn, jf_errors *e, const char *field, long long unit,
                    const char **path);
 /* Answer 409 for a duplicate ID number (id_index_hex), naming the existing
  * record when the caller may see it, and return JF_ERR_CONFLICT; or return
- * the jf_db_exec error unanswered. */
+ * the jf_db_exec error. */
 int jf_record_duplicate(jf_req *req, jf_db_conn *conn, const char *id_index_hex);
 
 /* Read the "id_number" body field (GB 11643; 15 digits become 18) and check

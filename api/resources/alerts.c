@@ -132,7 +132,7 @@ static int audit(jf_req *req, jf_db_conn *conn, const char *action, const char *
 
 /* Is patient pid in the caller's area? Adds an error naming patient_id
  * when not; *unit (when not NULL) gets the patient's unit. 0 or the
- * jf_db_exec error (not answered). */
+ * jf_db_exec error. */
 static int patient_in_area(jf_req *req, jf_db_conn *conn, jf_errors *e, long long pid,
                            long long *unit)
 {
@@ -215,8 +215,7 @@ static int create(jf_req *req)
 }
 
 /* Load alert {id} for the caller (path parameter 0), locked, with the
- * caller's agency's response row; 404 outside the caller's area, a
- * database failure returned unanswered. */
+ * caller's agency's response row; 404 outside the caller's area. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0),

@@ -111,8 +111,8 @@ int jf_aid_refused(jf_req *req, const char *title, const char *detail, const cha
 int jf_aid_scope_gate(jf_req *req, const char *path, jf_access access);
 /* Load the head row of record {id} (path parameter 0) with stmt (path at
  * column path_col), locking it first with lock when in a transaction.
- * 0 with *res set (the caller clears it); a missing or forbidden record
- * is answered, a database error returned unanswered. */
+ * 0 with *res set (the caller clears it); 404 or 403 for a missing or
+ * forbidden record. */
 int jf_aid_load_head(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const jf_stmt *lock,
                      int path_col, jf_access access, PGresult **res);
 /* Audit action on a record of type (id, its patient's unit). */

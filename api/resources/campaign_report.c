@@ -160,7 +160,7 @@ static const char *section_of(const report_field *rows, size_t i)
 /* ---- loading --------------------------------------------------------- */
 
 /* Load campaign (path param 0) in the caller's area (or above it when
- * !write); 404 answered otherwise, a database error returned unanswered. */
+ * !write); 404 otherwise. */
 static int load_campaign(jf_req *req, jf_db_conn *conn, bool write, PGresult **out)
 {
     const char *p[] = {jf_req_param(req, 0)};
@@ -202,8 +202,7 @@ static const char *query_day(jf_req *req, jf_errors *e, const char *name, const 
 }
 
 /* Fill r for the campaign row c and the period of the query (default: the
- * campaign's). A bad period is answered, a database error returned
- * unanswered. */
+ * campaign's); 400 for a bad period. */
 static int report_load(jf_req *req, jf_db_conn *conn, const PGresult *c, report *r)
 {
     jf_errors e = {0};

@@ -157,7 +157,7 @@ static int send_campaign(jf_req *req, jf_db_conn *conn, const char *id, int stat
 }
 
 /* Load campaign (path param 0) visible to the caller: in their subtree or
- * above it; 404 sent when it is not, a database error returned unanswered.
+ * above it; 404 when it is not.
  * For write, the campaign must lie in the caller's subtree. */
 static int campaign_load(jf_req *req, jf_db_conn *conn, bool write, const char **path,
                          long long *unit, jf_date *first, jf_date *ends)

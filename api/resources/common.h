@@ -1,6 +1,11 @@
 /* Helpers shared by the resource handlers: sending PostgreSQL-built JSON,
- * keyset cursors, and reading common body fields. A database failure is
- * returned unanswered (the dispatcher answers it, request.h jf_req_db). */
+ * keyset cursors, and reading common body fields.
+ *
+ * The house contract, for these and every resource and record function: a
+ * function answers the client's refusals itself (the 4xx its comment
+ * names) and returns a database failure as it is, unanswered; the
+ * dispatcher answers it (503 or 500, http/request_db.c), rolls back and
+ * gives the connection back. Comments name only what a function answers. */
 #ifndef JF_RES_COMMON_H
 #define JF_RES_COMMON_H
 
@@ -18,7 +23,7 @@ int jf_res_lookup(jf_req *req, const jf_stmt *stmt, int key_param, int n, const 
  * below '0'. NULL for NULL. */
 const char *jf_res_path_upper(jf_req *req, const char *path);
 /* Run stmt and send column 0 of its single row as JSON with status;
- * 404 when there is no row; the jf_db_exec error returned unanswered. */
+ * 404 when there is no row. */
 int jf_res_send_row(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, int n,
                     const char *const *params, int status);
 /* "true" or "false", as a text parameter. */
@@ -36,7 +41,7 @@ void jf_res_etag(jf_req *req, const char *version);
 int jf_res_send_id_page(jf_req *req, const PGresult *res, int limit, int json_col);
 /* The org path of patient id (keyset cursors over (org_path, id)); *path
  * stays as it was when there is no such patient. 0 or the jf_db_exec
- * error (not answered). */
+ * error. */
 int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char **path);
 /* Keyset cursor: an opaque token for the last id of a page, and back. */
 const char *jf_res_cursor_encode(jf_req *req, long long last_id);

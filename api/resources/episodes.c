@@ -209,7 +209,7 @@ static int refuse(jf_req *req, const char *title, const char *why)
 
 /* Move the patient from the status it was loaded with to `to`, with a dated
  * status event. 0, JF_ERR_CONFLICT (409 sent: it changed meanwhile) or a
- * jf_db_exec error (not answered). */
+ * jf_db_exec error. */
 static int move_status(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, jf_pstatus to,
                        const char *date, const char *reason, const char *detail)
 {
@@ -239,7 +239,7 @@ static int move_status(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
  * inside the open transaction, recompute the derived state, raise
  * notify_kind (when not NULL) with the record as detail and audit
  * {"<key>": id} as action; the record goes to out (empty on entry).
- * Returns 0, or a negative jf_err (a database failure is not answered). */
+ * Returns 0, or a negative jf_err. */
 int jf_episode_record_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                             const jf_stmt *stmt, int n, const char *const *p, const char *action,
                             const char *key, const char *notify_kind, jf_buf *out)
@@ -527,8 +527,8 @@ static int admit(jf_req *req)
 /* The discharge summary's own writes, before the stay is updated: the
  * community doctor must be one of the patient's area (400 naming it
  * otherwise), the risk level becomes an assessment whose id goes to
- * *assessment (NULL without a level). 0, or an error (400 answered, or a
- * jf_db_exec error, not answered, leaving *res for the caller to clear). */
+ * *assessment (NULL without a level). 0, or an error (400, or a jf_db_exec
+ * error leaving *res for the caller to clear). */
 static int discharge_summary(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                              const jf_discharge *d, const char *hospital, const char **assessment,
                              PGresult **res)

@@ -7,9 +7,8 @@
  * state, writes the record, moves the status with a dated event, recomputes
  * the derived clinical state, raises the notifications and audits the
  * write. 0 with the record's JSON appended to out: the caller commits and
- * answers. Otherwise non-zero: a refusal (409, 400) has been answered, a
- * database failure is returned unanswered for the dispatcher to answer, and
- * the request's transaction is rolled back when the handler returns. */
+ * answers. Otherwise non-zero (409, 400, or a database failure: common.h),
+ * and the request's transaction is rolled back when the handler returns. */
 #ifndef JF_RES_EPISODES_H
 #define JF_RES_EPISODES_H
 

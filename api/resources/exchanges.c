@@ -104,8 +104,7 @@ static const char *today_text(jf_req *req)
     return jf_arena_strdup(&req->arena, d);
 }
 
-/* Load exchange {id} (path parameter 0) in the caller's area; 404 outside,
- * a database failure returned unanswered. */
+/* Load exchange {id} (path parameter 0) in the caller's area; 404 outside. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0), today_text(req)};

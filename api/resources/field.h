@@ -21,7 +21,7 @@ void jf_absence_read(jf_req *req, jf_errors *e, json_t *o, const char *prefix, j
  * home_check; source_id may be NULL), notify the police station and the
  * mental-health centre when the patient is at risk ≥ 3 or unstable, audit.
  * The record's JSON goes to out when out is not NULL. 0 or a jf_db_exec
- * error (not answered). */
+ * error. */
 int jf_absence_write(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const jf_absence *a,
                      const char *via, const char *source_id, jf_buf *out);
 

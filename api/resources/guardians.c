@@ -162,7 +162,7 @@ static int list(jf_req *req)
 }
 
 /* One guardian as the caller's role sees it, into out (inited by the
- * caller), and its version. 0, or a failure (not answered). */
+ * caller), and its version. 0, or the failure. */
 static int guardian_doc(jf_req *req, jf_db_conn *conn, const char *pid, const char *gid,
                         jf_buf *out, const char **version)
 {

@@ -30,8 +30,7 @@ int jf_idem_begin(jf_req *req, jf_db_conn *conn, jf_idem *st);
 int jf_idem_finish(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status,
                    const char *location, const char *body);
 /* The end of a keyed write inside its open transaction: the answer kept
- * for the key, COMMIT, then body sent with status. A failure is returned
- * unanswered. */
+ * for the key, COMMIT, then body sent with status. */
 int jf_idem_commit(jf_req *req, jf_db_conn *conn, const jf_idem *st, int status, const char *body,
                    size_t len);
 /* The same with the body the first column of stmt's one row (the record's

@@ -67,8 +67,8 @@ static jf_stmt key_person_set = {
 
 /* Only the service account of a system of kind `system` may call on: 0 with
  * *conn the request's connection and the JSON body read; otherwise
- * negative: answered (403 for people and for the other kind of system, 401
- * for a disabled client), or a database failure unanswered. */
+ * negative, with 403 for people and for the other kind of system, 401 for
+ * a disabled client. */
 static int open_call(jf_req *req, const char *system, jf_db_conn **conn)
 {
     PGresult *res = NULL;
@@ -121,8 +121,7 @@ static bool read_id(jf_req *req, jf_errors *e, jf_idcard *id)
 /* Find the patient with ID number id in the caller's region (404 naming
  * id_number otherwise, and the probe audited), then open the transaction
  * and reserve the Idempotency-Key. 0: go on with the write. Otherwise
- * nonzero: answered (a replay of the first answer among them), or a
- * database failure unanswered. */
+ * nonzero, a replay of the first answer among them. */
 static int begin_write(jf_req *req, jf_db_conn *conn, const jf_idcard *id, const char *endpoint,
                        jf_patient_row *row, jf_idem *idem)
 {
@@ -169,8 +168,7 @@ static int close_call(jf_buf *out, int rc)
 }
 
 /* Confirm a suspected person's diagnosis, as POST /patients/{id}/diagnosis
- * does; the patient is registered. 0 with the receipt in out, 409 answered,
- * or a failure returned unanswered. */
+ * does; the patient is registered. 0 with the receipt in out, or 409. */
 static int confirm(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                    const char *const *fields, jf_buf *out)
 {
@@ -377,7 +375,7 @@ out:
 
 /* Record the police key-person list status on the patient, with a dated
  * event. A report older than the one on record is refused. 0 with the
- * receipt in out, 400 answered, or a failure returned unanswered. */
+ * receipt in out, or 400. */
 static int key_person(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, bool listed,
                       const char *on, const char *note, jf_buf *out)
 {

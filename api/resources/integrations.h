@@ -8,9 +8,8 @@
 
 /* Only the service account of a system of kind `system` ("hospital",
  * "police") may call on: 0 with *conn the request's connection (jf_req_db)
- * and the JSON body read; otherwise negative: answered (403 for people and
- * for the other kind of system, 401 for a disabled client), or a database
- * failure unanswered. */
+ * and the JSON body read; otherwise negative, with 403 for people and for
+ * the other kind of system, 401 for a disabled client. */
 int jf_integration_open(jf_req *req, const char *system, jf_db_conn **conn);
 
 #endif

@@ -189,8 +189,7 @@ static int list(jf_req *req)
     return rc;
 }
 
-/* Send notification {id} as the caller sees it (404 when not visible); a
- * database failure returned unanswered. */
+/* Send notification {id} as the caller sees it (404 when not visible). */
 static int send_one(jf_req *req, jf_db_conn *conn, int status)
 {
     PGresult *res = NULL;

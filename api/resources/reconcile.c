@@ -170,7 +170,7 @@ static int send_run(jf_req *req, jf_db_conn *conn, const char *id, int status)
 /* Load record {id} (path param 0) with stmt, whose row holds the record's
  * org path, status and unit in the columns of cols ({path, status, unit}):
  * its id text, status and unit; 404 sent when it does not exist or lies
- * outside the caller's subtree, a database error returned unanswered. */
+ * outside the caller's subtree. */
 static int load_scoped(jf_req *req, jf_db_conn *conn, const jf_stmt *stmt, const int cols[3],
                        const char **id_text, const char **status, long long *unit)
 {

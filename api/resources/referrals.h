@@ -16,10 +16,9 @@ typedef struct jf_referral_in {
 } jf_referral_in;
 
 /* Write the referral for the loaded patient inside the caller's open
- * transaction, audited; its id into *id (arena). 0, or a negative jf_err:
- * a refusal answered (400 naming a field, 409 for the patient's status or
- * a follow-up that referred already), a database failure not (the
- * dispatcher answers it and rolls the transaction back). */
+ * transaction, audited; its id into *id (arena). 0, or a negative jf_err
+ * (400 naming a field, 409 for the patient's status or a follow-up that
+ * referred already). */
 int jf_referral_create(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
                        const jf_referral_in *in, const char **id);
 

@@ -109,8 +109,7 @@ static int audit(jf_req *req, jf_db_conn *conn, const char *action, const char *
 
 /* Load the head of task {id} (path parameter 0), locked first when lock,
  * and check the caller's area holds its patient: 0 with *head set, 404
- * sent (for a task outside the area, as for one that does not exist), or
- * a database failure returned unanswered. */
+ * sent (for a task outside the area, as for one that does not exist). */
 static int load_head(jf_req *req, jf_db_conn *conn, bool lock, PGresult **head)
 {
     const char *p[] = {jf_req_param(req, 0)};

@@ -150,8 +150,7 @@ out:
 }
 
 /* Load client {id} (path parameter 0) if it lies in the caller's subtree:
- * 1 with *version set; 0 when not (404 answered, or the database error,
- * not answered, in *rcp). */
+ * 1 with *version set; 0 when not (404, or the database error in *rcp). */
 static int visible_client(jf_req *req, jf_db_conn *conn, long long *version, int *rcp)
 {
     PGresult *res = NULL;

@@ -157,8 +157,7 @@ static const char *fmt_date(jf_req *req, jf_date d)
 }
 
 /* Resolve the unit asked for (default: the caller's) to its path. 0 with
- * *path set, 404 answered outside the caller's area, or a database error
- * returned unanswered. */
+ * *path set, or 404 outside the caller's area. */
 static int unit_path(jf_req *req, jf_db_conn *conn, long long unit, const char **path)
 {
     PGresult *res = NULL;

@@ -19,7 +19,7 @@ int jf_throttle_init(void);
 /* Count an attempt on account (lower-cased; known: it exists) from the
  * caller's address. 0: go on and check the secret. JF_ERR_AUTH: a key is
  * locked, and 429 with Retry-After has been sent (title says what failed
- * too often). Else the jf_db_exec error, not answered. */
+ * too often). Else the jf_db_exec error. */
 int jf_throttle_take(jf_req *req, jf_db_conn *conn, const char *account, bool known,
                      const char *title);
 /* The attempt succeeded: forget account's failures from this address and

@@ -236,7 +236,7 @@ out:
 }
 
 /* Load the user and check the caller may see it. Returns 1 when visible,
- * else 0: 404 sent, or the database failure in *rcp, unanswered. */
+ * else 0: 404 sent, or the database failure in *rcp. */
 static int visible_user(jf_req *req, jf_db_conn *conn, const char *id, long long *version, int *rcp)
 {
     PGresult *res = NULL;

@@ -234,8 +234,7 @@ static bool may_see(const jf_req *req, const PGresult *r)
            strtoll(PQgetvalue(r, 0, 2), NULL, 10) == req->claims.agency_id;
 }
 
-/* Load endpoint {id} into *res if visible; else 404 sent, or a database
- * failure returned unanswered. */
+/* Load endpoint {id} into *res if visible; else 404. */
 static int load(jf_req *req, jf_db_conn *conn, PGresult **res)
 {
     const char *p[] = {jf_req_param(req, 0)};
