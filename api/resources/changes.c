@@ -36,7 +36,7 @@
  * $10 guardians' addresses, $11 today. A guardian carries its version, so
  * the phone can change it offline with If-Match; pickup_due is the day after
  * which the last pick-up is overdue (取药超期: the supply's end plus the
- * tolerance) while a prescription runs: the phone compares it with its day,
+ * tolerance of the patient's unit) while a prescription runs: the phone compares it with its day,
  * as it does next_due (a pick-up or a prescription bumps the patient). */
 static jf_stmt feed = {
     "changes_feed",
@@ -73,8 +73,7 @@ static jf_stmt feed = {
     "   'last_visit_on', greatest(p.last_reached_on, h.checked_on), 'away_since', a.left_on,"
     "   'pickup_due', CASE WHEN EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id"
     "    AND r.started_on <= $11::date AND (r.ended_on IS NULL OR r.ended_on > $11::date))"
-    "    THEN k.supply_ends + coalesce((SELECT value FROM clinical_settings"
-    "    WHERE key = 'pickup_tolerance_days'), 7) END,"
+    "    THEN k.supply_ends + pickup_tolerance_at(p.org_path) END,"
     "   'updated_at', p.updated_at)"
     "   FROM patients p"
     "   LEFT JOIN LATERAL (SELECT max(checked_on) AS checked_on FROM home_checks"

@@ -68,28 +68,25 @@ static jf_stmt medication = {
     " WHERE m.patient_id = $1), '[]'))::text",
     0,
 };
-static jf_stmt tolerance = {
-    "pickup_tolerance",
-    "SELECT coalesce((SELECT value FROM clinical_settings WHERE key = 'pickup_tolerance_days'),"
-    " 7)",
-    0,
-};
-/* $1 scope low, $2 scope high, $3 today, $4 tolerance days, $5..$6 cursor
- * (days late, id), $7 limit, $8 risk visible, $9 phone visible, $10 the
- * responsible doctor (NULL: any). Who is overdue is pickups_overdue
- * (db/definitions/medication.sql) [R-MED-1]. */
+/* The tolerance of the area at $1: its unit's own setting, or the
+ * nearest ancestor's (the list applies each patient's unit's). */
+static jf_stmt tolerance = {"pickup_tolerance", "SELECT pickup_tolerance_at($1)", 0};
+/* $1 scope low, $2 scope high, $3 today, $4..$5 cursor (days late, id), $6
+ * limit, $7 risk visible, $8 phone visible, $9 the responsible doctor
+ * (NULL: any). Who is overdue, by their unit's tolerance, is
+ * pickups_overdue (db/definitions/medication.sql) [R-MED-1]. */
 static jf_stmt overdue = {
     "pickup_overdue",
     "WITH w AS (SELECT p.*, o.pickup_id, o.picked_on, o.days_supplied, o.picked_by,"
     "  o.prescription_id, o.expected_by, o.days_late"
-    "  FROM pickups_overdue($1, $2, $3::date, $4::int) o JOIN patients p ON p.id = o.patient_id"
-    "  WHERE ($10::bigint IS NULL OR p.doctor_id = $10))"
+    "  FROM pickups_overdue($1, $2, $3::date) o JOIN patients p ON p.id = o.patient_id"
+    "  WHERE ($9::bigint IS NULL OR p.doctor_id = $9))"
     " SELECT w.id, w.days_late, json_build_object('patient_id', w.id, 'name', w.name,"
     "  'status', w.status, 'org_unit_id', w.org_unit_id,"
     "  'org_unit_name', (SELECT name FROM org_units WHERE id = w.org_unit_id),"
-    "  'colour', CASE WHEN $8 THEN w.colour END,"
-    "  'risk_level', CASE WHEN $8 THEN w.risk_level END,"
-    "  'phone', CASE WHEN $9 THEN w.phone ELSE w.phone_masked END, 'doctor_id', w.doctor_id,"
+    "  'colour', CASE WHEN $7 THEN w.colour END,"
+    "  'risk_level', CASE WHEN $7 THEN w.risk_level END,"
+    "  'phone', CASE WHEN $8 THEN w.phone ELSE w.phone_masked END, 'doctor_id', w.doctor_id,"
     "  'drugs', (SELECT json_agg(r.drug ORDER BY r.id) FROM prescriptions r"
     "   WHERE r.patient_id = w.id AND r.started_on <= $3::date"
     "   AND (r.ended_on IS NULL OR r.ended_on > $3::date)),"
@@ -97,8 +94,8 @@ static jf_stmt overdue = {
     "   'days_supplied', w.days_supplied, 'picked_by', w.picked_by,"
     "   'prescription_id', w.prescription_id),"
     "  'expected_by', w.expected_by, 'days_late', w.days_late)::text FROM w"
-    " WHERE w.days_late < $5::int OR (w.days_late = $5::int AND w.id > $6::bigint)"
-    " ORDER BY w.days_late DESC, w.id LIMIT $7",
+    " WHERE w.days_late < $4::int OR (w.days_late = $4::int AND w.id > $5::bigint)"
+    " ORDER BY w.days_late DESC, w.id LIMIT $6",
     0,
 };
 
@@ -410,7 +407,7 @@ static int pickups_overdue(jf_req *req)
     if (scope == NULL)
         return jf_errors_respond(req, &e);
     jf_buf_init(&out, 16u << 20);
-    rc = jf_db_exec(conn, &tolerance, 0, NULL, &res);
+    rc = jf_db_exec(conn, &tolerance, 1, (const char *const[]){scope}, &res);
     if (rc == 0)
         tol = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
@@ -418,7 +415,6 @@ static int pickups_overdue(jf_req *req)
     const char *p[] = {scope,
                        jf_res_path_upper(req, scope),
                        today,
-                       tol,
                        days,
                        cid,
                        jf_res_id(req, limit + 1),
@@ -426,7 +422,7 @@ static int pickups_overdue(jf_req *req)
                        jf_res_tf(v.phone_full),
                        doctor > 0 ? jf_res_id(req, doctor) : NULL};
     if (rc == 0)
-        rc = jf_db_exec(conn, &overdue, 10, p, &res);
+        rc = jf_db_exec(conn, &overdue, 9, p, &res);
     if (rc != 0)
         goto out;
     rc = jf_buf_printf(&out, "{\"as_of\":\"%s\",\"tolerance_days\":%s,\"items\":[", today, tol);

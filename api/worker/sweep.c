@@ -53,17 +53,15 @@ static jf_stmt followups = {
 };
 
 /* $1 now, $2 batch. Who is overdue is pickups_overdue, as on the 取药超期
- * worklist (db/definitions/medication.sql) [R-MED-1], the tolerance being
- * clinical_settings.pickup_tolerance_days. Keyed by the date the supply ran
- * out, so a later pick-up that runs out again raises anew. */
+ * worklist (db/definitions/medication.sql) [R-MED-1], each by their unit's
+ * tolerance (pickup_tolerance_days). Keyed by the date the supply ran out,
+ * so a later pick-up that runs out again raises anew. */
 static jf_stmt pickups = {
     "worker_sweep_pickups",
-    "WITH s AS (SELECT coalesce((SELECT value FROM clinical_settings"
-    "   WHERE key = 'pickup_tolerance_days'), 7) AS tol,"
-    "  coalesce($1::timestamptz, now())::date AS today),"
+    "WITH s AS (SELECT coalesce($1::timestamptz, now())::date AS today),"
     " c AS (SELECT o.patient_id AS id, o.pickup_id, o.expected_by, o.days_late,"
     "  'pickup_overdue:' || o.patient_id || ':' || to_char(o.expected_by, 'YYYY-MM-DD') AS dedup"
-    "  FROM s, pickups_overdue('/', '0', s.today, s.tol) o"
+    "  FROM s, pickups_overdue('/', '0', s.today) o"
     "  WHERE NOT EXISTS (SELECT 1 FROM notifications n WHERE n.dedup_key ="
     "   'pickup_overdue:' || o.patient_id || ':' || to_char(o.expected_by, 'YYYY-MM-DD'))"
     "  ORDER BY o.patient_id LIMIT $2::int),"

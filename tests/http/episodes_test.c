@@ -765,6 +765,48 @@ static void prescriptions_and_pickups(void **state)
     items = walk(grid1, "pickups-overdue", "", "2026-06-10", "days_late");
     assert_non_null(item_of(items, a));
     json_decref(items);
+    /* The tolerance is each unit's own [R-MED-1, R-TIER-2]: with 2 days at
+     * A's village, on 2026-06-05 (5 days past the supply's end) A is late,
+     * where the default's 7 days kept A off the list; the page says the
+     * tolerance of the area asked for. */
+    {
+        char *village = test_unit_id("429005003001"), *body;
+        char *q = test_fmt("/api/v1/config/clinical?org_unit_id=%s", village);
+        char *vq = test_fmt("/api/v1/worklists/pickups-overdue?org_unit_id=%s", village);
+        char *hdr = strdup("X-Test-Date: 2026-06-05");
+
+        r = http_do("GET", q, tf_admin, NULL, NULL);
+        assert_int_equal(r->status, 200);
+        json_object_set_new(json_object_get(r->json, "settings"), "pickup_tolerance_days",
+                            json_integer(2));
+        body = json_dumps(r->json, JSON_COMPACT);
+        http_free(r);
+        r = http_do("PUT", "/api/v1/config/clinical", tf_admin, body, NULL);
+        if (r->status != 200)
+            fail_msg("PUT the village's tolerance: %ld %s", r->status, r->body);
+        http_free(r);
+        items = walk(doctor, "pickups-overdue", "", "2026-06-05", "days_late");
+        it = item_of(items, a);
+        assert_non_null(it);
+        assert_int_equal(test_jint(it, "days_late"), 5);
+        json_decref(items);
+        r = http_do("GET", vq, doctor, NULL, hdr);
+        assert_int_equal(r->status, 200);
+        assert_int_equal(test_jint(r->json, "tolerance_days"), 2);
+        http_free(r);
+        /* The village's own removed: the township's default applies again. */
+        r = http_do("DELETE", q, tf_admin, NULL, NULL);
+        assert_true(r->status < 300);
+        http_free(r);
+        items = walk(doctor, "pickups-overdue", "", "2026-06-05", "days_late");
+        assert_null(item_of(items, a));
+        json_decref(items);
+        free(hdr);
+        free(vq);
+        free(q);
+        free(body);
+        free(village);
+    }
 
     /* Ending the prescriptions: not before they started, not twice. */
     path = test_fmt("prescriptions/%lld/end", rx_a);
