@@ -17,6 +17,7 @@
 #include "../http/response.h"
 #include "../http/router.h"
 #include "../record/notify.h"
+#include "../record/kind.h"
 #include "../record/patient.h"
 #include "../record/recompute.h"
 
@@ -25,68 +26,18 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define FOLLOWUP_JSON                                                                              \
-    "json_build_object('id', f.id, 'patient_id', f.patient_id, 'visit_date', f.visit_date,"        \
-    " 'mode', f.mode, 'informant', f.informant, 'reached', f.reached,"                             \
-    " 'unreached_reason', f.unreached_reason, 'died', f.died, 'death_date', f.death_date,"         \
-    " 'death_cause', f.death_cause, 'risk_level', f.risk_level, 'symptoms', f.symptoms,"           \
-    " 'obvious_psychotic', f.obvious_psychotic, 'insight', f.insight, 'sleep', f.sleep,"           \
-    " 'diet', f.diet, 'social_function', json_build_object('personal_care',"                       \
-    " f.social_personal_care, 'housework', f.social_housework, 'work', f.social_work,"             \
-    " 'learning', f.social_learning, 'social_contact', f.social_contact),"                         \
-    " 'dangerous_acts', f.dangerous_acts, 'lock_up', f.lock_up,"                                   \
-    " 'hospitalisation', f.hospitalisation, 'discharged_on', f.discharged_on,"                     \
-    " 'lab_tests', f.lab_tests, 'compliance', f.compliance,"                                       \
-    " 'adverse_reaction', f.adverse_reaction, 'adverse_serious', f.adverse_serious,"               \
-    " 'physical_illness_serious', f.physical_illness_serious,"                                     \
-    " 'treatment_effect', f.treatment_effect, 'referral', f.referral,"                             \
-    " 'referral_reason', f.referral_reason, 'referral_to', f.referral_to, 'referral_id',"          \
-    " (SELECT r.id FROM referrals r WHERE r.follow_up_id = f.id),"                                 \
-    " 'medications', f.medications, 'rehabilitation', f.rehabilitation,"                           \
-    " 'computed_class', f.computed_class, 'class', f.class,"                                       \
-    " 'class_override_reason', f.class_override_reason, 'visitors', f.visitors,"                   \
-    " 'joint_visit', f.joint_visit, 'joint_with', f.joint_with, 'next_due', f.next_due,"           \
-    " 'next_due_joint', f.next_due_joint, 'note', f.note, 'user_id', f.user_id,"                   \
-    " 'created_at', f.created_at)"
-
-static jf_stmt fu_insert = {
-    "followup_insert",
-    "INSERT INTO follow_ups (patient_id, visit_date, mode, informant, reached, unreached_reason,"
-    " died, death_date, death_cause, risk_level, symptoms, obvious_psychotic, insight, sleep,"
-    " diet, social_personal_care, social_housework, social_work, social_learning,"
-    " social_contact, dangerous_acts, lock_up, hospitalisation, discharged_on, lab_tests,"
-    " compliance, adverse_reaction, adverse_serious, physical_illness_serious, treatment_effect,"
-    " referral, referral_reason, referral_to, medications, rehabilitation, computed_class,"
-    " class, class_override_reason, visitors, joint_visit, joint_with, note, user_id)"
-    " VALUES ($1, $2::date, $3, $4, $5::bool, $6, $7::bool, $8::date, $9, $10::smallint,"
-    " coalesce($11::text[], '{}'), $12::bool, $13, $14, $15, $16, $17, $18, $19, $20,"
-    " coalesce($21::jsonb, '{}'), $22, $23, $24::date, $25, $26, $27,"
-    " coalesce($28::bool, false), coalesce($29::bool, false), $30, coalesce($31::bool, false),"
-    " $32, $33, coalesce($34::jsonb, '[]'), coalesce($35::text[], '{}'), $36, $37, $38, $39,"
-    " coalesce($40::bool, false), coalesce($41::text[], '{}'), $42, $43) RETURNING id",
-    0,
-};
+/* The INSERT and the JSON of a visit, generated at start from the form's
+ * table (fu_kind, below). */
+static char fu_insert_sql[4096], fu_json[4096], fu_one_sql[4608], fu_list_sql[5120];
+static jf_stmt fu_insert = {"followup_insert", fu_insert_sql, 0};
 static jf_stmt fu_set_due = {
     "followup_set_due",
     "UPDATE follow_ups f SET next_due = p.next_due, next_due_joint = p.next_due_joint"
     " FROM patients p WHERE f.id = $1 AND p.id = f.patient_id",
     0,
 };
-static jf_stmt fu_one = {
-    "followup_one",
-    "SELECT " FOLLOWUP_JSON "::text FROM follow_ups f WHERE f.patient_id = $1"
-    " AND f.id = $2",
-    0,
-};
-static jf_stmt fu_list = {
-    "followup_list",
-    "WITH page AS (SELECT f.* FROM follow_ups f WHERE f.patient_id = $1"
-    "  AND ($2::bigint = 0 OR f.id < $2) ORDER BY f.id DESC LIMIT $3::int + 1),"
-    " shown AS (SELECT * FROM page ORDER BY id DESC LIMIT $3::int)"
-    " SELECT coalesce((SELECT json_agg(" FOLLOWUP_JSON " ORDER BY f.id DESC) FROM shown f),"
-    " '[]'), (SELECT count(*) FROM page) > $3::int, (SELECT min(id) FROM shown)",
-    0,
-};
+static jf_stmt fu_one = {"followup_one", fu_one_sql, 0};
+static jf_stmt fu_list = {"followup_list", fu_list_sql, 0};
 static jf_stmt set_deceased = {
     "followup_deceased",
     "UPDATE patients SET status = 'deceased', version = version + 1, updated_at = now()"
@@ -166,39 +117,130 @@ static const char *const act_codes[] = {"mild_trouble", "trouble",         "disa
                                         "self_harm",    "suicide_attempt", NULL};
 static const char *const tiers[] = {"community", "township", "city", NULL};
 
-/* An array of codes as a PostgreSQL text[] literal ("{a,b}"), or NULL. */
-static const char *code_array(jf_req *req, jf_errors *e, const char *f, const char *const *codes,
-                              int *count)
-{
-    json_t *a = json_object_get(req->body, f), *v;
-    size_t i;
-    jf_buf b;
-    char *out;
-
-    *count = 0;
-    if (a == NULL || json_is_null(a))
-        return NULL;
-    if (!json_is_array(a) || json_array_size(a) > 16) {
-        jf_errors_add(e, f, "must be an array of at most 16 codes");
-        return NULL;
-    }
-    jf_buf_init(&b, 1024);
-    jf_buf_puts(&b, "{");
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v) || !jf_in_set(json_string_value(v), codes)) {
-            jf_errors_add(e, f, "item %zu is not one of the allowed codes", i);
-            jf_buf_free(&b);
-            return NULL;
-        }
-        jf_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
-    }
-    jf_buf_puts(&b, "}");
-    *count = (int)json_array_size(a);
-    out = jf_arena_strdup(&req->arena, b.data);
-    jf_buf_free(&b);
-    return out;
-}
+/* The national follow-up form (随访表) as one table: what each field is,
+ * where it is stored and how it is shown, in the column order of
+ * follow_ups. Rows without a key are filled by the handler: the patient,
+ * the user, the social-function items (read from one object), the acts,
+ * the medications and the classes the rules compute. */
+enum {
+    FU_ID,
+    FU_PATIENT,
+    FU_VISIT_DATE,
+    FU_MODE,
+    FU_INFORMANT,
+    FU_REACHED,
+    FU_UNREACHED,
+    FU_DIED,
+    FU_DEATH_DATE,
+    FU_DEATH_CAUSE,
+    FU_RISK,
+    FU_SYMPTOMS,
+    FU_PSYCHOTIC,
+    FU_INSIGHT,
+    FU_SLEEP,
+    FU_DIET,
+    FU_SOCIAL,
+    FU_SOCIAL_JSON = FU_SOCIAL + 5,
+    FU_ACTS,
+    FU_LOCK_UP,
+    FU_HOSP,
+    FU_DISCHARGED_ON,
+    FU_LAB,
+    FU_COMPLIANCE,
+    FU_ADVERSE,
+    FU_ADV_SERIOUS,
+    FU_PHYS_SERIOUS,
+    FU_EFFECT,
+    FU_REFERRAL,
+    FU_REF_REASON,
+    FU_REF_TO,
+    FU_REF_ID,
+    FU_MEDS,
+    FU_REHAB,
+    FU_COMPUTED,
+    FU_CLASS,
+    FU_OVERRIDE_REASON,
+    FU_VISITORS,
+    FU_JOINT,
+    FU_JOINT_WITH,
+    FU_NEXT_DUE,
+    FU_NEXT_DUE_JOINT,
+    FU_NOTE,
+    FU_USER,
+    FU_CREATED,
+    FU_N
+};
+#define REQ JF_KF_REQUIRED
+static const jf_kfield fu_fields[] = {
+    [FU_ID] = {"id", NULL, JF_K_OUT, .json = "f.id"},
+    [FU_PATIENT] = {NULL, "patient_id", JF_K_SET},
+    [FU_VISIT_DATE] = {"visit_date", "visit_date", JF_K_DATE, .cast = "date", .flags = REQ},
+    [FU_MODE] = {"mode", "mode", JF_K_CODE, modes, .flags = REQ},
+    [FU_INFORMANT] = {"informant", "informant", JF_K_CODE, informants},
+    [FU_REACHED] = {"reached", "reached", JF_K_BOOL, .cast = "bool", .flags = REQ},
+    [FU_UNREACHED] = {"unreached_reason", "unreached_reason", JF_K_CODE, unreached_reasons},
+    [FU_DIED] = {"died", "died", JF_K_BOOL, .cast = "bool", .dflt = "false"},
+    [FU_DEATH_DATE] = {"death_date", "death_date", JF_K_DATE, .cast = "date"},
+    [FU_DEATH_CAUSE] = {"death_cause", "death_cause", JF_K_CODE, death_causes},
+    [FU_RISK] = {"risk_level", "risk_level", JF_K_INT, .min = 0, .max = 5, .cast = "smallint"},
+    [FU_SYMPTOMS] = {"symptoms", "symptoms", JF_K_CODES, symptom_codes, .max = 16, .cast = "text[]",
+                     .dflt = "'{}'"},
+    [FU_PSYCHOTIC] = {"obvious_psychotic", "obvious_psychotic", JF_K_BOOL, .cast = "bool"},
+    [FU_INSIGHT] = {"insight", "insight", JF_K_CODE, insights},
+    [FU_SLEEP] = {"sleep", "sleep", JF_K_CODE, gfp},
+    [FU_DIET] = {"diet", "diet", JF_K_CODE, gfp},
+    [FU_SOCIAL + 0] = {NULL, "social_personal_care", JF_K_SET, .flags = JF_KF_NO_JSON},
+    [FU_SOCIAL + 1] = {NULL, "social_housework", JF_K_SET, .flags = JF_KF_NO_JSON},
+    [FU_SOCIAL + 2] = {NULL, "social_work", JF_K_SET, .flags = JF_KF_NO_JSON},
+    [FU_SOCIAL + 3] = {NULL, "social_learning", JF_K_SET, .flags = JF_KF_NO_JSON},
+    [FU_SOCIAL + 4] = {NULL, "social_contact", JF_K_SET, .flags = JF_KF_NO_JSON},
+    [FU_SOCIAL_JSON] = {"social_function", NULL, JF_K_OUT,
+                        .json = "json_build_object('personal_care', f.social_personal_care,"
+                                " 'housework', f.social_housework, 'work', f.social_work,"
+                                " 'learning', f.social_learning, 'social_contact',"
+                                " f.social_contact)"},
+    [FU_ACTS] = {NULL, "dangerous_acts", JF_K_SET, .cast = "jsonb", .dflt = "'{}'"},
+    [FU_LOCK_UP] = {"lock_up", "lock_up", JF_K_CODE, lock_ups},
+    [FU_HOSP] = {"hospitalisation", "hospitalisation", JF_K_CODE, hosp},
+    [FU_DISCHARGED_ON] = {"discharged_on", "discharged_on", JF_K_DATE, .cast = "date"},
+    [FU_LAB] = {"lab_tests", "lab_tests", JF_K_TEXT, .min = 1, .max = 500},
+    [FU_COMPLIANCE] = {"compliance", "compliance", JF_K_CODE, compliances},
+    [FU_ADVERSE] = {"adverse_reaction", "adverse_reaction", JF_K_CODE, adverse},
+    [FU_ADV_SERIOUS] = {"adverse_serious", "adverse_serious", JF_K_BOOL, .cast = "bool",
+                        .dflt = "false"},
+    [FU_PHYS_SERIOUS] = {"physical_illness_serious", "physical_illness_serious", JF_K_BOOL,
+                         .cast = "bool", .dflt = "false"},
+    [FU_EFFECT] = {"treatment_effect", "treatment_effect", JF_K_CODE, effects},
+    [FU_REFERRAL] = {"referral", "referral", JF_K_BOOL, .cast = "bool", .dflt = "false"},
+    [FU_REF_REASON] = {"referral_reason", "referral_reason", JF_K_TEXT, .min = 1, .max = 200},
+    [FU_REF_TO] = {"referral_to", "referral_to", JF_K_TEXT, .min = 1, .max = 100},
+    [FU_REF_ID] = {"referral_id", NULL, JF_K_OUT,
+                   .json = "(SELECT r.id FROM referrals r WHERE r.follow_up_id = f.id)"},
+    [FU_MEDS] = {NULL, "medications", JF_K_SET, .cast = "jsonb", .dflt = "'[]'"},
+    [FU_REHAB] = {"rehabilitation", "rehabilitation", JF_K_CODES, rehab_codes, .max = 16,
+                  .cast = "text[]", .dflt = "'{}'"},
+    [FU_COMPUTED] = {NULL, "computed_class", JF_K_SET},
+    [FU_CLASS] = {NULL, "class", JF_K_SET},
+    [FU_OVERRIDE_REASON] = {NULL, "class_override_reason", JF_K_SET},
+    [FU_VISITORS] = {"visitors", "visitors", JF_K_TEXT, .min = 1, .max = 200},
+    [FU_JOINT] = {"joint_visit", "joint_visit", JF_K_BOOL, .cast = "bool", .dflt = "false"},
+    [FU_JOINT_WITH] = {"joint_with", "joint_with", JF_K_CODES, joint_codes, .max = 16,
+                       .cast = "text[]", .dflt = "'{}'"},
+    [FU_NEXT_DUE] = {"next_due", NULL, JF_K_OUT, .json = "f.next_due"},
+    [FU_NEXT_DUE_JOINT] = {"next_due_joint", NULL, JF_K_OUT, .json = "f.next_due_joint"},
+    [FU_NOTE] = {"note", "note", JF_K_TEXT, .min = 1, .max = 1000},
+    [FU_USER] = {NULL, "user_id", JF_K_SET},
+    [FU_CREATED] = {"created_at", NULL, JF_K_OUT, .json = "f.created_at"},
+};
+#undef REQ
+_Static_assert(sizeof(fu_fields) / sizeof(fu_fields[0]) == FU_N, "one row per FU_ field");
+static const jf_kind fu_kind = {"follow_ups", "f", fu_fields, FU_N};
+/* Every field a form may hold: the table's, then the handler's (below). */
+static const char *fu_allowed[FU_N + 8];
+/* The body's fields besides the table's: read by the handler. */
+static const char *const fu_extra_keys[] = {
+    "social_function",      "dangerous_acts",   "medications", "class_override",
+    "referral_hospital_id", "referral_urgency", "absence",     NULL};
 
 /* {mild_trouble: n, …} counts of dangerous acts since the last visit. */
 static const char *acts(jf_req *req, jf_errors *e)
@@ -227,6 +269,11 @@ static const char *acts(jf_req *req, jf_errors *e)
     return k;
 }
 
+static bool is_true(const char *s)
+{
+    return s != NULL && strcmp(s, "true") == 0;
+}
+
 static jf_level3 level3(const char *s)
 {
     if (s == NULL || strcmp(s, "na") == 0)
@@ -246,112 +293,45 @@ static int push_assessment(jf_req *req, jf_db_conn *conn, const char *pid, const
 
 static int create_followup(jf_req *req)
 {
-    static const char *const allowed[] = {"visit_date",
-                                          "mode",
-                                          "informant",
-                                          "reached",
-                                          "unreached_reason",
-                                          "died",
-                                          "death_date",
-                                          "death_cause",
-                                          "risk_level",
-                                          "symptoms",
-                                          "obvious_psychotic",
-                                          "insight",
-                                          "sleep",
-                                          "diet",
-                                          "social_function",
-                                          "dangerous_acts",
-                                          "lock_up",
-                                          "hospitalisation",
-                                          "discharged_on",
-                                          "lab_tests",
-                                          "compliance",
-                                          "adverse_reaction",
-                                          "adverse_serious",
-                                          "physical_illness_serious",
-                                          "treatment_effect",
-                                          "referral",
-                                          "referral_reason",
-                                          "referral_to",
-                                          "referral_hospital_id",
-                                          "referral_urgency",
-                                          "medications",
-                                          "rehabilitation",
-                                          "class_override",
-                                          "visitors",
-                                          "joint_visit",
-                                          "joint_with",
-                                          "note",
-                                          "absence",
-                                          NULL};
     jf_errors e = {0};
     jf_patient_row row;
     jf_idem idem;
     jf_db_conn *conn;
     PGresult *res = NULL;
-    bool reached = false, died = false, b;
-    long long risk = -1;
-    const char *social[5] = {NULL, NULL, NULL, NULL, NULL};
-    const char *override_class = NULL, *override_reason = NULL, *fid = NULL;
+    const char *v[FU_N] = {NULL}, *params[FU_N];
+    const char *override_class = NULL, *fid = NULL;
     jf_visit_form form;
     jf_visit_class computed = JF_CLASS_NONE, final = JF_CLASS_NONE;
     jf_absence abs;
     bool f2f;
-    int nsym = 0, nrehab = 0, njoint = 0, rc;
-    char risk_s[4];
+    int rc;
     jf_buf out;
 
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
-    jf_body_only(req, &e, allowed);
-    const char *visit_date = jf_body_date(req, &e, "visit_date", true);
-    const char *mode = jf_body_code(req, &e, "mode", true, modes);
-    const char *informant = jf_body_code(req, &e, "informant", false, informants);
-    jf_body_bool(req, &e, "reached", true, &reached);
-    jf_body_bool(req, &e, "died", false, &died);
-    const char *unreached = jf_body_code(req, &e, "unreached_reason", false, unreached_reasons);
-    const char *death_date = jf_body_date(req, &e, "death_date", false);
-    const char *death_cause = jf_body_code(req, &e, "death_cause", false, death_causes);
-    jf_body_int(req, &e, "risk_level", false, 0, 5, &risk);
-    const char *symptoms = code_array(req, &e, "symptoms", symptom_codes, &nsym);
-    const char *insight = jf_body_code(req, &e, "insight", false, insights);
-    const char *sleep = jf_body_code(req, &e, "sleep", false, gfp);
-    const char *diet = jf_body_code(req, &e, "diet", false, gfp);
-    const char *lock_up = jf_body_code(req, &e, "lock_up", false, lock_ups);
-    const char *hospitalisation = jf_body_code(req, &e, "hospitalisation", false, hosp);
-    const char *discharged_on = jf_body_date(req, &e, "discharged_on", false);
-    const char *lab = jf_body_str(req, &e, "lab_tests", false, 1, 500);
-    const char *compliance = jf_body_code(req, &e, "compliance", false, compliances);
-    const char *adverse_s = jf_body_code(req, &e, "adverse_reaction", false, adverse);
-    const char *effect = jf_body_code(req, &e, "treatment_effect", false, effects);
-    const char *ref_reason = jf_body_str(req, &e, "referral_reason", false, 1, 200);
-    const char *ref_to = jf_body_str(req, &e, "referral_to", false, 1, 100);
-    const char *meds = jf_res_medications(req, &e, "medications", 10);
-    const char *rehab = code_array(req, &e, "rehabilitation", rehab_codes, &nrehab);
-    const char *visitors = jf_body_str(req, &e, "visitors", false, 1, 200);
-    const char *joint_with = code_array(req, &e, "joint_with", joint_codes, &njoint);
-    const char *note = jf_body_str(req, &e, "note", false, 1, 1000);
-    const char *dacts = acts(req, &e);
-    const char *adv_serious =
-        jf_body_bool(req, &e, "adverse_serious", false, &b) == 1 ? jf_res_tf(b) : NULL;
-    const char *phys_serious =
-        jf_body_bool(req, &e, "physical_illness_serious", false, &b) == 1 ? jf_res_tf(b) : NULL;
-    const char *psychotic =
-        jf_body_bool(req, &e, "obvious_psychotic", false, &b) == 1 ? jf_res_tf(b) : NULL;
-    const char *referral = jf_body_bool(req, &e, "referral", false, &b) == 1 ? jf_res_tf(b) : NULL;
+    jf_body_only(req, &e, fu_allowed);
+    jf_kind_read(req, &e, &fu_kind, v);
+    const char *visit_date = v[FU_VISIT_DATE], *mode = v[FU_MODE], *informant = v[FU_INFORMANT];
+    const char *unreached = v[FU_UNREACHED], *death_date = v[FU_DEATH_DATE];
+    const char *death_cause = v[FU_DEATH_CAUSE], *insight = v[FU_INSIGHT];
+    const char *hospitalisation = v[FU_HOSP], *discharged_on = v[FU_DISCHARGED_ON];
+    const char *compliance = v[FU_COMPLIANCE], *risk_s = v[FU_RISK];
+    bool reached = is_true(v[FU_REACHED]), died = is_true(v[FU_DIED]);
+    bool referred = is_true(v[FU_REFERRAL]);
+    long long risk = risk_s != NULL ? strtoll(risk_s, NULL, 10) : -1;
+    v[FU_MEDS] = jf_res_medications(req, &e, "medications", 10);
+    v[FU_ACTS] = acts(req, &e);
     /* A referral made at the visit to a hospital of the system is a
      * referral record (转诊), with its reason; one to elsewhere stays the
      * national form's fields (referral_to, in words), as before. */
     jf_referral_in ref = {
         .from_kind = "follow_up",
-        .reason = ref_reason,
+        .reason = v[FU_REF_REASON],
         .urgency = jf_body_code(req, &e, "referral_urgency", false, jf_referral_urgencies),
         .hospital_field = "referral_hospital_id",
         .from_field = "referral"};
-    bool referred = referral != NULL && strcmp(referral, "true") == 0;
     jf_body_int(req, &e, "referral_hospital_id", false, 1, INT64_MAX, &ref.hospital_id);
-    if (referred && ref.hospital_id > 0 && ref_reason == NULL)
+    if (referred && ref.hospital_id > 0 && ref.reason == NULL)
         jf_errors_add(&e, "referral_reason", "is required with referral_hospital_id");
     if (!referred &&
         (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
@@ -359,25 +339,24 @@ static int create_followup(jf_req *req)
                       jf_body_has(req, "referral_hospital_id") ? "referral_hospital_id"
                                                                : "referral_urgency",
                       "goes only with referral: true");
-    const char *joint = jf_body_bool(req, &e, "joint_visit", false, &b) == 1 ? jf_res_tf(b) : NULL;
     jf_absence_read(req, &e, json_object_get(req->body, "absence"), "absence", &abs);
     json_t *sf = json_object_get(req->body, "social_function");
     if (sf != NULL && !json_is_null(sf)) {
         const char *k;
-        json_t *v;
+        json_t *val;
         if (!json_is_object(sf)) {
             jf_errors_add(&e, "social_function", "must be an object");
         } else {
-            json_object_foreach(sf, k, v)
+            json_object_foreach(sf, k, val)
             {
                 int i = 0;
                 while (jf_form_social_items[i] && strcmp(jf_form_social_items[i], k) != 0)
                     i++;
-                if (jf_form_social_items[i] == NULL || !json_is_string(v) ||
-                    !jf_in_set(json_string_value(v), i == 2 ? gfpna : gfp))
+                if (jf_form_social_items[i] == NULL || !json_is_string(val) ||
+                    !jf_in_set(json_string_value(val), i == 2 ? gfpna : gfp))
                     jf_errors_add(&e, "social_function", "%s is not a known item with a code", k);
                 else
-                    social[i] = json_string_value(v);
+                    v[FU_SOCIAL + i] = json_string_value(val);
             }
         }
     }
@@ -391,7 +370,7 @@ static int create_followup(jf_req *req)
                           "must be {class, reason}: a class code and a written reason");
         else {
             override_class = json_string_value(c);
-            override_reason = json_string_value(r);
+            v[FU_OVERRIDE_REASON] = json_string_value(r);
         }
     }
     if (jf_errors_any(&e))
@@ -402,7 +381,7 @@ static int create_followup(jf_req *req)
     jf_form_facts facts = {.reached = reached,
                            .died = died,
                            .face_to_face = f2f,
-                           .joint = joint != NULL && strcmp(joint, "true") == 0,
+                           .joint = is_true(v[FU_JOINT]),
                            .away = abs.present,
                            .has_unreached_reason = unreached != NULL,
                            .has_death_date = death_date != NULL,
@@ -414,7 +393,7 @@ static int create_followup(jf_req *req)
                                          strcmp(hospitalisation, "discharged") == 0,
                            .has_discharged_on = discharged_on != NULL};
     for (int i = 0; i < JF_FORM_SOCIAL_ITEMS; i++)
-        facts.has_social[i] = social[i] != NULL;
+        facts.has_social[i] = v[FU_SOCIAL + i] != NULL;
     for (int i = 0; jf_form_reached_only[i]; i++)
         facts.has_reached_only[i] = jf_body_has(req, jf_form_reached_only[i]) &&
                                     !jf_body_null(req, jf_form_reached_only[i]);
@@ -428,19 +407,20 @@ static int create_followup(jf_req *req)
     if (reached && !died) {
         memset(&form, 0, sizeof(form));
         form.risk_level = (int)risk;
-        form.symptom_count = nsym;
-        form.obvious_psychotic = psychotic != NULL && strcmp(psychotic, "true") == 0;
+        form.symptom_count =
+            v[FU_SYMPTOMS] ? (int)json_array_size(json_object_get(req->body, "symptoms")) : 0;
+        form.obvious_psychotic = is_true(v[FU_PSYCHOTIC]);
         form.insight = strcmp(insight, "complete") == 0  ? JF_INSIGHT_COMPLETE
                        : strcmp(insight, "partial") == 0 ? JF_INSIGHT_PARTIAL
                                                          : JF_INSIGHT_ABSENT;
         for (int i = 0; i < 5; i++)
-            form.social[i] = level3(social[i]);
-        form.serious_adverse_reaction = adv_serious != NULL && strcmp(adv_serious, "true") == 0;
-        form.serious_physical_illness = phys_serious != NULL && strcmp(phys_serious, "true") == 0;
+            form.social[i] = level3(v[FU_SOCIAL + i]);
+        form.serious_adverse_reaction = is_true(v[FU_ADV_SERIOUS]);
+        form.serious_physical_illness = is_true(v[FU_PHYS_SERIOUS]);
         computed = jf_followup_classify(&form);
         final = override_class ? jf_visit_class_parse(override_class) : computed;
         if (final == computed)
-            override_reason = NULL; /* agreeing with the server is not an override */
+            v[FU_OVERRIDE_REASON] = NULL; /* agreeing with the server is not an override */
     }
 
     if ((rc = jf_req_db(req, &conn)) != 0 ||
@@ -461,54 +441,12 @@ static int create_followup(jf_req *req)
                              "status", "does not allow a follow-up");
         goto out;
     }
-    snprintf(risk_s, sizeof(risk_s), "%lld", risk);
-    {
-        const char *p[] = {row.id,
-                           visit_date,
-                           mode,
-                           informant,
-                           jf_res_tf(reached),
-                           unreached,
-                           jf_res_tf(died),
-                           death_date,
-                           death_cause,
-                           risk >= 0 ? risk_s : NULL,
-                           symptoms,
-                           psychotic,
-                           insight,
-                           sleep,
-                           diet,
-                           social[0],
-                           social[1],
-                           social[2],
-                           social[3],
-                           social[4],
-                           dacts,
-                           lock_up,
-                           hospitalisation,
-                           discharged_on,
-                           lab,
-                           compliance,
-                           adverse_s,
-                           adv_serious,
-                           phys_serious,
-                           effect,
-                           referral,
-                           ref_reason,
-                           ref_to,
-                           meds,
-                           rehab,
-                           computed ? jf_visit_class_name(computed) : NULL,
-                           final ? jf_visit_class_name(final) : NULL,
-                           override_reason,
-                           visitors,
-                           joint,
-                           joint_with,
-                           note,
-                           jf_res_id(req, req->claims.user_id)};
-        if (rc == 0)
-            rc = jf_db_exec(conn, &fu_insert, 43, p, &res);
-    }
+    v[FU_PATIENT] = row.id;
+    v[FU_COMPUTED] = computed ? jf_visit_class_name(computed) : NULL;
+    v[FU_CLASS] = final ? jf_visit_class_name(final) : NULL;
+    v[FU_USER] = jf_res_id(req, req->claims.user_id);
+    if (rc == 0)
+        rc = jf_db_exec(conn, &fu_insert, jf_kind_params(&fu_kind, v, params), params, &res);
     if (rc != 0)
         goto out;
     fid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
@@ -778,12 +716,45 @@ static const jf_route routes[] = {
      JF_CAP_PATIENT_READ},
 };
 
+/* The form's statements and allowed fields, from its table (start-up). */
+static int followup_kind_init(void)
+{
+    size_t n = 0;
+    int rc = jf_kind_insert_sql(&fu_kind, fu_insert_sql, sizeof(fu_insert_sql));
+
+    if (rc == 0)
+        rc = jf_kind_json_sql(&fu_kind, fu_json, sizeof(fu_json));
+    if (rc == 0 && snprintf(fu_one_sql, sizeof(fu_one_sql),
+                            "SELECT %s::text FROM follow_ups f WHERE f.patient_id = $1"
+                            " AND f.id = $2",
+                            fu_json) >= (int)sizeof(fu_one_sql))
+        rc = JF_ERR_TOO_LARGE;
+    if (rc == 0 &&
+        snprintf(fu_list_sql, sizeof(fu_list_sql),
+                 "WITH page AS (SELECT f.* FROM follow_ups f WHERE f.patient_id = $1"
+                 "  AND ($2::bigint = 0 OR f.id < $2) ORDER BY f.id DESC LIMIT $3::int + 1),"
+                 " shown AS (SELECT * FROM page ORDER BY id DESC LIMIT $3::int)"
+                 " SELECT coalesce((SELECT json_agg(%s ORDER BY f.id DESC) FROM shown f),"
+                 " '[]'), (SELECT count(*) FROM page) > $3::int, (SELECT min(id) FROM shown)",
+                 fu_json) >= (int)sizeof(fu_list_sql))
+        rc = JF_ERR_TOO_LARGE;
+    for (size_t i = 0; i < fu_kind.n; i++)
+        if (fu_fields[i].key != NULL && fu_fields[i].type != JF_K_OUT)
+            fu_allowed[n++] = fu_fields[i].key;
+    for (size_t i = 0; fu_extra_keys[i] != NULL; i++)
+        fu_allowed[n++] = fu_extra_keys[i];
+    fu_allowed[n] = NULL;
+    return rc;
+}
+
 int jf_res_followups_init(void)
 {
     jf_stmt *const s[] = {&fu_insert,  &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
                           &set_status, &ra_insert,  &ra_list, &patient_state};
     int rc = jf_record_recompute_init();
 
+    if (rc == 0)
+        rc = followup_kind_init();
     if (rc == 0)
         rc = jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
     return rc ? rc : jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
