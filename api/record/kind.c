@@ -94,14 +94,14 @@ static int finish(jf_buf *b, int rc, char *out, size_t cap)
     return rc;
 }
 
-int jf_kind_insert_sql(const jf_kind *k, char *out, size_t cap)
+int jf_kind_insert_sql(const jf_kind *k, const char *json, char *out, size_t cap)
 {
     jf_buf b;
     size_t n = 0;
     int rc;
 
     jf_buf_init(&b, cap);
-    rc = jf_buf_printf(&b, "INSERT INTO %s (", k->table);
+    rc = jf_buf_printf(&b, "INSERT INTO %s AS %s (", k->table, k->alias);
     for (size_t i = 0; rc == 0 && i < k->n; i++)
         if (k->fields[i].type != JF_K_OUT)
             rc = jf_buf_printf(&b, "%s%s", n++ ? ", " : "", k->fields[i].column);
@@ -118,7 +118,9 @@ int jf_kind_insert_sql(const jf_kind *k, char *out, size_t cap)
                      : jf_buf_printf(&b, "%s%s", n ? ", " : "", p);
         n++;
     }
-    rc = rc ? rc : jf_buf_puts(&b, ") RETURNING id");
+    rc = rc ? rc
+            : jf_buf_printf(&b, ") RETURNING %s.id%s%s%s", k->alias, json ? ", " : "",
+                            json ? json : "", json ? "::text" : "");
     return finish(&b, rc, out, cap);
 }
 

@@ -55,10 +55,12 @@ typedef struct jf_kind {
 void jf_kind_read(jf_req *req, jf_errors *e, const jf_kind *k, const char **vals);
 /* The index of column in k, or -1. */
 int jf_kind_index(const jf_kind *k, const char *column);
-/* "INSERT INTO <table> (<columns>) VALUES ($1::<cast>, coalesce($2, <default>),
- * …) RETURNING id" into out (size cap): the stored fields (all but
- * JF_K_OUT) in the table's order. 0, or JF_ERR_TOO_LARGE. Start-up only. */
-int jf_kind_insert_sql(const jf_kind *k, char *out, size_t cap);
+/* "INSERT INTO <table> AS <alias> (<columns>) VALUES ($1::<cast>,
+ * coalesce($2, <default>), …) RETURNING <alias>.id[, <json>::text]" into
+ * out (size cap): the stored fields (all but JF_K_OUT) in the table's
+ * order; json (NULL: none) is the record as the caller shows it. 0, or
+ * JF_ERR_TOO_LARGE. Start-up only. */
+int jf_kind_insert_sql(const jf_kind *k, const char *json, char *out, size_t cap);
 /* The INSERT's parameters from vals (k->n entries): the stored fields'
  * values in order into params; returns how many. */
 int jf_kind_params(const jf_kind *k, const char *const *vals, const char **params);

@@ -14,12 +14,14 @@
 #include "../core/err.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/kind.h"
 #include "../record/notify.h"
 #include "../record/patient.h"
 #include "../record/patient_fields.h"
 #include "../record/recompute.h"
 
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 /* A stay and its discharge summary (null until one is recorded), without
@@ -44,17 +46,14 @@
  * may not see of a stay (a $n::text[] parameter). */
 #define HIDE_CLINICAL "reason,discharge_note,diagnosis,medications,advice"
 #define HIDE_RISK "risk_level,risk_assessment_id"
-#define INCIDENT_JSON                                                                              \
-    "json_build_object('id', i.id, 'patient_id', i.patient_id, 'occurred_on', i.occurred_on,"      \
-    " 'place', i.place, 'kind', i.kind, 'injured', i.injured, 'dead', i.dead,"                     \
-    " 'police_case_no', i.police_case_no, 'description', i.description, 'user_id', i.user_id,"     \
-    " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = i.user_id),"                   \
-    " 'created_at', i.created_at)"
 #define CHECK_JSON                                                                                 \
     "json_build_object('id', c.id, 'patient_id', c.patient_id, 'checked_on', c.checked_on,"        \
     " 'items', c.items, 'note', c.note, 'user_id', c.user_id,"                                     \
     " 'user_name', (SELECT u.display_name FROM users u WHERE u.id = c.user_id),"                   \
     " 'created_at', c.created_at)"
+
+/* Generated at start from the kinds' tables (below). */
+static char adm_insert_sql[4096], inc_insert_sql[2048], inc_json[1024], inc_list_sql[1536];
 
 /* The open stay (if any) and the last discharge of patient $1. */
 static jf_stmt adm_state = {
@@ -64,13 +63,7 @@ static jf_stmt adm_state = {
     " WHERE patient_id = $1)",
     0,
 };
-static jf_stmt adm_insert = {
-    "admission_insert",
-    "INSERT INTO hospitalisations AS h (patient_id, admitted_on, hospital, involuntary, reason,"
-    " escorted_by, escort_names, user_id) VALUES ($1, $2::date, $3, $4::bool, $5, $6, $7, $8)"
-    " RETURNING h.id, " ADMISSION_JSON "::text",
-    0,
-};
+static jf_stmt adm_insert = {"admission_insert", adm_insert_sql, 0};
 static jf_stmt adm_lock = {
     "admission_lock",
     "SELECT admitted_on, discharged_on, hospital FROM hospitalisations"
@@ -116,19 +109,8 @@ static jf_stmt discharge_assessment = {
     " face_to_face) VALUES ($1, $2::date, $3::smallint, 'city', $4, $5, true) RETURNING id",
     0,
 };
-static jf_stmt inc_insert = {
-    "incident_insert",
-    "INSERT INTO incidents AS i (patient_id, occurred_on, place, kind, injured, dead,"
-    " police_case_no, description, user_id) VALUES ($1, $2::date, $3, $4, $5::int, $6::int,"
-    " $7, $8, $9) RETURNING i.id, " INCIDENT_JSON "::text",
-    0,
-};
-static jf_stmt inc_list = {
-    "incident_list",
-    "SELECT coalesce(json_agg(" INCIDENT_JSON " ORDER BY i.occurred_on DESC, i.id DESC),"
-    " '[]')::text FROM incidents i WHERE i.patient_id = $1",
-    0,
-};
+static jf_stmt inc_insert = {"incident_insert", inc_insert_sql, 0};
+static jf_stmt inc_list = {"incident_list", inc_list_sql, 0};
 static jf_stmt check_insert = {
     "health_check_insert",
     "INSERT INTO health_checks AS c (patient_id, checked_on, items, note, user_id)"
@@ -163,6 +145,73 @@ const char *const jf_incident_kinds[] = {"mild_trouble", "trouble", "disaster", 
 /* Who brought the patient in (送医): police, family, the community's team
  * (村委会, 网格员, 社区医生), the hospital's own, or someone else. */
 static const char *const escorts[] = {"police", "family", "community", "hospital", "other", NULL};
+
+/* An admission (住院) as a table: what the body gives and how it is stored.
+ * Its JSON (ADMISSION_JSON) stays written out: it carries the discharge
+ * summary and hides what the caller's role may not see of it. */
+enum {
+    AD_PATIENT,
+    AD_ADMITTED_ON,
+    AD_HOSPITAL,
+    AD_INVOLUNTARY,
+    AD_REASON,
+    AD_ESCORTED_BY,
+    AD_ESCORT_NAMES,
+    AD_USER,
+    AD_N
+};
+static const jf_kfield ad_fields[] = {
+    [AD_PATIENT] = {NULL, "patient_id", JF_K_SET, .flags = 0},
+    [AD_ADMITTED_ON] = {"admitted_on", "admitted_on", JF_K_DATE, .cast = "date",
+                        .flags = JF_KF_REQUIRED},
+    [AD_HOSPITAL] = {"hospital", "hospital", JF_K_TEXT, .min = 1, .max = 100,
+                     .flags = JF_KF_REQUIRED},
+    [AD_INVOLUNTARY] = {"involuntary", "involuntary", JF_K_BOOL, .cast = "bool",
+                        .flags = JF_KF_REQUIRED},
+    [AD_REASON] = {"reason", "reason", JF_K_TEXT, .min = 1, .max = 500},
+    [AD_ESCORTED_BY] = {"escorted_by", "escorted_by", JF_K_CODE, escorts},
+    [AD_ESCORT_NAMES] = {"escort_names", "escort_names", JF_K_TEXT, .min = 1, .max = 200},
+    [AD_USER] = {NULL, "user_id", JF_K_SET, .flags = 0},
+};
+_Static_assert(sizeof(ad_fields) / sizeof(ad_fields[0]) == AD_N, "one row per AD_ field");
+static const jf_kind ad_kind = {"hospitalisations", "h", ad_fields, AD_N};
+
+/* An incident (肇事肇祸) as one table: body, row and JSON. */
+enum {
+    IN_ID,
+    IN_PATIENT,
+    IN_OCCURRED_ON,
+    IN_PLACE,
+    IN_KIND,
+    IN_INJURED,
+    IN_DEAD,
+    IN_CASE_NO,
+    IN_DESCRIPTION,
+    IN_USER,
+    IN_USER_NAME,
+    IN_CREATED,
+    IN_N
+};
+static const jf_kfield in_fields[] = {
+    [IN_ID] = {"id", NULL, JF_K_OUT, .json = "i.id"},
+    [IN_PATIENT] = {NULL, "patient_id", JF_K_SET, .flags = 0},
+    [IN_OCCURRED_ON] = {"occurred_on", "occurred_on", JF_K_DATE, .cast = "date",
+                        .flags = JF_KF_REQUIRED},
+    [IN_PLACE] = {"place", "place", JF_K_TEXT, .min = 1, .max = 200, .flags = JF_KF_REQUIRED},
+    [IN_KIND] = {"kind", "kind", JF_K_CODE, jf_incident_kinds, .flags = JF_KF_REQUIRED},
+    [IN_INJURED] = {"injured", "injured", JF_K_INT, .min = 0, .max = 9999, .cast = "int",
+                    .flags = JF_KF_REQUIRED},
+    [IN_DEAD] = {"dead", "dead", JF_K_INT, .min = 0, .max = 9999, .cast = "int",
+                 .flags = JF_KF_REQUIRED},
+    [IN_CASE_NO] = {"police_case_no", "police_case_no", JF_K_TEXT, .min = 1, .max = 64},
+    [IN_DESCRIPTION] = {"description", "description", JF_K_TEXT, .min = 1, .max = 2000},
+    [IN_USER] = {NULL, "user_id", JF_K_SET, .flags = 0},
+    [IN_USER_NAME] = {"user_name", NULL, JF_K_OUT,
+                      .json = "(SELECT u.display_name FROM users u WHERE u.id = i.user_id)"},
+    [IN_CREATED] = {"created_at", NULL, JF_K_OUT, .json = "i.created_at"},
+};
+_Static_assert(sizeof(in_fields) / sizeof(in_fields[0]) == IN_N, "one row per IN_ field");
+static const jf_kind in_kind = {"incidents", "i", in_fields, IN_N};
 static const char *const check_items[] = {
     "blood_routine", "liver_function", "ecg",   "blood_glucose",
     "blood_lipids",  "physical_exam",  "other", NULL};
@@ -350,12 +399,15 @@ static const char *admit_refusal(jf_pstatus s)
 
 void jf_episode_read_admission(jf_req *req, jf_errors *e, jf_admission *a)
 {
-    a->admitted_on = jf_body_date(req, e, "admitted_on", true);
-    a->hospital = jf_body_str(req, e, "hospital", true, 1, 100);
-    a->reason = jf_body_str(req, e, "reason", false, 1, 500);
-    jf_body_bool(req, e, "involuntary", true, &a->involuntary);
-    a->escorted_by = jf_body_code(req, e, "escorted_by", false, escorts);
-    a->escort_names = jf_body_str(req, e, "escort_names", false, 1, 200);
+    const char *v[AD_N] = {NULL};
+
+    jf_kind_read(req, e, &ad_kind, v);
+    a->admitted_on = v[AD_ADMITTED_ON];
+    a->hospital = v[AD_HOSPITAL];
+    a->reason = v[AD_REASON];
+    a->involuntary = v[AD_INVOLUNTARY] != NULL && strcmp(v[AD_INVOLUNTARY], "true") == 0;
+    a->escorted_by = v[AD_ESCORTED_BY];
+    a->escort_names = v[AD_ESCORT_NAMES];
     if (a->escort_names != NULL && !jf_body_has(req, "escorted_by"))
         jf_errors_add(e, "escort_names", "needs escorted_by");
 }
@@ -377,13 +429,20 @@ void jf_episode_read_discharge(jf_req *req, jf_errors *e, jf_discharge *d)
 
 void jf_episode_read_incident(jf_req *req, jf_errors *e, jf_incident *in, bool case_no_required)
 {
-    in->occurred_on = jf_body_date(req, e, "occurred_on", true);
-    in->place = jf_body_str(req, e, "place", true, 1, 200);
-    in->kind = jf_body_code(req, e, "kind", true, jf_incident_kinds);
-    in->police_case_no = jf_body_str(req, e, "police_case_no", case_no_required, 1, 64);
-    in->description = jf_body_str(req, e, "description", false, 1, 2000);
-    jf_body_int(req, e, "injured", true, 0, 9999, &in->injured);
-    jf_body_int(req, e, "dead", true, 0, 9999, &in->dead);
+    const char *v[IN_N] = {NULL};
+
+    jf_kind_read(req, e, &in_kind, v);
+    /* The police system's reports carry their case number. */
+    if (case_no_required &&
+        (!jf_body_has(req, "police_case_no") || jf_body_null(req, "police_case_no")))
+        jf_errors_add(e, "police_case_no", "is required");
+    in->occurred_on = v[IN_OCCURRED_ON];
+    in->place = v[IN_PLACE];
+    in->kind = v[IN_KIND];
+    in->police_case_no = v[IN_CASE_NO];
+    in->description = v[IN_DESCRIPTION];
+    in->injured = v[IN_INJURED] != NULL ? strtoll(v[IN_INJURED], NULL, 10) : 0;
+    in->dead = v[IN_DEAD] != NULL ? strtoll(v[IN_DEAD], NULL, 10) : 0;
 }
 
 int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
@@ -922,6 +981,23 @@ static const jf_route routes[] = {
      JF_CAP_WRITE},
 };
 
+/* The admission's and the incident's statements, from their tables. */
+static int kinds_init(void)
+{
+    int rc = jf_kind_insert_sql(&ad_kind, ADMISSION_JSON, adm_insert_sql, sizeof(adm_insert_sql));
+
+    if (rc == 0)
+        rc = jf_kind_json_sql(&in_kind, inc_json, sizeof(inc_json));
+    if (rc == 0)
+        rc = jf_kind_insert_sql(&in_kind, inc_json, inc_insert_sql, sizeof(inc_insert_sql));
+    if (rc == 0 && snprintf(inc_list_sql, sizeof(inc_list_sql),
+                            "SELECT coalesce(json_agg(%s ORDER BY i.occurred_on DESC, i.id DESC),"
+                            " '[]')::text FROM incidents i WHERE i.patient_id = $1",
+                            inc_json) >= (int)sizeof(inc_list_sql))
+        rc = JF_ERR_TOO_LARGE;
+    return rc;
+}
+
 int jf_res_episodes_init(void)
 {
     jf_stmt *const s[] = {
@@ -929,7 +1005,7 @@ int jf_res_episodes_init(void)
         &adm_open,         &adm_discharge,        &adm_list,   &inc_insert, &inc_list,
         &check_insert,     &check_list,           &set_status, &state};
 
-    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+    if (kinds_init() != 0 || jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
 }

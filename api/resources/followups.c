@@ -720,7 +720,7 @@ static const jf_route routes[] = {
 static int followup_kind_init(void)
 {
     size_t n = 0;
-    int rc = jf_kind_insert_sql(&fu_kind, fu_insert_sql, sizeof(fu_insert_sql));
+    int rc = jf_kind_insert_sql(&fu_kind, NULL, fu_insert_sql, sizeof(fu_insert_sql));
 
     if (rc == 0)
         rc = jf_kind_json_sql(&fu_kind, fu_json, sizeof(fu_json));

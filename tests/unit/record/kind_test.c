@@ -28,12 +28,14 @@ static void insert_sql(void **state)
 {
     char sql[1024];
 
-    assert_int_equal(jf_kind_insert_sql(&kind, sql, sizeof(sql)), 0);
-    assert_string_equal(sql, "INSERT INTO things (patient_id, day, colour, flags, part_a, part_b)"
-                             " VALUES ($1, $2::date, $3, coalesce($4::text[], '{}'), $5, $6)"
-                             " RETURNING id");
+    assert_int_equal(jf_kind_insert_sql(&kind, NULL, sql, sizeof(sql)), 0);
+    assert_string_equal(sql, "INSERT INTO things AS x (patient_id, day, colour, flags, part_a,"
+                             " part_b) VALUES ($1, $2::date, $3, coalesce($4::text[], '{}'), $5,"
+                             " $6) RETURNING x.id");
+    assert_int_equal(jf_kind_insert_sql(&kind, "x.doc", sql, sizeof(sql)), 0);
+    assert_non_null(strstr(sql, " RETURNING x.id, x.doc::text"));
     /* Too small a buffer is refused, not cut. */
-    assert_int_not_equal(jf_kind_insert_sql(&kind, sql, 40), 0);
+    assert_int_not_equal(jf_kind_insert_sql(&kind, NULL, sql, 40), 0);
 }
 
 static void json_sql(void **state)
