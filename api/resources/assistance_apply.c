@@ -10,6 +10,7 @@
 #include "../domain/date.h"
 #include "../http/response.h"
 #include "../http/router.h"
+#include "../record/kind.h"
 #include "../record/patient.h"
 
 #include <stdint.h>
@@ -53,12 +54,25 @@ static jf_stmt app_head = {
 };
 static jf_stmt app_lock = {"assist_app_lock",
                            "SELECT 1 FROM assistance_applications WHERE id = $1 FOR UPDATE", 0};
-static jf_stmt app_insert = {
-    "assist_app_insert",
-    "INSERT INTO assistance_applications (patient_id, kind, applied_on, guardian_id, note,"
-    " created_by) VALUES ($1, $2, $3::date, $4::bigint, $5, $6) RETURNING id",
-    0,
+/* An application (救治救助) as a table: what the body gives and how it is
+ * stored. Its JSON (APP_JSON, assistance.h) stays written out: it carries
+ * the payments and the names of patient and guardian. */
+enum { AP_PATIENT, AP_KIND, AP_APPLIED_ON, AP_GUARDIAN, AP_NOTE, AP_CREATED_BY, AP_N };
+static const jf_kfield ap_fields[] = {
+    [AP_PATIENT] = {NULL, "patient_id", JF_K_SET, .flags = 0},
+    [AP_KIND] = {"kind", "kind", JF_K_CODE, jf_assist_kinds, .flags = JF_KF_REQUIRED},
+    [AP_APPLIED_ON] = {"applied_on", "applied_on", JF_K_DATE, .cast = "date",
+                       .flags = JF_KF_REQUIRED},
+    [AP_GUARDIAN] = {"guardian_id", "guardian_id", JF_K_INT, .min = 1, .max = INT64_MAX,
+                     .cast = "bigint"},
+    [AP_NOTE] = {"note", "note", JF_K_TEXT, .min = 1, .max = 500},
+    [AP_CREATED_BY] = {NULL, "created_by", JF_K_SET, .flags = 0},
 };
+_Static_assert(sizeof(ap_fields) / sizeof(ap_fields[0]) == AP_N, "one row per AP_ field");
+static const jf_kind ap_kind = {"assistance_applications", "a", ap_fields, AP_N};
+static const char *const ap_allowed[] = {"kind", "applied_on", "guardian_id", "note", NULL};
+static char app_insert_sql[1024];
+static jf_stmt app_insert = {"assist_app_insert", app_insert_sql, 0};
 static jf_stmt standard_of = {
     "assist_standard_of",
     "SELECT s.amount_fen, s.period FROM patients p"
@@ -121,23 +135,21 @@ static int patient_list(jf_req *req)
 /* POST /patients/{id}/assistance {kind, applied_on, guardian_id?, note?} */
 static int apply(jf_req *req)
 {
-    static const char *const allowed[] = {"kind", "applied_on", "guardian_id", "note", NULL};
     jf_errors e = {0};
     jf_patient_row row;
-    const char *kind, *applied_on, *note, *id = NULL;
-    long long gid = 0;
+    const char *v[AP_N] = {NULL}, *p[AP_N], *id = NULL;
+    long long gid;
     jf_db_conn *conn;
     PGresult *res = NULL;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
         return rc;
-    jf_body_only(req, &e, allowed);
-    kind = jf_body_code(req, &e, "kind", true, jf_assist_kinds);
-    applied_on = jf_body_date(req, &e, "applied_on", true);
-    jf_body_int(req, &e, "guardian_id", false, 1, INT64_MAX, &gid);
-    note = jf_body_str(req, &e, "note", false, 1, 500);
-    if (kind != NULL && strcmp(kind, "guardian_reward") == 0 && !jf_body_has(req, "guardian_id"))
+    jf_body_only(req, &e, ap_allowed);
+    jf_kind_read(req, &e, &ap_kind, v);
+    gid = v[AP_GUARDIAN] != NULL ? strtoll(v[AP_GUARDIAN], NULL, 10) : 0;
+    if (v[AP_KIND] != NULL && strcmp(v[AP_KIND], "guardian_reward") == 0 &&
+        !jf_body_has(req, "guardian_id"))
         jf_errors_add(&e, "guardian_id", "is required for guardian_reward (the guardian rewarded)");
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
@@ -154,11 +166,10 @@ static int apply(jf_req *req)
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
     rc = jf_db_begin(conn);
-    const char *p[] = {row.id,     kind,
-                       applied_on, gid > 0 ? jf_res_id(req, gid) : NULL,
-                       note,       jf_res_id(req, req->claims.user_id)};
+    v[AP_PATIENT] = row.id;
+    v[AP_CREATED_BY] = jf_res_id(req, req->claims.user_id);
     if (rc == 0)
-        rc = jf_db_exec(conn, &app_insert, 6, p, &res);
+        rc = jf_db_exec(conn, &app_insert, jf_kind_params(&ap_kind, v, p), p, &res);
     if (rc == JF_ERR_DB && strcmp(jf_db_sqlstate(res), "23505") == 0) {
         rc = jf_resp_problem(req, 409, "conflict", "Already open",
                              "the patient already has a pending or approved application of this "
@@ -171,7 +182,7 @@ static int apply(jf_req *req)
     id = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     rc = jf_aid_audit(
         req, conn, "assistance.apply", "assistance_application", id, row.org_unit_id,
-        jf_arena_printf(&req->arena, "{\"patient_id\":%s,\"kind\":\"%s\"}", row.id, kind));
+        jf_arena_printf(&req->arena, "{\"patient_id\":%s,\"kind\":\"%s\"}", row.id, v[AP_KIND]));
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)
@@ -574,7 +585,8 @@ int jf_aid_apply_init(void)
                           &app_lock,      &app_insert,   &standard_of, &app_approve,
                           &app_reject,    &app_end,      &app_list};
 
-    if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
+    if (jf_kind_insert_sql(&ap_kind, NULL, app_insert_sql, sizeof(app_insert_sql)) != 0 ||
+        jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
     return jf_router_add(routes, sizeof(routes) / sizeof(routes[0]));
 }
