@@ -47,10 +47,17 @@ static jf_stmt residence_unit = {"patient_residence_unit",
 static jf_stmt patient_by_index = {"patient_by_index",
                                    "SELECT id, org_path FROM patients WHERE id_index = $1", 0};
 
+/* Only from the status the caller saw: a concurrent change is a conflict. */
+static jf_stmt move = {"record_move",
+                       "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
+                       " WHERE id = $1 AND status = $3 RETURNING id",
+                       0};
+
 int jf_record_patient_init(void)
 {
-    jf_stmt *const s[] = {&patient_head,     &patient_doc,   &residence_unit,
-                          &patient_by_index, &patient_event, &incoming_path};
+    jf_stmt *const s[] = {
+        &patient_head,  &patient_doc, &residence_unit, &patient_by_index, &patient_event,
+        &incoming_path, &move};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -241,6 +248,26 @@ int jf_record_read_id_number(jf_req *req, jf_errors *e, bool required, const jf_
     if (birth && strcmp(birth, iso) != 0)
         jf_errors_add(e, "birth_date", "does not agree with the ID number");
     return 1;
+}
+
+int jf_record_move(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, jf_pstatus to,
+                   jf_patient_event ev)
+{
+    PGresult *res = NULL;
+    const char *p[] = {row->id, jf_pstatus_name(to), jf_pstatus_name(row->status)};
+    int rc = jf_db_exec(conn, &move, 3, p, &res);
+
+    if (rc == 0 && PQntuples(res) == 0) {
+        jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
+                        "the patient's status changed while you were editing; reload", NULL, NULL);
+        rc = JF_ERR_CONFLICT;
+    }
+    PQclear(res);
+    ev.patient_id = row->id;
+    ev.kind = ev.kind ? ev.kind : "status";
+    ev.from_status = jf_pstatus_name(row->status);
+    ev.to_status = jf_pstatus_name(to);
+    return rc ? rc : jf_record_event(JF_ACTOR(req), conn, &ev);
 }
 
 int jf_record_audit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, const char *action,

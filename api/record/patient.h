@@ -74,5 +74,11 @@ typedef struct jf_patient_event {
 } jf_patient_event;
 /* Insert it, by the actor; 0 or the jf_db_exec error. */
 int jf_record_event(const jf_actor *who, jf_db_conn *conn, const jf_patient_event *ev);
+/* Move the patient from the status it was loaded with (row->status) to
+ * `to`, with the dated event ev (kind "status" unless ev names one; the
+ * patient and both statuses are filled in here) [R-PAT-2]. 0, or 409
+ * (JF_ERR_CONFLICT) when the status changed meanwhile. */
+int jf_record_move(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, jf_pstatus to,
+                   jf_patient_event ev);
 
 #endif

@@ -124,13 +124,6 @@ static jf_stmt check_list = {
     " '[]')::text FROM health_checks c WHERE c.patient_id = $1",
     0,
 };
-/* Only from the status the caller saw: a concurrent change is a conflict. */
-static jf_stmt set_status = {
-    "episode_set_status",
-    "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
-    " WHERE id = $1 AND status = $3 RETURNING id",
-    0,
-};
 static jf_stmt state = {
     "episode_clinical_state",
     "SELECT json_build_object('risk_level', risk_level, 'colour', colour, 'key_flags',"
@@ -254,34 +247,6 @@ static const char *items_field(jf_req *req, jf_errors *e)
 static int refuse(jf_req *req, const char *title, const char *why)
 {
     return jf_resp_problem(req, 409, "transition-refused", title, why, "status", why);
-}
-
-/* Move the patient from the status it was loaded with to `to`, with a dated
- * status event. 0, JF_ERR_CONFLICT (409 sent: it changed meanwhile) or a
- * jf_db_exec error. */
-static int move_status(jf_req *req, jf_db_conn *conn, const jf_patient_row *row, jf_pstatus to,
-                       const char *date, const char *reason, const char *detail)
-{
-    PGresult *res = NULL;
-    const char *p[] = {row->id, jf_pstatus_name(to), jf_pstatus_name(row->status)};
-    int rc = jf_db_exec(conn, &set_status, 3, p, &res);
-
-    if (rc == 0 && PQntuples(res) == 0) {
-        jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
-                        "the patient's status changed while you were editing; reload", NULL, NULL);
-        rc = JF_ERR_CONFLICT;
-    }
-    PQclear(res);
-    if (rc == 0)
-        rc = jf_record_event(JF_ACTOR(req), conn,
-                             &(jf_patient_event){.patient_id = row->id,
-                                                 .kind = "status",
-                                                 .date = date,
-                                                 .from_status = jf_pstatus_name(row->status),
-                                                 .to_status = jf_pstatus_name(to),
-                                                 .reason = reason,
-                                                 .detail_json = detail});
-    return rc;
 }
 
 /* Insert one record (stmt returns its id and JSON) for the loaded patient
@@ -499,10 +464,13 @@ int jf_episode_admit(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
         goto out;
     }
     if (rc == 0)
-        rc = move_status(req, conn, row, JF_PS_HOSPITALISED, a->admitted_on,
-                         jf_arena_printf(&req->arena, "admitted to %s%s", a->hospital,
-                                         a->involuntary ? " involuntarily (强制送医)" : ""),
-                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid));
+        rc = jf_record_move(
+            req, conn, row, JF_PS_HOSPITALISED,
+            (jf_patient_event){
+                .date = a->admitted_on,
+                .reason = jf_arena_printf(&req->arena, "admitted to %s%s", a->hospital,
+                                          a->involuntary ? " involuntarily (强制送医)" : ""),
+                .detail_json = jf_arena_printf(&req->arena, "{\"admission_id\":%s}", aid)});
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     if (rc == 0)
@@ -684,9 +652,13 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     if (rc == 0)
         rc = jf_buf_append(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
     if (rc == 0 && row->status == JF_PS_HOSPITALISED)
-        rc = move_status(req, conn, row, JF_PS_IN_CARE, d->discharged_on,
-                         jf_arena_printf(&req->arena, "discharged from %s", hospital),
-                         jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id));
+        rc = jf_record_move(
+            req, conn, row, JF_PS_IN_CARE,
+            (jf_patient_event){
+                .date = d->discharged_on,
+                .reason = jf_arena_printf(&req->arena, "discharged from %s", hospital),
+                .detail_json =
+                    jf_arena_printf(&req->arena, "{\"admission_id\":%s}", admission_id)});
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row->id);
     /* The clinic and the police station hear of it: the 7-day visit, the
@@ -893,10 +865,13 @@ static int whereabouts(jf_req *req, const whereabouts_step *st)
                         : jf_pstatus_refusal(row.status, st->to));
         goto out;
     }
-    rc = move_status(req, conn, &row, st->to, on,
-                     jf_arena_printf(&req->arena, "%s%s%s%s%s", st->reason, place ? place : "",
-                                     note ? "（" : "", note ? note : "", note ? "）" : ""),
-                     st->detail);
+    rc = jf_record_move(
+        req, conn, &row, st->to,
+        (jf_patient_event){.date = on,
+                           .reason = jf_arena_printf(&req->arena, "%s%s%s%s%s", st->reason,
+                                                     place ? place : "", note ? "（" : "",
+                                                     note ? note : "", note ? "）" : ""),
+                           .detail_json = st->detail});
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0 && st->notify_kind != NULL)
@@ -1001,9 +976,9 @@ static int kinds_init(void)
 int jf_res_episodes_init(void)
 {
     jf_stmt *const s[] = {
-        &community_doctor, &discharge_assessment, &adm_state,  &adm_insert, &adm_lock,
-        &adm_open,         &adm_discharge,        &adm_list,   &inc_insert, &inc_list,
-        &check_insert,     &check_list,           &set_status, &state};
+        &community_doctor, &discharge_assessment, &adm_state, &adm_insert, &adm_lock,
+        &adm_open,         &adm_discharge,        &adm_list,  &inc_insert, &inc_list,
+        &check_insert,     &check_list,           &state};
 
     if (kinds_init() != 0 || jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -38,18 +38,6 @@ static jf_stmt fu_set_due = {
 };
 static jf_stmt fu_one = {"followup_one", fu_one_sql, 0};
 static jf_stmt fu_list = {"followup_list", fu_list_sql, 0};
-static jf_stmt set_deceased = {
-    "followup_deceased",
-    "UPDATE patients SET status = 'deceased', version = version + 1, updated_at = now()"
-    " WHERE id = $1",
-    0,
-};
-static jf_stmt set_status = {
-    "followup_set_status",
-    "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
-    " WHERE id = $1 AND status = $3",
-    0,
-};
 static jf_stmt ra_insert = {
     "risk_assessment_insert",
     "INSERT INTO risk_assessments (patient_id, assessed_on, level, tier, basis, follow_up_id,"
@@ -470,33 +458,17 @@ static int create_followup(jf_req *req)
      * again only when seen in person (a family phone call is not enough). */
     if (rc == 0 && reached && !died &&
         (row.status == JF_PS_REGISTERED || (row.status == JF_PS_LOST && f2f))) {
-        const char *p[] = {row.id, "in_care", jf_pstatus_name(row.status)};
-        rc = jf_db_exec(conn, &set_status, 3, p, &res);
-        PQclear(res);
-        res = NULL;
-        if (rc == 0)
-            rc = jf_record_event(JF_ACTOR(req), conn,
-                                 &(jf_patient_event){.patient_id = row.id,
-                                                     .kind = "status",
-                                                     .date = visit_date,
-                                                     .from_status = jf_pstatus_name(row.status),
-                                                     .to_status = "in_care",
-                                                     .reason = row.status == JF_PS_LOST
-                                                                   ? "found again at a follow-up"
-                                                                   : "first follow-up"});
+        rc = jf_record_move(req, conn, &row, JF_PS_IN_CARE,
+                            (jf_patient_event){.date = visit_date,
+                                               .reason = row.status == JF_PS_LOST
+                                                             ? "found again at a follow-up"
+                                                             : "first follow-up"});
     }
     if (rc == 0 && died) {
-        const char *p[] = {row.id};
-        rc = jf_db_exec(conn, &set_deceased, 1, p, &res);
-        if (rc == 0)
-            rc = jf_record_event(JF_ACTOR(req), conn,
-                                 &(jf_patient_event){.patient_id = row.id,
-                                                     .kind = "status",
-                                                     .date = death_date,
-                                                     .from_status = jf_pstatus_name(row.status),
-                                                     .to_status = "deceased",
-                                                     .reason = "death recorded at a follow-up",
-                                                     .death_cause = death_cause});
+        rc = jf_record_move(req, conn, &row, JF_PS_DECEASED,
+                            (jf_patient_event){.date = death_date,
+                                               .reason = "death recorded at a follow-up",
+                                               .death_cause = death_cause});
     }
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
@@ -749,8 +721,8 @@ static int followup_kind_init(void)
 
 int jf_res_followups_init(void)
 {
-    jf_stmt *const s[] = {&fu_insert,  &fu_set_due, &fu_one,  &fu_list,      &set_deceased,
-                          &set_status, &ra_insert,  &ra_list, &patient_state};
+    jf_stmt *const s[] = {&fu_insert, &fu_set_due, &fu_one,       &fu_list,
+                          &ra_insert, &ra_list,    &patient_state};
     int rc = jf_record_recompute_init();
 
     if (rc == 0)

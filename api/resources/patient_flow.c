@@ -35,12 +35,6 @@ static jf_stmt alert_link = {
     " RETURNING id",
     0,
 };
-static jf_stmt set_status = {
-    "patient_set_status",
-    "UPDATE patients SET status = $2, version = version + 1, updated_at = now()"
-    " WHERE id = $1 AND status = $3 RETURNING id",
-    0,
-};
 static jf_stmt diagnose = {
     "patient_diagnose",
     "UPDATE patients SET status = 'registered', diagnosis = $2, diagnosing_hospital = $3,"
@@ -116,7 +110,6 @@ static int change_status(jf_req *req)
     jf_patient_row row;
     jf_idem idem;
     jf_db_conn *conn;
-    PGresult *res = NULL;
     const char *status, *date, *reason, *cause, *why;
     jf_pstatus to;
     int rc;
@@ -165,23 +158,10 @@ static int change_status(jf_req *req)
     if (why != NULL)
         return jf_resp_problem(req, 409, "transition-refused", "Status change refused", why,
                                "status", why);
-    const char *p[] = {row.id, status, jf_pstatus_name(row.status)};
     if (rc == 0)
-        rc = jf_db_exec(conn, &set_status, 3, p, &res);
-    if (rc == 0 && PQntuples(res) == 0) {
-        rc = jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
-                             "the status changed while you were editing; reload", NULL, NULL);
-        goto out;
-    }
-    if (rc == 0)
-        rc = jf_record_event(JF_ACTOR(req), conn,
-                             &(jf_patient_event){.patient_id = row.id,
-                                                 .kind = "status",
-                                                 .date = date,
-                                                 .from_status = jf_pstatus_name(row.status),
-                                                 .to_status = status,
-                                                 .reason = reason,
-                                                 .death_cause = cause});
+        rc = jf_record_move(
+            req, conn, &row, to,
+            (jf_patient_event){.date = date, .reason = reason, .death_cause = cause});
     if (rc == 0 && row.status == JF_PS_MOVED_OUT) {
         /* Leaving moved_out otherwise than by a decision ends the transfer. */
         PGresult *c = NULL;
@@ -208,8 +188,6 @@ static int change_status(jf_req *req)
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, &idem);
-out:
-    PQclear(res);
     return rc;
 }
 
@@ -443,7 +421,6 @@ static int rule_out(jf_req *req)
     jf_idem idem;
     const char *reason, *date;
     jf_db_conn *conn;
-    PGresult *res = NULL;
     int rc;
 
     if ((rc = jf_req_read_json(req)) != 0)
@@ -464,22 +441,10 @@ static int rule_out(jf_req *req)
         return jf_resp_problem(req, 409, "transition-refused", "Not a suspected person",
                                "only a suspected person can be ruled out", "status",
                                "must be suspected");
-    const char *p[] = {row.id, "ruled_out", "suspected"};
     if (rc == 0)
-        rc = jf_db_exec(conn, &set_status, 3, p, &res);
-    if (rc == 0 && PQntuples(res) == 0) {
-        rc = jf_resp_problem(req, 409, "conflict", "Changed meanwhile",
-                             "the record changed while you were editing; reload", NULL, NULL);
-        goto out;
-    }
-    if (rc == 0)
-        rc = jf_record_event(JF_ACTOR(req), conn,
-                             &(jf_patient_event){.patient_id = row.id,
-                                                 .kind = "ruled_out",
-                                                 .date = date,
-                                                 .from_status = "suspected",
-                                                 .to_status = "ruled_out",
-                                                 .reason = reason});
+        rc =
+            jf_record_move(req, conn, &row, JF_PS_RULED_OUT,
+                           (jf_patient_event){.kind = "ruled_out", .date = date, .reason = reason});
     if (rc == 0) {
         jf_audit_entry a = {.action = "patient.rule_out",
                             .target_type = "patient",
@@ -489,8 +454,6 @@ static int rule_out(jf_req *req)
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, &idem);
-out:
-    PQclear(res);
     return rc;
 }
 
@@ -648,8 +611,7 @@ static const jf_route routes[] = {
 
 int jf_res_patient_flow_init(void)
 {
-    jf_stmt *const s[] = {&suspected_insert, &alert_link,  &set_status,
-                          &diagnose,         &events_list, &audit_list};
+    jf_stmt *const s[] = {&suspected_insert, &alert_link, &diagnose, &events_list, &audit_list};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;
