@@ -279,6 +279,123 @@ static int push_assessment(jf_req *req, jf_db_conn *conn, const char *pid, const
         jf_arena_printf(&req->arena, "{\"assessed_on\":\"%s\",\"level\":%s}", on, level), NULL);
 }
 
+/* The form's members that are objects: the social-function items into
+ * v[FU_SOCIAL…], the class override (its class into *override_class, its
+ * reason into v), and the acts and medications. */
+static void read_objects(jf_req *req, jf_errors *e, const char **v, const char **override_class)
+{
+    json_t *sf = json_object_get(req->body, "social_function");
+    json_t *ov = json_object_get(req->body, "class_override");
+
+    v[FU_MEDS] = jf_res_medications(req, e, "medications", 10);
+    v[FU_ACTS] = acts(req, e);
+    if (sf != NULL && !json_is_null(sf)) {
+        const char *k;
+        json_t *val;
+        if (!json_is_object(sf)) {
+            jf_errors_add(e, "social_function", "must be an object");
+        } else {
+            json_object_foreach(sf, k, val)
+            {
+                int i = 0;
+                while (jf_form_social_items[i] && strcmp(jf_form_social_items[i], k) != 0)
+                    i++;
+                if (jf_form_social_items[i] == NULL || !json_is_string(val) ||
+                    !jf_in_set(json_string_value(val), i == 2 ? gfpna : gfp))
+                    jf_errors_add(e, "social_function", "%s is not a known item with a code", k);
+                else
+                    v[FU_SOCIAL + i] = json_string_value(val);
+            }
+        }
+    }
+    if (ov != NULL && !json_is_null(ov)) {
+        json_t *c = json_object_get(ov, "class"), *r = json_object_get(ov, "reason");
+        if (!json_is_object(ov) || json_object_size(ov) != 2 || !json_is_string(c) ||
+            jf_visit_class_parse(json_string_value(c)) == JF_CLASS_NONE || !json_is_string(r) ||
+            jf_utf8_len(json_string_value(r)) < 2 || jf_utf8_len(json_string_value(r)) > 500)
+            jf_errors_add(e, "class_override",
+                          "must be {class, reason}: a class code and a written reason");
+        else {
+            *override_class = json_string_value(c);
+            v[FU_OVERRIDE_REASON] = json_string_value(r);
+        }
+    }
+}
+
+/* A referral made at the visit to a hospital of the system is a referral
+ * record (转诊), with its reason; one to elsewhere stays the national
+ * form's fields (referral_to, in words). */
+static void read_referral(jf_req *req, jf_errors *e, const char *const *v, jf_referral_in *ref)
+{
+    bool referred = is_true(v[FU_REFERRAL]);
+
+    *ref = (jf_referral_in){
+        .from_kind = "follow_up",
+        .reason = v[FU_REF_REASON],
+        .urgency = jf_body_code(req, e, "referral_urgency", false, jf_referral_urgencies),
+        .hospital_field = "referral_hospital_id",
+        .from_field = "referral"};
+    jf_body_int(req, e, "referral_hospital_id", false, 1, INT64_MAX, &ref->hospital_id);
+    if (referred && ref->hospital_id > 0 && ref->reason == NULL)
+        jf_errors_add(e, "referral_reason", "is required with referral_hospital_id");
+    if (!referred &&
+        (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
+        jf_errors_add(e,
+                      jf_body_has(req, "referral_hospital_id") ? "referral_hospital_id"
+                                                               : "referral_urgency",
+                      "goes only with referral: true");
+}
+
+/* The form's own rules (domain/followup_form.c) over what it holds. */
+static void check_form(jf_req *req, jf_errors *e, const char *const *v, bool f2f, bool away)
+{
+    const char *hosp_s = v[FU_HOSP];
+    jf_form_facts facts = {.reached = is_true(v[FU_REACHED]),
+                           .died = is_true(v[FU_DIED]),
+                           .face_to_face = f2f,
+                           .joint = is_true(v[FU_JOINT]),
+                           .away = away,
+                           .has_unreached_reason = v[FU_UNREACHED] != NULL,
+                           .has_death_date = v[FU_DEATH_DATE] != NULL,
+                           .has_death_cause = v[FU_DEATH_CAUSE] != NULL,
+                           .has_risk_level = v[FU_RISK] != NULL,
+                           .has_insight = v[FU_INSIGHT] != NULL,
+                           .has_compliance = v[FU_COMPLIANCE] != NULL,
+                           .discharged = hosp_s != NULL && strcmp(hosp_s, "discharged") == 0,
+                           .has_discharged_on = v[FU_DISCHARGED_ON] != NULL};
+    jf_form_problem problems[32];
+    size_t np;
+
+    for (int i = 0; i < JF_FORM_SOCIAL_ITEMS; i++)
+        facts.has_social[i] = v[FU_SOCIAL + i] != NULL;
+    for (int i = 0; jf_form_reached_only[i]; i++)
+        facts.has_reached_only[i] = jf_body_has(req, jf_form_reached_only[i]) &&
+                                    !jf_body_null(req, jf_form_reached_only[i]);
+    np = jf_followup_form_check(&facts, problems, 32);
+    for (size_t i = 0; i < np && i < 32; i++)
+        jf_errors_add(e, problems[i].field, "%s", problems[i].message);
+}
+
+/* The server's class of a reached visit from the form [R-CLASS-1]. */
+static jf_visit_class classify(jf_req *req, const char *const *v)
+{
+    const char *insight = v[FU_INSIGHT];
+    jf_visit_form form = {0};
+
+    form.risk_level = (int)strtol(v[FU_RISK], NULL, 10);
+    form.symptom_count =
+        v[FU_SYMPTOMS] ? (int)json_array_size(json_object_get(req->body, "symptoms")) : 0;
+    form.obvious_psychotic = is_true(v[FU_PSYCHOTIC]);
+    form.insight = strcmp(insight, "complete") == 0  ? JF_INSIGHT_COMPLETE
+                   : strcmp(insight, "partial") == 0 ? JF_INSIGHT_PARTIAL
+                                                     : JF_INSIGHT_ABSENT;
+    for (int i = 0; i < JF_FORM_SOCIAL_ITEMS; i++)
+        form.social[i] = level3(v[FU_SOCIAL + i]);
+    form.serious_adverse_reaction = is_true(v[FU_ADV_SERIOUS]);
+    form.serious_physical_illness = is_true(v[FU_PHYS_SERIOUS]);
+    return jf_followup_classify(&form);
+}
+
 static int create_followup(jf_req *req)
 {
     jf_errors e = {0};
@@ -288,8 +405,8 @@ static int create_followup(jf_req *req)
     PGresult *res = NULL;
     const char *v[FU_N] = {NULL}, *params[FU_N];
     const char *override_class = NULL, *fid = NULL;
-    jf_visit_form form;
     jf_visit_class computed = JF_CLASS_NONE, final = JF_CLASS_NONE;
+    jf_referral_in ref;
     jf_absence abs;
     bool f2f;
     int rc;
@@ -299,113 +416,21 @@ static int create_followup(jf_req *req)
         return rc;
     jf_body_only(req, &e, fu_allowed);
     jf_kind_read(req, &e, &fu_kind, v);
-    const char *visit_date = v[FU_VISIT_DATE], *mode = v[FU_MODE], *informant = v[FU_INFORMANT];
-    const char *unreached = v[FU_UNREACHED], *death_date = v[FU_DEATH_DATE];
-    const char *death_cause = v[FU_DEATH_CAUSE], *insight = v[FU_INSIGHT];
-    const char *hospitalisation = v[FU_HOSP], *discharged_on = v[FU_DISCHARGED_ON];
-    const char *compliance = v[FU_COMPLIANCE], *risk_s = v[FU_RISK];
-    bool reached = is_true(v[FU_REACHED]), died = is_true(v[FU_DIED]);
-    bool referred = is_true(v[FU_REFERRAL]);
-    long long risk = risk_s != NULL ? strtoll(risk_s, NULL, 10) : -1;
-    v[FU_MEDS] = jf_res_medications(req, &e, "medications", 10);
-    v[FU_ACTS] = acts(req, &e);
-    /* A referral made at the visit to a hospital of the system is a
-     * referral record (转诊), with its reason; one to elsewhere stays the
-     * national form's fields (referral_to, in words), as before. */
-    jf_referral_in ref = {
-        .from_kind = "follow_up",
-        .reason = v[FU_REF_REASON],
-        .urgency = jf_body_code(req, &e, "referral_urgency", false, jf_referral_urgencies),
-        .hospital_field = "referral_hospital_id",
-        .from_field = "referral"};
-    jf_body_int(req, &e, "referral_hospital_id", false, 1, INT64_MAX, &ref.hospital_id);
-    if (referred && ref.hospital_id > 0 && ref.reason == NULL)
-        jf_errors_add(&e, "referral_reason", "is required with referral_hospital_id");
-    if (!referred &&
-        (jf_body_has(req, "referral_hospital_id") || jf_body_has(req, "referral_urgency")))
-        jf_errors_add(&e,
-                      jf_body_has(req, "referral_hospital_id") ? "referral_hospital_id"
-                                                               : "referral_urgency",
-                      "goes only with referral: true");
+    read_objects(req, &e, v, &override_class);
+    read_referral(req, &e, v, &ref);
     jf_absence_read(req, &e, json_object_get(req->body, "absence"), "absence", &abs);
-    json_t *sf = json_object_get(req->body, "social_function");
-    if (sf != NULL && !json_is_null(sf)) {
-        const char *k;
-        json_t *val;
-        if (!json_is_object(sf)) {
-            jf_errors_add(&e, "social_function", "must be an object");
-        } else {
-            json_object_foreach(sf, k, val)
-            {
-                int i = 0;
-                while (jf_form_social_items[i] && strcmp(jf_form_social_items[i], k) != 0)
-                    i++;
-                if (jf_form_social_items[i] == NULL || !json_is_string(val) ||
-                    !jf_in_set(json_string_value(val), i == 2 ? gfpna : gfp))
-                    jf_errors_add(&e, "social_function", "%s is not a known item with a code", k);
-                else
-                    v[FU_SOCIAL + i] = json_string_value(val);
-            }
-        }
-    }
-    json_t *ov = json_object_get(req->body, "class_override");
-    if (ov != NULL && !json_is_null(ov)) {
-        json_t *c = json_object_get(ov, "class"), *r = json_object_get(ov, "reason");
-        if (!json_is_object(ov) || json_object_size(ov) != 2 || !json_is_string(c) ||
-            jf_visit_class_parse(json_string_value(c)) == JF_CLASS_NONE || !json_is_string(r) ||
-            jf_utf8_len(json_string_value(r)) < 2 || jf_utf8_len(json_string_value(r)) > 500)
-            jf_errors_add(&e, "class_override",
-                          "must be {class, reason}: a class code and a written reason");
-        else {
-            override_class = json_string_value(c);
-            v[FU_OVERRIDE_REASON] = json_string_value(r);
-        }
-    }
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
-
-    /* The form's own rules (domain/followup_form.c). */
-    f2f = reached && jf_followup_face_to_face(mode, informant);
-    jf_form_facts facts = {.reached = reached,
-                           .died = died,
-                           .face_to_face = f2f,
-                           .joint = is_true(v[FU_JOINT]),
-                           .away = abs.present,
-                           .has_unreached_reason = unreached != NULL,
-                           .has_death_date = death_date != NULL,
-                           .has_death_cause = death_cause != NULL,
-                           .has_risk_level = risk >= 0,
-                           .has_insight = insight != NULL,
-                           .has_compliance = compliance != NULL,
-                           .discharged = hospitalisation != NULL &&
-                                         strcmp(hospitalisation, "discharged") == 0,
-                           .has_discharged_on = discharged_on != NULL};
-    for (int i = 0; i < JF_FORM_SOCIAL_ITEMS; i++)
-        facts.has_social[i] = v[FU_SOCIAL + i] != NULL;
-    for (int i = 0; jf_form_reached_only[i]; i++)
-        facts.has_reached_only[i] = jf_body_has(req, jf_form_reached_only[i]) &&
-                                    !jf_body_null(req, jf_form_reached_only[i]);
-    jf_form_problem problems[32];
-    size_t np = jf_followup_form_check(&facts, problems, 32);
-    for (size_t i = 0; i < np && i < 32; i++)
-        jf_errors_add(&e, problems[i].field, "%s", problems[i].message);
+    const char *visit_date = v[FU_VISIT_DATE], *death_date = v[FU_DEATH_DATE];
+    const char *risk_s = v[FU_RISK];
+    bool reached = is_true(v[FU_REACHED]), died = is_true(v[FU_DIED]);
+    f2f = reached && jf_followup_face_to_face(v[FU_MODE], v[FU_INFORMANT]);
+    check_form(req, &e, v, f2f, abs.present);
     if (jf_errors_any(&e))
         return jf_errors_respond(req, &e);
 
     if (reached && !died) {
-        memset(&form, 0, sizeof(form));
-        form.risk_level = (int)risk;
-        form.symptom_count =
-            v[FU_SYMPTOMS] ? (int)json_array_size(json_object_get(req->body, "symptoms")) : 0;
-        form.obvious_psychotic = is_true(v[FU_PSYCHOTIC]);
-        form.insight = strcmp(insight, "complete") == 0  ? JF_INSIGHT_COMPLETE
-                       : strcmp(insight, "partial") == 0 ? JF_INSIGHT_PARTIAL
-                                                         : JF_INSIGHT_ABSENT;
-        for (int i = 0; i < 5; i++)
-            form.social[i] = level3(v[FU_SOCIAL + i]);
-        form.serious_adverse_reaction = is_true(v[FU_ADV_SERIOUS]);
-        form.serious_physical_illness = is_true(v[FU_PHYS_SERIOUS]);
-        computed = jf_followup_classify(&form);
+        computed = classify(req, v);
         final = override_class ? jf_visit_class_parse(override_class) : computed;
         if (final == computed)
             v[FU_OVERRIDE_REASON] = NULL; /* agreeing with the server is not an override */
@@ -440,7 +465,7 @@ static int create_followup(jf_req *req)
     fid = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 0));
     PQclear(res);
     res = NULL;
-    if (risk >= 0) {
+    if (risk_s != NULL) {
         /* The visit's risk level is a community-level assessment. */
         const char *p[] = {row.id,
                            visit_date,
@@ -468,18 +493,18 @@ static int create_followup(jf_req *req)
         rc = jf_record_move(req, conn, &row, JF_PS_DECEASED,
                             (jf_patient_event){.date = death_date,
                                                .reason = "death recorded at a follow-up",
-                                               .death_cause = death_cause});
+                                               .death_cause = v[FU_DEATH_CAUSE]});
     }
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
-    if (rc == 0 && risk >= 0)
+    if (rc == 0 && risk_s != NULL)
         rc = push_assessment(req, conn, row.id, visit_date, risk_s);
     if (rc == 0 && abs.present) {
         if (abs.left_on == NULL)
             abs.left_on = visit_date;
         rc = jf_absence_write(req, conn, &row, &abs, "follow_up", fid, NULL);
     }
-    if (rc == 0 && referred && ref.hospital_id > 0) {
+    if (rc == 0 && is_true(v[FU_REFERRAL]) && ref.hospital_id > 0) {
         const char *rid;
         ref.from_id = fid;
         ref.referred_on = visit_date;
