@@ -231,14 +231,10 @@ static int put_member(jf_req *req)
     }
     if (rc != 0)
         goto out;
-    jf_audit_entry a = {.action = "care_team.set",
-                        .target_type = "patient",
-                        .target_id = row.id,
-                        .org_unit_id = row.org_unit_id,
-                        .detail_json = jf_arena_printf(
-                            &req->arena, "{\"role\":\"%s\",\"member_id\":%s,\"replaced_id\":%s}",
-                            role, PQgetvalue(res, 0, 0), old_id ? old_id : "null")};
-    rc = jf_audit_record(conn, req, &a);
+    rc = jf_record_audit(req, conn, &row, "care_team.set",
+                         jf_arena_printf(&req->arena,
+                                         "{\"role\":\"%s\",\"member_id\":%s,\"replaced_id\":%s}",
+                                         role, PQgetvalue(res, 0, 0), old_id ? old_id : "null"));
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)
@@ -275,14 +271,9 @@ static int end_member(jf_req *req)
                              "the patient has no active member in this role", NULL, NULL);
         goto out;
     }
-    jf_audit_entry a = {.action = "care_team.end",
-                        .target_type = "patient",
-                        .target_id = row.id,
-                        .org_unit_id = row.org_unit_id,
-                        .detail_json =
-                            jf_arena_printf(&req->arena, "{\"role\":\"%s\",\"member_id\":%s}", role,
-                                            PQgetvalue(res, 0, 0))};
-    rc = jf_audit_record(conn, req, &a);
+    rc = jf_record_audit(req, conn, &row, "care_team.end",
+                         jf_arena_printf(&req->arena, "{\"role\":\"%s\",\"member_id\":%s}", role,
+                                         PQgetvalue(res, 0, 0)));
     if (rc == 0)
         rc = jf_db_commit(conn);
     if (rc == 0)

@@ -371,13 +371,9 @@ static int absence_back(jf_req *req)
         goto out;
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "absence.return",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json = jf_arena_printf(&req->arena, "{\"absence_id\":%s}",
-                                                           jf_req_param(req, 1))};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(
+            req, conn, &row, "absence.return",
+            jf_arena_printf(&req->arena, "{\"absence_id\":%s}", jf_req_param(req, 1)));
     }
     if (rc == 0)
         rc = jf_idem_finish(req, conn, &idem, 200, NULL, PQgetvalue(res, 0, 0));

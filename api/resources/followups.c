@@ -516,13 +516,8 @@ static int create_followup(jf_req *req)
         rc = jf_db_exec(conn, &fu_set_due, 1, p, &res);
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "followup.create",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json =
-                                jf_arena_printf(&req->arena, "{\"follow_up_id\":%s}", fid)};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "followup.create",
+                             jf_arena_printf(&req->arena, "{\"follow_up_id\":%s}", fid));
     }
     if (rc == 0) {
         const char *p[] = {row.id, fid};
@@ -564,11 +559,7 @@ static int patient_read(jf_req *req, const jf_stmt *stmt, const char *wrap_fmt, 
     const char *p[] = {row.id, x1, x2};
     rc = jf_db_exec(conn, stmt, 1 + extra, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.clinical_read",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.clinical_read", NULL);
     }
     if (rc != 0)
         goto out;
@@ -677,11 +668,7 @@ static int create_assessment(jf_req *req)
     if (rc == 0)
         rc = push_assessment(req, conn, row.id, on, level_s);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "risk_assessment.create",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "risk_assessment.create", NULL);
     }
     if (rc == 0) {
         const char *sp[] = {row.id};

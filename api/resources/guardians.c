@@ -145,11 +145,7 @@ static int list(jf_req *req)
     const char *p[] = {row.id, jf_res_tf(v.phone_full), jf_res_tf(v.guardian_detail)};
     rc = jf_db_exec(conn, &guardians_list, 3, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.guardians",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.guardians", NULL);
     }
     rc = rc ? rc : jf_buf_puts(&out, "{\"items\":");
     rc = rc ? rc : append_guardians(req, &out, res, v);
@@ -451,13 +447,9 @@ static int patch(jf_req *req)
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "guardian.update",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json = jf_arena_printf(&req->arena, "{\"guardian_id\":%s}",
-                                                           jf_req_param(req, 1))};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(
+            req, conn, &row, "guardian.update",
+            jf_arena_printf(&req->arena, "{\"guardian_id\":%s}", jf_req_param(req, 1)));
     }
     if (rc == 0)
         rc = jf_db_commit(conn);

@@ -388,14 +388,9 @@ static int add_note(jf_req *req)
                        req->claims.agency_id > 0 ? jf_res_id(req, req->claims.agency_id) : NULL};
     rc = jf_db_exec(conn, &note_insert, 6, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "ledger.note",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json =
-                                jf_arena_printf(&req->arena, "{\"ledger\":\"%s\",\"note_id\":%s}",
-                                                kind, PQgetvalue(res, 0, 0))};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "ledger.note",
+                             jf_arena_printf(&req->arena, "{\"ledger\":\"%s\",\"note_id\":%s}",
+                                             kind, PQgetvalue(res, 0, 0)));
     }
     if (rc == 0)
         rc = jf_idem_commit(req, conn, &idem, 201, PQgetvalue(res, 0, 1),

@@ -179,12 +179,7 @@ static int change_status(jf_req *req)
         char detail[96];
         snprintf(detail, sizeof(detail), "{\"from\":\"%s\",\"to\":\"%s\"}",
                  jf_pstatus_name(row.status), jf_pstatus_name(to));
-        jf_audit_entry a = {.action = "patient.status",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json = detail};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.status", detail);
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, &idem);
@@ -399,11 +394,7 @@ static int confirm_diagnosis(jf_req *req)
     if (rc == 0)
         rc = jf_record_recompute(JF_ACTOR(req), conn, row.id);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.diagnose",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.diagnose", NULL);
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, &idem);
@@ -446,11 +437,7 @@ static int rule_out(jf_req *req)
             jf_record_move(req, conn, &row, JF_PS_RULED_OUT,
                            (jf_patient_event){.kind = "ruled_out", .date = date, .reason = reason});
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.rule_out",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.rule_out", NULL);
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, &idem);
@@ -471,11 +458,7 @@ static int events(jf_req *req)
     const char *p[] = {row.id, jf_record_view(req).clinical ? "true" : "false"};
     rc = jf_db_exec(conn, &events_list, 2, p, &res);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.events",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.events", NULL);
     }
     if (rc == 0) {
         jf_buf_init(&out, 8u << 20);
@@ -583,13 +566,8 @@ static int assign_doctor(jf_req *req)
                                                  .kind = "updated",
                                                  .detail_json = "{\"fields\":[\"doctor_id\"]}"});
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.doctor",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json =
-                                jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}", doctor)};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.doctor",
+                             jf_arena_printf(&req->arena, "{\"doctor_id\":%lld}", doctor));
     }
     if (rc == 0)
         rc = commit_and_send(req, conn, row.id, 200, NULL);

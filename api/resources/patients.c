@@ -329,12 +329,7 @@ static int read_incoming(jf_req *req, jf_db_conn *conn)
     jf_buf_init(&out, 1u << 20);
     rc = jf_record_doc(req, conn, row.id, &out, version);
     if (rc == 0) {
-        jf_audit_entry a = {.action = "patient.read",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json = "{\"via\":\"second_area\"}"};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "patient.read", "{\"via\":\"second_area\"}");
     }
     if (rc == 0) {
         jf_res_etag(req, version);

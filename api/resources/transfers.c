@@ -195,12 +195,7 @@ static int create(jf_req *req)
         PQclear(st);
     }
     if (rc == 0) {
-        jf_audit_entry a = {.action = "transfer.create",
-                            .target_type = "patient",
-                            .target_id = row.id,
-                            .org_unit_id = row.org_unit_id,
-                            .detail_json = detail};
-        rc = jf_audit_record(conn, req, &a);
+        rc = jf_record_audit(req, conn, &row, "transfer.create", detail);
     }
     if (rc == 0)
         rc = jf_db_commit(conn);
