@@ -1,6 +1,7 @@
 /* Validation helpers: collect every bad field, answer once. */
 #include "validate.h"
 #include "response.h"
+#include "../core/buf.h"
 #include "../core/err.h"
 #include "../domain/date.h"
 
@@ -153,6 +154,37 @@ const char *jf_body_str(const jf_req *req, jf_errors *e, const char *field, bool
         return NULL;
     }
     return s;
+}
+
+const char *jf_body_codes(jf_req *req, jf_errors *e, const char *field, const char *const *codes,
+                          size_t max)
+{
+    json_t *a = json_object_get(req->body, field), *v;
+    const char *out = NULL;
+    size_t i;
+    jf_buf b;
+
+    if (a == NULL || json_is_null(a))
+        return NULL;
+    if (!json_is_array(a) || json_array_size(a) > max) {
+        jf_errors_add(e, field, "must be an array of at most %zu codes", max);
+        return NULL;
+    }
+    jf_buf_init(&b, 4096);
+    jf_buf_puts(&b, "{");
+    json_array_foreach(a, i, v)
+    {
+        if (!json_is_string(v) || !jf_in_set(json_string_value(v), codes)) {
+            jf_errors_add(e, field, "item %zu is not one of the allowed codes", i);
+            jf_buf_free(&b);
+            return NULL;
+        }
+        jf_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
+    }
+    if (jf_buf_puts(&b, "}") == 0)
+        out = jf_arena_strdup(&req->arena, b.data);
+    jf_buf_free(&b);
+    return out;
 }
 
 const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, bool required,

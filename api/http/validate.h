@@ -40,6 +40,11 @@ int jf_body_bool(const jf_req *req, jf_errors *e, const char *field, bool requir
  * or NULL when absent (an error if required) or not a code (an error). */
 const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, bool required,
                          const char *const *codes);
+/* An array field of at most max codes, each one of codes, as a text[]
+ * literal ("{a,b}", arena); NULL when absent or null, or bad (an error
+ * naming field). */
+const char *jf_body_codes(jf_req *req, jf_errors *e, const char *field, const char *const *codes,
+                          size_t max);
 /* A "YYYY-MM-DD" field: a real date, not after today (jf_date_today, so the
  * test clock applies). Returns it, or NULL when absent or bad (as above). */
 const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required);

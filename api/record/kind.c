@@ -6,35 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 
-/* An array of at most max codes as a text[] literal ("{a,b}", arena). */
-static const char *read_codes(jf_req *req, jf_errors *e, const jf_kfield *f)
-{
-    json_t *a = json_object_get(req->body, f->key), *v;
-    size_t i;
-    jf_buf b;
-    const char *out = NULL;
-
-    if (!json_is_array(a) || json_array_size(a) > (size_t)f->max) {
-        jf_errors_add(e, f->key, "must be an array of at most %lld codes", f->max);
-        return NULL;
-    }
-    jf_buf_init(&b, 1024);
-    jf_buf_puts(&b, "{");
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v) || !jf_in_set(json_string_value(v), f->codes)) {
-            jf_errors_add(e, f->key, "item %zu is not one of the allowed codes", i);
-            jf_buf_free(&b);
-            return NULL;
-        }
-        jf_buf_printf(&b, "%s%s", i ? "," : "", json_string_value(v));
-    }
-    if (jf_buf_puts(&b, "}") == 0)
-        out = jf_arena_strdup(&req->arena, b.data);
-    jf_buf_free(&b);
-    return out;
-}
-
 void jf_kind_read(jf_req *req, jf_errors *e, const jf_kind *k, const char **vals)
 {
     for (size_t i = 0; i < k->n; i++) {
@@ -53,8 +24,7 @@ void jf_kind_read(jf_req *req, jf_errors *e, const jf_kind *k, const char **vals
             vals[i] = jf_body_code(req, e, f->key, required, f->codes);
             break;
         case JF_K_CODES:
-            if (jf_body_has(req, f->key) && !jf_body_null(req, f->key))
-                vals[i] = read_codes(req, e, f);
+            vals[i] = jf_body_codes(req, e, f->key, f->codes, (size_t)f->max);
             break;
         case JF_K_BOOL:
             if (jf_body_bool(req, e, f->key, required, &b) == 1)

@@ -490,7 +490,7 @@ static int create_emergency(jf_req *req)
     const char *at = read_local_time(req, &e, "occurred_at");
     const char *place = jf_body_str(req, &e, "place", true, 1, 200);
     json_t *who = json_object_get(req->body, "responders");
-    const char *responders = jf_res_codes(req, &e, "responders", responder_codes);
+    const char *responders = jf_body_codes(req, &e, "responders", responder_codes, 8);
     if (json_is_array(who) ? json_array_size(who) == 0 : who == NULL || json_is_null(who))
         jf_errors_add(&e, "responders", "is required: 1 to 8 codes (who came)");
     const char *names = jf_body_str(req, &e, "responder_names", false, 1, 200);

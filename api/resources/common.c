@@ -165,38 +165,6 @@ int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char 
     return rc;
 }
 
-const char *jf_res_codes(jf_req *req, jf_errors *e, const char *field, const char *const *allowed)
-{
-    json_t *a = json_object_get(req->body, field), *v;
-    char *out, *w;
-    size_t i;
-
-    if (a == NULL || json_is_null(a))
-        return NULL;
-    if (!json_is_array(a) || json_array_size(a) > 8) {
-        jf_errors_add(e, field, "must be an array of at most 8 codes");
-        return NULL;
-    }
-    out = w = jf_arena_alloc(&req->arena, 8 * 24 + 3);
-    if (out == NULL)
-        return NULL;
-    *w++ = '{';
-    json_array_foreach(a, i, v)
-    {
-        if (!json_is_string(v) || !jf_in_set(json_string_value(v), allowed)) {
-            jf_errors_add(e, field, "item %zu is not one of the allowed codes", i);
-            return NULL;
-        }
-        if (i > 0)
-            *w++ = ',';
-        memcpy(w, json_string_value(v), json_string_length(v));
-        w += json_string_length(v);
-    }
-    *w++ = '}';
-    *w = '\0';
-    return out;
-}
-
 const char *jf_res_medications(jf_req *req, jf_errors *e, const char *field, size_t max)
 {
     static const char *const keys[] = {"drug",        "morning",     "noon",    "evening", "unit",

@@ -47,10 +47,6 @@ int jf_res_patient_path(jf_req *req, jf_db_conn *conn, long long id, const char 
 const char *jf_res_cursor_encode(jf_req *req, long long last_id);
 /* 0 when absent (*after = 0); -1 with an error added when malformed. */
 int jf_res_cursor_decode(jf_req *req, jf_errors *e, long long *after);
-/* A text[] literal ("{a,b}") of the codes in the body's array at field, each
- * one of allowed (codes of at most 24 bytes), at most 8; NULL when absent
- * or null, or with an error naming field added. */
-const char *jf_res_codes(jf_req *req, jf_errors *e, const char *field, const char *const *allowed);
 /* The JSON text (arena) of the medications array at field, in the shape of
  * the follow-up form: [{drug, morning?, noon?, evening?, unit?} or {drug,
  * long_acting: true, every_weeks, dose_mg}], at most max; NULL when absent

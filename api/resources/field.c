@@ -246,7 +246,7 @@ static int create_check(jf_req *req)
     const char *where = jf_body_code(req, &e, "whereabouts", true, whereabouts_codes);
     jf_body_bool(req, &e, "guardian_present", true, &guardian);
     jf_body_bool(req, &e, "abnormal", true, &abnormal);
-    const char *signs = jf_res_codes(req, &e, "abnormal_signs", sign_codes);
+    const char *signs = jf_body_codes(req, &e, "abnormal_signs", sign_codes, 8);
     jf_body_bool(req, &e, "hazards_checked", true, &hazards);
     const char *found_h = jf_body_str(req, &e, "hazards_found", false, 1, 200);
     jf_body_int(req, &e, "risk_level", false, 0, 5, &risk);
