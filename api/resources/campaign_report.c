@@ -1,6 +1,7 @@
 /* The campaign report (统计报表, seed 000 附件2) of a campaign for its period:
- * every field the records give is computed (SQL campaign_report_values,
- * migration 0015, and campaign_report_assistance, migration 0017), the
+ * every field the records give is computed (SQL campaign_report_json and
+ * campaign_report_assistance, db/definitions/statistics.sql: from the
+ * rollups when they keep the period, else from the records), the
  * others (insurance, custody, 以奖代补 standards, staff, institutions,
  * funding) are entered by hand and kept with the campaign.
  * Served as JSON, as CSV and as .xlsx in the layout of 附件2: two blocks of
@@ -28,7 +29,7 @@
 #define REPORT_MAX_VALUE 1e12
 
 typedef struct report_field {
-    const char *key;     /* JSON key; derived ones as campaign_report_values names them */
+    const char *key;     /* JSON key; derived ones as campaign_report_json names them */
     const char *section; /* NULL: the same section as the row above */
     const char *label;
     const char *sub; /* the sub-item (其中 …), or NULL */
@@ -109,10 +110,20 @@ static jf_stmt campaign_row = {
     " FROM campaigns c JOIN org_units o ON o.id = c.org_unit_id WHERE c.id = $1",
     0,
 };
-static jf_stmt values = {"report_values",
-                         "SELECT (campaign_report_values($1, $2::date, $3::date, $4::date)"
-                         " || campaign_report_assistance($1, $2::date, $3::date, $4::date))::text",
-                         0};
+/* The computed fields, from the rollups when they keep the period as of
+ * today ('cached', as of the worker's last pass), else from the records
+ * ('live', as of now). */
+static jf_stmt values = {
+    "report_values",
+    "WITH r AS (SELECT stat_rollup_counts($1, $2::date, $3::date, $4::date) AS c)"
+    " SELECT (campaign_report_json(coalesce(r.c, stat_mask_counts($1, $2::date, $3::date,"
+    " $4::date)), $1, $2::date, $3::date, $4::date)"
+    " || campaign_report_assistance($1, $2::date, $3::date, $4::date))::text,"
+    " CASE WHEN r.c IS NULL THEN 'live' ELSE 'cached' END,"
+    " to_char(t AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " to_char(t AT TIME ZONE 'Asia/Shanghai', 'YYYY-MM-DD HH24:MI') FROM r, LATERAL (SELECT"
+    " CASE WHEN r.c IS NULL THEN now() ELSE (SELECT refreshed_at FROM stat_refresh_log) END) a(t)",
+    0};
 static jf_stmt fields_set = {
     "report_fields_set",
     "UPDATE campaigns SET report_fields = jsonb_strip_nulls(report_fields || $2::jsonb),"
@@ -134,8 +145,9 @@ static const report_field *field_find(const char *key)
 /* Everything a rendering needs, loaded once. */
 typedef struct report {
     const char *campaign_name, *unit_name, *from, *to, *end;
-    json_t *derived; /* owned */
-    json_t *manual;  /* owned */
+    const char *source, *as_of, *as_of_local; /* of the computed fields */
+    json_t *derived;                          /* owned */
+    json_t *manual;                           /* owned */
 } report;
 
 static void report_free(report *r)
@@ -229,6 +241,9 @@ static int report_load(jf_req *req, jf_db_conn *conn, const PGresult *c, report 
     rc = jf_db_exec(conn, &values, 4, p, &res);
     if (rc == 0) {
         r->derived = json_loads(PQgetvalue(res, 0, 0), 0, NULL);
+        r->source = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 1));
+        r->as_of = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 2));
+        r->as_of_local = jf_arena_strdup(&req->arena, PQgetvalue(res, 0, 3));
         if (r->derived == NULL || r->manual == NULL) {
             jf_resp_internal(req);
             rc = JF_ERR_INVALID;
@@ -256,10 +271,10 @@ static json_t *report_json(const report *r, const char *campaign_id)
                                             "source", rows[i].manual ? "manual" : "derived"));
         }
     }
-    return json_pack("{s:I, s:s, s:s, s:{s:s, s:s, s:s}, s:o}", "campaign_id",
+    return json_pack("{s:I, s:s, s:s, s:{s:s, s:s, s:s}, s:s, s:s, s:o}", "campaign_id",
                      (json_int_t)strtoll(campaign_id, NULL, 10), "name", r->campaign_name,
                      "org_unit_name", r->unit_name, "period", "from", r->from, "to", r->to, "end",
-                     r->end, "fields", fields);
+                     r->end, "source", r->source, "as_of", r->as_of, "fields", fields);
 }
 
 /* A value as CSV/text: integers plainly, other numbers (万元) to at most 2
@@ -376,8 +391,8 @@ static void xlsx_fill(lxw_workbook *wb, void *arg)
     xlsx_block(ws, r, left, NLEFT, 0, cell, sec);
     xlsx_block(ws, r, right, NRIGHT, 4, cell, sec);
     snprintf(line, sizeof(line),
-             "说明：数值为“系统生成”的项由系统按%s至%s的数据计算，其余项手工填报。", r->from,
-             r->end);
+             "说明：数值为“系统生成”的项由系统按%s至%s的数据计算（数据截至%s），其余项手工填报。",
+             r->from, r->end, r->as_of_local);
     worksheet_write_string(ws, (lxw_row_t)(XLSX_FIRST_ROW + (NLEFT > NRIGHT ? NLEFT : NRIGHT) + 1),
                            0, line, NULL);
 }

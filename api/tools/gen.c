@@ -2625,7 +2625,8 @@ static int gen_triggers_set_aside(PGconn *pg, gen_trigger *t, int *n)
         "  FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid JOIN pg_proc f ON f.oid = "
         "g.tgfoid"
         " WHERE c.oid = ANY ($1::regclass[]) AND NOT g.tgisinternal AND g.tgenabled <> 'D'"
-        "   AND f.proname IN ('changes_patient', 'changes_child', 'patients_touch')"
+        "   AND f.proname IN ('changes_patient', 'changes_child', 'patients_touch',"
+        "                     'stat_staff_count', 'stat_staff_move')"
         " ORDER BY 1, 2";
     const char *params[1] = {gen_loaded_tables};
     PGresult *res = gen_query(pg, list, 1, params);
@@ -2653,8 +2654,9 @@ static int gen_triggers_set_aside(PGconn *pg, gen_trigger *t, int *n)
     return gen_triggers_alter(pg, t, count, false);
 }
 
-/* Put the triggers back and write the change the feed would have: one per
- * new patient (its version is still 1: made in this transaction). */
+/* Put the triggers back and write what they would have: the change the
+ * feed would have, one per new patient (its version is still 1: made in
+ * this transaction), and the new visits' staff counts (stat_unit_staff). */
 static int gen_triggers_restore(PGconn *pg, const gen_ctx *c, const gen_trigger *t, int n)
 {
     char first[24], last[24];
@@ -2672,6 +2674,16 @@ static int gen_triggers_restore(PGconn *pg, const gen_ctx *c, const gen_trigger 
     res = gen_query(pg,
                     "INSERT INTO changes (kind, entity_id, org_path) SELECT 'patient', id, org_path"
                     " FROM patients WHERE id BETWEEN $1 AND $2 ORDER BY id",
+                    2, params);
+    rc = res == NULL ? JF_ERR_DB : 0;
+    PQclear(res);
+    if (rc != 0)
+        return rc;
+    res = gen_query(pg,
+                    "INSERT INTO stat_unit_staff AS s SELECT p.org_unit_id, f.visit_date,"
+                    " f.user_id, count(*) FROM follow_ups f JOIN patients p ON p.id = f.patient_id"
+                    " WHERE p.id BETWEEN $1 AND $2 AND f.user_id IS NOT NULL GROUP BY 1, 2, 3"
+                    " ON CONFLICT (org_unit_id, day, user_id) DO UPDATE SET n = s.n + excluded.n",
                     2, params);
     rc = res == NULL ? JF_ERR_DB : 0;
     PQclear(res);

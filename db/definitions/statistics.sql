@@ -108,22 +108,20 @@ BEGIN
     IF log.rollup_year IS DISTINCT FROM extract(year FROM today)::int
        OR log.change_xmin IS NULL OR log.as_of > today THEN
         DELETE FROM stat_rollup_periods;
-        INSERT INTO stat_rollup_periods SELECT * FROM stat_calendar_periods(today);
-        PERFORM stat_rollup_everyone(ARRAY(SELECT idx FROM stat_rollup_periods), today);
+        PERFORM stat_rollup_everyone(stat_keep_periods(today), today);
     ELSE
         changed := ARRAY(SELECT DISTINCT entity_id FROM changes
                           WHERE kind = 'patient' AND xid >= log.change_xmin AND xid < upto);
         IF cardinality(changed) > 0 THEN
             PERFORM stat_rollup_patients(changed, today);
         END IF;
-        IF log.as_of < today THEN
-            -- Running periods: those whose end the last pass's day was.
-            running := ARRAY(SELECT idx FROM stat_rollup_periods WHERE period_to >= log.as_of);
-            INSERT INTO stat_rollup_periods
-                SELECT c.* FROM stat_calendar_periods(today) c
-                 WHERE NOT EXISTS (SELECT 1 FROM stat_rollup_periods r WHERE r.idx = c.idx);
-            running := running || ARRAY(SELECT idx FROM stat_rollup_periods
-                                         WHERE period_from > log.as_of);
+        -- Running periods on a new day (those whose end the last pass's
+        -- day was), and the periods kept from now on (a new month, a new
+        -- campaign): computed again for everyone.
+        running := ARRAY(SELECT idx FROM stat_rollup_periods
+                          WHERE log.as_of < today AND period_to >= log.as_of)
+                   || stat_keep_periods(today);
+        IF cardinality(running) > 0 THEN
             PERFORM stat_rollup_everyone(running, today);
         END IF;
     END IF;
@@ -301,50 +299,84 @@ $$;
 -- records give, over the subtree at p_path for the period [p_from, p_to]
 -- seen on p_today (E = least(p_to, p_today)); keys as in
 -- api/resources/campaign_report.c, whose table also holds the fields
--- entered by hand.
-CREATE OR REPLACE FUNCTION campaign_report_values(p_path text, p_from date, p_to date, p_today date)
+-- entered by hand. From a period's counts c (the rollups' or the records', the same
+-- metrics: stat_patient_masks), with what is counted apart: the staff who
+-- made follow-ups (stat_unit_staff) and the incidents, few, from the
+-- records.
+CREATE OR REPLACE FUNCTION campaign_report_json(c stat_count[], p_path text, p_from date,
+                                                p_to date, p_today date)
 RETURNS jsonb
 LANGUAGE sql STABLE AS $$
     WITH b AS (SELECT least(p_to, p_today) AS e),
-    f AS (SELECT * FROM stat_patient_facts(p_path, p_from, p_to, p_today)),
-    p AS (SELECT p.*, b.e FROM patients p JOIN f ON f.patient_id = p.id, b),
+    k AS (SELECT jsonb_object_agg(metric, n) AS o
+            FROM (SELECT (u).metric, sum((u).n) AS n FROM unnest(c) u GROUP BY 1) x),
     i AS (SELECT x.* FROM incidents x JOIN patients q ON q.id = x.patient_id, b
-           WHERE starts_with(q.org_path, p_path) AND x.occurred_on BETWEEN p_from AND b.e),
-    fu AS (SELECT x.* FROM follow_ups x JOIN patients q ON q.id = x.patient_id, b
-            WHERE starts_with(q.org_path, p_path) AND x.visit_date BETWEEN p_from AND b.e)
+           WHERE starts_with(q.org_path, p_path) AND x.occurred_on BETWEEN p_from AND b.e)
     SELECT jsonb_build_object(
-        'followup_staff', (SELECT count(DISTINCT user_id) FROM fu),
-        'followup_patients', (SELECT count(DISTINCT patient_id) FROM fu WHERE reached),
-        'patients_total', (SELECT count(*) FROM f),
-        'risk_0', (SELECT count(*) FROM p WHERE risk_level = 0),
-        'risk_1_2', (SELECT count(*) FROM p WHERE risk_level BETWEEN 1 AND 2),
-        'risk_3_5_new', (SELECT count(*) FROM p WHERE risk_level >= 3
-            AND NOT EXISTS (SELECT 1 FROM risk_assessments r WHERE r.patient_id = p.id
-                             AND r.level >= 3 AND r.assessed_on < p_from)),
-        'risk_3_5_prior', (SELECT count(*) FROM p WHERE risk_level >= 3
-            AND EXISTS (SELECT 1 FROM risk_assessments r WHERE r.patient_id = p.id
-                         AND r.level >= 3 AND r.assessed_on < p_from)),
-        'hospitalised', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM hospitalisations h
-            WHERE h.patient_id = p.id AND h.admitted_on <= p.e
-              AND (h.discharged_on IS NULL OR h.discharged_on >= p_from))),
-        'home_treatment', (SELECT count(*) FROM f WHERE at_home),
-        'long_acting', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r
-            WHERE r.patient_id = p.id AND r.long_acting AND r.started_on <= p.e
-              AND (r.ended_on IS NULL OR r.ended_on > p.e))),
-        'oral', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r
-            WHERE r.patient_id = p.id AND NOT r.long_acting AND r.started_on <= p.e
-              AND (r.ended_on IS NULL OR r.ended_on > p.e))),
-        'migrant_patients', (SELECT count(*) FROM p WHERE migrant),
-        'vagrant_patients', (SELECT count(*) FROM p WHERE vagrant),
-        'incident_prone', (SELECT count(*) FROM p WHERE risk_level >= 3
-            OR key_flags ? 'incident_history'),
-        'police_key', (SELECT count(*) FROM p WHERE police_key_person),
+        'followup_staff', (SELECT count(DISTINCT s.user_id)
+                             FROM stat_unit_staff s JOIN org_units o ON o.id = s.org_unit_id, b
+                            WHERE starts_with(o.path, p_path) AND s.day BETWEEN p_from AND b.e
+                              AND s.n > 0),
         'incident_patients', (SELECT count(DISTINCT patient_id) FROM i),
         'incidents', (SELECT count(*) FROM i),
         'incident_injured', (SELECT coalesce(sum(injured), 0) FROM i),
-        'incident_dead', (SELECT coalesce(sum(dead), 0) FROM i),
-        'dibao_patients', (SELECT count(*) FROM p WHERE dibao))
+        'incident_dead', (SELECT coalesce(sum(dead), 0) FROM i))
+        || (SELECT jsonb_object_agg(f.key, coalesce((k.o->>f.metric)::bigint, 0))
+              FROM k, (VALUES ('followup_patients', 'followed_up'),
+                              ('patients_total', 'registered'), ('risk_0', 'risk_0'),
+                              ('risk_1_2', 'risk_1_2'), ('risk_3_5_new', 'risk_3_5_new'),
+                              ('risk_3_5_prior', 'risk_3_5_prior'),
+                              ('hospitalised', 'hospitalised'), ('home_treatment', 'at_home'),
+                              ('long_acting', 'long_acting'), ('oral', 'oral'),
+                              ('migrant_patients', 'migrant'), ('vagrant_patients', 'vagrant'),
+                              ('incident_prone', 'incident_prone'), ('police_key', 'police_key'),
+                              ('dibao_patients', 'dibao')) f(key, metric))
 $$;
+
+-- Follow-ups counted per unit (the patient's), visit day and user in the
+-- writing transaction, for the 统计报表's staff of any period: a visit
+-- added, removed or changed, and a patient's moving to another unit, which
+-- takes their visits along.
+CREATE OR REPLACE FUNCTION stat_staff_count() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stat_unit_staff AS s (org_unit_id, day, user_id, n)
+        SELECT p.org_unit_id, v.day, v.user_id, sum(v.n)
+          FROM (SELECT OLD.patient_id, OLD.visit_date, OLD.user_id, -1
+                 WHERE TG_OP <> 'INSERT'
+                UNION ALL
+                SELECT NEW.patient_id, NEW.visit_date, NEW.user_id, 1
+                 WHERE TG_OP <> 'DELETE') v(patient_id, day, user_id, n)
+          JOIN patients p ON p.id = v.patient_id
+         WHERE v.user_id IS NOT NULL
+         GROUP BY 1, 2, 3
+        HAVING sum(v.n) <> 0
+         ORDER BY 1, 2, 3
+    ON CONFLICT (org_unit_id, day, user_id) DO UPDATE SET n = s.n + excluded.n;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER follow_ups_staff
+    AFTER INSERT OR DELETE OR UPDATE OF patient_id, visit_date, user_id ON follow_ups
+    FOR EACH ROW EXECUTE FUNCTION stat_staff_count();
+
+CREATE OR REPLACE FUNCTION stat_staff_move() RETURNS trigger
+LANGUAGE plpgsql AS $$
+BEGIN
+    INSERT INTO stat_unit_staff AS s (org_unit_id, day, user_id, n)
+        SELECT u.unit, f.visit_date, f.user_id, u.sign * count(*)
+          FROM follow_ups f, (VALUES (OLD.org_unit_id, -1), (NEW.org_unit_id, 1)) u(unit, sign)
+         WHERE f.patient_id = NEW.id AND f.user_id IS NOT NULL
+         GROUP BY 1, 2, 3, u.sign
+         ORDER BY 1, 2, 3
+    ON CONFLICT (org_unit_id, day, user_id) DO UPDATE SET n = s.n + excluded.n;
+    RETURN NULL;
+END $$;
+
+CREATE OR REPLACE TRIGGER patients_staff_move
+    AFTER UPDATE OF org_unit_id ON patients
+    FOR EACH ROW WHEN (OLD.org_unit_id IS DISTINCT FROM NEW.org_unit_id)
+    EXECUTE FUNCTION stat_staff_move();
 
 -- Assistance per org unit for the months of [p_from, p_to], in the shared
 -- count shape:
@@ -548,25 +580,16 @@ LANGUAGE sql STABLE AS $$
            WHERE d.a IS NOT NULL) g
 $$;
 
--- The same for a reader's few changed patients, planned for those ids:
--- inlined with the ids unknown when planned, the planner costed every
--- patient of the subtree and hashed all hospital stays (150 ms at 1M).
-CREATE OR REPLACE FUNCTION stat_patient_facts_of(p_path text, p_from date, p_to date, p_today date,
-                                      p_ids bigint[])
-RETURNS TABLE (patient_id bigint, org_unit_id bigint, managed boolean, standard boolean,
-               face boolean, regular boolean, medicated boolean, at_home boolean,
-               stable_home boolean)
-LANGUAGE plpgsql STABLE AS $$
-BEGIN
-    RETURN QUERY EXECUTE 'SELECT * FROM stat_patient_facts($1, $2, $3, $4, $5)'
-        USING p_path, p_from, p_to, p_today, p_ids;
-END $$;
-
 -- The facts as one bit mask per patient, and the metric each bit counts.
 CREATE OR REPLACE FUNCTION stat_rollup_metrics() RETURNS TABLE (metric text, flag integer)
 LANGUAGE sql IMMUTABLE AS $$
     VALUES ('registered', 1), ('managed', 2), ('standard', 4), ('face', 8), ('regular', 16),
-           ('medicated', 32), ('at_home', 64), ('stable_home', 128)
+           ('medicated', 32), ('at_home', 64), ('stable_home', 128),
+           -- the 统计报表's (stat_patient_masks)
+           ('followed_up', 256), ('risk_0', 512), ('risk_1_2', 1024), ('risk_3_5_new', 2048),
+           ('risk_3_5_prior', 4096), ('hospitalised', 8192), ('long_acting', 16384),
+           ('oral', 32768), ('migrant', 65536), ('vagrant', 131072),
+           ('incident_prone', 262144), ('police_key', 524288), ('dibao', 1048576)
 $$;
 
 CREATE OR REPLACE FUNCTION stat_patient_mask(managed boolean, standard boolean, face boolean,
@@ -579,8 +602,95 @@ LANGUAGE sql IMMUTABLE AS $$
               | CASE WHEN stable_home THEN 128 ELSE 0 END)::smallint
 $$;
 
+-- Every fact a period counts of a patient as one mask (stat_rollup_metrics)
+-- for the subtree at p_path (p_ids: only those patients), [p_from, p_to]
+-- seen on p_today, E = least(p_to, p_today): the indicators of
+-- stat_patient_facts for the patients on the register, with the 统计报表's
+-- (seed 000 附件2) [R-STAT-5]: the risk level now (3–5 new when no
+-- assessment of 3 or more came before p_from), a stay during the period,
+-- long-acting or oral treatment at E, migrant, vagrant, 肇事肇祸倾向 (risk
+-- 3 or more, or a past incident), police key person, 低保; and, for any
+-- patient of the area, a reached follow-up during [p_from, E].
+CREATE OR REPLACE FUNCTION stat_patient_masks(p_path text, p_from date, p_to date, p_today date,
+                                              p_ids bigint[])
+RETURNS TABLE (patient_id bigint, org_unit_id bigint, mask integer)
+LANGUAGE sql STABLE AS $$
+    WITH b AS (SELECT least(p_to, p_today) AS e),
+    f AS (SELECT * FROM stat_patient_facts(p_path, p_from, p_to, p_today, p_ids)),
+    p AS (SELECT id, org_unit_id, risk_level, migrant, vagrant, key_flags, police_key_person, dibao
+            FROM patients WHERE p_ids IS NULL AND starts_with(org_path, p_path)
+          UNION ALL
+          SELECT id, org_unit_id, risk_level, migrant, vagrant, key_flags, police_key_person, dibao
+            FROM patients WHERE p_ids IS NOT NULL AND id = ANY (p_ids)
+                           AND starts_with(org_path, p_path))
+    SELECT p.id, p.org_unit_id, m.mask
+      FROM p CROSS JOIN b
+      LEFT JOIN f ON f.patient_id = p.id
+     CROSS JOIN LATERAL (
+         SELECT EXISTS (SELECT 1 FROM follow_ups x WHERE x.patient_id = p.id AND x.reached
+                          AND x.visit_date BETWEEN p_from AND b.e) AS followed_up) v
+     CROSS JOIN LATERAL (
+         SELECT CASE WHEN v.followed_up THEN 256 ELSE 0 END
+              | CASE WHEN f.patient_id IS NULL THEN 0 ELSE
+                stat_patient_mask(f.managed, f.standard, f.face, f.regular, f.medicated,
+                                  f.at_home, f.stable_home)
+                | CASE WHEN p.risk_level = 0 THEN 512 WHEN p.risk_level <= 2 THEN 1024
+                       WHEN p.risk_level >= 3 THEN
+                           CASE WHEN EXISTS (SELECT 1 FROM risk_assessments r
+                                              WHERE r.patient_id = p.id AND r.level >= 3
+                                                AND r.assessed_on < p_from)
+                                THEN 4096 ELSE 2048 END
+                       ELSE 0 END
+                | CASE WHEN EXISTS (SELECT 1 FROM hospitalisations h WHERE h.patient_id = p.id
+                                      AND h.admitted_on <= b.e
+                                      AND (h.discharged_on IS NULL OR h.discharged_on >= p_from))
+                       THEN 8192 ELSE 0 END
+                | CASE WHEN EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id
+                                      AND r.long_acting AND r.started_on <= b.e
+                                      AND (r.ended_on IS NULL OR r.ended_on > b.e))
+                       THEN 16384 ELSE 0 END
+                | CASE WHEN EXISTS (SELECT 1 FROM prescriptions r WHERE r.patient_id = p.id
+                                      AND NOT r.long_acting AND r.started_on <= b.e
+                                      AND (r.ended_on IS NULL OR r.ended_on > b.e))
+                       THEN 32768 ELSE 0 END
+                | CASE WHEN p.migrant THEN 65536 ELSE 0 END
+                | CASE WHEN p.vagrant THEN 131072 ELSE 0 END
+                | CASE WHEN p.risk_level >= 3 OR p.key_flags ? 'incident_history'
+                       THEN 262144 ELSE 0 END
+                | CASE WHEN p.police_key_person THEN 524288 ELSE 0 END
+                | CASE WHEN p.dibao THEN 1048576 ELSE 0 END
+                END AS mask) m
+     WHERE f.patient_id IS NOT NULL OR v.followed_up
+$$;
+
+-- The same for a reader's few changed patients, planned for those ids:
+-- inlined with the ids unknown when planned, the planner costed every
+-- patient of the subtree and hashed all hospital stays (150 ms at 1M).
+CREATE OR REPLACE FUNCTION stat_patient_masks_of(p_path text, p_from date, p_to date,
+                                                 p_today date, p_ids bigint[])
+RETURNS TABLE (patient_id bigint, org_unit_id bigint, mask integer)
+LANGUAGE plpgsql STABLE AS $$
+BEGIN
+    RETURN QUERY EXECUTE 'SELECT * FROM stat_patient_masks($1, $2, $3, $4, $5)'
+        USING p_path, p_from, p_to, p_today, p_ids;
+END $$;
+
+-- The counts of a period computed from the records (what the rollups
+-- hold for a kept one), in the shared count shape.
+CREATE OR REPLACE FUNCTION stat_mask_counts(p_path text, p_from date, p_to date, p_today date)
+RETURNS stat_count[]
+LANGUAGE sql STABLE AS $$
+    SELECT coalesce(array_agg(ROW(g.org_unit_id, g.metric, '', g.n)::stat_count), '{}')
+      FROM (SELECT f.org_unit_id, k.metric, count(*) AS n
+              FROM stat_patient_masks(p_path, p_from, p_to, p_today, NULL) f
+              JOIN stat_rollup_metrics() k ON f.mask & k.flag <> 0
+             GROUP BY 1, 2) g
+$$;
+
+-- The calendar periods kept as of p_today: every month, quarter, half-year
+-- and year of this and last year that has begun.
 CREATE OR REPLACE FUNCTION stat_calendar_periods(p_today date)
-RETURNS TABLE (idx smallint, kind text, period_from date, period_to date)
+RETURNS TABLE (kind text, period_from date, period_to date)
 LANGUAGE sql STABLE AS $$
     WITH k(kind, months) AS (VALUES ('month', 1), ('quarter', 3), ('half', 6), ('year', 12)),
     p AS (SELECT k.kind, (make_date(y, 1, 1) + make_interval(months => m))::date AS f, k.months
@@ -588,22 +698,47 @@ LANGUAGE sql STABLE AS $$
                                     extract(year FROM p_today)::int) y,
                  generate_series(0, 11) m
            WHERE m % k.months = 0)
-    SELECT (row_number() OVER (ORDER BY p.f, p.months))::smallint, p.kind, p.f,
-           (p.f + make_interval(months => p.months) - interval '1 day')::date
+    SELECT p.kind, p.f, (p.f + make_interval(months => p.months) - interval '1 day')::date
       FROM p WHERE p.f <= p_today
 $$;
 
+-- Keep from now on the periods wanted as of p_today that are not kept yet:
+-- the calendar ones, and the periods of the 32 latest campaigns begun by
+-- then and running into last year or later (a campaign's report and
+-- dashboard are asked for its own period). A period is numbered as it is
+-- first kept, after the others; the numbers are the masks' positions.
+-- Answers the new numbers.
+CREATE OR REPLACE FUNCTION stat_keep_periods(p_today date) RETURNS smallint[]
+LANGUAGE sql AS $$
+    WITH w AS (
+        SELECT * FROM stat_calendar_periods(p_today)
+        UNION ALL
+        (SELECT 'campaign', c.starts_on, c.ends_on FROM campaigns c
+          WHERE c.starts_on <= p_today
+            AND c.ends_on >= make_date(extract(year FROM p_today)::int - 1, 1, 1)
+          ORDER BY c.starts_on DESC, c.id DESC LIMIT 32)),
+    n AS (SELECT DISTINCT ON (w.period_from, w.period_to) w.*
+            FROM w
+           WHERE NOT EXISTS (SELECT 1 FROM stat_rollup_periods r
+                              WHERE r.period_from = w.period_from AND r.period_to = w.period_to)
+           ORDER BY w.period_from, w.period_to, w.kind = 'campaign'),
+    ins AS (INSERT INTO stat_rollup_periods (idx, kind, period_from, period_to)
+            SELECT (coalesce((SELECT max(idx) FROM stat_rollup_periods), 0)
+                    + row_number() OVER (ORDER BY n.period_from, n.period_to))::smallint,
+                   n.kind, n.period_from, n.period_to
+              FROM n
+            RETURNING idx)
+    SELECT coalesce(array_agg(idx ORDER BY idx), '{}') FROM ins
+$$;
+
 -- The masks of patients p_ids (NULL: everyone) for periods p_idx, as of
--- p_today: (patient, unit, idx, mask) for the patients on the register in
--- each period.
+-- p_today: (patient, unit, idx, mask) for the patients each period counts.
 CREATE OR REPLACE FUNCTION stat_rollup_masks(p_ids bigint[], p_idx smallint[], p_today date)
-RETURNS TABLE (patient_id bigint, org_unit_id bigint, idx smallint, mask smallint)
+RETURNS TABLE (patient_id bigint, org_unit_id bigint, idx smallint, mask integer)
 LANGUAGE sql STABLE AS $$
-    SELECT f.patient_id, f.org_unit_id, r.idx,
-           stat_patient_mask(f.managed, f.standard, f.face, f.regular, f.medicated, f.at_home,
-                             f.stable_home)
+    SELECT f.patient_id, f.org_unit_id, r.idx, f.mask
       FROM stat_rollup_periods r
-     CROSS JOIN LATERAL stat_patient_facts('/', r.period_from, r.period_to, p_today, p_ids) f
+     CROSS JOIN LATERAL stat_patient_masks('/', r.period_from, r.period_to, p_today, p_ids) f
      WHERE r.idx = ANY (p_idx)
 $$;
 
@@ -618,7 +753,7 @@ BEGIN
     WITH m AS (SELECT * FROM stat_rollup_masks(p_ids, all_idx, p_today)),
     who AS (SELECT m.patient_id, min(m.org_unit_id) AS org_unit_id FROM m GROUP BY 1),
     new AS (SELECT w.patient_id, w.org_unit_id,
-                   array_agg(coalesce(m.mask, 0)::smallint ORDER BY i) AS bits
+                   array_agg(coalesce(m.mask, 0) ORDER BY i) AS bits
               FROM who w CROSS JOIN generate_series(1, n_periods) i
               LEFT JOIN m ON m.patient_id = w.patient_id AND m.idx = i
              GROUP BY 1, 2),
@@ -654,7 +789,7 @@ BEGIN
                coalesce(n.org_unit_id, o.org_unit_id) AS org_unit_id,
                ARRAY(SELECT CASE WHEN i = ANY (p_idx)
                                  THEN coalesce(n.mask[array_position(n.idx, i::smallint)], 0)
-                                 ELSE coalesce(o.bits[i], 0) END::smallint
+                                 ELSE coalesce(o.bits[i], 0) END
                        FROM generate_series(1, n_periods) i) AS bits
           FROM stat_new n FULL JOIN stat_patient_rollups o ON o.patient_id = n.patient_id;
     DELETE FROM stat_patient_rollups;
@@ -699,10 +834,8 @@ LANGUAGE sql STABLE AS $$
              AND r.bits[s.idx] & k.flag <> 0
           UNION ALL
           SELECT f.org_unit_id, k.metric, 1
-            FROM pend, stat_patient_facts_of(p_path, p_from, p_to, p_today, pend.ids) f
-            JOIN stat_rollup_metrics() k
-              ON stat_patient_mask(f.managed, f.standard, f.face, f.regular, f.medicated,
-                                   f.at_home, f.stable_home) & k.flag <> 0)
+            FROM pend, stat_patient_masks_of(p_path, p_from, p_to, p_today, pend.ids) f
+            JOIN stat_rollup_metrics() k ON f.mask & k.flag <> 0)
     SELECT CASE WHEN EXISTS (SELECT 1 FROM s) THEN
            (SELECT coalesce(array_agg(ROW(g.org_unit_id, g.metric, '', g.n)::stat_count), '{}')
               FROM (SELECT org_unit_id, metric, sum(n)::bigint AS n FROM x GROUP BY 1, 2) g

@@ -14,6 +14,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <stdbool.h>
 #include <unistd.h>
 
 #define SUITE_SALT 24 /* keeps this suite's ID numbers apart from the others' */
@@ -360,17 +361,35 @@ static void cache_matches_brute_force(void **state)
 
 /* ---- rollups: every kept period, random writes between passes ---------- */
 
+static http_res *post_as(const char *token, const char *date, const char *path, const char *body);
+
 /* Each statement answers how many rows it wrote. */
 #define DONE "SELECT count(*)::text FROM w"
 #define W_VISITS                                                                                   \
     "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
     "  AND status IN ('registered', 'in_care') ORDER BY md5(id::text || '%u') LIMIT 8)"            \
     ", w AS (INSERT INTO follow_ups (patient_id, visit_date, mode, reached, compliance, class,"    \
-    "  computed_class) SELECT id, stat_today() - (abs(hashtext(id || '%u')) %% 400),"              \
+    "  computed_class, user_id) SELECT id, stat_today() - (abs(hashtext(id || '%u')) %% 400),"     \
     "  (ARRAY['clinic', 'home', 'phone'])[1 + abs(hashtext(id || 'm%u')) %% 3], true,"             \
     "  (ARRAY['regular', 'intermittent', 'none'])[1 + abs(hashtext(id || 'c%u')) %% 3],"           \
-    "  c, c FROM p, LATERAL (SELECT (ARRAY['stable', 'basically_stable', 'unstable'])"             \
+    "  c, c, (SELECT u.id FROM users u ORDER BY md5(u.id || '.' || p.id) LIMIT 1)"                 \
+    "  FROM p, LATERAL (SELECT (ARRAY['stable', 'basically_stable', 'unstable'])"                  \
     "  [1 + abs(hashtext(p.id || 'k%u')) %% 3] AS c) k RETURNING 1) " DONE
+/* The 统计报表's facts: the risk level and flags now, an assessment of 3
+ * or more on some day, a treatment ended. */
+#define W_REPORT                                                                                   \
+    "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
+    "  AND status IN ('registered', 'in_care') ORDER BY md5(id::text || 'r%u') LIMIT 3),"          \
+    " u AS (UPDATE patients x SET risk_level = abs(hashtext(p.id || '%u')) %% 6,"                  \
+    "  migrant = NOT coalesce(migrant, false), dibao = NOT coalesce(dibao, false) FROM p"          \
+    "  WHERE x.id = p.id RETURNING x.id),"                                                         \
+    " a AS (INSERT INTO risk_assessments (patient_id, assessed_on, level, tier)"                   \
+    "  SELECT id, stat_today() - abs(hashtext(id || 'a%u')) %% 500, 3, 'community' FROM u),"       \
+    " w AS (UPDATE prescriptions r SET ended_on = greatest(r.started_on, stat_today()"             \
+    "  - abs(hashtext(r.id || '%u')) %% 300) FROM (SELECT r.id FROM prescriptions r"               \
+    "  JOIN patients q ON q.id = r.patient_id WHERE starts_with(q.org_path, '%s')"                 \
+    "  AND r.ended_on IS NULL ORDER BY md5(r.id::text || '%u') LIMIT 2) e"                         \
+    "  WHERE r.id = e.id RETURNING 1) " DONE
 #define W_STAYS                                                                                    \
     "WITH p AS (SELECT id FROM patients WHERE starts_with(org_path, '%s')"                         \
     "  AND status IN ('registered', 'in_care') AND NOT EXISTS (SELECT 1 FROM hospitalisations h"   \
@@ -398,14 +417,16 @@ static void cache_matches_brute_force(void **state)
     "  WHERE x.id = p.id AND x.org_unit_id <> g.id RETURNING 1) " DONE
 
 /* Random writes about patients under path (the generated township): reached
- * visits over the last 400 days, hospital stays (some still open), deaths,
- * moves between its grids. Each through SQL, as any writer would: the
+ * visits over the last 400 days by some user, hospital stays (some still
+ * open), deaths, moves between its grids, risk levels and flags,
+ * assessments and treatments ended. Each through SQL, as any writer would: the
  * triggers log the change the rollups follow. */
 static void random_writes(const char *path, unsigned seed)
 {
     char *q[] = {test_fmt(W_VISITS, path, seed, seed, seed, seed, seed),
                  test_fmt(W_STAYS, path, seed, seed, seed, seed),
-                 test_fmt(W_DEATH, path, seed, seed), test_fmt(W_MOVES, path, seed, path, seed)};
+                 test_fmt(W_DEATH, path, seed, seed), test_fmt(W_MOVES, path, seed, path, seed),
+                 test_fmt(W_REPORT, path, seed, seed, seed, seed, path, seed)};
 
     for (size_t i = 0; i < sizeof(q) / sizeof(q[0]); i++) {
         free(db_scalar(q[i], 0, NULL));
@@ -425,6 +446,74 @@ static char *period_figures(const json_t *block)
     s = json_dumps(o, JSON_SORT_KEYS | JSON_COMPACT);
     json_decref(o);
     return s;
+}
+
+/* The 统计报表's computed fields for $1 path, $2 from, $3 to as of today,
+ * brute force from the records: the report's query before the rollups,
+ * the reference of both ways that answer it now. */
+#define REPORT_BRUTE                                                                               \
+    "WITH b AS (SELECT least($3::date, stat_today()) AS e),"                                      \
+    " f AS (SELECT * FROM stat_patient_facts($1, $2::date, $3::date, stat_today())),"             \
+    " p AS (SELECT p.*, b.e FROM patients p JOIN f ON f.patient_id = p.id, b),"                   \
+    " i AS (SELECT x.* FROM incidents x JOIN patients q ON q.id = x.patient_id, b"                \
+    "  WHERE starts_with(q.org_path, $1) AND x.occurred_on BETWEEN $2::date AND b.e),"            \
+    " fu AS (SELECT x.* FROM follow_ups x JOIN patients q ON q.id = x.patient_id, b"              \
+    "  WHERE starts_with(q.org_path, $1) AND x.visit_date BETWEEN $2::date AND b.e)"              \
+    " SELECT jsonb_build_object("                                                                  \
+    " 'followup_staff', (SELECT count(DISTINCT user_id) FROM fu),"                                 \
+    " 'followup_patients', (SELECT count(DISTINCT patient_id) FROM fu WHERE reached),"             \
+    " 'patients_total', (SELECT count(*) FROM f),"                                                 \
+    " 'risk_0', (SELECT count(*) FROM p WHERE risk_level = 0),"                                    \
+    " 'risk_1_2', (SELECT count(*) FROM p WHERE risk_level BETWEEN 1 AND 2),"                      \
+    " 'risk_3_5_new', (SELECT count(*) FROM p WHERE risk_level >= 3 AND NOT EXISTS (SELECT 1"      \
+    "  FROM risk_assessments r WHERE r.patient_id = p.id AND r.level >= 3"                         \
+    "  AND r.assessed_on < $2::date)),"                                                            \
+    " 'risk_3_5_prior', (SELECT count(*) FROM p WHERE risk_level >= 3 AND EXISTS (SELECT 1"        \
+    "  FROM risk_assessments r WHERE r.patient_id = p.id AND r.level >= 3"                         \
+    "  AND r.assessed_on < $2::date)),"                                                            \
+    " 'hospitalised', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM hospitalisations h"      \
+    "  WHERE h.patient_id = p.id AND h.admitted_on <= p.e"                                         \
+    "  AND (h.discharged_on IS NULL OR h.discharged_on >= $2::date))),"                            \
+    " 'home_treatment', (SELECT count(*) FROM f WHERE at_home),"                                   \
+    " 'long_acting', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r"          \
+    "  WHERE r.patient_id = p.id AND r.long_acting AND r.started_on <= p.e"                        \
+    "  AND (r.ended_on IS NULL OR r.ended_on > p.e))),"                                            \
+    " 'oral', (SELECT count(*) FROM p WHERE EXISTS (SELECT 1 FROM prescriptions r"                 \
+    "  WHERE r.patient_id = p.id AND NOT r.long_acting AND r.started_on <= p.e"                    \
+    "  AND (r.ended_on IS NULL OR r.ended_on > p.e))),"                                            \
+    " 'migrant_patients', (SELECT count(*) FROM p WHERE migrant),"                                 \
+    " 'vagrant_patients', (SELECT count(*) FROM p WHERE vagrant),"                                 \
+    " 'incident_prone', (SELECT count(*) FROM p WHERE risk_level >= 3"                             \
+    "  OR key_flags ? 'incident_history'),"                                                        \
+    " 'police_key', (SELECT count(*) FROM p WHERE police_key_person),"                             \
+    " 'incident_patients', (SELECT count(DISTINCT patient_id) FROM i),"                            \
+    " 'incidents', (SELECT count(*) FROM i),"                                                      \
+    " 'incident_injured', (SELECT coalesce(sum(injured), 0) FROM i),"                              \
+    " 'incident_dead', (SELECT coalesce(sum(dead), 0) FROM i),"                                    \
+    " 'dibao_patients', (SELECT count(*) FROM p WHERE dibao))"
+
+/* The report's fields for the unit at path and [from, to] equal the brute
+ * force: from the rollups when kept (they must hold the period), else
+ * from the records. */
+static void check_report(const char *path, const char *from, const char *to, bool kept)
+{
+    const char *p[] = {path, from, to};
+    char *got = db_scalar(kept ? "SELECT campaign_report_json(c, $1, $2::date, $3::date,"
+                                 " stat_today())::text FROM (SELECT stat_rollup_counts($1,"
+                                 " $2::date, $3::date, stat_today()) AS c) r WHERE c IS NOT NULL"
+                               : "SELECT campaign_report_json(stat_mask_counts($1, $2::date,"
+                                 " $3::date, stat_today()), $1, $2::date, $3::date,"
+                                 " stat_today())::text",
+                          3, p);
+    char *want = db_scalar("SELECT (" REPORT_BRUTE ")::text", 3, p);
+
+    if (got == NULL)
+        fail_msg("report %s %s..%s: the rollups do not hold the period", path, from, to);
+    if (strcmp(got, want) != 0)
+        fail_msg("report %s %s..%s (%s): %s, brute force %s", path, from, to,
+                 kept ? "rollups" : "records", got, want);
+    free(got);
+    free(want);
 }
 
 /* The cached answer equals the live one, block for block. */
@@ -468,9 +557,38 @@ static void rollups_match_live(void **state)
     (void)state;
     print_message("rollups: seed %u (JF_TEST_SEED repeats it)\n", seed);
     srand(seed);
+    /* A campaign running since 100 days ago: its period is kept too. */
+    char *cfrom = db_scalar("SELECT (stat_today() - 100)::text", 0, NULL);
+    char *cto = db_scalar("SELECT (stat_today() + 30)::text", 0, NULL);
+    char *cbody = test_fmt("{\"name\":\"泰丰专项\",\"org_unit_id\":%s,\"starts_on\":\"%s\","
+                           "\"ends_on\":\"%s\"}",
+                           gen_unit, cfrom, cto);
+    http_res *c = post_as(admin, NULL, "/api/v1/campaigns", cbody);
+    assert_int_equal(c->status, 201);
+    char *report = test_fmt("/api/v1/campaigns/%lld/report", test_jint(c->json, "id"));
+    http_free(c);
+    c = test_call(NULL, "GET", report, admin, NULL);
+    assert_int_equal(c->status, 200);
+    assert_string_equal(http_str(c, "source"), "live");
+    http_free(c);
     char *t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
     assert_string_equal(t, "true");
     free(t);
+    const char *cp[] = {cfrom, cto};
+    assert_int_equal(db_count("SELECT count(*) FROM stat_rollup_periods WHERE kind = 'campaign'"
+                              " AND period_from = $1::date AND period_to = $2::date",
+                              2, cp),
+                     1);
+    c = test_call(NULL, "GET", report, admin, NULL);
+    assert_int_equal(c->status, 200);
+    assert_string_equal(http_str(c, "source"), "cached");
+    assert_non_null(http_str(c, "as_of"));
+    http_free(c);
+    check_report(path, cfrom, cto, true);
+    free(cfrom);
+    free(cto);
+    free(cbody);
+    free(report);
     long units = db_count("SELECT count(*) FROM org_units WHERE starts_with(path, $1)", 1, pp);
     long periods = db_count("SELECT count(*) FROM stat_rollup_periods", 0, NULL);
     assert_true(units >= 3 && periods >= 13);
@@ -485,7 +603,7 @@ static void rollups_match_live(void **state)
              * periods are wrong; until the next pass they are answered
              * live, then from rollups computed again. */
             assert_true(db_try("UPDATE stat_patient_rollups SET bits = ARRAY(SELECT CASE WHEN"
-                               " r.period_to >= stat_today() THEN 0 ELSE b END::smallint FROM"
+                               " r.period_to >= stat_today() THEN 0 ELSE b END FROM"
                                " unnest(bits) WITH ORDINALITY u(b, i) JOIN stat_rollup_periods r"
                                " ON r.idx = u.i ORDER BY i)"));
             assert_true(db_try("UPDATE stat_refresh_log SET as_of = stat_today() - 1"));
@@ -512,12 +630,41 @@ static void rollups_match_live(void **state)
                                  " WHERE idx = $1::int",
                                  1, pr);
             check_against_live(unit, from, to, k == 0);
+            char *upath = unit_path(unit);
+            check_report(upath, from, to, true);
+            if (k % 4 == 0) {
+                /* and any from–to period, from the records */
+                char *f2 = test_fmt("%s", from), *days = test_fmt("%d", rand() % 200);
+                f2[8] = (char)('0' + rand() % 2), f2[9] = (char)('1' + rand() % 9);
+                const char *fd[] = {f2, days};
+                char *t2 = db_scalar("SELECT ($1::date + $2::int)::text", 2, fd);
+                check_report(upath, f2, t2, false);
+                free(f2);
+                free(days);
+                free(t2);
+            }
+            free(upath);
             checked++;
             free(unit);
             free(from);
             free(to);
         }
     }
+    /* The staff counts the triggers (and the generator) kept equal a recount. */
+    assert_int_equal(db_count("SELECT count(*) FROM ((SELECT p.org_unit_id, f.visit_date,"
+                              " f.user_id, count(*) FROM follow_ups f JOIN patients p"
+                              " ON p.id = f.patient_id WHERE f.user_id IS NOT NULL"
+                              " GROUP BY 1, 2, 3) EXCEPT ALL (SELECT org_unit_id, day, user_id,"
+                              " n FROM stat_unit_staff WHERE n <> 0)) d",
+                              0, NULL),
+                     0);
+    assert_int_equal(db_count("SELECT count(*) FROM ((SELECT org_unit_id, day, user_id, n"
+                              " FROM stat_unit_staff WHERE n <> 0) EXCEPT ALL (SELECT"
+                              " p.org_unit_id, f.visit_date, f.user_id, count(*) FROM follow_ups"
+                              " f JOIN patients p ON p.id = f.patient_id WHERE f.user_id IS NOT"
+                              " NULL GROUP BY 1, 2, 3)) d",
+                              0, NULL),
+                     0);
     print_message("rollups: %d random periods and units checked\n", checked);
     free(path);
 }

@@ -9532,6 +9532,16 @@ export interface components {
             campaign_id: number;
             name: string;
             org_unit_name: string;
+            /**
+             * @description `cached`: the computed fields come from the rollups, which keep every calendar month, quarter, half-year and year of this and last year and each campaign's own period (the worker's pass puts a new campaign's period in); the patients changed since the last pass are put right from the records, so the figures are exact. `live`: computed from the records for this request.
+             * @enum {string}
+             */
+            source: "cached" | "live";
+            /**
+             * Format: date-time
+             * @description When the figures were taken: the worker's last pass for `cached`, now for `live`.
+             */
+            as_of: string;
             period: {
                 /** Format: date */
                 from: string;
