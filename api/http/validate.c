@@ -199,6 +199,18 @@ const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, boo
     return s;
 }
 
+const char *jf_body_any_date(const jf_req *req, jf_errors *e, const char *field, bool required,
+                             jf_date *out)
+{
+    const char *s = jf_body_str(req, e, field, required, 10, 10);
+
+    if (s != NULL && jf_date_parse(s, out) != 0) {
+        jf_errors_add(e, field, "must be a date YYYY-MM-DD");
+        return NULL;
+    }
+    return s;
+}
+
 const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required)
 {
     const char *s = jf_body_str(req, e, field, required, 10, 10);

@@ -7,6 +7,7 @@
 #include <stdbool.h>
 
 #include "request.h"
+#include "../domain/date.h"
 
 typedef struct jf_errors {
     json_t *list; /* array of {field, message}, created on first error */
@@ -45,6 +46,10 @@ const char *jf_body_code(const jf_req *req, jf_errors *e, const char *field, boo
  * naming field). */
 const char *jf_body_codes(jf_req *req, jf_errors *e, const char *field, const char *const *codes,
                           size_t max);
+/* A date field "YYYY-MM-DD", past or future: the text, *out set; NULL when
+ * absent (an error if required) or not a date (an error). */
+const char *jf_body_any_date(const jf_req *req, jf_errors *e, const char *field, bool required,
+                             jf_date *out);
 /* A "YYYY-MM-DD" field: a real date, not after today (jf_date_today, so the
  * test clock applies). Returns it, or NULL when absent or bad (as above). */
 const char *jf_body_date(const jf_req *req, jf_errors *e, const char *field, bool required);

@@ -108,18 +108,6 @@ static const char *today_s(jf_req *req)
     return jf_arena_strdup(&req->arena, s);
 }
 
-/* A "YYYY-MM-DD" body field that may lie in the future. */
-static const char *any_date(const jf_req *req, jf_errors *e, const char *field, jf_date *out)
-{
-    const char *s = jf_body_str(req, e, field, true, 10, 10);
-
-    if (s != NULL && jf_date_parse(s, out) != 0) {
-        jf_errors_add(e, field, "must be a date YYYY-MM-DD");
-        return NULL;
-    }
-    return s;
-}
-
 /* A "YYYY-MM" body field: the first of that month, or JF_DATE_NONE. */
 static jf_date month_field(const jf_req *req, jf_errors *e, const char *field, bool required)
 {
@@ -208,8 +196,8 @@ static int create(jf_req *req)
     jf_body_only(req, &e, allowed);
     name = jf_body_str(req, &e, "name", true, 1, 100);
     jf_body_int(req, &e, "org_unit_id", false, 1, INT64_MAX, &unit);
-    const char *s1 = any_date(req, &e, "starts_on", &starts);
-    const char *s2 = any_date(req, &e, "ends_on", &ends);
+    const char *s1 = jf_body_any_date(req, &e, "starts_on", true, &starts);
+    const char *s2 = jf_body_any_date(req, &e, "ends_on", true, &ends);
     jf_body_int(req, &e, "report_day", false, 1, 28, &day);
     first = month_field(req, &e, "first_report_month", false);
     if (s1 && s2 && ends < starts)

@@ -29,6 +29,7 @@ int jf_resources_init(void)
                                   jf_res_care_teams_init,
                                   jf_res_assistance_init,
                                   jf_res_statistics_init,
+                                  jf_res_stat_periods_init,
                                   jf_res_campaigns_init,
                                   jf_res_campaign_report_init,
                                   jf_res_reconcile_init,

@@ -26,6 +26,7 @@ int jf_res_integrations_init(void);
 int jf_res_care_teams_init(void);
 int jf_res_assistance_init(void);
 int jf_res_statistics_init(void);
+int jf_res_stat_periods_init(void);
 int jf_res_campaigns_init(void);
 int jf_res_campaign_report_init(void);
 /* 三网 data comparison: runs, uploads, mappings, findings. */

@@ -703,9 +703,10 @@ LANGUAGE sql STABLE AS $$
 $$;
 
 -- Keep from now on the periods wanted as of p_today that are not kept yet:
--- the calendar ones, and the periods of the 32 latest campaigns begun by
--- then and running into last year or later (a campaign's report and
--- dashboard are asked for its own period). A period is numbered as it is
+-- the calendar ones, the periods of the 32 latest campaigns and of the 64
+-- latest saved periods (stat_saved_periods) begun by then and running into
+-- last year or later (a campaign's report and dashboard are asked for its
+-- own period; an office saves the from–to periods it asks for again). A period is numbered as it is
 -- first kept, after the others; the numbers are the masks' positions.
 -- Answers the new numbers.
 CREATE OR REPLACE FUNCTION stat_keep_periods(p_today date) RETURNS smallint[]
@@ -716,7 +717,12 @@ LANGUAGE sql AS $$
         (SELECT 'campaign', c.starts_on, c.ends_on FROM campaigns c
           WHERE c.starts_on <= p_today
             AND c.ends_on >= make_date(extract(year FROM p_today)::int - 1, 1, 1)
-          ORDER BY c.starts_on DESC, c.id DESC LIMIT 32)),
+          ORDER BY c.starts_on DESC, c.id DESC LIMIT 32)
+        UNION ALL
+        (SELECT 'saved', s.period_from, s.period_to FROM stat_saved_periods s
+          WHERE s.period_from <= p_today
+            AND s.period_to >= make_date(extract(year FROM p_today)::int - 1, 1, 1)
+          ORDER BY s.created_at DESC, s.id DESC LIMIT 64)),
     n AS (SELECT DISTINCT ON (w.period_from, w.period_to) w.*
             FROM w
            WHERE NOT EXISTS (SELECT 1 FROM stat_rollup_periods r

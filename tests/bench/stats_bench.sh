@@ -17,7 +17,10 @@
 #      while they wait for the worker (a reader puts them right from the
 #      records), the worker's pass that takes them in, and a new day's
 #      pass (the running periods computed again for everyone);
-#   5. optionally (JF_BENCH_LIVE=1) the township dashboard computed live.
+#   5. the 统计报表 of a campaign of the township (its own period, kept by
+#      the worker's next pass, timed) as JSON and xlsx, and for this quarter;
+#   6. optionally (JF_BENCH_LIVE=1) the township dashboard and the report
+#      for a period not kept, computed live.
 # Usage: tests/bench/stats_bench.sh [requests, default 50]
 # Knobs: JF_BENCH_PATIENTS (default 1000000), JF_BENCH_LIVE, JF_BENCH_KEEP=1
 # keeps the cluster (its directory is printed) for further runs.
@@ -111,6 +114,27 @@ for unit in township county; do
     done
 done
 
+say "the 统计报表: a campaign's own period and this quarter, JSON and xlsx"
+read -r CFROM CTO < <(psql "$JF_DB_URL" -tA -F' ' -c "SELECT stat_today() - 200, stat_today() + 60")
+curl -fsS -o /dev/null "http://$JF_LISTEN/api/v1/campaigns" -H "Authorization: Bearer $ADMIN_TOKEN" \
+    -H 'Content-Type: application/json' \
+    -d "{\"name\":\"泰丰街道专项行动\",\"org_unit_id\":$TOWNSHIP,\"starts_on\":\"$CFROM\",\"ends_on\":\"$CTO\"}" ||
+    die "the campaign was not created"
+CID=$(psql "$JF_DB_URL" -tAc "SELECT max(id) FROM campaigns")
+CAMP_MS=$(sql_ms "SELECT stat_refresh()")
+REPORT="http://$JF_LISTEN/api/v1/campaigns/$CID/report"
+curl -fsS -H "Authorization: Bearer $ADMIN_TOKEN" "$REPORT" | grep -q '"source": *"cached"' ||
+    die "the report did not come from the rollups"
+NR=$((REQS / 5 > 3 ? REQS / 5 : 3))
+RJ_MS=$(median_ms "$REPORT" $NR "$ADMIN_TOKEN")
+RX_MS=$(median_ms "$REPORT?format=xlsx" $NR "$ADMIN_TOKEN")
+RQ_MS=$(median_ms "$REPORT?from=$Q0&to=$Q1" $NR "$ADMIN_TOKEN")
+RL_MS="-"
+if [ "${JF_BENCH_LIVE:-0}" = 1 ]; then
+    # a period no one keeps (the campaign's, a day shorter): from the records
+    RL_MS=$(median_ms "$REPORT?from=$CFROM&to=$(psql "$JF_DB_URL" -tAc "SELECT date '$CTO' - 1")" 1 "$ADMIN_TOKEN")
+fi
+
 say "1,000 patients changed: the dashboard before the worker's pass, the pass, a new day"
 psql "$JF_DB_URL" -qc "INSERT INTO follow_ups (patient_id, visit_date, mode, reached, compliance,
     class, computed_class) SELECT id, stat_today(), 'home', true, 'regular', 'stable', 'stable'
@@ -139,6 +163,11 @@ for unit in township county; do
         printf '%-58s %12s\n' "$unit dashboard, ${p%%:*}, rollups: median" "${PM["$unit ${p%%:*}"]}"
     done
 done
+printf '%-58s %12s\n' "统计报表, the campaign's own period, JSON: median" "$RJ_MS"
+printf '%-58s %12s\n' "统计报表, the campaign's own period, xlsx: median" "$RX_MS"
+printf '%-58s %12s\n' "统计报表, this quarter, JSON: median" "$RQ_MS"
+printf '%-58s %12s\n' "统计报表, a period not kept, live (JF_BENCH_LIVE=1)" "$RL_MS"
+printf '%-58s %12s\n' "worker: a pass keeping a new campaign's period" "$CAMP_MS"
 printf '%-58s %12s\n' "township dashboard, 1,000 changes pending: median" "$PENDING_MS"
 printf '%-58s %12s\n' "township dashboard, live (JF_BENCH_LIVE=1)" "$LIVE_MS"
 printf '%-58s %12s\n' "worker: first build of the rollups" "$BUILD_MS"
@@ -150,3 +179,5 @@ echo "wrk -c 8: $RPS dashboards/s, p99 $P99"
 awk -v a="$(pct 0.5)" -v b="$SCAN_MS" 'BEGIN { printf "ratio township dashboard median / full scan: %.4f\n", a / b }'
 awk -v a="${PM["county year"]}" -v b="$SCAN_MS" 'BEGIN { printf "ratio county year dashboard / full scan: %.4f\n", a / b }'
 awk -v a="$PENDING_MS" -v b="$SCAN_MS" 'BEGIN { printf "ratio dashboard with 1,000 pending / full scan: %.4f\n", a / b }'
+awk -v a="$RJ_MS" -v b="$SCAN_MS" 'BEGIN { printf "ratio 统计报表 JSON / full scan: %.4f\n", a / b }'
+awk -v a="$RX_MS" -v b="$SCAN_MS" 'BEGIN { printf "ratio 统计报表 xlsx / full scan: %.4f\n", a / b }'

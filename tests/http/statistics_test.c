@@ -452,13 +452,13 @@ static char *period_figures(const json_t *block)
  * brute force from the records: the report's query before the rollups,
  * the reference of both ways that answer it now. */
 #define REPORT_BRUTE                                                                               \
-    "WITH b AS (SELECT least($3::date, stat_today()) AS e),"                                      \
-    " f AS (SELECT * FROM stat_patient_facts($1, $2::date, $3::date, stat_today())),"             \
-    " p AS (SELECT p.*, b.e FROM patients p JOIN f ON f.patient_id = p.id, b),"                   \
-    " i AS (SELECT x.* FROM incidents x JOIN patients q ON q.id = x.patient_id, b"                \
-    "  WHERE starts_with(q.org_path, $1) AND x.occurred_on BETWEEN $2::date AND b.e),"            \
-    " fu AS (SELECT x.* FROM follow_ups x JOIN patients q ON q.id = x.patient_id, b"              \
-    "  WHERE starts_with(q.org_path, $1) AND x.visit_date BETWEEN $2::date AND b.e)"              \
+    "WITH b AS (SELECT least($3::date, stat_today()) AS e),"                                       \
+    " f AS (SELECT * FROM stat_patient_facts($1, $2::date, $3::date, stat_today())),"              \
+    " p AS (SELECT p.*, b.e FROM patients p JOIN f ON f.patient_id = p.id, b),"                    \
+    " i AS (SELECT x.* FROM incidents x JOIN patients q ON q.id = x.patient_id, b"                 \
+    "  WHERE starts_with(q.org_path, $1) AND x.occurred_on BETWEEN $2::date AND b.e),"             \
+    " fu AS (SELECT x.* FROM follow_ups x JOIN patients q ON q.id = x.patient_id, b"               \
+    "  WHERE starts_with(q.org_path, $1) AND x.visit_date BETWEEN $2::date AND b.e)"               \
     " SELECT jsonb_build_object("                                                                  \
     " 'followup_staff', (SELECT count(DISTINCT user_id) FROM fu),"                                 \
     " 'followup_patients', (SELECT count(DISTINCT patient_id) FROM fu WHERE reached),"             \
@@ -667,6 +667,143 @@ static void rollups_match_live(void **state)
                      0);
     print_message("rollups: %d random periods and units checked\n", checked);
     free(path);
+}
+
+/* Saved periods (常用统计时段): a unit saves a from–to period; from the
+ * worker's next pass its dashboard comes from the rollups, equal to the
+ * live figures. Seen by the unit's subtree, removed by the unit only. */
+static void saved_periods(void **state)
+{
+    const char *url = "/api/v1/statistics/periods";
+    char *from = db_scalar("SELECT (stat_today() - 75)::text", 0, NULL);
+    char *to = db_scalar("SELECT (stat_today() - 9)::text", 0, NULL);
+    char *body = test_fmt("{\"name\":\"迎检期间\",\"from\":\"%s\",\"to\":\"%s\"}", from, to);
+    http_res *r;
+
+    (void)state;
+    r = http_do("POST", url, official, body, NULL);
+    if (r->status != 201)
+        fail_msg("save: %ld %s", r->status, r->body);
+    long long id = test_jint(r->json, "id");
+    assert_false(json_is_true(json_object_get(r->json, "kept")));
+    assert_string_equal(test_jstr(r->json, "from"), from);
+    char *one = test_fmt("%s/%lld", url, id);
+    assert_string_equal(http_header(r, "Location"), one);
+    http_free(r);
+
+    /* Bad bodies: 400 naming the field; a second save of it, 409. */
+    char *late = db_scalar("SELECT (stat_today() + 1)::text", 0, NULL);
+    char *far = db_scalar("SELECT (stat_today() - 4000)::text", 0, NULL);
+    char *bads[][2] = {
+        {test_fmt("{\"from\":\"%s\",\"to\":\"%s\"}", from, to), "name"},
+        {test_fmt("{\"name\":\"\",\"from\":\"%s\",\"to\":\"%s\"}", from, to), "name"},
+        {test_fmt("{\"name\":\"x\",\"from\":\"2026-02-30\",\"to\":\"%s\"}", to), "from"},
+        {test_fmt("{\"name\":\"x\",\"from\":\"%s\",\"to\":\"%s\"}", to, from), "to"},
+        {test_fmt("{\"name\":\"x\",\"from\":\"%s\",\"to\":\"%s\"}", late, late), "from"},
+        {test_fmt("{\"name\":\"x\",\"from\":\"%s\",\"to\":\"%s\"}", far, to), "to"},
+        {test_fmt("{\"name\":\"x\",\"from\":\"%s\",\"to\":\"%s\",\"nope\":1}", from, to), "nope"},
+    };
+    long before = db_count("SELECT count(*) FROM stat_saved_periods", 0, NULL);
+    for (size_t i = 0; i < sizeof(bads) / sizeof(bads[0]); i++) {
+        r = http_do("POST", url, official, bads[i][0], NULL);
+        http_assert_problem(r, 400, bads[i][1]);
+        http_free(r);
+        free(bads[i][0]);
+    }
+    r = http_do("POST", url, official, body, NULL);
+    http_assert_problem(r, 409, "from");
+    http_free(r);
+    assert_int_equal(db_count("SELECT count(*) FROM stat_saved_periods", 0, NULL), before);
+    /* At most 8 a unit. */
+    for (int k = 1; k <= 8; k++) {
+        char *kk = test_fmt("%d", k);
+        const char *kp[] = {kk};
+        char *end = db_scalar("SELECT (stat_today() - 4000 + $1::int)::text", 1, kp);
+        char *b = test_fmt("{\"name\":\"上限%d\",\"from\":\"%s\",\"to\":\"%s\"}", k, far, end);
+        free(kk);
+        free(end);
+        r = http_do("POST", url, official, b, NULL);
+        if (k < 8)
+            assert_int_equal(r->status, 201);
+        else
+            http_assert_problem(r, 409, NULL);
+        http_free(r);
+        free(b);
+    }
+    assert_true(db_try("DELETE FROM stat_saved_periods WHERE name LIKE '上限%'"));
+
+    /* Who sees and saves: not grid workers; the county's period serves the
+     * township, not the other way round; only the saving unit removes. */
+    r = http_do("GET", url, grid1, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("POST", url, grid1, body, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    /* (a period may run past today, as a campaign's does) */
+    char *cbody = test_fmt("{\"name\":\"县考核期\",\"from\":\"%s\",\"to\":\"%s\"}", from, late);
+    r = http_do("POST", url, admin, cbody, NULL);
+    if (r->status != 201)
+        fail_msg("save as admin: %ld %s", r->status, r->body);
+    char *county_one = test_fmt("%s/%lld", url, test_jint(r->json, "id"));
+    http_free(r);
+    r = http_do("GET", url, doctor, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 2);
+    http_free(r);
+    r = http_do("GET", url, admin, NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 1);
+    http_free(r);
+    free(cbody);
+    r = http_do("DELETE", county_one, official, NULL, NULL);
+    http_assert_problem(r, 403, NULL);
+    http_free(r);
+    r = http_do("DELETE", one, yl_admin, NULL, NULL);
+    http_assert_problem(r, 404, NULL);
+    http_free(r);
+
+    /* The worker's pass keeps it: the dashboard comes from the rollups and
+     * equals the live figures. */
+    char *t = db_scalar("SELECT stat_refresh()::text", 0, NULL);
+    assert_string_equal(t, "true");
+    free(t);
+    r = http_do("GET", url, official, NULL, NULL);
+    json_t *items = json_object_get(r->json, "items"), *it;
+    size_t i;
+    int kept = 0;
+    json_array_foreach(items, i, it) kept += json_is_true(json_object_get(it, "kept"));
+    assert_int_equal(kept, 2);
+    http_free(r);
+    char *q = test_fmt("&from=%s&to=%s", from, to), *ql = test_fmt("%s&live=true", q);
+    http_res *c = dash(official, NULL, NULL, q), *l = dash(official, NULL, NULL, ql);
+    assert_string_equal(http_str(c, "source"), "cached");
+    char *x = period_figures(json_object_get(c->json, "totals"));
+    char *y = period_figures(json_object_get(l->json, "totals"));
+    assert_string_equal(x, y);
+    free(x);
+    free(y);
+    http_free(c);
+    http_free(l);
+    free(q);
+    free(ql);
+
+    /* Removed by its unit; gone from the list. */
+    r = http_do("DELETE", one, official, NULL, NULL);
+    assert_int_equal(r->status, 204);
+    http_free(r);
+    r = http_do("DELETE", county_one, admin, NULL, NULL);
+    assert_int_equal(r->status, 204);
+    http_free(r);
+    r = http_do("GET", url, official, NULL, NULL);
+    assert_int_equal(json_array_size(json_object_get(r->json, "items")), 0);
+    http_free(r);
+    free(one);
+    free(county_one);
+    free(body);
+    free(from);
+    free(to);
+    free(late);
+    free(far);
 }
 
 /* Current-state counts: risk levels, colours, overdue follow-ups. */
@@ -1610,6 +1747,7 @@ int main(void)
         cmocka_unit_test(live_matches_brute_force),
         cmocka_unit_test(cache_matches_brute_force),
         cmocka_unit_test(rollups_match_live),
+        cmocka_unit_test(saved_periods),
         cmocka_unit_test(state_counts_match),
         cmocka_unit_test(edge_cases),
         cmocka_unit_test(roles_and_scope),

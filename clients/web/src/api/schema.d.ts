@@ -4179,7 +4179,8 @@ export interface paths {
          *
          *     `source` is `cached` when the worker's rollups answered (`from`
          *     and `to` are a calendar month, quarter, half-year or year of the
-         *     current or the previous year, and the worker's last pass was today,
+         *     current or the previous year, a campaign's own period, or a saved
+         *     period (`/statistics/periods`), and the worker's last pass was today,
          *     or yesterday for a period that ended before it): the period figures
          *     equal the live ones (writes since the last pass are applied from
          *     the records), the current-state counts are as of `as_of`, at most
@@ -4397,6 +4398,69 @@ export interface paths {
         put: operations["putCampaignReportFields"];
         post?: never;
         delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statistics/periods": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        /**
+         * Saved periods (常用统计时段) of the caller's unit and the units above
+         * @description The from–to periods saved by the caller's unit or a unit above it
+         *     (a county's saved period serves its townships), latest first.
+         *     `kept` says whether the rollups hold the period now: from the
+         *     worker's next pass after it was saved, its dashboard and report
+         *     come from them (`source: cached`). Roles that see statistics
+         *     (`admin`, `official`, `doctor`, `police`, `civil_affairs`); others 403.
+         */
+        get: operations["listStatisticsPeriods"];
+        put?: never;
+        /**
+         * Save a from–to period for the caller's unit
+         * @description Saves a period the unit asks for again (an inspection, a season's
+         *     campaign, a half-year that is not a calendar one): the worker's
+         *     next pass keeps it in the rollups beside the calendar periods and
+         *     the campaigns' own. At most 8 per unit (409 beyond, and for a
+         *     period the unit has saved already). `from` must not be after today;
+         *     the period spans at most 3,660 days. Audited (`stat_period.save`).
+         */
+        post: operations["saveStatisticsPeriod"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    "/api/v1/statistics/periods/{id}": {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        post?: never;
+        /**
+         * Remove a saved period
+         * @description By a user of the unit that saved it: 403 for a period of a unit
+         *     above the caller's, 404 for one the caller does not see. The
+         *     rollups keep the period until the year's rebuild (its figures stay
+         *     exact). Audited (`stat_period.delete`).
+         */
+        delete: operations["deleteStatisticsPeriod"];
         options?: never;
         head?: never;
         patch?: never;
@@ -9526,6 +9590,22 @@ export interface components {
         };
         CampaignProgressList: {
             items: components["schemas"]["CampaignProgress"][];
+        };
+        StatPeriod: {
+            /** Format: int64 */
+            id: number;
+            name: string;
+            /** Format: date */
+            from: string;
+            /** Format: date */
+            to: string;
+            /** Format: int64 */
+            org_unit_id: number;
+            org_unit_name: string;
+            /** @description The rollups hold the period now. */
+            kept: boolean;
+            /** Format: date-time */
+            created_at: string;
         };
         CampaignReport: {
             /** Format: int64 */
@@ -20967,6 +21047,8 @@ export interface operations {
                      *       "campaign_id": 3,
                      *       "name": "春季预防和减少严重精神障碍患者肇事肇祸专项行动",
                      *       "org_unit_name": "泰丰街道",
+                     *       "source": "cached",
+                     *       "as_of": "2026-12-06T03:20:00Z",
                      *       "period": {
                      *         "from": "2025-03-01",
                      *         "to": "2025-06-30",
@@ -21049,6 +21131,8 @@ export interface operations {
                      *       "campaign_id": 3,
                      *       "name": "春季预防和减少严重精神障碍患者肇事肇祸专项行动",
                      *       "org_unit_name": "泰丰街道",
+                     *       "source": "cached",
+                     *       "as_of": "2026-12-06T03:20:00Z",
                      *       "period": {
                      *         "from": "2025-03-01",
                      *         "to": "2025-06-30",
@@ -21074,6 +21158,113 @@ export interface operations {
             404: components["responses"]["NotFound"];
             413: components["responses"]["PayloadTooLarge"];
             415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    listStatisticsPeriods: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description The saved periods. */
+            200: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": {
+                        items: components["schemas"]["StatPeriod"][];
+                    };
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    saveStatisticsPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "name": "迎检期间",
+                 *       "from": "2026-05-20",
+                 *       "to": "2026-08-17"
+                 *     }
+                 */
+                "application/json": {
+                    name: string;
+                    /** Format: date */
+                    from: string;
+                    /** Format: date */
+                    to: string;
+                };
+            };
+        };
+        responses: {
+            /** @description Saved; `kept` becomes true after the worker's next pass. */
+            201: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    ETag: components["headers"]["ETag"];
+                    Location: components["headers"]["Location"];
+                    [name: string]: unknown;
+                };
+                content: {
+                    "application/json": components["schemas"]["StatPeriod"];
+                };
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            409: components["responses"]["Conflict"];
+            413: components["responses"]["PayloadTooLarge"];
+            415: components["responses"]["UnsupportedMediaType"];
+            500: components["responses"]["InternalError"];
+            503: components["responses"]["ServiceUnavailable"];
+        };
+    };
+    deleteStatisticsPeriod: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path: {
+                /**
+                 * @description Numeric identifier of the resource. A value that is not a positive integer answers 404.
+                 * @example 17
+                 */
+                id: components["parameters"]["Id"];
+            };
+            cookie?: never;
+        };
+        requestBody?: never;
+        responses: {
+            /** @description Removed. */
+            204: {
+                headers: {
+                    "X-Request-Id": components["headers"]["XRequestId"];
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+            400: components["responses"]["BadRequest"];
+            401: components["responses"]["Unauthorized"];
+            403: components["responses"]["Forbidden"];
+            404: components["responses"]["NotFound"];
             500: components["responses"]["InternalError"];
             503: components["responses"]["ServiceUnavailable"];
         };
