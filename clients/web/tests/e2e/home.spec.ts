@@ -1,5 +1,6 @@
 // 首页: the figures equal the API's for the same unit and period (cached, and
 // computed live), and a drill-down reaches the patients behind a count.
+import { execFileSync } from 'node:child_process'
 import { test, expect, login, token, apiGet, apiSend, newPatient, shot } from './fixtures'
 
 type Counts = { registered?: number; managed?: number; rates?: Record<string, number>; colour?: Record<string, number>; org_unit: { id: number; name: string } }
@@ -95,4 +96,44 @@ test('every figure of 首页 lists exactly the patients it counts', async ({ pag
     await page.goBack()
     await live()
   }
+})
+
+test('a from–to period is computed live, saved, and read from the rollups after a pass of the worker', async ({ page, request }) => {
+  const worker = process.env.JF_TEST_WORKER_BIN
+  test.skip(!worker, 'needs the worker (scripts/test sets JF_TEST_WORKER_BIN)')
+  const tok = await token(request, 'tf.official')
+  const day = (n: number) => new Date(Date.now() + 8 * 3600e3 - n * 86400e3).toISOString().slice(0, 10)
+  const [from, to] = [day(70), day(0)]
+  await login(page, 'tf.official')
+  await page.locator('[data-test=period]').click()
+  await page.getByRole('option', { name: '自定义时段…' }).click()
+  await page.getByPlaceholder('开始日期').fill(from)
+  await page.getByPlaceholder('结束日期').fill(to)
+  await page.getByPlaceholder('结束日期').press('Enter')
+  await expect(page.locator('[data-test=as-of]')).toContainText('实时计算')
+  const live = await apiGet<Dash>(request, tok, `/api/v1/statistics/dashboard?from=${from}&to=${to}&live=true`)
+  await expect(page.locator('[data-indicator=registered] [data-value]')).toHaveText(String(live.totals.registered))
+
+  await page.locator('[data-test=save-period]').click()
+  await page.locator('.el-message-box input').fill('迎检期间')
+  await page.locator('.el-message-box .el-button--primary').click()
+  await expect(page.locator('[data-test=period]')).toContainText('迎检期间')
+  await expect(page.locator('[data-test=period]')).toContainText('待汇总')
+  await shot(page, 'home-saved-period')
+
+  // The worker's pass keeps it: the page now reads it from the rollups.
+  execFileSync(worker!, ['--once'], { stdio: 'ignore' })
+  await page.reload()
+  await page.locator('[data-test=period]').click()
+  await page.getByRole('option', { name: /迎检期间/ }).click()
+  await expect(page.locator('[data-test=as-of]')).toContainText('统计缓存')
+  const cached = await apiGet<Dash>(request, tok, `/api/v1/statistics/dashboard?from=${from}&to=${to}`)
+  await expect(page.locator('[data-indicator=registered] [data-value]')).toHaveText(String(cached.totals.registered))
+  await expect(page.locator('[data-test=period]')).not.toContainText('待汇总')
+
+  // Removed by the unit that saved it.
+  await page.locator('[data-test=delete-period]').click()
+  await expect(page.locator('[data-test=period]')).toContainText('按年度')
+  const left = await apiGet<{ items: { name: string }[] }>(request, tok, '/api/v1/statistics/periods')
+  expect(left.items.map((p) => p.name)).not.toContain('迎检期间')
 })
