@@ -94,11 +94,13 @@ static jf_stmt audit_months = {
 };
 
 /* $1 now: the follow-ups' year partitions (migration 0049) for this year
- * and the next, so that no visit finds no partition to go to (a visit is
- * never dated after today). */
+ * and the next, and the webhook deliveries' months (0050) for this month
+ * and the three ahead, so that no visit or delivery finds no partition to
+ * go to (a visit is never dated after today). */
 static jf_stmt history_partitions = {
     "worker_sweep_history_partitions",
     "SELECT follow_ups_partitions_ensure(d, (d + interval '1 year')::date)"
+    " + deliveries_partitions_ensure(d, (d + interval '3 months')::date)"
     " FROM (SELECT (coalesce($1::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS d) t",
     0,
 };

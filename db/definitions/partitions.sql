@@ -1,5 +1,6 @@
 -- The partitions of the growing history besides the audit trail's
--- (audit.sql): follow-up visits by year (migration 0049).
+-- (audit.sql): follow-up visits by year (migration 0049), webhook
+-- deliveries by month in China time (0050).
 --
 -- Current definitions, re-applied by jingfang-migrate after the migrations
 -- on every run (CREATE OR REPLACE): change them here, not in a migration.
@@ -48,4 +49,65 @@ BEGIN
         made := made + 1;
     END LOOP;
     RETURN made;
+END $$;
+
+-- The month holding p_day: its partition's name and bounds.
+CREATE OR REPLACE FUNCTION deliveries_month(p_day date, OUT name text, OUT lo timestamptz, OUT hi timestamptz)
+LANGUAGE sql STABLE AS $$
+    SELECT 'deliveries_' || to_char(p_day, 'YYYYMM'), a.lo, a.hi FROM audit_month(p_day) a
+$$;
+
+-- Make the months from p_from to p_to that are missing. Run by the worker
+-- every pass for this month and the three ahead, so a delivery never finds
+-- no month; the lock timeout as in audit_partitions_ensure. Returns how
+-- many it made.
+CREATE OR REPLACE FUNCTION deliveries_partitions_ensure(p_from date, p_to date) RETURNS integer
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+DECLARE
+    d date;
+    m record;
+    made integer := 0;
+BEGIN
+    PERFORM pg_advisory_xact_lock(hashtext('deliveries_partitions_ensure'));
+    SET LOCAL lock_timeout = '2s';
+    FOR d IN SELECT generate_series(date_trunc('month', p_from), date_trunc('month', p_to),
+                                    interval '1 month')::date LOOP
+        m := deliveries_month(d);
+        CONTINUE WHEN to_regclass(m.name) IS NOT NULL;
+        EXECUTE format('CREATE TABLE %I PARTITION OF deliveries FOR VALUES FROM (%L) TO (%L)',
+                       m.name, m.lo, m.hi);
+        -- Through the parent only.
+        EXECUTE format('REVOKE ALL ON %I FROM jingfang_app', m.name);
+        made := made + 1;
+    END LOOP;
+    RETURN made;
+END $$;
+
+-- Detach every month wholly before the month of p_before (and before the
+-- current month), oldest first, and return the detached tables' names: the
+-- operator dumps or drops them. A month with a delivery still pending is
+-- refused, and with it the whole call: its deliveries are still owed.
+CREATE OR REPLACE FUNCTION deliveries_detach_before(p_before date) RETURNS SETOF text
+LANGUAGE plpgsql AS $$
+DECLARE
+    m record;
+    pending boolean;
+BEGIN
+    SET LOCAL lock_timeout = '5s';
+    FOR m IN SELECT c.relname, a.lo
+               FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
+                    LATERAL deliveries_month(to_date(substr(c.relname, 12), 'YYYYMM')) a
+              WHERE i.inhparent = 'deliveries'::regclass AND c.relname ~ '^deliveries_[0-9]{6}$'
+                AND a.hi <= (SELECT lo FROM deliveries_month(
+                                 least(p_before, (now() AT TIME ZONE 'Asia/Shanghai')::date)))
+              ORDER BY a.lo LOOP
+        EXECUTE format('SELECT EXISTS (SELECT FROM %I WHERE state = ''pending'')', m.relname)
+           INTO pending;
+        IF pending THEN
+            RAISE EXCEPTION 'deliveries month % still has pending deliveries', m.relname
+                USING ERRCODE = 'object_in_use';
+        END IF;
+        EXECUTE format('ALTER TABLE deliveries DETACH PARTITION %I', m.relname);
+        RETURN NEXT m.relname;
+    END LOOP;
 END $$;

@@ -1,7 +1,8 @@
 /* HTTP suite: the partitioned history besides the audit trail — follow-up
- * visits by year (migration 0049). A query naming a period reads only its
- * partitions; a visit dated in a year with no partition is refused whole
- * (and the API never dates one after today). */
+ * visits by year (migration 0049), webhook deliveries by month (0050). A
+ * query naming a period reads only its partitions; a visit dated in a year
+ * with no partition is refused whole (and the API never dates one after
+ * today); a month of deliveries leaves only once none of them is pending. */
 #include "client.h"
 
 #include <stdarg.h>
@@ -118,11 +119,78 @@ static void a_visit_needs_its_year(void **state)
     free(name);
 }
 
+/* An old month of deliveries (the oldest month this database never had):
+ * its name, made with one pending delivery of an event of that month. */
+static char *old_month_with_a_pending_delivery(void)
+{
+    char *month = db_scalar("SELECT min(m)::date::text FROM generate_series('2000-01-01'::date,"
+                            " '2019-12-01', '1 month') m"
+                            " WHERE to_regclass((deliveries_month(m::date)).name) IS NULL",
+                            0, NULL);
+    char *sql;
+
+    assert_non_null(month);
+    const char *mp[] = {month};
+    assert_int_equal(db_count("SELECT deliveries_partitions_ensure($1::date, $1::date)", 1, mp), 1);
+    sql = test_fmt("WITH e AS (INSERT INTO webhook_endpoints (agency_id, url, secret_cipher,"
+                   "  active) SELECT min(id), 'http://127.0.0.1:9/partitions', '\\x00', false"
+                   "  FROM agencies RETURNING id),"
+                   " o AS (INSERT INTO outbox (topic, payload, created_at) VALUES"
+                   "  ('test.partitions', '{}', '%s 12:00+08') RETURNING id, created_at)"
+                   " INSERT INTO deliveries (outbox_id, endpoint_id, created_at)"
+                   " SELECT o.id, e.id, o.created_at FROM o, e",
+                   month);
+    assert_true(db_try(sql));
+    free(sql);
+    return month;
+}
+
+/* A month's deliveries are read from that month only; the month is
+ * detached only once none of its deliveries is pending. */
+static void a_month_of_deliveries_leaves_when_done(void **state)
+{
+    char *month = old_month_with_a_pending_delivery(), *name, *next, *left;
+    const char *mp[] = {month};
+    const char *attached = "SELECT count(*) FROM pg_inherits WHERE inhparent ="
+                           " 'deliveries'::regclass AND inhrelid::regclass::text = $1";
+    const char *detach = "SELECT string_agg(n, ',') FROM deliveries_detach_before($1::date) n";
+    char *refused;
+
+    (void)state;
+    name = db_scalar("SELECT (deliveries_month($1::date)).name", 1, mp);
+    next = db_scalar("SELECT ($1::date + interval '1 month')::date::text", 1, mp);
+    assert_reads_only(test_fmt("SELECT count(*) FROM deliveries WHERE created_at >= '%s 00:00+08'"
+                               " AND created_at < '%s 00:00+08'",
+                               month, next),
+                      name);
+
+    const char *np[] = {name}, *xp[] = {next};
+    /* Pending: refused, and the month stays. */
+    refused = test_fmt("SELECT deliveries_detach_before('%s')", next);
+    assert_false(db_try(refused));
+    assert_int_equal(db_count(attached, 1, np), 1);
+    /* Dead: it leaves (and is dropped, as an operator would once dumped). */
+    assert_true(db_try(test_fmt("UPDATE deliveries SET state = 'dead'"
+                                " WHERE created_at >= '%s 00:00+08' AND created_at < '%s 00:00+08'",
+                                month, next)));
+    left = db_scalar(detach, 1, xp);
+    assert_non_null(left);
+    assert_string_equal(left, name);
+    assert_int_equal(db_count(attached, 1, np), 0);
+    assert_true(db_try(test_fmt("DROP TABLE %s", name)));
+    free(refused);
+    free(left);
+    free(next);
+    free(name);
+    free(month);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(a_month_of_visits_reads_its_year),
         cmocka_unit_test(a_visit_needs_its_year),
+        cmocka_unit_test(a_month_of_deliveries_leaves_when_done),
     };
 
     return cmocka_run_group_tests(tests, setup, teardown);
