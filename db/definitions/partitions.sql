@@ -11,10 +11,12 @@
 -- at p_from's year instead. Run by the worker every pass for this year
 -- and the next, so a visit never finds no year. The lock timeout keeps a
 -- long reader of the visits from queueing the service's writes behind the
--- new partition's lock; the next pass tries again. Returns how many it
--- made.
+-- new partition's lock, and the worker from waiting out a jingfang-gen
+-- load (which holds the advisory lock to its end); the next pass tries
+-- again. Set on the function, it ends with the call, not with a caller's
+-- transaction. Returns how many it made.
 CREATE OR REPLACE FUNCTION follow_ups_partitions_ensure(p_from date, p_to date) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     lo integer := extract(year FROM p_from);
     first integer;
@@ -22,7 +24,6 @@ DECLARE
     made integer := 0;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('follow_ups_partitions_ensure'));
-    SET LOCAL lock_timeout = '2s';
     SELECT min(substr(c.relname, 12)::int) INTO first
       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
      WHERE i.inhparent = 'follow_ups'::regclass AND c.relname ~ '^follow_ups_[0-9]{4}$';
@@ -62,14 +63,13 @@ $$;
 -- no month; the lock timeout as in audit_partitions_ensure. Returns how
 -- many it made.
 CREATE OR REPLACE FUNCTION deliveries_partitions_ensure(p_from date, p_to date) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     d date;
     m record;
     made integer := 0;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('deliveries_partitions_ensure'));
-    SET LOCAL lock_timeout = '2s';
     FOR d IN SELECT generate_series(date_trunc('month', p_from), date_trunc('month', p_to),
                                     interval '1 month')::date LOOP
         m := deliveries_month(d);
@@ -88,12 +88,11 @@ END $$;
 -- operator dumps or drops them. A month with a delivery still pending is
 -- refused, and with it the whole call: its deliveries are still owed.
 CREATE OR REPLACE FUNCTION deliveries_detach_before(p_before date) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET lock_timeout = '5s' AS $$
 DECLARE
     m record;
     pending boolean;
 BEGIN
-    SET LOCAL lock_timeout = '5s';
     FOR m IN SELECT c.relname, a.lo
                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
                     LATERAL deliveries_month(to_date(substr(c.relname, 12), 'YYYYMM')) a

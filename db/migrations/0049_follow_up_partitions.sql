@@ -41,10 +41,12 @@ ALTER SEQUENCE follow_ups_id_seq OWNED BY follow_ups.id;
 -- at p_from's year instead. Run by the worker every pass for this year
 -- and the next, so a visit never finds no year. The lock timeout keeps a
 -- long reader of the visits from queueing the service's writes behind the
--- new partition's lock; the next pass tries again. Returns how many it
--- made.
+-- new partition's lock, and the worker from waiting out a jingfang-gen
+-- load (which holds the advisory lock to its end); the next pass tries
+-- again. Set on the function, it ends with the call, not with a caller's
+-- transaction. Returns how many it made.
 CREATE FUNCTION follow_ups_partitions_ensure(p_from date, p_to date) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     lo integer := extract(year FROM p_from);
     first integer;
@@ -52,7 +54,6 @@ DECLARE
     made integer := 0;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('follow_ups_partitions_ensure'));
-    SET LOCAL lock_timeout = '2s';
     SELECT min(substr(c.relname, 12)::int) INTO first
       FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
      WHERE i.inhparent = 'follow_ups'::regclass AND c.relname ~ '^follow_ups_[0-9]{4}$';

@@ -34,14 +34,13 @@ $$;
 -- no month; the lock timeout as in audit_partitions_ensure. Returns how
 -- many it made.
 CREATE FUNCTION deliveries_partitions_ensure(p_from date, p_to date) RETURNS integer
-LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
+LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp SET lock_timeout = '2s' AS $$
 DECLARE
     d date;
     m record;
     made integer := 0;
 BEGIN
     PERFORM pg_advisory_xact_lock(hashtext('deliveries_partitions_ensure'));
-    SET LOCAL lock_timeout = '2s';
     FOR d IN SELECT generate_series(date_trunc('month', p_from), date_trunc('month', p_to),
                                     interval '1 month')::date LOOP
         m := deliveries_month(d);
@@ -60,12 +59,11 @@ END $$;
 -- operator dumps or drops them. A month with a delivery still pending is
 -- refused, and with it the whole call: its deliveries are still owed.
 CREATE FUNCTION deliveries_detach_before(p_before date) RETURNS SETOF text
-LANGUAGE plpgsql AS $$
+LANGUAGE plpgsql SET lock_timeout = '5s' AS $$
 DECLARE
     m record;
     pending boolean;
 BEGIN
-    SET LOCAL lock_timeout = '5s';
     FOR m IN SELECT c.relname, a.lo
                FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid,
                     LATERAL deliveries_month(to_date(substr(c.relname, 12), 'YYYYMM')) a
