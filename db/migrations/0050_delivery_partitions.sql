@@ -3,7 +3,7 @@
 -- delivered: the table grows with every notification and record event,
 -- while the worker only ever looks at the pending few. Partitioned by a
 -- new created_at, the pending index stays small and partial on every
--- month, the delivery log of a period reads its months, and a month whose
+-- month, a query naming a period reads only its months, and a month whose
 -- deliveries are all done (delivered or dead) can leave the database as a
 -- whole: deliveries_detach_before, by an operator, who then dumps or drops
 -- the detached table.
