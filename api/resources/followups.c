@@ -33,7 +33,7 @@ static jf_stmt fu_insert = {"followup_insert", fu_insert_sql, 0};
 static jf_stmt fu_set_due = {
     "followup_set_due",
     "UPDATE follow_ups f SET next_due = p.next_due, next_due_joint = p.next_due_joint"
-    " FROM patients p WHERE f.id = $1 AND p.id = f.patient_id",
+    " FROM patients p WHERE f.id = $1 AND f.visit_date = $2::date AND p.id = f.patient_id",
     0,
 };
 static jf_stmt fu_one = {"followup_one", fu_one_sql, 0};
@@ -511,9 +511,9 @@ static int create_followup(jf_req *req)
         rc = jf_referral_create(req, conn, &row, &ref, &rid);
     }
     if (rc == 0) {
-        const char *p[] = {fid};
+        const char *p[] = {fid, visit_date};
         PQclear(res);
-        rc = jf_db_exec(conn, &fu_set_due, 1, p, &res);
+        rc = jf_db_exec(conn, &fu_set_due, 2, p, &res);
     }
     if (rc == 0) {
         rc = jf_record_audit(req, conn, &row, "followup.create",

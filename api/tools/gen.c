@@ -2690,6 +2690,24 @@ static int gen_triggers_restore(PGconn *pg, const gen_ctx *c, const gen_trigger 
     return rc;
 }
 
+/* The visits' years (migration 0049) over the history's window: loaded
+ * into a new database, they get a partition each rather than all going to
+ * the one of the years before the first made. */
+static int gen_follow_up_years(PGconn *pg, const gen_ctx *c)
+{
+    char from[11], to[11];
+    const char *params[2] = {from, to};
+    PGresult *res;
+    int rc;
+
+    jf_date_format((jf_date)(c->as_of - GEN_WINDOW_DAYS), from);
+    jf_date_format((jf_date)c->as_of, to);
+    res = gen_query(pg, "SELECT follow_ups_partitions_ensure($1::date, $2::date)", 2, params);
+    rc = res == NULL ? JF_ERR_DB : 0;
+    PQclear(res);
+    return rc;
+}
+
 /* ---- command line ---------------------------------------------------------------- */
 
 static int gen_hexkey(const char *env, unsigned char key[32])
@@ -2949,6 +2967,8 @@ int main(int argc, char **argv)
         rc = gen_load_tiers(pg, &c);
     if (rc == 0)
         rc = gen_reserve_ids(pg, &c);
+    if (rc == 0)
+        rc = gen_follow_up_years(pg, &c);
     if (rc == 0)
         rc = gen_triggers_set_aside(pg, triggers, &n_triggers);
     /* The patients stream also counts the clinical rows, whose ids are

@@ -24,7 +24,8 @@
  * patient's events in order, a dead one no longer holding the rest. */
 static jf_stmt claim = {
     "worker_delivery_claim",
-    "WITH due AS (SELECT d.id FROM deliveries d JOIN webhook_endpoints w ON w.id = d.endpoint_id"
+    "WITH due AS (SELECT d.id, d.created_at FROM deliveries d"
+    "  JOIN webhook_endpoints w ON w.id = d.endpoint_id"
     "  WHERE d.state = 'pending' AND d.next_attempt_at <= coalesce($1::timestamptz, now())"
     "  AND w.active AND (d.patient_id IS NULL OR NOT EXISTS (SELECT 1 FROM deliveries e"
     "   WHERE e.endpoint_id = d.endpoint_id AND e.patient_id = d.patient_id"
@@ -34,35 +35,38 @@ static jf_stmt claim = {
     " UPDATE deliveries d"
     " SET next_attempt_at = coalesce($1::timestamptz, now()) + make_interval(secs => $3::int)"
     " FROM due, outbox o, webhook_endpoints w"
-    " WHERE d.id = due.id AND o.id = d.outbox_id AND w.id = d.endpoint_id"
+    " WHERE d.id = due.id AND d.created_at = due.created_at AND o.id = d.outbox_id"
+    "  AND w.id = d.endpoint_id"
     " RETURNING d.id, d.endpoint_id, d.attempts, d.next_attempt_at::text, o.event_id,"
-    "  o.topic, o.payload::text, w.url, encode(w.secret_cipher, 'hex')",
+    "  o.topic, o.payload::text, w.url, encode(w.secret_cipher, 'hex'), d.created_at::text",
     0,
 };
-/* $1 id, $2 claim token, $3 now, $4 HTTP status. */
+/* $1 id, $2 claim token, $3 now, $4 HTTP status, $5 created_at (the
+ * delivery's month: one partition's key looked up, migration 0050). */
 static jf_stmt done = {
     "worker_delivery_done",
     "UPDATE deliveries SET state = 'delivered', attempts = attempts + 1,"
     " last_status = $4::int, last_error = NULL, delivered_at = coalesce($3::timestamptz, now())"
-    " WHERE id = $1 AND state = 'pending' AND next_attempt_at = $2::timestamptz"
-    " RETURNING attempts",
+    " WHERE id = $1 AND created_at = $5::timestamptz AND state = 'pending'"
+    " AND next_attempt_at = $2::timestamptz RETURNING attempts",
     0,
 };
 /* $1 id, $2 claim token, $3 now, $4 HTTP status (NULL: none), $5 error,
- * $6 max attempts, $7 backoff seconds. */
+ * $6 max attempts, $7 backoff seconds, $8 created_at. */
 static jf_stmt failed = {
     "worker_delivery_failed",
     "UPDATE deliveries SET attempts = attempts + 1, last_status = $4::int, last_error = $5,"
     " state = CASE WHEN attempts + 1 >= $6::int THEN 'dead' ELSE 'pending' END,"
     " next_attempt_at = coalesce($3::timestamptz, now()) + make_interval(secs => $7::int)"
-    " WHERE id = $1 AND state = 'pending' AND next_attempt_at = $2::timestamptz"
-    " RETURNING state, attempts, next_attempt_at::text",
+    " WHERE id = $1 AND created_at = $8::timestamptz AND state = 'pending'"
+    " AND next_attempt_at = $2::timestamptz RETURNING state, attempts, next_attempt_at::text",
     0,
 };
 
 /* One claimed row; every string borrowed from the claim's result. */
 struct row {
-    const char *id, *endpoint_id, *token, *event_id, *topic, *payload, *url, *secret_hex;
+    const char *id, *endpoint_id, *token, *event_id, *topic, *payload, *url, *secret_hex,
+        *created_at;
     long attempts; /* before this attempt */
 };
 
@@ -230,8 +234,8 @@ static int record(jf_db_conn *conn, const jf_deliver_opts *o, const struct row *
     snprintf(max, sizeof(max), "%ld", o->max_attempts);
     snprintf(backoff, sizeof(backoff), "%ld", jf_webhook_backoff_s(attempt));
     if (res->error[0] == '\0') {
-        const char *p[] = {r->id, r->token, o->now, status};
-        rc = jf_db_exec(conn, &done, 4, p, &pr);
+        const char *p[] = {r->id, r->token, o->now, status, r->created_at};
+        rc = jf_db_exec(conn, &done, 5, p, &pr);
         if (rc != 0)
             goto out;
         if (PQntuples(pr) == 1) {
@@ -239,9 +243,9 @@ static int record(jf_db_conn *conn, const jf_deliver_opts *o, const struct row *
             st->delivered++;
         }
     } else {
-        const char *p[] = {r->id,      r->token, o->now, res->status ? status : NULL,
-                           res->error, max,      backoff};
-        rc = jf_db_exec(conn, &failed, 7, p, &pr);
+        const char *p[] = {r->id,      r->token, o->now,  res->status ? status : NULL,
+                           res->error, max,      backoff, r->created_at};
+        rc = jf_db_exec(conn, &failed, 8, p, &pr);
         if (rc != 0)
             goto out;
         if (PQntuples(pr) == 1) {
@@ -320,6 +324,7 @@ int jf_deliver_batch(jf_db_conn *conn, CURL *curl, const jf_deliver_opts *o, jf_
             .payload = PQgetvalue(res, i, 6),
             .url = PQgetvalue(res, i, 7),
             .secret_hex = PQgetvalue(res, i, 8),
+            .created_at = PQgetvalue(res, i, 9),
         };
         rc = deliver_one(conn, curl, o, &r, st);
     }

@@ -93,13 +93,25 @@ static jf_stmt audit_months = {
     0,
 };
 
+/* $1 now: the follow-ups' year partitions (migration 0049) for this year
+ * and the next, and the webhook deliveries' months (0050) for this month
+ * and the three ahead, so that no visit or delivery finds no partition to
+ * go to (a visit is never dated after today). */
+static jf_stmt history_partitions = {
+    "worker_sweep_history_partitions",
+    "SELECT follow_ups_partitions_ensure(d, (d + interval '1 year')::date)"
+    " + deliveries_partitions_ensure(d, (d + interval '3 months')::date)"
+    " FROM (SELECT (coalesce($1::timestamptz, now()) AT TIME ZONE 'Asia/Shanghai')::date AS d) t",
+    0,
+};
+
 /* Returns whether it refreshed (false: another session was at it). */
 static jf_stmt stats_refresh = {"worker_stats_refresh", "SELECT stat_refresh()", 0};
 
 int jf_sweep_init(void)
 {
-    jf_stmt *const s[] = {&escalate,  &followups,    &pickups,
-                          &exchanges, &audit_months, &stats_refresh};
+    jf_stmt *const s[] = {&escalate,     &followups,          &pickups,      &exchanges,
+                          &audit_months, &history_partitions, &stats_refresh};
 
     return jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0]));
 }
@@ -156,9 +168,10 @@ static void log_counts(const jf_sweep_counts *c, int rc)
     n = snprintf(line, sizeof(line),
                  "{\"ts\":\"%s\",\"level\":\"%s\",\"event\":\"sweep\",\"escalated\":%ld,"
                  "\"followup_overdue\":%ld,\"pickup_overdue\":%ld,\"exchanges\":%ld,"
-                 "\"audit_months\":%ld,\"complete\":%s}",
+                 "\"audit_months\":%ld,\"history_partitions\":%ld,\"complete\":%s}",
                  ts, rc == 0 ? "info" : "error", c->escalated, c->followup_overdue,
-                 c->pickup_overdue, c->exchanges, c->audit_months, rc == 0 ? "true" : "false");
+                 c->pickup_overdue, c->exchanges, c->audit_months, c->history_partitions,
+                 rc == 0 ? "true" : "false");
     if (n > 0 && (size_t)n < sizeof(line))
         jf_log_line(line, (size_t)n);
 }
@@ -187,6 +200,8 @@ int jf_sweep_run(jf_db_conn *conn, const char *now, jf_sweep_counts *counts)
         rc = sweep_once(conn, &exchanges, now, &counts->exchanges);
     if (rc == 0)
         rc = sweep_once(conn, &audit_months, now, &counts->audit_months);
+    if (rc == 0)
+        rc = sweep_once(conn, &history_partitions, now, &counts->history_partitions);
     log_counts(counts, rc);
     return rc;
 }

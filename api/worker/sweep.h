@@ -24,8 +24,9 @@ typedef struct jf_sweep_counts {
     long escalated;
     long followup_overdue;
     long pickup_overdue;
-    long exchanges;    /* exchange rows made for periods that ended */
-    long audit_months; /* audit trail partitions made ahead, or indexed once over */
+    long exchanges;          /* exchange rows made for periods that ended */
+    long audit_months;       /* audit trail partitions made ahead, or indexed once over */
+    long history_partitions; /* follow-up years and delivery months made ahead */
 } jf_sweep_counts;
 
 /* Register the statements (single-threaded start-up). 0 or JF_ERR_TOO_LARGE. */

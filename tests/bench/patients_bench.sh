@@ -11,6 +11,8 @@
 #   4. pgbench running the service's own read statement (patient_read, as
 #      `jingfang-api statement` prints it, for one id) with 32 clients: what
 #      the database alone does for one patient read, no HTTP, no audit;
+#   5. one POST /api/v1/patients/{id}/follow-ups at a time, to 200
+#      patients in care: the time of a visit's write (median and p90);
 # and prints requests/s, p99, the ratios API ÷ pgbench -S and API ÷ (4),
 # and how many reads the batched read lane carried per round trip.
 # Usage: tests/bench/patients_bench.sh [seconds per run, default 15]
@@ -67,6 +69,20 @@ say "wrk -c 32 GET /api/v1/patients?org_unit_id=<village of 10,000>&limit=50 ($S
 wrk -t 2 -c 32 -d "${SECS}s" --latency -s "$JF_ROOT/tests/bench/auth_get.lua" \
     "http://$JF_LISTEN" -- "/api/v1/patients?org_unit_id=$VILLAGE&limit=50" "$TOKEN" >"$TMP/list.txt"
 
+say "POST /api/v1/patients/{id}/follow-ups, one at a time, to 200 patients in care"
+VISIT='{"visit_date":"'$(TZ=Asia/Shanghai date +%F)'","mode":"home","reached":true,"risk_level":0,'\
+'"insight":"complete","compliance":"regular","social_function":{"personal_care":"good",'\
+'"housework":"good","work":"good","learning":"good","social_contact":"good"}}'
+for id in $(psql "$JF_DB_URL" -tAc "SELECT id FROM patients WHERE id BETWEEN $LO AND $HI
+                                    AND status = 'in_care' ORDER BY random() LIMIT 200"); do
+    curl -s -o /dev/null -w '%{http_code} %{time_total}\n' -H "Authorization: Bearer $TOKEN" \
+        -H 'Content-Type: application/json' -d "$VISIT" \
+        "http://$JF_LISTEN/api/v1/patients/$id/follow-ups"
+done >"$TMP/post.txt"
+POST_MS=$(awk '$1 == 201 { print $2 * 1000 }' "$TMP/post.txt" | sort -n |
+    awk '{ v[NR] = $1 } END { if (NR) printf "%.1f ms median, %.1f ms p90 (%d of 200 written)",
+                                      v[int((NR + 1) / 2)], v[int(NR * 0.9 + 0.5)], NR }')
+
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
 p99() { sed -n 's/^ *99% *\([0-9.]*[a-z]*\).*/\1/p' "$1"; }
 errs() { sed -n 's/^non-2xx-or-3xx: *\([0-9]*\).*/\1/p' "$1"; }
@@ -80,6 +96,7 @@ printf '%-44s %12s %10s %8s\n' "pgbench: patient_read statement (32)" "$READ_TPS
 printf '%-44s %12s %10s %8s\n' "GET /api/v1/patients/{id} (32 conns)" "$GET_RPS" "$(p99 "$TMP/get.txt")" "$(errs "$TMP/get.txt")"
 printf '%-44s %12s %10s %8s\n' "  the same, audit chain off" "$(rps "$TMP/get-nochain.txt")" "$(p99 "$TMP/get-nochain.txt")" "$(errs "$TMP/get-nochain.txt")"
 printf '%-44s %12s %10s %8s\n' "village list page, 10,000 patients (32)" "$LIST_RPS" "$(p99 "$TMP/list.txt")" "$(errs "$TMP/list.txt")"
+echo "POST follow-up, one at a time: $POST_MS"
 awk -v n="$READS" -v b="$BATCHES" 'BEGIN { if (b > 0)
     printf "batched read lane: %d reads in %d round trips (%.1f per round trip)\n", n, b, n / b }'
 awk -v a="$GET_RPS" -v b="$TPS" -v r="$READ_TPS" 'BEGIN {

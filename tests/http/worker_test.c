@@ -1490,6 +1490,34 @@ static void audit_months_made_ahead(void **state)
     free(now);
 }
 
+/* The follow-ups' years (migration 0049) and the deliveries' months (0050)
+ * are made ahead by the sweep: a pass as of a day 800 days on leaves the
+ * year after it and the month three after it ready; the makers find
+ * nothing more to make on a second call. */
+static void history_partitions_made_ahead(void **state)
+{
+    char *now = at("800 days");
+    const char *p[] = {now};
+    const char *year = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'follow_ups'::regclass"
+                       " AND inhrelid::regclass::text = 'follow_ups_' || extract(year FROM"
+                       " ($1::timestamptz AT TIME ZONE 'Asia/Shanghai') + interval '1 year')";
+    const char *month = "SELECT count(*) FROM pg_inherits WHERE inhparent = 'deliveries'::regclass"
+                        " AND inhrelid::regclass::text = (deliveries_month((($1::timestamptz"
+                        " AT TIME ZONE 'Asia/Shanghai') + interval '3 months')::date)).name";
+    const char *again = "SELECT follow_ups_partitions_ensure(d, (d + interval '1 year')::date)"
+                        " + deliveries_partitions_ensure(d, (d + interval '3 months')::date)"
+                        " FROM (SELECT ($1::timestamptz AT TIME ZONE 'Asia/Shanghai')::date d) t";
+
+    (void)state;
+    assert_int_equal(db_count(year, 1, p), 0);
+    assert_int_equal(db_count(month, 1, p), 0);
+    worker_once(now, NULL);
+    assert_int_equal(db_count(year, 1, p), 1);
+    assert_int_equal(db_count(month, 1, p), 1);
+    assert_int_equal(db_count(again, 1, p), 0);
+    free(now);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1502,6 +1530,7 @@ int main(void)
         cmocka_unit_test_setup(escalation_to_township, each),
         cmocka_unit_test_setup(overdue_sweeps_raise_once, each),
         cmocka_unit_test_setup(audit_months_made_ahead, each),
+        cmocka_unit_test_setup(history_partitions_made_ahead, each),
         cmocka_unit_test_setup(record_events_fire_by_kind, each),
         cmocka_unit_test_setup(record_events_in_order_and_replayed, each),
     };
