@@ -299,10 +299,10 @@ $$;
 -- records give, over the subtree at p_path for the period [p_from, p_to]
 -- seen on p_today (E = least(p_to, p_today)); keys as in
 -- api/resources/campaign_report.c, whose table also holds the fields
--- entered by hand. From a period's counts c (the rollups' or the records', the same
--- metrics: stat_patient_masks), with what is counted apart: the staff who
--- made follow-ups (stat_unit_staff) and the incidents, few, from the
--- records.
+-- entered by hand. From a period's counts c (the rollups' or the
+-- records', the same metrics: stat_patient_masks), with what is counted
+-- apart: the staff who made follow-ups (stat_unit_staff) and the
+-- incidents, few, from the records.
 CREATE OR REPLACE FUNCTION campaign_report_json(c stat_count[], p_path text, p_from date,
                                                 p_to date, p_today date)
 RETURNS jsonb
