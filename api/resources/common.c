@@ -196,6 +196,9 @@ const char *jf_res_medications(jf_req *req, jf_errors *e, const char *field, siz
                        strcmp(k, "evening") == 0 || strcmp(k, "dose_mg") == 0))
                 ok =
                     json_is_number(v) && json_number_value(v) >= 0 && json_number_value(v) < 100000;
+            /* an injection's dose is never nothing (as a prescription's) */
+            if (ok && strcmp(k, "dose_mg") == 0)
+                ok = json_number_value(v) > 0;
             if (ok && strcmp(k, "every_weeks") == 0)
                 ok =
                     json_is_integer(v) && json_integer_value(v) >= 1 && json_integer_value(v) <= 12;

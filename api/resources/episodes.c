@@ -83,6 +83,11 @@ static jf_stmt adm_discharge = {
     " RETURNING " ADMISSION_JSON "::text",
     0,
 };
+/* The summary's medications become the prescriptions from the discharge
+ * day ($1 patient, $2 day, $3 medications, $4 user) [R-HOSP-2]. */
+static jf_stmt discharge_rx = {"admission_discharge_prescriptions",
+                               "SELECT prescriptions_from_discharge($1, $2::date, $3::jsonb, $4)",
+                               0};
 /* The patient's stays ($3: one of them, or NULL for all), cut by $2. */
 #define ADMISSION_JSON_CUT ADMISSION_JSON_HIDING("$2::text[]")
 static jf_stmt adm_list = {
@@ -651,6 +656,13 @@ int jf_episode_discharge(jf_req *req, jf_db_conn *conn, const jf_patient_row *ro
     rc = jf_db_exec(conn, &adm_discharge, 10, p, &res);
     if (rc == 0)
         rc = jf_buf_append(out, PQgetvalue(res, 0, 0), (size_t)PQgetlength(res, 0, 0));
+    if (rc == 0 && d->medications) {
+        const char *rp[] = {row->id, d->discharged_on, d->medications,
+                            jf_res_id(req, req->claims.user_id)};
+        PQclear(res);
+        res = NULL;
+        rc = jf_db_exec(conn, &discharge_rx, 4, rp, &res);
+    }
     if (rc == 0 && row->status == JF_PS_HOSPITALISED)
         rc = jf_record_move(
             req, conn, row, JF_PS_IN_CARE,
@@ -976,9 +988,9 @@ static int kinds_init(void)
 int jf_res_episodes_init(void)
 {
     jf_stmt *const s[] = {
-        &community_doctor, &discharge_assessment, &adm_state, &adm_insert, &adm_lock,
-        &adm_open,         &adm_discharge,        &adm_list,  &inc_insert, &inc_list,
-        &check_insert,     &check_list,           &state};
+        &community_doctor, &discharge_assessment, &adm_state, &adm_insert,  &adm_lock,
+        &adm_open,         &adm_discharge,        &adm_list,  &inc_insert,  &inc_list,
+        &check_insert,     &check_list,           &state,     &discharge_rx};
 
     if (kinds_init() != 0 || jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -37,3 +37,33 @@ LANGUAGE sql STABLE AS $$
                     AND r.started_on <= p_today AND (r.ended_on IS NULL OR r.ended_on > p_today))
        AND lp.picked_on + lp.days_supplied + u.tolerance < p_today
 $$;
+
+-- The medications of a discharge summary (出院信息单, in the follow-up form's
+-- shape) become the patient's prescriptions from the discharge day
+-- [R-HOSP-2]: the hospital's regimen replaces the one from before the stay,
+-- so the prescriptions open then end that day and each listed medication
+-- starts on it. Unless the community has prescribed since (a summary
+-- recorded late): then nothing changes. Returns how many it started.
+CREATE OR REPLACE FUNCTION prescriptions_from_discharge(p_patient bigint, p_day date,
+                                                        p_meds jsonb, p_user bigint)
+RETURNS integer
+LANGUAGE plpgsql AS $$
+DECLARE
+    started integer;
+BEGIN
+    IF p_meds IS NULL OR jsonb_array_length(p_meds) = 0
+       OR EXISTS (SELECT 1 FROM prescriptions WHERE patient_id = p_patient
+                                                AND started_on > p_day) THEN
+        RETURN 0;
+    END IF;
+    UPDATE prescriptions SET ended_on = p_day
+     WHERE patient_id = p_patient AND ended_on IS NULL;
+    INSERT INTO prescriptions (patient_id, drug, long_acting, dose_morning, dose_noon,
+                               dose_evening, unit, every_weeks, dose_mg, started_on, user_id)
+        SELECT p_patient, m->>'drug', coalesce((m->>'long_acting')::boolean, false),
+               (m->>'morning')::numeric, (m->>'noon')::numeric, (m->>'evening')::numeric,
+               m->>'unit', (m->>'every_weeks')::int, (m->>'dose_mg')::numeric, p_day, p_user
+          FROM jsonb_array_elements(p_meds) m;
+    GET DIAGNOSTICS started = ROW_COUNT;
+    RETURN started;
+END $$;

@@ -604,6 +604,78 @@ static void incidents_make_red_for_a_year(void **state)
     http_free(r);
 }
 
+/* The discharge summary's medications become the prescriptions from the
+ * discharge day; a summary recorded after a newer prescription changes
+ * nothing. [R-HOSP-2] */
+static void discharge_medications_prescribed(void **state)
+{
+    const char *old_rx = "{\"drug\":\"氯氮平\",\"dose_morning\":25,\"dose_evening\":50,"
+                         "\"unit\":\"mg\",\"started_on\":\"2026-02-01\"}";
+    const char *adm = "{\"admitted_on\":\"2026-03-20\",\"hospital\":\"潜江市精神卫生中心\","
+                      "\"involuntary\":false}";
+    const char *meds =
+        "{\"discharged_on\":\"2026-04-10\",\"medications\":[{\"drug\":\"利培酮\",\"morning\":2,"
+        "\"evening\":2,\"unit\":\"mg\"},{\"drug\":\"棕榈酸帕利哌酮\",\"long_acting\":true,"
+        "\"every_weeks\":4,\"dose_mg\":150}]}";
+    long long a = create_patient("出院带药甲", NULL), b = create_patient("出院带药乙", NULL);
+    http_res *r;
+    json_t *rx, *it;
+    size_t i;
+    int active = 0, long_acting = 0;
+
+    (void)state;
+    visit(a, "2026-03-01");
+    visit(b, "2026-03-01");
+    http_free(expect(201, "POST", doctor, a, "prescriptions", old_rx, "2026-02-01"));
+    r = expect(201, "POST", doctor, a, "admissions", adm, "2026-03-20");
+    char *path = test_fmt("admissions/%lld/discharge", test_jint(r->json, "id"));
+    http_free(r);
+    /* An injection of no dose is refused (400), nothing written. */
+    refused(400, "medications", "POST", doctor, a, path,
+            "{\"discharged_on\":\"2026-04-10\",\"medications\":[{\"drug\":\"氟哌啶醇癸酸酯\","
+            "\"long_acting\":true,\"every_weeks\":4,\"dose_mg\":0}]}",
+            "2026-04-12");
+    assert_int_equal(count_of("prescriptions", a), 1);
+    http_free(expect(200, "POST", doctor, a, path, meds, "2026-04-12"));
+    r = expect(200, "GET", doctor, a, "medication", NULL, "2026-04-12");
+    rx = json_object_get(r->json, "prescriptions");
+    assert_int_equal(json_array_size(rx), 3);
+    json_array_foreach(rx, i, it)
+    {
+        if (strcmp(test_jstr(it, "drug"), "氯氮平") == 0) {
+            assert_string_equal(test_jstr(it, "ended_on"), "2026-04-10");
+            continue;
+        }
+        assert_string_equal(test_jstr(it, "started_on"), "2026-04-10");
+        assert_true(json_is_true(json_object_get(it, "active")));
+        active++;
+        if (json_is_true(json_object_get(it, "long_acting"))) {
+            assert_int_equal(test_jint(it, "every_weeks"), 4);
+            assert_true(json_number_value(json_object_get(it, "dose_mg")) == 150.0);
+            long_acting++;
+        } else {
+            assert_true(json_number_value(json_object_get(it, "dose_morning")) == 2.0);
+        }
+    }
+    assert_int_equal(active, 2);
+    assert_int_equal(long_acting, 1);
+    http_free(r);
+    free(path);
+
+    /* Recorded late: the community prescribed after the discharge day. */
+    r = expect(201, "POST", doctor, b, "admissions", adm, "2026-03-20");
+    path = test_fmt("admissions/%lld/discharge", test_jint(r->json, "id"));
+    http_free(r);
+    http_free(expect(201, "POST", doctor, b, "prescriptions",
+                     "{\"drug\":\"奥氮平\",\"dose_evening\":10,\"unit\":\"mg\","
+                     "\"started_on\":\"2026-04-11\"}",
+                     "2026-04-12"));
+    http_free(expect(200, "POST", doctor, b, path, meds, "2026-04-12"));
+    assert_int_equal(count_of("prescriptions", b), 1);
+    assert_int_equal(count_of("prescriptions WHERE ended_on IS NULL", b), 1);
+    free(path);
+}
+
 /* ---- medication ----------------------------------------------------------- */
 
 /* [R-MED-1] */
@@ -1187,6 +1259,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(admission_and_discharge),
         cmocka_unit_test(incidents_make_red_for_a_year),
+        cmocka_unit_test(discharge_medications_prescribed),
         cmocka_unit_test(prescriptions_and_pickups),
         cmocka_unit_test(health_check_moves_its_due_date),
         cmocka_unit_test(whereabouts_unknown_then_found),

@@ -1450,7 +1450,13 @@ export interface paths {
          *     assessment dated `discharged_on`, tier `city` and face to face (a
          *     psychiatrist saw the patient): it becomes the patient's current
          *     level when it is the newest, by the usual rule (a higher level at
-         *     once; a lower one as a city-tier assessment may lower it).
+         *     once; a lower one as a city-tier assessment may lower it). The
+         *     `medications` become the patient's prescriptions from
+         *     `discharged_on` (the hospital's regimen replaces the one before the
+         *     stay): the prescriptions open then end that day and each listed
+         *     medication starts on it (`dose_mg` of an injection must be more
+         *     than 0); a summary recorded after a prescription that started
+         *     later than `discharged_on` changes no prescription.
          *
          *     A `hospitalised` patient is back `in_care`, with a status event dated
          *     `discharged_on`, and the next follow-up is due within 7 days of the
