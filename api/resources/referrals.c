@@ -64,6 +64,8 @@ static jf_stmt insert = {
     " END, $4::bigint, $5, $6, $7::date, $8::date, $9) RETURNING id",
     0,
 };
+/* The hospital's system hears of it at once (its webhook endpoints). */
+static jf_stmt push = {"referral_push", "SELECT referral_push($1::bigint)", 0};
 /* The referral document with $2 the keys hidden and $3 today, and with $9
  * and $6 (the list's). */
 #define REFERRAL_JSON_23 REFERRAL_JSON("$2::text[]", "$3::date")
@@ -207,6 +209,12 @@ int jf_referral_create(jf_req *req, jf_db_conn *conn, const jf_patient_row *row,
         rc = jf_record_audit(req, conn, row, "referral.create",
                              jf_arena_printf(&req->arena, "{\"referral_id\":%s,\"urgency\":\"%s\"}",
                                              *id, jf_referral_urgencies[u]));
+    }
+    if (rc == 0) {
+        const char *pp[] = {*id};
+        PQclear(res);
+        res = NULL;
+        rc = jf_db_exec(conn, &push, 1, pp, &res);
     }
 out:
     PQclear(res);
@@ -476,7 +484,7 @@ static const jf_route routes[] = {
 int jf_res_referrals_init(void)
 {
     jf_stmt *const s[] = {&hospital, &source, &days, &insert, &of_patient,
-                          &list,     &one,    &lock, &move};
+                          &list,     &one,    &lock, &move,   &push};
 
     if (jf_db_stmt_register_all(s, sizeof(s) / sizeof(s[0])) != 0)
         return JF_ERR_TOO_LARGE;

@@ -270,6 +270,77 @@ static void referral_at_follow_up(void **state)
 }
 
 /* The whole life of referrals: made, read by role, overdue, taken up. [R-REF-1] */
+/* A referral reaches the hospital's system at once: an event
+ * 'referral.created' delivered to the hospital's webhook endpoints (none to
+ * another agency's), carrying the referral and the patient. [R-REF-1] */
+static void referral_pushed_to_hospital(void **state)
+{
+    long long pid = new_patient(), fid, endpoint, other_endpoint;
+    char *body, *path, *log;
+    http_res *r;
+
+    (void)state;
+    body = test_fmt("{\"agency_id\":%s,\"url\":\"https://hospital.example/hook\","
+                    "\"secret\":\"0123456789abcdef0123456789abcdef\"}",
+                    mhc);
+    r = http_do("POST", "/api/v1/webhook-endpoints", root_admin, body, NULL);
+    if (r->status != 201)
+        fail_msg("endpoint: %ld %s", r->status, r->body);
+    endpoint = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+    body = test_fmt("{\"agency_id\":%s,\"url\":\"https://police.example/hook\","
+                    "\"secret\":\"0123456789abcdef0123456789abcdef\"}",
+                    police_agency);
+    r = http_do("POST", "/api/v1/webhook-endpoints", root_admin, body, NULL);
+    assert_int_equal(r->status, 201);
+    other_endpoint = test_jint(r->json, "id");
+    http_free(r);
+    free(body);
+
+    test_stable_visit(doctor, pid, "2026-04-02");
+    fid = scalar(test_fmt("SELECT max(id) FROM follow_ups WHERE patient_id = %lld", pid));
+    path = test_fmt("/api/v1/patients/%lld/referrals", pid);
+    body = test_fmt("{\"from_kind\":\"follow_up\",\"follow_up_id\":%lld,\"hospital_id\":%s,"
+                    "\"reason\":\"夜间冲动，需住院评估\",\"urgency\":\"urgent\"}",
+                    fid, mhc);
+    r = test_call("2026-04-02", "POST", path, doctor, body);
+    if (r->status != 201)
+        fail_msg("referral: %ld %s", r->status, r->body);
+    long long rid = test_jint(r->json, "id");
+    http_free(r);
+
+    /* The hospital's delivery log holds the event, pending for the worker. */
+    log = test_fmt("/api/v1/webhook-endpoints/%lld/deliveries", endpoint);
+    r = http_do("GET", log, root_admin, NULL, NULL);
+    assert_int_equal(r->status, 200);
+    json_t *items = json_object_get(r->json, "items");
+    assert_true(json_array_size(items) >= 1);
+    assert_string_equal(test_jstr(json_array_get(items, 0), "topic"), "referral.created");
+    assert_string_equal(test_jstr(json_array_get(items, 0), "state"), "pending");
+    http_free(r);
+    free(log);
+    char *q = test_fmt("SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
+                       " WHERE o.topic = 'referral.created' AND d.endpoint_id = %lld"
+                       " AND d.patient_id = %lld AND (o.payload->>'referral_id')::bigint = %lld"
+                       " AND o.payload->>'urgency' = 'urgent'"
+                       " AND (o.payload->'patient'->>'id')::bigint = %lld",
+                       endpoint, pid, rid, pid);
+    assert_int_equal(scalar(q), 1);
+    q = test_fmt("SELECT count(*) FROM deliveries d JOIN outbox o ON o.id = d.outbox_id"
+                 " WHERE o.topic = 'referral.created' AND d.endpoint_id = %lld",
+                 other_endpoint);
+    assert_int_equal(scalar(q), 0);
+
+    /* Endpoints made for this test leave no work for the other suites' worker. */
+    q = test_fmt("WITH x AS (UPDATE webhook_endpoints SET active = false"
+                 " WHERE id IN (%lld, %lld) RETURNING 1) SELECT count(*) FROM x",
+                 endpoint, other_endpoint);
+    assert_int_equal(scalar(q), 2);
+    free(path);
+    free(body);
+}
+
 static void referral_lifecycle(void **state)
 {
     long long pid = new_patient(), other = new_patient(), fid, fid2, urgent, routine;
@@ -537,6 +608,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(referral_at_follow_up),
         cmocka_unit_test(referral_lifecycle),
+        cmocka_unit_test(referral_pushed_to_hospital),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }

@@ -1368,7 +1368,10 @@ export interface paths {
          *     the unit's settings (see the `referrals` tag). A follow-up refers
          *     once (409 `conflict` naming `follow_up_id`). `doctor` only; a
          *     patient not on the register, in hospital or moved out answers 409
-         *     naming `status`. Audited (`referral.create`). Idempotent with
+         *     naming `status`. The hospital's system hears of it at once: the
+         *     `referral` webhook (`referral.created`) goes to every active
+         *     endpoint of the hospital agency. Audited (`referral.create`).
+         *     Idempotent with
          *     `Idempotency-Key`, as the other writes.
          */
         post: operations["createReferral"];
@@ -5650,6 +5653,35 @@ export interface webhooks {
          *     handled>` lists what followed, with the same payloads.
          */
         post: operations["receiveRecordEvent"];
+        delete?: never;
+        options?: never;
+        head?: never;
+        patch?: never;
+        trace?: never;
+    };
+    referral: {
+        parameters: {
+            query?: never;
+            header?: never;
+            path?: never;
+            cookie?: never;
+        };
+        get?: never;
+        put?: never;
+        /**
+         * A referral addressed to the hospital, sent by jingfang-worker
+         * @description What a hospital's system receives when a doctor refers a patient to
+         *     that hospital (`POST /api/v1/patients/{id}/referrals`): the event
+         *     `referral.created`, raised in the referral's transaction and sent
+         *     to every endpoint of the hospital agency active then, as its
+         *     notifications are (no subscription needed). The hospital answers
+         *     through `/api/v1/integrations/hospital/referrals/{id}/accept`,
+         *     `…/admit` or `…/return`, and lists its referrals with
+         *     `GET /api/v1/referrals`. Request, signature, retries and dead
+         *     letters as for the `notification` webhook, with
+         *     `X-Jingfang-Topic: referral.created`.
+         */
+        post: operations["receiveReferral"];
         delete?: never;
         options?: never;
         head?: never;
@@ -23275,6 +23307,82 @@ export interface operations {
                  *     }
                  */
                 "application/json": components["schemas"]["RecordEvent"];
+            };
+        };
+        responses: {
+            /** @description Any 2xx status: delivered. Anything else, or no answer in time, a failed attempt. */
+            default: {
+                headers: {
+                    [name: string]: unknown;
+                };
+                content?: never;
+            };
+        };
+    };
+    receiveReferral: {
+        parameters: {
+            query?: never;
+            header: {
+                /** @description The delivery's event id, a UUID, the same on every attempt. */
+                "X-Jingfang-Event-Id": string;
+                /** @description The event kind. */
+                "X-Jingfang-Topic": "referral.created";
+                /** @description When this attempt was sent, in Unix seconds; part of what is signed. */
+                "X-Jingfang-Timestamp": string;
+                /** @description `sha256=` and the lower-case hex HMAC-SHA256 of `<X-Jingfang-Timestamp>.<body>` keyed with the endpoint's secret. */
+                "X-Jingfang-Signature": string;
+            };
+            path?: never;
+            cookie?: never;
+        };
+        requestBody: {
+            content: {
+                /**
+                 * @example {
+                 *       "referral_id": 88,
+                 *       "hospital_id": 5,
+                 *       "from_kind": "follow_up",
+                 *       "reason": "夜间冲动，需住院评估",
+                 *       "urgency": "urgent",
+                 *       "referred_on": "2026-04-02",
+                 *       "due_on": "2026-04-03",
+                 *       "patient": {
+                 *         "id": 1024,
+                 *         "name": "张伟",
+                 *         "gender": "male",
+                 *         "status": "in_care",
+                 *         "id_masked": "429005********0011",
+                 *         "risk_level": 3,
+                 *         "org_unit_id": 11,
+                 *         "diagnosis": "schizophrenia"
+                 *       },
+                 *       "created_at": "2026-04-02T09:12:40.118204+08:00"
+                 *     }
+                 */
+                "application/json": {
+                    /** Format: int64 */
+                    referral_id: number;
+                    /** Format: int64 */
+                    hospital_id: number;
+                    /** @enum {string} */
+                    from_kind: "follow_up" | "emergency";
+                    reason: string;
+                    /** @enum {string} */
+                    urgency: "routine" | "urgent" | "emergency";
+                    /** Format: date */
+                    referred_on: string;
+                    /**
+                     * Format: date
+                     * @description The last day to receive the patient (the unit's setting for the urgency).
+                     */
+                    due_on: string;
+                    /** @description The patient as the record events carry them (masked ID number). */
+                    patient: {
+                        [key: string]: unknown;
+                    };
+                    /** Format: date-time */
+                    created_at: string;
+                };
             };
         };
         responses: {
