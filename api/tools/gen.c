@@ -2,7 +2,8 @@
  * years of clinical history, for the demo and benchmarks.
  *
  * Usage: jingfang-gen [--patients N] [--township CODE] [--hot-village CODE --hot-count K]
- *                     [--seed S] [--as-of YYYY-MM-DD] [--follow-ups-per-year F] [--if-empty]
+ *                     [--seed S] [--as-of YYYY-MM-DD] [--follow-ups-per-year F]
+ *                     [--history-days D] [--if-empty]
  *
  * Connection from JF_DB_URL (libpq conninfo); the ID-number keys from
  * JF_ID_ENC_KEY and JF_ID_INDEX_KEY (64 hex digits each), used exactly as the
@@ -61,7 +62,8 @@
 /* A prime that does not divide GEN_ID_SPACE: multiplying by it scrambles
  * patient ids into (birth day, sequence) pairs without collisions. */
 #define GEN_ID_MULT 15485863u
-/* The visit history covers at most this many days before the as-of date. */
+/* The visit history covers at most this many days before the as-of date
+ * (--history-days: a shorter window for a register too large for the disk). */
 #define GEN_WINDOW_DAYS 730
 /* Bounds of one patient's history, kept while its rows are written. */
 #define GEN_MAX_VISITS 256
@@ -357,6 +359,7 @@ typedef struct gen_ctx {
     unsigned char enc_key[32], index_key[32];
     double fu_per_year;  /* 0: no follow-up history */
     double fu_interval;  /* 365 / fu_per_year days */
+    long window;         /* days of history before as_of, ≤ GEN_WINDOW_DAYS */
     jf_tier_config tier; /* as configured in the database */
 } gen_ctx;
 
@@ -1124,8 +1127,7 @@ static void gen_plan_make(const gen_ctx *c, long i, const gen_row *p, gen_plan *
         return;
     }
     gen_rng_row(&r, c->seed, (uint64_t)i, 2);
-    pl->start =
-        p->diag_date > c->as_of - GEN_WINDOW_DAYS ? p->diag_date : c->as_of - GEN_WINDOW_DAYS;
+    pl->start = p->diag_date > c->as_of - c->window ? p->diag_date : c->as_of - c->window;
     switch (p->status) {
     case ST_HOSPITALISED:
         pl->care_end = p->change_on - 1;
@@ -1668,8 +1670,8 @@ static int gen_checks(const gen_ctx *c, long i, const gen_row *p, const gen_plan
         return 0;
     gen_rng_row(&r, c->seed, (uint64_t)i, 5);
     d = p->diag_date + 20 + (long)gen_below(&r, 70);
-    if (d < c->as_of - GEN_WINDOW_DAYS)
-        d = c->as_of - GEN_WINDOW_DAYS + (long)gen_below(&r, 365);
+    if (d < c->as_of - c->window)
+        d = c->as_of - c->window + (long)gen_below(&r, 365);
     for (; d <= pl->care_end && n < GEN_MAX_DATES; n++) {
         dates[n] = d;
         items[n] = 0;
@@ -2700,7 +2702,7 @@ static int gen_follow_up_years(PGconn *pg, const gen_ctx *c)
     PGresult *res;
     int rc;
 
-    jf_date_format((jf_date)(c->as_of - GEN_WINDOW_DAYS), from);
+    jf_date_format((jf_date)(c->as_of - c->window), from);
     jf_date_format((jf_date)c->as_of, to);
     res = gen_query(pg, "SELECT follow_ups_partitions_ensure($1::date, $2::date)", 2, params);
     rc = res == NULL ? JF_ERR_DB : 0;
@@ -2785,11 +2787,12 @@ static void gen_usage(void)
     fputs("usage: jingfang-gen [--patients N] [--township CODE] "
           "[--hot-village CODE --hot-count K]\n"
           "                    [--seed S] [--as-of YYYY-MM-DD] [--follow-ups-per-year F]\n"
-          "                    [--if-empty]\n"
+          "                    [--history-days D] [--if-empty]\n"
           "Loads N synthetic patients (default 300) into the grids of township CODE\n"
           "(default 429005003); K of them into the grids of one village. Each patient on\n"
           "the register gets a clinical history up to the as-of date (default today,\n"
-          "China Standard Time): follow-ups over the last two years with their risk\n"
+          "China Standard Time): follow-ups over the last D days (default 730, two\n"
+          "years; at least 365) with their risk\n"
           "assessments, admissions, incidents, prescriptions, medicine pick-ups and\n"
           "health checks. F (default 5, 0: no follow-ups) is how many visits a year a\n"
           "patient gets whom the rules let wait longest; those due sooner (basically\n"
@@ -2850,6 +2853,7 @@ int main(int argc, char **argv)
     c.n = 300;
     c.as_of = jf_date_today();
     c.fu_per_year = 5;
+    c.window = GEN_WINDOW_DAYS;
 
     for (int i = 1; i < argc && rc == 0; i++) {
         const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
@@ -2874,6 +2878,9 @@ int main(int argc, char **argv)
             i++;
         } else if (strcmp(a, "--follow-ups-per-year") == 0) {
             rc = gen_rate_arg(a, v, &c.fu_per_year);
+            i++;
+        } else if (strcmp(a, "--history-days") == 0) {
+            rc = gen_long(a, v, 365, GEN_WINDOW_DAYS, &c.window);
             i++;
         } else if (strcmp(a, "--if-empty") == 0) {
             if_empty = true;

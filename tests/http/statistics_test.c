@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/wait.h>
 #include <time.h>
 #include <stdbool.h>
 #include <unistd.h>
@@ -25,6 +26,8 @@
 #define GEN_VILLAGE "429005924001"
 #define EDGE_TOWNSHIP "429005925"
 #define EDGE_VILLAGE "429005925001"
+#define HIST_TOWNSHIP "429005926"
+#define HIST_VILLAGE "429005926001"
 
 static char *admin, *official, *doctor, *police, *civil, *grid1, *yl_admin, *county_doctor;
 static char *gen_unit, *edge_unit, *edge_village, *tf_unit;
@@ -1741,6 +1744,59 @@ static void campaign_report(void **state)
     free(path);
 }
 
+#define VISITS_OF                                                                                  \
+    " FROM follow_ups f JOIN patients p ON p.id = f.patient_id"                                    \
+    " WHERE starts_with(p.org_path, (SELECT path FROM org_units WHERE code = '%s'))"
+
+/* The generator's --history-days (for registers too large for two years on
+ * one disk): a window under a year is refused with nothing written, and
+ * every visit of a shorter history lies in its window, where the default
+ * two years reach further back. */
+static void generator_history_window(void **state)
+{
+    char *gen = test_fmt("JF_DB_URL=\"$JF_TEST_DB_OWNER\" '%s' --township " HIST_TOWNSHIP
+                         " --patients 60 --seed 5 --if-empty",
+                         bin_beside("jingfang-gen"));
+    char *sql = test_fmt("SELECT count(*)::text FROM patients WHERE starts_with(org_path,"
+                         " (SELECT path FROM org_units WHERE code = '" HIST_TOWNSHIP "'))");
+    char *cmd, *before, *after, *q, *v;
+
+    (void)state;
+    make_unit("429005", "township", HIST_TOWNSHIP, "统计生成街道", 9000);
+    make_unit(HIST_TOWNSHIP, "village", HIST_VILLAGE, "统计生成社区", 9000);
+    make_unit(HIST_VILLAGE, "grid", HIST_VILLAGE "G01", "统计生成社区第一网格", 9000);
+    before = db_scalar(sql, 0, NULL);
+    cmd = test_fmt("%s --history-days 364 >/dev/null 2>&1", gen);
+    int st = system(cmd);
+    assert_true(WIFEXITED(st));
+    assert_int_equal(WEXITSTATUS(st), 2);
+    after = db_scalar(sql, 0, NULL);
+    assert_string_equal(before, after);
+    free(cmd);
+
+    cmd = test_fmt("%s --history-days 400 >/dev/null 2>&1", gen);
+    run(cmd);
+    q = test_fmt("SELECT (count(*) > 0 AND min(f.visit_date) >="
+                 " (now() AT TIME ZONE 'Asia/Shanghai')::date - 400)::text" VISITS_OF,
+                 HIST_TOWNSHIP);
+    v = db_scalar(q, 0, NULL);
+    assert_string_equal(v, "true");
+    free(v);
+    free(q);
+    q = test_fmt("SELECT (min(f.visit_date) <"
+                 " (now() AT TIME ZONE 'Asia/Shanghai')::date - 400)::text" VISITS_OF,
+                 GEN_TOWNSHIP);
+    v = db_scalar(q, 0, NULL);
+    assert_string_equal(v, "true");
+    free(v);
+    free(q);
+    free(cmd);
+    free(before);
+    free(after);
+    free(sql);
+    free(gen);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -1757,6 +1813,7 @@ int main(void)
         cmocka_unit_test(population),
         cmocka_unit_test(campaigns),
         cmocka_unit_test(campaign_report),
+        cmocka_unit_test(generator_history_window),
     };
 
     return cmocka_run_group_tests(tests, setup, NULL);
