@@ -68,7 +68,8 @@ static jf_stmt gaps = {
     "  FROM guardians WHERE patient_id = p.id AND active) g"
     " CROSS JOIN LATERAL (SELECT care_team_required(p.key_flags, p.colour) AS required,"
     "  care_team_missing(p.id) AS missing) k"
-    " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
+    " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > (greatest($3::text "
+    "COLLATE \"C\", $1), $4::bigint)"
     " AND on_register(p.status)"
     " AND (g.capable = 0 OR (k.required AND cardinality(k.missing) > 0))"
     " AND ($7::bigint IS NULL OR p.doctor_id = $7) ORDER BY p.org_path, p.id LIMIT $6",

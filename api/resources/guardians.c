@@ -87,7 +87,8 @@ static jf_stmt gaps = {
     " FROM patients p JOIN org_units o ON o.id = p.org_unit_id"
     " CROSS JOIN LATERAL (SELECT count(*) AS n, count(*) FILTER (WHERE capacity = 'adequate')"
     "  AS capable FROM guardians WHERE patient_id = p.id AND active) g"
-    " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > ($3::text, $4::bigint)"
+    " WHERE p.org_path >= $1 AND p.org_path < $2 AND (p.org_path, p.id) > (greatest($3::text "
+    "COLLATE \"C\", $1), $4::bigint)"
     " AND on_register(p.status)"
     " AND g.capable = 0 AND ($7::bigint IS NULL OR p.doctor_id = $7)"
     " ORDER BY p.org_path, p.id LIMIT $6",

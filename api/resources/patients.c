@@ -59,8 +59,8 @@ static jf_stmt patient_read = {
 #define PATIENT_PAGE_FILTERS PATIENT_FILTERS("6", "7", "8", "9", "10", "11", "12")
 #define PATIENT_PAGE                                                                               \
     " p.org_path >= $2 AND p.org_path < $3"                                                        \
-    " AND (p.org_path, p.id) > ($4::text, $5::bigint)" PATIENT_PAGE_FILTERS                        \
-    " ORDER BY p.org_path, p.id LIMIT $13"
+    " AND (p.org_path, p.id) > (greatest($4::text COLLATE \"C\", $2), "                            \
+    "$5::bigint)" PATIENT_PAGE_FILTERS " ORDER BY p.org_path, p.id LIMIT $13"
 /* One page of a subtree in (org_path, id) order: an index range scan.
  * Planned for its parameters on every call (not prepared): a generic plan
  * cannot know that a village holds thousands of patients, estimates one
