@@ -56,3 +56,29 @@ jf_bench_login() {
     [ -n "$token" ] || die "login as $1 failed"
     echo "$token"
 }
+
+# jf_bench_audit_load ROWS LO HI: ROWS read records of patients LO..HI over
+# the last 24 months (each month its 24th), as the owner would import them
+# (the chain's triggers off: a bulk load, not reads), then vacuumed and
+# analysed.
+jf_bench_audit_load() {
+    psql "$JF_DB_URL" -q -v ON_ERROR_STOP=1 -v rows="$1" -v lo="$2" -v hi="$3" >/dev/null <<'SQL'
+SELECT audit_partitions_ensure(((now() AT TIME ZONE 'Asia/Shanghai') - interval '23 months')::date,
+                               (now() AT TIME ZONE 'Asia/Shanghai')::date);
+ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain;
+ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain_head;
+SELECT format('INSERT INTO audit_log (at, user_id, username, role, action, target_type, target_id,'
+              ' org_unit_id, client_addr, request_id)'
+              ' SELECT %L::timestamptz + random() * least(%L::timestamptz - %L::timestamptz, now() - %L::timestamptz),'
+              ' 1 + (i %% 50), ''bench'', ''doctor'', ''patient.read'', ''patient'','
+              ' (%s + (random() * %s)::bigint)::text, 1, ''10.0.0.1'', ''bench-'' || i'
+              ' FROM generate_series(1, %s) i',
+              m.lo, m.hi, m.lo, m.lo, :lo, :hi - :lo, :rows / 24)
+  FROM generate_series(0, 23) k,
+       LATERAL audit_month(((now() AT TIME ZONE 'Asia/Shanghai') - make_interval(months => k))::date) m
+\gexec
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain;
+ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain_head;
+VACUUM ANALYZE audit_log;
+SQL
+}

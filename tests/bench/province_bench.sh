@@ -117,7 +117,7 @@ GENERATED=0
 # trail in proportion, vacuum, and let the worker's rollup pass take the
 # new patients in (timed).
 grow() {
-    local t0 i from=$((GENERATED / PER)) to=$(($1 / PER)) rows
+    local t0 i from=$((GENERATED / PER)) to=$(($1 / PER)) rows lo hi
     say "generating townships $((from + 1))–$to ($PER patients each)"
     t0=$(date +%s)
     for ((i = from; i < to; i++)); do
@@ -131,26 +131,9 @@ grow() {
     rows=$((AUDIT * $1 / N - $(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM audit_log")))
     say "loading $rows audit rows over 24 months"
     t0=$(date +%s)
-    psql "$JF_DB_URL" -q -v ON_ERROR_STOP=1 -v rows="$rows" >/dev/null <<'SQL'
-SELECT audit_partitions_ensure(((now() AT TIME ZONE 'Asia/Shanghai') - interval '23 months')::date,
-                               (now() AT TIME ZONE 'Asia/Shanghai')::date);
-SELECT min(id) AS lo, max(id) AS hi FROM patients WHERE starts_with(org_path,
-       (SELECT path FROM org_units WHERE code = '42')) \gset
-ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain;
-ALTER TABLE audit_log DISABLE TRIGGER audit_log_chain_head;
-SELECT format('INSERT INTO audit_log (at, user_id, username, role, action, target_type, target_id,'
-              ' org_unit_id, client_addr, request_id)'
-              ' SELECT %L::timestamptz + random() * least(%L::timestamptz - %L::timestamptz, now() - %L::timestamptz),'
-              ' 1 + (i %% 50), ''bench'', ''doctor'', ''patient.read'', ''patient'','
-              ' (%s + (random() * %s)::bigint)::text, 1, ''10.0.0.1'', ''bench-'' || i'
-              ' FROM generate_series(1, %s) i',
-              m.lo, m.hi, m.lo, m.lo, :lo, :hi - :lo, :rows / 24)
-  FROM generate_series(0, 23) k,
-       LATERAL audit_month(((now() AT TIME ZONE 'Asia/Shanghai') - make_interval(months => k))::date) m
-\gexec
-ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain;
-ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain_head;
-SQL
+    read -r lo hi < <(psql "$JF_DB_URL" -tA -F' ' -c "SELECT min(id), max(id) FROM patients
+        WHERE starts_with(org_path, (SELECT path FROM org_units WHERE code = '42'))")
+    jf_bench_audit_load "$rows" "$lo" "$hi"
     F["audit load $1"]=$(($(date +%s) - t0))
     say "VACUUM ANALYZE"
     t0=$(date +%s)
