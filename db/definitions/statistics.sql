@@ -88,9 +88,19 @@ LANGUAGE sql STABLE AS $$
      GROUP BY 1, 2
 $$;
 
--- The worker's pass: the changed patients, a new day's running periods, a
--- new year's build, then the state counts. False when another session is
--- at it (advisory lock).
+-- Whether a pass takes its n_changed changed patients as a bulk change and
+-- computes everyone again: from bulk_min of them and a fiftieth of the
+-- n_rolled patients in the rollups. One by one costs index probes per
+-- patient and kept period (at 5,000,000 patients: 1,000 in 2.3 s), and
+-- past a few thousand PostgreSQL scans each period's history anyway
+-- (10,000 in 195 s); everyone costs one scan per period.
+CREATE OR REPLACE FUNCTION stat_refresh_bulk(n_changed bigint, bulk_min integer, n_rolled bigint)
+RETURNS boolean
+LANGUAGE sql IMMUTABLE AS $$ SELECT n_changed >= bulk_min AND n_changed * 50 >= n_rolled $$;
+
+-- The worker's pass: the changed patients (or everyone, after a bulk
+-- change), a new day's running periods, a new year's build, then the state
+-- counts. False when another session is at it (advisory lock).
 CREATE OR REPLACE FUNCTION stat_refresh() RETURNS boolean
 LANGUAGE plpgsql SECURITY DEFINER SET search_path = public, pg_temp AS $$
 DECLARE
@@ -100,6 +110,7 @@ DECLARE
     log stat_refresh_log;
     running smallint[];
     changed bigint[];
+    how text := 'changes';
 BEGIN
     IF NOT pg_try_advisory_xact_lock(hashtext('stat_unit_counts')) THEN
         RETURN false;
@@ -109,26 +120,35 @@ BEGIN
        OR log.change_xmin IS NULL OR log.as_of > today THEN
         DELETE FROM stat_rollup_periods;
         PERFORM stat_rollup_everyone(stat_keep_periods(today), today);
+        how := 'rebuild';
     ELSE
         changed := ARRAY(SELECT DISTINCT entity_id FROM changes
                           WHERE kind = 'patient' AND xid >= log.change_xmin AND xid < upto);
-        IF cardinality(changed) > 0 THEN
-            PERFORM stat_rollup_patients(changed, today);
-        END IF;
-        -- Running periods on a new day (those whose end the last pass's
-        -- day was), and the periods kept from now on (a new month, a new
-        -- campaign): computed again for everyone.
-        running := ARRAY(SELECT idx FROM stat_rollup_periods
-                          WHERE log.as_of < today AND period_to >= log.as_of)
-                   || stat_keep_periods(today);
-        IF cardinality(running) > 0 THEN
-            PERFORM stat_rollup_everyone(running, today);
+        IF stat_refresh_bulk(cardinality(changed), log.bulk_min,
+                             (SELECT count(*) FROM stat_patient_rollups)) THEN
+            PERFORM stat_keep_periods(today);
+            PERFORM stat_rollup_everyone(ARRAY(SELECT idx FROM stat_rollup_periods), today);
+            how := 'bulk';
+        ELSE
+            IF cardinality(changed) > 0 THEN
+                PERFORM stat_rollup_patients(changed, today);
+            END IF;
+            -- Running periods on a new day (those whose end the last
+            -- pass's day was), and the periods kept from now on (a new
+            -- month, a new campaign): computed again for everyone.
+            running := ARRAY(SELECT idx FROM stat_rollup_periods
+                              WHERE log.as_of < today AND period_to >= log.as_of)
+                       || stat_keep_periods(today);
+            IF cardinality(running) > 0 THEN
+                PERFORM stat_rollup_everyone(running, today);
+            END IF;
         END IF;
     END IF;
     REFRESH MATERIALIZED VIEW CONCURRENTLY stat_unit_counts;
     UPDATE stat_refresh_log SET refreshed_at = started, as_of = today,
            seconds = extract(epoch FROM clock_timestamp() - started),
-           rollup_year = extract(year FROM today)::int, change_xmin = upto;
+           rollup_year = extract(year FROM today)::int, change_xmin = upto,
+           pass = how, changed_patients = coalesce(cardinality(changed), 0);
     RETURN true;
 END $$;
 
