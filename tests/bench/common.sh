@@ -6,15 +6,27 @@
 # on exit (JF_BENCH_KEEP=1 keeps it and says where). Exports JF_DB_URL (the
 # superuser: generator, pgbench, psql) and the service's keys; sets BIN,
 # APP_URL (the app role, as the service connects when deployed), PGPORT
-# and APIPORT.
+# and APIPORT. JF_BENCH_REUSE=DIR: the cluster a run kept in DIR instead
+# (kept again), started on its port, migrated, with the keys it saved.
 jf_bench_setup() {
     jf_install_deps
     say "building release (build/)"
     jf_build "$JF_ROOT/build" -DCMAKE_BUILD_TYPE=Release
     BIN=$JF_ROOT/build/api
-    TMP=$(mktemp -d "/tmp/jf-$1.XXXXXX")
-    chmod 755 "$TMP"
-    PGPORT=$(jf_free_port 15000 10000)
+    export JF_JWT_SECRET JF_ID_ENC_KEY JF_ID_INDEX_KEY JF_AUDIT_KEY
+    if [ -n "${JF_BENCH_REUSE:-}" ]; then
+        TMP=$JF_BENCH_REUSE JF_BENCH_KEEP=1
+        [ -s "$TMP/keys.env" ] || die "$TMP has no keys.env: not a kept run"
+        PGPORT=$(sed -n 's/^port = \([0-9]*\).*/\1/p' "$TMP/pg/postgresql.conf" | tail -1)
+        # shellcheck disable=SC1091
+        . "$TMP/keys.env"
+    else
+        TMP=$(mktemp -d "/tmp/jf-$1.XXXXXX")
+        chmod 755 "$TMP"
+        PGPORT=$(jf_free_port 15000 10000)
+        JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex)
+        JF_ID_INDEX_KEY=$(jf_random_hex) JF_AUDIT_KEY=$(jf_random_hex)
+    fi
     APIPORT=$(jf_free_port 25000 7000)
     API_PID=""
     trap jf_bench_cleanup EXIT
@@ -22,9 +34,6 @@ jf_bench_setup() {
     jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
     export JF_DB_URL
     JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
-    export JF_JWT_SECRET JF_ID_ENC_KEY JF_ID_INDEX_KEY JF_AUDIT_KEY
-    JF_JWT_SECRET=$(jf_random_hex) JF_ID_ENC_KEY=$(jf_random_hex)
-    JF_ID_INDEX_KEY=$(jf_random_hex) JF_AUDIT_KEY=$(jf_random_hex)
     APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
 }
 

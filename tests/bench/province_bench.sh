@@ -7,7 +7,7 @@
 #   - GET /api/v1/patients/{id} (wrk, 32 connections, audited and chained);
 #   - the first page (50) of a village list (wrk, 32 connections);
 #   - the dashboard of a township and of the whole province (sequential
-#     GETs, median), both from the rollups;
+#     GETs, the median of the service's own times), both from the rollups;
 #   - a 三网 run of 3 × JF_BENCH_RECONCILE_ROWS rows (jingfang-reconcile,
 #     wall time) against a register of as many patients;
 #   - a month's exchange package of the township (clinic → police station,
@@ -31,7 +31,9 @@
 # Knobs: JF_BENCH_PATIENTS (default 5000000), JF_BENCH_BASE_PATIENTS
 # (default a fifth), JF_BENCH_AUDIT_ROWS (default 100000000),
 # JF_BENCH_RECONCILE_ROWS (default 1000000), JF_BENCH_SECS (wrk and pgbench,
-# default 10), JF_BENCH_HISTORY_DAYS, JF_BENCH_KEEP=1 keeps the cluster.
+# default 10), JF_BENCH_HISTORY_DAYS, JF_BENCH_KEEP=1 keeps the cluster;
+# JF_BENCH_REUSE=DIR measures again, at its size, the province a run kept
+# in DIR (its keys.env), generating nothing.
 # Disk: about 13 GB per million generated patients with two years of
 # history (8 with one), 16 GB per 100 million audit rows.
 set -euo pipefail
@@ -54,10 +56,11 @@ jf_bench_setup province-bench
 # A kept cluster can be measured again only with the keys its ID numbers
 # were encrypted with.
 [ "${JF_BENCH_KEEP:-0}" = 1 ] && (umask 077 && env | grep -E '^JF_(JWT_SECRET|ID_ENC_KEY|ID_INDEX_KEY|AUDIT_KEY)=' >"$TMP/keys.env")
-pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
+if [ -z "${JF_BENCH_REUSE:-}" ]; then
+    pgbench -i -s 10 -q "$JF_DB_URL" >/dev/null 2>&1
 
-say "the province: 5 cities, 20 counties, 100 townships, 500 villages, 1,000 grids"
-psql "$JF_DB_URL" -q -v ON_ERROR_STOP=1 <<'SQL'
+    say "the province: 5 cities, 20 counties, 100 townships, 500 villages, 1,000 grids"
+    psql "$JF_DB_URL" -q -v ON_ERROR_STOP=1 <<'SQL'
 INSERT INTO org_units (parent_id, level, code, name, population)
 VALUES (NULL, 'province', '42', '湖北省', 57750000);
 INSERT INTO org_units (parent_id, level, code, name, population)
@@ -97,15 +100,16 @@ SELECT u.username, u.display_name, u.role, o.id, a.id, (SELECT password_hash FRO
   JOIN org_units o ON o.code = u.unit
   LEFT JOIN agencies a ON a.org_unit_id = o.id AND a.name = u.agency;
 SQL
-mapfile -t TOWNSHIPS < <(psql "$JF_DB_URL" -tAc \
-    "SELECT code FROM org_units WHERE level = 'township' AND code NOT LIKE '429005%' ORDER BY code")
-[ "${#TOWNSHIPS[@]}" = 100 ] || die "the province has ${#TOWNSHIPS[@]} townships"
+    mapfile -t TOWNSHIPS < <(psql "$JF_DB_URL" -tAc \
+        "SELECT code FROM org_units WHERE level = 'township' AND code NOT LIKE '429005%' ORDER BY code")
+    [ "${#TOWNSHIPS[@]}" = 100 ] || die "the province has ${#TOWNSHIPS[@]} townships"
 
-say "the 三网 register and lists: $RECON patients in 泰丰街道, 3 × $RECON rows"
-mkdir -p "$TMP/lists"
-"$BIN/jingfang-reconcile-gen" --rows "$RECON" --dir "$TMP/lists" --registry >"$TMP/expected.txt"
-iconv -f UTF-8 -t GBK "$TMP/lists/grid.utf8.csv" >"$TMP/lists/grid.csv"
-rm "$TMP/lists/grid.utf8.csv"
+    say "the 三网 register and lists: $RECON patients in 泰丰街道, 3 × $RECON rows"
+    mkdir -p "$TMP/lists"
+    "$BIN/jingfang-reconcile-gen" --rows "$RECON" --dir "$TMP/lists" --registry >"$TMP/expected.txt"
+    iconv -f UTF-8 -t GBK "$TMP/lists/grid.utf8.csv" >"$TMP/lists/grid.csv"
+    rm "$TMP/lists/grid.utf8.csv"
+fi
 
 # ms of one SQL statement, timed by psql.
 sql_ms() {
@@ -150,11 +154,20 @@ grow() {
 
 rps() { sed -n 's/^Requests\/sec: *\([0-9.]*\).*/\1/p' "$1"; }
 errs() { sed -n 's/^non-2xx-or-3xx: *\([0-9]*\).*/\1/p' "$1"; }
-# The median of n sequential GETs of url as token, in ms.
-median_ms() {
+# gets URL N TOKEN: N sequential GETs of URL.
+gets() {
     for i in $(seq 1 "$2"); do
-        curl -fsS -o /dev/null -w '%{time_total}\n' -H "Authorization: Bearer $3" "$1"
-    done | awk '{ printf "%.2f\n", $1 * 1000 }' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
+        curl -fsS -o /dev/null -H "Authorization: Bearer $3" "$1"
+    done
+}
+# server_ms ROUTE USER: the median of the service's own times for ROUTE as
+# USER, in ms, from its access log (the time in the server, without the
+# client's connection and download).
+server_ms() {
+    local uid
+    uid=$(psql "$JF_DB_URL" -tAc "SELECT id FROM users WHERE username = '$2'")
+    grep -F "\"route\":\"$1\"" "$TMP/api.log" | grep -F "\"user_id\":$uid," |
+        sed -n 's/.*"ms":\([0-9.]*\).*/\1/p' | sort -n | awk '{ a[NR] = $1 } END { print a[int((NR + 1) / 2)] }'
 }
 # cached URL TOKEN: dies unless the dashboard came from the rollups.
 cached() {
@@ -192,10 +205,8 @@ measure() {
     say "$s: the dashboards, $REQS GETs each"
     cached "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP" "$official"
     cached "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$PROVINCE" "$admin"
-    F["township dashboard ms $s"]=$(median_ms \
-        "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP" "$REQS" "$official")
-    F["province dashboard ms $s"]=$(median_ms \
-        "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$PROVINCE" "$REQS" "$admin")
+    gets "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$TOWNSHIP" "$REQS" "$official"
+    gets "http://$JF_LISTEN/api/v1/statistics/dashboard?org_unit_id=$PROVINCE" "$REQS" "$admin"
 
     say "$s: the month's exchange package, clinic → police station"
     ex=$(psql "$JF_DB_URL" -tAc "SELECT e.id FROM exchanges e JOIN agencies s ON s.id = e.sender_agency_id
@@ -203,12 +214,13 @@ measure() {
         WHERE e.township_id = $TOWNSHIP AND s.kind = 'clinic' AND r.kind = 'police_station'
           AND e.period_to < stat_today() ORDER BY e.period_from DESC LIMIT 1")
     [ -n "$ex" ] || die "no exchange for the township"
-    read -r w0 w1 < <(curl -fsS -o /dev/null -w '%{time_total} %{size_download}\n' \
+    F["export bytes $s"]=$(curl -fsS -o /dev/null -w '%{size_download}' \
         -H "Authorization: Bearer $police" "http://$JF_LISTEN/api/v1/exchanges/$ex/package")
-    F["export ms $s"]=$(awk -v t="$w0" 'BEGIN { printf "%.0f", t * 1000 }')
-    F["export bytes $s"]=$w1
     kill -TERM "$API_PID" && wait "$API_PID" || true
     API_PID=""
+    F["township dashboard ms $s"]=$(server_ms /api/v1/statistics/dashboard t1.official)
+    F["province dashboard ms $s"]=$(server_ms /api/v1/statistics/dashboard prov.admin)
+    F["export ms $s"]=$(server_ms '/api/v1/exchanges/{id}/package' t1.police)
 
     say "$s: a 三网 run, 3 × $RECON rows (jingfang-reconcile)"
     w0=$(date +%s%N)
@@ -219,14 +231,38 @@ measure() {
     F["三网 run ms $s"]=$(((w1 - w0) / 1000000))
 }
 
+# The measured township, its patients, the province and a village.
+units() {
+    read -r TOWNSHIP T1_LO T1_HI PROVINCE VILLAGE < <(psql "$JF_DB_URL" -tA -F' ' -c "
+        SELECT t.id, min(p.id), max(p.id), (SELECT id FROM org_units WHERE code = '42'),
+               (SELECT id FROM org_units WHERE code = '420101001001')
+          FROM org_units t JOIN patients p ON starts_with(p.org_path, t.path)
+         WHERE t.code = '420101001' GROUP BY t.id")
+    TODAY=$(psql "$JF_DB_URL" -tAc "SELECT stat_today()")
+    psql "$JF_DB_URL" -qc "SELECT exchange_schedule('$TODAY')" >/dev/null
+}
+
+if [ -n "${JF_BENCH_REUSE:-}" ]; then
+    units
+    S=$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM patients
+        WHERE starts_with(org_path, (SELECT path FROM org_units WHERE code = '42'))")
+    say "the kept province: $S patients, the rollups' pass first"
+    F["rollups $S"]=$(sql_ms "SELECT stat_refresh()")
+    measure "$S"
+    echo
+    echo "machine: $(nproc) cores, $(free -g | awk '/^Mem/ { print $2 }') GiB; the province kept in $TMP"
+    printf '%-28s %s\n' patients "$S" "follow-ups" "$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM follow_ups")" \
+        "audit rows" "$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM audit_log")" \
+        "db size" "$(psql "$JF_DB_URL" -tAc "SELECT pg_size_pretty(pg_database_size(current_database()))")" \
+        "rollup pass (ms)" "${F["rollups $S"]}"
+    for k in "pgbench -S/s" "patient read/s" "village list page/s" "township dashboard ms" \
+        "province dashboard ms" "三网 run ms" "export ms" "export bytes"; do
+        printf '%-28s %s\n' "$k" "${F["$k $S"]}"
+    done
+    exit 0
+fi
 grow "$N1"
-read -r TOWNSHIP T1_LO T1_HI PROVINCE VILLAGE < <(psql "$JF_DB_URL" -tA -F' ' -c "
-    SELECT t.id, min(p.id), max(p.id), (SELECT id FROM org_units WHERE code = '42'),
-           (SELECT id FROM org_units WHERE code = '420101001001')
-      FROM org_units t JOIN patients p ON starts_with(p.org_path, t.path)
-     WHERE t.code = '420101001' GROUP BY t.id")
-TODAY=$(psql "$JF_DB_URL" -tAc "SELECT stat_today()")
-psql "$JF_DB_URL" -qc "SELECT exchange_schedule('$TODAY')" >/dev/null
+units
 measure "$N1"
 grow "$N"
 measure "$N"
