@@ -528,12 +528,17 @@ $$;
 -- one's age in days as of p_today.
 CREATE OR REPLACE FUNCTION stat_search_tasks_json(p_path text, p_today date) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    -- From the open tasks (few) to their patients: joined the other way,
-    -- a township's million patients were read to find its tasks.
-    SELECT jsonb_build_object('open', count(*), 'oldest_days', max(p_today - t.opened_on))
-      FROM search_tasks t
-     WHERE t.state = 'open'
-       AND starts_with((SELECT p.org_path FROM patients p WHERE p.id = t.patient_id), p_path)
+    -- From the area's lost patients (patients_lost) to their open tasks: a
+    -- task is open exactly while its patient is lost (search_task_follow
+    -- opens it on the move to lost and closes it on the move away). From
+    -- all open tasks, a township read the whole province's; from all the
+    -- area's patients, a township of a million read them all.
+    -- Joined, PostgreSQL hashed every open task; one lookup a lost patient.
+    SELECT jsonb_build_object('open', count(o), 'oldest_days', max(p_today - o))
+      FROM (SELECT (SELECT t.opened_on FROM search_tasks t
+                     WHERE t.patient_id = p.id AND t.state = 'open') AS o
+              FROM patients p
+             WHERE starts_with(p.org_path, p_path) AND p.status = 'lost' OFFSET 0) x
 $$;
 
 -- Per patient on the register in [p_from, p_to] seen on p_today (p_ids:

@@ -31,7 +31,8 @@ jf_bench_setup() {
     API_PID=""
     trap jf_bench_cleanup EXIT
     jf_pg_start "$TMP/pg" "$PGPORT"
-    jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>/dev/null
+    jf_db_prepare "$BIN/.." "$TMP/pg" "$PGPORT" 2>"$TMP/migrate.log" ||
+        { cat "$TMP/migrate.log" >&2; die "the database could not be migrated"; }
     export JF_DB_URL
     JF_DB_URL=$(jf_pg_url "$TMP/pg" "$PGPORT")
     APP_URL=$(jf_pg_url "$TMP/pg" "$PGPORT" jingfang jingfang_app)
