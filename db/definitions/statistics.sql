@@ -528,12 +528,10 @@ $$;
 -- one's age in days as of p_today.
 CREATE OR REPLACE FUNCTION stat_search_tasks_json(p_path text, p_today date) RETURNS jsonb
 LANGUAGE sql STABLE AS $$
-    -- From the area's lost patients (patients_lost) to their open tasks: a
-    -- task is open exactly while its patient is lost (search_task_follow
-    -- opens it on the move to lost and closes it on the move away). From
-    -- all open tasks, a township read the whole province's; from all the
-    -- area's patients, a township of a million read them all.
-    -- Joined, PostgreSQL hashed every open task; one lookup a lost patient.
+    -- From the area's lost patients (patients_lost), one lookup each: a task
+    -- is open exactly while its patient is lost (search_task_follow). From
+    -- the open tasks (or joined to them, hashed), a township read the whole
+    -- province's; from all its patients, a township of a million read them.
     SELECT jsonb_build_object('open', count(o), 'oldest_days', max(p_today - o))
       FROM (SELECT (SELECT t.opened_on FROM search_tasks t
                      WHERE t.patient_id = p.id AND t.state = 'open') AS o
