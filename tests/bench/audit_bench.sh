@@ -58,6 +58,7 @@ EMPTY_ROWS=$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM audit_log")
 say "loading $ROWS audit rows over 24 months"
 t0=$(date +%s)
 jf_bench_audit_load "$ROWS" "$LO" "$HI"
+psql "$JF_DB_URL" -qc "VACUUM ANALYZE audit_log" >/dev/null
 LOAD_S=$(($(date +%s) - t0))
 FULL_ROWS=$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM audit_log")
 MONTH_ROWS=$(psql "$JF_DB_URL" -tAc "SELECT count(*) FROM audit_log WHERE at >= (audit_month((now() AT TIME ZONE 'Asia/Shanghai')::date)).lo")

@@ -69,8 +69,7 @@ jf_bench_login() {
 
 # jf_bench_audit_load ROWS LO HI: ROWS read records of patients LO..HI over
 # the last 24 months (each month its 24th), as the owner would import them
-# (the chain's triggers off: a bulk load, not reads), then vacuumed and
-# analysed.
+# (the chain's triggers off: a bulk load, not reads); the caller vacuums.
 jf_bench_audit_load() {
     psql "$JF_DB_URL" -q -v ON_ERROR_STOP=1 -v rows="$1" -v lo="$2" -v hi="$3" >/dev/null <<'SQL'
 SELECT audit_partitions_ensure(((now() AT TIME ZONE 'Asia/Shanghai') - interval '23 months')::date,
@@ -89,6 +88,5 @@ SELECT format('INSERT INTO audit_log (at, user_id, username, role, action, targe
 \gexec
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain;
 ALTER TABLE audit_log ENABLE TRIGGER audit_log_chain_head;
-VACUUM ANALYZE audit_log;
 SQL
 }
